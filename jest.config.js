@@ -1,0 +1,22 @@
+/**
+ * Root Jest configuration: one project per package. Each package's jest.config.js uses the
+ * shared preset in jest.preset.js (SWC transform, workspace packages mapped to their sources).
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const projects = ['libs', 'apps'].flatMap((dir) =>
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .map((name) => path.join(dir, name))
+        .filter((p) => fs.existsSync(path.join(p, 'jest.config.js')))
+        .map((p) => `<rootDir>/${p}`)
+    : [],
+);
+
+module.exports = {
+  projects,
+  // Integration tests share one PostgreSQL, one Redis and two cores: keep parallelism modest.
+  maxWorkers: 2,
+};

@@ -1,0 +1,2 @@
+/** @diaryx-sync/crdt: the Yjs document model of a Diaryx workspace. */
+export {};

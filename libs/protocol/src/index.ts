@@ -1,0 +1,2 @@
+/** @diaryx-sync/protocol: wire codec, sync logic, SyncSession and SyncClient. */
+export {};
