@@ -1,2 +1,2 @@
 /** @diaryx-sync/protocol: wire codec, sync logic, SyncSession and SyncClient. */
-export {};
+export * from './client/index';

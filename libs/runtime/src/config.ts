@@ -1,0 +1,54 @@
+/**
+ * Service configuration from environment variables, the same variables in every service
+ * (ARCHITECTURE.md "Configuration"). Defaults point at localhost so `npm start` works on a
+ * developer machine. Parsed once with `zod`; a bad value fails start-up with a clear message.
+ */
+import { z } from 'zod';
+
+const intFromEnv = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+export const serviceConfigSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key, channel and BullMQ queue: lets several clusters share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('dx'),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/test'),
+  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  S3_ACCESS_KEY: z.string().default('S3RVER'),
+  S3_SECRET_KEY: z.string().default('S3RVER'),
+  S3_BUCKET: z.string().default('diaryx-sync'),
+  S3_REGION: z.string().default('us-east-1'),
+  JWT_SECRET: z.string().min(16).default('dev-only-jwt-secret-change-me'),
+  ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
+  SHARD_COUNT: intFromEnv(64).pipe(z.number().min(1).max(4096)),
+  PORT: intFromEnv(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+/** Error thrown when the environment holds an invalid setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the common settings from `env`. Unknown variables are ignored; each app may parse its
+ * own extra settings with {@link parseEnv}.
+ */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return parseEnv(serviceConfigSchema, env);
+}
+
+/** Parses `env` with any zod object schema, turning failures into one readable {@link ConfigError}. */
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,7 @@
+/**
+ * @diaryx-sync/runtime: process plumbing shared by every service (config, logs, connections to
+ * Redis/PostgreSQL with fail-fast checks). Knows nothing of NestJS or of the document model.
+ */
+export * from './config';
+export * from './logger';
+export * from './connections';
