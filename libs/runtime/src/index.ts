@@ -5,3 +5,5 @@
 export * from './config';
 export * from './logger';
 export * from './connections';
+export * from './metrics';
+export * from './ops-server';

@@ -1,0 +1,305 @@
+/**
+ * The Prometheus metric catalogue shared by every Diaryx Sync service (prom-client).
+ *
+ * Use {@link createMetrics} on your service's own `Registry` (never the prom-client global one:
+ * tests run several services in one process) and record through the returned typed handles.
+ * Every service registers the whole catalogue, so dashboards and alerts can rely on the names
+ * existing everywhere; a metric a service never touches simply has no samples.
+ *
+ * Names (all prefixed `diaryx_`; labels in braces; the registry also carries the default labels
+ * `service` and `instance_id`):
+ *
+ * Gateway (WebSocket + HTTP):
+ * - `diaryx_gateway_connections{endpoint}` gauge — open sockets (`endpoint`: `sync2` | `yjs`).
+ * - `diaryx_gateway_connections_opened_total{endpoint}` counter — accepted sockets.
+ * - `diaryx_gateway_docs_subscribed` gauge — docs this gateway currently subscribes to.
+ * - `diaryx_gateway_frames_received_total{type}` / `diaryx_gateway_frames_sent_total{type}` counters —
+ *   frames by message type (`sync_step1`, `sync_step2`, `update`, `awareness`, `control`, `ping`, …).
+ * - `diaryx_gateway_bytes_received_total` / `diaryx_gateway_bytes_sent_total` counters.
+ * - `diaryx_gateway_closes_total{code}` counter — socket close codes (1000, 1001, 1008, 1009, 1013, …).
+ * - `diaryx_gateway_auth_failures_total{reason}` counter — rejected tokens / forbidden docs.
+ * - `diaryx_gateway_frames_dropped_total{reason}` counter — rate-limited, too large, slow consumer, …
+ * - `diaryx_gateway_forward_retries_total` counter — frames re-published because no owner answered.
+ * - `diaryx_gateway_resyncs_total` counter — clients told to resync (close 1013).
+ * - `diaryx_http_request_duration_seconds{method,route,status}` histogram — HTTP API.
+ *
+ * End-to-end update latency, measured from the moment the gateway received the frame
+ * (the receive timestamp travels in the bus envelope):
+ * - `diaryx_update_stage_seconds{stage}` histogram, `stage`: `applied` (shard applied it),
+ *   `persisted` (durable in PostgreSQL), `delivered` (broadcast written to a subscriber socket).
+ *
+ * Doc service (shards):
+ * - `diaryx_shards_owned` gauge — shards whose lease this instance holds.
+ * - `diaryx_shard_rebalances_total{event}` counter — `acquired` | `released` | `lost`.
+ * - `diaryx_docs_loaded` gauge — docs held in memory.
+ * - `diaryx_doc_loads_total` / `diaryx_doc_unloads_total` counters; `diaryx_doc_load_seconds` histogram.
+ * - `diaryx_updates_applied_total` counter — updates applied by shard owners.
+ * - `diaryx_pg_append_batch_size` histogram — updates per PostgreSQL append batch.
+ * - `diaryx_pg_append_seconds` histogram — latency of one append batch.
+ * - `diaryx_pg_append_failures_total` counter.
+ *
+ * History worker (BullMQ):
+ * - `diaryx_queue_depth{queue,state}` gauge — `state`: `waiting` | `active` | `delayed` | `failed`.
+ * - `diaryx_job_duration_seconds{queue,outcome}` histogram — `outcome`: `completed` | `failed`.
+ * - `diaryx_job_failures_total{queue}` counter.
+ * - `diaryx_validation_failures_total{check}` counter — failed sanity checks by kind.
+ * - `diaryx_rebuilds_total{outcome}` counter — workspace rebuilds (`succeeded` | `failed`).
+ * - `diaryx_git_commits_total` counter.
+ *
+ * Process (every service):
+ * - prom-client default metrics (`process_*`, `nodejs_*`, including `nodejs_eventloop_lag_*`).
+ * - `diaryx_event_loop_delay_seconds{quantile}` gauge — `0.5`, `0.9`, `0.99`, `max` of the
+ *   event-loop delay since the previous scrape (perf_hooks `monitorEventLoopDelay`).
+ * - `diaryx_build_info{version,node}` gauge, always 1.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric name of the catalogue, for dashboards, alerts and tests. */
+export const METRIC_NAMES = {
+  gatewayConnections: 'diaryx_gateway_connections',
+  gatewayConnectionsOpened: 'diaryx_gateway_connections_opened_total',
+  gatewayDocsSubscribed: 'diaryx_gateway_docs_subscribed',
+  gatewayFramesReceived: 'diaryx_gateway_frames_received_total',
+  gatewayFramesSent: 'diaryx_gateway_frames_sent_total',
+  gatewayBytesReceived: 'diaryx_gateway_bytes_received_total',
+  gatewayBytesSent: 'diaryx_gateway_bytes_sent_total',
+  gatewayCloses: 'diaryx_gateway_closes_total',
+  gatewayAuthFailures: 'diaryx_gateway_auth_failures_total',
+  gatewayFramesDropped: 'diaryx_gateway_frames_dropped_total',
+  gatewayForwardRetries: 'diaryx_gateway_forward_retries_total',
+  gatewayResyncs: 'diaryx_gateway_resyncs_total',
+  httpRequestDuration: 'diaryx_http_request_duration_seconds',
+  updateStage: 'diaryx_update_stage_seconds',
+  shardsOwned: 'diaryx_shards_owned',
+  shardRebalances: 'diaryx_shard_rebalances_total',
+  docsLoaded: 'diaryx_docs_loaded',
+  docLoads: 'diaryx_doc_loads_total',
+  docUnloads: 'diaryx_doc_unloads_total',
+  docLoadSeconds: 'diaryx_doc_load_seconds',
+  updatesApplied: 'diaryx_updates_applied_total',
+  pgAppendBatchSize: 'diaryx_pg_append_batch_size',
+  pgAppendSeconds: 'diaryx_pg_append_seconds',
+  pgAppendFailures: 'diaryx_pg_append_failures_total',
+  queueDepth: 'diaryx_queue_depth',
+  jobDuration: 'diaryx_job_duration_seconds',
+  jobFailures: 'diaryx_job_failures_total',
+  validationFailures: 'diaryx_validation_failures_total',
+  rebuilds: 'diaryx_rebuilds_total',
+  gitCommits: 'diaryx_git_commits_total',
+  eventLoopDelay: 'diaryx_event_loop_delay_seconds',
+  buildInfo: 'diaryx_build_info',
+} as const;
+
+/** Which service a registry belongs to (the `service` default label). */
+export type ServiceKind = 'gateway' | 'doc-service' | 'history-worker' | (string & {});
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Value of the `service` default label. */
+  service: ServiceKind;
+  /** Value of the `instance_id` default label (e.g. the heartbeat id); omitted when not given. */
+  instanceId?: string;
+  /** Register prom-client default process/Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+  /** Version reported by `diaryx_build_info` (default: npm_package_version or `0.0.0`). */
+  version?: string;
+}
+
+/** Socket endpoints of the gateway. */
+export type GatewayEndpoint = 'sync2' | 'yjs';
+/** Stages of {@link METRIC_NAMES.updateStage}, all measured from gateway receive. */
+export type UpdateStage = 'applied' | 'persisted' | 'delivered';
+/** Lease events of {@link METRIC_NAMES.shardRebalances}. */
+export type ShardEvent = 'acquired' | 'released' | 'lost';
+/** BullMQ job states reported by {@link METRIC_NAMES.queueDepth}. */
+export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
+
+/** Typed handles of the whole catalogue; see the file header for meanings and labels. */
+export interface DiaryxMetrics {
+  readonly registry: Registry;
+  readonly gateway: {
+    connections: Gauge<'endpoint'>;
+    connectionsOpened: Counter<'endpoint'>;
+    docsSubscribed: Gauge<string>;
+    framesReceived: Counter<'type'>;
+    framesSent: Counter<'type'>;
+    bytesReceived: Counter<string>;
+    bytesSent: Counter<string>;
+    closes: Counter<'code'>;
+    authFailures: Counter<'reason'>;
+    framesDropped: Counter<'reason'>;
+    forwardRetries: Counter<string>;
+    resyncs: Counter<string>;
+  };
+  readonly http: { requestDuration: Histogram<'method' | 'route' | 'status'> };
+  /** `updateStage.observe({ stage: 'persisted' }, seconds)` — see {@link observeStageSince}. */
+  readonly updateStage: Histogram<'stage'>;
+  readonly shards: {
+    owned: Gauge<string>;
+    rebalances: Counter<'event'>;
+  };
+  readonly docs: {
+    loaded: Gauge<string>;
+    loads: Counter<string>;
+    unloads: Counter<string>;
+    loadSeconds: Histogram<string>;
+    updatesApplied: Counter<string>;
+  };
+  readonly postgres: {
+    appendBatchSize: Histogram<string>;
+    appendSeconds: Histogram<string>;
+    appendFailures: Counter<string>;
+  };
+  readonly jobs: {
+    queueDepth: Gauge<'queue' | 'state'>;
+    duration: Histogram<'queue' | 'outcome'>;
+    failures: Counter<'queue'>;
+  };
+  readonly validation: {
+    failures: Counter<'check'>;
+    rebuilds: Counter<'outcome'>;
+    gitCommits: Counter<string>;
+  };
+  /** Stops the event-loop delay monitor (call on shutdown; metrics stay registered). */
+  stop(): void;
+}
+
+/** Latency buckets (seconds) for sub-second work: 0.5 ms … 10 s. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Duration buckets (seconds) for jobs: 10 ms … 10 min. */
+export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+/** Bucket bounds for PostgreSQL append batch sizes (updates per batch). */
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+const created = new WeakMap<Registry, DiaryxMetrics>();
+
+/**
+ * Registers the catalogue (plus default metrics and the event-loop delay monitor) on `registry`
+ * and sets its default labels. Idempotent per registry: a second call returns the same handles.
+ */
+export function createMetrics(registry: Registry, options: MetricsOptions): DiaryxMetrics {
+  const existing = created.get(registry);
+  if (existing) return existing;
+
+  const labels: Record<string, string> = { service: options.service };
+  if (options.instanceId) labels.instance_id = options.instanceId;
+  registry.setDefaultLabels(labels);
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const registers = [registry];
+  const counter = <L extends string = string>(name: string, help: string, labelNames: L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string = string>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string = string>(name: string, help: string, buckets: number[], labelNames: L[] = []) =>
+    new Histogram<L>({ name, help, buckets, labelNames, registers });
+  const N = METRIC_NAMES;
+
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  new Gauge<'quantile'>({
+    name: N.eventLoopDelay,
+    help: 'Event-loop delay since the previous scrape, by quantile (seconds).',
+    labelNames: ['quantile'],
+    registers,
+    collect() {
+      reportDelay(this, delay);
+    },
+  });
+  const version = options.version ?? process.env.npm_package_version ?? '0.0.0';
+  gauge<'version' | 'node'>(N.buildInfo, 'Build information; always 1.', ['version', 'node']).set(
+    { version, node: process.versions.node },
+    1,
+  );
+
+  const metrics: DiaryxMetrics = {
+    registry,
+    gateway: {
+      connections: gauge(N.gatewayConnections, 'Open WebSocket connections on this gateway.', ['endpoint']),
+      connectionsOpened: counter(N.gatewayConnectionsOpened, 'WebSocket connections accepted.', ['endpoint']),
+      docsSubscribed: gauge(N.gatewayDocsSubscribed, 'Documents this gateway subscribes to.'),
+      framesReceived: counter(N.gatewayFramesReceived, 'Frames received from clients, by type.', ['type']),
+      framesSent: counter(N.gatewayFramesSent, 'Frames sent to clients, by type.', ['type']),
+      bytesReceived: counter(N.gatewayBytesReceived, 'Bytes received from clients.'),
+      bytesSent: counter(N.gatewayBytesSent, 'Bytes sent to clients.'),
+      closes: counter(N.gatewayCloses, 'WebSocket closes, by close code.', ['code']),
+      authFailures: counter(N.gatewayAuthFailures, 'Authentication/authorization failures, by reason.', ['reason']),
+      framesDropped: counter(N.gatewayFramesDropped, 'Frames dropped (rate limit, size, slow consumer).', ['reason']),
+      forwardRetries: counter(N.gatewayForwardRetries, 'Frames re-published because no shard owner answered.'),
+      resyncs: counter(N.gatewayResyncs, 'Clients told to resync (close 1013).'),
+    },
+    http: {
+      requestDuration: histogram(N.httpRequestDuration, 'HTTP request duration (seconds).', LATENCY_BUCKETS, [
+        'method',
+        'route',
+        'status',
+      ]),
+    },
+    updateStage: histogram(
+      N.updateStage,
+      'Latency from gateway receive to a stage (applied, persisted, delivered), seconds.',
+      LATENCY_BUCKETS,
+      ['stage'],
+    ),
+    shards: {
+      owned: gauge(N.shardsOwned, 'Shards whose lease this instance holds.'),
+      rebalances: counter(N.shardRebalances, 'Shard lease changes (acquired, released, lost).', ['event']),
+    },
+    docs: {
+      loaded: gauge(N.docsLoaded, 'Documents held in memory.'),
+      loads: counter(N.docLoads, 'Documents loaded from storage.'),
+      unloads: counter(N.docUnloads, 'Documents unloaded from memory.'),
+      loadSeconds: histogram(N.docLoadSeconds, 'Time to load a document (seconds).', LATENCY_BUCKETS),
+      updatesApplied: counter(N.updatesApplied, 'Updates applied by shard owners.'),
+    },
+    postgres: {
+      appendBatchSize: histogram(N.pgAppendBatchSize, 'Updates per PostgreSQL append batch.', BATCH_SIZE_BUCKETS),
+      appendSeconds: histogram(N.pgAppendSeconds, 'Latency of one PostgreSQL append batch (seconds).', LATENCY_BUCKETS),
+      appendFailures: counter(N.pgAppendFailures, 'Failed PostgreSQL append batches.'),
+    },
+    jobs: {
+      queueDepth: gauge(N.queueDepth, 'BullMQ jobs per queue and state.', ['queue', 'state']),
+      duration: histogram(N.jobDuration, 'Job duration by queue and outcome (seconds).', JOB_BUCKETS, [
+        'queue',
+        'outcome',
+      ]),
+      failures: counter(N.jobFailures, 'Failed job attempts, by queue.', ['queue']),
+    },
+    validation: {
+      failures: counter(N.validationFailures, 'Failed workspace sanity checks, by check.', ['check']),
+      rebuilds: counter(N.rebuilds, 'Workspace rebuilds, by outcome.', ['outcome']),
+      gitCommits: counter(N.gitCommits, 'Git commits written.'),
+    },
+    stop: () => delay.disable(),
+  };
+  created.set(registry, metrics);
+  return metrics;
+}
+
+/**
+ * Convenience: a fresh `Registry` with the catalogue registered on it.
+ * `const metrics = createMetricsRegistry({ service: 'doc-service', instanceId })`, then serve
+ * `metrics.registry` on `/metrics`.
+ */
+export function createMetricsRegistry(options: MetricsOptions): DiaryxMetrics {
+  return createMetrics(new Registry(), options);
+}
+
+/**
+ * Records `stage` latency from a gateway receive timestamp (`Date.now()` milliseconds, as carried
+ * in the bus envelope). Negative values (clock skew between hosts) are clamped to 0.
+ */
+export function observeStageSince(metrics: DiaryxMetrics, stage: UpdateStage, receivedAtMs: number, now = Date.now()): void {
+  metrics.updateStage.observe({ stage }, Math.max(0, now - receivedAtMs) / 1000);
+}
+
+function reportDelay(g: Gauge<'quantile'>, h: IntervalHistogram): void {
+  // The histogram reports nanoseconds; NaN/very large values appear before the first sample.
+  const toSeconds = (ns: number) => (Number.isFinite(ns) && h.count > 0 ? ns / 1e9 : 0);
+  g.set({ quantile: '0.5' }, toSeconds(h.percentile(50)));
+  g.set({ quantile: '0.9' }, toSeconds(h.percentile(90)));
+  g.set({ quantile: '0.99' }, toSeconds(h.percentile(99)));
+  g.set({ quantile: 'max' }, toSeconds(h.max));
+  h.reset();
+}
