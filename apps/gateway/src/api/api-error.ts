@@ -1,0 +1,46 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** Body of every error answer of the HTTP API (PROTOCOL.md §5). */
+export interface ApiErrorBody {
+  error: { code: string; message: string; [detail: string]: unknown };
+}
+
+/**
+ * An HTTP API error with a stable machine-readable `code`. Rendered as
+ * `{"error":{"code","message",...details}}` with the given status.
+ */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super({ error: { ...details, code, message } } satisfies ApiErrorBody, status);
+  }
+
+  /** 400 with code `bad_request` (or a more specific one). */
+  static badRequest(message: string, code = 'bad_request', details?: Record<string, unknown>): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, code, message, details);
+  }
+
+  /** 401: missing, invalid or expired credentials. */
+  static unauthorized(message = 'missing or invalid token', code = 'unauthorized'): ApiError {
+    return new ApiError(HttpStatus.UNAUTHORIZED, code, message);
+  }
+
+  /** 403: authenticated, but the role does not allow this. */
+  static forbidden(message = 'insufficient role'): ApiError {
+    return new ApiError(HttpStatus.FORBIDDEN, 'forbidden', message);
+  }
+
+  /** 404: absent, or not visible to this caller (other tenant, outside the token's workspaces). */
+  static notFound(message = 'not found'): ApiError {
+    return new ApiError(HttpStatus.NOT_FOUND, 'not_found', message);
+  }
+
+  /** 409 with a specific code (`conflict`, `nothing_to_commit`, ...). */
+  static conflict(message: string, code = 'conflict', details?: Record<string, unknown>): ApiError {
+    return new ApiError(HttpStatus.CONFLICT, code, message, details);
+  }
+}

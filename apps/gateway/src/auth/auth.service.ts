@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { InvalidTokenError } from './auth.errors';
+import {
+  ALL_WORKSPACES,
+  type TokenClaims,
+  type TokenRole,
+  type WorkspaceAccessLevel,
+  tokenClaimsSchema,
+} from './token-claims';
+
+/** Claims to put in a new token; `exp` is computed from the lifetime. */
+export interface TokenRequest {
+  sub: string;
+  tid: string;
+  ws: string[];
+  role: TokenRole;
+}
+
+/** A freshly signed token and its expiry. */
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+const ALGORITHM = 'HS256';
+
+/**
+ * Signs and verifies the cluster's JWTs (HS256 with `JWT_SECRET`, PROTOCOL.md §4) and answers
+ * authorization questions about verified claims. Tenant isolation is the caller's job: every
+ * workspace lookup must use `claims.tid`.
+ */
+@Injectable()
+export class AuthService {
+  private readonly secret: Uint8Array;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.secret = new TextEncoder().encode(config.JWT_SECRET);
+  }
+
+  /**
+   * Verifies signature, algorithm, expiry and claim shapes.
+   * @throws InvalidTokenError with reason `expired` past `exp`, `invalid` for anything else.
+   */
+  async verify(token: string): Promise<TokenClaims> {
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new InvalidTokenError('invalid', 'missing token');
+    }
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.secret, { algorithms: [ALGORITHM], requiredClaims: ['exp'] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('expired', 'token expired');
+      throw new InvalidTokenError('invalid', `invalid token: ${(err as Error).message}`);
+    }
+    const parsed = tokenClaimsSchema.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidTokenError('invalid', `invalid token claims: ${issue?.path.join('.')} ${issue?.message}`);
+    }
+    return parsed.data;
+  }
+
+  /** Signs a token valid for `ttlSeconds` from now. */
+  async issue(request: TokenRequest, ttlSeconds: number): Promise<IssuedToken> {
+    const expSeconds = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
+    const token = await new SignJWT({ tid: request.tid, ws: request.ws, role: request.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(request.sub)
+      .setIssuedAt()
+      .setExpirationTime(expSeconds)
+      .sign(this.secret);
+    return { token, expiresAt: new Date(expSeconds * 1000) };
+  }
+
+  /** True when the token's `ws` claim covers `workspaceId` (`"*"` covers every workspace of its tenant). */
+  canAccessWorkspace(claims: TokenClaims, workspaceId: string): boolean {
+    return claims.ws.includes(ALL_WORKSPACES) || claims.ws.includes(workspaceId);
+  }
+
+  /** True when the role may change documents (editor, admin). */
+  canWrite(claims: TokenClaims): boolean {
+    return claims.role === 'editor' || claims.role === 'admin';
+  }
+
+  /** True for the tenant administrator role. */
+  isAdmin(claims: TokenClaims): boolean {
+    return claims.role === 'admin';
+  }
+
+  /** True when the role grants `level` (read: any role; write: editor, admin; admin: admin). */
+  hasLevel(claims: TokenClaims, level: WorkspaceAccessLevel): boolean {
+    if (level === 'read') return true;
+    if (level === 'write') return this.canWrite(claims);
+    return this.isAdmin(claims);
+  }
+}

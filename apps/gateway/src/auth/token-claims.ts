@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** Roles of PROTOCOL.md §5: `admin` manages the tenant, `editor` reads and writes, `viewer` reads. */
+export const TOKEN_ROLES = ['editor', 'viewer', 'admin'] as const;
+
+/** One of {@link TOKEN_ROLES}. */
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** Workspace id rule of PROTOCOL.md §1. */
+export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The wildcard entry of a token's `ws` claim: every workspace of the tenant. */
+export const ALL_WORKSPACES = '*';
+
+/** zod schema of the verified JWT payload (PROTOCOL.md §4). */
+export const tokenClaimsSchema = z.object({
+  sub: z.string().min(1),
+  tid: z.string().min(1),
+  ws: z.array(z.string().min(1)),
+  role: z.enum(TOKEN_ROLES),
+  exp: z.number().int(),
+});
+
+/** Claims of a verified token: user, tenant, covered workspaces (`["*"]` = all), role, expiry (s since epoch). */
+export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
+
+/** What a caller may do to a workspace, in increasing order of privilege. */
+export type WorkspaceAccessLevel = 'read' | 'write' | 'admin';

@@ -1,0 +1,35 @@
+import { loadServiceConfig, parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
+import { z } from 'zod';
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+/**
+ * Gateway settings: the shared service variables (`loadServiceConfig`) plus a few gateway ones,
+ * all with defaults.
+ */
+export const gatewayConfigSchema = serviceConfigSchema.extend({
+  /** How long `WorkspaceStore.exists` answers are cached (ms). */
+  WORKSPACE_CACHE_MS: positiveInt(2000),
+  /** Lifetime of the `admin_token` returned by `POST /api/tenants` (s). Default 365 days. */
+  TENANT_ADMIN_TOKEN_TTL_S: positiveInt(365 * 24 * 3600),
+  /** Default and maximum `ttl_s` of `POST /api/tokens` (s). */
+  TOKEN_DEFAULT_TTL_S: positiveInt(3600),
+  TOKEN_MAX_TTL_S: positiveInt(365 * 24 * 3600),
+  /** Timeout of a restore's forward update through the cluster (ms). */
+  RESTORE_TIMEOUT_MS: positiveInt(10000),
+});
+
+/** Parsed gateway configuration. */
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** Injection token of the parsed {@link GatewayConfig}. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/**
+ * Parses the gateway configuration from `env`; throws `ConfigError` with every bad setting.
+ * The shared part is checked by `loadServiceConfig` first so both report identically.
+ */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  loadServiceConfig(env);
+  return parseEnv(gatewayConfigSchema, env);
+}
