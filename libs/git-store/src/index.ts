@@ -1,0 +1,2 @@
+/** @diaryx-sync/git-store (work in progress). */
+export {};

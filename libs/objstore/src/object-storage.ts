@@ -1,0 +1,126 @@
+/**
+ * Object storage over the S3 API with the `minio` client (MinIO in compose/k8s, `s3rver` locally).
+ * Nothing here assumes a shared local filesystem.
+ */
+import { Client, type BucketItem } from 'minio';
+import type { Readable } from 'node:stream';
+
+/** Where and how to reach the object store (the S3_* settings of ARCHITECTURE.md). */
+export interface ObjectStorageConfig {
+  /** Base URL, e.g. `http://127.0.0.1:9000`. */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region?: string;
+}
+
+/** True when a minio error means "this key/bucket does not exist". */
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket';
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** A bucket of the object store: put/get/stat/list/delete by key. */
+export class ObjectStorage {
+  readonly bucket: string;
+  private readonly client: Client;
+
+  constructor(config: ObjectStorageConfig) {
+    const url = new URL(config.endpoint);
+    const useSSL = url.protocol === 'https:';
+    this.bucket = config.bucket;
+    this.client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+      useSSL,
+      accessKey: config.accessKey,
+      secretKey: config.secretKey,
+      region: config.region ?? 'us-east-1',
+      pathStyle: true,
+    });
+  }
+
+  /** Creates the bucket when missing (idempotent; safe when several processes race). */
+  async ensureBucket(): Promise<void> {
+    if (await this.client.bucketExists(this.bucket)) return;
+    try {
+      await this.client.makeBucket(this.bucket);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+    }
+  }
+
+  /** Throws when the bucket cannot be reached (fail-fast check at start-up). */
+  async assertReachable(): Promise<void> {
+    const exists = await this.client.bucketExists(this.bucket);
+    if (!exists) throw new Error(`S3 bucket "${this.bucket}" does not exist`);
+  }
+
+  /** Stores `data` under `key` (overwrites). */
+  async put(key: string, data: Buffer | Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
+    const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
+  }
+
+  /** Stores a stream under `key`. */
+  async putStream(key: string, stream: Readable, contentType = 'application/octet-stream'): Promise<void> {
+    await this.client.putObject(this.bucket, key, stream, undefined, { 'Content-Type': contentType });
+  }
+
+  /** The object's bytes, or `null` when the key does not exist. */
+  async get(key: string): Promise<Buffer | null> {
+    const stream = await this.getStream(key);
+    return stream ? readAll(stream) : null;
+  }
+
+  /** The object as a stream, or `null` when the key does not exist. */
+  async getStream(key: string): Promise<Readable | null> {
+    try {
+      return await this.client.getObject(this.bucket, key);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Size of the object in bytes, or `null` when it does not exist. */
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const s = await this.client.statObject(this.bucket, key);
+      return { size: s.size };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** True when `key` exists. */
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
+
+  /** Every key under `prefix` (recursive). */
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<BucketItem>) if (item.name) keys.push(item.name);
+    return keys;
+  }
+
+  /** Deletes `key` (no error when it does not exist). */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.removeObject(this.bucket, key);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

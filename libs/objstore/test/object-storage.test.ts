@@ -1,0 +1,51 @@
+import { ObjectStorage, startEmbeddedS3, gitObjectKey, backupKey, type EmbeddedS3 } from '@diaryx-sync/objstore';
+
+describe('ObjectStorage against embedded s3rver', () => {
+  let s3: EmbeddedS3;
+  let storage: ObjectStorage;
+
+  beforeAll(async () => {
+    s3 = await startEmbeddedS3({ port: 0, bucket: 'objstore-test' });
+    storage = new ObjectStorage(s3.config);
+  });
+  afterAll(async () => {
+    await s3.stop();
+  });
+
+  it('creates the bucket on start and is reachable', async () => {
+    await expect(storage.assertReachable()).resolves.toBeUndefined();
+    await expect(storage.ensureBucket()).resolves.toBeUndefined();
+  });
+
+  it('puts, gets, stats, lists and deletes objects', async () => {
+    const data = Buffer.from([0, 1, 2, 255, 254]);
+    await storage.put('t1/ws/a/b.bin', data);
+    await storage.put('t1/ws/a/c.txt', 'hello');
+    expect(await storage.get('t1/ws/a/b.bin')).toEqual(data);
+    expect(await storage.stat('t1/ws/a/c.txt')).toEqual({ size: 5 });
+    expect((await storage.list('t1/ws/a/')).sort()).toEqual(['t1/ws/a/b.bin', 't1/ws/a/c.txt']);
+    await storage.delete('t1/ws/a/b.bin');
+    expect(await storage.get('t1/ws/a/b.bin')).toBeNull();
+    expect(await storage.exists('t1/ws/a/b.bin')).toBe(false);
+    await expect(storage.delete('t1/ws/a/missing')).resolves.toBeUndefined();
+  });
+
+  it('returns null for missing keys', async () => {
+    expect(await storage.get('nope/nothing')).toBeNull();
+    expect(await storage.stat('nope/nothing')).toBeNull();
+  });
+});
+
+describe('keys', () => {
+  it('are tenant-qualified', () => {
+    const oid = 'a'.repeat(40);
+    expect(gitObjectKey('ten', 'ws_1', oid)).toBe(`ten/ws_1/git/objects/aa/${'a'.repeat(38)}`);
+    expect(backupKey('ten', 'ws_1', 'x.bin')).toBe('ten/ws_1/backups/x.bin');
+  });
+  it('reject ids that could escape the prefix', () => {
+    expect(() => gitObjectKey('../x', 'ws', 'a'.repeat(40))).toThrow();
+    expect(() => gitObjectKey('t', 'ws/..', 'a'.repeat(40))).toThrow();
+    expect(() => gitObjectKey('t', 'ws', 'zz')).toThrow();
+    expect(() => backupKey('t', 'ws', '../a')).toThrow();
+  });
+});
