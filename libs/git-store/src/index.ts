@@ -1,2 +1,13 @@
-/** @diaryx-sync/git-store (work in progress). */
-export {};
+/**
+ * @diaryx-sync/git-store: git history of workspaces with isomorphic-git — immutable loose objects
+ * in S3, refs in PostgreSQL moved by compare-and-swap — plus dumb-HTTP serving and the
+ * history job queue names/producer shared by the services.
+ */
+export * from './refs/schema';
+export * from './refs/ref-store';
+export { GITDIR } from './git/isogit-fs';
+export * from './git/tree-builder';
+export * from './git/commit-message';
+export * from './git/workspace-repository';
+export * from './git/dumb-http';
+export * from './git-store';

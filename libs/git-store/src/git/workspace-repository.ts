@@ -1,0 +1,154 @@
+/**
+ * The git history of one workspace: objects in S3 (via isomorphic-git), branch head in PostgreSQL
+ * moved by compare-and-swap. Commits are always linear on `refs/heads/main`.
+ */
+import * as git from 'isomorphic-git';
+import type { PromiseFsClient } from 'isomorphic-git';
+import type { ObjectStorage } from '@diaryx-sync/objstore';
+import type { RefStore } from '../refs/ref-store';
+import { createIsoGitFs, GITDIR } from './isogit-fs';
+import { S3ObjectBackend } from './s3-object-backend';
+import { buildCommitMessage } from './commit-message';
+import { diffTrees, flattenTree, writeTreeFromFiles, type RepoFile, type TreeDiff } from './tree-builder';
+
+/** The only branch. */
+export const MAIN_REF = 'refs/heads/main';
+
+/** Commit author/committer identity. */
+export interface GitAuthor {
+  name: string;
+  email: string;
+}
+
+/** One entry of the history (PROTOCOL.md §5 `/history`). */
+export interface CommitSummary {
+  id: string;
+  message: string;
+  /** RFC3339 */
+  timestamp: string;
+  parents: string[];
+}
+
+/** Result of {@link WorkspaceRepository.commitFiles}. */
+export type CommitResult =
+  | { status: 'committed'; commitId: string; parent: string | null; diff: TreeDiff; files: number }
+  | { status: 'nothing_to_commit'; head: string | null };
+
+export interface CommitOptions {
+  author: GitAuthor;
+  /** Commit time (default now). */
+  now?: Date;
+  /** First-line prefix instead of `Snapshot`, e.g. `Restore of abc1234`. */
+  reason?: string;
+  /** Maximum compare-and-swap attempts when other writers move the head (default 20). */
+  maxAttempts?: number;
+}
+
+/** Error thrown when a commit id does not exist in the repository. */
+export class UnknownCommitError extends Error {
+  override readonly name = 'UnknownCommitError';
+}
+
+/** The repository of `{tenant}/{workspace}`. */
+export class WorkspaceRepository {
+  readonly backend: S3ObjectBackend;
+  private readonly fs: PromiseFsClient;
+
+  constructor(
+    storage: ObjectStorage,
+    private readonly refs: RefStore,
+    readonly tenant: string,
+    readonly workspace: string,
+  ) {
+    this.backend = new S3ObjectBackend(storage, tenant, workspace);
+    this.fs = createIsoGitFs(this.backend);
+  }
+
+  /** Current head commit id of `main`, or null for an empty repository. */
+  head(): Promise<string | null> {
+    return this.refs.get(this.tenant, this.workspace, MAIN_REF);
+  }
+
+  /**
+   * Commits `files` (the complete workspace) on top of the current head. Writes no commit when the
+   * tree equals the head's. Safe against concurrent writers: the head moves by compare-and-swap and
+   * a lost race is retried on the new head, so history stays linear and no commit is lost.
+   */
+  async commitFiles(files: RepoFile[], options: CommitOptions): Promise<CommitResult> {
+    const tree = await writeTreeFromFiles(this.fs, files);
+    const attempts = options.maxAttempts ?? 20;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const head = await this.head();
+      let before = new Map<string, string>();
+      if (head) {
+        const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: head });
+        if (commit.tree === tree) return { status: 'nothing_to_commit', head };
+        before = await flattenTree(this.fs, commit.tree);
+      } else if (files.length === 0) {
+        return { status: 'nothing_to_commit', head: null };
+      }
+      const after = await flattenTree(this.fs, tree);
+      const diff = diffTrees(before, after);
+      const now = options.now ?? new Date();
+      const stamp = { ...options.author, timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: 0 };
+      const commitId = await git.writeCommit({
+        fs: this.fs,
+        gitdir: GITDIR,
+        commit: {
+          message: buildCommitMessage(diff, now, options.reason),
+          tree,
+          parent: head ? [head] : [],
+          author: stamp,
+          committer: stamp,
+        },
+      });
+      if (await this.refs.compareAndSwap(this.tenant, this.workspace, MAIN_REF, head, commitId)) {
+        return { status: 'committed', commitId, parent: head, diff, files: after.size };
+      }
+    }
+    throw new Error(`could not move ${MAIN_REF} of ${this.tenant}/${this.workspace}: too much contention`);
+  }
+
+  /** Newest-first history following first parents from the head (at most `count`). */
+  async log(count = 20): Promise<CommitSummary[]> {
+    const out: CommitSummary[] = [];
+    let oid = await this.head();
+    while (oid && out.length < count) {
+      const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+      out.push({
+        id: oid,
+        message: commit.message,
+        timestamp: new Date(commit.committer.timestamp * 1000).toISOString(),
+        parents: commit.parent,
+      });
+      oid = commit.parent[0] ?? null;
+    }
+    return out;
+  }
+
+  /** True when `commitId` is a commit of this repository. */
+  async hasCommit(commitId: string): Promise<boolean> {
+    if (!/^[0-9a-f]{40}$/.test(commitId)) return false;
+    try {
+      await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: commitId });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The files of a commit (default: head), sorted by path. Throws {@link UnknownCommitError}. */
+  async readFiles(commitId?: string): Promise<RepoFile[]> {
+    const oid = commitId ?? (await this.head());
+    if (!oid) return [];
+    if (!(await this.hasCommit(oid))) throw new UnknownCommitError(`unknown commit ${oid}`);
+    const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+    const flat = await flattenTree(this.fs, commit.tree);
+    const files: RepoFile[] = [];
+    for (const [path, blobOid] of [...flat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const { blob } = await git.readBlob({ fs: this.fs, gitdir: GITDIR, oid: blobOid });
+      files.push({ path, content: blob });
+    }
+    return files;
+  }
+}
