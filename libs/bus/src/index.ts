@@ -1,0 +1,10 @@
+/**
+ * @diaryx-sync/bus: the Redis contract between gateways, doc services and the history worker:
+ * channel/key names, shard routing, the binary envelope codec (see `envelope.ts` for the full
+ * message flow), `ClusterClient` for server-side forward updates, and instance heartbeats.
+ */
+export * from './names';
+export * from './shard';
+export * from './envelope';
+export * from './cluster-client';
+export * from './instances';

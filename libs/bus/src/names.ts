@@ -1,0 +1,89 @@
+/**
+ * Redis channel and key names of the cluster. This module is the ONLY place that spells them;
+ * every name starts with `${prefix}:` (REDIS_PREFIX) and carries the tenant where data is
+ * tenant-scoped (ARCHITECTURE.md property 5).
+ */
+
+/** Kinds of service instances that write heartbeats (cluster-contract.md). */
+export type InstanceKind = 'gateway' | 'doc-service' | 'history-worker';
+
+/** Pub/sub channel a shard owner subscribes to: gateways publish `frame`/`save`/`leave`/… here. */
+export function shardInboxChannel(prefix: string, shard: number): string {
+  return `${prefix}:shard:${shard}:inbox`;
+}
+
+/** Pub/sub channel of one gateway (or `ClusterClient`): shard owners publish `reply`/`saved`/`error`/`applied` here. */
+export function gatewayChannel(prefix: string, gatewayId: string): string {
+  return `${prefix}:gw:${gatewayId}`;
+}
+
+/** Pub/sub channel of one document: shard owners publish `broadcast` envelopes here. */
+export function docChannel(prefix: string, tenant: string, docId: string): string {
+  return `${prefix}:doc:${tenant}:${docId}`;
+}
+
+/** Pub/sub channel of one workspace: `workspace_event` envelopes (peer_joined/peer_left/focus_list_changed). */
+export function workspaceChannel(prefix: string, tenant: string, workspace: string): string {
+  return `${prefix}:ws:${tenant}:${workspace}`;
+}
+
+/** Pub/sub channel announcing shard ownership changes (`shard_acquired`), cluster-wide. */
+export function shardEventsChannel(prefix: string): string {
+  return `${prefix}:shards`;
+}
+
+/** String key holding a shard's lease: value `${instanceId}:${fencingToken}`, PX = lease TTL. */
+export function shardLeaseKey(prefix: string, shard: number): string {
+  return `${prefix}:shard:${shard}:lease`;
+}
+
+/** Counter key incremented on every lease acquisition of a shard: the fencing token. */
+export function shardFenceKey(prefix: string, shard: number): string {
+  return `${prefix}:shard:${shard}:fence`;
+}
+
+/** Sorted set of live doc-service instances (member = instance id, score = expiry time in ms). */
+export function docServiceMembersKey(prefix: string): string {
+  return `${prefix}:docsvc:members`;
+}
+
+/** JSON heartbeat of one service instance (TTL ~6 s), see cluster-contract.md. */
+export function instanceKey(prefix: string, kind: InstanceKind, id: string): string {
+  return `${prefix}:instance:${kind}:${id}`;
+}
+
+/** Match pattern for all heartbeat keys (of one kind, or of every kind). */
+export function instanceKeyPattern(prefix: string, kind?: InstanceKind): string {
+  return `${prefix}:instance:${kind ?? '*'}:*`;
+}
+
+/**
+ * Hash of the connections subscribed to a workspace's workspace doc, cluster-wide.
+ * Field `${gatewayId}|${connId}`, value: ms timestamp of the join.
+ */
+export function workspacePeersKey(prefix: string, tenant: string, workspace: string): string {
+  return `${prefix}:presence:${tenant}:${workspace}`;
+}
+
+/**
+ * Hash of the focused files of a workspace's connections. Field `${gatewayId}|${connId}`,
+ * value: JSON array of paths (that connection's complete focus set).
+ */
+export function workspaceFocusKey(prefix: string, tenant: string, workspace: string): string {
+  return `${prefix}:focus:${tenant}:${workspace}`;
+}
+
+/** Set of `${tenant}\n${workspace}` entries that have presence/focus hashes (for sweeping). */
+export function presenceIndexKey(prefix: string): string {
+  return `${prefix}:presence-index`;
+}
+
+/** Field name used in the presence and focus hashes for one connection. */
+export function connectionField(gatewayId: string, connId: string): string {
+  return `${gatewayId}|${connId}`;
+}
+
+/** BullMQ queue prefix of the cluster (queues are `${prefix}:bull:<queue>` in Redis). */
+export function bullPrefix(prefix: string): string {
+  return `${prefix}:bull`;
+}
