@@ -1,0 +1,4 @@
+import { MemoryStorage } from '../src';
+import { describeStorageContract } from './helpers/storage-contract';
+
+describeStorageContract('MemoryStorage', { storage: () => new MemoryStorage() });
