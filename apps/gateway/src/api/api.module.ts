@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { TenancyModule } from '../tenancy/tenancy.module';
+import { TenantsController } from './tenants.controller';
+import { TokensController } from './tokens.controller';
+import { WorkspaceAccessService } from './workspace-access.service';
+import { WorkspacesController } from './workspaces.controller';
+
+/**
+ * The HTTP API of PROTOCOL.md §5 owned here: tenants, tokens, workspaces, versions. Exports
+ * {@link WorkspaceAccessService} for other `/api/workspaces/{id}/…` controllers (history, git).
+ */
+@Module({
+  imports: [AuthModule, TenancyModule],
+  controllers: [TenantsController, TokensController, WorkspacesController],
+  providers: [WorkspaceAccessService],
+  exports: [WorkspaceAccessService, AuthModule, TenancyModule],
+})
+export class ApiModule {}

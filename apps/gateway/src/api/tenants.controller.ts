@@ -1,0 +1,51 @@
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { AuthService } from '../auth/auth.service';
+import { ClusterAdminGuard } from '../auth/cluster-admin.guard';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { TenantNameTakenError } from '../tenancy/tenancy.errors';
+import { TenantStore } from '../tenancy/tenant.store';
+import { ApiError } from './api-error';
+import { parseRequest } from './request-validation';
+
+const createTenantSchema = z.object({ name: z.string().trim().min(1).max(128) });
+
+/** `201` answer of `POST /api/tenants`. */
+export interface CreatedTenantResponse {
+  id: string;
+  name: string;
+  admin_token: string;
+}
+
+/**
+ * `POST /api/tenants {"name"}` with the cluster `ADMIN_TOKEN`: creates a tenant and returns an
+ * admin token for it (role `admin`, `ws: ["*"]`, `TENANT_ADMIN_TOKEN_TTL_S`). Names are unique:
+ * a second call with the same name answers `409 tenant_exists` (bootstrap scripts treat that as
+ * "already there" and mint their tokens another way).
+ */
+@Controller('api/tenants')
+@UseGuards(ClusterAdminGuard)
+export class TenantsController {
+  constructor(
+    private readonly tenants: TenantStore,
+    private readonly auth: AuthService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: unknown): Promise<CreatedTenantResponse> {
+    const { name } = parseRequest(createTenantSchema, body);
+    try {
+      const tenant = await this.tenants.create(name);
+      const { token } = await this.auth.issue(
+        { sub: `admin@${tenant.id}`, tid: tenant.id, ws: ['*'], role: 'admin' },
+        this.config.TENANT_ADMIN_TOKEN_TTL_S,
+      );
+      return { id: tenant.id, name: tenant.name, admin_token: token };
+    } catch (err) {
+      if (err instanceof TenantNameTakenError) throw ApiError.conflict(err.message, 'tenant_exists');
+      throw err;
+    }
+  }
+}

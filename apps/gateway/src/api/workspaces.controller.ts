@@ -1,0 +1,88 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { AuthService } from '../auth/auth.service';
+import { Claims } from '../auth/authenticated-request';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
+import { type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
+import { WorkspaceIdTakenError } from '../tenancy/tenancy.errors';
+import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
+import { ApiError } from './api-error';
+import { parseRequest } from './request-validation';
+import { WorkspaceAccessService } from './workspace-access.service';
+
+/** JSON form of a workspace. */
+export interface WorkspaceResponse {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+const nameSchema = z.string().trim().min(1).max(256);
+const createSchema = z.object({
+  id: z.string().regex(WORKSPACE_ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
+  name: nameSchema.optional(),
+});
+const patchSchema = z.object({ name: nameSchema });
+
+/**
+ * Workspaces CRUD of PROTOCOL.md §5, always within the token's tenant. Create, rename and delete
+ * need the `admin` role; reads need a token whose `ws` covers the workspace.
+ */
+@Controller('api/workspaces')
+@UseGuards(BearerAuthGuard)
+export class WorkspacesController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly workspaces: WorkspaceStore,
+    private readonly access: WorkspaceAccessService,
+  ) {}
+
+  /** `POST /api/workspaces {"id"?,"name"}` → 201; 409 `workspace_exists` when the id is taken. */
+  @Post()
+  @HttpCode(201)
+  async create(@Claims() claims: TokenClaims, @Body() body: unknown): Promise<WorkspaceResponse> {
+    if (!this.auth.isAdmin(claims)) throw ApiError.forbidden('only a tenant admin may create workspaces');
+    const input = parseRequest(createSchema, body);
+    try {
+      return toResponse(await this.workspaces.create(claims.tid, input));
+    } catch (err) {
+      if (err instanceof WorkspaceIdTakenError) throw ApiError.conflict(err.message, 'workspace_exists');
+      throw err;
+    }
+  }
+
+  /** `GET /api/workspaces` → the tenant's workspaces covered by the token. */
+  @Get()
+  async list(@Claims() claims: TokenClaims): Promise<{ workspaces: WorkspaceResponse[] }> {
+    const all = await this.workspaces.list(claims.tid);
+    return { workspaces: all.filter((w) => this.auth.canAccessWorkspace(claims, w.id)).map(toResponse) };
+  }
+
+  /** `GET /api/workspaces/{id}`. */
+  @Get(':id')
+  async get(@Claims() claims: TokenClaims, @Param('id') id: string): Promise<WorkspaceResponse> {
+    return toResponse(await this.access.require(claims, id, 'read'));
+  }
+
+  /** `PATCH /api/workspaces/{id} {"name"}` (admin). */
+  @Patch(':id')
+  async rename(@Claims() claims: TokenClaims, @Param('id') id: string, @Body() body: unknown): Promise<WorkspaceResponse> {
+    await this.access.require(claims, id, 'admin');
+    const { name } = parseRequest(patchSchema, body);
+    const renamed = await this.workspaces.rename(claims.tid, id, name);
+    if (!renamed) throw ApiError.notFound(`workspace "${id}" not found`);
+    return toResponse(renamed);
+  }
+
+  /** `DELETE /api/workspaces/{id}` (admin) → 204. */
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Claims() claims: TokenClaims, @Param('id') id: string): Promise<void> {
+    await this.access.require(claims, id, 'admin');
+    if (!(await this.workspaces.delete(claims.tid, id))) throw ApiError.notFound(`workspace "${id}" not found`);
+  }
+}
+
+function toResponse(workspace: Workspace): WorkspaceResponse {
+  return { id: workspace.id, name: workspace.name, created_at: workspace.createdAt.toISOString() };
+}

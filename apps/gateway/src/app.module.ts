@@ -1,0 +1,39 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ApiModule } from './api/api.module';
+import { AuthModule } from './auth/auth.module';
+import type { GatewayConfig } from './config/gateway-config';
+import { GatewayConfigModule } from './config/gateway-config.module';
+import { HealthModule } from './health/health.module';
+import { HistoryModule } from './history/history.module';
+import { InfraModule } from './infra/infra.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { OpsModule } from './ops/ops.module';
+import { SyncModule } from './sync/sync.module';
+import { TenancyModule } from './tenancy/tenancy.module';
+
+/**
+ * Root module of the gateway. Global: configuration ({@link GatewayConfigModule}), connections
+ * ({@link InfraModule}: PG pool, Redis, logger, instance id) and metrics ({@link MetricsModule}).
+ * Feature modules: HTTP API, health, WebSocket sync, history, ops.
+ */
+@Module({})
+export class AppModule {
+  /** The module tree for `config` (the only source of settings; process.env is not read here). */
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        GatewayConfigModule.forRoot(config),
+        InfraModule,
+        MetricsModule,
+        AuthModule,
+        TenancyModule,
+        ApiModule,
+        HealthModule,
+        SyncModule,
+        HistoryModule,
+        OpsModule,
+      ],
+    };
+  }
+}

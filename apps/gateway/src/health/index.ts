@@ -1,0 +1,3 @@
+/** `/healthz` and `/readyz`. */
+export * from './health.module';
+export * from './readiness.service';

@@ -1,0 +1,3 @@
+/** The gateway's Prometheus registry and `/metrics` endpoint. */
+export * from './metrics.module';
+export * from './metrics.tokens';

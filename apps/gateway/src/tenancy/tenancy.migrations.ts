@@ -1,0 +1,31 @@
+import type { Migration } from '@diaryx-sync/crdt';
+
+/** Bookkeeping table of the gateway's own migrations. */
+export const TENANCY_MIGRATIONS_TABLE = 'gateway_migrations';
+
+/**
+ * Numbered migrations of the tables the gateway owns (`tenants`, `workspaces`). Append only:
+ * never edit an applied migration, add a new id instead. Workspaces are keyed by
+ * `(tenant_id, id)`: equal workspace ids in two tenants are two workspaces. No foreign key to
+ * `tenants`: a token signed with the cluster secret may name a tenant created elsewhere.
+ */
+export const TENANCY_MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'tenants and workspaces',
+    sql: `
+      CREATE TABLE IF NOT EXISTS tenants (
+        id         text PRIMARY KEY,
+        name       text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE IF NOT EXISTS workspaces (
+        tenant_id  text NOT NULL,
+        id         text NOT NULL,
+        name       text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, id)
+      );
+    `,
+  },
+];

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { PG_POOL } from '../infra/infra.tokens';
+import { TenantNameTakenError, isUniqueViolation } from './tenancy.errors';
+
+/** A tenant row. */
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+/** Generates a tenant id such as `t_3f9a1c2b7d4e`. */
+export function newTenantId(): string {
+  return `t_${randomBytes(6).toString('hex')}`;
+}
+
+/** The `tenants` table (PostgreSQL). */
+@Injectable()
+export class TenantStore {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /**
+   * Creates a tenant with a generated id.
+   * @throws TenantNameTakenError when the name is taken (names are unique cluster-wide).
+   */
+  async create(name: string): Promise<Tenant> {
+    try {
+      const { rows } = await this.pool.query<TenantRow>(
+        'INSERT INTO tenants (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
+        [newTenantId(), name],
+      );
+      return toTenant(rows[0]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new TenantNameTakenError(name);
+      throw err;
+    }
+  }
+
+  /** The tenant with this id, or null. */
+  async get(id: string): Promise<Tenant | null> {
+    const { rows } = await this.pool.query<TenantRow>('SELECT id, name, created_at FROM tenants WHERE id = $1', [id]);
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  /** The tenant with this name, or null. */
+  async findByName(name: string): Promise<Tenant | null> {
+    const { rows } = await this.pool.query<TenantRow>('SELECT id, name, created_at FROM tenants WHERE name = $1', [name]);
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+}
+
+function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, name: row.name, createdAt: row.created_at };
+}
