@@ -1,2 +1,12 @@
-/** @diaryx-sync/protocol: wire codec, sync logic, SyncSession and SyncClient. */
+/**
+ * @diaryx-sync/protocol: the Diaryx Sync wire protocol (PROTOCOL.md), transport-agnostic:
+ * framing, doc ids, y-protocols messages, control messages, close/error codes, the server-side
+ * document sync logic, and (in `client/`) the client `SyncSession`/`SyncClient`.
+ */
+export * from './codes';
+export * from './errors';
+export * from './framing';
+export * from './doc-id';
+export * from './sync';
+export * from './control';
 export * from './client/index';

@@ -1,0 +1,114 @@
+import {
+  encodeServerControl,
+  ErrorCode,
+  focusListChangedMessage,
+  parseClientControl,
+  parseServerControl,
+  peerCountMessage,
+  pongMessage,
+  readOnlyError,
+  savedMessage,
+  syncCompleteMessage,
+} from '@diaryx-sync/protocol';
+import fc from 'fast-check';
+
+describe('client control messages', () => {
+  it.each([
+    ['{"type":"FilesReady"}', { type: 'FilesReady' }],
+    ['{"type":"files_ready"}', { type: 'files_ready' }],
+    ['{"type":"focus","files":["body:ws/a.md"]}', { type: 'focus', files: ['body:ws/a.md'] }],
+    ['{"type":"unfocus","files":[]}', { type: 'unfocus', files: [] }],
+    ['{"action":"leave","doc":"body:ws/a.md"}', { action: 'leave', doc: 'body:ws/a.md' }],
+    ['{"action":"save","doc":"workspace:ws"}', { action: 'save', doc: 'workspace:ws' }],
+    ['{"type":"ping"}', { type: 'ping' }],
+    ['{"type":"ping","extra":1}', { type: 'ping' }],
+  ])('parses %s', (text, expected) => {
+    expect(parseClientControl(text)).toEqual({ ok: true, message: expected });
+  });
+
+  it.each(['not json', '{', '', '{"type":}'])('bad_json for %j', (text) => {
+    const result = parseClientControl(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('bad_json');
+    expect(JSON.parse(result.reply)).toEqual({ type: 'error', code: 'bad_json' });
+  });
+
+  it.each([
+    '{"type":"hello"}',
+    '{"type":"focus"}',
+    '{"type":"focus","files":[1]}',
+    '{"action":"delete","doc":"x"}',
+    '{"action":"save"}',
+    '[]',
+    'null',
+    '42',
+    '"ping"',
+    '{}',
+    '{"type":"sync_complete","files_synced":1}',
+  ])('unknown_message for %s', (text) => {
+    const result = parseClientControl(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('unknown_message');
+    expect(JSON.parse(result.reply)).toEqual({ type: 'error', code: 'unknown_message' });
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
+        const result = parseClientControl(text);
+        expect(typeof result.ok).toBe('boolean');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('server control messages', () => {
+  it('encodes exactly the PROTOCOL.md shapes', () => {
+    expect(JSON.parse(encodeServerControl(syncCompleteMessage(3)))).toEqual({ type: 'sync_complete', files_synced: 3 });
+    expect(JSON.parse(encodeServerControl(readOnlyError('body:ws/a.md')))).toEqual({
+      type: 'error',
+      code: 'read_only',
+      doc: 'body:ws/a.md',
+    });
+    expect(JSON.parse(encodeServerControl(savedMessage('workspace:ws')))).toEqual({ type: 'saved', doc: 'workspace:ws' });
+    expect(encodeServerControl(pongMessage())).toBe('{"type":"pong"}');
+    expect(JSON.parse(encodeServerControl(peerCountMessage('peer_left', 'ws', 2)))).toEqual({
+      type: 'peer_left',
+      workspace: 'ws',
+      peer_count: 2,
+    });
+    expect(JSON.parse(encodeServerControl(focusListChangedMessage('ws', ['a.md'])))).toEqual({
+      type: 'focus_list_changed',
+      workspace: 'ws',
+      files: ['a.md'],
+    });
+    expect(ErrorCode).toEqual({ ReadOnly: 'read_only', UnknownMessage: 'unknown_message', BadJson: 'bad_json' });
+  });
+
+  it('parses every server message, including other servers’ handshake', () => {
+    const cases: [string, unknown][] = [
+      ['{"type":"sync_complete","files_synced":42}', { type: 'sync_complete', files_synced: 42 }],
+      ['{"type":"sync_progress","completed":5,"total":10}', { type: 'sync_progress', completed: 5, total: 10 }],
+      ['{"type":"peer_joined","peer_count":3}', { type: 'peer_joined', peer_count: 3 }],
+      ['{"type":"peer_joined"}', { type: 'peer_joined', peer_count: 0 }],
+      ['{"type":"peer_left","workspace":"ws","peer_count":1}', { type: 'peer_left', workspace: 'ws', peer_count: 1 }],
+      ['{"type":"focus_list_changed","files":["a.md"]}', { type: 'focus_list_changed', files: ['a.md'] }],
+      ['{"type":"saved","doc":"workspace:ws"}', { type: 'saved', doc: 'workspace:ws' }],
+      ['{"type":"error","code":"unknown_message"}', { type: 'error', code: 'unknown_message' }],
+      ['{"type":"error","code":"x","message":"m","doc":"d"}', { type: 'error', code: 'x', message: 'm', doc: 'd' }],
+      ['{"type":"pong"}', { type: 'pong' }],
+      [
+        '{"type":"file_manifest","files":[{"path":"a.md"}],"client_is_new":true}',
+        { type: 'file_manifest', files: [{ path: 'a.md' }], client_is_new: true },
+      ],
+      ['{"type":"file_manifest"}', { type: 'file_manifest', files: [], client_is_new: false }],
+      ['{"type":"crdt_state","state":"AQAAAA=="}', { type: 'crdt_state', state: 'AQAAAA==' }],
+    ];
+    for (const [text, expected] of cases) expect(parseServerControl(text)).toEqual({ ok: true, message: expected });
+    expect(parseServerControl('{"type":"future"}')).toMatchObject({ ok: false, code: 'unknown_message' });
+    expect(parseServerControl('x')).toMatchObject({ ok: false, code: 'bad_json' });
+  });
+});

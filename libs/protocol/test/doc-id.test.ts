@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import {
+  bodyDocId,
+  canonicalizePath,
+  formatDocId,
+  isCanonicalPath,
+  isValidWorkspaceId,
+  parseDocId,
+  ProtocolError,
+  tryParseDocId,
+  workspaceDocId,
+} from '@diaryx-sync/protocol';
+import { expectProtocolError } from './helpers/expect-protocol-error';
+
+describe('canonicalizePath', () => {
+  it.each([
+    ['README.md', 'README.md'],
+    ['./README.md', 'README.md'],
+    ['/README.md', 'README.md'],
+    ['.//README.md', 'README.md'],
+    ['/./a/b.md', 'a/b.md'],
+    ['journal\\2024.md', 'journal/2024.md'],
+    ['\\journal\\2024.md', 'journal/2024.md'],
+    ['.hidden/x.md', '.hidden/x.md'],
+    ['a/..b/c...md', 'a/..b/c...md'],
+    ['été/🌞 notes.md', 'été/🌞 notes.md'],
+  ])('%j -> %j', (input, expected) => {
+    expect(canonicalizePath(input)).toBe(expected);
+    expect(isCanonicalPath(expected)).toBe(true);
+  });
+
+  it.each([
+    [''],
+    ['/'],
+    ['./'],
+    ['a//b.md'],
+    ['a/'],
+    ['a/./b.md'],
+    ['.'],
+    ['..'],
+    ['../x.md'],
+    ['a/../b.md'],
+    ['a\u0000b.md'],
+    ['a\nb.md'],
+    ['a\u007fb.md'],
+    ['a\u0085b.md'],
+    ['a\\\\b.md'],
+  ])('rejects %j', (input) => {
+    expectProtocolError(() => canonicalizePath(input), 'bad_path');
+    expect(isCanonicalPath(input)).toBe(false);
+  });
+});
+
+describe('doc ids', () => {
+  it('builds and parses workspace doc ids', () => {
+    expect(workspaceDocId('ws_7f3a')).toBe('workspace:ws_7f3a');
+    expect(parseDocId('workspace:ws_7f3a')).toEqual({ kind: 'workspace', workspaceId: 'ws_7f3a' });
+  });
+
+  it('builds body doc ids from non-canonical paths and parses them back', () => {
+    expect(bodyDocId('ws_7f3a', 'journal/2024.md')).toBe('body:ws_7f3a/journal/2024.md');
+    expect(bodyDocId('ws_7f3a', './journal\\2024.md')).toBe('body:ws_7f3a/journal/2024.md');
+    expect(parseDocId('body:ws_7f3a/journal/2024.md')).toEqual({
+      kind: 'body',
+      workspaceId: 'ws_7f3a',
+      path: 'journal/2024.md',
+    });
+  });
+
+  it('validates workspace ids', () => {
+    expect(isValidWorkspaceId('a')).toBe(true);
+    expect(isValidWorkspaceId('A-z_0'.padEnd(64, 'x'))).toBe(true);
+    for (const bad of ['', 'a'.repeat(65), 'a b', 'a/b', 'ws:1', 'é', 'a.b']) {
+      expect(isValidWorkspaceId(bad)).toBe(false);
+      expectProtocolError(() => workspaceDocId(bad), 'bad_doc_id');
+      expectProtocolError(() => parseDocId(`workspace:${bad}`), 'bad_doc_id');
+      expectProtocolError(() => bodyDocId(bad, 'a.md'), 'bad_doc_id');
+    }
+  });
+
+  it.each([
+    ['body:ws/./a.md'],
+    ['body:ws//a.md'],
+    ['body:ws/\\a.md'],
+    ['body:ws/a\\b.md'],
+    ['body:ws/a/'],
+    ['body:ws/'],
+    ['body:ws'],
+    ['body:ws/a/../b.md'],
+    ['body:ws/a\u0000.md'],
+    ['body:/a.md'],
+    ['workspace:'],
+    ['Workspace:ws'],
+    ['body :ws/a.md'],
+    ['doc:ws'],
+    [''],
+  ])('rejects wire doc id %j', (id) => {
+    expectProtocolError(() => parseDocId(id), 'bad_doc_id');
+    expect(tryParseDocId(id)).toBeNull();
+  });
+
+  it('rejects doc ids over 255 UTF-8 bytes and never truncates', () => {
+    const prefix = 'body:ws/';
+    const okPath = 'a'.repeat(255 - prefix.length);
+    expect(bodyDocId('ws', okPath)).toHaveLength(255);
+    expect(parseDocId(prefix + okPath)).toEqual({ kind: 'body', workspaceId: 'ws', path: okPath });
+    expectProtocolError(() => bodyDocId('ws', okPath + 'a'), 'doc_id_too_long');
+    expectProtocolError(() => parseDocId(prefix + okPath + 'a'), 'doc_id_too_long');
+    // multi-byte: 124 × 'é' (248 bytes) + prefix (8) = 256 bytes
+    expectProtocolError(() => bodyDocId('ws', 'é'.repeat(124)), 'doc_id_too_long');
+  });
+
+  it('property: built ids parse back to the canonical path', () => {
+    const segment = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }).filter(
+      // eslint-disable-next-line no-control-regex
+      (s) => !/[/\\\u0000-\u001f\u007f-\u009f]/.test(s) && s !== '.' && s !== '..',
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+        fc.array(segment, { minLength: 1, maxLength: 5 }),
+        fc.constantFrom('', './', '/', './/'),
+        (ws, segments, prefix) => {
+          const path = segments.join('/');
+          let id: string;
+          try {
+            id = bodyDocId(ws, prefix + path);
+          } catch (error) {
+            expect((error as ProtocolError).kind).toBe('doc_id_too_long');
+            return;
+          }
+          expect(parseDocId(id)).toEqual({ kind: 'body', workspaceId: ws, path });
+          expect(formatDocId(parseDocId(id))).toBe(id);
+        },
+      ),
+    );
+  });
+
+  it('fuzz: parseDocId on random strings only ever throws ProtocolError', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300, unit: 'binary' }),
+          fc.string({ maxLength: 40 }).map((s) => `body:${s}`),
+          fc.string({ maxLength: 40 }).map((s) => `workspace:${s}`),
+          fc.string({ maxLength: 40 }).map((s) => `body:ws/${s}`),
+        ),
+        (id) => {
+          try {
+            const parsed = parseDocId(id);
+            expect(formatDocId(parsed)).toBe(id);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtocolError);
+            expect((error as ProtocolError).closeCode).toBe(4400);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
