@@ -1,0 +1,432 @@
+import { NO_CHANGES, hasChanges, type FileChangeSet, type SessionDocuments } from './documents';
+import type { SessionAction, SessionEvent, SyncEvent, SyncStatus } from './events';
+import {
+  SYNC_STEP1,
+  SYNC_STEP2,
+  SYNC_UPDATE,
+  bodyDocId,
+  canonicalPath,
+  decodeFrame,
+  decodeMessages,
+  encodeFrame,
+  encodeSyncMessage,
+  parseDocId,
+  parseServerMessage,
+  workspaceDocId,
+  type ServerControlMessage,
+} from './wire';
+
+/** Options of a {@link SyncSession}. */
+export interface SyncSessionOptions {
+  /** The workspace to sync. */
+  readonly workspaceId: string;
+  /** Local documents of that workspace. */
+  readonly documents: SessionDocuments;
+  /** Milliseconds clock (default `Date.now`). */
+  readonly clock?: () => number;
+  /**
+   * How long to wait for `sync_complete` after the workspace SyncStep2 before treating the
+   * workspace handshake as complete anyway (servers that never send it). Default 3000 ms.
+   */
+  readonly syncCompleteFallbackMs?: number;
+  /** Re-send a SyncStep1 that got no SyncStep2 after this long (default 5000 ms). */
+  readonly retryAfterMs?: number;
+  /** A `Progress` event every this many bootstrapped bodies (default 50). */
+  readonly progressEvery?: number;
+}
+
+type Phase = 'idle' | 'handshake' | 'active';
+
+/**
+ * Client sync state machine (inject/process pattern, no I/O): feed {@link SessionEvent}s to
+ * {@link handle}, execute the returned {@link SessionAction}s.
+ *
+ * `Synced` is reported once the workspace handshake is complete (SyncStep2 received and
+ * `sync_complete` received, or the bounded fallback elapsed) and every bootstrapped body doc has
+ * received the server's SyncStep2, after an integrity audit of the live file set.
+ */
+export class SyncSession {
+  readonly workspaceId: string;
+  readonly workspaceDocId: string;
+  private readonly docs: SessionDocuments;
+  private readonly clock: () => number;
+  private readonly fallbackMs: number;
+  private readonly retryMs: number;
+  private readonly progressEvery: number;
+
+  private phase: Phase = 'idle';
+  private currentStatus: SyncStatus = 'disconnected';
+  private workspaceStep1SentAt = 0;
+  private workspaceStep2Received = false;
+  private syncCompleteReceived = false;
+  private filesSyncedByServer: number | undefined;
+  private fallbackStartedAt: number | undefined;
+  private syncedReported = false;
+  /** Bodies whose SyncStep1 was sent and that await the server's SyncStep2 (path → sent at). */
+  private readonly pending = new Map<string, number>();
+  /** Bodies that received the server's SyncStep2 on this connection. */
+  private readonly synced = new Set<string>();
+  /** Old path → new path of remote renames (late frames for the old path go to the new doc). */
+  private readonly renamedFrom = new Map<string, string>();
+  private bootstrapTotal = 0;
+
+  constructor(options: SyncSessionOptions) {
+    this.workspaceId = options.workspaceId;
+    this.workspaceDocId = workspaceDocId(options.workspaceId);
+    this.docs = options.documents;
+    this.clock = options.clock ?? Date.now;
+    this.fallbackMs = options.syncCompleteFallbackMs ?? 3000;
+    this.retryMs = options.retryAfterMs ?? 5000;
+    this.progressEvery = options.progressEvery ?? 50;
+  }
+
+  /** Current status. */
+  get status(): SyncStatus {
+    return this.currentStatus;
+  }
+
+  /** Whether `Synced` has been reported on the current connection. */
+  get isSynced(): boolean {
+    return this.syncedReported;
+  }
+
+  /** Canonical paths of bodies still waiting for the server's SyncStep2. */
+  pendingBodies(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** Canonical paths of bodies that received the server's SyncStep2 on this connection. */
+  syncedBodies(): string[] {
+    return [...this.synced];
+  }
+
+  /** `files_synced` of the server's `sync_complete`, when received. */
+  get serverFileCount(): number | undefined {
+    return this.filesSyncedByServer;
+  }
+
+  /** Processes one event and returns the actions to execute, in order. */
+  handle(event: SessionEvent): SessionAction[] {
+    const out: SessionAction[] = [];
+    switch (event.type) {
+      case 'Connected':
+        this.onConnected(out);
+        break;
+      case 'BinaryMessage':
+        this.onBinary(event.data, out);
+        break;
+      case 'TextMessage':
+        this.onText(event.text, out);
+        break;
+      case 'Disconnected':
+        this.onDisconnected(out);
+        break;
+      case 'LocalUpdate':
+        this.onLocalUpdate(event.docId, event.update, out);
+        break;
+      case 'Tick':
+        this.onTick(out);
+        break;
+      case 'SnapshotImported':
+        if (this.phase === 'handshake') out.push({ type: 'SendText', text: '{"type":"FilesReady"}' });
+        break;
+    }
+    if (this.phase === 'active') this.checkSynced(out, event.type === 'Tick');
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private emit(out: SessionAction[], event: SyncEvent): void {
+    out.push({ type: 'Emit', event });
+  }
+
+  private setStatus(out: SessionAction[], status: SyncStatus): void {
+    if (this.currentStatus === status) return;
+    this.currentStatus = status;
+    this.emit(out, { type: 'StatusChanged', status });
+  }
+
+  private resetConnectionState(): void {
+    this.workspaceStep2Received = false;
+    this.syncCompleteReceived = false;
+    this.filesSyncedByServer = undefined;
+    this.fallbackStartedAt = undefined;
+    this.syncedReported = false;
+    this.pending.clear();
+    this.synced.clear();
+    this.bootstrapTotal = 0;
+  }
+
+  private onConnected(out: SessionAction[]): void {
+    this.resetConnectionState();
+    this.phase = 'handshake';
+    this.sendWorkspaceStep1(out);
+    this.setStatus(out, 'connected');
+  }
+
+  private onDisconnected(out: SessionAction[]): void {
+    this.phase = 'idle';
+    this.resetConnectionState();
+    this.setStatus(out, 'disconnected');
+  }
+
+  private sendWorkspaceStep1(out: SessionAction[]): void {
+    this.workspaceStep1SentAt = this.clock();
+    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.workspace.getSyncState());
+    out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, step1) });
+  }
+
+  private sendBodyStep1(path: string, out: SessionAction[]): void {
+    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.bodies.get(path).getSyncState());
+    out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, path), step1) });
+  }
+
+  private transitionToActive(out: SessionAction[]): void {
+    if (this.phase === 'active') return;
+    this.phase = 'active';
+    this.setStatus(out, 'syncing');
+    this.bootstrapBodies(out);
+  }
+
+  /** Sends a body SyncStep1 for every live file not yet pending or synced (no duplicates). */
+  private bootstrapBodies(out: SessionAction[]): number {
+    const now = this.clock();
+    let queued = 0;
+    for (const path of this.docs.workspace.livePaths()) {
+      if (this.pending.has(path) || this.synced.has(path)) continue;
+      this.pending.set(path, now);
+      this.sendBodyStep1(path, out);
+      queued++;
+    }
+    if (queued > 0) {
+      this.bootstrapTotal += queued;
+      this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
+    }
+    return queued;
+  }
+
+  private onLocalUpdate(docId: string, update: Uint8Array, out: SessionAction[]): void {
+    // Before the session is active, the handshake (our SyncStep1s and answers to the server's)
+    // carries every local change, so nothing is lost by not sending it now.
+    if (this.phase !== 'active') return;
+    const parsed = parseDocId(docId);
+    if (parsed === undefined || parsed.workspaceId !== this.workspaceId) return;
+    const canonical = parsed.kind === 'workspace' ? this.workspaceDocId : bodyDocId(this.workspaceId, parsed.path);
+    out.push({ type: 'SendBinary', data: encodeFrame(canonical, encodeSyncMessage(SYNC_UPDATE, update)) });
+    if (parsed.kind === 'workspace') this.bootstrapBodies(out);
+  }
+
+  private onTick(out: SessionAction[]): void {
+    if (this.phase === 'idle') return;
+    const now = this.clock();
+    if (!this.workspaceStep2Received && now - this.workspaceStep1SentAt >= this.retryMs) {
+      this.sendWorkspaceStep1(out);
+    }
+    if (this.phase !== 'active') return;
+    for (const [path, sentAt] of this.pending) {
+      if (now - sentAt >= this.retryMs) {
+        this.pending.set(path, now);
+        this.sendBodyStep1(path, out);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private onBinary(data: Uint8Array, out: SessionAction[]): void {
+    if (this.phase === 'idle') return;
+    const frame = decodeFrame(data);
+    if (frame === undefined) {
+      this.emit(out, { type: 'Error', message: 'malformed binary frame from server' });
+      return;
+    }
+    const parsed = parseDocId(frame.docId);
+    const messages = decodeMessages(frame.payload);
+    if (parsed === undefined || parsed.workspaceId !== this.workspaceId || messages === undefined) {
+      this.emit(out, { type: 'Error', message: `unusable frame for ${JSON.stringify(frame.docId)}` });
+      return;
+    }
+    // A server that goes straight to binary sync: no Files-Ready handshake.
+    if (this.phase === 'handshake') this.transitionToActive(out);
+    if (parsed.kind === 'workspace') {
+      for (const m of messages) if (m.kind === 'sync') this.onWorkspaceSync(m.subtype, m.data, out);
+    } else {
+      for (const m of messages) if (m.kind === 'sync') this.onBodySync(parsed.path, m.subtype, m.data, out);
+    }
+  }
+
+  private onWorkspaceSync(subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
+    if (subtype === SYNC_STEP1) {
+      const reply = encodeSyncMessage(SYNC_STEP2, this.docs.workspace.encodeStateAsUpdate(data));
+      out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, reply) });
+      return;
+    }
+    const changes = this.applyWorkspaceUpdate(data, out);
+    if (subtype === SYNC_STEP2 && !this.workspaceStep2Received) {
+      this.workspaceStep2Received = true;
+      this.fallbackStartedAt = this.clock();
+    }
+    if (hasChanges(changes)) this.emit(out, { type: 'FilesChanged', changes });
+    this.bootstrapBodies(out);
+  }
+
+  private applyWorkspaceUpdate(update: Uint8Array, out: SessionAction[]): FileChangeSet {
+    let changes: FileChangeSet;
+    try {
+      changes = this.docs.workspace.applyRemoteUpdate(update);
+    } catch (err) {
+      this.emit(out, { type: 'Error', message: `workspace update failed: ${String(err)}` });
+      return NO_CHANGES;
+    }
+    for (const { from, to } of changes.renamed) this.moveBody(from, to);
+    for (const path of changes.deleted) this.pending.delete(path);
+    return changes;
+  }
+
+  /** Moves a body doc and every tracking entry from `from` to `to` (remote rename). */
+  private moveBody(from: string, to: string): void {
+    const bodies = this.docs.bodies;
+    if (bodies.has(from)) {
+      if (bodies.has(to)) {
+        // Frames for the new path arrived first: merge the old state in (same history, no dupes).
+        bodies.get(to).applyRemoteUpdate(bodies.get(from).encodeStateAsUpdate());
+      } else {
+        bodies.rename(from, to);
+      }
+    }
+    this.renamedFrom.set(from, to);
+    for (const [old, target] of this.renamedFrom) if (target === from) this.renamedFrom.set(old, to);
+    this.renamedFrom.delete(to);
+    // The doc under the new id still has to be exchanged with the server: re-bootstrap it,
+    // keeping the progress accounting of the old entry.
+    if (this.pending.delete(from) || this.synced.delete(from)) this.bootstrapTotal--;
+  }
+
+  private onBodySync(path: string, subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
+    const alias = this.renamedFrom.get(path);
+    if (alias !== undefined && !this.docs.workspace.livePaths().includes(path)) {
+      // Late frame for a path renamed away: keep one body stream, never answer for the old id.
+      if (subtype !== SYNC_STEP1) this.docs.bodies.get(alias).applyRemoteUpdate(data);
+      return;
+    }
+    const body = this.docs.bodies.get(path);
+    if (subtype === SYNC_STEP1) {
+      const reply = encodeSyncMessage(SYNC_STEP2, body.encodeStateAsUpdate(data));
+      out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, path), reply) });
+      return;
+    }
+    let changed = false;
+    try {
+      changed = body.applyRemoteUpdate(data);
+    } catch (err) {
+      this.emit(out, { type: 'Error', message: `body update for ${path} failed: ${String(err)}` });
+      return;
+    }
+    if (changed) this.emit(out, { type: 'BodyChanged', path });
+    if (subtype === SYNC_STEP2 && this.pending.delete(path)) {
+      this.synced.add(path);
+      const done = this.synced.size;
+      if (done % this.progressEvery === 0 || this.pending.size === 0) {
+        this.emit(out, { type: 'Progress', completed: done, total: this.bootstrapTotal });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private onText(text: string, out: SessionAction[]): void {
+    if (this.phase === 'idle') return;
+    const msg = parseServerMessage(text);
+    if (msg === undefined) return;
+    this.onControl(msg, out);
+  }
+
+  private onControl(msg: ServerControlMessage, out: SessionAction[]): void {
+    switch (msg.type) {
+      case 'file_manifest':
+        if (this.phase !== 'handshake') return;
+        if (msg.client_is_new === true) out.push({ type: 'DownloadSnapshot', workspaceId: this.workspaceId });
+        else out.push({ type: 'SendText', text: '{"type":"FilesReady"}' });
+        return;
+      case 'crdt_state': {
+        const state = base64ToBytes(msg.state);
+        if (state === undefined) {
+          this.emit(out, { type: 'Error', message: 'crdt_state is not valid base64' });
+          return;
+        }
+        const changes = this.applyWorkspaceUpdate(state, out);
+        this.workspaceStep2Received = true;
+        this.fallbackStartedAt ??= this.clock();
+        if (hasChanges(changes)) this.emit(out, { type: 'FilesChanged', changes });
+        this.transitionToActive(out);
+        this.bootstrapBodies(out);
+        return;
+      }
+      case 'sync_complete':
+        this.syncCompleteReceived = true;
+        this.filesSyncedByServer = msg.files_synced;
+        return;
+      case 'sync_progress':
+        // Our own progress (bodies received) is what we report; the server's is informational.
+        return;
+      case 'saved':
+        this.emit(out, { type: 'Saved', docId: msg.doc });
+        return;
+      case 'error':
+        this.emit(out, { type: 'ServerError', code: msg.code, message: msg.message, docId: msg.doc });
+        return;
+      case 'peer_joined':
+      case 'peer_left':
+        this.emit(out, { type: 'PeersChanged', workspaceId: msg.workspace, peerCount: msg.peer_count });
+        return;
+      case 'focus_list_changed':
+        this.emit(out, { type: 'FocusListChanged', files: msg.files });
+        return;
+      case 'pong':
+        this.emit(out, { type: 'Pong' });
+        return;
+    }
+  }
+
+  private workspaceHandshakeComplete(): boolean {
+    if (!this.workspaceStep2Received) return false;
+    if (this.syncCompleteReceived) return true;
+    return this.fallbackStartedAt !== undefined && this.clock() - this.fallbackStartedAt >= this.fallbackMs;
+  }
+
+  /** Reports `Synced` when everything arrived, after the integrity audit. */
+  private checkSynced(out: SessionAction[], audit: boolean): void {
+    if (this.syncedReported || !this.workspaceHandshakeComplete()) return;
+    // Pending entries of deleted files are dropped as deletes arrive; the full scan below runs
+    // when nothing is pending any more, or on a Tick.
+    if (this.pending.size > 0 && !audit) return;
+    // Integrity audit: drop pending entries of files no longer live, re-queue live files that
+    // are not synced (or whose body doc is missing).
+    const live = this.docs.workspace.livePaths();
+    const liveSet = new Set(live);
+    for (const path of [...this.pending.keys()]) if (!liveSet.has(path)) this.pending.delete(path);
+    if (this.pending.size > 0) return;
+    for (const path of live) if (!this.docs.bodies.has(path)) this.synced.delete(path);
+    if (this.bootstrapBodies(out) > 0) return;
+    this.syncedReported = true;
+    this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
+    this.setStatus(out, 'synced');
+  }
+}
+
+function base64ToBytes(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Canonicalizes a path for use as a session key; throws on invalid paths. */
+export function canonicalSessionPath(path: string): string {
+  const p = canonicalPath(path);
+  if (p === undefined) throw new Error(`invalid path: ${JSON.stringify(path)}`);
+  return p;
+}

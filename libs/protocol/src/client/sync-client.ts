@@ -1,0 +1,461 @@
+import { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
+import type { SessionDocuments } from './documents';
+import { SyncClientError, errorForCloseCode, errorForHttpStatus } from './errors';
+import type { SessionAction, SessionEvent, SyncEvent } from './events';
+import { SyncSession, type SyncSessionOptions } from './session';
+import {
+  WS_OPEN,
+  buildSyncUrl,
+  defaultWebSocketFactory,
+  toMessageData,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './transport';
+import { bodyDocId, isTerminalCloseCode } from './wire';
+
+/** Receives everything a {@link SyncClient} reports: status, progress, file changes, errors. */
+export interface SyncEventHandler {
+  onEvent(event: SyncEvent): void;
+}
+
+/** Options of a {@link SyncClient}. */
+export interface SyncClientOptions {
+  /** Server address: `ws://host:port` (the `/sync2` path is added) or a full `/sync2` URL. */
+  readonly serverUrl: string;
+  /** Workspace to sync. */
+  readonly workspaceId: string;
+  /** JWT sent as `?token=`. */
+  readonly token?: string;
+  /** Local documents of the workspace. */
+  readonly documents: SessionDocuments;
+  /** Event handler (more can be added with {@link SyncClient.on}). */
+  readonly handler?: SyncEventHandler;
+  /** Reconnect policy (1 s base, 32 s cap, unlimited attempts by default). */
+  readonly reconnect?: Partial<ReconnectOptions>;
+  /** Interval of `{"type":"ping"}` keep-alives (default 15000 ms). */
+  readonly pingIntervalMs?: number;
+  /** A connection that received nothing for `pingIntervalMs + pongTimeoutMs` is dead (default 10000 ms). */
+  readonly pongTimeoutMs?: number;
+  /** Interval of session `Tick`s (default 250 ms). */
+  readonly tickIntervalMs?: number;
+  /** How long {@link SyncClient.save} waits for `saved` (default 30000 ms). */
+  readonly saveTimeoutMs?: number;
+  /** Session tuning (fallback and retry delays). */
+  readonly session?: Omit<SyncSessionOptions, 'workspaceId' | 'documents'>;
+  /** WebSocket implementation (default: `ws` in Node, the global `WebSocket` in browsers). */
+  readonly webSocketFactory?: WebSocketFactory;
+  /** Called for a server's `file_manifest` with `client_is_new` (Files-Ready handshake). */
+  readonly downloadSnapshot?: (workspaceId: string) => Promise<void>;
+  /** Random source for the backoff jitter (tests). */
+  readonly random?: () => number;
+}
+
+/** Options of {@link SyncClient.runOneShot}. */
+export interface OneShotOptions {
+  /** After sync, send `save` for the workspace doc and every live body doc and await `saved` (default true). */
+  readonly save?: boolean;
+  /** Fixed timeout; by default `baseTimeoutMs + perFileTimeoutMs × file count`. */
+  readonly timeoutMs?: number;
+  /** Default 30000 ms. */
+  readonly baseTimeoutMs?: number;
+  /** Default 100 ms per file. */
+  readonly perFileTimeoutMs?: number;
+  /** Aborts the run. */
+  readonly signal?: AbortSignal;
+}
+
+/** Result of {@link SyncClient.runOneShot}. */
+export interface OneShotResult {
+  /** Live files in the workspace after the sync. */
+  readonly files: number;
+  /** Documents confirmed durable by `saved`. */
+  readonly saved: number;
+  /** Connection attempts used. */
+  readonly attempts: number;
+  /** Wall time. */
+  readonly durationMs: number;
+}
+
+interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+  readonly opened: boolean;
+  readonly httpStatus?: number;
+  readonly error?: string;
+}
+
+interface Connection {
+  readonly socket: WebSocketLike;
+  readonly closed: Promise<CloseInfo>;
+  readonly synced: Promise<void>;
+  close(code: number, reason: string): void;
+}
+
+interface SaveWaiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * WebSocket client of the `/sync2` endpoint over a {@link SyncSession}: token auth, reconnect
+ * with exponential backoff and jitter (never after 4400-4499), ping keep-alive with dead
+ * connection detection, persistent and one-shot runs, and the `save` durability barrier.
+ */
+export class SyncClient {
+  /** The protocol state machine (inspect `status`, `isSynced`, pending bodies). */
+  readonly session: SyncSession;
+  private readonly options: SyncClientOptions;
+  private readonly reconnect: ReconnectOptions;
+  private readonly factory: WebSocketFactory;
+  private readonly listeners = new Set<(event: SyncEvent) => void>();
+  private readonly saveWaiters = new Map<string, SaveWaiter[]>();
+  private connection: Connection | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(options: SyncClientOptions) {
+    this.options = options;
+    this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.factory = options.webSocketFactory ?? defaultWebSocketFactory();
+    this.session = new SyncSession({ ...options.session, workspaceId: options.workspaceId, documents: options.documents });
+    if (options.handler !== undefined) {
+      const handler = options.handler;
+      this.listeners.add((e) => handler.onEvent(e));
+    }
+  }
+
+  /** Adds an event listener; returns a function that removes it. */
+  on(listener: (event: SyncEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Whether a connection is open. */
+  get connected(): boolean {
+    return this.connection !== undefined && this.connection.socket.readyState === WS_OPEN;
+  }
+
+  /**
+   * Sends a local change of `docId` (a Yjs update). Changes made while disconnected are carried
+   * by the next handshake instead.
+   */
+  sendLocalUpdate(docId: string, update: Uint8Array): void {
+    this.feed({ type: 'LocalUpdate', docId, update });
+  }
+
+  /** Sends a JSON control message (e.g. focus/unfocus) when connected. */
+  sendControl(message: Record<string, unknown>): void {
+    const conn = this.connection;
+    if (conn !== undefined && conn.socket.readyState === WS_OPEN) conn.socket.send(JSON.stringify(message));
+  }
+
+  /**
+   * Durability barrier: resolves once the server answers `{"type":"saved","doc":docId}`, i.e.
+   * every update this connection sent for `docId` before the call is durable.
+   */
+  save(docId: string, timeoutMs = this.options.saveTimeoutMs ?? 30000): Promise<void> {
+    const conn = this.connection;
+    if (conn === undefined || conn.socket.readyState !== WS_OPEN) {
+      return Promise.reject(new SyncClientError('unreachable', `cannot save ${docId}: not connected`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        remove();
+        reject(new SyncClientError('timeout', `no "saved" for ${docId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: SaveWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const remove = (): void => {
+        const list = this.saveWaiters.get(docId) ?? [];
+        const i = list.indexOf(waiter);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.saveWaiters.delete(docId);
+      };
+      const list = this.saveWaiters.get(docId) ?? [];
+      list.push(waiter);
+      this.saveWaiters.set(docId, list);
+      conn.socket.send(JSON.stringify({ action: 'save', doc: docId }));
+    });
+  }
+
+  /** Closes the connection and ends {@link runPersistent} / {@link runOneShot}. */
+  stop(): void {
+    this.stopped = true;
+    this.connection?.close(1000, 'client stopped');
+    this.wake?.();
+  }
+
+  /**
+   * Keeps the workspace in sync until {@link stop} (or `signal`): reconnects with backoff after
+   * transient failures. Rejects with a {@link SyncClientError} on a permanent close (4400-4499,
+   * HTTP 401/403) or when `reconnect.maxAttempts` consecutive attempts failed.
+   */
+  async runPersistent(signal?: AbortSignal): Promise<void> {
+    this.stopped = false;
+    const onAbort = (): void => this.stop();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      let failures = 0;
+      while (!this.stopped) {
+        this.dispatch({ type: 'StatusChanged', status: failures === 0 ? 'connecting' : 'reconnecting', attempt: failures });
+        const conn = this.open();
+        const info = await conn.closed;
+        if (this.stopped) return;
+        const permanent = permanentError(info);
+        if (permanent !== undefined) throw permanent;
+        failures = info.opened ? 1 : failures + 1;
+        if (failures > this.reconnect.maxAttempts) throw unreachableError(info, failures);
+        await this.sleepInterruptibly(backoffDelay(failures, this.reconnect, this.options.random));
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Connects, syncs everything (until `Synced`), optionally waits for `saved` of every document,
+   * and closes. Transient failures are retried within `reconnect.maxAttempts`; the whole run is
+   * bounded by a timeout that grows with the file count.
+   */
+  async runOneShot(options: OneShotOptions = {}): Promise<OneShotResult> {
+    const started = Date.now();
+    this.stopped = false;
+    const onAbort = (): void => this.stop();
+    options.signal?.addEventListener('abort', onAbort);
+    const deadline = (): number => {
+      if (options.timeoutMs !== undefined) return started + options.timeoutMs;
+      const files = Math.max(this.options.documents.workspace.livePaths().length, this.session.serverFileCount ?? 0);
+      return started + (options.baseTimeoutMs ?? 30000) + (options.perFileTimeoutMs ?? 100) * files;
+    };
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setInterval(() => {
+        if (Date.now() > deadline()) resolve('timeout');
+      }, 100);
+    });
+    try {
+      let attempts = 0;
+      let failures = 0;
+      for (;;) {
+        if (this.stopped) throw new SyncClientError('aborted', 'stopped');
+        attempts++;
+        this.dispatch({ type: 'StatusChanged', status: attempts === 1 ? 'connecting' : 'reconnecting', attempt: attempts - 1 });
+        const conn = this.open();
+        const first = await Promise.race([conn.synced.then(() => 'synced' as const), conn.closed, timedOut]);
+        if (first === 'timeout') {
+          conn.close(1000, 'timeout');
+          throw new SyncClientError('timeout', `sync did not complete within ${deadline() - started} ms`);
+        }
+        if (first !== 'synced') {
+          if (this.stopped) throw new SyncClientError('aborted', 'stopped');
+          const permanent = permanentError(first);
+          if (permanent !== undefined) throw permanent;
+          failures = first.opened ? 1 : failures + 1;
+          if (failures > Math.min(this.reconnect.maxAttempts, 1e6)) throw unreachableError(first, failures);
+          await this.sleepInterruptibly(backoffDelay(failures, this.reconnect, this.options.random));
+          continue;
+        }
+        let saved = 0;
+        if (options.save !== false) {
+          const live = this.options.documents.workspace.livePaths();
+          const docs = [this.session.workspaceDocId, ...live.map((p) => bodyDocId(this.options.workspaceId, p))];
+          const all = Promise.all(docs.map((d) => this.save(d).then(() => saved++)));
+          const result = await Promise.race([all, conn.closed, timedOut]);
+          if (result === 'timeout') {
+            conn.close(1000, 'timeout');
+            throw new SyncClientError('timeout', `"saved" not received within ${deadline() - started} ms`);
+          }
+          if (!Array.isArray(result)) {
+            const permanent = permanentError(result);
+            throw permanent ?? new SyncClientError('unreachable', `connection lost while saving (${result.code})`, result.code);
+          }
+        }
+        conn.close(1000, 'done');
+        await conn.closed;
+        return {
+          files: this.options.documents.workspace.livePaths().length,
+          saved,
+          attempts,
+          durationMs: Date.now() - started,
+        };
+      }
+    } finally {
+      clearInterval(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private dispatch(event: SyncEvent): void {
+    if (event.type === 'Saved') {
+      const list = this.saveWaiters.get(event.docId);
+      this.saveWaiters.delete(event.docId);
+      for (const w of list ?? []) w.resolve();
+    }
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private feed(event: SessionEvent): void {
+    this.execute(this.session.handle(event));
+  }
+
+  private execute(actions: readonly SessionAction[]): void {
+    const socket = this.connection?.socket;
+    for (const action of actions) {
+      switch (action.type) {
+        case 'SendBinary':
+          if (socket?.readyState === WS_OPEN) socket.send(action.data);
+          break;
+        case 'SendText':
+          if (socket?.readyState === WS_OPEN) socket.send(action.text);
+          break;
+        case 'Emit':
+          this.dispatch(action.event);
+          break;
+        case 'DownloadSnapshot':
+          void this.downloadSnapshot(action.workspaceId);
+          break;
+      }
+    }
+  }
+
+  private async downloadSnapshot(workspaceId: string): Promise<void> {
+    try {
+      await this.options.downloadSnapshot?.(workspaceId);
+    } catch (err) {
+      this.dispatch({ type: 'Error', message: `snapshot download failed: ${String(err)}` });
+    }
+    this.feed({ type: 'SnapshotImported' });
+  }
+
+  private sleepInterruptibly(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Opens one connection and wires it to the session. */
+  private open(): Connection {
+    const url = buildSyncUrl(this.options.serverUrl, this.options.token);
+    const socket = this.factory(url);
+    socket.binaryType = 'arraybuffer';
+    const pingMs = this.options.pingIntervalMs ?? 15000;
+    const deadMs = pingMs + (this.options.pongTimeoutMs ?? 10000);
+    let opened = false;
+    let finished = false;
+    let lastSeen = Date.now();
+    let errorText: string | undefined;
+    let tickTimer: ReturnType<typeof setInterval> | undefined;
+    let pingTimer: ReturnType<typeof setInterval> | undefined;
+    let resolveClosed!: (info: CloseInfo) => void;
+    let resolveSynced!: () => void;
+    const closed = new Promise<CloseInfo>((r) => (resolveClosed = r));
+    const synced = new Promise<void>((r) => (resolveSynced = r));
+    const unsubscribe = this.on((e) => {
+      if (e.type === 'StatusChanged' && e.status === 'synced') resolveSynced();
+    });
+
+    const finish = (code: number, reason: string): void => {
+      if (finished) return;
+      finished = true;
+      clearInterval(tickTimer);
+      clearInterval(pingTimer);
+      unsubscribe();
+      if (opened) this.feed({ type: 'Disconnected' });
+      if (this.connection === conn) this.connection = undefined;
+      const err = new SyncClientError('unreachable', `connection closed (${code}) before "saved"`, code);
+      for (const [doc, list] of [...this.saveWaiters]) {
+        this.saveWaiters.delete(doc);
+        for (const w of list) w.reject(err);
+      }
+      const status = errorText !== undefined ? /Unexpected server response: (\d{3})/.exec(errorText) : null;
+      resolveClosed({
+        code,
+        reason,
+        opened,
+        httpStatus: status !== null ? Number(status[1]) : undefined,
+        error: errorText,
+      });
+    };
+
+    const conn: Connection = {
+      socket,
+      closed,
+      synced,
+      close: (code, reason) => {
+        try {
+          socket.close(code, reason);
+        } catch {
+          /* already closing */
+        }
+        if (!opened) finish(code, reason);
+      },
+    };
+    this.connection = conn;
+
+    socket.addEventListener('open', () => {
+      opened = true;
+      lastSeen = Date.now();
+      this.feed({ type: 'Connected' });
+      tickTimer = setInterval(() => this.feed({ type: 'Tick' }), this.options.tickIntervalMs ?? 250);
+      pingTimer = setInterval(() => {
+        if (Date.now() - lastSeen > deadMs) {
+          // Dead connection: no close handshake possible, drop it now.
+          const terminate = (socket as unknown as { terminate?: () => void }).terminate;
+          if (typeof terminate === 'function') terminate.call(socket);
+          else socket.close(4000, 'dead connection');
+          finish(1006, 'dead connection (no pong)');
+          return;
+        }
+        if (socket.readyState === WS_OPEN) socket.send('{"type":"ping"}');
+      }, pingMs);
+    });
+    socket.addEventListener('message', (event) => {
+      if (finished) return;
+      lastSeen = Date.now();
+      const data = toMessageData(event.data);
+      if (typeof data === 'string') this.feed({ type: 'TextMessage', text: data });
+      else if (data !== undefined) this.feed({ type: 'BinaryMessage', data });
+    });
+    socket.addEventListener('error', (event) => {
+      const e = event as { message?: string; error?: unknown };
+      errorText = e.message ?? (e.error instanceof Error ? e.error.message : 'WebSocket error');
+    });
+    socket.addEventListener('close', (event) => finish(event.code, event.reason));
+    return conn;
+  }
+}
+
+function permanentError(info: CloseInfo): SyncClientError | undefined {
+  if (info.httpStatus === 401 || info.httpStatus === 403 || info.httpStatus === 404) {
+    return errorForHttpStatus(info.httpStatus);
+  }
+  if (isTerminalCloseCode(info.code)) return errorForCloseCode(info.code, info.reason);
+  return undefined;
+}
+
+function unreachableError(info: CloseInfo, attempts: number): SyncClientError {
+  const why = info.error ?? (info.httpStatus !== undefined ? `HTTP ${info.httpStatus}` : `close ${info.code}`);
+  return new SyncClientError(
+    'unreachable',
+    `server unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why})`,
+    info.code,
+    info.httpStatus,
+  );
+}

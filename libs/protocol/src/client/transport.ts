@@ -1,0 +1,68 @@
+/**
+ * The minimal WebSocket surface a {@link SyncClient} uses, satisfied both by the `ws` package
+ * (Node) and by the browser's global `WebSocket`.
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: { message?: string; error?: unknown }) => void): void;
+}
+
+/** Opens a WebSocket to `url`. */
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+/** `WebSocket.OPEN`. */
+export const WS_OPEN = 1;
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** The `ws` package in Node, the global `WebSocket` elsewhere. */
+export function defaultWebSocketFactory(): WebSocketFactory {
+  if (isNode()) {
+    // Loaded lazily so that browser bundles never pull in `ws`.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ws = require('ws') as typeof import('ws');
+    return (url) => new ws.WebSocket(url, { perMessageDeflate: false }) as unknown as WebSocketLike;
+  }
+  const Global = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (Global === undefined) throw new Error('no WebSocket implementation available');
+  return (url) => new Global(url);
+}
+
+/** Normalizes received data to a `Uint8Array` (binary) or a `string` (text). */
+export function toMessageData(data: unknown): Uint8Array | string | undefined {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data) && data.every((d) => d instanceof Uint8Array)) {
+    const parts = data as Uint8Array[];
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/**
+ * The `/sync2` URL for a server address: a bare `ws://host:port` (or `http(s)://`) gets the
+ * `/sync2` path; the token is added as `?token=`.
+ */
+export function buildSyncUrl(serverUrl: string, token?: string): string {
+  const url = new URL(serverUrl);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/sync2';
+  if (token !== undefined && token !== '') url.searchParams.set('token', token);
+  return url.toString();
+}
