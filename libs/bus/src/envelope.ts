@@ -63,6 +63,8 @@ export interface FrameEnvelope {
   docId: string;
   /** One or more y-protocols messages (the frame without its doc-id prefix). */
   payload: Uint8Array;
+  /** Optional: gateway receive time (`Date.now()` ms) for the `diaryx_update_stage_seconds` metric. */
+  receivedAt?: number;
 }
 
 /** gateway → shard: durability barrier (client `{"action":"save"}`). */
@@ -172,6 +174,8 @@ export interface BroadcastEnvelope {
   originGatewayId: string;
   originConnId: string;
   payload: Uint8Array;
+  /** Optional: the originating frame's gateway receive time (ms), for the `delivered` stage metric. */
+  receivedAt?: number;
 }
 
 /** A workspace event sent to the connections of that workspace as a JSON text frame. */
@@ -255,11 +259,14 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
   const s = (v: string) => encoding.writeVarString(e, v);
   const b = (v: Uint8Array) => encoding.writeVarUint8Array(e, v);
   const bool = (v: boolean) => encoding.writeUint8(e, v ? 1 : 0);
+  // optional non-negative integer: 0 = absent, n + 1 otherwise
+  const optTime = (v: number | undefined) => encoding.writeVarUint(e, v === undefined ? 0 : Math.max(0, Math.floor(v)) + 1);
   switch (env.type) {
     case 'frame':
       s(env.msgId); s(env.gatewayId); s(env.connId); s(env.tenant);
       encoding.writeUint8(e, indexOrThrow(ROLES, env.role, 'role'));
       s(env.docId); b(env.payload);
+      optTime(env.receivedAt);
       break;
     case 'save':
       s(env.msgId); s(env.gatewayId); s(env.connId); s(env.tenant); s(env.docId);
@@ -298,6 +305,7 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       break;
     case 'broadcast':
       s(env.tenant); s(env.docId); s(env.originGatewayId); s(env.originConnId); b(env.payload);
+      optTime(env.receivedAt);
       break;
     case 'workspace_event': {
       s(env.tenant);
@@ -412,6 +420,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
         docId: r.str(),
         payload: r.bytes(),
       };
+      withTime(env, r.varUint());
       break;
     case KIND.save:
       env = { type: 'save', msgId: r.str(), gatewayId: r.str(), connId: r.str(), tenant: r.str(), docId: r.str() };
@@ -479,6 +488,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
         originConnId: r.str(),
         payload: r.bytes(),
       };
+      withTime(env, r.varUint());
       break;
     case KIND.workspace_event: {
       const tenant = r.str();
@@ -503,6 +513,10 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   }
   r.end();
   return env;
+}
+
+function withTime(env: { receivedAt?: number }, raw: number): void {
+  if (raw > 0) env.receivedAt = raw - 1;
 }
 
 /** Decodes and checks that the envelope is one of the allowed `types` (else {@link EnvelopeDecodeError}). */

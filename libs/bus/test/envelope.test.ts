@@ -14,6 +14,7 @@ const role = fc.constantFrom('editor' as const, 'viewer' as const, 'admin' as co
 
 const envelopeArb: fc.Arbitrary<Envelope> = fc.oneof(
   fc.record({ type: fc.constant('frame' as const), msgId: str, gatewayId: str, connId: str, tenant: str, role, docId: str, payload: bytes }),
+  fc.record({ type: fc.constant('frame' as const), msgId: str, gatewayId: str, connId: str, tenant: str, role, docId: str, payload: bytes, receivedAt: fc.nat() }),
   fc.record({ type: fc.constant('save' as const), msgId: str, gatewayId: str, connId: str, tenant: str, docId: str }),
   fc.record({ type: fc.constant('leave' as const), gatewayId: str, connId: str, tenant: str, docId: str }),
   fc.record({ type: fc.constant('disconnect' as const), gatewayId: str, connId: str, tenant: str, docId: str }),
@@ -40,6 +41,7 @@ const envelopeArb: fc.Arbitrary<Envelope> = fc.oneof(
   }),
   fc.record({ type: fc.constant('applied' as const), msgId: str, docId: str }),
   fc.record({ type: fc.constant('broadcast' as const), tenant: str, docId: str, originGatewayId: str, originConnId: str, payload: bytes }),
+  fc.record({ type: fc.constant('broadcast' as const), tenant: str, docId: str, originGatewayId: str, originConnId: str, payload: bytes, receivedAt: fc.nat() }),
   fc.record({
     type: fc.constant('workspace_event' as const),
     tenant: str,
@@ -72,8 +74,8 @@ describe('envelope codec', () => {
     const dec = decodeEnvelope(enc);
     expect(dec.type).toBe('broadcast');
     expect(Array.from((dec as { payload: Uint8Array }).payload)).toEqual(Array.from(payload));
-    // the payload bytes appear literally at the end of the envelope
-    expect(Array.from(enc.subarray(enc.length - payload.length))).toEqual(Array.from(payload));
+    // the payload bytes appear literally just before the (absent) receivedAt byte
+    expect(Array.from(enc.subarray(enc.length - 1 - payload.length, enc.length - 1))).toEqual(Array.from(payload));
   });
 
   it('decodes from a Node Buffer that is a slice of a larger pooled buffer, without reading past it', () => {
