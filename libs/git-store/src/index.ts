@@ -11,3 +11,7 @@ export * from './git/commit-message';
 export * from './git/workspace-repository';
 export * from './git/dumb-http';
 export * from './git-store';
+export * from './queues/job-types';
+export * from './queues/history-queues';
+export * from './history/health-store';
+export * from './history/audit-log';

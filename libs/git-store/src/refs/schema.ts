@@ -1,34 +1,63 @@
 /**
- * PostgreSQL schema owned by the history side: git refs. Applied idempotently at start-up under an
- * advisory lock so that concurrent processes never race on DDL. Table names are unqualified
- * (isolation comes from the connection's `search_path`).
+ * PostgreSQL schema owned by the history side (git refs, workspace health, audit log), as
+ * numbered migrations run with `runMigrations` from `@diaryx-sync/crdt` (bookkeeping table
+ * `history_migrations`). Table names are unqualified: the connection's `search_path` decides.
  */
 import type { Pool } from 'pg';
+import { runMigrations, type Migration } from '@diaryx-sync/crdt';
 
-const LOCK_KEY = 74_210_501; // arbitrary, constant advisory-lock id for git-store DDL
+/** Bookkeeping table of the history migrations. */
+export const HISTORY_MIGRATIONS_TABLE = 'history_migrations';
 
-const STATEMENTS = [
-  `CREATE TABLE IF NOT EXISTS git_refs (
-     tenant text NOT NULL,
-     workspace text NOT NULL,
-     name text NOT NULL,
-     value text NOT NULL,
-     updated_at timestamptz NOT NULL DEFAULT now(),
-     PRIMARY KEY (tenant, workspace, name)
-   )`,
+/** `git_refs`, `workspace_health`, `history_audit`. */
+export const HISTORY_MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'git refs',
+    sql: `CREATE TABLE git_refs (
+            tenant text NOT NULL,
+            workspace text NOT NULL,
+            name text NOT NULL,
+            value text NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (tenant, workspace, name)
+          )`,
+  },
+  {
+    id: 2,
+    name: 'workspace health',
+    sql: `CREATE TABLE workspace_health (
+            tenant text NOT NULL,
+            workspace text NOT NULL,
+            consecutive_failures integer NOT NULL DEFAULT 0,
+            tracker jsonb NOT NULL DEFAULT '{}'::jsonb,
+            last_issues jsonb NOT NULL DEFAULT '[]'::jsonb,
+            last_checked_at timestamptz,
+            last_ok_at timestamptz,
+            last_good_commit text,
+            PRIMARY KEY (tenant, workspace)
+          )`,
+  },
+  {
+    id: 3,
+    name: 'history audit',
+    sql: `CREATE TABLE history_audit (
+            id bigserial PRIMARY KEY,
+            tenant text NOT NULL,
+            workspace text NOT NULL,
+            event text NOT NULL,
+            actor text NOT NULL,
+            commit_id text,
+            backup_key text,
+            details jsonb NOT NULL DEFAULT '{}'::jsonb,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+          CREATE INDEX history_audit_ws_idx ON history_audit (tenant, workspace, id DESC);
+          CREATE INDEX history_audit_created_idx ON history_audit (created_at DESC)`,
+  },
 ];
 
-/** Creates the `git_refs` table when missing. */
+/** Applies the history migrations (idempotent; safe when processes start concurrently). */
 export async function ensureGitStoreSchema(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    try {
-      for (const sql of STATEMENTS) await client.query(sql);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
-    }
-  } finally {
-    client.release();
-  }
+  await runMigrations(pool, { table: HISTORY_MIGRATIONS_TABLE, migrations: HISTORY_MIGRATIONS });
 }

@@ -1,0 +1,205 @@
+/**
+ * `HistoryQueues`: the producer side of the history jobs, used by the doc service (compaction,
+ * "workspace touched") and the gateway (commit/validate/restore on demand, Bull Board).
+ *
+ * Quiet-period commits: every `touchWorkspace` (re)schedules one delayed `git-commit` job per
+ * workspace `quietMs` after the last touch, but never later than `maxWaitMs` after the first
+ * touch of the dirty period, so a constantly edited workspace is still committed every
+ * `maxWaitMs`. The dirty period is a Redis key holding its start time; the job id contains it, so
+ * touches that arrive while a commit runs open a new period and a new job.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  ALL_QUEUES,
+  QUEUE_NAMES,
+  jobIdOf,
+  type CommitJobResult,
+  type CompactionJobData,
+  type QueueName,
+  type RebuildJobData,
+  type RestoreJobData,
+  type RestoreJobResult,
+  type ValidationJobResult,
+  type WorkspaceJobData,
+} from './job-types';
+
+/** Options of {@link HistoryQueues}. */
+export interface HistoryQueuesOptions {
+  /** `REDIS_URL`; the queues open their own connections. */
+  redisUrl: string;
+  /** `REDIS_PREFIX`: BullMQ prefix of every queue. */
+  prefix: string;
+  /** Quiet period before an automatic commit (default 5000 ms). */
+  quietMs?: number;
+  /** Longest delay between the first touch and its commit under constant editing (default 5 min). */
+  maxWaitMs?: number;
+}
+
+/** Retries with exponential backoff for every job. */
+const RETRY: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 24 * 3600, count: 1000 },
+};
+
+/** The Redis key marking a workspace as dirty since its value (ms). */
+export function dirtyKey(prefix: string, tenant: string, workspace: string): string {
+  return `${prefix}:history:dirty:${tenant}:${workspace}`;
+}
+
+/** Thrown by the `…Now` methods when the job fails or does not finish in time. */
+export class HistoryJobError extends Error {
+  override readonly name = 'HistoryJobError';
+}
+
+/** See module doc. */
+export class HistoryQueues {
+  readonly prefix: string;
+  readonly quietMs: number;
+  readonly maxWaitMs: number;
+  private readonly redis: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly events = new Map<QueueName, QueueEvents>();
+
+  constructor(private readonly opts: HistoryQueuesOptions) {
+    this.prefix = opts.prefix;
+    this.quietMs = opts.quietMs ?? 5000;
+    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
+    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    this.redis.on('error', () => undefined);
+    for (const name of ALL_QUEUES) {
+      const queue = new Queue(name, { connection: this.redis, prefix: this.prefix, defaultJobOptions: RETRY });
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+  }
+
+  /** The BullMQ queue objects (for Bull Board and metrics). */
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+
+  queue(name: QueueName): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`unknown queue ${name}`);
+    return q;
+  }
+
+  /**
+   * Compaction of one doc, de-duplicated per doc: while a compaction of the doc is waiting, more
+   * requests are no-ops.
+   */
+  async enqueueCompaction(data: CompactionJobData, delayMs = 0): Promise<void> {
+    await this.queue(QUEUE_NAMES.compaction).add('compact', data, {
+      jobId: jobIdOf('compact', data.tenant, data.docId),
+      delay: delayMs,
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+  }
+
+  /** Marks the workspace as edited: (re)schedules its quiet-period commit. Cheap; call on every change. */
+  async touchWorkspace(tenant: string, workspace: string, now = Date.now()): Promise<void> {
+    const key = dirtyKey(this.prefix, tenant, workspace);
+    await this.redis.set(key, String(now), 'PX', 24 * 3600_000, 'NX');
+    const since = Number((await this.redis.get(key)) ?? now);
+    const delay = Math.max(0, Math.min(this.quietMs, since + this.maxWaitMs - now));
+    const queue = this.queue(QUEUE_NAMES.gitCommit);
+    const jobId = jobIdOf('auto', tenant, workspace, String(since));
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      if (await existing.isDelayed()) await existing.changeDelay(delay).catch(() => undefined);
+      return;
+    }
+    const data: WorkspaceJobData = { tenant, workspace, trigger: 'quiet', dirtySince: since };
+    await queue.add('commit', data, { jobId, delay, removeOnComplete: true, removeOnFail: { count: 100 } });
+  }
+
+  /** Queues a commit now (not de-duplicated). */
+  enqueueCommit(tenant: string, workspace: string, requestedBy?: string): Promise<Job> {
+    const data: WorkspaceJobData = { tenant, workspace, trigger: 'demand', requestedBy };
+    return this.queue(QUEUE_NAMES.gitCommit).add('commit', data, { jobId: jobIdOf('commit', tenant, workspace, randomUUID()) });
+  }
+
+  /** Commits now and waits for the result. */
+  async commitNow(tenant: string, workspace: string, requestedBy?: string, timeoutMs = 60_000): Promise<CommitJobResult> {
+    return this.wait<CommitJobResult>(QUEUE_NAMES.gitCommit, await this.enqueueCommit(tenant, workspace, requestedBy), timeoutMs);
+  }
+
+  /** Queues a validation of the workspace. */
+  enqueueValidation(tenant: string, workspace: string, requestedBy?: string): Promise<Job> {
+    const data: WorkspaceJobData = { tenant, workspace, trigger: 'demand', requestedBy };
+    return this.queue(QUEUE_NAMES.validation).add('validate', data, {
+      jobId: jobIdOf('validate', tenant, workspace, randomUUID()),
+    });
+  }
+
+  /** Validates now and waits for the result. */
+  async validateNow(tenant: string, workspace: string, requestedBy?: string, timeoutMs = 60_000): Promise<ValidationJobResult> {
+    return this.wait(QUEUE_NAMES.validation, await this.enqueueValidation(tenant, workspace, requestedBy), timeoutMs);
+  }
+
+  /** Queues a rebuild, de-duplicated per workspace while one is waiting. */
+  enqueueRebuild(data: RebuildJobData): Promise<Job> {
+    return this.queue(QUEUE_NAMES.rebuild).add('rebuild', data, {
+      jobId: jobIdOf('rebuild', data.tenant, data.workspace),
+      removeOnComplete: true,
+      removeOnFail: { count: 100 },
+    });
+  }
+
+  /** Queues a restore (to a commit, or an import of an uploaded zip). */
+  enqueueRestore(data: RestoreJobData): Promise<Job> {
+    return this.queue(QUEUE_NAMES.restore).add('restore', data, {
+      jobId: jobIdOf('restore', data.tenant, data.workspace, randomUUID()),
+    });
+  }
+
+  /** Restores now and waits for the result. */
+  async restoreNow(data: RestoreJobData, timeoutMs = 120_000): Promise<RestoreJobResult> {
+    return this.wait(QUEUE_NAMES.restore, await this.enqueueRestore(data), timeoutMs);
+  }
+
+  /** Waits for a job of `name` to finish; resolves with its return value. */
+  async wait<T>(name: QueueName, job: Job, timeoutMs: number): Promise<T> {
+    let events = this.events.get(name);
+    if (!events) {
+      events = new QueueEvents(name, {
+        connection: new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null }),
+        prefix: this.prefix,
+      });
+      events.on('error', () => undefined);
+      this.events.set(name, events);
+      await events.waitUntilReady();
+    }
+    try {
+      return (await job.waitUntilFinished(events, timeoutMs)) as T;
+    } catch (err) {
+      throw new HistoryJobError(`${name} job ${job.id} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Queue depths by state, for metrics and the ops page. */
+  async depths(): Promise<Record<QueueName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>> {
+    const out = {} as Record<QueueName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
+    for (const [name, q] of this.queues) {
+      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+    }
+    return out;
+  }
+
+  /** Closes queues, event listeners and connections. */
+  async close(): Promise<void> {
+    for (const e of this.events.values()) {
+      const conn = await e.client.catch(() => null);
+      await e.close().catch(() => undefined);
+      conn?.disconnect();
+    }
+    for (const q of this.queues.values()) await q.close().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

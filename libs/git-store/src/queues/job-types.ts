@@ -1,0 +1,93 @@
+/**
+ * Names and payloads of the history job queues (ARCHITECTURE.md "History worker"). Payloads carry
+ * ids only, never document bytes (property 4). Results are small JSON values returned by the worker.
+ */
+
+/** The BullMQ queue names (keys live under `${REDIS_PREFIX}:{queue}:…`). */
+export const QUEUE_NAMES = {
+  compaction: 'compaction',
+  validation: 'validation',
+  gitCommit: 'git-commit',
+  rebuild: 'rebuild',
+  restore: 'restore',
+} as const;
+
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+export const ALL_QUEUES: QueueName[] = Object.values(QUEUE_NAMES);
+
+/** `compaction`: fold the doc's old updates into its snapshot. */
+export interface CompactionJobData {
+  tenant: string;
+  docId: string;
+  /** Override of the worker's `keep_updates` for this job. */
+  keepUpdates?: number;
+}
+
+/** Why a workspace job was queued. */
+export type WorkspaceJobTrigger = 'quiet' | 'demand' | 'rebuild' | 'schedule';
+
+/** `validation` and `git-commit`. */
+export interface WorkspaceJobData {
+  tenant: string;
+  workspace: string;
+  trigger: WorkspaceJobTrigger;
+  /** Who asked (token subject) for on-demand jobs. */
+  requestedBy?: string;
+  /** For quiet-period jobs: the dirty-marker value this job clears (ms since epoch). */
+  dirtySince?: number;
+}
+
+/** `rebuild`: repair a workspace from its last good commit. */
+export interface RebuildJobData {
+  tenant: string;
+  workspace: string;
+  reason: string;
+  requestedBy?: string;
+}
+
+/** `restore`: make the workspace equal to a commit, or import an uploaded zip (by S3 key). */
+export interface RestoreJobData {
+  tenant: string;
+  workspace: string;
+  requestedBy?: string;
+  source: { kind: 'commit'; commitId: string } | { kind: 'import'; key: string; mode: 'replace' | 'merge' };
+}
+
+/** One sanity-check finding, as reported to API callers. */
+export interface ValidationIssueSummary {
+  kind: string;
+  file: string | null;
+  message: string;
+}
+
+/** Result of a `git-commit` job. */
+export type CommitJobResult =
+  | { status: 'committed'; commit_id: string; files: number; added: number; changed: number; removed: number }
+  | { status: 'nothing_to_commit'; commit_id: string | null }
+  | { status: 'validation_failed'; issues: ValidationIssueSummary[]; action: 'skip_commit' | 'rebuild' };
+
+/** Result of a `validation` job. */
+export interface ValidationJobResult {
+  ok: boolean;
+  issues: ValidationIssueSummary[];
+}
+
+/** Result of `rebuild` and `restore` jobs. */
+export interface RestoreJobResult {
+  status: 'restored' | 'unchanged';
+  /** Commit the workspace now equals (restore/rebuild), if any. */
+  commit_id: string | null;
+  /** Docs that received a forward update. */
+  docs_updated: number;
+  /** Files in the resulting workspace. */
+  files: number;
+  /** S3 key of the pre-change backup (rebuild only). */
+  backup_key?: string;
+  /** Validation after the change. */
+  valid: boolean;
+}
+
+/** BullMQ forbids `:` in custom job ids; doc ids contain it, so ids are URI-encoded. */
+export function jobIdOf(...parts: string[]): string {
+  return parts.map((p) => encodeURIComponent(p)).join('|');
+}
