@@ -1,12 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger } from '@diaryx-sync/runtime';
 
-/** Routes NestJS framework logs into the process's pino logger (JSON lines). */
+/**
+ * Routes NestJS framework logs into the process's pino logger (JSON lines). Nest's chatty `log`
+ * level (module init, route mapping) goes to pino `debug`; warnings and errors keep their level.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...params: unknown[]): void {
-    this.logger.info({ context: contextOf(params) }, text(message));
+    this.logger.debug({ context: contextOf(params) }, text(message));
   }
   error(message: unknown, ...params: unknown[]): void {
     const [trace] = params;
