@@ -1,5 +1,15 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { TenancyModule } from '../tenancy/tenancy.module';
+import { SyncService } from './sync.service';
 
-/** Placeholder: filled by the sync work. Imported by AppModule. */
-@Module({})
+/**
+ * Real-time endpoints `/sync2` and `/yjs/:docId` (PROTOCOL.md §2-§3). Self-contained: needs only
+ * the global config/infra/metrics providers of AppModule plus the auth and tenancy modules.
+ */
+@Module({
+  imports: [AuthModule, TenancyModule],
+  providers: [SyncService],
+  exports: [SyncService],
+})
 export class SyncModule {}

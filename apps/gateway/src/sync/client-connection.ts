@@ -1,0 +1,230 @@
+/**
+ * What both WebSocket endpoints share for one client socket: ordered processing of its messages
+ * (authorization of a new doc is asynchronous, later frames wait for it), per-doc authorization
+ * and subscription, the update-rate token bucket (1008), the send-buffer bound (1013), the
+ * mid-session token expiry (4401) and clean-up when the socket closes.
+ */
+import type { Role } from '@diaryx-sync/bus';
+import { CloseCode, isProtocolError, parseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import type { Logger } from '@diaryx-sync/runtime';
+import type WebSocket from 'ws';
+import type { TokenClaims } from '../auth/token-claims';
+import { BoundedSocket } from './bounded-socket';
+import type { DocAuthorizer } from './doc-authorizer';
+import type { DocRef, GatewayMetrics, HubConnection, SyncHub } from './sync-hub';
+import type { SyncSettings } from './sync-config';
+import { TokenBucket } from './token-bucket';
+
+/** Services a connection uses. */
+export interface ConnectionContext {
+  hub: SyncHub;
+  authorizer: DocAuthorizer;
+  settings: SyncSettings;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Called once after the socket closed and the connection released everything. */
+  onClosed(conn: ClientConnection): void;
+}
+
+/** Thrown inside message handling to close the connection with a code. */
+export class CloseConnection extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** See module doc. Subclasses implement the endpoint's message format. */
+export abstract class ClientConnection implements HubConnection {
+  abstract readonly endpoint: 'sync2' | 'yjs';
+  readonly id: string;
+  readonly tenant: string;
+  readonly role: Role;
+  protected readonly out: BoundedSocket;
+  /** Docs this connection is subscribed to, by doc id. */
+  protected readonly docs = new Map<string, DocRef>();
+  /** Workspaces already authorized for this connection. */
+  private readonly allowedWorkspaces = new Set<string>();
+  private readonly tasks: (() => void | Promise<void>)[] = [];
+  private running = false;
+  private readonly bucket: TokenBucket;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closedHandled = false;
+  /** Liveness flag for the server's WebSocket ping. */
+  alive = true;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly claims: TokenClaims,
+    protected readonly ctx: ConnectionContext,
+  ) {
+    this.id = ctx.hub.newConnectionId();
+    this.tenant = claims.tid;
+    this.role = claims.role;
+    this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
+    this.out = new BoundedSocket(socket, ctx.settings.maxBufferedBytes, () =>
+      ctx.metrics.framesDropped.inc({ reason: 'slow_consumer' }),
+    );
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    socket.on('pong', () => (this.alive = true));
+    socket.on('error', (err: Error) => ctx.logger.debug({ conn: this.id, err: err.message }, 'socket error'));
+    socket.on('close', (code: number) => {
+      ctx.metrics.closes.inc({ code: String(code) });
+      this.handleClosed();
+    });
+    this.scheduleExpiry();
+    ctx.hub.register(this);
+  }
+
+  /** True once the connection is closing or closed. */
+  get isClosed(): boolean {
+    return this.out.isClosed;
+  }
+
+  abstract deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void;
+  abstract deliverBroadcast(docId: string, framed: () => Uint8Array, payload: Uint8Array): void;
+  abstract deliverText(text: string): void;
+
+  /** Handles one binary message (runs in order with the others). */
+  protected abstract handleBinary(data: Buffer): void | Promise<void>;
+  /** Handles one text message (runs in order with the others). */
+  protected abstract handleText(text: string): void | Promise<void>;
+
+  /** Closes the socket (idempotent). */
+  close(code: number, reason: string): void {
+    this.out.close(code, reason);
+  }
+
+  /** Runs `task` after every earlier message of this connection was handled. */
+  protected enqueue(task: () => void | Promise<void>): void {
+    this.tasks.push(task);
+    if (!this.running) void this.drainTasks();
+  }
+
+  /**
+   * The subscribed {@link DocRef} of `docId`, authorizing and subscribing on first use.
+   * @throws CloseConnection 4403 when the token may not use the doc's workspace.
+   */
+  protected async useDoc(docId: string, parsed: ParsedDocId): Promise<DocRef> {
+    const known = this.docs.get(docId);
+    if (known) return known;
+    await this.authorizeWorkspace(parsed.workspaceId);
+    const doc = this.ctx.hub.docRef(this.tenant, docId, parsed.workspaceId);
+    this.docs.set(docId, doc);
+    await this.ctx.hub.subscribeDoc(this, doc);
+    await this.onFirstUse(doc);
+    return doc;
+  }
+
+  /** Hook: a doc was authorized and subscribed for the first time. */
+  protected onFirstUse(_doc: DocRef): void | Promise<void> {
+    return undefined;
+  }
+
+  /**
+   * Makes sure the token may use `workspaceId` (covered by `ws` and existing in its tenant).
+   * @throws CloseConnection 4403 otherwise.
+   */
+  protected async authorizeWorkspace(workspaceId: string): Promise<void> {
+    if (this.allowedWorkspaces.has(workspaceId)) return;
+    if (!(await this.ctx.authorizer.mayUseWorkspace(this.claims, workspaceId))) {
+      this.ctx.metrics.authFailures.inc({ reason: 'forbidden_doc' });
+      throw new CloseConnection(CloseCode.Forbidden, 'forbidden');
+    }
+    this.allowedWorkspaces.add(workspaceId);
+  }
+
+  /** Parses a doc id; a malformed one is a protocol error (4400). */
+  protected parseDoc(docId: string): ParsedDocId {
+    return parseDocId(docId);
+  }
+
+  /** Sends a y-protocols payload to the shard of `doc`, with retry until acknowledged. */
+  protected forward(doc: DocRef, payload: Uint8Array): void {
+    this.ctx.hub.forwardFrame(this, this.role, doc, payload);
+  }
+
+  /** Releases everything the connection holds; runs once after close. */
+  protected releaseAll(): void {
+    for (const doc of this.docs.values()) {
+      this.ctx.hub.unsubscribeDoc(this, doc);
+      this.ctx.hub.notifyGone('disconnect', this, doc);
+    }
+    this.docs.clear();
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.isClosed) return;
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    this.ctx.metrics.bytesReceived.inc(bytes.length);
+    if (isBinary) {
+      if (!this.bucket.take()) {
+        this.ctx.metrics.framesDropped.inc({ reason: 'rate_limited' });
+        this.close(CloseCode.RateLimited, 'update rate limit exceeded');
+        return;
+      }
+      this.enqueue(() => this.handleBinary(bytes));
+    } else {
+      this.enqueue(() => this.handleText(bytes.toString('utf8')));
+    }
+  }
+
+  private async drainTasks(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.tasks.length > 0) {
+        const task = this.tasks.shift()!;
+        if (this.isClosed) continue;
+        try {
+          const r = task();
+          if (r) await r;
+        } catch (err) {
+          this.fail(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Maps an error of message handling to a close code. */
+  protected fail(err: unknown): void {
+    if (err instanceof CloseConnection) {
+      this.close(err.code, err.reason);
+    } else if (isProtocolError(err)) {
+      this.ctx.metrics.framesDropped.inc({ reason: err.closeCode === CloseCode.FrameTooLarge ? 'too_large' : 'malformed' });
+      this.close(err.closeCode, err.reason);
+    } else {
+      this.ctx.logger.error({ conn: this.id, err: (err as Error)?.stack }, 'unexpected error handling a message');
+      this.close(CloseCode.Overloaded, 'internal error');
+    }
+  }
+
+  private scheduleExpiry(): void {
+    const ms = this.claims.exp * 1000 - Date.now();
+    if (ms <= 0) {
+      this.close(CloseCode.Unauthorized, 'token expired');
+      return;
+    }
+    this.expiryTimer = setTimeout(() => {
+      if (this.claims.exp * 1000 <= Date.now()) this.close(CloseCode.Unauthorized, 'token expired');
+      else this.scheduleExpiry();
+    }, Math.min(ms + 5, MAX_TIMER_MS));
+    this.expiryTimer.unref();
+  }
+
+  private handleClosed(): void {
+    if (this.closedHandled) return;
+    this.closedHandled = true;
+    this.out.close(1000); // marks the wrapper closed; no-op on a closed socket
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.tasks.length = 0;
+    this.releaseAll();
+    this.ctx.hub.unregister(this);
+    this.ctx.onClosed(this);
+  }
+}

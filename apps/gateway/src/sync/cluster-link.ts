@@ -1,0 +1,175 @@
+/**
+ * The gateway's side of the Redis bus (`@diaryx-sync/bus`): publishes envelopes to shard inboxes,
+ * listens on its own reply channel and on the shard-events channel, and keeps reference-counted
+ * subscriptions to the doc and workspace channels its sockets use.
+ */
+import {
+  type BroadcastEnvelope,
+  decodeEnvelope,
+  docChannel,
+  encodeEnvelope,
+  gatewayChannel,
+  type InboxEnvelope,
+  type ReplyChannelEnvelope,
+  shardEventsChannel,
+  shardInboxChannel,
+  shardOf,
+  type ShardAcquiredEnvelope,
+  workspaceChannel,
+  type WorkspaceEventEnvelope,
+} from '@diaryx-sync/bus';
+import type { Logger } from '@diaryx-sync/runtime';
+import type { Redis } from 'ioredis';
+
+/** What the link delivers to the gateway. */
+export interface ClusterLinkHandlers {
+  onReplyChannel(env: ReplyChannelEnvelope): void;
+  onBroadcast(env: BroadcastEnvelope): void;
+  onWorkspaceEvent(env: WorkspaceEventEnvelope): void;
+  onShardAcquired(env: ShardAcquiredEnvelope): void;
+}
+
+/** Options of {@link ClusterLink}. */
+export interface ClusterLinkOptions {
+  /** Command connection (publishes); duplicated for the subscriber connection. */
+  redis: Redis;
+  prefix: string;
+  shardCount: number;
+  gatewayId: string;
+  logger: Logger;
+  handlers: ClusterLinkHandlers;
+}
+
+/** See module doc. */
+export class ClusterLink {
+  private readonly sub: Redis;
+  /** Subscribed channel → reference count. */
+  private readonly refs = new Map<string, number>();
+  private readonly subscribing = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: ClusterLinkOptions) {
+    this.sub = opts.redis.duplicate();
+    this.sub.on('error', (err: Error) => opts.logger.warn({ err: err.message }, 'redis subscriber error'));
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel, message));
+  }
+
+  /** Subscribes to the gateway's reply channel and the shard-events channel. */
+  async start(): Promise<void> {
+    await this.sub.subscribe(gatewayChannel(this.opts.prefix, this.opts.gatewayId), shardEventsChannel(this.opts.prefix));
+  }
+
+  /** The shard of a tenant's doc. */
+  shardOf(tenant: string, docId: string): number {
+    return shardOf(tenant, docId, this.opts.shardCount);
+  }
+
+  /** Encodes an inbox envelope once; `publishEncoded` sends (and re-sends) the bytes. */
+  encode(env: InboxEnvelope): Buffer {
+    const bytes = encodeEnvelope(env);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * Publishes encoded envelope bytes to `shard`'s inbox. Resolves to the number of listeners
+   * (0 = no owner is subscribed right now), or 0 when Redis failed.
+   */
+  async publishEncoded(shard: number, bytes: Buffer): Promise<number> {
+    try {
+      return await this.opts.redis.publish(shardInboxChannel(this.opts.prefix, shard), bytes);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message, shard }, 'publish to shard inbox failed');
+      return 0;
+    }
+  }
+
+  /** Fire-and-forget publish of an envelope to the inbox of its doc's shard. */
+  publish(env: InboxEnvelope): void {
+    void this.publishEncoded(this.shardOf(env.tenant, env.docId), this.encode(env));
+  }
+
+  /** Starts (or shares) the subscription to a doc's broadcast channel; resolves once active. */
+  retainDoc(tenant: string, docId: string): Promise<void> {
+    return this.retain(docChannel(this.opts.prefix, tenant, docId));
+  }
+
+  /** Drops one reference to a doc channel; unsubscribes at zero. */
+  releaseDoc(tenant: string, docId: string): void {
+    this.release(docChannel(this.opts.prefix, tenant, docId));
+  }
+
+  /** Starts (or shares) the subscription to a workspace's event channel. */
+  retainWorkspace(tenant: string, workspace: string): Promise<void> {
+    return this.retain(workspaceChannel(this.opts.prefix, tenant, workspace));
+  }
+
+  /** Drops one reference to a workspace channel. */
+  releaseWorkspace(tenant: string, workspace: string): void {
+    this.release(workspaceChannel(this.opts.prefix, tenant, workspace));
+  }
+
+  /** Number of doc/workspace channels subscribed. */
+  get channelCount(): number {
+    return this.refs.size;
+  }
+
+  /** Closes the subscriber connection. */
+  async close(): Promise<void> {
+    await this.sub.quit().catch(() => this.sub.disconnect());
+  }
+
+  private async retain(channel: string): Promise<void> {
+    const n = this.refs.get(channel) ?? 0;
+    this.refs.set(channel, n + 1);
+    if (n === 0) {
+      const p = this.sub.subscribe(channel);
+      this.subscribing.set(channel, p);
+      try {
+        await p;
+      } finally {
+        if (this.subscribing.get(channel) === p) this.subscribing.delete(channel);
+      }
+      return;
+    }
+    await this.subscribing.get(channel);
+  }
+
+  private release(channel: string): void {
+    const n = (this.refs.get(channel) ?? 0) - 1;
+    if (n > 0) {
+      this.refs.set(channel, n);
+      return;
+    }
+    this.refs.delete(channel);
+    void this.sub.unsubscribe(channel).catch(() => undefined);
+  }
+
+  private dispatch(channel: Buffer, message: Buffer): void {
+    let env;
+    try {
+      env = decodeEnvelope(message);
+    } catch (err) {
+      this.opts.logger.warn({ channel: channel.toString(), err: (err as Error).message }, 'dropping malformed envelope');
+      return;
+    }
+    const h = this.opts.handlers;
+    try {
+      switch (env.type) {
+        case 'reply':
+        case 'saved':
+        case 'error':
+        case 'applied':
+          return h.onReplyChannel(env);
+        case 'broadcast':
+          return h.onBroadcast(env);
+        case 'workspace_event':
+          return h.onWorkspaceEvent(env);
+        case 'shard_acquired':
+          return h.onShardAcquired(env);
+        default:
+          return; // inbox envelopes are not for gateways
+      }
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).stack, type: env.type }, 'envelope handler failed');
+    }
+  }
+}

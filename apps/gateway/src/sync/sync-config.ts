@@ -1,0 +1,59 @@
+/**
+ * Settings of the real-time endpoints (`/sync2`, `/yjs/:docId`), read from the environment with
+ * zod. Every limit of ARCHITECTURE.md property 4 that the gateway enforces lives here.
+ */
+import { parseEnv } from '@diaryx-sync/runtime';
+import { z } from 'zod';
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+const nonNegativeInt = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+const syncEnvSchema = z.object({
+  /** Largest accepted WebSocket frame in bytes; bigger frames close the connection with 4413. */
+  SYNC_MAX_FRAME_BYTES: positiveInt(16 * 1024 * 1024),
+  /** Sustained binary-frame rate per connection (frames/s); above it the connection closes with 1008. */
+  SYNC_UPDATE_RATE: positiveInt(200),
+  /** Token-bucket burst per connection (frames). */
+  SYNC_UPDATE_BURST: positiveInt(1000),
+  /** Bytes a connection may have queued for sending; a slower consumer is closed with 1013. */
+  SYNC_MAX_BUFFERED_BYTES: positiveInt(32 * 1024 * 1024),
+  /** Open connections allowed per tenant on this gateway (0 = unlimited); extra upgrades get 429. */
+  SYNC_MAX_CONNECTIONS_PER_TENANT: nonNegativeInt(10_000),
+  /** Re-send a client update to its shard when no ack arrived within this many ms. */
+  SYNC_ACK_RETRY_MS: positiveInt(2_000),
+  /** Close the client with 1013 when an update stays unacknowledged this long. */
+  SYNC_ACK_GIVE_UP_MS: positiveInt(20_000),
+  /** On SIGTERM, wait at most this long for in-flight updates to be acknowledged. */
+  SYNC_DRAIN_TIMEOUT_MS: positiveInt(10_000),
+  /** Interval of the WebSocket-level ping that detects dead connections. */
+  SYNC_KEEPALIVE_MS: positiveInt(30_000),
+});
+
+/** Parsed real-time settings (see the README's "WebSocket endpoints" section). */
+export interface SyncSettings {
+  maxFrameBytes: number;
+  updateRatePerSecond: number;
+  updateBurst: number;
+  maxBufferedBytes: number;
+  maxConnectionsPerTenant: number;
+  ackRetryMs: number;
+  ackGiveUpMs: number;
+  drainTimeoutMs: number;
+  keepaliveMs: number;
+}
+
+/** Reads {@link SyncSettings} from `env`; throws a `ConfigError` on a bad value. */
+export function loadSyncSettings(env: NodeJS.ProcessEnv = process.env): SyncSettings {
+  const e = parseEnv(syncEnvSchema, env);
+  return {
+    maxFrameBytes: e.SYNC_MAX_FRAME_BYTES,
+    updateRatePerSecond: e.SYNC_UPDATE_RATE,
+    updateBurst: e.SYNC_UPDATE_BURST,
+    maxBufferedBytes: e.SYNC_MAX_BUFFERED_BYTES,
+    maxConnectionsPerTenant: e.SYNC_MAX_CONNECTIONS_PER_TENANT,
+    ackRetryMs: e.SYNC_ACK_RETRY_MS,
+    ackGiveUpMs: e.SYNC_ACK_GIVE_UP_MS,
+    drainTimeoutMs: e.SYNC_DRAIN_TIMEOUT_MS,
+    keepaliveMs: e.SYNC_KEEPALIVE_MS,
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * The gateway's real-time core, shared by both WebSocket endpoints: which local connection uses
+ * which doc, forwarding client frames to shard inboxes with retry until acknowledged, routing
+ * replies back to the right socket, and fanning broadcasts out to local sockets (each broadcast
+ * is framed once per gateway, not per socket).
+ */
+import type {
+  BroadcastEnvelope,
+  ReplyChannelEnvelope,
+  Role,
+  ShardAcquiredEnvelope,
+  WorkspaceEventEnvelope,
+} from '@diaryx-sync/bus';
+import { workspaceEventJson } from '@diaryx-sync/bus';
+import { CloseCode, encodeFrame } from '@diaryx-sync/protocol';
+import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
+import type { ClusterLink } from './cluster-link';
+import { PendingUpdates } from './pending-updates';
+import type { SyncSettings } from './sync-config';
+
+/** Gateway metric handles of the shared catalogue. */
+export type GatewayMetrics = DiaryxMetrics['gateway'];
+
+/** A doc in use by a connection. */
+export interface DocRef {
+  readonly tenant: string;
+  readonly docId: string;
+  readonly workspaceId: string;
+  readonly shard: number;
+  /** `tenant\0docId`. */
+  readonly key: string;
+}
+
+/** What the hub needs from a connection (implemented by both endpoints). */
+export interface HubConnection {
+  readonly id: string;
+  readonly tenant: string;
+  readonly endpoint: 'sync2' | 'yjs';
+  /** Payloads answering one of this connection's frames (send each as one y-protocols message). */
+  deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void;
+  /** A broadcast for a doc it uses: `framed` for /sync2 (`[len][docId][payload]`), `payload` for /yjs. */
+  deliverBroadcast(docId: string, framed: () => Uint8Array, payload: Uint8Array): void;
+  /** A workspace event as its JSON text (sync2 only). */
+  deliverText(text: string): void;
+  /** Closes the socket with `code` (idempotent). */
+  close(code: number, reason: string): void;
+}
+
+interface DocStats {
+  tenant: string;
+  doc: string;
+  subscribers: number;
+  frames: number;
+}
+
+/** One row of the heartbeat's `busiest_docs`. */
+export interface BusyDoc {
+  tenant: string;
+  doc: string;
+  subscribers: number;
+  frames: number;
+}
+
+const SOON_MS = 250;
+
+/** See module doc. */
+export class SyncHub {
+  readonly pending: PendingUpdates<HubConnection>;
+  private readonly connections = new Map<string, HubConnection>();
+  private readonly docSubscribers = new Map<string, Set<HubConnection>>();
+  private readonly workspaceSubscribers = new Map<string, Set<HubConnection>>();
+  private readonly saveWaiters = new Map<number, () => void>();
+  private readonly stats = new Map<string, DocStats>();
+  private readonly timer: NodeJS.Timeout;
+  private nextConn = 1;
+  private readonly metrics: GatewayMetrics;
+
+  constructor(
+    private readonly link: ClusterLink,
+    readonly gatewayId: string,
+    settings: SyncSettings,
+    private readonly allMetrics: DiaryxMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.metrics = allMetrics.gateway;
+    this.pending = new PendingUpdates<HubConnection>(settings.ackRetryMs, settings.ackGiveUpMs, {
+      onGiveUp: (conn) => {
+        this.metrics.resyncs.inc();
+        this.logger.warn({ conn: conn.id }, 'no shard acknowledged in time: closing client so it resyncs');
+        conn.close(CloseCode.Overloaded, 'document temporarily unavailable');
+      },
+    });
+    this.timer = setInterval(() => {
+      const resent = this.pending.tick();
+      if (resent > 0) this.metrics.forwardRetries.inc(resent);
+    }, SOON_MS);
+    this.timer.unref();
+  }
+
+  /** A new connection id, unique within this gateway. */
+  newConnectionId(): string {
+    return `c${this.nextConn++}`;
+  }
+
+  /** Number of open connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Every open connection (for drain). */
+  allConnections(): HubConnection[] {
+    return [...this.connections.values()];
+  }
+
+  register(conn: HubConnection): void {
+    this.connections.set(conn.id, conn);
+  }
+
+  /** Builds the {@link DocRef} of a doc of `tenant`. */
+  docRef(tenant: string, docId: string, workspaceId: string): DocRef {
+    return { tenant, docId, workspaceId, shard: this.link.shardOf(tenant, docId), key: `${tenant}\u0000${docId}` };
+  }
+
+  /** Subscribes `conn` to a doc's broadcasts; resolves once the channel subscription is active. */
+  async subscribeDoc(conn: HubConnection, doc: DocRef): Promise<void> {
+    let subs = this.docSubscribers.get(doc.key);
+    if (!subs) {
+      subs = new Set();
+      this.docSubscribers.set(doc.key, subs);
+      this.stats.set(doc.key, { tenant: doc.tenant, doc: doc.docId, subscribers: 0, frames: 0 });
+      this.metrics.docsSubscribed.set(this.docSubscribers.size);
+    }
+    subs.add(conn);
+    await this.link.retainDoc(doc.tenant, doc.docId);
+  }
+
+  /** Undoes {@link subscribeDoc}. */
+  unsubscribeDoc(conn: HubConnection, doc: DocRef): void {
+    const subs = this.docSubscribers.get(doc.key);
+    if (!subs?.delete(conn)) return;
+    if (subs.size === 0) {
+      this.docSubscribers.delete(doc.key);
+      this.stats.delete(doc.key);
+      this.metrics.docsSubscribed.set(this.docSubscribers.size);
+    }
+    this.link.releaseDoc(doc.tenant, doc.docId);
+  }
+
+  /** Subscribes a /sync2 connection to a workspace's presence/focus events. */
+  async subscribeWorkspace(conn: HubConnection, tenant: string, workspaceId: string): Promise<void> {
+    const key = `${tenant}\u0000${workspaceId}`;
+    let subs = this.workspaceSubscribers.get(key);
+    if (!subs) this.workspaceSubscribers.set(key, (subs = new Set()));
+    subs.add(conn);
+    await this.link.retainWorkspace(tenant, workspaceId);
+  }
+
+  /** Undoes {@link subscribeWorkspace}. */
+  unsubscribeWorkspace(conn: HubConnection, tenant: string, workspaceId: string): void {
+    const key = `${tenant}\u0000${workspaceId}`;
+    const subs = this.workspaceSubscribers.get(key);
+    if (!subs?.delete(conn)) return;
+    if (subs.size === 0) this.workspaceSubscribers.delete(key);
+    this.link.releaseWorkspace(tenant, workspaceId);
+  }
+
+  /**
+   * Publishes one client frame (y-protocols payload for `doc`) to the doc's shard and keeps it
+   * until the owner acknowledges it.
+   */
+  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array): void {
+    const seq = this.pending.allocateSeq();
+    const bytes = this.link.encode({
+      type: 'frame',
+      msgId: String(seq),
+      gatewayId: this.gatewayId,
+      connId: conn.id,
+      tenant: doc.tenant,
+      role,
+      docId: doc.docId,
+      // The envelope is encoded (copied) right here, once; re-sends reuse the bytes.
+      payload,
+      receivedAt: Date.now(),
+    });
+    const send = () => void this.publish(seq, doc.shard, bytes);
+    this.pending.add(seq, conn, doc.shard, doc.key, send);
+    send();
+    const st = this.stats.get(doc.key);
+    if (st) st.frames++;
+  }
+
+  /**
+   * The `save` barrier: resolves once everything `conn` sent for `doc` before is durable (every
+   * earlier frame acknowledged, then the shard's `saved`).
+   */
+  async save(conn: HubConnection, doc: DocRef): Promise<void> {
+    await this.pending.barrier(conn, doc.key);
+    const seq = this.pending.allocateSeq();
+    const bytes = this.link.encode({
+      type: 'save',
+      msgId: String(seq),
+      gatewayId: this.gatewayId,
+      connId: conn.id,
+      tenant: doc.tenant,
+      docId: doc.docId,
+    });
+    const done = new Promise<void>((resolve) => this.saveWaiters.set(seq, resolve));
+    const send = () => void this.publish(seq, doc.shard, bytes);
+    this.pending.add(seq, conn, doc.shard, doc.key, send);
+    send();
+    await done;
+  }
+
+  /** Tells the doc's shard that `conn` left `doc` (`leave`) or closed (`disconnect`). */
+  notifyGone(kind: 'leave' | 'disconnect', conn: HubConnection, doc: DocRef): void {
+    this.link.publish({ type: kind, gatewayId: this.gatewayId, connId: conn.id, tenant: doc.tenant, docId: doc.docId });
+  }
+
+  /** Sends `conn`'s complete focus set (paths) of a workspace to the workspace doc's shard. */
+  sendFocus(conn: HubConnection, tenant: string, workspaceId: string, files: string[]): void {
+    this.link.publish({
+      type: 'focus',
+      gatewayId: this.gatewayId,
+      connId: conn.id,
+      tenant,
+      docId: `workspace:${workspaceId}`,
+      files,
+    });
+  }
+
+  /** Forgets a closed connection (its subscriptions must already be released). */
+  unregister(conn: HubConnection): void {
+    this.connections.delete(conn.id);
+    this.pending.dropConnection(conn);
+  }
+
+  /** Replies, `saved` and errors for this gateway's connections. */
+  onReplyChannel(env: ReplyChannelEnvelope): void {
+    if (env.type === 'applied') return;
+    const seq = Number(env.msgId);
+    const entry = this.pending.get(seq);
+    if (!entry) return; // a duplicate answer to a re-sent frame, or the connection is gone
+    const conn = entry.conn;
+    switch (env.type) {
+      case 'reply': {
+        conn.deliverReply(env.docId, env.payloads, env.readOnlyViolation, env.syncComplete);
+        if (env.ack) this.pending.ack(seq);
+        return;
+      }
+      case 'saved': {
+        this.pending.ack(seq);
+        const waiter = this.saveWaiters.get(seq);
+        this.saveWaiters.delete(seq);
+        waiter?.();
+        return;
+      }
+      case 'error':
+        if (env.code === 'bad_payload') {
+          this.pending.ack(seq);
+          conn.close(CloseCode.ProtocolError, truncate(`bad payload: ${env.message}`));
+        } else if (env.code === 'not_found') {
+          this.pending.ack(seq);
+          conn.close(CloseCode.Forbidden, 'forbidden');
+        } else {
+          this.pending.retrySoon(seq, SOON_MS);
+        }
+        return;
+    }
+  }
+
+  /** Fan-out of a doc broadcast to the local sockets using the doc, except its origin. */
+  onBroadcast(env: BroadcastEnvelope): void {
+    const key = `${env.tenant}\u0000${env.docId}`;
+    const subs = this.docSubscribers.get(key);
+    if (!subs) return;
+    let framed: Uint8Array | undefined;
+    const frame = () => (framed ??= encodeFrame(env.docId, env.payload));
+    const fromHere = env.originGatewayId === this.gatewayId;
+    for (const conn of subs) {
+      if (fromHere && conn.id === env.originConnId) continue;
+      conn.deliverBroadcast(env.docId, frame, env.payload);
+    }
+    if (env.receivedAt !== undefined && subs.size > 0) observeStageSince(this.allMetrics, 'delivered', env.receivedAt);
+  }
+
+  /** Presence/focus events to the /sync2 connections of that workspace. */
+  onWorkspaceEvent(env: WorkspaceEventEnvelope): void {
+    const subs = this.workspaceSubscribers.get(`${env.tenant}\u0000${env.event.workspace}`);
+    if (!subs) return;
+    const text = workspaceEventJson(env.event);
+    for (const conn of subs) conn.deliverText(text);
+  }
+
+  /** A shard has a (new) owner: re-send what it has not acknowledged. */
+  onShardAcquired(env: ShardAcquiredEnvelope): void {
+    const resent = this.pending.resendShard(env.shard);
+    if (resent > 0) this.metrics.forwardRetries.inc(resent);
+  }
+
+  /** Up to `n` docs with the most frames since the last call (then by subscribers); resets counts. */
+  takeBusiestDocs(n = 10): BusyDoc[] {
+    const rows: BusyDoc[] = [];
+    for (const [key, st] of this.stats) {
+      rows.push({ tenant: st.tenant, doc: st.doc, subscribers: this.docSubscribers.get(key)?.size ?? 0, frames: st.frames });
+      st.frames = 0;
+    }
+    rows.sort((a, b) => b.frames - a.frames || b.subscribers - a.subscribers);
+    return rows.slice(0, n);
+  }
+
+  /** Stops the retry timer. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async publish(seq: number, shard: number, bytes: Buffer): Promise<void> {
+    const listeners = await this.link.publishEncoded(shard, bytes);
+    if (listeners === 0) this.pending.retrySoon(seq, SOON_MS);
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}

@@ -1,0 +1,209 @@
+/**
+ * The WebSocket server of the gateway: takes over HTTP upgrades of `/sync2` and `/yjs/{docId}`
+ * on the app's HTTP server (`ws` in `noServer` mode), authenticates BEFORE the upgrade (HTTP 401
+ * for a bad token; on /yjs HTTP 403 for a forbidden doc), enforces the per-tenant connection
+ * limit, pings sockets to detect dead peers, and drains on shutdown (close 1001 after in-flight
+ * updates are acknowledged).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, isProtocolError, parseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import type { Logger } from '@diaryx-sync/runtime';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { TokenClaims } from '../auth/token-claims';
+import { ClientConnection, type ConnectionContext } from './client-connection';
+import type { DocAuthorizer } from './doc-authorizer';
+import type { GatewayMetrics, SyncHub } from './sync-hub';
+import type { SyncSettings } from './sync-config';
+import { Sync2Connection } from './sync2-connection';
+import { TenantConnections } from './tenant-connections';
+import { upgradeTarget, upgradeToken } from './upgrade-request';
+import { YjsConnection } from './yjs-connection';
+
+/** Verifies a JWT (the gateway's `AuthService`); throws for any token that must be refused. */
+export interface TokenVerifier {
+  verify(token: string): Promise<TokenClaims>;
+}
+
+/** Dependencies of {@link SyncServer}. */
+export interface SyncServerDeps {
+  verifier: TokenVerifier;
+  authorizer: DocAuthorizer;
+  hub: SyncHub;
+  settings: SyncSettings;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  503: 'Service Unavailable',
+};
+
+/** See module doc. */
+export class SyncServer {
+  readonly tenants: TenantConnections;
+  private readonly wss: WebSocketServer;
+  private readonly ctx: ConnectionContext;
+  private readonly open = new Set<ClientConnection>();
+  private readonly keepalive: NodeJS.Timeout;
+  private draining = false;
+  private httpServer: Server | undefined;
+  private readonly upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    void this.onUpgrade(req, socket, head);
+
+  constructor(private readonly deps: SyncServerDeps) {
+    this.tenants = new TenantConnections(deps.settings.maxConnectionsPerTenant);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.settings.maxFrameBytes, perMessageDeflate: false });
+    this.ctx = {
+      hub: deps.hub,
+      authorizer: deps.authorizer,
+      settings: deps.settings,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      onClosed: (conn) => {
+        this.open.delete(conn);
+        this.tenants.release(conn.tenant);
+        deps.metrics.connections.dec({ endpoint: conn.endpoint });
+      },
+    };
+    this.keepalive = setInterval(() => this.pingAll(), deps.settings.keepaliveMs);
+    this.keepalive.unref();
+  }
+
+  /** Number of open sockets. */
+  get connectionCount(): number {
+    return this.open.size;
+  }
+
+  /** Starts handling upgrades on `server`. */
+  attach(server: Server): void {
+    this.httpServer = server;
+    server.on('upgrade', this.upgradeListener);
+  }
+
+  /**
+   * Graceful drain: refuse new upgrades (503), wait (bounded) until every forwarded update is
+   * acknowledged, then close every socket with 1001.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const timeout = new Promise<void>((r) => setTimeout(r, this.deps.settings.drainTimeoutMs).unref());
+    await Promise.race([this.deps.hub.pending.whenIdle(), timeout]);
+    const closed = [...this.open].map((c) => new Promise<void>((r) => (c.socket.readyState === WebSocket.CLOSED ? r() : c.socket.once('close', () => r()))));
+    for (const conn of this.open) conn.close(CloseCode.GoingAway, 'gateway shutting down');
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
+  }
+
+  /** Stops listening for upgrades and terminates what is left. */
+  close(): void {
+    clearInterval(this.keepalive);
+    this.httpServer?.off('upgrade', this.upgradeListener);
+    for (const conn of this.open) conn.socket.terminate();
+    this.wss.close();
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    const target = upgradeTarget(req);
+    if (!target) return reject(socket, 404, 'not_found', 'no WebSocket endpoint here');
+    if (this.draining) return reject(socket, 503, 'draining', 'gateway shutting down');
+    const token = upgradeToken(req);
+    let claims: TokenClaims;
+    try {
+      if (!token) throw new Error('missing token');
+      claims = await this.deps.verifier.verify(token);
+    } catch (err) {
+      this.deps.metrics.authFailures.inc({ reason: 'invalid_token' });
+      return reject(socket, 401, 'unauthorized', (err as Error).message || 'invalid token');
+    }
+    let parsedYjs: ParsedDocId | undefined;
+    let badDocId: string | undefined;
+    if (target.endpoint === 'yjs') {
+      try {
+        if (target.docId === null) throw new Error('bad doc id encoding');
+        parsedYjs = parseDocId(target.docId);
+      } catch (err) {
+        // Malformed doc id: a protocol error (4400) after the upgrade, like on /sync2.
+        badDocId = isProtocolError(err) ? err.reason : 'bad doc id';
+      }
+      if (parsedYjs) {
+        let allowed = false;
+        try {
+          allowed = await this.deps.authorizer.mayUseWorkspace(claims, parsedYjs.workspaceId);
+        } catch (err) {
+          this.deps.logger.error({ err: (err as Error).message }, 'workspace lookup failed');
+          return reject(socket, 503, 'unavailable', 'try again later');
+        }
+        if (!allowed) {
+          this.deps.metrics.authFailures.inc({ reason: 'forbidden_doc' });
+          return reject(socket, 403, 'forbidden', 'forbidden');
+        }
+      }
+    }
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      mapOversizeClose(ws);
+      if (badDocId !== undefined) {
+        ws.close(CloseCode.ProtocolError, badDocId);
+        return;
+      }
+      if (!this.tenants.tryAcquire(claims.tid)) {
+        this.deps.metrics.framesDropped.inc({ reason: 'tenant_connection_limit' });
+        ws.close(CloseCode.Overloaded, 'too many connections for this tenant');
+        return;
+      }
+      if (this.draining) {
+        this.tenants.release(claims.tid);
+        ws.close(CloseCode.GoingAway, 'gateway shutting down');
+        return;
+      }
+      const conn =
+        target.endpoint === 'sync2'
+          ? new Sync2Connection(ws, claims, this.ctx)
+          : new YjsConnection(ws, claims, this.ctx, (target as { docId: string }).docId);
+      this.open.add(conn);
+      this.deps.metrics.connections.inc({ endpoint: conn.endpoint });
+      this.deps.metrics.connectionsOpened.inc({ endpoint: conn.endpoint });
+    });
+  }
+
+  private pingAll(): void {
+    for (const conn of this.open) {
+      if (!conn.alive) {
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      try {
+        conn.socket.ping();
+      } catch {
+        conn.socket.terminate();
+      }
+    }
+  }
+}
+
+/** Answers an upgrade request with an HTTP error and closes the TCP connection. */
+function reject(socket: Duplex, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * `ws` closes a socket whose message exceeds `maxPayload` with 1009 before any handler runs;
+ * PROTOCOL.md wants 4413 for that case. The instance's `close` is wrapped to translate the code.
+ */
+function mapOversizeClose(ws: WebSocket): void {
+  const original = ws.close.bind(ws);
+  ws.close = (code?: number, reason?: string | Buffer) =>
+    code === 1009 ? original(CloseCode.FrameTooLarge, 'frame too large') : original(code, reason);
+}

@@ -1,0 +1,108 @@
+/**
+ * NestJS glue of the real-time side: builds the cluster link, hub and WebSocket server from the
+ * app's providers, attaches to the HTTP server at bootstrap, and drains on shutdown
+ * (`enableShutdownHooks`: SIGTERM → close sockets with 1001 after in-flight acks).
+ */
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { HeartbeatHandle } from '@diaryx-sync/bus';
+import type { DiaryxMetrics, Logger } from '@diaryx-sync/runtime';
+import type { Redis } from 'ioredis';
+import type { Server } from 'node:http';
+import { AuthService } from '../auth/auth.service';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GATEWAY_INSTANCE_ID, REDIS, ROOT_LOGGER } from '../infra/infra.tokens';
+import { DIARYX_METRICS } from '../metrics/metrics.tokens';
+import { WorkspaceStore } from '../tenancy/workspace.store';
+import { ClusterLink } from './cluster-link';
+import { DocAuthorizer } from './doc-authorizer';
+import { startGatewayHeartbeat } from './gateway-heartbeat';
+import { loadSyncSettings, type SyncSettings } from './sync-config';
+import { SyncHub } from './sync-hub';
+import { SyncServer } from './sync-server';
+
+/** See module doc. */
+@Injectable()
+export class SyncService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly settings: SyncSettings = loadSyncSettings();
+  private readonly logger: Logger;
+  private link: ClusterLink | undefined;
+  private hub: SyncHub | undefined;
+  private server: SyncServer | undefined;
+  private heartbeat: HeartbeatHandle | undefined;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly auth: AuthService,
+    private readonly workspaces: WorkspaceStore,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    @Inject(GATEWAY_INSTANCE_ID) private readonly gatewayId: string,
+    @Inject(DIARYX_METRICS) private readonly metrics: DiaryxMetrics,
+  ) {
+    this.logger = rootLogger.child({ component: 'sync' });
+  }
+
+  /** Open WebSocket connections on this gateway. */
+  get connectionCount(): number {
+    return this.server?.connectionCount ?? 0;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const hubRef: { hub?: SyncHub } = {};
+    this.link = new ClusterLink({
+      redis: this.redis,
+      prefix: this.config.REDIS_PREFIX,
+      shardCount: this.config.SHARD_COUNT,
+      gatewayId: this.gatewayId,
+      logger: this.logger,
+      handlers: {
+        onReplyChannel: (env) => hubRef.hub?.onReplyChannel(env),
+        onBroadcast: (env) => hubRef.hub?.onBroadcast(env),
+        onWorkspaceEvent: (env) => hubRef.hub?.onWorkspaceEvent(env),
+        onShardAcquired: (env) => hubRef.hub?.onShardAcquired(env),
+      },
+    });
+    this.hub = hubRef.hub = new SyncHub(this.link, this.gatewayId, this.settings, this.metrics, this.logger);
+    await this.link.start();
+    this.server = new SyncServer({
+      verifier: this.auth,
+      authorizer: new DocAuthorizer(this.auth, this.workspaces),
+      hub: this.hub,
+      settings: this.settings,
+      metrics: this.metrics.gateway,
+      logger: this.logger,
+    });
+    this.server.attach(this.adapterHost.httpAdapter.getHttpServer() as Server);
+    this.heartbeat = startGatewayHeartbeat({
+      redis: this.redis,
+      prefix: this.config.REDIS_PREFIX,
+      gatewayId: this.gatewayId,
+      hub: this.hub,
+      tenants: this.server.tenants,
+      logger: this.logger,
+    });
+    this.logger.info({ gatewayId: this.gatewayId, settings: this.settings }, 'WebSocket endpoints /sync2 and /yjs ready');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.server) {
+      this.logger.info({ connections: this.server.connectionCount }, 'draining WebSocket connections');
+      await this.server.drain();
+    }
+    await this.heartbeat?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.server?.close();
+    this.hub?.stop();
+    await this.link?.close();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One `/sync2` socket (PROTOCOL.md §2): binary frames `[u8 len][docId][payload]` for many docs,
+ * plus JSON control messages (focus/unfocus, leave, save, ping).
+ */
+import {
+  decodeFrame,
+  decodeMessages,
+  encodeFrame,
+  encodeServerControl,
+  parseClientControl,
+  pongMessage,
+  readOnlyError,
+  savedMessage,
+  syncCompleteMessage,
+  tryParseDocId,
+  type ProtocolMessage,
+} from '@diaryx-sync/protocol';
+import { ClientConnection } from './client-connection';
+import type { DocRef } from './sync-hub';
+
+const TYPE_LABEL: Record<ProtocolMessage['type'], string> = {
+  syncStep1: 'sync_step1',
+  syncStep2: 'sync_step2',
+  update: 'update',
+  awareness: 'awareness',
+  permissionDenied: 'auth',
+  queryAwareness: 'query_awareness',
+};
+
+/** See module doc. */
+export class Sync2Connection extends ClientConnection {
+  readonly endpoint = 'sync2' as const;
+  /** Workspaces whose presence/focus events this socket receives. */
+  private readonly workspaces = new Set<string>();
+  /** Focused body paths per workspace (the complete set is sent on every change). */
+  private readonly focus = new Map<string, Set<string>>();
+
+  deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void {
+    for (const p of payloads) this.sendBinary(encodeFrame(docId, p), 'reply');
+    if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
+    if (syncComplete !== null) this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
+  }
+
+  deliverBroadcast(_docId: string, framed: () => Uint8Array): void {
+    this.sendBinary(framed(), 'broadcast');
+  }
+
+  deliverText(text: string): void {
+    this.sendText(text);
+  }
+
+  protected async handleBinary(data: Buffer): Promise<void> {
+    const frame = decodeFrame(data, { maxFrameBytes: this.ctx.settings.maxFrameBytes });
+    const parsed = this.parseDoc(frame.docId);
+    const messages = decodeMessages(frame.payload, 'sync2');
+    for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
+    const doc = this.docs.get(frame.docId) ?? (await this.useDoc(frame.docId, parsed));
+    this.forward(doc, frame.payload);
+  }
+
+  protected async handleText(text: string): Promise<void> {
+    const parsed = parseClientControl(text);
+    if (!parsed.ok) {
+      this.ctx.metrics.framesReceived.inc({ type: 'control' });
+      this.sendText(parsed.reply);
+      return;
+    }
+    const msg = parsed.message;
+    if ('action' in msg) {
+      this.ctx.metrics.framesReceived.inc({ type: msg.action });
+      const p = this.parseDoc(msg.doc);
+      await this.authorizeWorkspace(p.workspaceId);
+      if (msg.action === 'leave') return this.leave(msg.doc);
+      const doc = this.docs.get(msg.doc) ?? this.ctx.hub.docRef(this.tenant, msg.doc, p.workspaceId);
+      // Not awaited: later frames must keep flowing while the barrier waits for acks.
+      void this.ctx.hub.save(this, doc).then(() => this.sendText(encodeServerControl(savedMessage(msg.doc))));
+      return;
+    }
+    this.ctx.metrics.framesReceived.inc({ type: msg.type === 'ping' ? 'ping' : 'control' });
+    switch (msg.type) {
+      case 'ping':
+        this.sendText(encodeServerControl(pongMessage()));
+        return;
+      case 'focus':
+      case 'unfocus':
+        return this.changeFocus(msg.files, msg.type === 'focus');
+      default:
+        return; // FilesReady / files_ready: accepted and ignored (no file_manifest from this server)
+    }
+  }
+
+  protected override async onFirstUse(doc: DocRef): Promise<void> {
+    await this.joinWorkspace(doc.workspaceId);
+  }
+
+  protected override releaseAll(): void {
+    for (const [ws, files] of this.focus) {
+      // A workspace doc `disconnect` clears focus too; send an empty set when that doc was never used.
+      if (files.size > 0 && !this.docs.has(`workspace:${ws}`)) this.ctx.hub.sendFocus(this, this.tenant, ws, []);
+    }
+    this.focus.clear();
+    super.releaseAll();
+    for (const ws of this.workspaces) this.ctx.hub.unsubscribeWorkspace(this, this.tenant, ws);
+    this.workspaces.clear();
+  }
+
+  private leave(docId: string): void {
+    const doc = this.docs.get(docId);
+    if (!doc) return;
+    this.docs.delete(docId);
+    this.ctx.hub.unsubscribeDoc(this, doc);
+    this.ctx.hub.notifyGone('leave', this, doc);
+  }
+
+  private async joinWorkspace(workspaceId: string): Promise<void> {
+    if (this.workspaces.has(workspaceId)) return;
+    this.workspaces.add(workspaceId);
+    await this.ctx.hub.subscribeWorkspace(this, this.tenant, workspaceId);
+  }
+
+  /** Applies focus/unfocus of body doc ids; invalid or non-body ids are ignored. */
+  private async changeFocus(docIds: string[], add: boolean): Promise<void> {
+    const touched = new Set<string>();
+    for (const id of docIds) {
+      const p = tryParseDocId(id);
+      if (!p || p.kind !== 'body') continue;
+      await this.authorizeWorkspace(p.workspaceId);
+      let set = this.focus.get(p.workspaceId);
+      if (!set) this.focus.set(p.workspaceId, (set = new Set()));
+      const before = set.size;
+      if (add) set.add(p.path);
+      else set.delete(p.path);
+      if (set.size !== before || add) touched.add(p.workspaceId);
+    }
+    for (const ws of touched) {
+      await this.joinWorkspace(ws);
+      this.ctx.hub.sendFocus(this, this.tenant, ws, [...(this.focus.get(ws) ?? [])].sort());
+    }
+  }
+
+  private sendBinary(bytes: Uint8Array, type: string): void {
+    if (this.out.send(bytes)) {
+      this.ctx.metrics.framesSent.inc({ type });
+      this.ctx.metrics.bytesSent.inc(bytes.length);
+    }
+  }
+
+  private sendText(text: string): void {
+    if (this.out.send(text)) {
+      this.ctx.metrics.framesSent.inc({ type: 'control' });
+      this.ctx.metrics.bytesSent.inc(text.length);
+    }
+  }
+}

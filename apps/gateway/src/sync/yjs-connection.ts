@@ -1,0 +1,89 @@
+/**
+ * One `/yjs/{docId}` socket (PROTOCOL.md §3): the standard y-websocket protocol for a single
+ * document (no doc-id prefix), so the stock `WebsocketProvider` works unchanged. The doc was
+ * authorized at the upgrade. No JSON text frames are sent on this endpoint.
+ */
+import {
+  CloseCode,
+  decodeMessages,
+  encodeMessage,
+  encodeMessages,
+  type ProtocolMessage,
+} from '@diaryx-sync/protocol';
+import type WebSocket from 'ws';
+import type { TokenClaims } from '../auth/token-claims';
+import { ClientConnection, CloseConnection, type ConnectionContext } from './client-connection';
+import type { DocRef } from './sync-hub';
+
+/** The Auth message sent when a viewer's changing update is refused. */
+const PERMISSION_DENIED = encodeMessage({ type: 'permissionDenied', reason: 'permission denied' });
+
+/** See module doc. */
+export class YjsConnection extends ClientConnection {
+  readonly endpoint = 'yjs' as const;
+  private doc: DocRef | undefined;
+
+  constructor(
+    socket: WebSocket,
+    claims: TokenClaims,
+    ctx: ConnectionContext,
+    private readonly docId: string,
+  ) {
+    super(socket, claims, ctx);
+    // Subscribe first: every later message waits for it (ordered task queue).
+    this.enqueue(async () => {
+      this.doc = await this.useDoc(this.docId, this.parseDoc(this.docId));
+    });
+  }
+
+  deliverReply(_docId: string, payloads: Uint8Array[], readOnlyViolation: boolean): void {
+    // Stock clients read one message per WebSocket message: never concatenate.
+    for (const p of payloads) this.sendBinary(p, 'reply');
+    if (readOnlyViolation) this.sendBinary(PERMISSION_DENIED, 'auth');
+  }
+
+  deliverBroadcast(_docId: string, _framed: () => Uint8Array, payload: Uint8Array): void {
+    this.sendBinary(payload, 'broadcast');
+  }
+
+  deliverText(): void {
+    // Presence and focus events are /sync2 features.
+  }
+
+  protected handleBinary(data: Buffer): void {
+    if (data.length > this.ctx.settings.maxFrameBytes) {
+      throw new CloseConnection(CloseCode.FrameTooLarge, 'frame too large');
+    }
+    const messages = decodeMessages(data, 'yjs');
+    const forwarded: ProtocolMessage[] = [];
+    for (const m of messages) {
+      this.ctx.metrics.framesReceived.inc({ type: m.type === 'queryAwareness' ? 'query_awareness' : m.type === 'permissionDenied' ? 'auth' : labelOf(m) });
+      // Auth and QueryAwareness are not forwarded: the shard serves Sync and Awareness only.
+      if (m.type !== 'permissionDenied' && m.type !== 'queryAwareness') forwarded.push(m);
+    }
+    if (forwarded.length === 0 || !this.doc) return;
+    this.forward(this.doc, forwarded.length === messages.length ? data : encodeMessages(forwarded));
+  }
+
+  protected handleText(): void {
+    throw new CloseConnection(CloseCode.ProtocolError, 'text frames are not part of the y-websocket protocol');
+  }
+
+  private sendBinary(bytes: Uint8Array, type: string): void {
+    if (this.out.send(bytes)) {
+      this.ctx.metrics.framesSent.inc({ type });
+      this.ctx.metrics.bytesSent.inc(bytes.length);
+    }
+  }
+}
+
+function labelOf(m: ProtocolMessage): string {
+  switch (m.type) {
+    case 'syncStep1':
+      return 'sync_step1';
+    case 'syncStep2':
+      return 'sync_step2';
+    default:
+      return m.type;
+  }
+}

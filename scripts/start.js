@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+/**
+ * Local cluster launcher (`npm start`): checks Redis and PostgreSQL, builds if `dist` is missing
+ * or stale, starts an embedded S3 (s3rver), one gateway, two doc services and (when built) the
+ * history worker, creates a `demo` tenant + workspace on first start and prints how to connect.
+ * Ctrl-C (SIGINT) or SIGTERM stops every process cleanly.
+ *
+ * Also used as a library by `scripts/bench-cluster.js`: `launchCluster(options)`.
+ */
+'use strict';
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+const ROOT = path.resolve(__dirname, '..');
+const PACKAGES = ['libs/runtime', 'libs/crdt', 'libs/protocol', 'libs/bus', 'apps/gateway', 'apps/doc-service', 'apps/history-worker', 'apps/cli'];
+
+/** Newest modification time (ms) of any file below `dir` (0 when it does not exist). */
+function newestMtime(dir) {
+  if (!fs.existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when some package's `src` is newer than its build output (or the output is missing). */
+function buildIsStale() {
+  for (const pkg of PACKAGES) {
+    const src = path.join(ROOT, pkg, 'src');
+    if (!fs.existsSync(src)) continue;
+    const info = path.join(ROOT, pkg, 'dist', '.tsbuildinfo');
+    if (!fs.existsSync(info)) return true;
+    if (newestMtime(src) > fs.statSync(info).mtimeMs) return true;
+  }
+  return !fs.existsSync(path.join(ROOT, 'apps/gateway/dist/main.js')) || !fs.existsSync(path.join(ROOT, 'apps/doc-service/dist/main.js'));
+}
+
+/** Runs `tsc -b` when needed; throws when the build fails. */
+function buildIfNeeded(log) {
+  if (!buildIsStale()) return;
+  log('building (dist missing or older than src): npm run build ...');
+  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed (see the TypeScript errors above)');
+}
+
+/** Redacts the password of a connection URL. */
+function redact(url) {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}
+
+/** Pings Redis once; rejects with a message that says how to start it. */
+async function checkRedis(url) {
+  const { Redis } = require('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(
+      `Redis is not reachable at ${redact(url)} (${err.message}).\n` +
+        `Start it, e.g.:  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
+        `or point REDIS_URL at a running Redis.`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Runs `SELECT 1`; rejects with a message that says how to start PostgreSQL. */
+async function checkPostgres(url) {
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 3000 });
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${redact(url)} (${err.message}).\n` +
+        `Start it, e.g.:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
+        `or point DATABASE_URL at a running PostgreSQL.`,
+    );
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+/** Starts s3rver with a temp directory and the bucket created; resolves to a stopper. */
+async function startEmbeddedS3(port, bucket, log) {
+  const S3rver = require('s3rver');
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'diaryx-s3-'));
+  const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true, configureBuckets: [{ name: bucket }] });
+  try {
+    await server.run();
+  } catch (err) {
+    fs.rmSync(directory, { recursive: true, force: true });
+    if (err && err.code === 'EADDRINUSE') {
+      log(`port ${port} is in use: assuming an S3 server is already running there`);
+      return { close: async () => undefined };
+    }
+    throw err;
+  }
+  return {
+    close: async () => {
+      await server.close().catch(() => undefined);
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `GET url` answers 200, rejects after `timeoutMs`. */
+async function waitForHttp200(url, timeoutMs, isDead) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (isDead && isDead()) throw new Error(`a process exited while waiting for ${url}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${url}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Children still running; killed if the launcher itself exits abruptly. */
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+/**
+ * Starts one child process (`node <main>`), with its output appended to `logFile`.
+ * Returns `{ name, child, exited: Promise<number|null>, stop() }`.
+ */
+function startService(name, main, env, logFile) {
+  const out = fs.openSync(logFile, 'a');
+  // Own process group: a terminal Ctrl-C reaches only the launcher, which stops children in order.
+  const child = spawn(process.execPath, [main], { cwd: ROOT, env, stdio: ['ignore', out, out], detached: true });
+  liveChildren.add(child);
+  child.on('exit', () => liveChildren.delete(child));
+  fs.closeSync(out);
+  let exitCode;
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exitCode = code ?? signal))));
+  return {
+    name,
+    child,
+    logFile,
+    exited,
+    get hasExited() {
+      return exitCode !== undefined;
+    },
+    /** SIGTERM, then SIGKILL after `graceMs`. */
+    async stop(graceMs = 15000) {
+      if (exitCode !== undefined) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** POSTs JSON with a bearer token; resolves `{ status, body }`. */
+async function postJson(url, token, body) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  let json = null;
+  try {
+    json = await res.json();
+  } catch {
+    /* empty body */
+  }
+  return { status: res.status, body: json };
+}
+
+/**
+ * Makes sure the demo tenant and its `demo` workspace exist (created through the HTTP API with
+ * the cluster ADMIN_TOKEN on first start; remembered in `stateFile`) and returns an editor token.
+ */
+async function ensureDemo(httpBase, adminToken, stateFile, log) {
+  let state = null;
+  try {
+    state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  } catch {
+    state = null;
+  }
+  const mint = (tenantAdmin) => postJson(`${httpBase}/api/tokens`, tenantAdmin, { sub: 'demo-user', ws: ['demo'], role: 'editor', ttl_s: 7 * 24 * 3600 });
+  if (state) {
+    const ws = await postJson(`${httpBase}/api/workspaces`, state.admin_token, { id: 'demo', name: 'Demo' });
+    const token = ws.status === 201 || ws.status === 409 ? await mint(state.admin_token) : null;
+    if (token && token.status === 201) return { tenant: state.tenant_id, token: token.body.token, expires_at: token.body.expires_at };
+    log('stored demo tenant is gone or its admin token expired: creating a new demo tenant');
+  }
+  const tenant = await postJson(`${httpBase}/api/tenants`, adminToken, { name: 'demo' });
+  if (tenant.status !== 201) throw new Error(`creating the demo tenant failed: HTTP ${tenant.status} ${JSON.stringify(tenant.body)}`);
+  state = { tenant_id: tenant.body.id, admin_token: tenant.body.admin_token };
+  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  fs.writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  const ws = await postJson(`${httpBase}/api/workspaces`, state.admin_token, { id: 'demo', name: 'Demo' });
+  if (ws.status !== 201 && ws.status !== 409) throw new Error(`creating the demo workspace failed: HTTP ${ws.status} ${JSON.stringify(ws.body)}`);
+  const token = await mint(state.admin_token);
+  if (token.status !== 201) throw new Error(`minting the demo token failed: HTTP ${token.status} ${JSON.stringify(token.body)}`);
+  return { tenant: state.tenant_id, token: token.body.token, expires_at: token.body.expires_at };
+}
+
+/**
+ * Launches the local topology. Options (all optional):
+ * `gatewayPort` (8080), `docServicePorts` ([8081, 8082]), `historyWorkerPort` (8090), `s3Port` (9000),
+ * `env` (extra env for every service), `logDir`, `log` (line printer), `demo` (true: ensure demo tenant),
+ * `build` (true: build when stale).
+ * Resolves `{ env, services, httpBase, wsBase, demo, stop() }`.
+ */
+async function launchCluster(options = {}) {
+  const log = options.log ?? ((line) => console.log(`[start] ${line}`));
+  const baseEnv = { ...process.env, ...(options.env ?? {}) };
+  const env = {
+    ...baseEnv,
+    REDIS_URL: baseEnv.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    DATABASE_URL: baseEnv.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    REDIS_PREFIX: baseEnv.REDIS_PREFIX ?? 'dx',
+    S3_BUCKET: baseEnv.S3_BUCKET ?? 'diaryx-sync',
+    ADMIN_TOKEN: baseEnv.ADMIN_TOKEN ?? 'dev-admin-token',
+    JWT_SECRET: baseEnv.JWT_SECRET ?? 'dev-only-jwt-secret-change-me',
+    LOG_LEVEL: baseEnv.LOG_LEVEL ?? 'info',
+  };
+  const gatewayPort = options.gatewayPort ?? 8080;
+  const docServicePorts = options.docServicePorts ?? [8081, 8082];
+  const historyWorkerPort = options.historyWorkerPort ?? 8090;
+  const s3Port = options.s3Port ?? 9000;
+
+  await checkRedis(env.REDIS_URL);
+  await checkPostgres(env.DATABASE_URL);
+  if (options.build !== false) buildIfNeeded(log);
+
+  let s3 = { close: async () => undefined };
+  if (!baseEnv.S3_ENDPOINT) {
+    s3 = await startEmbeddedS3(s3Port, env.S3_BUCKET, log);
+    env.S3_ENDPOINT = `http://127.0.0.1:${s3Port}`;
+    env.S3_ACCESS_KEY = 'S3RVER';
+    env.S3_SECRET_KEY = 'S3RVER';
+  }
+
+  const logDir = options.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'diaryx-logs-'));
+  fs.mkdirSync(logDir, { recursive: true });
+  const services = [];
+  const stop = async () => {
+    // Gateways first (drain clients), then workers, then doc services (flush, release leases).
+    const order = [...services].sort((a, b) => rank(a.name) - rank(b.name));
+    for (const svc of order) await svc.stop();
+    await s3.close();
+  };
+  const rank = (name) => (name.startsWith('gateway') ? 0 : name.startsWith('history') ? 1 : 2);
+
+  try {
+    docServicePorts.forEach((port, i) => {
+      services.push(
+        startService(`doc-service-${i + 1}`, path.join(ROOT, 'apps/doc-service/dist/main.js'), { ...env, PORT: String(port), INSTANCE_ID: `doc-service-${port}` }, path.join(logDir, `doc-service-${port}.log`)),
+      );
+    });
+    const workerMain = path.join(ROOT, 'apps/history-worker/dist/main.js');
+    if (fs.existsSync(workerMain)) {
+      services.push(startService('history-worker', workerMain, { ...env, PORT: String(historyWorkerPort), INSTANCE_ID: `history-worker-${historyWorkerPort}` }, path.join(logDir, 'history-worker.log')));
+    }
+    services.push(
+      startService('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...env, PORT: String(gatewayPort), INSTANCE_ID: `gateway-${gatewayPort}` }, path.join(logDir, 'gateway.log')),
+    );
+    const anyDead = () => services.some((s) => s.hasExited);
+    const httpBase = `http://127.0.0.1:${gatewayPort}`;
+    for (const port of docServicePorts) await waitForHttp200(`http://127.0.0.1:${port}/healthz`, 60000, anyDead);
+    await waitForHttp200(`${httpBase}/readyz`, 60000, anyDead);
+
+    let demo = null;
+    if (options.demo !== false) {
+      const stateKey = crypto.createHash('sha256').update(`${env.DATABASE_URL}|${env.REDIS_PREFIX}`).digest('hex').slice(0, 12);
+      const stateFile = path.join(os.homedir(), '.diaryx-sync', `demo-${stateKey}.json`);
+      demo = await ensureDemo(httpBase, env.ADMIN_TOKEN, stateFile, log);
+    }
+    return { env, services, logDir, httpBase, wsBase: `ws://127.0.0.1:${gatewayPort}`, demo, stop };
+  } catch (err) {
+    for (const svc of services) {
+      if (svc.hasExited) log(`${svc.name} exited early; last log lines (${svc.logFile}):\n${tail(svc.logFile, 15)}`);
+    }
+    await stop();
+    throw err;
+  }
+}
+
+/** Last `n` lines of a file. */
+function tail(file, n) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function main() {
+  const log = (line) => console.log(`[start] ${line}`);
+  let cluster;
+  try {
+    cluster = await launchCluster({ log, gatewayPort: Number(process.env.PORT ?? 8080) });
+  } catch (err) {
+    console.error(`[start] ${err.message}`);
+    process.exit(1);
+  }
+  const { demo, wsBase, httpBase, logDir, services } = cluster;
+  const docId = encodeURIComponent('body:demo/README.md');
+  console.log(
+    [
+      '',
+      'Diaryx Sync is running:',
+      ...services.map((s) => `  ${s.name.padEnd(16)} pid ${s.child.pid}`),
+      `  HTTP API          ${httpBase}/api  (health ${httpBase}/healthz, metrics ${httpBase}/metrics)`,
+      `  logs              ${logDir}`,
+      '',
+      `Demo tenant ${demo.tenant}, workspace "demo"; editor token (expires ${demo.expires_at}):`,
+      `  ${demo.token}`,
+      '',
+      'Connect with:',
+      `  /sync2  ${wsBase}/sync2?token=${demo.token}`,
+      `  /yjs    ${wsBase}/yjs/${docId}?token=${demo.token}`,
+      `  CLI     node apps/cli/dist/main.js pull ./demo --server ${wsBase} --workspace demo --token <token>`,
+      '',
+      'Press Ctrl-C to stop everything.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = async (signal, exitCode = 0) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[start] ${signal}: stopping gateway, workers and doc services ...`);
+    await cluster.stop();
+    console.log('[start] stopped.');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const svc of services) {
+    svc.exited.then((code) => {
+      if (stopping) return;
+      console.error(`[start] ${svc.name} exited unexpectedly (${code}); last log lines:\n${tail(svc.logFile, 20)}`);
+      void shutdown('failure', 1);
+    });
+  }
+}
+
+module.exports = { launchCluster, checkRedis, checkPostgres, buildIfNeeded, startEmbeddedS3 };
+
+if (require.main === module) void main();
