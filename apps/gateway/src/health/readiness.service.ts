@@ -1,4 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { listInstances } from '@diaryx-sync/bus';
 import type { Redis } from 'ioredis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS } from '../infra/infra.tokens';
@@ -23,13 +24,13 @@ const CHECK_TIMEOUT_MS = 1500;
 @Injectable()
 export class ReadinessService implements BeforeApplicationShutdown {
   private draining = false;
-  private readonly heartbeatPattern: string;
+  private readonly prefix: string;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.heartbeatPattern = `${config.REDIS_PREFIX}:instance:doc-service:*`;
+    this.prefix = config.REDIS_PREFIX;
   }
 
   /** From now on the gateway reports not ready (load balancers stop routing before sockets close). */
@@ -51,14 +52,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
   }
 
   private async countDocServices(): Promise<number> {
-    let cursor = '0';
-    let count = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.heartbeatPattern, 'COUNT', 200);
-      cursor = next;
-      count += keys.length;
-    } while (cursor !== '0');
-    return count;
+    return (await listInstances(this.redis, this.prefix, 'doc-service')).length;
   }
 }
 

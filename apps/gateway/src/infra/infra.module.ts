@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ClusterClient } from '@diaryx-sync/bus';
 import { createLogger, createPgPool, createRedis, type Logger } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -14,7 +15,8 @@ export function newGatewayInstanceId(): string {
 
 /**
  * Global connections shared by the gateway's modules: {@link PG_POOL}, {@link REDIS} (commands
- * only), {@link ROOT_LOGGER} and {@link GATEWAY_INSTANCE_ID}. Closed when the app shuts down.
+ * only), {@link ROOT_LOGGER}, {@link GATEWAY_INSTANCE_ID} and a `ClusterClient` (server-side
+ * forward updates through the owning shard; inject it by class). Closed when the app shuts down.
  */
 @Global()
 @Module({
@@ -39,17 +41,30 @@ export function newGatewayInstanceId(): string {
       useFactory: (config: GatewayConfig): Logger => createLogger('gateway', config.LOG_LEVEL),
     },
     { provide: GATEWAY_INSTANCE_ID, useFactory: newGatewayInstanceId },
+    {
+      provide: ClusterClient,
+      inject: [REDIS, GATEWAY_CONFIG],
+      useFactory: (redis: Redis, config: GatewayConfig): ClusterClient =>
+        new ClusterClient({
+          redis,
+          prefix: config.REDIS_PREFIX,
+          shardCount: config.SHARD_COUNT,
+          timeoutMs: config.RESTORE_TIMEOUT_MS,
+        }),
+    },
   ],
-  exports: [PG_POOL, REDIS, ROOT_LOGGER, GATEWAY_INSTANCE_ID],
+  exports: [PG_POOL, REDIS, ROOT_LOGGER, GATEWAY_INSTANCE_ID, ClusterClient],
 })
 export class InfraModule implements OnApplicationShutdown {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly cluster: ClusterClient,
   ) {}
 
   /** Runs after every other module's shutdown hooks, so they can still use the connections. */
   async onApplicationShutdown(): Promise<void> {
+    await this.cluster.close().catch(() => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
     await this.pool.end().catch(() => undefined);
   }
