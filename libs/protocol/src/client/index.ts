@@ -13,3 +13,5 @@ export {
   type SyncClientOptions,
   type SyncEventHandler,
 } from './sync-client';
+/** Test helpers (in-process server on `ws` or in memory, faulty pipe). Node only. */
+export * as testing from './testing/index';

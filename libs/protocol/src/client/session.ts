@@ -210,11 +210,27 @@ export class SyncSession {
     // Before the session is active, the handshake (our SyncStep1s and answers to the server's)
     // carries every local change, so nothing is lost by not sending it now.
     if (this.phase !== 'active') return;
-    const parsed = parseDocId(docId);
-    if (parsed === undefined || parsed.workspaceId !== this.workspaceId) return;
-    const canonical = parsed.kind === 'workspace' ? this.workspaceDocId : bodyDocId(this.workspaceId, parsed.path);
+    const canonical = this.canonicalDocId(docId);
+    if (canonical === undefined) {
+      this.emit(out, { type: 'Error', message: `local update for an invalid doc id ${JSON.stringify(docId)}` });
+      return;
+    }
     out.push({ type: 'SendBinary', data: encodeFrame(canonical, encodeSyncMessage(SYNC_UPDATE, update)) });
-    if (parsed.kind === 'workspace') this.bootstrapBodies(out);
+    if (canonical === this.workspaceDocId) this.bootstrapBodies(out);
+  }
+
+  /** The canonical spelling of a doc id of this workspace (`body:ws/./a.md` → `body:ws/a.md`). */
+  private canonicalDocId(docId: string): string | undefined {
+    if (docId === this.workspaceDocId) return docId;
+    const prefix = `body:${this.workspaceId}/`;
+    if (!docId.startsWith(prefix)) return undefined;
+    const path = canonicalPath(docId.slice(prefix.length));
+    if (path === undefined) return undefined;
+    try {
+      return bodyDocId(this.workspaceId, path);
+    } catch {
+      return undefined;
+    }
   }
 
   private onTick(out: SessionAction[]): void {

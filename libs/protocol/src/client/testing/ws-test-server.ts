@@ -1,0 +1,100 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TestSyncServerCore, type TestRole, type TestSyncServerOptions } from './server-core';
+
+/** Options of {@link startTestSyncServer}. */
+export interface StartTestSyncServerOptions extends TestSyncServerOptions {
+  /** Accepted tokens and their role (`?token=` or `Authorization: Bearer`); default `{ "test-token": "editor" }`. */
+  readonly tokens?: Readonly<Record<string, TestRole>>;
+  /** Port (default 0: any free port). */
+  readonly port?: number;
+}
+
+/** A running test server. */
+export interface TestSyncServer {
+  /** The core (documents, counters). */
+  readonly core: TestSyncServerCore;
+  /** `ws://127.0.0.1:{port}`. */
+  readonly url: string;
+  readonly port: number;
+  /** Open sockets. */
+  readonly sockets: Set<WebSocket>;
+  /** Stop answering: every open socket is frozen (nothing is sent or processed) — a dead peer. */
+  freeze(): void;
+  /** Closes every socket with `code` and stops the server. */
+  close(code?: number): Promise<void>;
+}
+
+function tokenOf(req: IncomingMessage): string | undefined {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery !== null) return fromQuery;
+  const auth = req.headers.authorization;
+  return auth?.startsWith('Bearer ') === true ? auth.slice(7) : undefined;
+}
+
+/**
+ * Starts the {@link TestSyncServerCore} on a real `ws` server (`/sync2`, token check before the
+ * upgrade with HTTP 401, close codes of PROTOCOL.md).
+ */
+export async function startTestSyncServer(options: StartTestSyncServerOptions): Promise<TestSyncServer> {
+  const tokens = options.tokens ?? { 'test-token': 'editor' };
+  const core = new TestSyncServerCore(options);
+  const sockets = new Set<WebSocket>();
+  let frozen = false;
+  const wss = new WebSocketServer({
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    verifyClient: (info, done) => {
+      const path = new URL(info.req.url ?? '/', 'http://localhost').pathname;
+      if (path !== '/sync2') return done(false, 404, 'Not Found');
+      const token = tokenOf(info.req);
+      if (token === undefined || tokens[token] === undefined) return done(false, 401, 'Unauthorized');
+      done(true);
+    },
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (socket, req) => {
+    sockets.add(socket);
+    const role = tokens[tokenOf(req) ?? ''] ?? 'viewer';
+    const conn = core.connect(
+      {
+        send: (data) => {
+          if (!frozen && socket.readyState === socket.OPEN) socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+      },
+      role,
+    );
+    socket.on('message', (data, isBinary) => {
+      if (frozen) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      conn.receive(isBinary ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'));
+    });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      conn.disconnect();
+    });
+    socket.on('error', () => socket.terminate());
+  });
+  const address = wss.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    core,
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    sockets,
+    freeze: () => {
+      frozen = true;
+    },
+    close: async (code = 1001) => {
+      for (const s of sockets) s.close(code, 'server closing');
+      await new Promise<void>((resolve) => {
+        setTimeout(() => {
+          for (const s of sockets) s.terminate();
+        }, 200).unref();
+        wss.close(() => resolve());
+      });
+    },
+  };
+}
