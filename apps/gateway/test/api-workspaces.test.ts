@@ -2,6 +2,8 @@
  * HTTP API of PROTOCOL.md §5 (tenants, tokens, workspaces) against the real gateway app,
  * real PostgreSQL and Redis: happy paths, error shapes, roles, tenancy isolation, expiry.
  */
+import { PostgresStorage } from '@diaryx-sync/crdt';
+import * as Y from 'yjs';
 import { ADMIN_TOKEN, type GatewayHarness, api, dropSchema, signToken, startGateway } from './api-harness';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -308,6 +310,33 @@ describe('tenancy isolation', () => {
     // a token forged for A with the right secret but naming B's workspace still only sees A's data
     const aEditor = await signToken({ sub: 'x', tid: a.id, ws: ['only-b'], role: 'editor' });
     expectError(await api(url, 'GET', '/api/workspaces/only-b', { token: aEditor }), 404);
+  });
+});
+
+describe('DELETE removes the workspace documents', () => {
+  it("deletes workspace and body docs of that workspace only (same tenant, same id elsewhere untouched)", async () => {
+    const a = await createTenant('del-docs-a');
+    const b = await createTenant('del-docs-b');
+    for (const t of [a, b]) {
+      for (const id of ['gone', 'kept']) {
+        expect((await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status).toBe(201);
+      }
+    }
+    const update = (() => {
+      const doc = new Y.Doc();
+      doc.getText('body').insert(0, 'hello');
+      return Y.encodeStateAsUpdate(doc);
+    })();
+    const docs = ['workspace:gone', 'body:gone/a.md', 'body:gone/dir/b.md', 'workspace:kept', 'body:kept/a.md', 'body:gone-too/x.md'];
+    for (const t of [a, b]) {
+      const storage = new PostgresStorage({ pool: gw.pool, tenant: t.id });
+      for (const doc of docs) await storage.appendUpdate(doc, update, { origin: 'test' });
+    }
+    expect((await api(url, 'DELETE', '/api/workspaces/gone', { token: a.admin_token })).status).toBe(204);
+    const left = await new PostgresStorage({ pool: gw.pool, tenant: a.id }).listDocs();
+    expect(left).toEqual(['body:gone-too/x.md', 'body:kept/a.md', 'workspace:kept']);
+    const other = await new PostgresStorage({ pool: gw.pool, tenant: b.id }).listDocs();
+    expect(other).toEqual([...docs].sort());
   });
 });
 

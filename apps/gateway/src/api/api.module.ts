@@ -4,6 +4,7 @@ import { TenancyModule } from '../tenancy/tenancy.module';
 import { TenantsController } from './tenants.controller';
 import { TokensController } from './tokens.controller';
 import { WorkspaceAccessService } from './workspace-access.service';
+import { WorkspaceDocumentsService } from './workspace-documents.service';
 import { WorkspacesController } from './workspaces.controller';
 
 /**
@@ -13,7 +14,7 @@ import { WorkspacesController } from './workspaces.controller';
 @Module({
   imports: [AuthModule, TenancyModule],
   controllers: [TenantsController, TokensController, WorkspacesController],
-  providers: [WorkspaceAccessService],
-  exports: [WorkspaceAccessService, AuthModule, TenancyModule],
+  providers: [WorkspaceAccessService, WorkspaceDocumentsService],
+  exports: [WorkspaceAccessService, WorkspaceDocumentsService, AuthModule, TenancyModule],
 })
 export class ApiModule {}

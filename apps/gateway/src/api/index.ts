@@ -4,3 +4,4 @@ export * from './api-exception.filter';
 export * from './api.module';
 export * from './request-validation';
 export * from './workspace-access.service';
+export * from './workspace-documents.service';

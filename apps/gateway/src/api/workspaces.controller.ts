@@ -9,6 +9,7 @@ import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
 import { parseRequest } from './request-validation';
 import { WorkspaceAccessService } from './workspace-access.service';
+import { WorkspaceDocumentsService } from './workspace-documents.service';
 
 /** JSON form of a workspace. */
 export interface WorkspaceResponse {
@@ -35,6 +36,7 @@ export class WorkspacesController {
     private readonly auth: AuthService,
     private readonly workspaces: WorkspaceStore,
     private readonly access: WorkspaceAccessService,
+    private readonly documents: WorkspaceDocumentsService,
   ) {}
 
   /** `POST /api/workspaces {"id"?,"name"}` → 201; 409 `workspace_exists` when the id is taken. */
@@ -74,12 +76,17 @@ export class WorkspacesController {
     return toResponse(renamed);
   }
 
-  /** `DELETE /api/workspaces/{id}` (admin) → 204. */
+  /**
+   * `DELETE /api/workspaces/{id}` (admin) → 204. Removes the row first (new WebSocket docs are
+   * refused from then on), then the workspace's persisted documents, so a later workspace with the
+   * same id starts empty.
+   */
   @Delete(':id')
   @HttpCode(204)
   async remove(@Claims() claims: TokenClaims, @Param('id') id: string): Promise<void> {
     await this.access.require(claims, id, 'admin');
     if (!(await this.workspaces.delete(claims.tid, id))) throw ApiError.notFound(`workspace "${id}" not found`);
+    await this.documents.deleteWorkspaceDocs(claims.tid, id);
   }
 }
 
