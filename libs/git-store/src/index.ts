@@ -15,3 +15,5 @@ export * from './queues/job-types';
 export * from './queues/history-queues';
 export * from './history/health-store';
 export * from './history/audit-log';
+export * from './zip/zip-limits';
+export * from './zip/workspace-zip';

@@ -1,0 +1,104 @@
+import JSZip from 'jszip';
+import { deflateRawSync } from 'node:zlib';
+import { readWorkspaceZip, workspaceZipStream, ZipImportError, type RepoFile } from '@diaryx-sync/git-store';
+
+async function zipOf(entries: Record<string, string | Buffer>): Promise<Buffer> {
+  const zip = new JSZip();
+  for (const [name, content] of Object.entries(entries)) zip.file(name, content);
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+/** Hand-made single-entry zip, so the name is stored exactly as given. */
+function rawZip(name: string, content: Buffer): Buffer {
+  const nameBuf = Buffer.from(name, 'utf8');
+  const data = deflateRawSync(content);
+  const crc = crc32(content);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(0x0800, 6);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(content.length, 22);
+  local.writeUInt16LE(nameBuf.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(0x0800, 8);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(content.length, 24);
+  central.writeUInt16LE(nameBuf.length, 28);
+  const localPart = Buffer.concat([local, nameBuf, data]);
+  const centralPart = Buffer.concat([central, nameBuf]);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(centralPart.length, 12);
+  end.writeUInt32LE(localPart.length, 16);
+  return Buffer.concat([localPart, centralPart, end]);
+}
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+async function streamToBuffer(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+describe('workspace zip', () => {
+  it('round-trips files through export and import', async () => {
+    const files: RepoFile[] = [
+      { path: 'README.md', content: '---\ntitle: Home\n---\n\nhi ✓\n' },
+      { path: 'a/b/c.md', content: 'deep' },
+    ];
+    const zip = await streamToBuffer(workspaceZipStream(files));
+    expect(await readWorkspaceZip(zip)).toEqual(files);
+  });
+
+  it('skips directories, dotfiles and __MACOSX', async () => {
+    const zip = await zipOf({ 'x.md': 'x', '.DS_Store': 'junk', '__MACOSX/x.md': 'junk', 'dir/.hidden.md': 'h' });
+    expect(await readWorkspaceZip(zip)).toEqual([{ path: 'x.md', content: 'x' }]);
+  });
+
+  it.each([
+    ['../evil.md', 'unsafe_path'],
+    ['a/../../evil.md', 'unsafe_path'],
+    ['/etc/evil.md', 'unsafe_path'],
+    ['C:/evil.md', 'unsafe_path'],
+    ['a\\..\\evil.md', 'unsafe_path'],
+    ['bad\u0001name.md', 'unsafe_path'],
+    ['script.sh', 'invalid_file'],
+  ])('refuses %j with %s', async (name, code) => {
+    const err = await readWorkspaceZip(rawZip(name, Buffer.from('x'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZipImportError);
+    expect((err as ZipImportError).code).toBe(code);
+  });
+
+  it('refuses oversize zips, files and zip bombs', async () => {
+    const big = rawZip('big.md', Buffer.alloc(2 * 1024 * 1024, 0x61)); // compresses to a few KB
+    expect(big.length).toBeLessThan(20_000);
+    await expect(readWorkspaceZip(big, { maxFileBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'too_large' });
+    await expect(readWorkspaceZip(big, { maxTotalBytes: 1024 })).rejects.toMatchObject({ code: 'too_large' });
+    await expect(readWorkspaceZip(big, { maxZipBytes: 100 })).rejects.toMatchObject({ code: 'too_large' });
+    const many = await zipOf({ 'a.md': 'a', 'b.md': 'b', 'c.md': 'c' });
+    await expect(readWorkspaceZip(many, { maxFiles: 2 })).rejects.toMatchObject({ code: 'too_many_files' });
+  });
+
+  it('refuses garbage and non-UTF-8 files', async () => {
+    await expect(readWorkspaceZip(Buffer.from('not a zip at all'))).rejects.toMatchObject({ code: 'invalid_zip' });
+    await expect(readWorkspaceZip(rawZip('x.md', Buffer.from([0xff, 0xfe, 0x00])))).rejects.toMatchObject({ code: 'invalid_file' });
+  });
+});
