@@ -9,4 +9,7 @@ export * from './framing';
 export * from './doc-id';
 export * from './sync';
 export * from './control';
+export * from './awareness';
+export * from './update-inspection';
+export * from './doc-sync-handler';
 export * from './client/index';

@@ -1,0 +1,231 @@
+/**
+ * Server-side sync logic for one document: the doc service runs exactly this for every
+ * incoming (unframed) payload. Pure: no I/O, no timers; the caller delivers the results.
+ *
+ * Message flow (PROTOCOL.md §2, "Server behaviour per document"):
+ *
+ * ```
+ * client                                   server (DocSyncHandler.handle)
+ *   SyncStep1(sv_c)  ───────────────────▶  replies: SyncStep2(diff the client lacks),
+ *                                                   SyncStep1(sv_s)
+ *   SyncStep2/Update(u) ────────────────▶  editor/admin: apply; if the doc changed →
+ *                                            broadcast: Update(change) to the other subscribers
+ *                                            persist:   change (Yjs update) for storage
+ *                                          viewer: not applied; if it WOULD change the doc →
+ *                                            readOnlyViolation (sync2: send the read_only
+ *                                            error; yjs: a permission-denied Auth reply is
+ *                                            included in replies); else silently ignored
+ *   Awareness(a)     ───────────────────▶  recorded per connection; broadcast: Awareness(a)
+ *   QueryAwareness   ───────────────────▶  replies: Awareness(all current states)   (yjs only)
+ *   (connection leaves) connectionLeft ─▶  Awareness(its states set to null) to broadcast
+ * ```
+ *
+ * A malformed payload throws {@link ProtocolError} before anything is applied (decode and
+ * validation happen first), so a protocol error never affects the document or other
+ * connections.
+ */
+import * as Y from 'yjs';
+import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
+import { ProtocolError } from './errors';
+import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
+import { decodeStateVectorStrict, decodeUpdateStrict, updateWouldChangeDoc } from './update-inspection';
+
+/** Role from the token (PROTOCOL.md §4). */
+export type ConnectionRole = 'editor' | 'viewer' | 'admin';
+
+/** The connection a payload came from. */
+export interface ConnectionDescriptor {
+  /** Unique connection id (cluster-wide, e.g. `${gatewayId}:${n}`). */
+  id: string;
+  /** Role of its token. `viewer` may sync and read but not change the document. */
+  role: ConnectionRole;
+  /** Endpoint dialect: `sync2` (default) or `yjs` (allows Auth/QueryAwareness). */
+  dialect?: Dialect;
+}
+
+/** What to do after handling one payload. */
+export interface DocSyncResult {
+  /** Payloads to send back to the connection, in order (one y-protocols message each). */
+  replies: Uint8Array[];
+  /**
+   * Payload for every OTHER subscriber of the doc: an Update message with the change (only if
+   * the document changed) and/or the relayed Awareness messages. Absent when there is nothing.
+   * Stock y-websocket clients read one message per WebSocket message: use `splitMessages`.
+   */
+  broadcast?: Uint8Array;
+  /** The Yjs update (v1) to persist, only if the document changed. */
+  persist?: Uint8Array;
+  /** A viewer sent a SyncStep2/Update that would have changed the document (not applied). */
+  readOnlyViolation: boolean;
+}
+
+/** Result of a server-side change ({@link DocSyncHandler.applyServerUpdate}). */
+export interface ServerUpdateResult {
+  /** Update message payload for every subscriber, only if the document changed. */
+  broadcast?: Uint8Array;
+  /** The Yjs update (v1) to persist, only if the document changed. */
+  persist?: Uint8Array;
+}
+
+/** Options of {@link DocSyncHandler}. */
+export interface DocSyncHandlerOptions {
+  /** Reason sent in the y-websocket permission-denied Auth reply. Default `read-only`. */
+  permissionDeniedReason?: string;
+}
+
+/** Prepared (decoded and validated) message, ready to be processed without failing. */
+type Prepared =
+  | { kind: 'step1'; stateVector: Uint8Array }
+  | { kind: 'change'; update: Uint8Array; decoded: ReturnType<typeof Y.decodeUpdate> }
+  | { kind: 'awareness'; update: Uint8Array }
+  | { kind: 'query-awareness' }
+  | { kind: 'ignore' };
+
+function prepare(message: ProtocolMessage): Prepared {
+  switch (message.type) {
+    case 'syncStep1':
+      decodeStateVectorStrict(message.stateVector);
+      return { kind: 'step1', stateVector: message.stateVector };
+    case 'syncStep2':
+    case 'update':
+      return { kind: 'change', update: message.update, decoded: decodeUpdateStrict(message.update) };
+    case 'awareness':
+      return { kind: 'awareness', update: message.update };
+    case 'queryAwareness':
+      return { kind: 'query-awareness' };
+    case 'permissionDenied':
+      return { kind: 'ignore' };
+  }
+}
+
+/** Merges zero or more Yjs updates into one (or `undefined` for none). */
+function mergeAll(updates: Uint8Array[]): Uint8Array | undefined {
+  if (updates.length === 0) return undefined;
+  if (updates.length === 1) return updates[0];
+  return Y.mergeUpdates(updates);
+}
+
+/**
+ * The sync logic for one document: apply/answer incoming payloads, track awareness per
+ * connection. One instance per loaded document.
+ */
+export class DocSyncHandler {
+  /** The document this handler serves. */
+  readonly doc: Y.Doc;
+  /** Awareness states of this document, by owning connection. */
+  readonly awareness = new AwarenessRegistry();
+  private readonly permissionDeniedReason: string;
+
+  constructor(doc: Y.Doc, options: DocSyncHandlerOptions = {}) {
+    this.doc = doc;
+    this.permissionDeniedReason = options.permissionDeniedReason ?? 'read-only';
+  }
+
+  /**
+   * Handles one payload (one or more y-protocols messages) from `connection`.
+   *
+   * @throws {@link ProtocolError} for a malformed payload; nothing has been applied then.
+   */
+  handle(connection: ConnectionDescriptor, payload: Uint8Array): DocSyncResult {
+    const dialect = connection.dialect ?? 'sync2';
+    const prepared = decodeMessages(payload, dialect).map(prepare);
+    // Awareness updates are validated up front too, so a bad one rejects the whole payload.
+    for (const p of prepared) if (p.kind === 'awareness') this.validateAwareness(p.update);
+
+    const replies: Uint8Array[] = [];
+    const changes: Uint8Array[] = [];
+    const relayed: ProtocolMessage[] = [];
+    let readOnlyViolation = false;
+    const canWrite = connection.role !== 'viewer';
+
+    for (const p of prepared) {
+      switch (p.kind) {
+        case 'step1':
+          replies.push(encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, p.stateVector) }));
+          replies.push(encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
+          break;
+        case 'change':
+          if (canWrite) {
+            changes.push(...this.applyCapturing(p.update, connection));
+          } else if (updateWouldChangeDoc(this.doc, p.update, p.decoded)) {
+            readOnlyViolation = true;
+          }
+          break;
+        case 'awareness':
+          relayed.push({ type: 'awareness', update: this.awareness.apply(connection.id, p.update) });
+          break;
+        case 'query-awareness': {
+          const snapshot = this.awareness.snapshot();
+          if (snapshot) replies.push(encodeMessage({ type: 'awareness', update: snapshot }));
+          break;
+        }
+        case 'ignore':
+          break;
+      }
+    }
+
+    if (readOnlyViolation && dialect === 'yjs') {
+      replies.push(encodeMessage({ type: 'permissionDenied', reason: this.permissionDeniedReason }));
+    }
+    const persist = mergeAll(changes);
+    const outgoing: ProtocolMessage[] = [];
+    if (persist) outgoing.push({ type: 'update', update: persist });
+    outgoing.push(...relayed);
+    const result: DocSyncResult = { replies, readOnlyViolation };
+    if (outgoing.length > 0) result.broadcast = encodeMessages(outgoing);
+    if (persist) result.persist = persist;
+    return result;
+  }
+
+  /**
+   * Applies a server-side change (HTTP API restore, history worker, ClusterClient) as a
+   * forward update.
+   *
+   * @throws {@link ProtocolError} (`bad_update`) when the update is malformed (not applied).
+   */
+  applyServerUpdate(update: Uint8Array, origin: unknown = 'server'): ServerUpdateResult {
+    decodeUpdateStrict(update);
+    const persist = mergeAll(this.applyCapturing(update, origin));
+    if (!persist) return {};
+    return { persist, broadcast: encodeMessage({ type: 'update', update: persist }) };
+  }
+
+  /**
+   * Forgets a connection's awareness states. Returns the Awareness message payload that removes
+   * them, to broadcast to the remaining subscribers, or `undefined` when it had none.
+   */
+  connectionLeft(connectionId: string): Uint8Array | undefined {
+    const update = this.awareness.removeConnection(connectionId);
+    return update ? encodeMessage({ type: 'awareness', update }) : undefined;
+  }
+
+  /**
+   * An Awareness message payload with every current awareness state (send it to a newly
+   * subscribed connection), or `undefined` when there is none.
+   */
+  awarenessSnapshot(): Uint8Array | undefined {
+    const update = this.awareness.snapshot();
+    return update ? encodeMessage({ type: 'awareness', update }) : undefined;
+  }
+
+  private validateAwareness(update: Uint8Array): void {
+    decodeAwarenessUpdate(update);
+  }
+
+  /** Applies `update` and returns the updates the document emitted (empty when unchanged). */
+  private applyCapturing(update: Uint8Array, origin: unknown): Uint8Array[] {
+    const emitted: Uint8Array[] = [];
+    const listener = (u: Uint8Array): void => {
+      emitted.push(u);
+    };
+    this.doc.on('update', listener);
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch {
+      throw new ProtocolError('bad_update', 'update could not be applied');
+    } finally {
+      this.doc.off('update', listener);
+    }
+    return emitted;
+  }
+}

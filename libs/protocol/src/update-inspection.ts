@@ -1,0 +1,83 @@
+/**
+ * Read-only questions about a Yjs update relative to a document, answered without applying it:
+ * is it well-formed, and would applying it change the document? Used to enforce the `viewer`
+ * rule (a viewer's update that changes nothing, such as the usual SyncStep2 of a sync exchange,
+ * is fine; one that would change the document is refused).
+ */
+import * as Y from 'yjs';
+import { ProtocolError } from './errors';
+
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
+type DeleteItemLike = { clock: number; len: number };
+
+/**
+ * Decodes a Yjs v1 update, turning any decoding failure into a {@link ProtocolError}
+ * (`bad_update`).
+ */
+export function decodeUpdateStrict(update: Uint8Array): DecodedUpdate {
+  try {
+    return Y.decodeUpdate(update);
+  } catch {
+    throw new ProtocolError('bad_update', 'update could not be decoded');
+  }
+}
+
+/**
+ * Decodes a Yjs state vector, turning any failure into a {@link ProtocolError} (`bad_update`).
+ */
+export function decodeStateVectorStrict(stateVector: Uint8Array): Map<number, number> {
+  try {
+    return Y.decodeStateVector(stateVector);
+  } catch {
+    throw new ProtocolError('bad_update', 'state vector could not be decoded');
+  }
+}
+
+function isCovered(ranges: readonly DeleteItemLike[], clock: number, len: number): boolean {
+  // `ranges` are sorted and maximal (adjacent deleted structs merged): binary search the last
+  // range starting at or before `clock`.
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ranges[mid] as DeleteItemLike).clock <= clock) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (found < 0) return false;
+  const r = ranges[found] as DeleteItemLike;
+  return clock + len <= r.clock + r.len;
+}
+
+/**
+ * True when applying `update` to `doc` would change it now or later: it carries content the
+ * document does not have (including content that would wait as pending), or deletes something
+ * not yet deleted. The document is not modified.
+ *
+ * @throws {@link ProtocolError} (`bad_update`) when the update cannot be decoded.
+ */
+export function updateWouldChangeDoc(doc: Y.Doc, update: Uint8Array, decoded?: DecodedUpdate): boolean {
+  const { structs, ds } = decoded ?? decodeUpdateStrict(update);
+  const knownClock = (client: number): number => Y.getState(doc.store, client);
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    const known = knownClock(struct.id.client);
+    if (struct.id.clock + struct.length > known) return true;
+  }
+  if (ds.clients.size === 0) return false;
+  const docDeletes = Y.createDeleteSetFromStructStore(doc.store);
+  for (const [client, items] of ds.clients) {
+    const known = knownClock(client);
+    const ranges = docDeletes.clients.get(client) ?? [];
+    for (const item of items) {
+      if (item.len <= 0) continue;
+      if (item.clock + item.len > known) return true;
+      if (!isCovered(ranges, item.clock, item.len)) return true;
+    }
+  }
+  return false;
+}
