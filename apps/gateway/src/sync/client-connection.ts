@@ -143,9 +143,12 @@ export abstract class ClientConnection implements HubConnection {
     return parseDocId(docId);
   }
 
-  /** Sends a y-protocols payload to the shard of `doc`, with retry until acknowledged. */
-  protected forward(doc: DocRef, payload: Uint8Array): void {
-    this.ctx.hub.forwardFrame(this, this.role, doc, payload);
+  /**
+   * Sends a y-protocols payload to the shard of `doc`, with retry until acknowledged.
+   * `carriesChanges`: it holds a SyncStep2 or Update (drain waits for those).
+   */
+  protected forward(doc: DocRef, payload: Uint8Array, carriesChanges: boolean): void {
+    this.ctx.hub.forwardFrame(this, this.role, doc, payload, carriesChanges);
   }
 
   /** Releases everything the connection holds; runs once after close. */

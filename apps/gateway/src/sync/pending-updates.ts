@@ -16,6 +16,8 @@ export interface PendingUpdate<C> {
   readonly docKey: string;
   /** Sends (or re-sends) the update to the shard inbox. */
   readonly send: () => void;
+  /** True when it carries document changes (or is a save barrier): drain waits for these. */
+  readonly critical: boolean;
   readonly firstSentAt: number;
   lastSentAt: number;
 }
@@ -32,6 +34,7 @@ export class PendingUpdates<C> {
   private readonly entries = new Map<number, PendingUpdate<C>>();
   private readonly barriers: { conn: C; docKey: string; upTo: number; resolve: () => void }[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  private criticalCount = 0;
 
   constructor(
     private readonly retryMs: number,
@@ -50,10 +53,11 @@ export class PendingUpdates<C> {
     return this.nextSeq++;
   }
 
-  /** Records an update (already sent once by the caller). */
-  add(seq: number, conn: C, shard: number, docKey: string, send: () => void): void {
+  /** Records a frame (the caller sends it right after). */
+  add(seq: number, conn: C, shard: number, docKey: string, send: () => void, critical = true): void {
     const t = this.now();
-    this.entries.set(seq, { seq, conn, shard, docKey, send, firstSentAt: t, lastSentAt: t });
+    this.entries.set(seq, { seq, conn, shard, docKey, send, critical, firstSentAt: t, lastSentAt: t });
+    if (critical) this.criticalCount++;
   }
 
   /** The pending entry of `seq`, if it is still unacknowledged. */
@@ -69,13 +73,20 @@ export class PendingUpdates<C> {
 
   /** The shard acknowledged `seq` (durable). Unknown or repeated acks are ignored. */
   ack(seq: number): void {
-    if (!this.entries.delete(seq)) return;
+    const e = this.entries.get(seq);
+    if (!e) return;
+    this.remove(e);
     this.settle();
+  }
+
+  private remove(e: PendingUpdate<C>): void {
+    this.entries.delete(e.seq);
+    if (e.critical) this.criticalCount--;
   }
 
   /** Forgets every update of a closed connection (its client resyncs on reconnect). */
   dropConnection(conn: C): void {
-    for (const [seq, e] of this.entries) if (e.conn === conn) this.entries.delete(seq);
+    for (const e of [...this.entries.values()]) if (e.conn === conn) this.remove(e);
     for (let i = this.barriers.length - 1; i >= 0; i--) if (this.barriers[i].conn === conn) this.barriers.splice(i, 1);
     this.settle();
   }
@@ -92,9 +103,9 @@ export class PendingUpdates<C> {
     });
   }
 
-  /** Resolves when nothing is pending any more (graceful drain). */
+  /** Resolves when no critical entry (update or save) is pending any more (graceful drain). */
   whenIdle(): Promise<void> {
-    if (this.entries.size === 0) return Promise.resolve();
+    if (this.criticalCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -146,6 +157,6 @@ export class PendingUpdates<C> {
         b.resolve();
       }
     }
-    if (this.entries.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.criticalCount === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

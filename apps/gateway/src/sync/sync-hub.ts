@@ -168,7 +168,7 @@ export class SyncHub {
    * Publishes one client frame (y-protocols payload for `doc`) to the doc's shard and keeps it
    * until the owner acknowledges it.
    */
-  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array): void {
+  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array, carriesChanges: boolean): void {
     const seq = this.pending.allocateSeq();
     const bytes = this.link.encode({
       type: 'frame',
@@ -183,7 +183,7 @@ export class SyncHub {
       receivedAt: Date.now(),
     });
     const send = () => void this.publish(seq, doc.shard, bytes);
-    this.pending.add(seq, conn, doc.shard, doc.key, send);
+    this.pending.add(seq, conn, doc.shard, doc.key, send, carriesChanges);
     send();
     const st = this.stats.get(doc.key);
     if (st) st.frames++;

@@ -27,6 +27,11 @@ const TYPE_LABEL: Record<ProtocolMessage['type'], string> = {
   queryAwareness: 'query_awareness',
 };
 
+/** True for messages that may change a document. */
+export function changes(m: ProtocolMessage): boolean {
+  return m.type === 'syncStep2' || m.type === 'update';
+}
+
 /** See module doc. */
 export class Sync2Connection extends ClientConnection {
   readonly endpoint = 'sync2' as const;
@@ -55,7 +60,7 @@ export class Sync2Connection extends ClientConnection {
     const messages = decodeMessages(frame.payload, 'sync2');
     for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
     const doc = this.docs.get(frame.docId) ?? (await this.useDoc(frame.docId, parsed));
-    this.forward(doc, frame.payload);
+    this.forward(doc, frame.payload, messages.some(changes));
   }
 
   protected async handleText(text: string): Promise<void> {

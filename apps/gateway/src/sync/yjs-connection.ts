@@ -14,6 +14,7 @@ import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
 import { ClientConnection, CloseConnection, type ConnectionContext } from './client-connection';
 import type { DocRef } from './sync-hub';
+import { changes } from './sync2-connection';
 
 /** The Auth message sent when a viewer's changing update is refused. */
 const PERMISSION_DENIED = encodeMessage({ type: 'permissionDenied', reason: 'permission denied' });
@@ -62,7 +63,7 @@ export class YjsConnection extends ClientConnection {
       if (m.type !== 'permissionDenied' && m.type !== 'queryAwareness') forwarded.push(m);
     }
     if (forwarded.length === 0 || !this.doc) return;
-    this.forward(this.doc, forwarded.length === messages.length ? data : encodeMessages(forwarded));
+    this.forward(this.doc, forwarded.length === messages.length ? data : encodeMessages(forwarded), forwarded.some(changes));
   }
 
   protected handleText(): void {
