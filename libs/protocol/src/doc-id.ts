@@ -11,6 +11,7 @@
  * canonical form, because a non-canonical doc id on the wire is a protocol error (4400).
  * A doc id longer than 255 UTF-8 bytes is always an error (never truncated).
  */
+import { InvalidPathError, normalizePath } from '@diaryx-sync/crdt';
 import { ProtocolError } from './errors';
 import { MAX_DOC_ID_BYTES, utf8ByteLength } from './framing';
 
@@ -32,34 +33,23 @@ export function isValidWorkspaceId(id: string): boolean {
   return typeof id === 'string' && WORKSPACE_ID_PATTERN.test(id);
 }
 
-// C0 controls (including NUL), DEL and C1 controls.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /**
  * Canonicalizes a workspace path: `\` becomes `/`, leading `./` and `/` are stripped
  * (repeatedly). Rejects empty paths, empty segments, `.` and `..` segments, NUL and control
  * characters. `README.md`, `./README.md` and `/README.md` all give `README.md`.
  *
- * Same rules as `normalizePath` of `@diaryx-sync/crdt`.
+ * This is `normalizePath` of `@diaryx-sync/crdt` (one set of rules for the whole system), with
+ * its error turned into a {@link ProtocolError}.
  *
  * @throws {@link ProtocolError} (`bad_path`) when the path is rejected.
  */
 export function canonicalizePath(path: string): string {
-  if (typeof path !== 'string') throw new ProtocolError('bad_path', 'path: not a string');
-  if (CONTROL_CHARS.test(path)) throw new ProtocolError('bad_path', 'path: contains a control character');
-  let p = path.replace(/\\/g, '/');
-  for (;;) {
-    if (p.startsWith('./')) p = p.slice(2);
-    else if (p.startsWith('/')) p = p.slice(1);
-    else break;
+  try {
+    return normalizePath(path);
+  } catch (error) {
+    const detail = error instanceof InvalidPathError ? error.message : 'invalid path';
+    throw new ProtocolError('bad_path', detail);
   }
-  if (p === '') throw new ProtocolError('bad_path', 'path: empty');
-  for (const segment of p.split('/')) {
-    if (segment === '') throw new ProtocolError('bad_path', 'path: empty segment');
-    if (segment === '.' || segment === '..') throw new ProtocolError('bad_path', `path: "${segment}" segment`);
-  }
-  return p;
 }
 
 /** True when `path` is a valid path already in canonical form. */
