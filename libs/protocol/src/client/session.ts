@@ -426,7 +426,8 @@ export class SyncSession {
     for (const path of live) if (!this.docs.bodies.has(path)) this.synced.delete(path);
     if (this.bootstrapBodies(out) > 0) return;
     this.syncedReported = true;
-    this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
+    const last = [...out].reverse().find((a) => a.type === 'Emit' && a.event.type === 'Progress');
+    if (last === undefined) this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
     this.setStatus(out, 'synced');
   }
 }

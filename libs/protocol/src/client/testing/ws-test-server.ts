@@ -19,7 +19,9 @@ export interface TestSyncServer {
   readonly port: number;
   /** Open sockets. */
   readonly sockets: Set<WebSocket>;
-  /** Stop answering: every open socket is frozen (nothing is sent or processed) — a dead peer. */
+  /** Upgrades accepted and refused so far. */
+  readonly stats: { accepted: number; refused: number };
+  /** Every currently open socket stops answering (nothing sent or processed): a dead peer. New connections work. */
   freeze(): void;
   /** Closes every socket with `code` and stops the server. */
   close(code?: number): Promise<void>;
@@ -41,15 +43,19 @@ export async function startTestSyncServer(options: StartTestSyncServerOptions): 
   const tokens = options.tokens ?? { 'test-token': 'editor' };
   const core = new TestSyncServerCore(options);
   const sockets = new Set<WebSocket>();
-  let frozen = false;
+  const frozen = new Set<WebSocket>();
+  const stats = { accepted: 0, refused: 0 };
   const wss = new WebSocketServer({
     port: options.port ?? 0,
     host: '127.0.0.1',
     verifyClient: (info, done) => {
       const path = new URL(info.req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/sync2') return done(false, 404, 'Not Found');
       const token = tokenOf(info.req);
-      if (token === undefined || tokens[token] === undefined) return done(false, 401, 'Unauthorized');
+      if (path !== '/sync2' || token === undefined || tokens[token] === undefined) {
+        stats.refused++;
+        return done(false, path !== '/sync2' ? 404 : 401, path !== '/sync2' ? 'Not Found' : 'Unauthorized');
+      }
+      stats.accepted++;
       done(true);
     },
   });
@@ -60,14 +66,14 @@ export async function startTestSyncServer(options: StartTestSyncServerOptions): 
     const conn = core.connect(
       {
         send: (data) => {
-          if (!frozen && socket.readyState === socket.OPEN) socket.send(data);
+          if (!frozen.has(socket) && socket.readyState === socket.OPEN) socket.send(data);
         },
         close: (code, reason) => socket.close(code, reason),
       },
       role,
     );
     socket.on('message', (data, isBinary) => {
-      if (frozen) return;
+      if (frozen.has(socket)) return;
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       conn.receive(isBinary ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'));
     });
@@ -84,8 +90,9 @@ export async function startTestSyncServer(options: StartTestSyncServerOptions): 
     url: `ws://127.0.0.1:${port}`,
     port,
     sockets,
+    stats,
     freeze: () => {
-      frozen = true;
+      for (const s of sockets) frozen.add(s);
     },
     close: async (code = 1001) => {
       for (const s of sockets) s.close(code, 'server closing');
