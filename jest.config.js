@@ -14,6 +14,10 @@ const projects = ['libs', 'apps'].flatMap((dir) =>
         .map((p) => `<rootDir>/${p}`)
     : [],
 );
+// Top-level projects (deploy validation tests) when they have a jest.config.js.
+for (const dir of ['deploy']) {
+  if (fs.existsSync(path.join(dir, 'jest.config.js'))) projects.push(`<rootDir>/${dir}`);
+}
 
 module.exports = {
   projects,
