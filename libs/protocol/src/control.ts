@@ -36,9 +36,17 @@ export type ClientControlMessage = z.infer<typeof ClientControlMessageSchema>;
 export const ServerControlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sync_complete'), files_synced: count }),
   z.object({ type: z.literal('sync_progress'), completed: count, total: count }),
-  z.object({ type: z.literal('peer_joined'), workspace: z.string().optional(), peer_count: count.default(0) }),
+  z.object({
+    type: z.literal('peer_joined'),
+    workspace: z.string().optional(),
+    peer_count: count.default(0),
+  }),
   z.object({ type: z.literal('peer_left'), workspace: z.string().optional(), peer_count: count.default(0) }),
-  z.object({ type: z.literal('focus_list_changed'), workspace: z.string().optional(), files: z.array(z.string()) }),
+  z.object({
+    type: z.literal('focus_list_changed'),
+    workspace: z.string().optional(),
+    files: z.array(z.string()),
+  }),
   z.object({ type: z.literal('saved'), doc: z.string() }),
   z.object({
     type: z.literal('error'),
@@ -76,9 +84,15 @@ export type ControlParseResult<T> =
       reply: string;
     };
 
-function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, text: string): ControlParseResult<T> {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseWith<T>(
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  input: string | Uint8Array,
+): ControlParseResult<T> {
   let json: unknown;
   try {
+    const text = typeof input === 'string' ? input : utf8.decode(input);
     json = JSON.parse(text);
   } catch (error) {
     return {
@@ -100,13 +114,17 @@ function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, text: string)
   return { ok: true, message: parsed.data };
 }
 
-/** Parses a client → server text frame. Never throws. */
-export function parseClientControl(text: string): ControlParseResult<ClientControlMessage> {
+/**
+ * Parses a client → server text frame (a string, or its UTF-8 bytes as delivered by `ws`).
+ * Never throws: invalid JSON (or UTF-8) gives `bad_json`, anything else unknown
+ * `unknown_message`, each with the exact error frame to reply.
+ */
+export function parseClientControl(text: string | Uint8Array): ControlParseResult<ClientControlMessage> {
   return parseWith(ClientControlMessageSchema, text);
 }
 
 /** Parses a server → client text frame (used by clients). Never throws. */
-export function parseServerControl(text: string): ControlParseResult<ServerControlMessage> {
+export function parseServerControl(text: string | Uint8Array): ControlParseResult<ServerControlMessage> {
   return parseWith(ServerControlMessageSchema, text);
 }
 
@@ -160,6 +178,9 @@ export function peerCountMessage(
 }
 
 /** `{"type":"focus_list_changed","workspace":id,"files":[path…]}`. */
-export function focusListChangedMessage(workspace: string, files: readonly string[]): ServerControlMessageInput {
+export function focusListChangedMessage(
+  workspace: string,
+  files: readonly string[],
+): ServerControlMessageInput {
   return { type: 'focus_list_changed', workspace, files: [...files] };
 }

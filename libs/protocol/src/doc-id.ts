@@ -25,8 +25,7 @@ export const BODY_DOC_PREFIX = 'body:';
 
 /** A parsed doc id. */
 export type ParsedDocId =
-  | { kind: 'workspace'; workspaceId: string }
-  | { kind: 'body'; workspaceId: string; path: string };
+  { kind: 'workspace'; workspaceId: string } | { kind: 'body'; workspaceId: string; path: string };
 
 /** True when `id` is a valid workspace id (`[A-Za-z0-9_-]{1,64}`). */
 export function isValidWorkspaceId(id: string): boolean {
@@ -71,7 +70,10 @@ function checkLength(docId: string): string {
 
 function checkWorkspaceId(workspaceId: string): void {
   if (!isValidWorkspaceId(workspaceId)) {
-    throw new ProtocolError('bad_doc_id', `bad workspace id ${JSON.stringify(String(workspaceId).slice(0, 70))}`);
+    throw new ProtocolError(
+      'bad_doc_id',
+      `bad workspace id ${JSON.stringify(String(workspaceId).slice(0, 70))}`,
+    );
   }
 }
 
@@ -142,5 +144,7 @@ export function tryParseDocId(docId: string): ParsedDocId | null {
 
 /** Formats a parsed doc id back into its wire form (inverse of {@link parseDocId}). */
 export function formatDocId(parsed: ParsedDocId): string {
-  return parsed.kind === 'workspace' ? workspaceDocId(parsed.workspaceId) : bodyDocId(parsed.workspaceId, parsed.path);
+  return parsed.kind === 'workspace'
+    ? workspaceDocId(parsed.workspaceId)
+    : bodyDocId(parsed.workspaceId, parsed.path);
 }

@@ -122,7 +122,8 @@ export class DocSyncHandler {
   }
 
   /**
-   * Handles one payload (one or more y-protocols messages) from `connection`.
+   * Handles one payload (one or more y-protocols messages) from `connection`. Changes are
+   * applied in a Yjs transaction whose origin is `connection`.
    *
    * @throws {@link ProtocolError} for a malformed payload; nothing has been applied then.
    */
@@ -141,7 +142,9 @@ export class DocSyncHandler {
     for (const p of prepared) {
       switch (p.kind) {
         case 'step1':
-          replies.push(encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, p.stateVector) }));
+          replies.push(
+            encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, p.stateVector) }),
+          );
           replies.push(encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
           break;
         case 'change':

@@ -51,7 +51,10 @@ export function encodeFrame(docId: string, payload: Uint8Array): Uint8Array {
   const id = utf8Encoder.encode(docId);
   if (id.length === 0) throw new ProtocolError('bad_doc_id', 'frame: empty doc id');
   if (id.length > MAX_DOC_ID_BYTES) {
-    throw new ProtocolError('doc_id_too_long', `frame: doc id is ${id.length} bytes (max ${MAX_DOC_ID_BYTES})`);
+    throw new ProtocolError(
+      'doc_id_too_long',
+      `frame: doc id is ${id.length} bytes (max ${MAX_DOC_ID_BYTES})`,
+    );
   }
   if (payload.length === 0) throw new ProtocolError('empty_payload', 'frame: empty payload');
   const out = new Uint8Array(1 + id.length + payload.length);

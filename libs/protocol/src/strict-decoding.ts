@@ -27,7 +27,10 @@ export function readVarUintStrict(decoder: decoding.Decoder, what = 'varint'): n
 export function readBytesStrict(decoder: decoding.Decoder, len: number, what = 'bytes'): Uint8Array {
   const remaining = decoder.arr.length - decoder.pos;
   if (len > remaining) {
-    throw new ProtocolError('length_overrun', `${what}: length ${len} exceeds the ${remaining} remaining bytes`);
+    throw new ProtocolError(
+      'length_overrun',
+      `${what}: length ${len} exceeds the ${remaining} remaining bytes`,
+    );
   }
   const view = decoder.arr.subarray(decoder.pos, decoder.pos + len);
   decoder.pos += len;

@@ -67,13 +67,19 @@ describe('client control messages', () => {
 
 describe('server control messages', () => {
   it('encodes exactly the PROTOCOL.md shapes', () => {
-    expect(JSON.parse(encodeServerControl(syncCompleteMessage(3)))).toEqual({ type: 'sync_complete', files_synced: 3 });
+    expect(JSON.parse(encodeServerControl(syncCompleteMessage(3)))).toEqual({
+      type: 'sync_complete',
+      files_synced: 3,
+    });
     expect(JSON.parse(encodeServerControl(readOnlyError('body:ws/a.md')))).toEqual({
       type: 'error',
       code: 'read_only',
       doc: 'body:ws/a.md',
     });
-    expect(JSON.parse(encodeServerControl(savedMessage('workspace:ws')))).toEqual({ type: 'saved', doc: 'workspace:ws' });
+    expect(JSON.parse(encodeServerControl(savedMessage('workspace:ws')))).toEqual({
+      type: 'saved',
+      doc: 'workspace:ws',
+    });
     expect(encodeServerControl(pongMessage())).toBe('{"type":"pong"}');
     expect(JSON.parse(encodeServerControl(peerCountMessage('peer_left', 'ws', 2)))).toEqual({
       type: 'peer_left',
@@ -85,20 +91,33 @@ describe('server control messages', () => {
       workspace: 'ws',
       files: ['a.md'],
     });
-    expect(ErrorCode).toEqual({ ReadOnly: 'read_only', UnknownMessage: 'unknown_message', BadJson: 'bad_json' });
+    expect(ErrorCode).toEqual({
+      ReadOnly: 'read_only',
+      UnknownMessage: 'unknown_message',
+      BadJson: 'bad_json',
+    });
   });
 
   it('parses every server message, including other servers’ handshake', () => {
     const cases: [string, unknown][] = [
       ['{"type":"sync_complete","files_synced":42}', { type: 'sync_complete', files_synced: 42 }],
-      ['{"type":"sync_progress","completed":5,"total":10}', { type: 'sync_progress', completed: 5, total: 10 }],
+      [
+        '{"type":"sync_progress","completed":5,"total":10}',
+        { type: 'sync_progress', completed: 5, total: 10 },
+      ],
       ['{"type":"peer_joined","peer_count":3}', { type: 'peer_joined', peer_count: 3 }],
       ['{"type":"peer_joined"}', { type: 'peer_joined', peer_count: 0 }],
-      ['{"type":"peer_left","workspace":"ws","peer_count":1}', { type: 'peer_left', workspace: 'ws', peer_count: 1 }],
+      [
+        '{"type":"peer_left","workspace":"ws","peer_count":1}',
+        { type: 'peer_left', workspace: 'ws', peer_count: 1 },
+      ],
       ['{"type":"focus_list_changed","files":["a.md"]}', { type: 'focus_list_changed', files: ['a.md'] }],
       ['{"type":"saved","doc":"workspace:ws"}', { type: 'saved', doc: 'workspace:ws' }],
       ['{"type":"error","code":"unknown_message"}', { type: 'error', code: 'unknown_message' }],
-      ['{"type":"error","code":"x","message":"m","doc":"d"}', { type: 'error', code: 'x', message: 'm', doc: 'd' }],
+      [
+        '{"type":"error","code":"x","message":"m","doc":"d"}',
+        { type: 'error', code: 'x', message: 'm', doc: 'd' },
+      ],
       ['{"type":"pong"}', { type: 'pong' }],
       [
         '{"type":"file_manifest","files":[{"path":"a.md"}],"client_is_new":true}',
@@ -107,8 +126,22 @@ describe('server control messages', () => {
       ['{"type":"file_manifest"}', { type: 'file_manifest', files: [], client_is_new: false }],
       ['{"type":"crdt_state","state":"AQAAAA=="}', { type: 'crdt_state', state: 'AQAAAA==' }],
     ];
-    for (const [text, expected] of cases) expect(parseServerControl(text)).toEqual({ ok: true, message: expected });
+    for (const [text, expected] of cases)
+      expect(parseServerControl(text)).toEqual({ ok: true, message: expected });
     expect(parseServerControl('{"type":"future"}')).toMatchObject({ ok: false, code: 'unknown_message' });
     expect(parseServerControl('x')).toMatchObject({ ok: false, code: 'bad_json' });
+  });
+});
+
+describe('text frames as bytes', () => {
+  it('accepts UTF-8 bytes and reports invalid UTF-8 as bad_json', () => {
+    expect(parseClientControl(Buffer.from('{"type":"ping"}'))).toEqual({
+      ok: true,
+      message: { type: 'ping' },
+    });
+    expect(parseClientControl(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]))).toMatchObject({
+      ok: false,
+      code: 'bad_json',
+    });
   });
 });

@@ -51,7 +51,9 @@ describe('DocSyncHandler: sync', () => {
     expect(result.broadcast).toBeUndefined();
     expect(result.persist).toBeUndefined();
     const [step2, step1] = result.replies.map((r) => decodeMessages(r));
-    expect(step2).toEqual([{ type: 'syncStep2', update: Y.encodeStateAsUpdate(server, Y.encodeStateVector(client)) }]);
+    expect(step2).toEqual([
+      { type: 'syncStep2', update: Y.encodeStateAsUpdate(server, Y.encodeStateVector(client)) },
+    ]);
     expect(step1).toEqual([{ type: 'syncStep1', stateVector: Y.encodeStateVector(server) }]);
   });
 
@@ -92,7 +94,10 @@ describe('DocSyncHandler: sync', () => {
     const handler = new DocSyncHandler(server);
     const result = handler.handle(editor('a'), updateMessage(Y.encodeStateAsUpdate(server)));
     expect(result).toEqual({ replies: [], readOnlyViolation: false });
-    const empty = handler.handle(editor('a'), encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) }));
+    const empty = handler.handle(
+      editor('a'),
+      encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) }),
+    );
     expect(empty).toEqual({ replies: [], readOnlyViolation: false });
   });
 
@@ -190,7 +195,10 @@ describe('DocSyncHandler: viewer rule', () => {
 
   it('admins write like editors', () => {
     const handler = new DocSyncHandler(new Y.Doc());
-    const result = handler.handle({ id: 'x', role: 'admin' }, updateMessage(Y.encodeStateAsUpdate(docWith('x'))));
+    const result = handler.handle(
+      { id: 'x', role: 'admin' },
+      updateMessage(Y.encodeStateAsUpdate(docWith('x'))),
+    );
     expect(result.persist).toBeDefined();
     expect(handler.doc.getText('t').toString()).toBe('x');
   });
@@ -205,37 +213,41 @@ describe('DocSyncHandler: viewer rule', () => {
       text: fc.string({ minLength: 1, maxLength: 3 }),
     });
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 25 }), fc.array(fc.boolean(), { maxLength: 25 }), (ops, syncs) => {
-        const docs = [new Y.Doc(), new Y.Doc()] as const;
-        docs[0].clientID = 1;
-        docs[1].clientID = 2;
-        ops.forEach((o, i) => {
-          const d = docs[o.who];
-          const t = d.getText('t');
-          if (o.kind === 'ins') t.insert(Math.min(o.pos, t.length), o.text);
-          else if (o.kind === 'del' && t.length > 0) t.delete(Math.min(o.pos, t.length - 1), o.len);
-          else if (o.kind === 'set') d.getMap('m').set(o.text, o.pos);
-          if (syncs[i]) Y.applyUpdate(docs[1 - o.who] as Y.Doc, Y.encodeStateAsUpdate(d));
-        });
-        const [server, client] = docs;
-        const candidates = [
-          Y.encodeStateAsUpdate(client),
-          Y.encodeStateAsUpdate(client, Y.encodeStateVector(server)),
-          Y.encodeStateAsUpdate(server),
-        ];
-        for (const update of candidates) {
-          const copy = new Y.Doc();
-          Y.applyUpdate(copy, Y.encodeStateAsUpdate(server));
-          const before = Y.encodeStateAsUpdate(copy);
-          let changed = false;
-          copy.on('update', () => (changed = true));
-          Y.applyUpdate(copy, update);
-          changed = changed || copy.store.pendingStructs !== null || copy.store.pendingDs !== null;
-          expect(updateWouldChangeDoc(server, update)).toBe(changed);
-          expect(Y.encodeStateAsUpdate(server)).toEqual(Y.encodeStateAsUpdate(server));
-          void before;
-        }
-      }),
+      fc.property(
+        fc.array(op, { maxLength: 25 }),
+        fc.array(fc.boolean(), { maxLength: 25 }),
+        (ops, syncs) => {
+          const docs = [new Y.Doc(), new Y.Doc()] as const;
+          docs[0].clientID = 1;
+          docs[1].clientID = 2;
+          ops.forEach((o, i) => {
+            const d = docs[o.who];
+            const t = d.getText('t');
+            if (o.kind === 'ins') t.insert(Math.min(o.pos, t.length), o.text);
+            else if (o.kind === 'del' && t.length > 0) t.delete(Math.min(o.pos, t.length - 1), o.len);
+            else if (o.kind === 'set') d.getMap('m').set(o.text, o.pos);
+            if (syncs[i]) Y.applyUpdate(docs[1 - o.who] as Y.Doc, Y.encodeStateAsUpdate(d));
+          });
+          const [server, client] = docs;
+          const candidates = [
+            Y.encodeStateAsUpdate(client),
+            Y.encodeStateAsUpdate(client, Y.encodeStateVector(server)),
+            Y.encodeStateAsUpdate(server),
+          ];
+          for (const update of candidates) {
+            const copy = new Y.Doc();
+            Y.applyUpdate(copy, Y.encodeStateAsUpdate(server));
+            const before = Y.encodeStateAsUpdate(copy);
+            let changed = false;
+            copy.on('update', () => (changed = true));
+            Y.applyUpdate(copy, update);
+            changed = changed || copy.store.pendingStructs !== null || copy.store.pendingDs !== null;
+            expect(updateWouldChangeDoc(server, update)).toBe(changed);
+            expect(Y.encodeStateAsUpdate(server)).toEqual(Y.encodeStateAsUpdate(server));
+            void before;
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -257,12 +269,20 @@ describe('DocSyncHandler: awareness', () => {
     const observer = awarenessOf(33, { user: 'observer' });
     try {
       const fromAlice = awarenessProtocol.encodeAwarenessUpdate(alice, [11]);
-      const result = handler.handle(editor('conn-a'), encodeMessage({ type: 'awareness', update: fromAlice }));
+      const result = handler.handle(
+        editor('conn-a'),
+        encodeMessage({ type: 'awareness', update: fromAlice }),
+      );
       expect(result.replies).toEqual([]);
       expect(result.persist).toBeUndefined();
-      expect(decodeMessages(result.broadcast as Uint8Array)).toEqual([{ type: 'awareness', update: fromAlice }]);
+      expect(decodeMessages(result.broadcast as Uint8Array)).toEqual([
+        { type: 'awareness', update: fromAlice },
+      ]);
       // viewers may publish awareness too
-      handler.handle(viewer('conn-b'), encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(bob, [22]) }));
+      handler.handle(
+        viewer('conn-b'),
+        encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(bob, [22]) }),
+      );
       expect(handler.awareness.clientIdsOf('conn-a')).toEqual([11]);
       expect(handler.awareness.size).toBe(2);
 
@@ -293,9 +313,15 @@ describe('DocSyncHandler: awareness', () => {
     const handler = new DocSyncHandler(new Y.Doc());
     const alice = awarenessOf(11, { user: 'alice' });
     try {
-      handler.handle(editor('a'), encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }));
+      handler.handle(
+        editor('a'),
+        encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }),
+      );
       alice.setLocalState(null);
-      handler.handle(editor('a'), encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }));
+      handler.handle(
+        editor('a'),
+        encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }),
+      );
       expect(handler.awareness.size).toBe(0);
       expect(handler.connectionLeft('a')).toBeUndefined();
     } finally {
@@ -309,13 +335,19 @@ describe('DocSyncHandler: awareness', () => {
     expect(handler.handle(yjs, encodeMessage({ type: 'queryAwareness' })).replies).toEqual([]);
     const alice = awarenessOf(11, { user: 'alice' });
     try {
-      handler.handle(editor('a'), encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }));
+      handler.handle(
+        editor('a'),
+        encodeMessage({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(alice, [11]) }),
+      );
     } finally {
       alice.destroy();
     }
     const replies = handler.handle(yjs, encodeMessage({ type: 'queryAwareness' })).replies;
     expect(replies.map((r) => decodeMessages(r, 'yjs')[0]?.type)).toEqual(['awareness']);
-    expectProtocolError(() => handler.handle(editor('s'), encodeMessage({ type: 'queryAwareness' })), 'unknown_message_type');
+    expectProtocolError(
+      () => handler.handle(editor('s'), encodeMessage({ type: 'queryAwareness' })),
+      'unknown_message_type',
+    );
   });
 
   it('a payload with a change and awareness broadcasts both; splitMessages separates them', () => {
@@ -365,14 +397,16 @@ describe('DocSyncHandler: malformed input', () => {
     const server = docWith('fuzz target');
     const handler = new DocSyncHandler(server);
     const real = Y.encodeStateAsUpdate(docWith('something else', 77));
-    const mutated = fc
-      .tuple(fc.nat(real.length - 1), fc.integer({ min: 0, max: 255 }))
-      .map(([i, b]) => {
-        const copy = real.slice();
-        copy[i] = b;
-        return copy;
-      });
-    const arbUpdateBytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), mutated, fc.uint8Array({ maxLength: 40 }).map((u) => real.slice(0, u.length)));
+    const mutated = fc.tuple(fc.nat(real.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
+      const copy = real.slice();
+      copy[i] = b;
+      return copy;
+    });
+    const arbUpdateBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      mutated,
+      fc.uint8Array({ maxLength: 40 }).map((u) => real.slice(0, u.length)),
+    );
     const arbPayload = fc.oneof(
       fc.uint8Array({ maxLength: 60 }),
       arbUpdateBytes.map((u) => encodeMessage({ type: 'update', update: u })),
@@ -381,15 +415,23 @@ describe('DocSyncHandler: malformed input', () => {
       arbUpdateBytes.map((u) => encodeMessage({ type: 'awareness', update: u })),
     );
     fc.assert(
-      fc.property(arbPayload, fc.constantFrom<ConnectionDescriptor>(editor('e'), viewer('v'), { id: 'y', role: 'editor', dialect: 'yjs' }), (payload, conn) => {
-        try {
-          handler.handle(conn, payload);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ProtocolError);
-        }
-        // the document stays usable
-        expect(() => Y.encodeStateAsUpdate(server)).not.toThrow();
-      }),
+      fc.property(
+        arbPayload,
+        fc.constantFrom<ConnectionDescriptor>(editor('e'), viewer('v'), {
+          id: 'y',
+          role: 'editor',
+          dialect: 'yjs',
+        }),
+        (payload, conn) => {
+          try {
+            handler.handle(conn, payload);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtocolError);
+          }
+          // the document stays usable
+          expect(() => Y.encodeStateAsUpdate(server)).not.toThrow();
+        },
+      ),
       { numRuns: 3000 },
     );
   });

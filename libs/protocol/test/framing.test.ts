@@ -49,7 +49,11 @@ describe('framing', () => {
   it('rejects frames over maxFrameBytes with close code 4413', () => {
     const frame = encodeFrame('workspace:a', new Uint8Array(100));
     expect(decodeFrame(frame, { maxFrameBytes: frame.length }).payload.length).toBe(100);
-    expectProtocolError(() => decodeFrame(frame, { maxFrameBytes: frame.length - 1 }), 'frame_too_large', 4413);
+    expectProtocolError(
+      () => decodeFrame(frame, { maxFrameBytes: frame.length - 1 }),
+      'frame_too_large',
+      4413,
+    );
   });
 
   it('round-trips any doc id of 1-255 bytes and any non-empty payload (property)', () => {

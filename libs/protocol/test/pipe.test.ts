@@ -130,7 +130,10 @@ class Simulation {
     const r = this.random();
     const text = doc.getText('t');
     if (r < 0.5 || text.length === 0) {
-      text.insert(Math.floor(this.random() * (text.length + 1)), String.fromCharCode(97 + Math.floor(this.random() * 26)));
+      text.insert(
+        Math.floor(this.random() * (text.length + 1)),
+        String.fromCharCode(97 + Math.floor(this.random() * 26)),
+      );
     } else if (r < 0.8) {
       const pos = Math.floor(this.random() * text.length);
       text.delete(pos, 1 + Math.floor(this.random() * Math.min(3, text.length - pos)));

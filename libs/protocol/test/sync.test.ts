@@ -99,9 +99,9 @@ describe('y-protocols messages', () => {
     const arb = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       // biased towards valid-looking prefixes
-      fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2), fc.uint8Array({ maxLength: 30 })).map(
-        ([a, b, rest]) => new Uint8Array([a, b, ...rest]),
-      ),
+      fc
+        .tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2), fc.uint8Array({ maxLength: 30 }))
+        .map(([a, b, rest]) => new Uint8Array([a, b, ...rest])),
     );
     fc.assert(
       fc.property(arb, fc.constantFrom('sync2' as const, 'yjs' as const), (input, dialect) => {

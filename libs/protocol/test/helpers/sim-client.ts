@@ -9,7 +9,9 @@ export function clientHandle(doc: Y.Doc, payload: Uint8Array): Uint8Array[] {
   const replies: Uint8Array[] = [];
   for (const message of decodeMessages(payload, 'yjs')) {
     if (message.type === 'syncStep1') {
-      replies.push(encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(doc, message.stateVector) }));
+      replies.push(
+        encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(doc, message.stateVector) }),
+      );
     } else if (message.type === 'syncStep2' || message.type === 'update') {
       Y.applyUpdate(doc, message.update, REMOTE);
     }
