@@ -1,0 +1,37 @@
+/**
+ * History-worker settings: the shared service settings of `libs/runtime` plus the worker's own
+ * (all optional, with defaults suitable for a developer machine).
+ */
+import { z } from 'zod';
+import { parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+export const workerConfigSchema = serviceConfigSchema.extend({
+  PORT: int(8090),
+  /** Quiet period after the last edit before an automatic commit. */
+  HISTORY_QUIET_MS: int(10_000),
+  /** Under constant editing, commit at least this often. */
+  HISTORY_MAX_WAIT_MS: int(5 * 60_000),
+  /** Updates kept in the log by compaction (recent versions stay browsable). */
+  HISTORY_KEEP_UPDATES: int(300),
+  /** Jobs processed in parallel per queue by one worker process. */
+  HISTORY_CONCURRENCY: int(4).pipe(z.number().min(1).max(64)),
+  /** TTL of the per-workspace Redis lock (renewed while held). */
+  HISTORY_LOCK_TTL_MS: int(30_000).pipe(z.number().min(1000)),
+  /** How long a job waits for a busy workspace's lock before it is retried later. */
+  HISTORY_LOCK_WAIT_MS: int(20_000),
+  /** Consecutive validation failures that trigger a rebuild. */
+  HISTORY_REBUILD_THRESHOLD: int(3).pipe(z.number().min(1)),
+  /** Timeout of one forward update through the cluster. */
+  HISTORY_APPLY_TIMEOUT_MS: int(15_000),
+  GIT_AUTHOR_NAME: z.string().min(1).default('Diaryx Sync'),
+  GIT_AUTHOR_EMAIL: z.string().min(3).default('history@diaryx-sync.local'),
+});
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Parses the environment (throws `ConfigError` with every problem listed). */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return parseEnv(workerConfigSchema, env);
+}

@@ -1,0 +1,121 @@
+/**
+ * The BullMQ workers of the five history queues, with bounded concurrency, retries (from the
+ * producers' job options), job metrics, and graceful shutdown that returns unfinished jobs.
+ */
+import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  QUEUE_NAMES,
+  type CompactionJobData,
+  type QueueName,
+  type RebuildJobData,
+  type RestoreJobData,
+  type WorkspaceJobData,
+} from '@diaryx-sync/git-store';
+import type { JobContext } from './jobs/job-context';
+import { runCompaction } from './jobs/compaction';
+import { runCommit } from './jobs/commit';
+import { runRebuild } from './jobs/rebuild';
+import { runRestore } from './jobs/restore';
+import { runValidation } from './jobs/validation';
+
+export interface HistoryWorkersOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Parallel jobs per queue. */
+  concurrency: number;
+  /** How long `close()` waits for active jobs before handing them back (default 20 s). */
+  drainTimeoutMs?: number;
+}
+
+/** The running workers. */
+export interface HistoryWorkers {
+  workers: Worker[];
+  /** Jobs currently being processed. */
+  active(): number;
+  /**
+   * Stops taking jobs, waits for active ones up to the drain timeout, then closes forcibly:
+   * unfinished jobs become stalled and are picked up again by another worker (they are idempotent).
+   */
+  close(): Promise<void>;
+}
+
+type Processor = (job: Job) => Promise<unknown>;
+
+function processorFor(ctx: JobContext, name: QueueName): Processor {
+  switch (name) {
+    case QUEUE_NAMES.compaction:
+      return (job) => runCompaction(ctx, job.data as CompactionJobData);
+    case QUEUE_NAMES.validation:
+      return (job) => {
+        const d = job.data as WorkspaceJobData;
+        return runValidation(ctx, d.tenant, d.workspace);
+      };
+    case QUEUE_NAMES.gitCommit:
+      return (job) => runCommit(ctx, job.data as WorkspaceJobData);
+    case QUEUE_NAMES.rebuild:
+      return (job) => runRebuild(ctx, job.data as RebuildJobData);
+    case QUEUE_NAMES.restore:
+      return (job) => runRestore(ctx, job.data as RestoreJobData);
+  }
+}
+
+/** Starts one BullMQ worker per queue. */
+export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions): HistoryWorkers {
+  let active = 0;
+  const connections: Redis[] = [];
+  const workers = Object.values(QUEUE_NAMES).map((name) => {
+    const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', () => undefined);
+    connections.push(connection);
+    const process = processorFor(ctx, name);
+    const worker = new Worker(
+      name,
+      async (job) => {
+        active++;
+        const end = ctx.metrics.jobs.duration.startTimer({ queue: name });
+        try {
+          const result = await process(job);
+          end({ outcome: 'completed' });
+          return result;
+        } catch (err) {
+          end({ outcome: 'failed' });
+          ctx.metrics.jobs.failures.inc({ queue: name });
+          ctx.log.error({ queue: name, job: job.id, attempt: job.attemptsMade + 1, err }, 'history job failed');
+          throw err;
+        } finally {
+          active--;
+        }
+      },
+      {
+        connection,
+        prefix: opts.prefix,
+        concurrency: opts.concurrency,
+        autorun: true,
+        stalledInterval: 15_000,
+        maxStalledCount: 3,
+      },
+    );
+    worker.on('error', (err) => ctx.log.error({ queue: name, err }, 'worker error'));
+    return worker;
+  });
+
+  return {
+    workers,
+    active: () => active,
+    async close() {
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), opts.drainTimeoutMs ?? 20_000);
+      });
+      const outcome = await Promise.race([graceful.then(() => 'done' as const), timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        ctx.log.warn({ active }, 'drain timeout: handing unfinished jobs back to the queue');
+        await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      }
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

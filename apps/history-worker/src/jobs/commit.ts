@@ -1,0 +1,60 @@
+/**
+ * `git-commit` job: materialize → validate → commit on the branch head (compare-and-swap).
+ * Validation failure skips the commit and counts towards a rebuild.
+ */
+import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/git-store';
+import { withWorkspaceLock } from '../workspace-lock';
+import type { JobContext } from './job-context';
+import { validateAndRecord } from './validation';
+
+const CLEAR_IF_EQUAL = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** Lock options of the context. */
+export function lockOptions(ctx: JobContext) {
+  return {
+    redis: ctx.redis,
+    prefix: ctx.config.REDIS_PREFIX,
+    ttlMs: ctx.config.HISTORY_LOCK_TTL_MS,
+    waitMs: ctx.config.HISTORY_LOCK_WAIT_MS,
+  };
+}
+
+/** Commits the workspace's current state. Idempotent: an unchanged tree makes no commit. */
+export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promise<CommitJobResult> {
+  const { tenant, workspace } = data;
+  return withWorkspaceLock(lockOptions(ctx), tenant, workspace, async () => {
+    // Edits from now on open a new dirty period (and a new quiet-period job).
+    if (data.dirtySince !== undefined) {
+      await ctx.redis.eval(CLEAR_IF_EQUAL, 1, dirtyKey(ctx.config.REDIS_PREFIX, tenant, workspace), String(data.dirtySince));
+    }
+    const loaded = await ctx.model.load(tenant, workspace);
+    const { outcome, decision } = await validateAndRecord(ctx, loaded);
+    if (!outcome.ok) {
+      return {
+        status: 'validation_failed',
+        issues: outcome.issues,
+        action: decision.action === 'rebuild' ? 'rebuild' : 'skip_commit',
+      };
+    }
+    const files = ctx.model.materialize(loaded);
+    const repo = ctx.git.repository(tenant, workspace);
+    const result = await repo.commitFiles(files, {
+      author: { name: ctx.config.GIT_AUTHOR_NAME, email: ctx.config.GIT_AUTHOR_EMAIL },
+    });
+    if (result.status === 'nothing_to_commit') {
+      if (result.head) await ctx.health.setLastGoodCommit(tenant, workspace, result.head);
+      return { status: 'nothing_to_commit', commit_id: result.head };
+    }
+    await ctx.health.setLastGoodCommit(tenant, workspace, result.commitId);
+    ctx.metrics.validation.gitCommits.inc();
+    ctx.log.info({ tenant, workspace, commit: result.commitId, files: result.files }, 'committed workspace');
+    return {
+      status: 'committed',
+      commit_id: result.commitId,
+      files: result.files,
+      added: result.diff.added.length,
+      changed: result.diff.changed.length,
+      removed: result.diff.removed.length,
+    };
+  });
+}

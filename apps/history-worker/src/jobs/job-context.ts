@@ -1,0 +1,37 @@
+/** Everything a job processor needs, built once per worker process. */
+import type { Redis } from 'ioredis';
+import type { Logger } from '@diaryx-sync/runtime';
+import type { DiaryxMetrics } from '@diaryx-sync/runtime';
+import type { ObjectStorage } from '@diaryx-sync/objstore';
+import type { AuditLog, GitStore, HealthStore, HistoryQueues } from '@diaryx-sync/git-store';
+import type { CrdtStorage } from '@diaryx-sync/crdt';
+import type { WorkerConfig } from '../config';
+import type { WorkspaceModel } from '../workspace/workspace-model';
+
+/** Sends a forward update through the owning shard (ClusterClient.applyUpdate). */
+export type ApplyUpdate = (req: { tenant: string; docId: string; update: Uint8Array; origin: string }) => Promise<void>;
+
+export interface JobContext {
+  config: Pick<
+    WorkerConfig,
+    | 'HISTORY_KEEP_UPDATES'
+    | 'HISTORY_LOCK_TTL_MS'
+    | 'HISTORY_LOCK_WAIT_MS'
+    | 'HISTORY_REBUILD_THRESHOLD'
+    | 'GIT_AUTHOR_NAME'
+    | 'GIT_AUTHOR_EMAIL'
+    | 'REDIS_PREFIX'
+  >;
+  redis: Redis;
+  log: Logger;
+  metrics: DiaryxMetrics;
+  objects: ObjectStorage;
+  git: GitStore;
+  health: HealthStore;
+  audit: AuditLog;
+  queues: HistoryQueues;
+  /** The CRDT storage of a tenant. */
+  storageFor(tenant: string): CrdtStorage;
+  model: WorkspaceModel;
+  applyUpdate: ApplyUpdate;
+}

@@ -1,0 +1,59 @@
+/**
+ * `restore` job: make the workspace equal to a git commit, or import an uploaded zip
+ * (`replace`: the zip becomes the workspace; `merge`: zip files override, others stay), as
+ * forward updates. History is kept; the change is audited and committed after the quiet period.
+ */
+import { UnrecoverableError } from 'bullmq';
+import { readWorkspaceZip, UnknownCommitError, ZipImportError, type RepoFile, type RestoreJobData, type RestoreJobResult } from '@diaryx-sync/git-store';
+import { withWorkspaceLock } from '../workspace-lock';
+import { applyFiles } from './apply-files';
+import { lockOptions } from './commit';
+import type { JobContext } from './job-context';
+
+export async function runRestore(ctx: JobContext, data: RestoreJobData): Promise<RestoreJobResult> {
+  const { tenant, workspace, source } = data;
+  return withWorkspaceLock(lockOptions(ctx), tenant, workspace, async () => {
+    const loaded = await ctx.model.load(tenant, workspace);
+    let target: RepoFile[];
+    let commitId: string | null = null;
+    if (source.kind === 'commit') {
+      commitId = source.commitId;
+      try {
+        target = await ctx.git.repository(tenant, workspace).readFiles(commitId);
+      } catch (err) {
+        if (err instanceof UnknownCommitError) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+    } else {
+      const zip = await ctx.objects.get(source.key);
+      if (!zip) throw new UnrecoverableError(`uploaded zip ${source.key} is gone (already imported?)`);
+      let imported: RepoFile[];
+      try {
+        imported = await readWorkspaceZip(zip);
+      } catch (err) {
+        if (err instanceof ZipImportError) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+        throw err;
+      }
+      if (source.mode === 'replace') target = imported;
+      else {
+        const merged = new Map(ctx.model.materialize(loaded).map((f) => [f.path, f] as const));
+        for (const f of imported) merged.set(f.path, f);
+        target = [...merged.values()];
+      }
+    }
+    const updated = await applyFiles(ctx, loaded, target, source.kind === 'commit' ? 'restore' : 'import');
+    const outcome = ctx.model.validate(await ctx.model.load(tenant, workspace));
+    await ctx.audit.record({
+      tenant,
+      workspace,
+      event: source.kind === 'commit' ? 'restore' : 'import',
+      actor: data.requestedBy ?? 'system',
+      commit_id: commitId,
+      backup_key: null,
+      details: source.kind === 'commit' ? { docs_updated: updated } : { docs_updated: updated, mode: source.mode, files: target.length },
+    });
+    if (source.kind === 'import') await ctx.objects.delete(source.key);
+    if (updated > 0) await ctx.queues.touchWorkspace(tenant, workspace);
+    return { status: updated > 0 ? 'restored' : 'unchanged', commit_id: commitId, docs_updated: updated, files: target.length, valid: outcome.ok };
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * {@link WorkspaceModel} on `@diaryx-sync/crdt`: loads the workspace and body docs from
+ * PostgreSQL, materializes with `materializeWorkspace`, validates with `validateWorkspace`, and
+ * plans forward updates with `WorkspaceCrdt`/`BodyDoc` so a restore is an ordinary edit.
+ */
+import { randomUUID } from 'node:crypto';
+import * as Y from 'yjs';
+import {
+  BodyDoc,
+  bodyDocId,
+  isDocIdKey,
+  materializeWorkspace,
+  parseMarkdownFiles,
+  serializeFileMetadata,
+  workspaceDocId,
+  WorkspaceCrdt,
+  type CrdtStorage,
+  type FileMetadata,
+} from '@diaryx-sync/crdt';
+import type { RepoFile } from '@diaryx-sync/git-store';
+import { decideHealth, validateLoaded } from './crdt-validation';
+import type { LoadedWorkspace, WorkspaceModel } from './workspace-model';
+
+const text = (c: Uint8Array | string) => (typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
+
+/** Path of each body doc of the workspace (doc id → path). */
+export function bodyPaths(ws: LoadedWorkspace): Map<string, string> {
+  const prefix = `body:${ws.workspace}/`;
+  const out = new Map<string, string>();
+  for (const docId of ws.states.keys()) if (docId.startsWith(prefix)) out.set(docId, docId.slice(prefix.length));
+  return out;
+}
+
+/** The workspace doc of a loaded workspace. */
+export function workspaceOf(ws: LoadedWorkspace): WorkspaceCrdt {
+  return WorkspaceCrdt.fromUpdate(ws.states.get(workspaceDocId(ws.workspace)) ?? null);
+}
+
+/** Body texts by path. */
+export function bodiesOf(ws: LoadedWorkspace): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [docId, path] of bodyPaths(ws)) out.set(path, BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody());
+  return out;
+}
+
+/** Collects the update produced by `mutate` on a doc loaded from `state` (null when nothing changed). */
+function diffUpdate(doc: Y.Doc, mutate: () => void): Uint8Array | null {
+  const before = Y.encodeStateVector(doc);
+  let changed = false;
+  const onUpdate = () => {
+    changed = true;
+  };
+  doc.on('update', onUpdate);
+  try {
+    mutate();
+  } finally {
+    doc.off('update', onUpdate);
+  }
+  return changed ? Y.encodeStateAsUpdate(doc, before) : null;
+}
+
+/** Builds the model over per-tenant storages. */
+export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtStorage): WorkspaceModel {
+  return {
+    async load(tenant, workspace) {
+      const storage = storageFor(tenant);
+      const states = new Map<string, Uint8Array>();
+      const wsDoc = workspaceDocId(workspace);
+      const prefix = `body:${workspace}/`;
+      for (const docId of await storage.listDocs()) {
+        if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
+        const state = await storage.loadDoc(docId);
+        if (state) states.set(docId, state);
+      }
+      return { tenant, workspace, states };
+    },
+
+    materialize(ws) {
+      return materializeWorkspace(workspaceOf(ws), bodiesOf(ws)).map((f) => ({ path: f.path, content: f.content }));
+    },
+
+    validate: validateLoaded,
+
+    decide: decideHealth,
+
+    planRestore(ws, files) {
+      const plan = new Map<string, Uint8Array>();
+      const target = parseMarkdownFiles(files.map((f) => ({ path: f.path, content: text(f.content) })));
+      const targetContent = new Map(files.map((f) => [f.path, text(f.content)] as const));
+      const current = new Map(this.materialize(ws).map((f) => [f.path, f.content] as const));
+      const workspace = workspaceOf(ws);
+      const live = workspace.listFiles();
+      const allEntries = workspace.listFiles({ includeDeleted: true });
+      const docIdMode = allEntries.some((f) => isDocIdKey(f.key));
+      // path → key (live entries win over tombstones of the same path)
+      const keyOf = new Map<string, string>();
+      for (const f of allEntries) if (!keyOf.has(f.path) || !f.metadata.deleted) keyOf.set(f.path, f.key);
+      for (const path of target.files.keys()) {
+        if (!keyOf.has(path)) keyOf.set(path, docIdMode ? randomUUID() : path);
+      }
+      const link = (p: string | null) => (p === null ? null : docIdMode ? (keyOf.get(p) ?? p) : p);
+
+      const wsUpdate = diffUpdate(workspace.doc, () => {
+        workspace.doc.transact(() => {
+          // 1. tombstone live files the target does not have
+          for (const f of live) if (!target.files.has(f.path)) workspace.deleteFile(f.key);
+          // 2. rewrite metadata of files whose content differs
+          const now = Date.now();
+          for (const [path, meta] of target.files) {
+            if (current.get(path) === targetContent.get(path)) continue;
+            const key = keyOf.get(path)!;
+            const next: FileMetadata = {
+              ...meta,
+              part_of: link(meta.part_of),
+              contents: meta.contents === null ? null : meta.contents.map((c) => link(c) ?? c),
+              modified_at: meta.modified_at || now,
+            };
+            const existing = workspace.getFile(key);
+            if (existing && !existing.deleted && serializeFileMetadata(existing) === serializeFileMetadata(next)) continue;
+            workspace.setFile(key, next);
+          }
+        });
+      });
+      if (wsUpdate) plan.set(workspaceDocId(ws.workspace), wsUpdate);
+
+      // 3. bodies
+      for (const [path, body] of target.bodies) {
+        const docId = bodyDocId(ws.workspace, path);
+        const state = ws.states.get(docId) ?? null;
+        const doc = BodyDoc.fromUpdate(path, state);
+        if (state !== null && doc.getBody() === body) continue;
+        const update = diffUpdate(doc.doc, () => {
+          if (body === '' && state === null) {
+            // An empty body must still exist as a doc (validation: missing_body): record an
+            // insert+delete so the doc gets a real, persisted update.
+            doc.doc.transact(() => {
+              doc.insertAt(0, ' ');
+              doc.deleteRange(0, 1);
+            });
+          } else doc.setBody(body);
+        });
+        if (update) plan.set(docId, update);
+      }
+      return plan;
+    },
+  };
+}
