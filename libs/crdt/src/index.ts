@@ -3,7 +3,20 @@
  * history, storage, materialize/parse, validation, health tracking). No I/O framework code.
  */
 export * from './paths';
+export * from './doc-ids';
+export * from './origins';
 export * from './file-metadata';
+export * from './file-changes';
+export * from './workspace-crdt';
+export * from './text-diff';
+export * from './body-doc';
+export * from './body-doc-manager';
+export * from './links';
+export * from './frontmatter';
+export * from './materialize';
+export * from './validation';
+export * from './health-tracker';
+export * from './history';
 export * from './migrations';
 export * from './storage/crdt-storage';
 export * from './storage/memory-storage';

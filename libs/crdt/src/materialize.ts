@@ -1,0 +1,174 @@
+/**
+ * Materialize a workspace to markdown files with YAML frontmatter, and parse them back
+ * (the exact inverse).
+ */
+import { stringify as stringifyYaml } from 'yaml';
+import type { FileMetadata } from './file-metadata';
+import {
+  formatUpdated,
+  frontmatterToMetadata,
+  FrontmatterError,
+  KNOWN_FRONTMATTER_KEYS,
+  linkTitle,
+  splitFrontmatter,
+} from './frontmatter';
+import { formatLink } from './links';
+import { isTempFile, tryNormalizePath } from './paths';
+import { isDocIdKey, type WorkspaceCrdt } from './workspace-crdt';
+
+/** A markdown file: workspace-relative path and full text. */
+export interface MarkdownFile {
+  path: string;
+  content: string;
+}
+
+/**
+ * Body text per file: a map keyed by path (or by key in doc-id mode), or a function. A missing
+ * body is materialized as empty.
+ */
+export type BodySource = ReadonlyMap<string, string> | ((path: string, key: string) => string | undefined);
+
+/** Resolves a link value stored in metadata (a path or a doc id) to a path. */
+export type LinkResolver = (link: string) => { path: string; meta: FileMetadata | undefined } | null;
+
+const KNOWN = new Set<string>(KNOWN_FRONTMATTER_KEYS);
+
+/**
+ * The frontmatter object of a file, in the canonical key order: `title`, `part_of`
+ * (`[Title](/path)`), `contents` (`[]` when empty), `audience`, `description`, `attachments`,
+ * `updated` (RFC3339, omitted when `modified_at` is 0), then `extra` keys sorted by name; keys
+ * starting with `_` are dropped, null known fields omitted; deleted attachments are skipped.
+ */
+export function metadataToFrontmatter(meta: FileMetadata, resolve: LinkResolver): Record<string, unknown> {
+  const fm: Record<string, unknown> = {};
+  const link = (target: string): string | null => {
+    const r = resolve(target);
+    return r ? formatLink(linkTitle(r.path, r.meta), r.path) : null;
+  };
+  if (meta.title !== null) fm.title = meta.title;
+  if (meta.part_of !== null) {
+    const l = link(meta.part_of);
+    if (l !== null) fm.part_of = l;
+  }
+  if (meta.contents !== null) fm.contents = meta.contents.map(link).filter((x): x is string => x !== null);
+  if (meta.audience !== null) fm.audience = [...meta.audience];
+  if (meta.description !== null) fm.description = meta.description;
+  const attachments = meta.attachments.filter((a) => !a.deleted);
+  if (attachments.length > 0) {
+    fm.attachments = attachments.map((a) => {
+      const path = tryNormalizePath(a.path);
+      if (path === null) return a.path;
+      const plain = a.source === 'local' && a.hash === '' && a.mime_type === '' && a.size === 0 && a.uploaded_at === null;
+      if (plain) return formatLink(path.slice(path.lastIndexOf('/') + 1), path);
+      return { path, source: a.source, hash: a.hash, mime_type: a.mime_type, size: a.size, uploaded_at: a.uploaded_at };
+    });
+  }
+  if (meta.modified_at > 0) fm.updated = formatUpdated(meta.modified_at);
+  for (const key of Object.keys(meta.extra).sort()) {
+    if (key.startsWith('_') || KNOWN.has(key)) continue;
+    const v = meta.extra[key];
+    if (v !== undefined) fm[key] = v;
+  }
+  return fm;
+}
+
+/**
+ * Renders one file: `---\n{yaml}\n---\n\n{body}`; the body alone when the YAML is empty (unless
+ * the body itself starts with a fence, then an empty `{}` frontmatter keeps parsing exact).
+ */
+export function renderMarkdown(frontmatter: Record<string, unknown>, body: string): string {
+  if (Object.keys(frontmatter).length === 0) {
+    return /^---\r?\n/.test(body) ? `---\n{}\n---\n\n${body}` : body;
+  }
+  const yaml = stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
+  return `---\n${yaml}\n---\n\n${body}`;
+}
+
+/**
+ * Materializes every live file of the workspace as markdown, sorted by path. Tombstoned files,
+ * temp files and doc-id entries whose path cannot be resolved are skipped.
+ */
+export function materializeWorkspace(workspace: WorkspaceCrdt, bodies: BodySource): MarkdownFile[] {
+  const entries = workspace.entries();
+  const pathOf = new Map<string, string>();
+  for (const key of entries.keys()) {
+    const p = isDocIdKey(key) ? workspace.getPath(key) : key;
+    if (p !== undefined) pathOf.set(key, p);
+  }
+  const resolve: LinkResolver = (link) => {
+    const key = isDocIdKey(link) ? link : tryNormalizePath(link);
+    if (key === null) return null;
+    const path = pathOf.get(key) ?? (isDocIdKey(key) ? undefined : key);
+    return path === undefined ? null : { path, meta: entries.get(key) };
+  };
+  const bodyOf = (path: string, key: string): string => {
+    if (typeof bodies === 'function') return bodies(path, key) ?? '';
+    return bodies.get(path) ?? bodies.get(key) ?? '';
+  };
+  const out: MarkdownFile[] = [];
+  for (const file of workspace.listFiles()) {
+    if (isTempFile(file.path)) continue;
+    const fm = metadataToFrontmatter(file.metadata, resolve);
+    out.push({ path: file.path, content: renderMarkdown(fm, bodyOf(file.path, file.key)) });
+  }
+  return out;
+}
+
+/** A problem found while parsing a markdown file (the file is then taken as body only). */
+export interface ParseProblem {
+  path: string;
+  message: string;
+}
+
+/** Result of {@link parseMarkdownFiles}. */
+export interface ParsedWorkspace {
+  /** Metadata per normalized path. */
+  files: Map<string, FileMetadata>;
+  /** Body per normalized path. */
+  bodies: Map<string, string>;
+  /** Files with invalid paths or frontmatter. */
+  problems: ParseProblem[];
+}
+
+/**
+ * Parses markdown files into metadata and bodies (the inverse of {@link materializeWorkspace}).
+ * Only `.md` files are read; links are canonicalized against the set of parsed paths.
+ */
+export function parseMarkdownFiles(files: readonly MarkdownFile[]): ParsedWorkspace {
+  const result: ParsedWorkspace = { files: new Map(), bodies: new Map(), problems: [] };
+  const valid: { path: string; content: string }[] = [];
+  for (const f of files) {
+    const path = tryNormalizePath(f.path);
+    if (path === null) {
+      result.problems.push({ path: f.path, message: 'invalid path' });
+      continue;
+    }
+    if (!path.toLowerCase().endsWith('.md') || isTempFile(path)) continue;
+    valid.push({ path, content: f.content });
+  }
+  const known = new Set(valid.map((f) => f.path));
+  for (const { path, content } of valid) {
+    let split;
+    try {
+      split = splitFrontmatter(content);
+    } catch (err) {
+      if (!(err instanceof FrontmatterError)) throw err;
+      result.problems.push({ path, message: err.message });
+      split = { frontmatter: {}, body: content };
+    }
+    result.files.set(path, frontmatterToMetadata(split.frontmatter, { path, knownPaths: known }));
+    result.bodies.set(path, split.body);
+  }
+  return result;
+}
+
+/**
+ * Writes parsed files into a path-mode workspace (`setFile` per file). Returns the paths written.
+ */
+export function importParsedFiles(workspace: WorkspaceCrdt, parsed: ParsedWorkspace): string[] {
+  const written: string[] = [];
+  workspace.doc.transact(() => {
+    for (const [path, meta] of parsed.files) if (workspace.setFile(path, meta)) written.push(path);
+  });
+  return written;
+}

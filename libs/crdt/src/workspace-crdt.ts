@@ -1,0 +1,465 @@
+/**
+ * `WorkspaceCrdt`: the workspace doc (root `Y.Map` `files`, JSON-string `FileMetadata` values),
+ * in path mode (keys are normalized paths) and doc-id mode (keys are UUIDs).
+ */
+import { randomUUID } from 'node:crypto';
+import * as Y from 'yjs';
+import { classifyChanges, emptyFileChanges, type FileChanges } from './file-changes';
+import { createFileMetadata, parseFileMetadataJson, serializeFileMetadata, type FileMetadata } from './file-metadata';
+import { LOAD_ORIGIN, LOCAL_ORIGIN, REMOTE_ORIGIN, type UpdateListener } from './origins';
+import { baseName, isTempFile, normalizePath, tryNormalizePath } from './paths';
+
+/** Name of the root map of the workspace doc. */
+export const FILES_MAP_NAME = 'files';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when a `files` key is a doc id (UUID) rather than a path. */
+export function isDocIdKey(key: string): boolean {
+  return UUID.test(key);
+}
+
+/** One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. */
+export interface WorkspaceFile {
+  /** The canonical key in the `files` map (a path, or a UUID in doc-id mode). */
+  key: string;
+  /** The file's workspace-relative path. */
+  path: string;
+  /** Its metadata. */
+  metadata: FileMetadata;
+}
+
+/** Options of {@link WorkspaceCrdt.listFiles}. */
+export interface ListFilesOptions {
+  /** Include tombstoned files (default false). */
+  includeDeleted?: boolean;
+}
+
+interface RawEntry {
+  raw: string;
+  meta: FileMetadata;
+}
+
+/**
+ * The workspace document. Wraps a `Y.Doc` (given or new); all writes are local transactions
+ * (origin {@link LOCAL_ORIGIN}); {@link WorkspaceCrdt.applyUpdate} applies remote updates.
+ *
+ * Keys are collapsed by canonical path: raw keys `./x`, `/x` and `x` name one file; the entry
+ * with the latest `modified_at` wins, a live entry beats a tombstone on a tie.
+ */
+export class WorkspaceCrdt {
+  /** The underlying Yjs document. */
+  readonly doc: Y.Doc;
+  /** The `files` map. */
+  readonly files: Y.Map<string>;
+  private aliasIndex: Map<string, string[]> | null = null;
+  private applyingRemote = false;
+  private collecting: Map<string, { existed: boolean; oldValue: string | undefined }> | null = null;
+
+  /** Wraps `doc` (default: a new `Y.Doc`). */
+  constructor(doc: Y.Doc = new Y.Doc()) {
+    this.doc = doc;
+    this.files = doc.getMap<string>(FILES_MAP_NAME);
+    this.files.observe((event) => {
+      this.aliasIndex = null;
+      if (!this.collecting) return;
+      for (const [key, change] of event.changes.keys) {
+        if (this.collecting.has(key)) continue;
+        this.collecting.set(key, {
+          existed: change.action !== 'add',
+          oldValue: typeof change.oldValue === 'string' ? change.oldValue : undefined,
+        });
+      }
+    });
+  }
+
+  /** Creates a workspace from a full-state update (e.g. `storage.loadDoc`). */
+  static fromUpdate(state: Uint8Array | null): WorkspaceCrdt {
+    const ws = new WorkspaceCrdt();
+    if (state) Y.applyUpdate(ws.doc, state, LOAD_ORIGIN);
+    return ws;
+  }
+
+  // ---------------------------------------------------------------- path mode
+
+  /**
+   * Sets the metadata of the file at `path` (normalized; aliases of it are removed).
+   * Temp files (`.tmp`, `.bak`, `.swap`, `~`) are ignored. An empty `filename` defaults to the
+   * path's last segment.
+   *
+   * @returns false when the path is a temp file and nothing was written.
+   * @throws {@link InvalidPathError} for an invalid path.
+   */
+  setFile(path: string, metadata: Partial<FileMetadata>): boolean {
+    const key = normalizePath(path);
+    if (isTempFile(key)) return false;
+    const meta = createFileMetadata(metadata);
+    if (!meta.filename && !isDocIdKey(key)) meta.filename = baseName(key);
+    this.local(() => {
+      for (const raw of this.rawKeysOf(key)) if (raw !== key) this.files.delete(raw);
+      this.files.set(key, serializeFileMetadata(meta));
+    });
+    return true;
+  }
+
+  /** Metadata of the file (also tombstoned), or undefined. Invalid paths give undefined. */
+  getFile(path: string): FileMetadata | undefined {
+    const key = tryNormalizePath(path);
+    if (key === null) return undefined;
+    return this.winner(key)?.meta;
+  }
+
+  /**
+   * Tombstones the file: `deleted: true`, `modified_at` bumped; it is also removed from its
+   * parent's `contents`. The key stays.
+   *
+   * @returns false when there is no such file.
+   */
+  deleteFile(path: string): boolean {
+    const key = tryNormalizePath(path);
+    if (key === null) return false;
+    const current = this.winner(key);
+    if (!current) return false;
+    const meta: FileMetadata = { ...current.meta, deleted: true, modified_at: bump(current.meta.modified_at) };
+    this.local(() => {
+      this.writeKey(key, meta);
+      if (meta.part_of) this.removeChildLink(meta.part_of, key);
+    });
+    return true;
+  }
+
+  /** Hard-deletes every alias key of the file (garbage collection of tombstones). */
+  removeFile(path: string): boolean {
+    const key = tryNormalizePath(path);
+    if (key === null) return false;
+    const raws = this.rawKeysOf(key);
+    if (raws.length === 0) return false;
+    this.local(() => {
+      for (const raw of raws) this.files.delete(raw);
+    });
+    return true;
+  }
+
+  /** The files (live only unless `includeDeleted`), sorted by path; temp files are skipped. */
+  listFiles(opts: ListFilesOptions = {}): WorkspaceFile[] {
+    const out: WorkspaceFile[] = [];
+    for (const [key, meta] of this.entries()) {
+      if (meta.deleted && !opts.includeDeleted) continue;
+      const path = isDocIdKey(key) ? this.getPath(key) : key;
+      if (path === undefined || isTempFile(path)) continue;
+      out.push({ key, path, metadata: meta });
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Every entry (tombstones included) by canonical key, aliases collapsed; invalid keys skipped. */
+  entries(): Map<string, FileMetadata> {
+    const out = new Map<string, FileMetadata>();
+    for (const key of this.index().keys()) {
+      const w = this.winner(key);
+      if (w) out.set(key, w.meta);
+    }
+    return out;
+  }
+
+  /** Number of canonical entries (tombstones included). */
+  get size(): number {
+    return this.index().size;
+  }
+
+  // ---------------------------------------------------------------- doc-id mode
+
+  /**
+   * Creates a file under a new UUID key and returns it. When `part_of` names a parent id, the
+   * new id is appended to the parent's `contents`.
+   */
+  createFile(metadata: Partial<FileMetadata>): string {
+    const id = randomUUID();
+    const meta = createFileMetadata(metadata);
+    this.local(() => {
+      this.files.set(id, serializeFileMetadata(meta));
+      if (meta.part_of) this.addChildLink(meta.part_of, id);
+    });
+    return id;
+  }
+
+  /**
+   * The path of a doc id: walks `part_of` to the root joining `filename`s. Undefined on cycles,
+   * broken chains (missing parent) and empty filenames. A path key returns itself.
+   */
+  getPath(id: string): string | undefined {
+    const parts: string[] = [];
+    const seen = new Set<string>();
+    let current: string | null = id;
+    while (current !== null) {
+      if (seen.has(current)) return undefined;
+      seen.add(current);
+      if (!isDocIdKey(current)) {
+        const key = tryNormalizePath(current);
+        if (key === null || !this.winner(key)) return undefined;
+        parts.push(key);
+        break;
+      }
+      const meta: FileMetadata | undefined = this.winner(current)?.meta;
+      if (!meta || !meta.filename) return undefined;
+      parts.push(meta.filename);
+      current = meta.part_of;
+    }
+    return tryNormalizePath(parts.reverse().join('/')) ?? undefined;
+  }
+
+  /** The key of the live file at `path` (a doc id, or the path itself in path mode). */
+  findByPath(path: string): string | undefined {
+    const target = tryNormalizePath(path);
+    if (target === null) return undefined;
+    let fallback: string | undefined;
+    for (const [key, meta] of this.entries()) {
+      const p = isDocIdKey(key) ? this.getPath(key) : key;
+      if (p !== target) continue;
+      if (!meta.deleted) return key;
+      fallback ??= key;
+    }
+    return fallback;
+  }
+
+  /** Renames a file (doc-id mode): sets `filename`, bumps `modified_at`; the id stays. */
+  renameFile(id: string, name: string): boolean {
+    const current = this.winner(id);
+    if (!current) return false;
+    const meta = { ...current.meta, filename: name, modified_at: bump(current.meta.modified_at) };
+    this.local(() => {
+      this.writeKey(id, meta);
+      if (meta.part_of) this.addChildLink(meta.part_of, id);
+    });
+    return true;
+  }
+
+  /**
+   * Moves a file under another parent (or to the root with `null`): updates `part_of`, removes
+   * the id from the old parent's `contents` and appends it to the new parent's. The id stays.
+   */
+  moveFile(id: string, parentId: string | null): boolean {
+    const current = this.winner(id);
+    if (!current) return false;
+    const old = current.meta.part_of;
+    const meta = { ...current.meta, part_of: parentId, modified_at: bump(current.meta.modified_at) };
+    this.local(() => {
+      this.writeKey(id, meta);
+      if (old && old !== parentId) this.removeChildLink(old, id);
+      if (parentId) this.addChildLink(parentId, id);
+    });
+    return true;
+  }
+
+  /** True when some key is a path rather than a UUID. */
+  needsMigration(): boolean {
+    for (const key of this.files.keys()) if (!isDocIdKey(key)) return true;
+    return false;
+  }
+
+  /**
+   * Re-keys every path entry under a new UUID (one local transaction): `filename` becomes the
+   * path's last segment, `part_of` and `contents` paths become the matching ids (unresolvable
+   * links are kept as they were). Returns the number of migrated entries.
+   */
+  migrateToDocIds(): number {
+    const entries = [...this.entries()].filter(([key]) => !isDocIdKey(key));
+    if (entries.length === 0) return 0;
+    const idOf = new Map<string, string>(entries.map(([key]) => [key, randomUUID()]));
+    const mapLink = (link: string): string => {
+      const p = tryNormalizePath(link);
+      return (p !== null && idOf.get(p)) || link;
+    };
+    this.local(() => {
+      for (const [key, meta] of entries) {
+        const next: FileMetadata = {
+          ...meta,
+          filename: baseName(key),
+          part_of: meta.part_of === null ? null : mapLink(meta.part_of),
+          contents: meta.contents === null ? null : meta.contents.map(mapLink),
+        };
+        for (const raw of this.rawKeysOf(key)) this.files.delete(raw);
+        this.files.set(idOf.get(key) as string, serializeFileMetadata(next));
+      }
+    });
+    return entries.length;
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  /**
+   * Applies a (remote) update and reports which files it created, deleted, restored, modified
+   * or renamed (by path). Observers see it as non-local.
+   *
+   * @throws Error when the update is malformed (the document is left unchanged).
+   */
+  applyUpdate(update: Uint8Array, origin: unknown = REMOTE_ORIGIN): FileChanges {
+    const collecting = new Map<string, { existed: boolean; oldValue: string | undefined }>();
+    const beforePaths = new Map<string, string | undefined>();
+    const hasIdKeys = this.hasDocIdKeys();
+    if (hasIdKeys) for (const [key] of this.entries()) if (isDocIdKey(key)) beforePaths.set(key, this.getPath(key));
+    this.collecting = collecting;
+    this.applyingRemote = true;
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } finally {
+      this.collecting = null;
+      this.applyingRemote = false;
+    }
+    if (collecting.size === 0) return emptyFileChanges();
+    return this.describeChanges(collecting, beforePaths);
+  }
+
+  /** The state vector (for SyncStep1). */
+  getSyncState(): Uint8Array {
+    return Y.encodeStateVector(this.doc);
+  }
+
+  /** The full state as one update. */
+  encodeState(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc);
+  }
+
+  /** What a peer with `stateVector` lacks (full state when omitted). */
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, stateVector);
+  }
+
+  /**
+   * Observes every update of the doc; `info.local` is false for updates applied through
+   * {@link WorkspaceCrdt.applyUpdate} or loaded from storage. Returns an unsubscribe function.
+   */
+  onUpdate(listener: UpdateListener): () => void {
+    const handler = (update: Uint8Array, origin: unknown): void => {
+      const local = !this.applyingRemote && origin !== REMOTE_ORIGIN && origin !== LOAD_ORIGIN;
+      listener(update, { origin, local });
+    };
+    this.doc.on('update', handler);
+    return () => this.doc.off('update', handler);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private local(fn: () => void): void {
+    this.doc.transact(fn, LOCAL_ORIGIN);
+  }
+
+  private hasDocIdKeys(): boolean {
+    for (const key of this.files.keys()) if (isDocIdKey(key)) return true;
+    return false;
+  }
+
+  private index(): Map<string, string[]> {
+    if (this.aliasIndex) return this.aliasIndex;
+    const idx = new Map<string, string[]>();
+    for (const raw of this.files.keys()) {
+      const key = isDocIdKey(raw) ? raw : tryNormalizePath(raw);
+      if (key === null) continue;
+      const list = idx.get(key);
+      if (list) list.push(raw);
+      else idx.set(key, [raw]);
+    }
+    this.aliasIndex = idx;
+    return idx;
+  }
+
+  private rawKeysOf(key: string): string[] {
+    return [...(this.index().get(key) ?? [])];
+  }
+
+  private winner(key: string): RawEntry | undefined {
+    let best: RawEntry | undefined;
+    for (const raw of this.rawKeysOf(key)) {
+      const json = this.files.get(raw);
+      if (typeof json !== 'string') continue;
+      const meta = parseFileMetadataJson(json, isDocIdKey(key) ? '' : baseName(key));
+      if (!meta) continue;
+      const cand = { raw, meta };
+      if (!best || beats(cand, best, key)) best = cand;
+    }
+    return best;
+  }
+
+  private writeKey(key: string, meta: FileMetadata): void {
+    for (const raw of this.rawKeysOf(key)) if (raw !== key) this.files.delete(raw);
+    this.files.set(key, serializeFileMetadata(meta));
+  }
+
+  private removeChildLink(parent: string, child: string): void {
+    const pKey = isDocIdKey(parent) ? parent : tryNormalizePath(parent);
+    if (pKey === null) return;
+    const p = this.winner(pKey);
+    if (!p || !p.meta.contents) return;
+    const contents = p.meta.contents.filter((c) => (isDocIdKey(c) ? c : tryNormalizePath(c)) !== child);
+    if (contents.length !== p.meta.contents.length) this.writeKey(pKey, { ...p.meta, contents });
+  }
+
+  private addChildLink(parent: string, child: string): void {
+    const p = this.winner(parent);
+    if (!p) return;
+    const contents = p.meta.contents ?? [];
+    if (!contents.includes(child)) this.writeKey(parent, { ...p.meta, contents: [...contents, child] });
+  }
+
+  private describeChanges(
+    changed: Map<string, { existed: boolean; oldValue: string | undefined }>,
+    beforePaths: Map<string, string | undefined>,
+  ): FileChanges {
+    // Canonical keys touched by the update.
+    const touched = new Set<string>();
+    for (const raw of changed.keys()) {
+      const key = isDocIdKey(raw) ? raw : tryNormalizePath(raw);
+      if (key !== null && !isTempFile(key)) touched.add(key);
+    }
+    const before = new Map<string, FileMetadata | undefined>();
+    const after = new Map<string, FileMetadata | undefined>();
+    const idRenames: { from: string; to: string }[] = [];
+    for (const key of touched) {
+      const nowRaw = this.rawKeysOf(key);
+      const beforeRaw = new Set(nowRaw.filter((r) => !changed.has(r) || changed.get(r)?.existed));
+      for (const [raw, c] of changed) {
+        if (c.existed && (isDocIdKey(raw) ? raw : tryNormalizePath(raw)) === key) beforeRaw.add(raw);
+      }
+      let b: RawEntry | undefined;
+      for (const raw of beforeRaw) {
+        const c = changed.get(raw);
+        const json = c ? c.oldValue : this.files.get(raw);
+        const meta = json === undefined ? null : parseFileMetadataJson(json, baseName(key));
+        if (!meta) continue;
+        const cand = { raw, meta };
+        if (!b || beats(cand, b, key)) b = cand;
+      }
+      const a = this.winner(key);
+      if (isDocIdKey(key)) {
+        const oldPath = beforePaths.get(key);
+        const newPath = this.getPath(key);
+        if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && b && a && !b.meta.deleted && !a.meta.deleted) {
+          idRenames.push({ from: oldPath, to: newPath });
+          continue;
+        }
+        const path = newPath ?? oldPath;
+        if (path === undefined) continue;
+        before.set(path, b?.meta);
+        after.set(path, a?.meta);
+      } else {
+        before.set(key, b?.meta);
+        after.set(key, a?.meta);
+      }
+    }
+    const result = classifyChanges(before, after);
+    result.renamed.push(...idRenames);
+    return result;
+  }
+}
+
+/** True when `a` wins over `b` among aliases of `key`. */
+function beats(a: RawEntry, b: RawEntry, key: string): boolean {
+  if (a.meta.modified_at !== b.meta.modified_at) return a.meta.modified_at > b.meta.modified_at;
+  if (a.meta.deleted !== b.meta.deleted) return !a.meta.deleted;
+  if ((a.raw === key) !== (b.raw === key)) return a.raw === key;
+  return a.raw < b.raw;
+}
+
+function bump(previous: number): number {
+  return Math.max(Date.now(), previous + 1);
+}
