@@ -15,3 +15,4 @@ export {
 } from './sync-client';
 /** Test helpers (in-process server on `ws` or in memory, faulty pipe). Node only. */
 export * as testing from './testing/index';
+export { createCrdtSessionDocuments } from './crdt-documents';

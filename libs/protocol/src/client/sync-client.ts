@@ -62,6 +62,13 @@ export interface OneShotOptions {
   readonly perFileTimeoutMs?: number;
   /** Aborts the run. */
   readonly signal?: AbortSignal;
+  /**
+   * Called once everything is synced and before the `save` round: local changes made here (and
+   * forwarded with {@link SyncClient.sendLocalUpdate}) are included in the save barrier.
+   */
+  readonly afterSync?: () => void | Promise<void>;
+  /** Called each time a document is confirmed durable (`done` of `total`). */
+  readonly onSaved?: (done: number, total: number) => void;
 }
 
 /** Result of {@link SyncClient.runOneShot}. */
@@ -266,10 +273,18 @@ export class SyncClient {
           continue;
         }
         let saved = 0;
+        if (options.afterSync !== undefined) await options.afterSync();
         if (options.save !== false) {
           const live = this.options.documents.workspace.livePaths();
           const docs = [this.session.workspaceDocId, ...live.map((p) => bodyDocId(this.options.workspaceId, p))];
-          const all = Promise.all(docs.map((d) => this.save(d).then(() => saved++)));
+          const all = Promise.all(
+            docs.map((d) =>
+              this.save(d).then(() => {
+                saved++;
+                options.onSaved?.(saved, docs.length);
+              }),
+            ),
+          );
           const result = await Promise.race([all, conn.closed, timedOut]);
           if (result === 'timeout') {
             conn.close(1000, 'timeout');
