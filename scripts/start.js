@@ -266,15 +266,15 @@ async function launchCluster(options = {}) {
   try {
     docServicePorts.forEach((port, i) => {
       services.push(
-        startService(`doc-service-${i + 1}`, path.join(ROOT, 'apps/doc-service/dist/main.js'), { ...env, PORT: String(port), INSTANCE_ID: `doc-service-${port}` }, path.join(logDir, `doc-service-${port}.log`)),
+        startService(`doc-service-${i + 1}`, path.join(ROOT, 'apps/doc-service/dist/main.js'), { ...env, PORT: String(port), DOC_SERVICE_ID: `doc-service-${port}` }, path.join(logDir, `doc-service-${port}.log`)),
       );
     });
     const workerMain = path.join(ROOT, 'apps/history-worker/dist/main.js');
     if (fs.existsSync(workerMain)) {
-      services.push(startService('history-worker', workerMain, { ...env, PORT: String(historyWorkerPort), INSTANCE_ID: `history-worker-${historyWorkerPort}` }, path.join(logDir, 'history-worker.log')));
+      services.push(startService('history-worker', workerMain, { ...env, PORT: String(historyWorkerPort) }, path.join(logDir, 'history-worker.log')));
     }
     services.push(
-      startService('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...env, PORT: String(gatewayPort), INSTANCE_ID: `gateway-${gatewayPort}` }, path.join(logDir, 'gateway.log')),
+      startService('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...env, PORT: String(gatewayPort) }, path.join(logDir, 'gateway.log')),
     );
     const anyDead = () => services.some((s) => s.hasExited);
     const httpBase = `http://127.0.0.1:${gatewayPort}`;

@@ -276,14 +276,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   for (let i = 0; i < (options.docServices ?? 2); i++) {
     const port = await freePort();
     docServices.push(
-      new ServiceProcess(`doc-service-${i}`, DOC_SERVICE_MAIN, port, { ...env, PORT: String(port), INSTANCE_ID: `ds-${id}-${i}` }, join(logDir, `doc-service-${i}.log`)),
+      new ServiceProcess(`doc-service-${i}`, DOC_SERVICE_MAIN, port, { ...env, PORT: String(port), DOC_SERVICE_ID: `ds-${id}-${i}` }, join(logDir, `doc-service-${i}.log`)),
     );
   }
   const gateways: ServiceProcess[] = [];
   for (let i = 0; i < (options.gateways ?? 1); i++) {
     const port = await freePort();
     gateways.push(
-      new ServiceProcess(`gateway-${i}`, GATEWAY_MAIN, port, { ...env, ...options.gatewayEnv, PORT: String(port), INSTANCE_ID: `gw-${id}-${i}` }, join(logDir, `gateway-${i}.log`)),
+      new ServiceProcess(`gateway-${i}`, GATEWAY_MAIN, port, { ...env, ...options.gatewayEnv, PORT: String(port) }, join(logDir, `gateway-${i}.log`)),
     );
   }
   const cluster = new TestCluster(prefix, schema, databaseUrl, jwtSecret, adminToken, gateways, docServices, logDir);
