@@ -1,1 +1,117 @@
-export {};
+/**
+ * Composition root of a doc-service process: `node apps/doc-service/dist/main.js`.
+ * Reads the environment (see README), fails fast when Redis or PostgreSQL is unreachable,
+ * serves `/healthz` `/readyz` `/metrics` on PORT (default 8081), and on SIGTERM/SIGINT stops
+ * taking frames, flushes, releases its shard leases and exits.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { bullPrefix } from '@diaryx-sync/bus';
+import {
+  assertPostgresReachable,
+  assertRedisReachable,
+  createLogger,
+  createMetricsRegistry,
+  createPgPool,
+  createRedis,
+  startOpsServer,
+} from '@diaryx-sync/runtime';
+import { Queue } from 'bullmq';
+import { loadDocServiceConfig } from './config';
+import { DocService } from './doc-service';
+import { InlineCompactionScheduler, QueueCompactionScheduler, type JobQueue } from './persistence/compaction';
+import { PostgresStorage } from '@diaryx-sync/crdt';
+
+async function main(): Promise<void> {
+  const cfg = loadDocServiceConfig();
+  const instanceId = cfg.DOC_SERVICE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const logger = createLogger('doc-service', cfg.LOG_LEVEL);
+
+  await assertRedisReachable(cfg.REDIS_URL);
+  await assertPostgresReachable(cfg.DATABASE_URL);
+  const redis = createRedis(cfg.REDIS_URL);
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  const pool = createPgPool(cfg.DATABASE_URL);
+  const metrics = createMetricsRegistry({ service: 'doc-service', instanceId });
+
+  const compaction =
+    cfg.COMPACTION_MODE === 'queue'
+      ? new QueueCompactionScheduler(
+          new Queue('compaction', { connection: redis.duplicate(), prefix: bullPrefix(cfg.REDIS_PREFIX) }) as unknown as JobQueue,
+          logger,
+        )
+      : new InlineCompactionScheduler({
+          storage: new PostgresStorage({ pool, tenant: '_' }),
+          keepUpdates: cfg.COMPACT_KEEP_UPDATES,
+          logger,
+        });
+
+  const service = new DocService({
+    redis,
+    pool,
+    prefix: cfg.REDIS_PREFIX,
+    shardCount: cfg.SHARD_COUNT,
+    instanceId,
+    logger,
+    metrics,
+    leaseTtlMs: cfg.LEASE_TTL_MS,
+    leaseRenewMs: cfg.LEASE_RENEW_MS,
+    maxLoadedDocs: cfg.MAX_LOADED_DOCS,
+    docIdleMs: cfg.DOC_IDLE_MS,
+    compactionThreshold: cfg.COMPACTION_THRESHOLD,
+    compactKeepUpdates: cfg.COMPACT_KEEP_UPDATES,
+    compaction,
+  });
+
+  const ops = await startOpsServer({
+    port: cfg.PORT,
+    registry: metrics.registry,
+    ready: async () => {
+      const redisOk = (await redis.ping().catch(() => 'down')) === 'PONG';
+      const pgOk = await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      const stats = service.stats();
+      return {
+        ready: redisOk && pgOk && service.ready,
+        checks: { redis: redisOk, postgres: pgOk, serving: service.ready, shards: stats.shards.length, docs_loaded: stats.docsLoaded },
+      };
+    },
+  });
+  await service.start();
+  logger.info({ port: ops.port, shardCount: cfg.SHARD_COUNT, prefix: cfg.REDIS_PREFIX }, 'doc service listening');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: flushing and releasing shard leases');
+    ops.setDraining();
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 20000);
+    force.unref();
+    void (async () => {
+      try {
+        await service.stop();
+        await ops.close();
+        metrics.stop();
+        await redis.quit().catch(() => undefined);
+        await pool.end().catch(() => undefined);
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`doc-service: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

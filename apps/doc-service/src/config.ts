@@ -1,0 +1,31 @@
+/**
+ * Doc-service configuration: the shared settings of `loadServiceConfig` (PORT defaults to 8081
+ * here) plus the doc-service knobs below, all from environment variables.
+ */
+import { loadServiceConfig, parseEnv, type ServiceConfig } from '@diaryx-sync/runtime';
+import { z } from 'zod';
+
+const int = (def: number) => z.coerce.number().int().positive().default(def);
+
+/** Doc-service specific environment variables (with defaults). */
+export const docServiceEnvSchema = z.object({
+  /** Instance id used in leases, heartbeats and logs (default: hostname + random suffix). */
+  DOC_SERVICE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  LEASE_TTL_MS: int(4000),
+  LEASE_RENEW_MS: int(1000),
+  MAX_LOADED_DOCS: int(5000),
+  DOC_IDLE_MS: int(120000),
+  COMPACTION_THRESHOLD: int(500),
+  COMPACT_KEEP_UPDATES: z.coerce.number().int().nonnegative().default(100),
+  /** `inline` (compact in this process) or `queue` (BullMQ `compaction` job for the history worker). */
+  COMPACTION_MODE: z.enum(['inline', 'queue']).default('inline'),
+});
+
+/** All settings of a doc-service process. */
+export type DocServiceConfig = ServiceConfig & z.infer<typeof docServiceEnvSchema>;
+
+/** Parses the environment; PORT defaults to 8081. */
+export function loadDocServiceConfig(env: NodeJS.ProcessEnv = process.env): DocServiceConfig {
+  const base = loadServiceConfig({ ...env, PORT: env.PORT ?? '8081' });
+  return { ...base, ...parseEnv(docServiceEnvSchema, env) };
+}

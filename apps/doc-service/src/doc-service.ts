@@ -1,0 +1,558 @@
+/**
+ * A doc-service instance: owns shards by lease, serves their inbox envelopes (see the message
+ * flow in `@diaryx-sync/bus` `envelope.ts`), holds their docs in memory, persists every change
+ * with group commit BEFORE acknowledging and broadcasting it, and tracks workspace presence.
+ *
+ * Per document, messages are handled in arrival order and their outputs (reply/ack, broadcasts,
+ * `saved`, `applied`) are published in the same order, each after its own persistence; so a
+ * `save` is answered only after everything earlier on that doc is durable.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  docChannel,
+  decodeEnvelopeOf,
+  encodeEnvelope,
+  EnvelopeDecodeError,
+  gatewayChannel,
+  shardEventsChannel,
+  shardInboxChannel,
+  shardOf,
+  startHeartbeat,
+  type ApplyEnvelope,
+  type Envelope,
+  type FocusEnvelope,
+  type FrameEnvelope,
+  type HeartbeatHandle,
+  type InboxEnvelope,
+  type LeaveEnvelope,
+  type DisconnectEnvelope,
+  type SaveEnvelope,
+  connectionField,
+} from '@diaryx-sync/bus';
+import { PostgresStorage, type UpdateMeta } from '@diaryx-sync/crdt';
+import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import { observeStageSince, type DiaryxMetrics, type Logger } from '@diaryx-sync/runtime';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { BadPayloadError, type SyncResult } from './docs/doc-sync';
+import { DocRegistry, ShardNotServedError, WorkspaceNotFoundError } from './docs/doc-registry';
+import { LoadedDoc } from './docs/loaded-doc';
+import { InlineCompactionScheduler, type CompactionScheduler } from './persistence/compaction';
+import { FencedError, GroupCommitter } from './persistence/group-commit';
+import { PgWorkspaceDirectory, type WorkspaceDirectory } from './persistence/workspace-directory';
+import { PresenceTracker, type WorkspacePresence } from './presence/presence-tracker';
+import { ShardLeaseManager } from './shards/shard-leases';
+
+/** Options of {@link DocService}. */
+export interface DocServiceOptions {
+  /** Command/publish connection (the service duplicates it for its subscriber). Not closed by the service. */
+  redis: Redis;
+  /** PostgreSQL pool (not closed by the service). */
+  pool: Pool;
+  /** REDIS_PREFIX. */
+  prefix: string;
+  /** SHARD_COUNT; must be the same on every gateway and doc service. */
+  shardCount: number;
+  logger: Logger;
+  /** Default: a random id. */
+  instanceId?: string;
+  metrics?: DiaryxMetrics;
+  /** Lease TTL (default 4000 ms). */
+  leaseTtlMs?: number;
+  /** Lease renew/rebalance period (default 1000 ms). */
+  leaseRenewMs?: number;
+  /** Most docs in memory (default 5000). */
+  maxLoadedDocs?: number;
+  /** Unload docs without messages for this long (default 120000 ms). */
+  docIdleMs?: number;
+  /** Idle/presence sweep period (default 5000 ms). */
+  sweepIntervalMs?: number;
+  /** Request compaction once a doc's log has this many updates (default 500). */
+  compactionThreshold?: number;
+  /** Updates kept in the log by compaction (default 100). */
+  compactKeepUpdates?: number;
+  /** Default: compaction inline in this process. */
+  compaction?: CompactionScheduler;
+  /** Default: the gateway's `workspaces` table. */
+  workspaceDirectory?: WorkspaceDirectory;
+  /** Write the cluster-contract heartbeat (default true). */
+  heartbeat?: boolean;
+  /** Presence entries of dead gateways are swept after this grace (default 10000 ms). */
+  presenceGraceMs?: number;
+}
+
+/** Counters exposed for tests and the heartbeat. */
+export interface DocServiceStats {
+  shards: number[];
+  docsLoaded: number;
+  pendingAppends: number;
+}
+
+/** See module doc. */
+export class DocService {
+  readonly instanceId: string;
+  readonly leases: ShardLeaseManager;
+  readonly registry: DocRegistry;
+  readonly committer: GroupCommitter;
+  readonly presence: PresenceTracker;
+  private readonly storage: PostgresStorage;
+  private readonly compaction: CompactionScheduler;
+  private readonly log: Logger;
+  private sub: Redis | undefined;
+  /** Subscribed inbox channel → shard. */
+  private readonly inboxes = new Map<string, number>();
+  /** `${docKey}\0${connKey}` of connections whose update failed to persist (their next save fails). */
+  private readonly failedWrites = new Set<string>();
+  private heartbeat: HeartbeatHandle | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private workspacesCache: WorkspacePresence[] = [];
+  private accepting = false;
+  private started = false;
+
+  constructor(private readonly opts: DocServiceOptions) {
+    this.instanceId = opts.instanceId ?? `ds-${randomUUID()}`;
+    this.log = opts.logger.child({ instance: this.instanceId });
+    this.storage = new PostgresStorage({ pool: opts.pool, tenant: '_' });
+    this.compaction =
+      opts.compaction ??
+      new InlineCompactionScheduler({ storage: this.storage, keepUpdates: opts.compactKeepUpdates ?? 100, logger: this.log });
+    this.leases = new ShardLeaseManager({
+      redis: opts.redis,
+      prefix: opts.prefix,
+      shardCount: opts.shardCount,
+      instanceId: this.instanceId,
+      logger: this.log,
+      ttlMs: opts.leaseTtlMs,
+      renewMs: opts.leaseRenewMs,
+      handlers: {
+        onAcquired: (shard, token) => this.onShardAcquired(shard, token),
+        onReleasing: (shard) => this.onShardReleasing(shard),
+        onLost: (shard) => this.onShardLost(shard),
+      },
+      onEvent: (event) => {
+        opts.metrics?.shards.rebalances.inc({ event });
+        opts.metrics?.shards.owned.set(this.leases.ownedShards().length);
+      },
+    });
+    this.committer = new GroupCommitter({
+      write: (tenant, entries) => this.storage.forTenant(tenant).batchAppendUpdates(entries),
+      fence: (shards, tokens) => this.leases.checkFence(shards, tokens),
+      onBatch: (size, seconds) => {
+        opts.metrics?.postgres.appendBatchSize.observe(size);
+        opts.metrics?.postgres.appendSeconds.observe(seconds);
+      },
+      onFailure: (err, size) => {
+        opts.metrics?.postgres.appendFailures.inc();
+        this.log.error({ err: err.message, size }, 'update batch could not be persisted');
+      },
+    });
+    this.registry = new DocRegistry({
+      storage: this.storage,
+      directory: opts.workspaceDirectory ?? new PgWorkspaceDirectory(opts.pool, this.log),
+      compaction: this.compaction,
+      compactionThreshold: opts.compactionThreshold ?? 500,
+      compactKeepUpdates: opts.compactKeepUpdates ?? 100,
+      maxLoadedDocs: opts.maxLoadedDocs ?? 5000,
+      idleMs: opts.docIdleMs ?? 120000,
+      isServing: (shard, token) => this.leases.serves(shard) && this.leases.tokenOf(shard) === token,
+      logger: this.log,
+      metrics: opts.metrics,
+    });
+    this.presence = new PresenceTracker({
+      redis: opts.redis,
+      prefix: opts.prefix,
+      logger: this.log,
+      sweepGraceMs: opts.presenceGraceMs,
+    });
+  }
+
+  /** Runs the crdt migrations, subscribes, acquires shards and starts heartbeats and sweeps. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await PostgresStorage.migrate(this.opts.pool);
+    const sub = this.opts.redis.duplicate();
+    this.sub = sub;
+    sub.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis subscriber error'));
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
+    await sub.ping();
+    this.accepting = true;
+    await this.leases.start();
+    if (this.opts.heartbeat ?? true) {
+      this.heartbeat = startHeartbeat({
+        redis: this.opts.redis,
+        prefix: this.opts.prefix,
+        kind: 'doc-service',
+        id: this.instanceId,
+        extra: () => ({
+          shards: this.leases.ownedShards(),
+          docs_loaded: this.registry.size,
+          workspaces: this.workspacesCache,
+        }),
+        onError: (err) => this.log.warn({ err: err.message }, 'heartbeat failed'),
+      });
+    }
+    this.scheduleSweep();
+    this.log.info({ shards: this.leases.ownedShards().length }, 'doc service started');
+  }
+
+  /** SIGTERM: stop taking frames, flush everything, release the leases, stop. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.accepting = false;
+    clearTimeout(this.sweepTimer);
+    await this.leases.stop();
+    await this.registry.unloadAll();
+    await this.committer.drain();
+    await this.presence.drain();
+    await this.compaction.close();
+    await this.heartbeat?.stop();
+    this.sub?.disconnect();
+    this.log.info('doc service stopped');
+  }
+
+  /** Tests: behave like a crashed process (no flush, no release; leases and heartbeat expire). */
+  kill(): void {
+    this.started = false;
+    this.accepting = false;
+    clearTimeout(this.sweepTimer);
+    this.leases.abandon();
+    for (const shard of [...this.inboxes.values()]) this.registry.dropShard(shard);
+    this.inboxes.clear();
+    this.sub?.disconnect();
+    void this.heartbeat?.stop().catch(() => undefined);
+  }
+
+  /** Current counters. */
+  stats(): DocServiceStats {
+    return { shards: this.leases.ownedShards(), docsLoaded: this.registry.size, pendingAppends: this.committer.pending };
+  }
+
+  /** True once started and serving (readiness). */
+  get ready(): boolean {
+    return this.accepting && this.sub?.status === 'ready';
+  }
+
+  // ---- shard lifecycle -------------------------------------------------------------------
+
+  private async onShardAcquired(shard: number, token: number): Promise<void> {
+    const channel = shardInboxChannel(this.opts.prefix, shard);
+    this.inboxes.set(channel, shard);
+    await this.sub!.subscribe(channel);
+    this.publish(shardEventsChannel(this.opts.prefix), { type: 'shard_acquired', shard, instanceId: this.instanceId, token });
+  }
+
+  private async onShardReleasing(shard: number): Promise<void> {
+    const channel = shardInboxChannel(this.opts.prefix, shard);
+    this.inboxes.delete(channel);
+    await this.sub?.unsubscribe(channel).catch(() => undefined);
+    await this.registry.releaseShard(shard);
+  }
+
+  private onShardLost(shard: number): void {
+    const channel = shardInboxChannel(this.opts.prefix, shard);
+    this.inboxes.delete(channel);
+    void this.sub?.unsubscribe(channel).catch(() => undefined);
+    this.registry.dropShard(shard);
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------
+
+  private onMessage(channel: string, message: Buffer): void {
+    const inboxShard = this.inboxes.get(channel);
+    if (inboxShard === undefined || !this.accepting) return;
+    let env: InboxEnvelope;
+    try {
+      env = decodeEnvelopeOf(message, ['frame', 'save', 'leave', 'disconnect', 'focus', 'apply']);
+    } catch (err) {
+      if (err instanceof EnvelopeDecodeError) {
+        this.log.warn({ err: err.message, channel }, 'dropping malformed inbox envelope');
+        return;
+      }
+      throw err;
+    }
+    const shard = shardOf(env.tenant, env.docId, this.opts.shardCount);
+    if (shard !== inboxShard) {
+      this.log.warn({ docId: env.docId, shard, inboxShard }, 'envelope on the wrong shard inbox (SHARD_COUNT mismatch?)');
+      return;
+    }
+    const token = this.leases.tokenOf(shard);
+    if (!this.leases.serves(shard) || token === undefined) return; // the gateway retries with the next owner
+    const parsed = tryParseDocId(env.docId);
+    if (!parsed) {
+      this.replyError(env, 'bad_payload', `invalid doc id ${JSON.stringify(env.docId.slice(0, 80))}`);
+      return;
+    }
+    try {
+      switch (env.type) {
+        case 'frame':
+          return this.withDoc(env, parsed, shard, token, (doc) => this.handleFrame(doc, env));
+        case 'apply':
+          return this.withDoc(env, parsed, shard, token, (doc) => this.handleApply(doc, env));
+        case 'save':
+          return this.handleSave(env, shard, token);
+        case 'leave':
+        case 'disconnect':
+          return this.handleLeave(env, parsed);
+        case 'focus':
+          return this.handleFocus(env, parsed);
+      }
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, type: env.type, docId: env.docId }, 'inbox envelope failed');
+      this.replyError(env, 'internal', 'internal error');
+    }
+  }
+
+  /** Runs `fn` on the loaded doc, synchronously when it is in memory (keeps arrival order). */
+  private withDoc(
+    env: FrameEnvelope | ApplyEnvelope,
+    parsed: ParsedDocId,
+    shard: number,
+    token: number,
+    fn: (doc: LoadedDoc) => void,
+  ): void {
+    const docOrLoad = this.registry.acquire(env.tenant, env.docId, parsed, shard, token);
+    if (!(docOrLoad instanceof Promise)) return fn(docOrLoad);
+    docOrLoad.then(
+      (doc) => {
+        if (doc.broken) return;
+        this.registry.touch(doc);
+        fn(doc);
+      },
+      (err: Error) => {
+        if (err instanceof WorkspaceNotFoundError) this.replyError(env, 'not_found', err.message);
+        else if (err instanceof ShardNotServedError) return;
+        else {
+          this.log.error({ err: err.message, docId: env.docId }, 'doc load failed');
+          this.replyError(env, 'unavailable', 'document temporarily unavailable');
+        }
+      },
+    );
+  }
+
+  private handleFrame(doc: LoadedDoc, env: FrameEnvelope): void {
+    const connKey = connectionField(env.gatewayId, env.connId);
+    let res: SyncResult;
+    try {
+      res = doc.sync.handle({ id: connKey, role: env.role }, env.payload);
+    } catch (err) {
+      if (!(err instanceof BadPayloadError)) throw err;
+      doc.chain(() => this.replyError(env, 'bad_payload', err.message));
+      return;
+    }
+    if (env.receivedAt !== undefined && this.opts.metrics) observeStageSince(this.opts.metrics, 'applied', env.receivedAt);
+    if (res.persist.length > 0) this.opts.metrics?.docs.updatesApplied.inc(res.persist.length);
+    if (!doc.connections.has(connKey)) {
+      doc.connections.add(connKey);
+      if (doc.parsed.kind === 'workspace') {
+        void this.presence.join(env.tenant, doc.parsed.workspaceId, env.gatewayId, env.connId);
+      }
+    }
+    let syncComplete: number | null = null;
+    if (doc.parsed.kind === 'workspace' && res.sawSyncStep1 && !doc.syncCompleted.has(connKey)) {
+      doc.syncCompleted.add(connKey);
+      syncComplete = doc.liveFileCount();
+    }
+    const persisted = this.persist(doc, res.persist, { origin: `sync:${env.gatewayId}`, deviceId: env.connId });
+    const failKey = `${doc.key}\u0000${connKey}`;
+    doc.chain(async () => {
+      if (persisted && !(await this.awaitPersist(doc, persisted, env, failKey))) return;
+      if (persisted && env.receivedAt !== undefined && this.opts.metrics) {
+        observeStageSince(this.opts.metrics, 'persisted', env.receivedAt);
+      }
+      this.publish(gatewayChannel(this.opts.prefix, env.gatewayId), {
+        type: 'reply',
+        connId: env.connId,
+        docId: env.docId,
+        msgId: env.msgId,
+        payloads: res.replies,
+        readOnlyViolation: res.readOnlyViolation,
+        ack: true,
+        syncComplete,
+      });
+      this.broadcast(doc, res.broadcast, env.gatewayId, env.connId, env.receivedAt);
+    });
+  }
+
+  private handleApply(doc: LoadedDoc, env: ApplyEnvelope): void {
+    let out: { persist: Uint8Array[]; broadcast: Uint8Array[] };
+    try {
+      out = doc.sync.applyServerUpdate(env.update);
+    } catch (err) {
+      if (!(err instanceof BadPayloadError)) throw err;
+      doc.chain(() => this.replyError(env, 'bad_payload', err.message));
+      return;
+    }
+    const persisted = this.persist(doc, out.persist, { origin: env.origin });
+    doc.chain(async () => {
+      if (persisted && !(await this.awaitPersist(doc, persisted, env, null))) return;
+      this.broadcast(doc, out.broadcast, '', '', undefined);
+      this.publish(gatewayChannel(this.opts.prefix, env.replyTo), { type: 'applied', msgId: env.msgId, docId: env.docId });
+    });
+  }
+
+  private handleSave(env: SaveEnvelope, shard: number, token: number): void {
+    const failKey = `${LoadedDoc.key(env.tenant, env.docId)}\u0000${connectionField(env.gatewayId, env.connId)}`;
+    const answer = () => {
+      if (this.failedWrites.delete(failKey)) {
+        this.replyError(env, 'unavailable', 'an earlier update was not persisted; re-send unacknowledged frames, then save again');
+      } else {
+        this.publish(gatewayChannel(this.opts.prefix, env.gatewayId), {
+          type: 'saved',
+          connId: env.connId,
+          docId: env.docId,
+          msgId: env.msgId,
+        });
+      }
+    };
+    const doc = this.registry.peek(env.tenant, env.docId);
+    if (doc && !doc.broken) {
+      doc.chain(answer);
+      return;
+    }
+    const pending = this.registry.pending(env.tenant, env.docId);
+    if (pending) {
+      // a load (or unload) is in progress: answer after it, in order with the loaded doc's outputs
+      void pending.then(
+        () => {
+          const loaded = this.registry.peek(env.tenant, env.docId);
+          if (loaded && !loaded.broken) loaded.chain(answer);
+          else if (this.leases.serves(shard) && this.leases.tokenOf(shard) === token) answer();
+        },
+        () => {
+          if (this.leases.serves(shard)) answer();
+        },
+      );
+      return;
+    }
+    answer();
+  }
+
+  private handleLeave(env: LeaveEnvelope | DisconnectEnvelope, parsed: ParsedDocId): void {
+    const connKey = connectionField(env.gatewayId, env.connId);
+    const doc = this.registry.peek(env.tenant, env.docId);
+    if (doc) {
+      doc.connections.delete(connKey);
+      doc.syncCompleted.delete(connKey);
+      const removal = doc.sync.removeConnection(connKey);
+      if (removal) doc.chain(() => this.broadcast(doc, [removal], env.gatewayId, env.connId, undefined));
+    }
+    if (parsed.kind === 'workspace') void this.presence.leave(env.tenant, parsed.workspaceId, env.gatewayId, env.connId);
+  }
+
+  private handleFocus(env: FocusEnvelope, parsed: ParsedDocId): void {
+    if (parsed.kind !== 'workspace') {
+      this.log.warn({ docId: env.docId }, 'focus envelope must target the workspace doc');
+      return;
+    }
+    void this.presence.setFocus(env.tenant, parsed.workspaceId, env.gatewayId, env.connId, env.files);
+  }
+
+  // ---- persistence -----------------------------------------------------------------------
+
+  private persist(doc: LoadedDoc, updates: Uint8Array[], meta: UpdateMeta): Promise<void> | null {
+    if (updates.length === 0) return null;
+    return Promise.all(
+      updates.map((data) =>
+        this.committer.append({ tenant: doc.tenant, doc: doc.docId, shard: doc.shard, token: doc.token, data, meta }),
+      ),
+    ).then(() => this.registry.persisted(doc, updates.length));
+  }
+
+  /** Awaits a persist; on failure drops the doc and answers (or stays silent when fenced). True on success. */
+  private async awaitPersist(
+    doc: LoadedDoc,
+    persisted: Promise<void>,
+    env: FrameEnvelope | ApplyEnvelope,
+    failKey: string | null,
+  ): Promise<boolean> {
+    try {
+      await persisted;
+      if (failKey) this.failedWrites.delete(failKey);
+      return true;
+    } catch (err) {
+      this.registry.drop(doc);
+      if (err instanceof FencedError) {
+        this.log.warn({ docId: doc.docId, shard: doc.shard }, 'update not persisted: shard lease lost (fenced)');
+        return false;
+      }
+      if (failKey) this.failedWrites.add(failKey);
+      this.replyError(env, 'unavailable', 'update could not be persisted; retry');
+      return false;
+    }
+  }
+
+  // ---- output ----------------------------------------------------------------------------
+
+  private broadcast(doc: LoadedDoc, messages: Uint8Array[], gatewayId: string, connId: string, receivedAt: number | undefined): void {
+    const channel = docChannel(this.opts.prefix, doc.tenant, doc.docId);
+    for (const payload of messages) {
+      this.publish(channel, {
+        type: 'broadcast',
+        tenant: doc.tenant,
+        docId: doc.docId,
+        originGatewayId: gatewayId,
+        originConnId: connId,
+        payload,
+        ...(receivedAt !== undefined ? { receivedAt } : {}),
+      });
+    }
+  }
+
+  private replyError(env: InboxEnvelope, code: 'bad_payload' | 'not_found' | 'unavailable' | 'internal', message: string): void {
+    if (env.type === 'apply') {
+      this.publish(gatewayChannel(this.opts.prefix, env.replyTo), {
+        type: 'error',
+        connId: '',
+        docId: env.docId,
+        msgId: env.msgId,
+        code,
+        message,
+      });
+    } else if (env.type === 'frame' || env.type === 'save') {
+      this.publish(gatewayChannel(this.opts.prefix, env.gatewayId), {
+        type: 'error',
+        connId: env.connId,
+        docId: env.docId,
+        msgId: env.msgId,
+        code,
+        message,
+      });
+    } else {
+      this.log.warn({ type: env.type, docId: env.docId, code, message }, 'inbox envelope rejected');
+    }
+  }
+
+  private publish(channel: string, env: Envelope): void {
+    const bytes = encodeEnvelope(env);
+    this.opts.redis
+      .publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      .catch((err: Error) => this.log.warn({ err: err.message, channel }, 'publish failed'));
+  }
+
+  // ---- housekeeping ----------------------------------------------------------------------
+
+  private scheduleSweep(): void {
+    const every = this.opts.sweepIntervalMs ?? 5000;
+    this.sweepTimer = setTimeout(() => {
+      void this.sweep().finally(() => {
+        if (this.started) this.scheduleSweep();
+      });
+    }, every);
+    this.sweepTimer.unref();
+  }
+
+  /** One housekeeping round: idle unloads, dead-gateway presence, heartbeat workspace list. */
+  async sweep(): Promise<void> {
+    const owns = (tenant: string, workspace: string) =>
+      this.leases.serves(shardOf(tenant, `workspace:${workspace}`, this.opts.shardCount));
+    try {
+      await this.registry.sweepIdle();
+      await this.presence.sweep(owns);
+      this.workspacesCache = await this.presence.workspaces(owns);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'sweep failed');
+    }
+  }
+}

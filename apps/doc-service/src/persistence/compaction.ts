@@ -1,0 +1,88 @@
+/**
+ * Compaction scheduling. A doc is compacted when its update log passes a threshold and when it is
+ * unloaded. Until the history worker's `compaction` job exists, {@link InlineCompactionScheduler}
+ * runs `PostgresStorage#compact` in-process, one doc at a time, de-duplicated per doc;
+ * {@link QueueCompactionScheduler} enqueues a BullMQ job carrying ids only (jobId-deduplicated).
+ */
+import type { PostgresStorage } from '@diaryx-sync/crdt';
+import type { Logger } from '@diaryx-sync/runtime';
+
+/** Why a compaction is requested. */
+export type CompactionReason = 'threshold' | 'unload';
+
+/** Schedules compactions (fire and forget). */
+export interface CompactionScheduler {
+  request(tenant: string, docId: string, reason: CompactionReason): void;
+  /** Resolves when no in-process compaction of the doc is running or queued (loads wait for it). */
+  idle(tenant: string, docId: string): Promise<void>;
+  /** Waits for in-process work, then stops. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link InlineCompactionScheduler}. */
+export interface InlineCompactionOptions {
+  storage: PostgresStorage;
+  keepUpdates: number;
+  logger: Logger;
+}
+
+/** Compacts in this process, sequentially. */
+export class InlineCompactionScheduler implements CompactionScheduler {
+  private readonly queued = new Map<string, Promise<void>>();
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: InlineCompactionOptions) {}
+
+  request(tenant: string, docId: string, reason: CompactionReason): void {
+    const key = `${tenant}\u0000${docId}`;
+    if (this.queued.has(key)) return;
+    const p = this.tail.then(async () => {
+      const started = Date.now();
+      try {
+        await this.opts.storage.forTenant(tenant).compact(docId, this.opts.keepUpdates);
+        this.opts.logger.debug({ tenant, docId, reason, ms: Date.now() - started }, 'compacted');
+      } catch (err) {
+        this.opts.logger.warn({ tenant, docId, err: (err as Error).message }, 'compaction failed');
+      } finally {
+        this.queued.delete(key);
+      }
+    });
+    this.queued.set(key, p);
+    this.tail = p;
+  }
+
+  async idle(tenant: string, docId: string): Promise<void> {
+    await this.queued.get(`${tenant}\u0000${docId}`);
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+  }
+}
+
+/** Adds a job to a queue (BullMQ `Queue#add` shape). */
+export interface JobQueue {
+  add(name: string, data: { tenant: string; doc: string; reason: CompactionReason }, opts: { jobId: string; removeOnComplete: boolean; removeOnFail: number }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Enqueues compaction jobs for the history worker (ids only, deduplicated by jobId). */
+export class QueueCompactionScheduler implements CompactionScheduler {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly logger: Logger,
+  ) {}
+
+  request(tenant: string, docId: string, reason: CompactionReason): void {
+    const jobId = `compact:${tenant}:${docId}`;
+    this.queue
+      .add('compaction', { tenant, doc: docId, reason }, { jobId, removeOnComplete: true, removeOnFail: 100 })
+      .catch((err: Error) => this.logger.warn({ tenant, docId, err: err.message }, 'could not enqueue compaction'));
+  }
+
+  async idle(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Group commit of update-log appends: appends requested while a tenant's previous batch is in
+ * flight are collected and written together as ONE `batchAppendUpdates` (one statement, one
+ * transaction) per tenant. No artificial delay: an idle tenant's first append is written at once.
+ *
+ * Before each batch the fencing check runs for every shard in it; entries of shards that are no
+ * longer ours are rejected with {@link FencedError} and never written.
+ */
+import type { UpdateMeta } from '@diaryx-sync/crdt';
+
+/** One update to append. */
+export interface AppendRequest {
+  tenant: string;
+  doc: string;
+  shard: number;
+  /** Fencing token of the shard when the update was applied. */
+  token: number;
+  data: Uint8Array;
+  meta?: UpdateMeta;
+}
+
+/** The writer of one batch (PostgresStorage#batchAppendUpdates for that tenant). */
+export type BatchWriter = (
+  tenant: string,
+  entries: { doc: string; data: Uint8Array; meta?: UpdateMeta }[],
+) => Promise<unknown>;
+
+/** Fencing check: the shards (with these tokens) still owned. */
+export type FenceCheck = (shards: Set<number>, tokens: ReadonlyMap<number, number>) => Promise<Set<number>>;
+
+/** The append was refused because the shard's lease is no longer held by this instance. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
+/** Options of {@link GroupCommitter}. */
+export interface GroupCommitOptions {
+  write: BatchWriter;
+  fence: FenceCheck;
+  /** Most entries per batch (default 512). */
+  maxBatch?: number;
+  /** Observes each written batch (metrics). */
+  onBatch?: (size: number, seconds: number) => void;
+  /** Observes a failed batch. */
+  onFailure?: (err: Error, size: number) => void;
+}
+
+interface Queued {
+  req: AppendRequest;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** See module doc. */
+export class GroupCommitter {
+  private readonly queues = new Map<string, Queued[]>();
+  private readonly flushing = new Map<string, Promise<void>>();
+  private readonly maxBatch: number;
+
+  constructor(private readonly opts: GroupCommitOptions) {
+    this.maxBatch = opts.maxBatch ?? 512;
+  }
+
+  /** Resolves once the update is durable; rejects with {@link FencedError} or the database error. */
+  append(req: AppendRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let q = this.queues.get(req.tenant);
+      if (!q) this.queues.set(req.tenant, (q = []));
+      q.push({ req, resolve, reject });
+      if (!this.flushing.has(req.tenant)) this.startFlush(req.tenant);
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    while (this.flushing.size > 0) await Promise.allSettled([...this.flushing.values()]);
+  }
+
+  /** Updates queued or in flight (gauge). */
+  get pending(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  private startFlush(tenant: string): void {
+    const p = this.flushLoop(tenant).finally(() => this.flushing.delete(tenant));
+    this.flushing.set(tenant, p);
+  }
+
+  private async flushLoop(tenant: string): Promise<void> {
+    // Let every append of the current tick join the first batch.
+    await Promise.resolve();
+    for (;;) {
+      const q = this.queues.get(tenant);
+      if (!q || q.length === 0) {
+        this.queues.delete(tenant);
+        return;
+      }
+      const batch = q.splice(0, this.maxBatch);
+      await this.writeBatch(tenant, batch);
+    }
+  }
+
+  private async writeBatch(tenant: string, batch: Queued[]): Promise<void> {
+    let valid: Set<number>;
+    const tokens = new Map<number, number>();
+    for (const e of batch) tokens.set(e.req.shard, e.req.token);
+    try {
+      valid = await this.opts.fence(new Set(tokens.keys()), tokens);
+    } catch (err) {
+      for (const e of batch) e.reject(err as Error);
+      return;
+    }
+    const ok: Queued[] = [];
+    for (const e of batch) {
+      if (valid.has(e.req.shard) && tokens.get(e.req.shard) === e.req.token) ok.push(e);
+      else e.reject(new FencedError(`shard ${e.req.shard} is no longer owned (token ${e.req.token})`));
+    }
+    if (ok.length === 0) return;
+    const started = process.hrtime.bigint();
+    try {
+      await this.opts.write(
+        tenant,
+        ok.map((e) => ({ doc: e.req.doc, data: e.req.data, meta: e.req.meta })),
+      );
+    } catch (err) {
+      this.opts.onFailure?.(err as Error, ok.length);
+      for (const e of ok) e.reject(err as Error);
+      return;
+    }
+    this.opts.onBatch?.(ok.length, Number(process.hrtime.bigint() - started) / 1e9);
+    for (const e of ok) e.resolve();
+  }
+}

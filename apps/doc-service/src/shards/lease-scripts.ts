@@ -1,0 +1,69 @@
+/**
+ * Lua scripts for shard leases. A lease is a string key `${p}:shard:{n}:lease` with value
+ * `${instanceId}:${token}` and a PX expiry; the token comes from `INCR ${p}:shard:{n}:fence`,
+ * so every acquisition of a shard gets a strictly larger fencing token.
+ */
+import type { Redis } from 'ioredis';
+
+/** KEYS[1] lease, KEYS[2] fence counter; ARGV[1] instance id, ARGV[2] ttl ms → token or 0. */
+const ACQUIRE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', tonumber(ARGV[2]))
+return token`;
+
+/** KEYS = leases; ARGV[1] ttl ms, ARGV[2..] expected values → array of 1 (renewed) / 0 (lost). */
+const RENEW = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    redis.call('PEXPIRE', key, tonumber(ARGV[1]))
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out`;
+
+/** KEYS = leases; ARGV = expected values → array of 1 (still held) / 0. Read-only fencing check. */
+const CHECK = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then out[i] = 1 else out[i] = 0 end
+end
+return out`;
+
+/** KEYS[1] lease; ARGV[1] expected value → 1 released / 0 not ours. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Typed wrappers around the lease scripts (registered with ioredis `defineCommand`). */
+export interface LeaseScripts {
+  acquire(leaseKey: string, fenceKey: string, instanceId: string, ttlMs: number): Promise<number>;
+  renew(leaseKeys: string[], values: string[], ttlMs: number): Promise<number[]>;
+  check(leaseKeys: string[], values: string[]): Promise<number[]>;
+  release(leaseKey: string, value: string): Promise<number>;
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Registers the scripts on `redis` (idempotent) and returns typed wrappers. */
+export function leaseScripts(redis: Redis): LeaseScripts {
+  const r = redis as unknown as Record<string, ScriptFn | undefined>;
+  if (!r.dxLeaseAcquire) {
+    redis.defineCommand('dxLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    redis.defineCommand('dxLeaseRenew', { lua: RENEW });
+    redis.defineCommand('dxLeaseCheck', { lua: CHECK });
+    redis.defineCommand('dxLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+  }
+  const call = (name: string, ...args: (string | number)[]) => (r[name] as ScriptFn).call(redis, ...args);
+  return {
+    acquire: async (leaseKey, fenceKey, id, ttl) => Number(await call('dxLeaseAcquire', leaseKey, fenceKey, id, ttl)),
+    renew: async (keys, values, ttl) =>
+      keys.length === 0 ? [] : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]),
+    check: async (keys, values) =>
+      keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]),
+    release: async (key, value) => Number(await call('dxLeaseRelease', key, value)),
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * Shard ownership by Redis lease (ARCHITECTURE.md property 1).
+ *
+ * - Every instance registers in the members sorted set (`score` = expiry ms) at each tick.
+ * - It renews its leases every `renewMs` (TTL `ttlMs`); a lease it fails to renew is LOST: the
+ *   owner is told at once ({@link ShardLeaseHandlers.onLost}) and must stop serving the shard.
+ * - It targets `ceil(shardCount / liveMembers)` shards: surplus shards are released gracefully
+ *   ({@link ShardLeaseHandlers.onReleasing} flushes first, then the lease is deleted), missing
+ *   ones are acquired among the free shards, preferring shards by rendezvous hash so instances
+ *   settle on disjoint sets quickly. A crashed instance's leases expire after `ttlMs` and are
+ *   taken over at the next tick of the others.
+ * - Each acquisition gets a fencing token (INCR per shard), stored in the lease value.
+ *   {@link ShardLeaseManager.checkFence} is called before each PostgreSQL write: it requires a
+ *   locally valid lease (renewed less than `ttlMs - fenceMarginMs` ago) AND the same lease value
+ *   in Redis (Lua), so an instance whose lease expired or was taken cannot persist.
+ */
+import { docServiceMembersKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
+import type { Logger } from '@diaryx-sync/runtime';
+import type { Redis } from 'ioredis';
+import { leaseScripts, type LeaseScripts } from './lease-scripts';
+
+/** Callbacks of {@link ShardLeaseManager}. */
+export interface ShardLeaseHandlers {
+  /** The lease was acquired: start serving (subscribe the inbox). */
+  onAcquired(shard: number, token: number): Promise<void>;
+  /** The shard is being handed over: stop taking work, flush, unload. The lease is still held. */
+  onReleasing(shard: number): Promise<void>;
+  /** The lease is gone (expired, stolen): stop serving AT ONCE, persist nothing more. */
+  onLost(shard: number): void;
+}
+
+/** Options of {@link ShardLeaseManager}. */
+export interface ShardLeaseOptions {
+  redis: Redis;
+  prefix: string;
+  shardCount: number;
+  instanceId: string;
+  logger: Logger;
+  handlers: ShardLeaseHandlers;
+  /** Lease TTL (default 4000 ms). */
+  ttlMs?: number;
+  /** Renew/rebalance period (default 1000 ms). */
+  renewMs?: number;
+  /** A lease counts as valid for writes only while at least this much of its TTL is left (default 1000 ms). */
+  fenceMarginMs?: number;
+  /** Called on every acquisition/release/loss (metrics). */
+  onEvent?: (event: 'acquired' | 'released' | 'lost', shard: number) => void;
+}
+
+interface OwnedShard {
+  token: number;
+  /** Lease value `${instanceId}:${token}`. */
+  value: string;
+  /** Local expiry bound: time the last successful renew/acquire was SENT + ttl. */
+  validUntil: number;
+  releasing: boolean;
+}
+
+/** See module doc. */
+export class ShardLeaseManager {
+  private readonly owned = new Map<number, OwnedShard>();
+  private readonly scripts: LeaseScripts;
+  private readonly ttlMs: number;
+  private readonly renewMs: number;
+  private readonly fenceMarginMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private running = false;
+  private readonly releases = new Set<Promise<void>>();
+
+  constructor(private readonly opts: ShardLeaseOptions) {
+    this.scripts = leaseScripts(opts.redis);
+    this.ttlMs = opts.ttlMs ?? 4000;
+    this.renewMs = opts.renewMs ?? 1000;
+    this.fenceMarginMs = opts.fenceMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 3));
+  }
+
+  /** Registers and runs the first tick (acquiring shards), then keeps ticking. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.tick();
+    this.schedule();
+  }
+
+  /** Runs one renew/rebalance round now (tests). */
+  tick(): Promise<void> {
+    if (!this.ticking) {
+      this.ticking = this.runTick().finally(() => {
+        this.ticking = undefined;
+      });
+    }
+    return this.ticking;
+  }
+
+  /** Shards this instance currently owns and serves (not being released), sorted. */
+  ownedShards(): number[] {
+    return [...this.owned.entries()]
+      .filter(([, o]) => !o.releasing)
+      .map(([s]) => s)
+      .sort((a, b) => a - b);
+  }
+
+  /** True while this instance may serve `shard` (owned, not being released, locally valid). */
+  serves(shard: number): boolean {
+    const o = this.owned.get(shard);
+    return !!o && !o.releasing && Date.now() < o.validUntil;
+  }
+
+  /** True while the lease of `shard` is held (also during a graceful release). */
+  holds(shard: number): boolean {
+    const o = this.owned.get(shard);
+    return !!o && Date.now() < o.validUntil;
+  }
+
+  /** The fencing token of an owned shard. */
+  tokenOf(shard: number): number | undefined {
+    return this.owned.get(shard)?.token;
+  }
+
+  /**
+   * Fencing check before a write: the shards (of `shards`) whose lease is still ours, both by
+   * local time bound and in Redis, with the given token when one is passed.
+   */
+  async checkFence(shards: Iterable<number>, tokens?: ReadonlyMap<number, number>): Promise<Set<number>> {
+    const now = Date.now();
+    const candidates: [number, OwnedShard][] = [];
+    for (const s of new Set(shards)) {
+      const o = this.owned.get(s);
+      if (!o || now >= o.validUntil - this.fenceMarginMs) continue;
+      if (tokens && tokens.has(s) && tokens.get(s) !== o.token) continue;
+      candidates.push([s, o]);
+    }
+    if (candidates.length === 0) return new Set();
+    const res = await this.scripts.check(
+      candidates.map(([s]) => shardLeaseKey(this.opts.prefix, s)),
+      candidates.map(([, o]) => o.value),
+    );
+    return new Set(candidates.filter((_, i) => Number(res[i]) === 1).map(([s]) => s));
+  }
+
+  /** Stops ticking, releases every shard gracefully (onReleasing first), leaves the member set. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
+    for (const s of [...this.owned.keys()]) this.startRelease(s);
+    await Promise.allSettled([...this.releases]);
+    await this.opts.redis.zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId).catch(() => undefined);
+  }
+
+  /** Stops ticking WITHOUT releasing anything (simulates a crash in tests: leases expire). */
+  abandon(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.tick()
+        .catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'shard lease tick failed'))
+        .finally(() => this.schedule());
+    }, this.renewMs);
+    this.timer.unref();
+  }
+
+  private async runTick(): Promise<void> {
+    const { redis, prefix, instanceId } = this.opts;
+    const sentAt = Date.now();
+    const membersKey = docServiceMembersKey(prefix);
+    try {
+      await this.renew(sentAt);
+      if (!this.running) return;
+      await redis.zadd(membersKey, sentAt + this.ttlMs, instanceId);
+      await redis.zremrangebyscore(membersKey, '-inf', sentAt - 1);
+      const members = Math.max(1, await redis.zcount(membersKey, sentAt, '+inf'));
+      const target = Math.ceil(this.opts.shardCount / members);
+      const active = this.ownedShards();
+      if (active.length > target) {
+        const surplus = active.sort((a, b) => this.score(a) - this.score(b)).slice(0, active.length - target);
+        for (const s of surplus) this.startRelease(s);
+      } else if (active.length < target) {
+        await this.acquire(target - active.length);
+      }
+      const now = this.ownedShards().length;
+      if (now !== active.length) this.opts.logger.info({ owned: now, target, members }, 'shard ownership changed');
+    } catch (err) {
+      this.expireLocally();
+      throw err;
+    }
+  }
+
+  private async renew(sentAt: number): Promise<void> {
+    const shards = [...this.owned.keys()];
+    if (shards.length === 0) return;
+    const values = shards.map((s) => this.owned.get(s)!.value);
+    const res = await this.scripts.renew(
+      shards.map((s) => shardLeaseKey(this.opts.prefix, s)),
+      values,
+      this.ttlMs,
+    );
+    shards.forEach((s, i) => {
+      const o = this.owned.get(s);
+      if (!o || o.value !== values[i]) return;
+      if (Number(res[i]) === 1) o.validUntil = sentAt + this.ttlMs;
+      else this.lose(s, 'lease taken or expired');
+    });
+  }
+
+  /** After a failed round trip: drop the leases whose local time bound has passed. */
+  private expireLocally(): void {
+    const now = Date.now();
+    for (const [s, o] of this.owned) if (now >= o.validUntil - this.fenceMarginMs) this.lose(s, 'could not renew in time');
+  }
+
+  private lose(shard: number, reason: string): void {
+    if (!this.owned.delete(shard)) return;
+    this.opts.logger.warn({ shard, reason }, 'shard lease lost');
+    this.opts.onEvent?.('lost', shard);
+    try {
+      this.opts.handlers.onLost(shard);
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message, shard }, 'onLost handler failed');
+    }
+  }
+
+  private async acquire(count: number): Promise<void> {
+    const { redis, prefix, instanceId } = this.opts;
+    const keys = Array.from({ length: this.opts.shardCount }, (_, s) => shardLeaseKey(prefix, s));
+    const holders = await redis.mget(...keys);
+    const free = holders
+      .map((v, s) => (v === null && !this.owned.has(s) ? s : -1))
+      .filter((s) => s >= 0)
+      .sort((a, b) => this.score(b) - this.score(a));
+    let got = 0;
+    for (const s of free) {
+      if (got >= count || !this.running) break;
+      const sentAt = Date.now();
+      const token = await this.scripts.acquire(keys[s]!, shardFenceKey(prefix, s), instanceId, this.ttlMs);
+      if (token <= 0) continue;
+      const o: OwnedShard = { token, value: `${instanceId}:${token}`, validUntil: sentAt + this.ttlMs, releasing: false };
+      this.owned.set(s, o);
+      got++;
+      try {
+        await this.opts.handlers.onAcquired(s, token);
+        this.opts.onEvent?.('acquired', s);
+        this.opts.logger.debug({ shard: s, token }, 'shard acquired');
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message, shard: s }, 'could not start serving shard; releasing it');
+        this.owned.delete(s);
+        await this.scripts.release(keys[s]!, o.value).catch(() => undefined);
+      }
+    }
+  }
+
+  private startRelease(shard: number): void {
+    const o = this.owned.get(shard);
+    if (!o || o.releasing) return;
+    o.releasing = true;
+    const p = (async () => {
+      try {
+        await this.opts.handlers.onReleasing(shard);
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message, shard }, 'graceful shard release failed');
+      }
+      if (this.owned.get(shard) !== o) return; // lost meanwhile
+      this.owned.delete(shard);
+      await this.scripts.release(shardLeaseKey(this.opts.prefix, shard), o.value).catch(() => undefined);
+      this.opts.onEvent?.('released', shard);
+      this.opts.logger.debug({ shard }, 'shard released');
+    })();
+    this.releases.add(p);
+    void p.finally(() => this.releases.delete(p));
+  }
+
+  /** Rendezvous score of (this instance, shard): higher = preferred by this instance. */
+  private score(shard: number): number {
+    let h = 0x811c9dc5;
+    const s = `${this.opts.instanceId}#${shard}`;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h >>> 0;
+  }
+}
