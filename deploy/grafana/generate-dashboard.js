@@ -33,7 +33,7 @@ stat('Gateways up', 'count(up{job="gateway"} == 1)');
 stat('Doc services up', 'count(up{job="doc-service"} == 1)');
 stat('Shards owned', 'sum(diaryx_shards_owned)');
 stat('Docs loaded', 'sum(diaryx_docs_loaded)');
-stat('Queued jobs', 'sum(diaryx_queue_depth{state="waiting"})');
+stat('Queued jobs', 'sum(max by (queue) (diaryx_queue_depth{state="waiting"}))');
 row('Traffic');
 ts('Connections per gateway', [['sum by (instance_id, endpoint) (diaryx_gateway_connections)', '{{instance_id}} {{endpoint}}']]);
 ts('Frames in / out by type', [
@@ -73,9 +73,11 @@ ts('Shard rebalances', [['sum by (event) (increase(diaryx_shard_rebalances_total
 ts('Docs loaded / updates applied', [
   ['sum by (instance_id) (diaryx_docs_loaded)', 'loaded {{instance_id}}'],
   ['sum(rate(diaryx_updates_applied_total[$__rate_interval]))', 'updates/s'],
+  ['sum(rate(diaryx_doc_loads_total[$__rate_interval]))', 'loads/s'],
+  ['sum(rate(diaryx_doc_unloads_total[$__rate_interval]))', 'unloads/s'],
 ]);
 row('Queues');
-ts('Queue depth', [['sum by (queue, state) (diaryx_queue_depth)', '{{queue}} {{state}}']]);
+ts('Queue depth', [['max by (queue, state) (diaryx_queue_depth)', '{{queue}} {{state}}']]);
 ts('Job duration p95', [[q('0.95', 'diaryx_job_duration_seconds', 'queue'), '{{queue}}']], 's');
 ts('Job failures', [['sum by (queue) (rate(diaryx_job_failures_total[$__rate_interval]))', '{{queue}}']], 'ops');
 row('Health');
