@@ -2,7 +2,8 @@
  * Materialize a workspace to markdown files with YAML frontmatter, and parse them back
  * (the exact inverse).
  */
-import { stringify as stringifyYaml } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { FileMetadata } from './file-metadata';
 import {
   formatUpdated,
@@ -80,8 +81,25 @@ export function renderMarkdown(frontmatter: Record<string, unknown>, body: strin
   if (Object.keys(frontmatter).length === 0) {
     return /^---\r?\n/.test(body) ? `---\n{}\n---\n\n${body}` : body;
   }
-  const yaml = stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
+  const yaml = stringifyFrontmatter(frontmatter);
   return `---\n${yaml}\n---\n\n${body}`;
+}
+
+/**
+ * YAML text of a frontmatter object (no trailing newline). Block scalars are used for readability
+ * unless they would not parse back to the same value (a known `yaml` edge case with
+ * whitespace-only lines); then double-quoted scalars are used.
+ */
+export function stringifyFrontmatter(frontmatter: Record<string, unknown>): string {
+  const pretty = stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0 });
+  let exact = false;
+  try {
+    exact = isDeepStrictEqual(parseYaml(pretty), frontmatter);
+  } catch {
+    exact = false;
+  }
+  const text = exact ? pretty : stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0, blockQuote: false });
+  return text.replace(/\n$/, '');
 }
 
 /**
@@ -159,6 +177,7 @@ export function parseMarkdownFiles(files: readonly MarkdownFile[]): ParsedWorksp
     result.files.set(path, frontmatterToMetadata(split.frontmatter, { path, knownPaths: known }));
     result.bodies.set(path, split.body);
   }
+  result.problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;
 }
 

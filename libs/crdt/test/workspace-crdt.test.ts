@@ -1,0 +1,239 @@
+import * as Y from 'yjs';
+import { createFileMetadata, isDocIdKey, REMOTE_ORIGIN, serializeFileMetadata, WorkspaceCrdt } from '../src';
+
+const meta = createFileMetadata;
+
+/** Syncs b from a (full update); returns the change report on b. */
+function sync(from: WorkspaceCrdt, to: WorkspaceCrdt) {
+  return to.applyUpdate(from.encodeStateAsUpdate(to.getSyncState()));
+}
+
+describe('path mode', () => {
+  test('setFile/getFile normalize keys and default the filename', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('./notes/a.md', meta({ title: 'A', modified_at: 1 }));
+    expect([...ws.files.keys()]).toEqual(['notes/a.md']);
+    expect(ws.getFile('/notes/a.md')).toMatchObject({ title: 'A', filename: 'a.md' });
+    expect(ws.getFile('notes\\a.md')?.title).toBe('A');
+    expect(ws.getFile('../x')).toBeUndefined();
+    expect(() => ws.setFile('a//b.md', meta())).toThrow();
+  });
+
+  test('values are JSON strings of FileMetadata', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ title: 'A', modified_at: 3 }));
+    const raw = ws.doc.getMap('files').get('a.md');
+    expect(typeof raw).toBe('string');
+    expect(JSON.parse(raw as string)).toMatchObject({ filename: 'a.md', title: 'A', deleted: false, modified_at: 3 });
+  });
+
+  test('temp files never enter the map', () => {
+    const ws = new WorkspaceCrdt();
+    for (const p of ['a.tmp', 'b.bak', 'c.swap', 'd.md~']) expect(ws.setFile(p, meta())).toBe(false);
+    expect(ws.files.size).toBe(0);
+  });
+
+  test('deleteFile tombstones and bumps modified_at; removeFile hard-deletes', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ contents: ['a.md'], modified_at: 1 }));
+    ws.setFile('a.md', meta({ part_of: 'README.md', modified_at: 1000 }));
+    expect(ws.deleteFile('./a.md')).toBe(true);
+    const a = ws.getFile('a.md');
+    expect(a?.deleted).toBe(true);
+    expect(a?.modified_at).toBeGreaterThan(1000);
+    expect(ws.getFile('README.md')?.contents).toEqual([]);
+    expect(ws.listFiles().map((f) => f.path)).toEqual(['README.md']);
+    expect(ws.listFiles({ includeDeleted: true }).map((f) => f.path)).toEqual(['README.md', 'a.md']);
+    expect(ws.deleteFile('missing.md')).toBe(false);
+    expect(ws.removeFile('a.md')).toBe(true);
+    expect(ws.getFile('a.md')).toBeUndefined();
+    expect(ws.files.has('a.md')).toBe(false);
+  });
+
+  test('aliases collapse: latest modified_at wins, live beats tombstone on a tie', () => {
+    const ws = new WorkspaceCrdt();
+    const files = ws.doc.getMap<string>('files');
+    files.set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'old', modified_at: 10 })));
+    files.set('/x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'new', modified_at: 20 })));
+    expect(ws.getFile('x.md')?.title).toBe('new');
+    expect(ws.listFiles().map((f) => f.path)).toEqual(['x.md']);
+    files.set('y.md', serializeFileMetadata(meta({ filename: 'y.md', deleted: true, modified_at: 5 })));
+    files.set('./y.md', serializeFileMetadata(meta({ filename: 'y.md', title: 'live', modified_at: 5 })));
+    expect(ws.getFile('y.md')).toMatchObject({ deleted: false, title: 'live' });
+    // writing through the API collapses the aliases into the canonical key
+    ws.setFile('x.md', meta({ title: 'written', modified_at: 30 }));
+    expect([...files.keys()].filter((k) => k.endsWith('x.md'))).toEqual(['x.md']);
+  });
+});
+
+describe('doc-id mode', () => {
+  test('createFile, getPath, findByPath, renameFile, moveFile', () => {
+    const ws = new WorkspaceCrdt();
+    const root = ws.createFile(meta({ filename: 'notes' }));
+    const archive = ws.createFile(meta({ filename: 'archive' }));
+    const a = ws.createFile(meta({ filename: 'a.md', part_of: root }));
+    expect(isDocIdKey(a)).toBe(true);
+    expect(ws.getPath(a)).toBe('notes/a.md');
+    expect(ws.getFile(root)?.contents).toEqual([a]);
+    expect(ws.findByPath('notes/a.md')).toBe(a);
+    expect(ws.findByPath('./notes/a.md')).toBe(a);
+    expect(ws.renameFile(a, 'b.md')).toBe(true);
+    expect(ws.getPath(a)).toBe('notes/b.md');
+    expect(ws.findByPath('notes/a.md')).toBeUndefined();
+    expect(ws.moveFile(a, archive)).toBe(true);
+    expect(ws.getPath(a)).toBe('archive/b.md');
+    expect(ws.getFile(root)?.contents).toEqual([]);
+    expect(ws.getFile(archive)?.contents).toEqual([a]);
+    expect(ws.moveFile(a, null)).toBe(true);
+    expect(ws.getPath(a)).toBe('b.md');
+    expect(ws.getFile(archive)?.contents).toEqual([]);
+  });
+
+  test('getPath is undefined on cycles, broken chains and empty names', () => {
+    const ws = new WorkspaceCrdt();
+    const files = ws.doc.getMap<string>('files');
+    const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    files.set(id(1), serializeFileMetadata(meta({ filename: 'a', part_of: id(2) })));
+    files.set(id(2), serializeFileMetadata(meta({ filename: 'b', part_of: id(1) })));
+    files.set(id(3), serializeFileMetadata(meta({ filename: 'c.md', part_of: id(9) })));
+    files.set(id(4), serializeFileMetadata(meta({ filename: '' })));
+    files.set(id(5), serializeFileMetadata(meta({ filename: 'e.md', part_of: id(4) })));
+    for (const n of [1, 2, 3, 4, 5]) expect(ws.getPath(id(n))).toBeUndefined();
+    expect(ws.getPath(id(7))).toBeUndefined();
+  });
+
+  test('migrateToDocIds translates part_of and contents', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ title: 'Root', contents: ['a.md', 'b.md'] }));
+    ws.setFile('a.md', meta({ title: 'A', part_of: 'README.md' }));
+    ws.setFile('b.md', meta({ title: 'B', part_of: 'README.md' }));
+    expect(ws.needsMigration()).toBe(true);
+    expect(ws.migrateToDocIds()).toBe(3);
+    expect(ws.needsMigration()).toBe(false);
+    const keys = [...ws.files.keys()];
+    expect(keys.every(isDocIdKey)).toBe(true);
+    const byTitle = new Map(keys.map((k) => [ws.getFile(k)?.title, k]));
+    const root = ws.getFile(byTitle.get('Root') as string);
+    expect(root?.contents).toEqual([byTitle.get('A'), byTitle.get('B')]);
+    expect(ws.getFile(byTitle.get('A') as string)).toMatchObject({ part_of: byTitle.get('Root'), filename: 'a.md' });
+    expect(ws.migrateToDocIds()).toBe(0);
+    expect(new WorkspaceCrdt().needsMigration()).toBe(false);
+  });
+});
+
+describe('applyUpdate change reports', () => {
+  test('created, modified, deleted, restored', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('x.md', meta({ title: 'X', modified_at: 1 }));
+    expect(sync(a, b)).toEqual({ created: ['x.md'], deleted: [], restored: [], modified: [], renamed: [] });
+    a.setFile('x.md', meta({ title: 'X2', modified_at: 2 }));
+    expect(sync(a, b).modified).toEqual(['x.md']);
+    a.deleteFile('x.md');
+    expect(sync(a, b).deleted).toEqual(['x.md']);
+    a.setFile('x.md', meta({ title: 'X3', modified_at: Date.now() + 10 }));
+    expect(sync(a, b).restored).toEqual(['x.md']);
+    expect(sync(a, b)).toEqual({ created: [], deleted: [], restored: [], modified: [], renamed: [] });
+  });
+
+  test('rename: delete + create with the same parent and title', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('README.md', meta({ title: 'R', contents: ['old.md', 'other.md'], modified_at: 1 }));
+    a.setFile('old.md', meta({ title: 'Same', part_of: 'README.md', modified_at: 1 }));
+    a.setFile('other.md', meta({ title: 'Other', part_of: 'README.md', modified_at: 1 }));
+    sync(a, b);
+    a.doc.transact(() => {
+      a.deleteFile('old.md');
+      a.setFile('new.md', meta({ title: 'Same', part_of: 'README.md', modified_at: 100000 }));
+      a.setFile('brand-new.md', meta({ title: 'Fresh', part_of: 'README.md', modified_at: 900000 }));
+    });
+    const c = sync(a, b);
+    expect(c.renamed).toEqual([{ from: 'old.md', to: 'new.md' }]);
+    expect(c.created).toEqual(['brand-new.md']);
+    expect(c.deleted).toEqual([]);
+  });
+
+  test('rename: same parent and modified_at within 5 s', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('p/one.md', meta({ title: 'T1', part_of: 'p/index.md', modified_at: 10_000 }));
+    a.setFile('p/two.md', meta({ title: 'T2', part_of: 'p/index.md', modified_at: 10_000 }));
+    sync(a, b);
+    a.doc.transact(() => {
+      a.removeFile('p/one.md');
+      a.setFile('p/uno.md', meta({ title: 'Renamed', part_of: 'p/index.md', modified_at: 13_000 }));
+      a.setFile('p/far.md', meta({ title: 'Else', part_of: 'p/index.md', modified_at: 99_000 }));
+    });
+    const c = sync(a, b);
+    // two creates under one parent: only the one within 5 s pairs with the delete
+    expect(c.renamed).toEqual([{ from: 'p/one.md', to: 'p/uno.md' }]);
+    expect(c.deleted).toEqual([]);
+    expect(c.created).toEqual(['p/far.md']);
+  });
+
+  test('rename: single delete/create pair under the same parent', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('d/x.md', meta({ title: 'X', modified_at: 1 }));
+    a.setFile('e/y.md', meta({ title: 'Y', modified_at: 1 }));
+    sync(a, b);
+    a.doc.transact(() => {
+      a.deleteFile('d/x.md');
+      a.setFile('d/z.md', meta({ title: 'Z', modified_at: 10_000_000 }));
+      a.deleteFile('e/y.md');
+      a.setFile('f/w.md', meta({ title: 'W', modified_at: 10_000_000 }));
+    });
+    const c = sync(a, b);
+    expect(c.renamed).toEqual([{ from: 'd/x.md', to: 'd/z.md' }]);
+    expect(c.deleted).toEqual(['e/y.md']);
+    expect(c.created).toEqual(['f/w.md']);
+  });
+
+  test('doc-id rename is reported by path', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const id = a.createFile(meta({ filename: 'a.md' }));
+    sync(a, b);
+    a.renameFile(id, 'b.md');
+    expect(sync(a, b).renamed).toEqual([{ from: 'a.md', to: 'b.md' }]);
+  });
+
+  test('malformed update throws and leaves the doc unchanged', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ modified_at: 1 }));
+    expect(() => ws.applyUpdate(new Uint8Array([1, 2, 3, 250, 250]))).toThrow();
+    expect(ws.listFiles().map((f) => f.path)).toEqual(['a.md']);
+  });
+});
+
+describe('sync API and observers', () => {
+  test('state vector, full and incremental updates', () => {
+    const a = new WorkspaceCrdt();
+    a.setFile('a.md', meta({ modified_at: 1 }));
+    const b = new WorkspaceCrdt();
+    b.applyUpdate(a.encodeState());
+    a.setFile('b.md', meta({ modified_at: 2 }));
+    const diff = a.encodeStateAsUpdate(b.getSyncState());
+    expect(diff.length).toBeLessThan(a.encodeState().length);
+    b.applyUpdate(diff);
+    expect(b.listFiles().map((f) => f.path)).toEqual(['a.md', 'b.md']);
+    expect(Y.encodeStateVector(a.doc)).toEqual(b.getSyncState());
+  });
+
+  test('observers tell local from remote', () => {
+    const a = new WorkspaceCrdt();
+    const seen: boolean[] = [];
+    const off = a.onUpdate((_u, info) => seen.push(info.local));
+    a.setFile('a.md', meta());
+    const other = new WorkspaceCrdt();
+    other.setFile('b.md', meta());
+    a.applyUpdate(other.encodeState());
+    a.applyUpdate(new WorkspaceCrdt((() => { const d = new Y.Doc(); d.getMap('files').set('c.md', '{}'); return d; })()).encodeState(), 'peer-7');
+    expect(seen).toEqual([true, false, false]);
+    off();
+    a.setFile('z.md', meta());
+    expect(seen).toHaveLength(3);
+    expect(REMOTE_ORIGIN).toBeDefined();
+  });
+});
