@@ -1,0 +1,120 @@
+import { BodyDoc, createFileMetadata, HistoryManager, MemoryStorage, WorkspaceCrdt, type CrdtStorage } from '../src';
+
+const meta = createFileMetadata;
+const WS = 'workspace:ws1';
+
+/** A workspace whose local updates are appended to storage. */
+function persisted(storage: CrdtStorage, doc: string, device?: string) {
+  const ws = new WorkspaceCrdt();
+  const writes: Promise<number>[] = [];
+  ws.onUpdate((u, info) => {
+    if (info.local) writes.push(storage.appendUpdate(doc, u, { origin: 'local', deviceId: device ?? null, deviceName: device ? `${device}-name` : null }));
+  });
+  return { ws, flush: () => Promise.all(writes) };
+}
+
+test('history entries newest first with files_changed', async () => {
+  const storage = new MemoryStorage();
+  const { ws, flush } = persisted(storage, WS, 'dev1');
+  ws.setFile('a.md', meta({ title: 'A', modified_at: 1 }));
+  ws.setFile('b.md', meta({ title: 'B', modified_at: 1 }));
+  ws.setFile('a.md', meta({ title: 'A2', modified_at: 2 }));
+  await flush();
+  const history = await new HistoryManager(storage).getHistory(WS);
+  expect(history.map((h) => h.files_changed)).toEqual([['a.md'], ['b.md'], ['a.md']]);
+  expect(history[0]).toMatchObject({ origin: 'local', device_id: 'dev1', device_name: 'dev1-name' });
+  expect(history[0].update_id).toBeGreaterThan(history[1].update_id);
+  expect(Object.keys(history[0]).sort()).toEqual(['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id']);
+  expect(await new HistoryManager(storage).getHistory(WS, { limit: 1 })).toHaveLength(1);
+});
+
+test('history works past a compaction', async () => {
+  const storage = new MemoryStorage();
+  const { ws, flush } = persisted(storage, WS);
+  ws.setFile('a.md', meta({ modified_at: 1 }));
+  ws.setFile('b.md', meta({ modified_at: 1 }));
+  await flush();
+  await storage.compact(WS, 0);
+  ws.setFile('b.md', meta({ title: 'changed', modified_at: 2 }));
+  await flush();
+  const history = await new HistoryManager(storage).getHistory(WS);
+  expect(history.map((h) => h.files_changed)).toEqual([['b.md']]);
+});
+
+test('diff between versions: Added, Modified, Deleted, Restored', async () => {
+  const storage = new MemoryStorage();
+  const { ws, flush } = persisted(storage, WS);
+  ws.setFile('keep.md', meta({ modified_at: 1 }));
+  ws.setFile('mod.md', meta({ title: 'v1', modified_at: 1 }));
+  ws.setFile('del.md', meta({ modified_at: 1 }));
+  ws.setFile('back.md', meta({ modified_at: 1 }));
+  ws.deleteFile('back.md');
+  await flush();
+  const v1 = await storage.getLatestUpdateId(WS);
+  ws.setFile('new.md', meta({ modified_at: 5 }));
+  ws.setFile('mod.md', meta({ title: 'v2', modified_at: 5 }));
+  ws.deleteFile('del.md');
+  ws.setFile('back.md', meta({ modified_at: Date.now() + 1000 }));
+  await flush();
+  const v2 = await storage.getLatestUpdateId(WS);
+  expect(await new HistoryManager(storage).diff(WS, v1, v2)).toEqual([
+    { path: 'back.md', change: 'Restored' },
+    { path: 'del.md', change: 'Deleted' },
+    { path: 'mod.md', change: 'Modified' },
+    { path: 'new.md', change: 'Added' },
+  ]);
+});
+
+test('restoreToVersion of the workspace is a forward update; later files become tombstones', async () => {
+  const storage = new MemoryStorage();
+  const { ws, flush } = persisted(storage, WS);
+  ws.setFile('a.md', meta({ title: 'A', modified_at: 1 }));
+  ws.setFile('b.md', meta({ title: 'B', modified_at: 1 }));
+  await flush();
+  const v1 = await storage.getLatestUpdateId(WS);
+  const before = WorkspaceCrdt.fromUpdate(await storage.loadDoc(WS)).listFiles();
+  ws.setFile('a.md', meta({ title: 'A changed', modified_at: 2 }));
+  ws.deleteFile('b.md');
+  ws.setFile('c.md', meta({ title: 'C', modified_at: 3 }));
+  await flush();
+  const countBefore = (await storage.getAllUpdates(WS)).length;
+  const history = new HistoryManager(storage);
+  const result = await history.restoreToVersion(WS, v1);
+  expect(result.changed).toBe(true);
+  expect(result.updateId).not.toBeNull();
+  expect((await storage.getAllUpdates(WS)).length).toBe(countBefore + 1);
+  const restored = WorkspaceCrdt.fromUpdate(await storage.loadDoc(WS));
+  expect(restored.listFiles()).toEqual(before);
+  expect(restored.getFile('c.md')?.deleted).toBe(true);
+  // a connected replica converges by applying the forward update
+  ws.applyUpdate(result.update);
+  expect(ws.listFiles()).toEqual(before);
+  // restoring to the current version changes nothing
+  expect((await history.restoreToVersion(WS, await storage.getLatestUpdateId(WS))).changed).toBe(false);
+});
+
+test('restoreToVersion of a body doc restores text and frontmatter', async () => {
+  const storage = new MemoryStorage();
+  const doc = 'body:ws1/a.md';
+  const body = new BodyDoc(doc);
+  const writes: Promise<number>[] = [];
+  body.onUpdate((u) => writes.push(storage.appendUpdate(doc, u)));
+  body.setBody('version one 😀');
+  body.setFrontmatter('k', 'v1');
+  await Promise.all(writes);
+  const v1 = await storage.getLatestUpdateId(doc);
+  body.setBody('version two, much longer');
+  body.setFrontmatter('k', 'v2');
+  body.setFrontmatter('extra', true);
+  await Promise.all(writes);
+  const history = new HistoryManager(storage);
+  expect((await history.getHistory(doc)).map((h) => h.files_changed)).toEqual([['a.md'], ['a.md'], ['a.md'], ['a.md'], ['a.md']]);
+  expect(await history.diff(doc, v1, await storage.getLatestUpdateId(doc))).toEqual([{ path: 'a.md', change: 'Modified' }]);
+  const r = await history.restoreToVersion(doc, v1, { deviceId: 'admin' });
+  const restored = BodyDoc.fromUpdate(doc, await storage.loadDoc(doc));
+  expect(restored.getBody()).toBe('version one 😀');
+  expect(restored.getAllFrontmatter()).toEqual({ k: 'v1' });
+  expect((await storage.getAllUpdates(doc)).at(-1)).toMatchObject({ id: r.updateId, origin: 'restore', deviceId: 'admin' });
+  body.applyUpdate(r.update);
+  expect(body.getBody()).toBe('version one 😀');
+});
