@@ -28,7 +28,12 @@ import * as Y from 'yjs';
 import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
 import { ProtocolError } from './errors';
 import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
-import { decodeStateVectorStrict, decodeUpdateStrict, updateWouldChangeDoc } from './update-inspection';
+import {
+  assertUpdateApplies,
+  decodeStateVectorStrict,
+  decodeUpdateStrict,
+  updateWouldChangeDoc,
+} from './update-inspection';
 
 /** Role from the token (PROTOCOL.md §4). */
 export type ConnectionRole = 'editor' | 'viewer' | 'admin';
@@ -57,6 +62,12 @@ export interface DocSyncResult {
   persist?: Uint8Array;
   /** A viewer sent a SyncStep2/Update that would have changed the document (not applied). */
   readOnlyViolation: boolean;
+  /**
+   * Set only in the (rare) case where an update passed validation but failed while being
+   * applied: processing stopped there, `persist`/`broadcast` hold whatever did change (deliver
+   * them, so storage matches memory), then close the connection with `error.closeCode`.
+   */
+  error?: ProtocolError;
 }
 
 /** Result of a server-side change ({@link DocSyncHandler.applyServerUpdate}). */
@@ -65,6 +76,8 @@ export interface ServerUpdateResult {
   broadcast?: Uint8Array;
   /** The Yjs update (v1) to persist, only if the document changed. */
   persist?: Uint8Array;
+  /** Set when the update failed while being applied; the fields above hold what did change. */
+  error?: ProtocolError;
 }
 
 /** Options of {@link DocSyncHandler}. */
@@ -76,18 +89,23 @@ export interface DocSyncHandlerOptions {
 /** Prepared (decoded and validated) message, ready to be processed without failing. */
 type Prepared =
   | { kind: 'step1'; stateVector: Uint8Array }
-  | { kind: 'change'; update: Uint8Array; decoded: ReturnType<typeof Y.decodeUpdate> }
+  | { kind: 'change'; update: Uint8Array; decoded?: ReturnType<typeof Y.decodeUpdate> }
   | { kind: 'awareness'; update: Uint8Array }
   | { kind: 'query-awareness' }
   | { kind: 'ignore' };
 
-function prepare(message: ProtocolMessage): Prepared {
+function prepare(message: ProtocolMessage, canWrite: boolean): Prepared {
   switch (message.type) {
     case 'syncStep1':
       decodeStateVectorStrict(message.stateVector);
       return { kind: 'step1', stateVector: message.stateVector };
     case 'syncStep2':
     case 'update':
+      if (canWrite) {
+        // Writers: trial-apply to a scratch doc so a malformed update never half-applies.
+        assertUpdateApplies(message.update);
+        return { kind: 'change', update: message.update };
+      }
       return { kind: 'change', update: message.update, decoded: decodeUpdateStrict(message.update) };
     case 'awareness':
       return { kind: 'awareness', update: message.update };
@@ -125,11 +143,13 @@ export class DocSyncHandler {
    * Handles one payload (one or more y-protocols messages) from `connection`. Changes are
    * applied in a Yjs transaction whose origin is `connection`.
    *
-   * @throws {@link ProtocolError} for a malformed payload; nothing has been applied then.
+   * @throws {@link ProtocolError} for a malformed payload; nothing has been applied then
+   * (see {@link DocSyncResult.error} for the one exception).
    */
   handle(connection: ConnectionDescriptor, payload: Uint8Array): DocSyncResult {
     const dialect = connection.dialect ?? 'sync2';
-    const prepared = decodeMessages(payload, dialect).map(prepare);
+    const canWrite = connection.role !== 'viewer';
+    const prepared = decodeMessages(payload, dialect).map((m) => prepare(m, canWrite));
     // Awareness updates are validated up front too, so a bad one rejects the whole payload.
     for (const p of prepared) if (p.kind === 'awareness') this.validateAwareness(p.update);
 
@@ -137,9 +157,10 @@ export class DocSyncHandler {
     const changes: Uint8Array[] = [];
     const relayed: ProtocolMessage[] = [];
     let readOnlyViolation = false;
-    const canWrite = connection.role !== 'viewer';
+    let error: ProtocolError | undefined;
 
     for (const p of prepared) {
+      if (error) break;
       switch (p.kind) {
         case 'step1':
           replies.push(
@@ -149,7 +170,9 @@ export class DocSyncHandler {
           break;
         case 'change':
           if (canWrite) {
-            changes.push(...this.applyCapturing(p.update, connection));
+            const applied = this.applyCapturing(p.update, connection);
+            changes.push(...applied.emitted);
+            error = applied.error;
           } else if (updateWouldChangeDoc(this.doc, p.update, p.decoded)) {
             readOnlyViolation = true;
           }
@@ -177,6 +200,7 @@ export class DocSyncHandler {
     const result: DocSyncResult = { replies, readOnlyViolation };
     if (outgoing.length > 0) result.broadcast = encodeMessages(outgoing);
     if (persist) result.persist = persist;
+    if (error) result.error = error;
     return result;
   }
 
@@ -187,10 +211,16 @@ export class DocSyncHandler {
    * @throws {@link ProtocolError} (`bad_update`) when the update is malformed (not applied).
    */
   applyServerUpdate(update: Uint8Array, origin: unknown = 'server'): ServerUpdateResult {
-    decodeUpdateStrict(update);
-    const persist = mergeAll(this.applyCapturing(update, origin));
-    if (!persist) return {};
-    return { persist, broadcast: encodeMessage({ type: 'update', update: persist }) };
+    assertUpdateApplies(update);
+    const applied = this.applyCapturing(update, origin);
+    const persist = mergeAll(applied.emitted);
+    const result: ServerUpdateResult = {};
+    if (persist) {
+      result.persist = persist;
+      result.broadcast = encodeMessage({ type: 'update', update: persist });
+    }
+    if (applied.error) result.error = applied.error;
+    return result;
   }
 
   /**
@@ -215,8 +245,14 @@ export class DocSyncHandler {
     decodeAwarenessUpdate(update);
   }
 
-  /** Applies `update` and returns the updates the document emitted (empty when unchanged). */
-  private applyCapturing(update: Uint8Array, origin: unknown): Uint8Array[] {
+  /**
+   * Applies `update`; returns the updates the document emitted (empty when unchanged), even
+   * when applying failed half-way (then with `error`).
+   */
+  private applyCapturing(
+    update: Uint8Array,
+    origin: unknown,
+  ): { emitted: Uint8Array[]; error?: ProtocolError } {
     const emitted: Uint8Array[] = [];
     const listener = (u: Uint8Array): void => {
       emitted.push(u);
@@ -224,11 +260,11 @@ export class DocSyncHandler {
     this.doc.on('update', listener);
     try {
       Y.applyUpdate(this.doc, update, origin);
+      return { emitted };
     } catch {
-      throw new ProtocolError('bad_update', 'update could not be applied');
+      return { emitted, error: new ProtocolError('bad_update', 'update could not be applied') };
     } finally {
       this.doc.off('update', listener);
     }
-    return emitted;
   }
 }

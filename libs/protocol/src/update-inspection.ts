@@ -81,3 +81,21 @@ export function updateWouldChangeDoc(doc: Y.Doc, update: Uint8Array, decoded?: D
   }
   return false;
 }
+
+/**
+ * Validates an update by applying it to a scratch (empty) document, cost O(update size).
+ * Catches updates that decode but fail during integration, so that they are refused before
+ * they touch the real document.
+ *
+ * @throws {@link ProtocolError} (`bad_update`) when the update cannot be applied.
+ */
+export function assertUpdateApplies(update: Uint8Array): void {
+  const scratch = new Y.Doc();
+  try {
+    Y.applyUpdate(scratch, update);
+  } catch {
+    throw new ProtocolError('bad_update', 'update could not be applied');
+  } finally {
+    scratch.destroy();
+  }
+}

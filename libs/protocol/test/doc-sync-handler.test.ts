@@ -393,6 +393,43 @@ describe('DocSyncHandler: malformed input', () => {
     expect(server.getText('t').toString()).toBe('keep');
   });
 
+  it('an update that decodes but fails to integrate is refused before touching the doc', () => {
+    // Found by mutating a real update: Y.decodeUpdate accepts it, Y.applyUpdate throws half-way.
+    const hostile = new Uint8Array(
+      Buffer.from(
+        '0106070004010174026865810728038407040620776f7272642801016d0161017d0107010161012800070c0178017701790107010203',
+        'hex',
+      ),
+    );
+    expect(() => Y.decodeUpdate(hostile)).not.toThrow();
+    const server = docWith('abc');
+    const handler = new DocSyncHandler(server);
+    const before = Y.encodeStateAsUpdate(server);
+    expectProtocolError(() => handler.handle(editor('a'), updateMessage(hostile)), 'bad_update');
+    expectProtocolError(() => handler.applyServerUpdate(hostile), 'bad_update');
+    expect(Y.encodeStateAsUpdate(server)).toEqual(before);
+  });
+
+  it('if applying still fails half-way, what changed is returned for persisting, with the error', () => {
+    const server = new Y.Doc();
+    const handler = new DocSyncHandler(server);
+    server.getText('t').observe(() => {
+      throw new Error('observer failure');
+    });
+    const payload = encodeMessages([
+      { type: 'update', update: Y.encodeStateAsUpdate(docWith('x', 5)) },
+      { type: 'update', update: Y.encodeStateAsUpdate(docWith('never applied', 6)) },
+    ]);
+    const result = handler.handle(editor('a'), payload);
+    expect(result.error).toBeInstanceOf(ProtocolError);
+    expect(result.error?.closeCode).toBe(4400);
+    const rebuilt = new Y.Doc();
+    Y.applyUpdate(rebuilt, result.persist as Uint8Array);
+    expect(rebuilt.getText('t').toString()).toBe('x');
+    expect(decodeMessages(result.broadcast as Uint8Array).map((m) => m.type)).toEqual(['update']);
+    expect(server.getText('t').toString()).toBe('x');
+  });
+
   it('fuzz: random payloads and random update bytes only ever throw ProtocolError', () => {
     const server = docWith('fuzz target');
     const handler = new DocSyncHandler(server);
@@ -424,7 +461,7 @@ describe('DocSyncHandler: malformed input', () => {
         }),
         (payload, conn) => {
           try {
-            handler.handle(conn, payload);
+            expect(handler.handle(conn, payload).error).toBeUndefined();
           } catch (error) {
             expect(error).toBeInstanceOf(ProtocolError);
           }
