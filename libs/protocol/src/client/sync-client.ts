@@ -254,7 +254,7 @@ export class SyncClient {
       let attempts = 0;
       let failures = 0;
       for (;;) {
-        if (this.stopped) throw new SyncClientError('aborted', 'stopped');
+        if (this.stopped) throw new SyncClientError('aborted', 'interrupted');
         attempts++;
         this.dispatch({ type: 'StatusChanged', status: attempts === 1 ? 'connecting' : 'reconnecting', attempt: attempts - 1 });
         const conn = this.open();
@@ -264,7 +264,7 @@ export class SyncClient {
           throw new SyncClientError('timeout', `sync did not complete within ${deadline() - started} ms`);
         }
         if (first !== 'synced') {
-          if (this.stopped) throw new SyncClientError('aborted', 'stopped');
+          if (this.stopped) throw new SyncClientError('aborted', 'interrupted');
           const permanent = permanentError(first);
           if (permanent !== undefined) throw permanent;
           failures = first.opened ? 1 : failures + 1;

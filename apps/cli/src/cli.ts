@@ -1,0 +1,95 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, CliError } from './cli-error';
+import { addConnectionOptions, readConnectionOptions } from './connection-options';
+import { ExitCode, type ExitCodeValue } from './exit-codes';
+import type { CliIo } from './io';
+import { pullCommand } from './commands/pull';
+import { pushCommand } from './commands/push';
+import { startCommand, type StartHooks } from './commands/start';
+import type { ClientTuning } from './sync-runner';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success                      5  server unreachable
+  1  unexpected failure           6  timed out
+  2  bad command line             7  server rejected the data (protocol error)
+  3  token rejected               8  local file or folder error
+  4  workspace not found / not accessible with this token   130  interrupted`;
+
+/** Builds the `diaryx-sync` program; the chosen command's exit code is stored in `result`. */
+export function createProgram(io: CliIo, result: { code: ExitCodeValue }, tuning: ClientTuning & StartHooks = {}): Command {
+  const program = new Command()
+    .name('diaryx-sync')
+    .description('Sync a folder of markdown files with a Diaryx Sync workspace.')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  addConnectionOptions(
+    program
+      .command('pull')
+      .description('Materialize the workspace into <dir> (markdown with YAML frontmatter).')
+      .argument('<dir>', 'target folder (created when missing)')
+      .option('--delete', 'delete local markdown files that are not in the workspace')
+      .addHelpText('after', EXIT_CODES_HELP),
+  ).action(async (dir: string, raw: Record<string, unknown>) => {
+    const opts = { ...readConnectionOptions(raw, io), delete: raw.delete === true };
+    result.code = await pullCommand(dir, opts, io, tuning);
+  });
+
+  addConnectionOptions(
+    program
+      .command('push')
+      .description('Read the markdown files of <dir> into the workspace as minimal changes, then wait until they are saved.')
+      .argument('<dir>', 'source folder')
+      .option('--delete', 'delete workspace files that are not in the folder')
+      .addHelpText('after', EXIT_CODES_HELP),
+  ).action(async (dir: string, raw: Record<string, unknown>) => {
+    const opts = { ...readConnectionOptions(raw, io), delete: raw.delete === true };
+    result.code = await pushCommand(dir, opts, io, tuning);
+  });
+
+  addConnectionOptions(
+    program
+      .command('start')
+      .description('Keep <dir> and the workspace in sync both ways until Ctrl-C.')
+      .argument('<dir>', 'folder to keep in sync (created when missing)')
+      .option('--debounce <ms>', 'quiet time before a changed file is read', '300')
+      .addHelpText('after', EXIT_CODES_HELP),
+  ).action(async (dir: string, raw: Record<string, unknown>) => {
+    const debounceMs = Number(raw.debounce);
+    if (!Number.isInteger(debounceMs) || debounceMs < 0) {
+      throw new CliError(ExitCode.Usage, `--debounce must be a non-negative integer, got ${JSON.stringify(raw.debounce)}`);
+    }
+    result.code = await startCommand(dir, { ...readConnectionOptions(raw, io), debounceMs }, io, tuning);
+  });
+  return program;
+}
+
+/**
+ * Runs `diaryx-sync` with `args` (without `node` and the script) and returns the exit code.
+ * Errors are printed as one line on stderr: `diaryx-sync: error: …`.
+ */
+export async function runCli(args: readonly string[], io: CliIo, tuning: ClientTuning & StartHooks = {}): Promise<ExitCodeValue> {
+  const result: { code: ExitCodeValue } = { code: ExitCode.Ok };
+  const program = createProgram(io, result, tuning);
+  try {
+    if (args.length === 0) {
+      program.outputHelp();
+      return ExitCode.Usage;
+    }
+    await program.parseAsync([...args], { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') {
+        return ExitCode.Ok;
+      }
+      return ExitCode.Usage; // commander already printed the one-line error
+    }
+    const { exitCode, message } = describeError(err);
+    io.err(`diaryx-sync: error: ${message}\n`);
+    return exitCode;
+  }
+}

@@ -1,0 +1,61 @@
+import * as path from 'node:path';
+import { ensureFolder, readFileIfExists, readMarkdownFolder, removeFileAndEmptyParents, toFilePath, writeFileAtomic } from '../folder';
+import type { ConnectionOptions } from '../connection-options';
+import type { CliIo } from '../io';
+import { LocalWorkspace } from '../local-workspace';
+import { createProgress } from '../progress';
+import { createClient, type ClientTuning } from '../sync-runner';
+import { ExitCode, type ExitCodeValue } from '../exit-codes';
+
+/** Options of `diaryx-sync pull`. */
+export interface PullOptions extends ConnectionOptions {
+  /** Delete local markdown files that are not in the workspace. */
+  readonly delete: boolean;
+}
+
+/** `diaryx-sync pull <dir>`: materialize the workspace into a folder. */
+export async function pullCommand(dir: string, opts: PullOptions, io: CliIo, tuning?: ClientTuning): Promise<ExitCodeValue> {
+  const root = path.resolve(dir);
+  await ensureFolder(root, true);
+  const local = new LocalWorkspace(opts.workspace);
+  const progress = createProgress(io, opts.progress && !opts.quiet);
+  const client = createClient(
+    opts,
+    local,
+    (e) => {
+      if (e.type === 'Progress') progress.update(e.completed, e.total, 'downloading');
+    },
+    tuning,
+  );
+  try {
+    await client.runOneShot({ save: false, timeoutMs: opts.timeoutMs, signal: io.signal });
+  } finally {
+    progress.stop();
+  }
+  const files = local.materialize();
+  let written = 0;
+  for (const [i, file] of files.entries()) {
+    const target = toFilePath(root, file.path);
+    if ((await readFileIfExists(target)) !== file.content) {
+      await writeFileAtomic(target, file.content);
+      written++;
+    }
+    progress.update(i + 1, files.length, 'writing');
+  }
+  progress.stop();
+  let deleted = 0;
+  if (opts.delete) {
+    const keep = new Set(files.map((f) => f.path));
+    for (const f of await readMarkdownFolder(root)) {
+      if (!keep.has(f.path)) {
+        await removeFileAndEmptyParents(root, toFilePath(root, f.path));
+        deleted++;
+      }
+    }
+  }
+  if (!opts.quiet) {
+    const extra = opts.delete ? `, ${deleted} deleted` : '';
+    io.out(`pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})\n`);
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,59 @@
+import * as path from 'node:path';
+import { ensureFolder, readMarkdownFolder } from '../folder';
+import type { ConnectionOptions } from '../connection-options';
+import type { CliIo } from '../io';
+import { LocalWorkspace, type ImportSummary } from '../local-workspace';
+import { createProgress } from '../progress';
+import { createClient, type ClientTuning } from '../sync-runner';
+import { ExitCode, type ExitCodeValue } from '../exit-codes';
+
+/** Options of `diaryx-sync push`. */
+export interface PushOptions extends ConnectionOptions {
+  /** Tombstone workspace files that are not in the folder. */
+  readonly delete: boolean;
+}
+
+/**
+ * `diaryx-sync push <dir>`: sync the workspace down, apply the folder as minimal CRDT changes
+ * (frontmatter → metadata, body → body doc), then wait until the server confirms every
+ * document durable (`saved`).
+ */
+export async function pushCommand(dir: string, opts: PushOptions, io: CliIo, tuning?: ClientTuning): Promise<ExitCodeValue> {
+  const root = path.resolve(dir);
+  await ensureFolder(root, false);
+  const files = await readMarkdownFolder(root);
+  const local = new LocalWorkspace(opts.workspace);
+  const progress = createProgress(io, opts.progress && !opts.quiet);
+  const client = createClient(
+    opts,
+    local,
+    (e) => {
+      if (e.type === 'Progress') progress.update(e.completed, e.total, 'syncing');
+    },
+    tuning,
+  );
+  let summary: ImportSummary | undefined;
+  try {
+    const result = await client.runOneShot({
+      save: true,
+      timeoutMs: opts.timeoutMs,
+      signal: io.signal,
+      afterSync: () => {
+        summary = local.importFiles(files, { deleteMissing: opts.delete });
+      },
+      onSaved: (done, total) => progress.update(done, total, 'saving'),
+    });
+    progress.stop();
+    for (const p of summary?.problems ?? []) io.err(`warning: ${p.path}: ${p.message}\n`);
+    if (!opts.quiet && summary !== undefined) {
+      io.out(
+        `pushed ${files.length} files to workspace ${opts.workspace} (${summary.created.length} created, ` +
+          `${summary.updated.length} updated, ${summary.deleted.length} deleted, ${summary.unchanged} unchanged); ` +
+          `${result.saved} documents saved\n`,
+      );
+    }
+  } finally {
+    progress.stop();
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import type { ConnectionOptions } from '../connection-options';
+import { ensureFolder } from '../folder';
+import { FolderSync } from '../folder-sync';
+import type { CliIo } from '../io';
+import { LocalWorkspace } from '../local-workspace';
+import { createProgress } from '../progress';
+import { createClient, type ClientTuning } from '../sync-runner';
+import { ExitCode, type ExitCodeValue } from '../exit-codes';
+import { describeError } from '../cli-error';
+
+/** Options of `diaryx-sync start`. */
+export interface StartOptions extends ConnectionOptions {
+  /** Quiet time before a changed file is read. */
+  readonly debounceMs: number;
+}
+
+/** Hooks for tests: notified once the folder is reconciled and watched. */
+export interface StartHooks {
+  readonly onReady?: (sync: FolderSync) => void;
+}
+
+/**
+ * `diaryx-sync start <dir>`: keep the folder and the workspace in sync both ways until
+ * interrupted (Ctrl-C), reconnecting as needed.
+ */
+export async function startCommand(
+  dir: string,
+  opts: StartOptions,
+  io: CliIo,
+  tuning: ClientTuning & StartHooks = {},
+): Promise<ExitCodeValue> {
+  const root = path.resolve(dir);
+  await ensureFolder(root, true);
+  const local = new LocalWorkspace(opts.workspace);
+  const log = (line: string): void => {
+    if (!opts.quiet) io.out(`${line}\n`);
+  };
+  const sync = new FolderSync(root, local, {
+    debounceMs: opts.debounceMs,
+    log,
+    onError: (err) => io.err(`error: ${describeError(err).message}\n`),
+  });
+  const progress = createProgress(io, opts.progress && !opts.quiet);
+  let ready = false;
+  let starting = false;
+  const client = createClient(
+    opts,
+    local,
+    (e) => {
+      if (e.type === 'Progress' && !ready) progress.update(e.completed, e.total, 'syncing');
+      if (e.type === 'StatusChanged') {
+        if (e.status === 'reconnecting') log(`reconnecting (attempt ${e.attempt ?? 1})`);
+        else if (e.status === 'disconnected' && ready) log('disconnected');
+        else if (e.status === 'synced' && ready) log('synced');
+      }
+      if (e.type === 'ServerError') io.err(`server error: ${e.code}${e.message !== undefined ? ` (${e.message})` : ''}\n`);
+      if (ready) sync.onSyncEvent(e);
+      if (e.type === 'StatusChanged' && e.status === 'synced' && !starting) {
+        starting = true;
+        progress.stop();
+        void (async () => {
+          try {
+            const r = await sync.reconcile();
+            await sync.watch();
+            ready = true;
+            log(`watching ${dir} ↔ workspace ${opts.workspace} (${local.livePaths().length} files; ${r.imported} imported, ${r.written} written)`);
+            tuning.onReady?.(sync);
+          } catch (err) {
+            io.err(`error: ${describeError(err).message}\n`);
+            client.stop();
+          }
+        })();
+      }
+    },
+    tuning,
+    Number.POSITIVE_INFINITY,
+  );
+  try {
+    await client.runPersistent(io.signal);
+  } finally {
+    progress.stop();
+    await sync.close();
+  }
+  log('stopped');
+  return ExitCode.Ok;
+}

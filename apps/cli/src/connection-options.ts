@@ -1,0 +1,69 @@
+import { Option, type Command } from 'commander';
+import { isValidWorkspaceId, type ReconnectOptions } from '@diaryx-sync/protocol';
+import { CliError } from './cli-error';
+import { ExitCode } from './exit-codes';
+import type { CliIo } from './io';
+
+/** Options shared by every command. */
+export interface ConnectionOptions {
+  readonly server: string;
+  readonly workspace: string;
+  readonly token: string | undefined;
+  /** Consecutive failed reconnect attempts allowed (undefined: the command's default). */
+  readonly retries: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly progress: boolean;
+  readonly quiet: boolean;
+}
+
+/** Adds `--server`, `--workspace`, `--token`, `--retries`, `--timeout`, `--no-progress`, `--quiet`. */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-s, --server <url>', 'sync server, e.g. ws://localhost:8080 (env DIARYX_SYNC_SERVER)'))
+    .addOption(new Option('-w, --workspace <id>', 'workspace id (env DIARYX_SYNC_WORKSPACE)'))
+    .addOption(new Option('-t, --token <jwt>', 'access token (env DIARYX_SYNC_TOKEN)'))
+    .addOption(new Option('--retries <n>', 'reconnect attempts after a failure (pull/push: 3, start: unlimited)'))
+    .addOption(new Option('--timeout <seconds>', 'give up after this long (default: grows with the file count)'))
+    .option('--no-progress', 'no progress bar')
+    .option('-q, --quiet', 'print only errors');
+}
+
+function positiveInt(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(ExitCode.Usage, `--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Validates the shared options (command line first, then environment). */
+export function readConnectionOptions(raw: Record<string, unknown>, io: CliIo): ConnectionOptions {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const server = str(raw.server) ?? str(io.env.DIARYX_SYNC_SERVER);
+  const workspace = str(raw.workspace) ?? str(io.env.DIARYX_SYNC_WORKSPACE);
+  const token = str(raw.token) ?? str(io.env.DIARYX_SYNC_TOKEN);
+  if (server === undefined) throw new CliError(ExitCode.Usage, 'missing --server (or DIARYX_SYNC_SERVER)');
+  if (workspace === undefined) throw new CliError(ExitCode.Usage, 'missing --workspace (or DIARYX_SYNC_WORKSPACE)');
+  try {
+    const url = new URL(server);
+    if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new Error('protocol');
+  } catch {
+    throw new CliError(ExitCode.Usage, `--server must be a ws://, wss://, http:// or https:// URL, got ${JSON.stringify(server)}`);
+  }
+  if (!isValidWorkspaceId(workspace)) {
+    throw new CliError(ExitCode.Usage, `--workspace must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(workspace)}`);
+  }
+  const timeout = str(raw.timeout);
+  return {
+    server,
+    workspace,
+    token,
+    retries: raw.retries === undefined ? undefined : positiveInt('retries', String(raw.retries)),
+    timeoutMs: timeout === undefined ? undefined : positiveInt('timeout', timeout) * 1000,
+    progress: raw.progress !== false,
+    quiet: raw.quiet === true,
+  };
+}
+
+/** The reconnect policy for `retries`. */
+export function reconnectFor(retries: number | undefined, fallback: number): Partial<ReconnectOptions> {
+  return { maxAttempts: retries ?? fallback };
+}

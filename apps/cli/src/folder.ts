@@ -1,0 +1,84 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { MarkdownFile } from '@diaryx-sync/crdt';
+
+/** Directories never scanned. */
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.diaryx-sync']);
+
+/** Converts a workspace path (`a/b.md`) to an absolute file path inside `root`. */
+export function toFilePath(root: string, workspacePath: string): string {
+  return path.join(root, ...workspacePath.split('/'));
+}
+
+/** Converts a file path inside `root` to a workspace path (`/`-separated). */
+export function toWorkspacePath(root: string, filePath: string): string {
+  return path.relative(root, filePath).split(path.sep).join('/');
+}
+
+/** Whether a workspace path is one the CLI syncs (markdown, not hidden, not a temp file). */
+export function isSyncedFile(workspacePath: string): boolean {
+  if (!workspacePath.toLowerCase().endsWith('.md')) return false;
+  return !workspacePath.split('/').some((seg) => seg.startsWith('.') || SKIP_DIRS.has(seg));
+}
+
+/** Every markdown file under `root` (hidden folders, `.git` and `node_modules` skipped), sorted. */
+export async function readMarkdownFolder(root: string): Promise<MarkdownFile[]> {
+  const out: MarkdownFile[] = [];
+  async function walk(dir: string): Promise<void> {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.') || SKIP_DIRS.has(e.name)) continue;
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(abs);
+      else if (e.isFile() && isSyncedFile(toWorkspacePath(root, abs))) {
+        out.push({ path: toWorkspacePath(root, abs), content: await fs.readFile(abs, 'utf8') });
+      }
+    }
+  }
+  await walk(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Reads one file; `undefined` when it does not exist. */
+export async function readFileIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Writes a file atomically (temp file + rename), creating parent folders. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, content, 'utf8');
+  await fs.rename(tmp, file);
+}
+
+/** Deletes a file (missing is fine) and then its parent folders while they are empty (never `root`). */
+export async function removeFileAndEmptyParents(root: string, file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+  let dir = path.dirname(file);
+  const top = path.resolve(root);
+  while (path.resolve(dir) !== top && path.resolve(dir).startsWith(top)) {
+    try {
+      await fs.rmdir(dir);
+    } catch {
+      return;
+    }
+    dir = path.dirname(dir);
+  }
+}
+
+/** Ensures `dir` exists and is a folder (creating it when `create`). */
+export async function ensureFolder(dir: string, create: boolean): Promise<void> {
+  if (create) await fs.mkdir(dir, { recursive: true });
+  const stat = await fs.stat(dir);
+  if (!stat.isDirectory()) {
+    const err = new Error(`${dir} is not a folder`) as Error & { code: string };
+    err.code = 'ENOTDIR';
+    throw err;
+  }
+}
