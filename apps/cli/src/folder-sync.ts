@@ -236,6 +236,18 @@ export class FolderSync {
           break;
         }
       }
+      // The watcher may report the add before the unlink: look for a known file that vanished.
+      if (renamedFrom === undefined && body !== undefined) {
+        for (const old of [...this.known.keys()]) {
+          if (old === p || this.local.bodyText(old) !== body) continue;
+          if ((await readFileIfExists(toFilePath(this.root, old))) !== undefined) continue;
+          if (this.local.renameFile(old, p)) {
+            this.known.delete(old);
+            renamedFrom = old;
+            break;
+          }
+        }
+      }
       this.local.importFiles([{ path: p, content }], { now: Date.now() });
       this.options.log?.(renamedFrom !== undefined ? `renamed ${renamedFrom} → ${p}` : `added ${p}`);
     } else {
