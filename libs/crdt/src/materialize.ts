@@ -92,14 +92,24 @@ export function renderMarkdown(frontmatter: Record<string, unknown>, body: strin
  */
 export function stringifyFrontmatter(frontmatter: Record<string, unknown>): string {
   const pretty = stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0 });
-  let exact = false;
-  try {
-    exact = isDeepStrictEqual(parseYaml(pretty), frontmatter);
-  } catch {
-    exact = false;
+  // Only multi-line strings become block scalars; verify those by parsing back.
+  let exact = !hasMultilineString(frontmatter);
+  if (!exact) {
+    try {
+      exact = isDeepStrictEqual(parseYaml(pretty), frontmatter);
+    } catch {
+      exact = false;
+    }
   }
   const text = exact ? pretty : stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0, blockQuote: false });
   return text.replace(/\n$/, '');
+}
+
+function hasMultilineString(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\n') || v.includes('\r');
+  if (Array.isArray(v)) return v.some(hasMultilineString);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasMultilineString);
+  return false;
 }
 
 /**
