@@ -84,7 +84,12 @@ export class GroupCommitter {
   }
 
   private startFlush(tenant: string): void {
-    const p = this.flushLoop(tenant).finally(() => this.flushing.delete(tenant));
+    const p: Promise<void> = this.flushLoop(tenant).finally(() => {
+      // normally already removed by flushLoop (in the same tick as the queue); this is the safety net
+      if (this.flushing.get(tenant) !== p) return;
+      this.flushing.delete(tenant);
+      if ((this.queues.get(tenant)?.length ?? 0) > 0) this.startFlush(tenant);
+    });
     this.flushing.set(tenant, p);
   }
 
@@ -94,7 +99,9 @@ export class GroupCommitter {
     for (;;) {
       const q = this.queues.get(tenant);
       if (!q || q.length === 0) {
+        // queue and flusher go away together, so a later append always starts a new flusher
         this.queues.delete(tenant);
+        this.flushing.delete(tenant);
         return;
       }
       const batch = q.splice(0, this.maxBatch);
