@@ -107,9 +107,14 @@ async function benchPostgres(): Promise<void> {
     if (check.getText('body').toString() !== text.toString()) throw new Error('load mismatch');
     report(`loadDoc: ${UPDATES} updates, no snapshot`, load.ms, `(${load.result?.length} bytes state)`);
 
-    const rows = await pool.query<{ data: Buffer }>('SELECT data FROM crdt_updates WHERE doc = $1 ORDER BY id', [doc]);
+    const rows = await pool.query<{ data: Buffer }>(
+      'SELECT data FROM crdt_updates WHERE doc = $1 ORDER BY id',
+      [doc],
+    );
     const parts = rows.rows.map((r) => r.data);
-    const fetch = await time(RUNS, () => pool.query('SELECT data FROM crdt_updates WHERE doc = $1 ORDER BY id', [doc]));
+    const fetch = await time(RUNS, () =>
+      pool.query('SELECT data FROM crdt_updates WHERE doc = $1 ORDER BY id', [doc]),
+    );
     report('  of which: SELECT of the rows', fetch.ms);
     const viaDoc = await time(RUNS, () => mergeIntoState(parts));
     report('  merge: apply into one Y.Doc (used)', viaDoc.ms, `(${viaDoc.result?.length} bytes)`);

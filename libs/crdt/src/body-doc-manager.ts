@@ -72,7 +72,10 @@ export class BodyDocManager {
     if (this.storage) {
       const storage = this.storage;
       entry.unsubscribe = doc.onUpdate((update, info) => {
-        if (info.origin !== LOAD_ORIGIN) this.enqueue(this.docNameOf(doc.name), (name) => storage.appendUpdate(name, update, this.updateMeta).then(() => undefined));
+        if (info.origin !== LOAD_ORIGIN)
+          this.enqueue(this.docNameOf(doc.name), (name) =>
+            storage.appendUpdate(name, update, this.updateMeta).then(() => undefined),
+          );
       });
       const name = this.docNameOf(key);
       entry.loaded = (this.writes.get(name) ?? Promise.resolve())
@@ -167,7 +170,8 @@ export class BodyDocManager {
 
   /** Resolves when every update so far is persisted; rejects with the first write error. */
   async flush(): Promise<void> {
-    while (this.writes.size > 0) await Promise.all([...this.writes.values()].map((p) => p.catch(() => undefined)));
+    while (this.writes.size > 0)
+      await Promise.all([...this.writes.values()].map((p) => p.catch(() => undefined)));
     if (this.writeError) {
       const err = this.writeError;
       this.writeError = null;

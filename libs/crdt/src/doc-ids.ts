@@ -8,8 +8,7 @@ export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A parsed doc id. */
 export type ParsedDocId =
-  | { kind: 'workspace'; workspaceId: string }
-  | { kind: 'body'; workspaceId: string; path: string };
+  { kind: 'workspace'; workspaceId: string } | { kind: 'body'; workspaceId: string; path: string };
 
 /** The workspace doc id of a workspace: `workspace:{id}`. */
 export function workspaceDocId(workspaceId: string): string {

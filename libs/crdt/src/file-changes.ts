@@ -111,9 +111,11 @@ function detectRenames(
     created.delete(to);
   };
   const passes: Array<(d: [string, FileMetadata], c: [string, FileMetadata]) => boolean> = [
-    ([dp, dm], [cp, cm]) => parentKey(dp, dm) === parentKey(cp, cm) && dm.title !== null && dm.title === cm.title,
     ([dp, dm], [cp, cm]) =>
-      parentKey(dp, dm) === parentKey(cp, cm) && Math.abs(dm.modified_at - cm.modified_at) <= RENAME_WINDOW_MS,
+      parentKey(dp, dm) === parentKey(cp, cm) && dm.title !== null && dm.title === cm.title,
+    ([dp, dm], [cp, cm]) =>
+      parentKey(dp, dm) === parentKey(cp, cm) &&
+      Math.abs(dm.modified_at - cm.modified_at) <= RENAME_WINDOW_MS,
   ];
   for (const matches of passes) {
     for (const d of [...deleted]) {

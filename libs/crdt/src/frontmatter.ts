@@ -98,7 +98,10 @@ function linkList(value: unknown): unknown[] | null {
  * workspace-relative paths, `updated` read into `modified_at` (0 when absent), unknown keys kept
  * in `extra`.
  */
-export function frontmatterToMetadata(fm: Record<string, unknown>, opts: FrontmatterToMetadataOptions): FileMetadata {
+export function frontmatterToMetadata(
+  fm: Record<string, unknown>,
+  opts: FrontmatterToMetadataOptions,
+): FileMetadata {
   const canon = (v: unknown): string | null =>
     typeof v === 'string' ? canonicalizeLink(v, opts.path, opts.knownPaths) : null;
   const contents = linkList(fm.contents);
@@ -108,7 +111,12 @@ export function frontmatterToMetadata(fm: Record<string, unknown>, opts: Frontma
   for (const [k, v] of Object.entries(fm)) if (!KNOWN.has(k)) extra[k] = v;
   return {
     filename: baseName(opts.path),
-    title: typeof fm.title === 'string' ? fm.title : fm.title === null || fm.title === undefined ? null : String(fm.title),
+    title:
+      typeof fm.title === 'string'
+        ? fm.title
+        : fm.title === null || fm.title === undefined
+          ? null
+          : String(fm.title),
     part_of: canon(fm.part_of),
     contents: contents === null ? null : contents.map(canon).filter((x): x is string => x !== null),
     attachments: (attachments ?? [])
@@ -117,7 +125,11 @@ export function frontmatterToMetadata(fm: Record<string, unknown>, opts: Frontma
     deleted: false,
     audience: audience === null ? null : audience.map((a) => String(a)),
     description:
-      typeof fm.description === 'string' ? fm.description : fm.description == null ? null : String(fm.description),
+      typeof fm.description === 'string'
+        ? fm.description
+        : fm.description == null
+          ? null
+          : String(fm.description),
     extra,
     modified_at: parseUpdated(fm.updated) ?? 0,
   };

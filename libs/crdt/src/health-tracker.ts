@@ -48,7 +48,8 @@ export class HealthTracker {
   static fromJSON(value: unknown): HealthTracker {
     if (typeof value !== 'object' || value === null) return new HealthTracker();
     const v = value as Record<string, unknown>;
-    const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+    const num = (x: unknown): number | undefined =>
+      typeof x === 'number' && Number.isFinite(x) ? x : undefined;
     return new HealthTracker({
       consecutive_failures: num(v.consecutive_failures),
       threshold: num(v.threshold),
@@ -72,7 +73,9 @@ export class HealthTracker {
 
   /** The action the current failure count calls for. */
   nextAction(): HealingAction {
-    return this.s.consecutive_failures >= this.s.threshold ? HealingAction.RebuildCrdt : HealingAction.SkipCommit;
+    return this.s.consecutive_failures >= this.s.threshold
+      ? HealingAction.RebuildCrdt
+      : HealingAction.SkipCommit;
   }
 
   /** True when a rebuild is due. */

@@ -67,7 +67,13 @@ export class HistoryManager {
     const entries: HistoryEntry[] = [];
     if (isWorkspaceDoc(doc)) {
       const ws = WorkspaceCrdt.fromUpdate(snapshot);
-      for (const u of updates) entries.push(entry(u, safe(() => changedPaths(ws.applyUpdate(u.data)), [])));
+      for (const u of updates)
+        entries.push(
+          entry(
+            u,
+            safe(() => changedPaths(ws.applyUpdate(u.data)), []),
+          ),
+        );
       ws.doc.destroy();
     } else {
       const parsed = parseDocId(doc);
@@ -91,7 +97,10 @@ export class HistoryManager {
    * the single entry is its path (`Added` when it had no content before).
    */
   async diff(doc: string, fromId: number, toId: number): Promise<FileDiff[]> {
-    const [a, b] = await Promise.all([this.storage.getStateAt(doc, fromId), this.storage.getStateAt(doc, toId)]);
+    const [a, b] = await Promise.all([
+      this.storage.getStateAt(doc, fromId),
+      this.storage.getStateAt(doc, toId),
+    ]);
     if (isWorkspaceDoc(doc)) {
       const before = WorkspaceCrdt.fromUpdate(a);
       const after = WorkspaceCrdt.fromUpdate(b);
@@ -117,8 +126,14 @@ export class HistoryManager {
    * The forward update that makes `doc`'s content equal to version `updateId` (files created
    * later become tombstones, bodies get their old text and frontmatter). Nothing is written.
    */
-  async computeRestoreUpdate(doc: string, updateId: number): Promise<{ update: Uint8Array; changed: boolean }> {
-    const [current, target] = await Promise.all([this.storage.loadDoc(doc), this.storage.getStateAt(doc, updateId)]);
+  async computeRestoreUpdate(
+    doc: string,
+    updateId: number,
+  ): Promise<{ update: Uint8Array; changed: boolean }> {
+    const [current, target] = await Promise.all([
+      this.storage.loadDoc(doc),
+      this.storage.getStateAt(doc, updateId),
+    ]);
     return computeRestoreUpdate(isWorkspaceDoc(doc) ? 'workspace' : 'body', current, target);
   }
 
@@ -181,7 +196,11 @@ function restoreWorkspace(cur: WorkspaceCrdt, old: WorkspaceCrdt): void {
       // Created after the version: becomes a tombstone.
       const meta = cur.getFile(raw);
       if (meta && !meta.deleted) {
-        const tomb: FileMetadata = { ...meta, deleted: true, modified_at: Math.max(now, meta.modified_at + 1) };
+        const tomb: FileMetadata = {
+          ...meta,
+          deleted: true,
+          modified_at: Math.max(now, meta.modified_at + 1),
+        };
         cur.files.set(raw, serializeFileMetadata(tomb));
       }
     }
@@ -218,7 +237,8 @@ export function diffFileMaps(
     const aLive = a !== undefined && !a.deleted;
     if (!bLive && aLive) out.push({ path, change: b === undefined ? 'Added' : 'Restored' });
     else if (bLive && !aLive) out.push({ path, change: 'Deleted' });
-    else if (bLive && aLive && serializeFileMetadata(b) !== serializeFileMetadata(a)) out.push({ path, change: 'Modified' });
+    else if (bLive && aLive && serializeFileMetadata(b) !== serializeFileMetadata(a))
+      out.push({ path, change: 'Modified' });
   }
   return out;
 }

@@ -21,7 +21,8 @@ export function parseLink(text: string): ParsedLink {
   if (!m) return { title: null, target: s, angle: false };
   const title = m[1].replace(/\\(.)/g, '$1');
   let target = m[2].trim();
-  if (target.startsWith('<') && target.endsWith('>')) return { title, target: target.slice(1, -1), angle: true };
+  if (target.startsWith('<') && target.endsWith('>'))
+    return { title, target: target.slice(1, -1), angle: true };
   if (/%[0-9A-Fa-f]{2}/.test(target)) {
     try {
       target = decodeURIComponent(target);

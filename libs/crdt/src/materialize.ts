@@ -59,9 +59,17 @@ export function metadataToFrontmatter(meta: FileMetadata, resolve: LinkResolver)
     fm.attachments = attachments.map((a) => {
       const path = tryNormalizePath(a.path);
       if (path === null) return a.path;
-      const plain = a.source === 'local' && a.hash === '' && a.mime_type === '' && a.size === 0 && a.uploaded_at === null;
+      const plain =
+        a.source === 'local' && a.hash === '' && a.mime_type === '' && a.size === 0 && a.uploaded_at === null;
       if (plain) return formatLink(path.slice(path.lastIndexOf('/') + 1), path);
-      return { path, source: a.source, hash: a.hash, mime_type: a.mime_type, size: a.size, uploaded_at: a.uploaded_at };
+      return {
+        path,
+        source: a.source,
+        hash: a.hash,
+        mime_type: a.mime_type,
+        size: a.size,
+        uploaded_at: a.uploaded_at,
+      };
     });
   }
   if (meta.modified_at > 0) fm.updated = formatUpdated(meta.modified_at);
@@ -101,7 +109,9 @@ export function stringifyFrontmatter(frontmatter: Record<string, unknown>): stri
       exact = false;
     }
   }
-  const text = exact ? pretty : stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0, blockQuote: false });
+  const text = exact
+    ? pretty
+    : stringifyYaml(frontmatter, { lineWidth: 0, minContentWidth: 0, blockQuote: false });
   return text.replace(/\n$/, '');
 }
 

@@ -14,7 +14,6 @@ export class InvalidPathError extends Error {
 }
 
 // C0 controls, DEL and C1 controls.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -6,12 +6,7 @@ import { tryNormalizePath } from './paths';
 
 /** Kinds of validation issues. */
 export type ValidationIssueKind =
-  | 'broken_parent'
-  | 'missing_child'
-  | 'orphan_body'
-  | 'missing_body'
-  | 'path_cycle'
-  | 'duplicate_path';
+  'broken_parent' | 'missing_child' | 'orphan_body' | 'missing_body' | 'path_cycle' | 'duplicate_path';
 
 /** One problem found by {@link validateWorkspace}. */
 export interface ValidationIssue {
@@ -92,7 +87,8 @@ export function validateWorkspace(workspace: WorkspaceCrdt, bodies: BodyPaths): 
     }
     for (const child of meta.contents ?? []) {
       const ck = keyOfLink(child);
-      if (ck === null || !live.has(ck)) add('missing_child', file, `contents lists a missing or deleted file: ${child}`);
+      if (ck === null || !live.has(ck))
+        add('missing_child', file, `contents lists a missing or deleted file: ${child}`);
     }
     if (path !== undefined) {
       const list = livePaths.get(path);
@@ -101,16 +97,20 @@ export function validateWorkspace(workspace: WorkspaceCrdt, bodies: BodyPaths): 
     }
   }
   for (const [path, keys] of livePaths) {
-    if (keys.length > 1) add('duplicate_path', path, `${keys.length} live files resolve to this path: ${keys.join(', ')}`);
+    if (keys.length > 1)
+      add('duplicate_path', path, `${keys.length} live files resolve to this path: ${keys.join(', ')}`);
   }
   const bodySet = bodyPathSet(bodies);
   for (const [path, keys] of livePaths) {
-    if (!bodySet.has(path) && !keys.some((k) => bodySet.has(k))) add('missing_body', path, 'live file has no body doc');
+    if (!bodySet.has(path) && !keys.some((k) => bodySet.has(k)))
+      add('missing_body', path, 'live file has no body doc');
   }
   const liveKeys = new Set(live.keys());
   for (const b of bodySet) {
     if (!livePaths.has(b) && !liveKeys.has(b)) add('orphan_body', b, 'body doc has no live file');
   }
-  issues.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  issues.sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0,
+  );
   return { ok: issues.length === 0, issues };
 }

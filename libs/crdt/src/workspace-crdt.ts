@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { classifyChanges, emptyFileChanges, type FileChanges } from './file-changes';
-import { createFileMetadata, parseFileMetadataJson, serializeFileMetadata, type FileMetadata } from './file-metadata';
+import {
+  createFileMetadata,
+  parseFileMetadataJson,
+  serializeFileMetadata,
+  type FileMetadata,
+} from './file-metadata';
 import { LOAD_ORIGIN, LOCAL_ORIGIN, REMOTE_ORIGIN, type UpdateListener } from './origins';
 import { baseName, isTempFile, normalizePath, tryNormalizePath } from './paths';
 
@@ -120,7 +125,11 @@ export class WorkspaceCrdt {
     if (key === null) return false;
     const current = this.winner(key);
     if (!current) return false;
-    const meta: FileMetadata = { ...current.meta, deleted: true, modified_at: bump(current.meta.modified_at) };
+    const meta: FileMetadata = {
+      ...current.meta,
+      deleted: true,
+      modified_at: bump(current.meta.modified_at),
+    };
     this.local(() => {
       this.writeKey(key, meta);
       if (meta.part_of) this.removeChildLink(meta.part_of, key);
@@ -297,7 +306,8 @@ export class WorkspaceCrdt {
     const collecting = new Map<string, { existed: boolean; oldValue: string | undefined }>();
     const beforePaths = new Map<string, string | undefined>();
     const hasIdKeys = this.hasDocIdKeys();
-    if (hasIdKeys) for (const [key] of this.entries()) if (isDocIdKey(key)) beforePaths.set(key, this.getPath(key));
+    if (hasIdKeys)
+      for (const [key] of this.entries()) if (isDocIdKey(key)) beforePaths.set(key, this.getPath(key));
     this.collecting = collecting;
     this.applyingRemote = true;
     try {
@@ -433,7 +443,15 @@ export class WorkspaceCrdt {
       if (isDocIdKey(key)) {
         const oldPath = beforePaths.get(key);
         const newPath = this.getPath(key);
-        if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && b && a && !b.meta.deleted && !a.meta.deleted) {
+        if (
+          oldPath !== undefined &&
+          newPath !== undefined &&
+          oldPath !== newPath &&
+          b &&
+          a &&
+          !b.meta.deleted &&
+          !a.meta.deleted
+        ) {
           idRenames.push({ from: oldPath, to: newPath });
           continue;
         }

@@ -42,7 +42,12 @@ test('LRU unloading persists first and keeps the bound', async () => {
   expect(m.hasDoc('a.md')).toBe(false);
   await m.close();
   const fresh = new BodyDocManager({ storage, workspaceId: 'w' });
-  for (const [p, t] of [['a.md', 'A'], ['b.md', 'B'], ['c.md', 'C']]) expect((await fresh.open(p)).getBody()).toBe(t);
+  for (const [p, t] of [
+    ['a.md', 'A'],
+    ['b.md', 'B'],
+    ['c.md', 'C'],
+  ])
+    expect((await fresh.open(p)).getBody()).toBe(t);
 });
 
 test('renameDoc moves the in-memory doc and its storage rows', async () => {

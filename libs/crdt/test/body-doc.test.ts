@@ -30,7 +30,9 @@ describe('setBody minimal diff', () => {
     expect(a.getBody()).toBe(after);
     expect(b.getBody()).toBe(after);
     // no lone surrogate ever appears in the CRDT content
-    expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(a.getBody())).toBe(false);
+    expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(a.getBody())).toBe(
+      false,
+    );
   });
 
   test('splice never splits a surrogate pair and is minimal', () => {

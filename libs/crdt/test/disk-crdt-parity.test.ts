@@ -40,7 +40,9 @@ class DiskReplica {
 
   private async readAll(): Promise<MarkdownFile[]> {
     const paths = await listMarkdown(this.dir);
-    return Promise.all(paths.map(async (path) => ({ path, content: await readFile(this.abs(path), 'utf8') })));
+    return Promise.all(
+      paths.map(async (path) => ({ path, content: await readFile(this.abs(path), 'utf8') })),
+    );
   }
 
   private async write(path: string, content: string): Promise<void> {
@@ -94,7 +96,11 @@ class DiskReplica {
       this.ws.setFile(to, { ...meta, filename: to.slice(to.lastIndexOf('/') + 1) });
       if (meta.part_of) {
         const parent = this.ws.getFile(meta.part_of);
-        if (parent) this.ws.setFile(meta.part_of, { ...parent, contents: [...(parent.contents ?? []).filter((c) => c !== from), to] });
+        if (parent)
+          this.ws.setFile(meta.part_of, {
+            ...parent,
+            contents: [...(parent.contents ?? []).filter((c) => c !== from), to],
+          });
       }
     });
     await this.bodies.renameDoc(from, to);
@@ -123,7 +129,12 @@ class DiskReplica {
       this.bodies.removeDoc(p);
       await rm(this.abs(p), { force: true });
     }
-    const touched = new Set<string>([...changes.created, ...changes.modified, ...changes.restored, ...changes.renamed.map((r) => r.to)]);
+    const touched = new Set<string>([
+      ...changes.created,
+      ...changes.modified,
+      ...changes.restored,
+      ...changes.renamed.map((r) => r.to),
+    ]);
     for (const path of peer.bodies.loadedPaths()) {
       if (!this.ws.getFile(path) || this.ws.getFile(path)?.deleted) continue;
       const mine = this.bodies.getOrCreate(path);
@@ -144,7 +155,10 @@ class DiskReplica {
     expect(parsed.problems).toEqual([]);
     for (const f of live) {
       expect({ path: f.path, meta: parsed.files.get(f.path) }).toEqual({ path: f.path, meta: f.metadata });
-      expect({ path: f.path, body: parsed.bodies.get(f.path) }).toEqual({ path: f.path, body: this.bodies.get(f.path)?.getBody() ?? '' });
+      expect({ path: f.path, body: parsed.bodies.get(f.path) }).toEqual({
+        path: f.path,
+        body: this.bodies.get(f.path)?.getBody() ?? '',
+      });
     }
   }
 }
@@ -162,8 +176,14 @@ test('local write / move / rewrite / delete keep disk and CRDT in lockstep', asy
   await mkdir(a.dir, { recursive: true });
   await a.userWrite('README.md', '---\ntitle: Home\ncontents: []\n---\n\n# Home\n');
   await a.expectParity();
-  await a.userWrite('notes/one.md', '---\ntitle: One\npart_of: ../README.md\nupdated: 1700000000000\n---\n\nFirst child 😀\n');
-  await a.userWrite('notes/two.md', '---\ntitle: Two\npart_of: "[Home](../README.md)"\ntags: [x]\n---\n\nSecond child\n');
+  await a.userWrite(
+    'notes/one.md',
+    '---\ntitle: One\npart_of: ../README.md\nupdated: 1700000000000\n---\n\nFirst child 😀\n',
+  );
+  await a.userWrite(
+    'notes/two.md',
+    '---\ntitle: Two\npart_of: "[Home](../README.md)"\ntags: [x]\n---\n\nSecond child\n',
+  );
   await a.expectParity();
   expect(a.ws.getFile('README.md')?.contents).toEqual(['notes/one.md', 'notes/two.md']);
   expect(a.ws.getFile('notes/one.md')?.part_of).toBe('README.md');
@@ -172,7 +192,10 @@ test('local write / move / rewrite / delete keep disk and CRDT in lockstep', asy
   await a.expectParity();
   expect(a.ws.getFile('README.md')?.contents).toEqual(['notes/two.md', 'archive/one.md']);
 
-  await a.userWrite('archive/one.md', '---\ntitle: One (archived)\npart_of: ../README.md\n---\n\nRewritten body\n');
+  await a.userWrite(
+    'archive/one.md',
+    '---\ntitle: One (archived)\npart_of: ../README.md\n---\n\nRewritten body\n',
+  );
   await a.expectParity();
   expect(a.bodies.get('archive/one.md')?.getBody()).toBe('Rewritten body\n');
 

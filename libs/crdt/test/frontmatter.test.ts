@@ -27,9 +27,20 @@ describe('FileMetadata JSON', () => {
     });
   });
   test('tolerant parse of foreign JSON', () => {
-    const m = parseFileMetadataJson('{"title":3,"contents":["a.md",4],"attachments":[{"path":"x.png","size":"12"}],"modified_at":"77"}', 'f.md');
+    const m = parseFileMetadataJson(
+      '{"title":3,"contents":["a.md",4],"attachments":[{"path":"x.png","size":"12"}],"modified_at":"77"}',
+      'f.md',
+    );
     expect(m).toMatchObject({ filename: 'f.md', title: null, contents: ['a.md'], modified_at: 77 });
-    expect(m?.attachments[0]).toEqual({ path: 'x.png', source: 'local', hash: '', mime_type: '', size: 12, uploaded_at: null, deleted: false });
+    expect(m?.attachments[0]).toEqual({
+      path: 'x.png',
+      source: 'local',
+      hash: '',
+      mime_type: '',
+      size: 12,
+      uploaded_at: null,
+      deleted: false,
+    });
     expect(parseFileMetadataJson('not json')).toBeNull();
     expect(toFileMetadata(null).filename).toBe('');
   });
@@ -71,7 +82,17 @@ describe('frontmatterToMetadata', () => {
       title: 'Note',
       part_of: 'README.md',
       contents: ['notes/a.md', 'notes/b c.md', 'Folder/file.md', 'notes/x.md'],
-      attachments: [{ path: 'notes/img.png', source: 'local', hash: '', mime_type: '', size: 0, uploaded_at: null, deleted: false }],
+      attachments: [
+        {
+          path: 'notes/img.png',
+          source: 'local',
+          hash: '',
+          mime_type: '',
+          size: 0,
+          uploaded_at: null,
+          deleted: false,
+        },
+      ],
       deleted: false,
       audience: ['public'],
       description: 'desc',
@@ -81,19 +102,25 @@ describe('frontmatterToMetadata', () => {
   });
   test('plain links prefer an existing file', () => {
     const known = new Set(['notes/Folder/file.md', 'Other/file.md']);
-    expect(frontmatterToMetadata({ part_of: 'Folder/file.md' }, { path: 'notes/x.md', knownPaths: known }).part_of).toBe(
-      'notes/Folder/file.md',
-    );
-    expect(frontmatterToMetadata({ part_of: 'Other/file.md' }, { path: 'notes/x.md', knownPaths: known }).part_of).toBe(
-      'Other/file.md',
-    );
+    expect(
+      frontmatterToMetadata({ part_of: 'Folder/file.md' }, { path: 'notes/x.md', knownPaths: known }).part_of,
+    ).toBe('notes/Folder/file.md');
+    expect(
+      frontmatterToMetadata({ part_of: 'Other/file.md' }, { path: 'notes/x.md', knownPaths: known }).part_of,
+    ).toBe('Other/file.md');
   });
 });
 
 describe('splitFrontmatter', () => {
   test('splits frontmatter and body', () => {
-    expect(splitFrontmatter('---\ntitle: A\n---\n\nbody\n')).toEqual({ frontmatter: { title: 'A' }, body: 'body\n' });
-    expect(splitFrontmatter('---\r\ntitle: A\r\n---\r\n\r\nbody')).toEqual({ frontmatter: { title: 'A' }, body: 'body' });
+    expect(splitFrontmatter('---\ntitle: A\n---\n\nbody\n')).toEqual({
+      frontmatter: { title: 'A' },
+      body: 'body\n',
+    });
+    expect(splitFrontmatter('---\r\ntitle: A\r\n---\r\n\r\nbody')).toEqual({
+      frontmatter: { title: 'A' },
+      body: 'body',
+    });
     expect(splitFrontmatter('just body')).toEqual({ frontmatter: {}, body: 'just body' });
     expect(splitFrontmatter('---\ntitle: A\n---\n')).toEqual({ frontmatter: { title: 'A' }, body: '' });
   });

@@ -16,7 +16,12 @@ test('custom threshold and plain-data state round trip', () => {
   const t = new HealthTracker({ threshold: 2 });
   t.recordFailure(1000);
   const json = JSON.parse(JSON.stringify(t));
-  expect(json).toEqual({ consecutive_failures: 1, threshold: 2, last_failure_at: 1000, last_success_at: null });
+  expect(json).toEqual({
+    consecutive_failures: 1,
+    threshold: 2,
+    last_failure_at: 1000,
+    last_success_at: null,
+  });
   const restored = HealthTracker.fromJSON(json);
   expect(restored.recordFailure()).toBe('RebuildCrdt');
   expect(HealthTracker.fromJSON('garbage').state.consecutive_failures).toBe(0);

@@ -1,4 +1,11 @@
-import { BodyDoc, createFileMetadata, HistoryManager, MemoryStorage, WorkspaceCrdt, type CrdtStorage } from '../src';
+import {
+  BodyDoc,
+  createFileMetadata,
+  HistoryManager,
+  MemoryStorage,
+  WorkspaceCrdt,
+  type CrdtStorage,
+} from '../src';
 
 const meta = createFileMetadata;
 const WS = 'workspace:ws1';
@@ -8,7 +15,14 @@ function persisted(storage: CrdtStorage, doc: string, device?: string) {
   const ws = new WorkspaceCrdt();
   const writes: Promise<number>[] = [];
   ws.onUpdate((u, info) => {
-    if (info.local) writes.push(storage.appendUpdate(doc, u, { origin: 'local', deviceId: device ?? null, deviceName: device ? `${device}-name` : null }));
+    if (info.local)
+      writes.push(
+        storage.appendUpdate(doc, u, {
+          origin: 'local',
+          deviceId: device ?? null,
+          deviceName: device ? `${device}-name` : null,
+        }),
+      );
   });
   return { ws, flush: () => Promise.all(writes) };
 }
@@ -24,7 +38,14 @@ test('history entries newest first with files_changed', async () => {
   expect(history.map((h) => h.files_changed)).toEqual([['a.md'], ['b.md'], ['a.md']]);
   expect(history[0]).toMatchObject({ origin: 'local', device_id: 'dev1', device_name: 'dev1-name' });
   expect(history[0].update_id).toBeGreaterThan(history[1].update_id);
-  expect(Object.keys(history[0]).sort()).toEqual(['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id']);
+  expect(Object.keys(history[0]).sort()).toEqual([
+    'device_id',
+    'device_name',
+    'files_changed',
+    'origin',
+    'timestamp',
+    'update_id',
+  ]);
   expect(await new HistoryManager(storage).getHistory(WS, { limit: 1 })).toHaveLength(1);
 });
 
@@ -108,13 +129,25 @@ test('restoreToVersion of a body doc restores text and frontmatter', async () =>
   body.setFrontmatter('extra', true);
   await Promise.all(writes);
   const history = new HistoryManager(storage);
-  expect((await history.getHistory(doc)).map((h) => h.files_changed)).toEqual([['a.md'], ['a.md'], ['a.md'], ['a.md'], ['a.md']]);
-  expect(await history.diff(doc, v1, await storage.getLatestUpdateId(doc))).toEqual([{ path: 'a.md', change: 'Modified' }]);
+  expect((await history.getHistory(doc)).map((h) => h.files_changed)).toEqual([
+    ['a.md'],
+    ['a.md'],
+    ['a.md'],
+    ['a.md'],
+    ['a.md'],
+  ]);
+  expect(await history.diff(doc, v1, await storage.getLatestUpdateId(doc))).toEqual([
+    { path: 'a.md', change: 'Modified' },
+  ]);
   const r = await history.restoreToVersion(doc, v1, { deviceId: 'admin' });
   const restored = BodyDoc.fromUpdate(doc, await storage.loadDoc(doc));
   expect(restored.getBody()).toBe('version one 😀');
   expect(restored.getAllFrontmatter()).toEqual({ k: 'v1' });
-  expect((await storage.getAllUpdates(doc)).at(-1)).toMatchObject({ id: r.updateId, origin: 'restore', deviceId: 'admin' });
+  expect((await storage.getAllUpdates(doc)).at(-1)).toMatchObject({
+    id: r.updateId,
+    origin: 'restore',
+    deviceId: 'admin',
+  });
   body.applyUpdate(r.update);
   expect(body.getBody()).toBe('version one 😀');
 });

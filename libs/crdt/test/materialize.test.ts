@@ -15,7 +15,14 @@ const meta = createFileMetadata;
 describe('materializeWorkspace', () => {
   test('frontmatter layout, key order and links', () => {
     const ws = new WorkspaceCrdt();
-    ws.setFile('README.md', meta({ title: 'Home', contents: ['notes/a.md', 'notes/my note.md'], modified_at: Date.UTC(2024, 0, 1) }));
+    ws.setFile(
+      'README.md',
+      meta({
+        title: 'Home',
+        contents: ['notes/a.md', 'notes/my note.md'],
+        modified_at: Date.UTC(2024, 0, 1),
+      }),
+    );
     ws.setFile(
       'notes/a.md',
       meta({
@@ -24,14 +31,33 @@ describe('materializeWorkspace', () => {
         audience: ['public'],
         description: 'An entry',
         attachments: [
-          { path: 'notes/img.png', source: 'local', hash: '', mime_type: '', size: 0, uploaded_at: null, deleted: false },
-          { path: 'notes/gone.png', source: 'local', hash: '', mime_type: '', size: 0, uploaded_at: null, deleted: true },
+          {
+            path: 'notes/img.png',
+            source: 'local',
+            hash: '',
+            mime_type: '',
+            size: 0,
+            uploaded_at: null,
+            deleted: false,
+          },
+          {
+            path: 'notes/gone.png',
+            source: 'local',
+            hash: '',
+            mime_type: '',
+            size: 0,
+            uploaded_at: null,
+            deleted: true,
+          },
         ],
         extra: { zeta: 1, alpha: 'x', _private: 'dropped' },
         modified_at: Date.UTC(2024, 0, 2, 3, 4, 5, 6),
       }),
     );
-    ws.setFile('notes/my note.md', meta({ part_of: 'README.md', contents: [], modified_at: Date.UTC(2024, 0, 3) }));
+    ws.setFile(
+      'notes/my note.md',
+      meta({ part_of: 'README.md', contents: [], modified_at: Date.UTC(2024, 0, 3) }),
+    );
     ws.setFile('gone.md', meta({ title: 'Gone', modified_at: 1 }));
     ws.deleteFile('gone.md');
     const files = materializeWorkspace(ws, new Map([['notes/a.md', '# A\n\nBody text.\n']]));
@@ -68,7 +94,9 @@ describe('materializeWorkspace', () => {
     const ws = new WorkspaceCrdt();
     ws.setFile('plain.md', meta({ modified_at: 0 }));
     ws.setFile('fence.md', meta({ modified_at: 0 }));
-    const out = materializeWorkspace(ws, (p) => (p === 'plain.md' ? 'just text\n' : '---\nnot frontmatter\n'));
+    const out = materializeWorkspace(ws, (p) =>
+      p === 'plain.md' ? 'just text\n' : '---\nnot frontmatter\n',
+    );
     expect(out.find((f) => f.path === 'plain.md')?.content).toBe('just text\n');
     const parsed = parseMarkdownFiles(out);
     expect(parsed.bodies.get('fence.md')).toBe('---\nnot frontmatter\n');
@@ -77,7 +105,9 @@ describe('materializeWorkspace', () => {
   test('doc-id mode materializes derived paths and links', () => {
     const ws = new WorkspaceCrdt();
     const root = ws.createFile(meta({ filename: 'README.md', title: 'Root', modified_at: 1000 }));
-    const folder = ws.createFile(meta({ filename: 'notes', title: 'Notes', part_of: root, modified_at: 1000 }));
+    const folder = ws.createFile(
+      meta({ filename: 'notes', title: 'Notes', part_of: root, modified_at: 1000 }),
+    );
     const a = ws.createFile(meta({ filename: 'a.md', title: 'A', part_of: folder, modified_at: 1000 }));
     const out = materializeWorkspace(ws, new Map([[a, 'body of a']]));
     const fileA = out.find((f) => f.path === 'README.md/notes/a.md');
@@ -96,13 +126,18 @@ describe('links', () => {
   });
   test('accepted input formats', () => {
     const parsed = parseMarkdownFiles([
-      { path: 'README.md', content: '---\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B](<Folder/b c.md>)"\n  - Folder/c.md\n---\n\n' },
+      {
+        path: 'README.md',
+        content:
+          '---\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B](<Folder/b c.md>)"\n  - Folder/c.md\n---\n\n',
+      },
       { path: 'Folder/a.md', content: '---\npart_of: ../README.md\n---\n\n' },
       { path: 'Folder/b c.md', content: '---\npart_of: "[R](/README.md)"\n---\n\n' },
       { path: 'Folder/c.md', content: '---\npart_of: "[R](../README.md)"\n---\n\n' },
     ]);
     expect(parsed.files.get('README.md')?.contents).toEqual(['Folder/a.md', 'Folder/b c.md', 'Folder/c.md']);
-    for (const p of ['Folder/a.md', 'Folder/b c.md', 'Folder/c.md']) expect(parsed.files.get(p)?.part_of).toBe('README.md');
+    for (const p of ['Folder/a.md', 'Folder/b c.md', 'Folder/c.md'])
+      expect(parsed.files.get(p)?.part_of).toBe('README.md');
   });
   test('invalid frontmatter is reported, content kept as body', () => {
     const parsed = parseMarkdownFiles([
@@ -119,7 +154,10 @@ describe('links', () => {
 // ---------------------------------------------------------------- round-trip property
 
 const segment = fc.stringMatching(/^[A-Za-z0-9 _äöü日本-]{1,8}$/).filter((s) => s.trim() === s && s !== '');
-const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', 'é', '😀', '日', ':', '#', '-', '"', "'", '[', ']'), maxLength: 30 });
+const text = fc.string({
+  unit: fc.constantFrom('a', 'b', ' ', '\n', 'é', '😀', '日', ':', '#', '-', '"', "'", '[', ']'),
+  maxLength: 30,
+});
 const extraValue = fc.oneof(
   fc.integer(),
   fc.boolean(),
@@ -130,16 +168,22 @@ const extraValue = fc.oneof(
 );
 
 const workspaceArb = fc
-  .uniqueArray(fc.array(segment, { minLength: 1, maxLength: 3 }).map((segs) => `${segs.join('/')}.md`), {
-    minLength: 1,
-    maxLength: 8,
-  })
+  .uniqueArray(
+    fc.array(segment, { minLength: 1, maxLength: 3 }).map((segs) => `${segs.join('/')}.md`),
+    {
+      minLength: 1,
+      maxLength: 8,
+    },
+  )
   .chain((paths) =>
     fc.tuple(
       fc.constant(paths),
       fc.array(
         fc.record({
-          title: fc.option(text.filter((t) => t.trim() === t), { nil: null }),
+          title: fc.option(
+            text.filter((t) => t.trim() === t),
+            { nil: null },
+          ),
           parent: fc.option(fc.nat(paths.length - 1), { nil: null }),
           children: fc.option(fc.uniqueArray(fc.nat(paths.length - 1), { maxLength: 3 }), { nil: null }),
           audience: fc.option(fc.array(segment, { maxLength: 2 }), { nil: null }),
@@ -164,7 +208,10 @@ test('parse(materialize(workspace)) == workspace (property)', () => {
         const s = specs[i];
         const extra: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(s.extra)) {
-          if (!['title', 'part_of', 'contents', 'audience', 'description', 'attachments', 'updated'].includes(k)) extra[k] = v;
+          if (
+            !['title', 'part_of', 'contents', 'audience', 'description', 'attachments', 'updated'].includes(k)
+          )
+            extra[k] = v;
         }
         const m = meta({
           filename: path.slice(path.lastIndexOf('/') + 1),
@@ -176,7 +223,17 @@ test('parse(materialize(workspace)) == workspace (property)', () => {
           attachments:
             s.attachment === null
               ? []
-              : [{ path: `att/${s.attachment}.png`, source: 'local', hash: '', mime_type: '', size: 0, uploaded_at: null, deleted: false }],
+              : [
+                  {
+                    path: `att/${s.attachment}.png`,
+                    source: 'local',
+                    hash: '',
+                    mime_type: '',
+                    size: 0,
+                    uploaded_at: null,
+                    deleted: false,
+                  },
+                ],
           extra,
           modified_at: s.modified,
         });

@@ -25,7 +25,11 @@ test('applies pending migrations once, in id order, recording them', async () =>
 
 test('concurrent runners apply each migration exactly once', async () => {
   const pools = [db.extraPool(1), db.extraPool(1), db.extraPool(1), db.extraPool(1)];
-  const counter = { id: 1, name: 'counter', sql: 'CREATE TABLE mig_counter (n int); INSERT INTO mig_counter VALUES (1)' };
+  const counter = {
+    id: 1,
+    name: 'counter',
+    sql: 'CREATE TABLE mig_counter (n int); INSERT INTO mig_counter VALUES (1)',
+  };
   await Promise.all(pools.map((p) => runMigrations(p, { table: 'conc_migrations', migrations: [counter] })));
   const r = await db.pool.query('SELECT count(*)::int AS n FROM mig_counter');
   expect(r.rows[0].n).toBe(1);
@@ -34,7 +38,10 @@ test('concurrent runners apply each migration exactly once', async () => {
 test('a failing migration is rolled back and reported; earlier ones stay', async () => {
   const bad = { id: 2, name: 'bad', sql: 'CREATE TABLE mig_b (x int); SELECT * FROM no_such_table' };
   await expect(
-    runMigrations(db.pool, { table: 'fail_migrations', migrations: [{ id: 1, name: 'ok', sql: 'CREATE TABLE mig_ok (x int)' }, bad] }),
+    runMigrations(db.pool, {
+      table: 'fail_migrations',
+      migrations: [{ id: 1, name: 'ok', sql: 'CREATE TABLE mig_ok (x int)' }, bad],
+    }),
   ).rejects.toThrow(/fail_migrations#2 \(bad\)/);
   const r = await db.pool.query('SELECT id FROM fail_migrations');
   expect(r.rows).toEqual([{ id: 1 }]);
@@ -43,7 +50,13 @@ test('a failing migration is rolled back and reported; earlier ones stay', async
 });
 
 test('rejects bad table names and duplicate ids', async () => {
-  await expect(runMigrations(db.pool, { table: 'x; DROP TABLE y', migrations: [] })).rejects.toThrow(/table name/);
-  await expect(runMigrations(db.pool, { table: 'dup_migrations', migrations: [m1, m1] })).rejects.toThrow(/duplicate/);
-  await expect(runMigrations(db.pool, { table: 'dup_migrations', migrations: [{ ...m1, id: 0 }] })).rejects.toThrow(/invalid/);
+  await expect(runMigrations(db.pool, { table: 'x; DROP TABLE y', migrations: [] })).rejects.toThrow(
+    /table name/,
+  );
+  await expect(runMigrations(db.pool, { table: 'dup_migrations', migrations: [m1, m1] })).rejects.toThrow(
+    /duplicate/,
+  );
+  await expect(
+    runMigrations(db.pool, { table: 'dup_migrations', migrations: [{ ...m1, id: 0 }] }),
+  ).rejects.toThrow(/invalid/);
 });

@@ -1,4 +1,12 @@
-import { bodyDocId, InvalidPathError, isCanonicalPath, isTempFile, normalizePath, parseDocId, workspaceDocId } from '../src';
+import {
+  bodyDocId,
+  InvalidPathError,
+  isCanonicalPath,
+  isTempFile,
+  normalizePath,
+  parseDocId,
+  workspaceDocId,
+} from '../src';
 
 describe('normalizePath', () => {
   test.each([
@@ -15,12 +23,25 @@ describe('normalizePath', () => {
     expect(normalizePath(input)).toBe(expected);
   });
 
-  test.each(['', '/', './', 'a//b.md', 'a/', 'a/./b.md', '../a.md', 'a/../b.md', '.', '..', 'a\u0000b', 'a\nb', 'a\tb', 'x\u007f', 'x\u0085'])(
-    'rejects %j',
-    (input) => {
-      expect(() => normalizePath(input)).toThrow(InvalidPathError);
-    },
-  );
+  test.each([
+    '',
+    '/',
+    './',
+    'a//b.md',
+    'a/',
+    'a/./b.md',
+    '../a.md',
+    'a/../b.md',
+    '.',
+    '..',
+    'a\u0000b',
+    'a\nb',
+    'a\tb',
+    'x\u007f',
+    'x\u0085',
+  ])('rejects %j', (input) => {
+    expect(() => normalizePath(input)).toThrow(InvalidPathError);
+  });
 
   test('isCanonicalPath', () => {
     expect(isCanonicalPath('a/b.md')).toBe(true);
@@ -39,12 +60,22 @@ describe('doc ids', () => {
     expect(workspaceDocId('ws1')).toBe('workspace:ws1');
     expect(bodyDocId('ws1', './notes/a.md')).toBe('body:ws1/notes/a.md');
     expect(parseDocId('workspace:ws_7f3a')).toEqual({ kind: 'workspace', workspaceId: 'ws_7f3a' });
-    expect(parseDocId('body:ws1/notes/a.md')).toEqual({ kind: 'body', workspaceId: 'ws1', path: 'notes/a.md' });
+    expect(parseDocId('body:ws1/notes/a.md')).toEqual({
+      kind: 'body',
+      workspaceId: 'ws1',
+      path: 'notes/a.md',
+    });
   });
-  test.each(['workspace:', 'workspace:a b', 'body:ws1', 'body:ws1//a.md', 'body:ws1/./a.md', 'body:ws1/a/../b', 'other:x', `body:ws/${'a'.repeat(260)}`])(
-    'rejects %j',
-    (id) => {
-      expect(parseDocId(id)).toBeNull();
-    },
-  );
+  test.each([
+    'workspace:',
+    'workspace:a b',
+    'body:ws1',
+    'body:ws1//a.md',
+    'body:ws1/./a.md',
+    'body:ws1/a/../b',
+    'other:x',
+    `body:ws/${'a'.repeat(260)}`,
+  ])('rejects %j', (id) => {
+    expect(parseDocId(id)).toBeNull();
+  });
 });

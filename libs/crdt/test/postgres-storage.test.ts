@@ -36,7 +36,9 @@ describe('PostgresStorage specifics', () => {
     expect(bodyOf(await b.loadDoc('workspace:ws1'))).toBe('B');
     await a.deleteDoc('workspace:ws1');
     expect(bodyOf(await b.loadDoc('workspace:ws1'))).toBe('B');
-    const rows = await db.pool.query('SELECT DISTINCT tenant FROM crdt_updates WHERE doc = $1', ['workspace:ws1']);
+    const rows = await db.pool.query('SELECT DISTINCT tenant FROM crdt_updates WHERE doc = $1', [
+      'workspace:ws1',
+    ]);
     expect(rows.rows).toEqual([{ tenant: 'tenant_b' }]);
   });
 
@@ -46,9 +48,10 @@ describe('PostgresStorage specifics', () => {
     await s.appendUpdate('body:ws/a.md', edit(d, 'a'));
     const last = await s.appendUpdate('body:ws/a.md', edit(d, 'b'));
     await s.compact('body:ws/a.md', 0);
-    const r = await db.pool.query('SELECT state_vector, last_update_id FROM crdt_snapshots WHERE tenant = $1', [
-      'tenant_sv',
-    ]);
+    const r = await db.pool.query(
+      'SELECT state_vector, last_update_id FROM crdt_snapshots WHERE tenant = $1',
+      ['tenant_sv'],
+    );
     expect(Number(r.rows[0].last_update_id)).toBe(last);
     expect(new Uint8Array(r.rows[0].state_vector)).toEqual(Y.encodeStateVector(d));
   });

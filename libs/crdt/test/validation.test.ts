@@ -6,7 +6,13 @@ test('a consistent workspace is ok (empty bodies are fine)', () => {
   const ws = new WorkspaceCrdt();
   ws.setFile('README.md', meta({ contents: ['a.md'] }));
   ws.setFile('a.md', meta({ part_of: 'README.md' }));
-  const report = validateWorkspace(ws, new Map([['README.md', ''], ['a.md', '']]));
+  const report = validateWorkspace(
+    ws,
+    new Map([
+      ['README.md', ''],
+      ['a.md', ''],
+    ]),
+  );
   expect(report).toEqual({ ok: true, issues: [] });
 });
 
@@ -15,7 +21,9 @@ test('reports every kind of issue with file and message', () => {
   ws.setFile('README.md', meta({ contents: ['a.md', 'missing.md', 'dead.md'] }));
   ws.setFile('a.md', meta({ part_of: 'README.md' }));
   ws.setFile('dead.md', meta({ part_of: 'README.md' }));
-  ws.doc.getMap<string>('files').set('dead.md', serializeFileMetadata(meta({ filename: 'dead.md', deleted: true })));
+  ws.doc
+    .getMap<string>('files')
+    .set('dead.md', serializeFileMetadata(meta({ filename: 'dead.md', deleted: true })));
   ws.setFile('orphan-parent.md', meta({ part_of: 'nowhere.md' }));
   ws.setFile('c1.md', meta({ part_of: 'c2.md' }));
   ws.setFile('c2.md', meta({ part_of: 'c1.md' }));
@@ -41,7 +49,10 @@ test('missing body docs and duplicate paths (doc-id mode)', () => {
   const b = ws.createFile(meta({ filename: 'same.md' }));
   ws.setFile('nobody.md', meta());
   const report = validateWorkspace(ws, new Set([a]));
-  expect(report.issues.map((i) => `${i.kind}:${i.file}`)).toEqual(['missing_body:nobody.md', 'duplicate_path:same.md']);
+  expect(report.issues.map((i) => `${i.kind}:${i.file}`)).toEqual([
+    'missing_body:nobody.md',
+    'duplicate_path:same.md',
+  ]);
   expect(report.issues[1].message).toContain(a);
   expect(report.issues[1].message).toContain(b);
 });

@@ -24,7 +24,12 @@ describe('path mode', () => {
     ws.setFile('a.md', meta({ title: 'A', modified_at: 3 }));
     const raw = ws.doc.getMap('files').get('a.md');
     expect(typeof raw).toBe('string');
-    expect(JSON.parse(raw as string)).toMatchObject({ filename: 'a.md', title: 'A', deleted: false, modified_at: 3 });
+    expect(JSON.parse(raw as string)).toMatchObject({
+      filename: 'a.md',
+      title: 'A',
+      deleted: false,
+      modified_at: 3,
+    });
   });
 
   test('temp files never enter the map', () => {
@@ -115,7 +120,10 @@ describe('doc-id mode', () => {
     const byTitle = new Map(keys.map((k) => [ws.getFile(k)?.title, k]));
     const root = ws.getFile(byTitle.get('Root') as string);
     expect(root?.contents).toEqual([byTitle.get('A'), byTitle.get('B')]);
-    expect(ws.getFile(byTitle.get('A') as string)).toMatchObject({ part_of: byTitle.get('Root'), filename: 'a.md' });
+    expect(ws.getFile(byTitle.get('A') as string)).toMatchObject({
+      part_of: byTitle.get('Root'),
+      filename: 'a.md',
+    });
     expect(ws.migrateToDocIds()).toBe(0);
     expect(new WorkspaceCrdt().needsMigration()).toBe(false);
   });
@@ -229,7 +237,16 @@ describe('sync API and observers', () => {
     const other = new WorkspaceCrdt();
     other.setFile('b.md', meta());
     a.applyUpdate(other.encodeState());
-    a.applyUpdate(new WorkspaceCrdt((() => { const d = new Y.Doc(); d.getMap('files').set('c.md', '{}'); return d; })()).encodeState(), 'peer-7');
+    a.applyUpdate(
+      new WorkspaceCrdt(
+        (() => {
+          const d = new Y.Doc();
+          d.getMap('files').set('c.md', '{}');
+          return d;
+        })(),
+      ).encodeState(),
+      'peer-7',
+    );
     expect(seen).toEqual([true, false, false]);
     off();
     a.setFile('z.md', meta());

@@ -104,7 +104,11 @@ export class MemoryStorage implements CrdtStorage {
     this.snapshots.delete(to);
     this.updates.delete(to);
     if (snap) this.snapshots.set(to, snap);
-    if (rows) this.updates.set(to, rows.map((r) => ({ ...r, doc: to })));
+    if (rows)
+      this.updates.set(
+        to,
+        rows.map((r) => ({ ...r, doc: to })),
+      );
     this.snapshots.delete(from);
     this.updates.delete(from);
   }

@@ -36,7 +36,8 @@ export class PostgresStorage implements CrdtStorage {
 
   /** Creates a storage; call {@link PostgresStorage.init} once per process before use. */
   constructor(opts: PostgresStorageOptions) {
-    if (typeof opts.tenant !== 'string' || opts.tenant === '') throw new TypeError('tenant must be a non-empty string');
+    if (typeof opts.tenant !== 'string' || opts.tenant === '')
+      throw new TypeError('tenant must be a non-empty string');
     this.pool = opts.pool;
     this.tenant = opts.tenant;
   }
@@ -66,14 +67,14 @@ export class PostgresStorage implements CrdtStorage {
   /** {@inheritDoc CrdtStorage.loadDoc} */
   async loadDoc(doc: string): Promise<Uint8Array | null> {
     const [snap, rows] = await Promise.all([
-      this.pool.query<{ snapshot: Buffer }>('SELECT snapshot FROM crdt_snapshots WHERE tenant = $1 AND doc = $2', [
-        this.tenant,
-        doc,
-      ]),
-      this.pool.query<{ data: Buffer }>('SELECT data FROM crdt_updates WHERE tenant = $1 AND doc = $2 ORDER BY id', [
-        this.tenant,
-        doc,
-      ]),
+      this.pool.query<{ snapshot: Buffer }>(
+        'SELECT snapshot FROM crdt_snapshots WHERE tenant = $1 AND doc = $2',
+        [this.tenant, doc],
+      ),
+      this.pool.query<{ data: Buffer }>(
+        'SELECT data FROM crdt_updates WHERE tenant = $1 AND doc = $2 ORDER BY id',
+        [this.tenant, doc],
+      ),
     ]);
     const parts: Uint8Array[] = [];
     if (snap.rows.length > 0) parts.push(snap.rows[0].snapshot);
@@ -123,7 +124,14 @@ export class PostgresStorage implements CrdtStorage {
     const r = await this.pool.query<{ id: string }>(
       `INSERT INTO crdt_updates (tenant, doc, data, origin, device_id, device_name)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [this.tenant, doc, toBuffer(data), meta.origin ?? 'local', meta.deviceId ?? null, meta.deviceName ?? null],
+      [
+        this.tenant,
+        doc,
+        toBuffer(data),
+        meta.origin ?? 'local',
+        meta.deviceId ?? null,
+        meta.deviceName ?? null,
+      ],
     );
     return Number(r.rows[0].id);
   }
@@ -167,10 +175,10 @@ export class PostgresStorage implements CrdtStorage {
 
   /** {@inheritDoc CrdtStorage.getAllUpdates} */
   async getAllUpdates(doc: string): Promise<StoredUpdate[]> {
-    const r = await this.pool.query<UpdateRow>(`${SELECT_UPDATES} WHERE tenant = $1 AND doc = $2 ORDER BY id`, [
-      this.tenant,
-      doc,
-    ]);
+    const r = await this.pool.query<UpdateRow>(
+      `${SELECT_UPDATES} WHERE tenant = $1 AND doc = $2 ORDER BY id`,
+      [this.tenant, doc],
+    );
     return r.rows.map(toStoredUpdate);
   }
 
@@ -265,8 +273,16 @@ export class PostgresStorage implements CrdtStorage {
       if (exists.rows.length === 0) return;
       await c.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2', [this.tenant, to]);
       await c.query('DELETE FROM crdt_snapshots WHERE tenant = $1 AND doc = $2', [this.tenant, to]);
-      await c.query('UPDATE crdt_updates SET doc = $3 WHERE tenant = $1 AND doc = $2', [this.tenant, from, to]);
-      await c.query('UPDATE crdt_snapshots SET doc = $3 WHERE tenant = $1 AND doc = $2', [this.tenant, from, to]);
+      await c.query('UPDATE crdt_updates SET doc = $3 WHERE tenant = $1 AND doc = $2', [
+        this.tenant,
+        from,
+        to,
+      ]);
+      await c.query('UPDATE crdt_snapshots SET doc = $3 WHERE tenant = $1 AND doc = $2', [
+        this.tenant,
+        from,
+        to,
+      ]);
     });
   }
 

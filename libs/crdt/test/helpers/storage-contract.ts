@@ -58,11 +58,20 @@ export function describeStorageContract(name: string, ctx: ContractContext): voi
     test('metadata is recorded with each update', async () => {
       const d = new Y.Doc();
       const before = Date.now();
-      await s.appendUpdate('body:ws/a.md', edit(d, 'x'), { origin: 'remote', deviceId: 'dev1', deviceName: 'Laptop' });
+      await s.appendUpdate('body:ws/a.md', edit(d, 'x'), {
+        origin: 'remote',
+        deviceId: 'dev1',
+        deviceName: 'Laptop',
+      });
       await s.appendUpdate('body:ws/a.md', edit(d, 'y'));
       const all = await s.getAllUpdates('body:ws/a.md');
       expect(all).toHaveLength(2);
-      expect(all[0]).toMatchObject({ doc: 'body:ws/a.md', origin: 'remote', deviceId: 'dev1', deviceName: 'Laptop' });
+      expect(all[0]).toMatchObject({
+        doc: 'body:ws/a.md',
+        origin: 'remote',
+        deviceId: 'dev1',
+        deviceName: 'Laptop',
+      });
       expect(all[1]).toMatchObject({ origin: 'local', deviceId: null, deviceName: null });
       expect(all[0].timestamp).toBeGreaterThanOrEqual(before - 5000);
       expect(all[0].data).toBeInstanceOf(Uint8Array);
@@ -98,7 +107,11 @@ export function describeStorageContract(name: string, ctx: ContractContext): voi
       expect([...ids].sort((x, y) => x - y)).toEqual(ids);
       const a = await s.getAllUpdates('body:ws/a.md');
       expect(a.map((u) => u.id)).toEqual([ids[0], ids[2]]);
-      expect((await s.getAllUpdates('body:ws/b.md'))[0]).toMatchObject({ id: ids[1], origin: 'sync2', deviceId: 'd' });
+      expect((await s.getAllUpdates('body:ws/b.md'))[0]).toMatchObject({
+        id: ids[1],
+        origin: 'sync2',
+        deviceId: 'd',
+      });
       expect(bodyOf(await s.loadDoc('body:ws/a.md'))).toBe('a1a2');
       expect(await s.batchAppendUpdates([])).toEqual([]);
     });
