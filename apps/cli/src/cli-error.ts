@@ -28,7 +28,14 @@ export function describeError(err: unknown): { exitCode: ExitCodeValue; message:
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    return { exitCode: ExitCode.LocalError, message: oneLine((err as { message?: unknown }).message !== undefined ? String((err as { message: unknown }).message) : String(err)) };
+    return {
+      exitCode: ExitCode.LocalError,
+      message: oneLine(
+        (err as { message?: unknown }).message !== undefined
+          ? String((err as { message: unknown }).message)
+          : String(err),
+      ),
+    };
   }
   return { exitCode: ExitCode.Failure, message: oneLine(err instanceof Error ? err.message : String(err)) };
 }

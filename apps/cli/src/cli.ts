@@ -17,7 +17,11 @@ Exit codes:
   4  workspace not found / not accessible with this token   130  interrupted`;
 
 /** Builds the `diaryx-sync` program; the chosen command's exit code is stored in `result`. */
-export function createProgram(io: CliIo, result: { code: ExitCodeValue }, tuning: ClientTuning & StartHooks = {}): Command {
+export function createProgram(
+  io: CliIo,
+  result: { code: ExitCodeValue },
+  tuning: ClientTuning & StartHooks = {},
+): Command {
   const program = new Command()
     .name('diaryx-sync')
     .description('Sync a folder of markdown files with a Diaryx Sync workspace.')
@@ -41,7 +45,9 @@ export function createProgram(io: CliIo, result: { code: ExitCodeValue }, tuning
   addConnectionOptions(
     program
       .command('push')
-      .description('Read the markdown files of <dir> into the workspace as minimal changes, then wait until they are saved.')
+      .description(
+        'Read the markdown files of <dir> into the workspace as minimal changes, then wait until they are saved.',
+      )
       .argument('<dir>', 'source folder')
       .option('--delete', 'delete workspace files that are not in the folder')
       .addHelpText('after', EXIT_CODES_HELP),
@@ -60,7 +66,10 @@ export function createProgram(io: CliIo, result: { code: ExitCodeValue }, tuning
   ).action(async (dir: string, raw: Record<string, unknown>) => {
     const debounceMs = Number(raw.debounce);
     if (!Number.isInteger(debounceMs) || debounceMs < 0) {
-      throw new CliError(ExitCode.Usage, `--debounce must be a non-negative integer, got ${JSON.stringify(raw.debounce)}`);
+      throw new CliError(
+        ExitCode.Usage,
+        `--debounce must be a non-negative integer, got ${JSON.stringify(raw.debounce)}`,
+      );
     }
     result.code = await startCommand(dir, { ...readConnectionOptions(raw, io), debounceMs }, io, tuning);
   });
@@ -71,7 +80,11 @@ export function createProgram(io: CliIo, result: { code: ExitCodeValue }, tuning
  * Runs `diaryx-sync` with `args` (without `node` and the script) and returns the exit code.
  * Errors are printed as one line on stderr: `diaryx-sync: error: …`.
  */
-export async function runCli(args: readonly string[], io: CliIo, tuning: ClientTuning & StartHooks = {}): Promise<ExitCodeValue> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+  tuning: ClientTuning & StartHooks = {},
+): Promise<ExitCodeValue> {
   const result: { code: ExitCodeValue } = { code: ExitCode.Ok };
   const program = createProgram(io, result, tuning);
   try {
@@ -83,7 +96,11 @@ export async function runCli(args: readonly string[], io: CliIo, tuning: ClientT
     return result.code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.help' ||
+        err.code === 'commander.version'
+      ) {
         return ExitCode.Ok;
       }
       return ExitCode.Usage; // commander already printed the one-line error

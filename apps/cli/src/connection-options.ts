@@ -19,18 +19,28 @@ export interface ConnectionOptions {
 /** Adds `--server`, `--workspace`, `--token`, `--retries`, `--timeout`, `--no-progress`, `--quiet`. */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-s, --server <url>', 'sync server, e.g. ws://localhost:8080 (env DIARYX_SYNC_SERVER)'))
+    .addOption(
+      new Option('-s, --server <url>', 'sync server, e.g. ws://localhost:8080 (env DIARYX_SYNC_SERVER)'),
+    )
     .addOption(new Option('-w, --workspace <id>', 'workspace id (env DIARYX_SYNC_WORKSPACE)'))
     .addOption(new Option('-t, --token <jwt>', 'access token (env DIARYX_SYNC_TOKEN)'))
-    .addOption(new Option('--retries <n>', 'reconnect attempts after a failure (pull/push: 3, start: unlimited)'))
-    .addOption(new Option('--timeout <seconds>', 'give up after this long (default: grows with the file count)'))
+    .addOption(
+      new Option('--retries <n>', 'reconnect attempts after a failure (pull/push: 3, start: unlimited)'),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'give up after this long (default: grows with the file count)'),
+    )
     .option('--no-progress', 'no progress bar')
     .option('-q, --quiet', 'print only errors');
 }
 
 function positiveInt(name: string, raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(ExitCode.Usage, `--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CliError(
+      ExitCode.Usage,
+      `--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`,
+    );
   return n;
 }
 
@@ -41,15 +51,22 @@ export function readConnectionOptions(raw: Record<string, unknown>, io: CliIo): 
   const workspace = str(raw.workspace) ?? str(io.env.DIARYX_SYNC_WORKSPACE);
   const token = str(raw.token) ?? str(io.env.DIARYX_SYNC_TOKEN);
   if (server === undefined) throw new CliError(ExitCode.Usage, 'missing --server (or DIARYX_SYNC_SERVER)');
-  if (workspace === undefined) throw new CliError(ExitCode.Usage, 'missing --workspace (or DIARYX_SYNC_WORKSPACE)');
+  if (workspace === undefined)
+    throw new CliError(ExitCode.Usage, 'missing --workspace (or DIARYX_SYNC_WORKSPACE)');
   try {
     const url = new URL(server);
     if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new Error('protocol');
   } catch {
-    throw new CliError(ExitCode.Usage, `--server must be a ws://, wss://, http:// or https:// URL, got ${JSON.stringify(server)}`);
+    throw new CliError(
+      ExitCode.Usage,
+      `--server must be a ws://, wss://, http:// or https:// URL, got ${JSON.stringify(server)}`,
+    );
   }
   if (!isValidWorkspaceId(workspace)) {
-    throw new CliError(ExitCode.Usage, `--workspace must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(workspace)}`);
+    throw new CliError(
+      ExitCode.Usage,
+      `--workspace must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(workspace)}`,
+    );
   }
   const timeout = str(raw.timeout);
   return {

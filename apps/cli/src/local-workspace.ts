@@ -7,7 +7,12 @@ import {
   type FileMetadata,
   type MarkdownFile,
 } from '@diaryx-sync/crdt';
-import { bodyDocId, createCrdtSessionDocuments, workspaceDocId, type SessionDocuments } from '@diaryx-sync/protocol';
+import {
+  bodyDocId,
+  createCrdtSessionDocuments,
+  workspaceDocId,
+  type SessionDocuments,
+} from '@diaryx-sync/protocol';
 
 /** What {@link LocalWorkspace.importFiles} changed. */
 export interface ImportSummary {
@@ -76,9 +81,18 @@ export class LocalWorkspace {
    * `modified_at`), bodies through a minimal splice. With `deleteMissing`, live files absent from
    * `files` are tombstoned. `only` limits the deletion check to these paths (watcher events).
    */
-  importFiles(files: readonly MarkdownFile[], opts: { deleteMissing?: boolean; now?: number } = {}): ImportSummary {
+  importFiles(
+    files: readonly MarkdownFile[],
+    opts: { deleteMissing?: boolean; now?: number } = {},
+  ): ImportSummary {
     const parsed = parseMarkdownFiles(files);
-    const summary: ImportSummary = { created: [], updated: [], deleted: [], unchanged: 0, problems: parsed.problems };
+    const summary: ImportSummary = {
+      created: [],
+      updated: [],
+      deleted: [],
+      unchanged: 0,
+      problems: parsed.problems,
+    };
     const now = opts.now ?? Date.now();
     this.workspace.doc.transact(() => {
       for (const [path, meta] of parsed.files) {
@@ -119,7 +133,8 @@ export class LocalWorkspace {
    */
   renameFile(from: string, to: string): boolean {
     const current = this.workspace.getFile(from);
-    if (current === undefined || current.deleted || this.workspace.getFile(to)?.deleted === false) return false;
+    if (current === undefined || current.deleted || this.workspace.getFile(to)?.deleted === false)
+      return false;
     const filename = to.split('/').pop() ?? to;
     this.workspace.doc.transact(() => {
       this.workspace.setFile(to, { ...current, filename, modified_at: Date.now() });

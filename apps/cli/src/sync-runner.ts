@@ -24,7 +24,10 @@ export function createClient(
     token: opts.token,
     documents: local.documents,
     handler: { onEvent },
-    reconnect: { ...reconnectFor(opts.retries, defaultRetries), ...(tuning.baseDelayMs !== undefined ? { baseDelayMs: tuning.baseDelayMs } : {}) },
+    reconnect: {
+      ...reconnectFor(opts.retries, defaultRetries),
+      ...(tuning.baseDelayMs !== undefined ? { baseDelayMs: tuning.baseDelayMs } : {}),
+    },
     webSocketFactory: tuning.webSocketFactory,
     pingIntervalMs: tuning.pingIntervalMs,
     pongTimeoutMs: tuning.pongTimeoutMs,

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import * as Y from 'yjs';
 import { WebSocketServer } from 'ws';
 import { testing } from '@diaryx-sync/protocol';
-import { cleanupTempDirs, cli, seedServerFiles, serverBody, serverMeta, tempDir } from './helpers/cli-harness';
+import {
+  cleanupTempDirs,
+  cli,
+  seedServerFiles,
+  serverBody,
+  serverMeta,
+  tempDir,
+} from './helpers/cli-harness';
 
 const WS = 'ws_cli';
 let server: testing.TestSyncServer;
@@ -61,7 +68,9 @@ describe('diaryx-sync --help and usage errors', () => {
     expect(unknown.err).toMatch(/unknown option '--bogus'/);
     const missing = await cli(['pull', tempDir(), '--workspace', WS]);
     expect(missing.code).toBe(2);
-    expect(missing.err.trim().split('\n')).toEqual(['diaryx-sync: error: missing --server (or DIARYX_SYNC_SERVER)']);
+    expect(missing.err.trim().split('\n')).toEqual([
+      'diaryx-sync: error: missing --server (or DIARYX_SYNC_SERVER)',
+    ]);
     const badWs = await cli(['pull', tempDir(), '--server', 'ws://x', '--workspace', 'bad id']);
     expect(badWs.code).toBe(2);
     expect(badWs.err).toMatch(/--workspace must match/);
@@ -82,7 +91,9 @@ describe('diaryx-sync pull / push against an in-process server', () => {
 
     const push = await cli(['push', src, ...conn()]);
     expect(push).toMatchObject({ code: 0, err: '' });
-    expect(push.out).toMatch(/pushed 2 files to workspace ws_cli \(2 created, 0 updated, 0 deleted, 0 unchanged\); 3 documents saved/);
+    expect(push.out).toMatch(
+      /pushed 2 files to workspace ws_cli \(2 created, 0 updated, 0 deleted, 0 unchanged\); 3 documents saved/,
+    );
     expect(serverMeta(server, WS, 'journal/day1.md')).toMatchObject({
       title: 'Day one',
       part_of: 'README.md',
@@ -104,7 +115,9 @@ describe('diaryx-sync pull / push against an in-process server', () => {
     expect(pulledDay1.endsWith('\n\nIt rained. 🌧️ 日本語\n')).toBe(true);
 
     // Pushing the pulled folder changes nothing; pulling again writes nothing.
-    const before = new Map([...server.core.docs].map(([id, d]) => [id, Buffer.from(Y.encodeStateVector(d)).toString('hex')]));
+    const before = new Map(
+      [...server.core.docs].map(([id, d]) => [id, Buffer.from(Y.encodeStateVector(d)).toString('hex')]),
+    );
     const again = await cli(['push', dst, ...conn()]);
     expect(again.out).toMatch(/\(0 created, 0 updated, 0 deleted, 2 unchanged\)/);
     for (const [id, d] of server.core.docs) {
@@ -160,15 +173,30 @@ describe('diaryx-sync pull / push against an in-process server', () => {
     const dir = tempDir();
     const badToken = await cli(['pull', dir, '--server', server.url, '--workspace', WS, '--token', 'wrong']);
     expect(badToken.code).toBe(3);
-    expect(badToken.err.trim().split('\n')).toEqual(['diaryx-sync: error: token rejected by the server (HTTP 401)']);
+    expect(badToken.err.trim().split('\n')).toEqual([
+      'diaryx-sync: error: token rejected by the server (HTTP 401)',
+    ]);
 
     const noWs = await cli(['pull', dir, '--server', server.url, '--workspace', 'nope', '--token', 'tok']);
     expect(noWs.code).toBe(4);
-    expect(noWs.err).toMatch(/^diaryx-sync: error: workspace not found or not accessible with this token \(4403/);
+    expect(noWs.err).toMatch(
+      /^diaryx-sync: error: workspace not found or not accessible with this token \(4403/,
+    );
 
     const port = server.port;
     await server.close();
-    const down = await cli(['pull', dir, '--server', `ws://127.0.0.1:${port}`, '--workspace', WS, '--token', 'tok', '--retries', '0']);
+    const down = await cli([
+      'pull',
+      dir,
+      '--server',
+      `ws://127.0.0.1:${port}`,
+      '--workspace',
+      WS,
+      '--token',
+      'tok',
+      '--retries',
+      '0',
+    ]);
     expect(down.code).toBe(5);
     expect(down.err).toMatch(/^diaryx-sync: error: server unreachable after 1 attempt/);
     expect(down.err.trim().split('\n')).toHaveLength(1);
@@ -182,7 +210,9 @@ describe('diaryx-sync pull / push against an in-process server', () => {
   it('reads connection settings from the environment', async () => {
     seedServerFiles(server, WS, [{ path: 'env.md', content: 'from env' }]);
     const dir = tempDir();
-    const r = await cli(['pull', dir], { env: { DIARYX_SYNC_SERVER: server.url, DIARYX_SYNC_WORKSPACE: WS, DIARYX_SYNC_TOKEN: 'tok' } });
+    const r = await cli(['pull', dir], {
+      env: { DIARYX_SYNC_SERVER: server.url, DIARYX_SYNC_WORKSPACE: WS, DIARYX_SYNC_TOKEN: 'tok' },
+    });
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(dir, 'env.md'), 'utf8')).toMatch(/\n\nfrom env$/);
   });
@@ -193,7 +223,9 @@ describe('diaryx-sync pull / push against an in-process server', () => {
     await new Promise((r) => silent.once('listening', r));
     const port = (silent.address() as { port: number }).port;
     const controller = new AbortController();
-    const run = cli(['pull', tempDir(), '--server', `ws://127.0.0.1:${port}`, '--workspace', WS], { signal: controller.signal });
+    const run = cli(['pull', tempDir(), '--server', `ws://127.0.0.1:${port}`, '--workspace', WS], {
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(), 300);
     const r = await run;
     for (const c of silent.clients) c.terminate();

@@ -2,7 +2,16 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 import { LocalWorkspace, type FolderSync } from '@diaryx-sync/cli';
 import { SyncClient, testing } from '@diaryx-sync/protocol';
-import { cleanupTempDirs, cli, seedServerFiles, serverBody, serverMeta, tempDir, waitFor, type CliRun } from './helpers/cli-harness';
+import {
+  cleanupTempDirs,
+  cli,
+  seedServerFiles,
+  serverBody,
+  serverMeta,
+  tempDir,
+  waitFor,
+  type CliRun,
+} from './helpers/cli-harness';
 
 const WS = 'ws_start';
 let server: testing.TestSyncServer;
@@ -35,15 +44,20 @@ describe('diaryx-sync start against an in-process server', () => {
 
   beforeEach(async () => {
     server = await testing.startTestSyncServer({ workspaces: [WS], tokens: { tok: 'editor' } });
-    seedServerFiles(server, WS, [{ path: 'remote.md', content: '---\ntitle: Remote\n---\n\nfrom the server\n' }]);
+    seedServerFiles(server, WS, [
+      { path: 'remote.md', content: '---\ntitle: Remote\n---\n\nfrom the server\n' },
+    ]);
     dir = tempDir();
     writeFileSync(path.join(dir, 'local.md'), '---\ntitle: Local\n---\n\nfrom the folder\n');
     controller = new AbortController();
     sync = undefined;
-    run = cli(['start', dir, '--server', server.url, '--workspace', WS, '--token', 'tok', '--debounce', '80'], {
-      signal: controller.signal,
-      tuning: { onReady: (s) => (sync = s), baseDelayMs: 50 },
-    });
+    run = cli(
+      ['start', dir, '--server', server.url, '--workspace', WS, '--token', 'tok', '--debounce', '80'],
+      {
+        signal: controller.signal,
+        tuning: { onReady: (s) => (sync = s), baseDelayMs: 50 },
+      },
+    );
     await waitFor(() => sync !== undefined);
   });
 
@@ -64,10 +78,18 @@ describe('diaryx-sync start against an in-process server', () => {
     await waitFor(() => serverBody(server, WS, 'local.md') === 'from the folder, edited\n');
     // Add.
     writeFileSync(path.join(dir, 'new.md'), 'brand new\n');
-    await waitFor(() => serverBody(server, WS, 'new.md') === 'brand new\n' && serverMeta(server, WS, 'new.md')?.deleted === false);
+    await waitFor(
+      () =>
+        serverBody(server, WS, 'new.md') === 'brand new\n' &&
+        serverMeta(server, WS, 'new.md')?.deleted === false,
+    );
     // Rename: the body moves with its history (one body stream, no duplicated text).
     renameSync(path.join(dir, 'new.md'), path.join(dir, 'moved.md'));
-    await waitFor(() => serverMeta(server, WS, 'moved.md')?.deleted === false && serverMeta(server, WS, 'new.md')?.deleted === true);
+    await waitFor(
+      () =>
+        serverMeta(server, WS, 'moved.md')?.deleted === false &&
+        serverMeta(server, WS, 'new.md')?.deleted === true,
+    );
     expect(serverBody(server, WS, 'moved.md')).toBe('brand new\n');
     // Delete.
     rmSync(path.join(dir, 'local.md'));
@@ -95,9 +117,13 @@ describe('diaryx-sync start against an in-process server', () => {
 
     // Remote rename: old file removed, new file written; later edits land in the new file.
     expect(other.local.renameFile('remote.md', 'renamed.md')).toBe(true);
-    await waitFor(() => fileText(dir, 'renamed.md') !== undefined && fileText(dir, 'remote.md') === undefined);
+    await waitFor(
+      () => fileText(dir, 'renamed.md') !== undefined && fileText(dir, 'remote.md') === undefined,
+    );
     expect(fileText(dir, 'renamed.md')).toMatch(/\n\nedited remotely\n$/);
-    other.local.importFiles([{ path: 'renamed.md', content: '---\ntitle: Remote\n---\n\nedited after rename\n' }]);
+    other.local.importFiles([
+      { path: 'renamed.md', content: '---\ntitle: Remote\n---\n\nedited after rename\n' },
+    ]);
     await waitFor(() => fileText(dir, 'renamed.md')?.endsWith('\n\nedited after rename\n') === true);
     expect(serverBody(server, WS, 'renamed.md')).toBe('edited after rename\n');
 

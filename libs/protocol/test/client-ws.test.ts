@@ -74,7 +74,10 @@ describe('SyncClient over a real ws socket', () => {
     const port = server.port;
     await server.close();
     server = await startTestSyncServer({ workspaces: [WS] }); // for afterEach
-    const { c, events } = client(server, { serverUrl: `ws://127.0.0.1:${port}`, reconnect: { ...fast, maxAttempts: 2 } });
+    const { c, events } = client(server, {
+      serverUrl: `ws://127.0.0.1:${port}`,
+      reconnect: { ...fast, maxAttempts: 2 },
+    });
     const err = await c.runOneShot().catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'unreachable' });
     expect((err as Error).message).toMatch(/unreachable after 3 attempts/);
@@ -130,13 +133,20 @@ describe('SyncClient over a real ws socket', () => {
     const two = client(server);
     const runs = [one.c.runPersistent(), two.c.runPersistent()];
     await waitFor(() => one.c.session.isSynced && two.c.session.isSynced);
-    for (const [who, text] of [[one, 'X'], [two, 'Y']] as const) {
+    for (const [who, text] of [
+      [one, 'X'],
+      [two, 'Y'],
+    ] as const) {
       const doc = who.docs.bodyDocs.get('shared.md')!;
       doc.once('update', (u: Uint8Array) => who.c.sendLocalUpdate(`body:${WS}/shared.md`, u));
       doc.getText('body').insert(0, text);
     }
     const text = (d: Y.Doc | undefined): string | undefined => bodyText(d);
-    await waitFor(() => text(one.docs.bodyDocs.get('shared.md'))?.length === 6 && text(two.docs.bodyDocs.get('shared.md'))?.length === 6);
+    await waitFor(
+      () =>
+        text(one.docs.bodyDocs.get('shared.md'))?.length === 6 &&
+        text(two.docs.bodyDocs.get('shared.md'))?.length === 6,
+    );
     expect(text(one.docs.bodyDocs.get('shared.md'))).toBe(text(two.docs.bodyDocs.get('shared.md')));
     one.c.stop();
     two.c.stop();

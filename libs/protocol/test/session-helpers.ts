@@ -1,9 +1,5 @@
 import * as Y from 'yjs';
-import {
-  SyncSession,
-  createYDocSessionDocuments,
-  type YDocSessionDocuments,
-} from '../src/client';
+import { SyncSession, createYDocSessionDocuments, type YDocSessionDocuments } from '../src/client';
 import { SessionPipe, TestSyncServerCore, type PipeFaults } from '../src/client/testing';
 
 export const WS = 'ws_test';
@@ -47,15 +43,16 @@ export interface Client {
 
 export function makeClient(core: TestSyncServerCore, faults: PipeFaults, fallbackMs = 3000): Client {
   const docs = createYDocSessionDocuments();
-  let pipe: SessionPipe | undefined;
+  const holder: { pipe?: SessionPipe } = {};
   const session = new SyncSession({
     workspaceId: WS,
     documents: docs,
-    clock: () => pipe?.now ?? 0,
+    clock: () => holder.pipe?.now ?? 0,
     syncCompleteFallbackMs: fallbackMs,
     retryAfterMs: 1500,
   });
-  pipe = new SessionPipe(session, core, faults);
+  const pipe = new SessionPipe(session, core, faults);
+  holder.pipe = pipe;
   return { docs, session, pipe };
 }
 
@@ -77,6 +74,9 @@ export function expectConverged(core: TestSyncServerCore, client: Client): void 
   const server = liveEntries(core.doc(`workspace:${WS}`));
   expect(liveEntries(client.docs.workspaceDoc)).toEqual(server);
   for (const path of Object.keys(server)) {
-    expect([path, bodyText(client.docs.bodyDocs.get(path))]).toEqual([path, bodyText(core.docs.get(`body:${WS}/${path}`))]);
+    expect([path, bodyText(client.docs.bodyDocs.get(path))]).toEqual([
+      path,
+      bodyText(core.docs.get(`body:${WS}/${path}`)),
+    ]);
   }
 }

@@ -13,37 +13,44 @@ const statuses = (events: SyncEvent[]): string[] =>
   events.flatMap((e) => (e.type === 'StatusChanged' ? [e.status] : []));
 
 describe('SyncSession against the server logic (in-memory pipe)', () => {
-  it.each([1, 2, 3])('converges with delays and reordering (seed %i); Synced only after every body', (seedNo) => {
-    const core = new TestSyncServerCore({ workspaces: [WS] });
-    seedServer(core, manyFiles(120));
-    const c = makeClient(core, { seed: seedNo, minDelayMs: 0, maxDelayMs: 40 });
-    seed(c.docs.workspaceDoc, (p) => c.docs.bodies.get(p) && c.docs.bodyDocs.get(p)!, manyFiles(15, 'local/l'));
+  it.each([1, 2, 3])(
+    'converges with delays and reordering (seed %i); Synced only after every body',
+    (seedNo) => {
+      const core = new TestSyncServerCore({ workspaces: [WS] });
+      seedServer(core, manyFiles(120));
+      const c = makeClient(core, { seed: seedNo, minDelayMs: 0, maxDelayMs: 40 });
+      seed(
+        c.docs.workspaceDoc,
+        (p) => c.docs.bodies.get(p) && c.docs.bodyDocs.get(p)!,
+        manyFiles(15, 'local/l'),
+      );
 
-    let syncedChecks = 0;
-    c.pipe.listeners.push((e) => {
-      if (e.type !== 'StatusChanged' || e.status !== 'synced') return;
-      // At the moment Synced is reported, every server file's body is present with its text.
-      for (const [docId, doc] of core.docs) {
-        if (!docId.startsWith('body:')) continue;
-        const path = docId.slice(`body:${WS}/`.length);
-        if (path.startsWith('local/')) continue; // our own files: the server gets them from us
-        expect([path, bodyText(c.docs.bodyDocs.get(path))]).toEqual([path, bodyText(doc)]);
-        syncedChecks++;
-      }
-    });
-    c.pipe.connect();
-    expect(c.pipe.run(() => c.session.isSynced)).toBe(true);
-    expect(syncedChecks).toBe(120);
-    expect(c.pipe.drain()).toBe(true);
-    expectConverged(core, c);
-    expect(core.liveFiles(WS)).toHaveLength(135);
-    expect(statuses(c.pipe.events)).toEqual(['connected', 'syncing', 'synced']);
-    // One SyncStep1 per body doc: no duplicate bootstraps without faults.
-    const bodyFrames = c.pipe.sent.filter((f) => f.docId?.startsWith('body:'));
-    const perDoc = new Map<string, number>();
-    for (const f of bodyFrames) perDoc.set(f.docId!, (perDoc.get(f.docId!) ?? 0) + 1);
-    expect(perDoc.size).toBe(135);
-  });
+      let syncedChecks = 0;
+      c.pipe.listeners.push((e) => {
+        if (e.type !== 'StatusChanged' || e.status !== 'synced') return;
+        // At the moment Synced is reported, every server file's body is present with its text.
+        for (const [docId, doc] of core.docs) {
+          if (!docId.startsWith('body:')) continue;
+          const path = docId.slice(`body:${WS}/`.length);
+          if (path.startsWith('local/')) continue; // our own files: the server gets them from us
+          expect([path, bodyText(c.docs.bodyDocs.get(path))]).toEqual([path, bodyText(doc)]);
+          syncedChecks++;
+        }
+      });
+      c.pipe.connect();
+      expect(c.pipe.run(() => c.session.isSynced)).toBe(true);
+      expect(syncedChecks).toBe(120);
+      expect(c.pipe.drain()).toBe(true);
+      expectConverged(core, c);
+      expect(core.liveFiles(WS)).toHaveLength(135);
+      expect(statuses(c.pipe.events)).toEqual(['connected', 'syncing', 'synced']);
+      // One SyncStep1 per body doc: no duplicate bootstraps without faults.
+      const bodyFrames = c.pipe.sent.filter((f) => f.docId?.startsWith('body:'));
+      const perDoc = new Map<string, number>();
+      for (const f of bodyFrames) perDoc.set(f.docId!, (perDoc.get(f.docId!) ?? 0) + 1);
+      expect(perDoc.size).toBe(135);
+    },
+  );
 
   it('reports progress every 50 files and at the end', () => {
     const core = new TestSyncServerCore({ workspaces: [WS] });
@@ -61,7 +68,11 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     const core = new TestSyncServerCore({ workspaces: [WS] });
     seedServer(core, manyFiles(60));
     const c = makeClient(core, { seed: 11, dropRate: 0.2, minDelayMs: 0, maxDelayMs: 50 });
-    seed(c.docs.workspaceDoc, (p) => (c.docs.bodies.get(p), c.docs.bodyDocs.get(p)!), manyFiles(10, 'mine/m'));
+    seed(
+      c.docs.workspaceDoc,
+      (p) => (c.docs.bodies.get(p), c.docs.bodyDocs.get(p)!),
+      manyFiles(10, 'mine/m'),
+    );
     c.pipe.connect();
     expect(c.pipe.run(() => c.session.isSynced, 120000)).toBe(true);
     expect(c.pipe.sent.some((f) => f.dropped)).toBe(true);
@@ -84,7 +95,9 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     seedServer(core, manyFiles(5));
     const c = makeClient(core, { seed: 3, maxDelayMs: 10 }, 2000);
     c.pipe.connect();
-    expect(c.pipe.run(() => c.session.pendingBodies().length === 0 && c.session.syncedBodies().length === 5)).toBe(true);
+    expect(
+      c.pipe.run(() => c.session.pendingBodies().length === 0 && c.session.syncedBodies().length === 5),
+    ).toBe(true);
     const allBodiesAt = c.pipe.now;
     expect(c.session.isSynced).toBe(false);
     expect(c.pipe.run(() => c.session.isSynced, 10000)).toBe(true);
@@ -108,7 +121,10 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     const c = makeClient(core, { seed: 1 });
     c.pipe.connect();
     // Pretend the server runs the Files-Ready handshake before any binary frame.
-    c.pipe.feed({ type: 'TextMessage', text: JSON.stringify({ type: 'file_manifest', files: [], client_is_new: false }) });
+    c.pipe.feed({
+      type: 'TextMessage',
+      text: JSON.stringify({ type: 'file_manifest', files: [], client_is_new: false }),
+    });
     expect(c.pipe.sent.map((f) => f.text).filter(Boolean)).toContain('{"type":"FilesReady"}');
     const state = Buffer.from(Y.encodeStateAsUpdate(core.doc(`workspace:${WS}`))).toString('base64');
     c.pipe.feed({ type: 'TextMessage', text: JSON.stringify({ type: 'crdt_state', state }) });
@@ -123,9 +139,14 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     const core = new TestSyncServerCore({ workspaces: [WS] });
     const c = makeClient(core, { seed: 1 });
     c.pipe.connect();
-    const actions = c.session.handle({ type: 'TextMessage', text: '{"type":"file_manifest","client_is_new":true}' });
+    const actions = c.session.handle({
+      type: 'TextMessage',
+      text: '{"type":"file_manifest","client_is_new":true}',
+    });
     expect(actions).toEqual([{ type: 'DownloadSnapshot', workspaceId: WS }]);
-    expect(c.session.handle({ type: 'SnapshotImported' })).toEqual([{ type: 'SendText', text: '{"type":"FilesReady"}' }]);
+    expect(c.session.handle({ type: 'SnapshotImported' })).toEqual([
+      { type: 'SendText', text: '{"type":"FilesReady"}' },
+    ]);
   });
 
   it('canonicalizes path keys: README.md, ./README.md and /README.md are one body stream', () => {
@@ -178,7 +199,11 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     a.docs.workspaceDoc.off('update', capture);
     a.docs.bodies.rename('old.md', 'new.md');
     for (const u of updates) a.pipe.feed({ type: 'LocalUpdate', docId: `workspace:${WS}`, update: u });
-    a.pipe.feed({ type: 'LocalUpdate', docId: `body:${WS}/new.md`, update: Y.encodeStateAsUpdate(a.docs.bodyDocs.get('new.md')!) });
+    a.pipe.feed({
+      type: 'LocalUpdate',
+      docId: `body:${WS}/new.md`,
+      update: Y.encodeStateAsUpdate(a.docs.bodyDocs.get('new.md')!),
+    });
     a.pipe.drain();
 
     // B reconnects while it still believes old.md is live: its old.md bootstrap is in flight
@@ -190,7 +215,10 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     expect(b.pipe.run(() => b.session.isSynced)).toBe(true);
     b.pipe.drain();
     expect(changes).toEqual([
-      { type: 'FilesChanged', changes: expect.objectContaining({ renamed: [{ from: 'old.md', to: 'new.md' }] }) },
+      {
+        type: 'FilesChanged',
+        changes: expect.objectContaining({ renamed: [{ from: 'old.md', to: 'new.md' }] }),
+      },
     ]);
     expect(b.docs.bodyDocs.has('old.md')).toBe(false);
     expect(bodyText(b.docs.bodyDocs.get('new.md'))).toBe('hello');
@@ -215,7 +243,10 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     // The client believes a file exists that the server has deleted.
     c.docs.workspaceDoc.getMap<string>('files').set('gone.md', fileJson('gone.md'));
     Y.applyUpdate(core.doc(`workspace:${WS}`), Y.encodeStateAsUpdate(c.docs.workspaceDoc));
-    core.doc(`workspace:${WS}`).getMap<string>('files').set('gone.md', fileJson('gone.md', { deleted: true, modified_at: 1800000000000 }));
+    core
+      .doc(`workspace:${WS}`)
+      .getMap<string>('files')
+      .set('gone.md', fileJson('gone.md', { deleted: true, modified_at: 1800000000000 }));
     c.pipe.connect();
     expect(c.pipe.run(() => c.session.isSynced)).toBe(true);
     expect(c.pipe.sent.some((f) => f.docId === `body:${WS}/gone.md`)).toBe(true);
@@ -242,7 +273,11 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
     const core = new TestSyncServerCore({ workspaces: [WS] });
     const c = makeClient(core, { seed: 1 });
     c.pipe.connect();
-    for (const bad of [new Uint8Array([]), new Uint8Array([5, 1, 2]), new Uint8Array([3, 0x61, 0x62, 0x63, 9])]) {
+    for (const bad of [
+      new Uint8Array([]),
+      new Uint8Array([5, 1, 2]),
+      new Uint8Array([3, 0x61, 0x62, 0x63, 9]),
+    ]) {
       const actions = c.session.handle({ type: 'BinaryMessage', data: bad });
       expect(actions.every((a) => a.type === 'Emit' && a.event.type === 'Error')).toBe(true);
     }

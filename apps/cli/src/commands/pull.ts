@@ -1,5 +1,12 @@
 import * as path from 'node:path';
-import { ensureFolder, readFileIfExists, readMarkdownFolder, removeFileAndEmptyParents, toFilePath, writeFileAtomic } from '../folder';
+import {
+  ensureFolder,
+  readFileIfExists,
+  readMarkdownFolder,
+  removeFileAndEmptyParents,
+  toFilePath,
+  writeFileAtomic,
+} from '../folder';
 import type { ConnectionOptions } from '../connection-options';
 import type { CliIo } from '../io';
 import { LocalWorkspace } from '../local-workspace';
@@ -14,7 +21,12 @@ export interface PullOptions extends ConnectionOptions {
 }
 
 /** `diaryx-sync pull <dir>`: materialize the workspace into a folder. */
-export async function pullCommand(dir: string, opts: PullOptions, io: CliIo, tuning?: ClientTuning): Promise<ExitCodeValue> {
+export async function pullCommand(
+  dir: string,
+  opts: PullOptions,
+  io: CliIo,
+  tuning?: ClientTuning,
+): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
   await ensureFolder(root, true);
   const local = new LocalWorkspace(opts.workspace);
@@ -55,7 +67,9 @@ export async function pullCommand(dir: string, opts: PullOptions, io: CliIo, tun
   }
   if (!opts.quiet) {
     const extra = opts.delete ? `, ${deleted} deleted` : '';
-    io.out(`pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})\n`);
+    io.out(
+      `pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})\n`,
+    );
   }
   return ExitCode.Ok;
 }

@@ -18,7 +18,12 @@ export interface PushOptions extends ConnectionOptions {
  * (frontmatter → metadata, body → body doc), then wait until the server confirms every
  * document durable (`saved`).
  */
-export async function pushCommand(dir: string, opts: PushOptions, io: CliIo, tuning?: ClientTuning): Promise<ExitCodeValue> {
+export async function pushCommand(
+  dir: string,
+  opts: PushOptions,
+  io: CliIo,
+  tuning?: ClientTuning,
+): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
   await ensureFolder(root, false);
   const files = await readMarkdownFolder(root);

@@ -54,7 +54,8 @@ export async function startCommand(
         else if (e.status === 'disconnected' && ready) log('disconnected');
         else if (e.status === 'synced' && ready) log('synced');
       }
-      if (e.type === 'ServerError') io.err(`server error: ${e.code}${e.message !== undefined ? ` (${e.message})` : ''}\n`);
+      if (e.type === 'ServerError')
+        io.err(`server error: ${e.code}${e.message !== undefined ? ` (${e.message})` : ''}\n`);
       if (ready) sync.onSyncEvent(e);
       if (e.type === 'StatusChanged' && e.status === 'synced' && !starting) {
         starting = true;
@@ -64,7 +65,9 @@ export async function startCommand(
             const r = await sync.reconcile();
             await sync.watch();
             ready = true;
-            log(`watching ${dir} ↔ workspace ${opts.workspace} (${local.livePaths().length} files; ${r.imported} imported, ${r.written} written)`);
+            log(
+              `watching ${dir} ↔ workspace ${opts.workspace} (${local.livePaths().length} files; ${r.imported} imported, ${r.written} written)`,
+            );
             tuning.onReady?.(sync);
           } catch (err) {
             io.err(`error: ${describeError(err).message}\n`);

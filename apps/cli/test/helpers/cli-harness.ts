@@ -13,7 +13,10 @@ export interface CliRun {
 }
 
 /** Runs `diaryx-sync` in-process. */
-export async function cli(args: string[], extra: { signal?: AbortSignal; tuning?: ClientTuning & StartHooks; env?: Record<string, string> } = {}): Promise<CliRun> {
+export async function cli(
+  args: string[],
+  extra: { signal?: AbortSignal; tuning?: ClientTuning & StartHooks; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -38,7 +41,11 @@ export function cleanupTempDirs(): void {
 }
 
 /** Seeds the test server with markdown files, through the same crdt model the CLI uses. */
-export function seedServerFiles(server: testing.TestSyncServer, workspaceId: string, files: { path: string; content: string }[]): void {
+export function seedServerFiles(
+  server: testing.TestSyncServer,
+  workspaceId: string,
+  files: { path: string; content: string }[],
+): void {
   const local = new LocalWorkspace(workspaceId);
   local.importFiles(files, { now: 1700000000000 });
   Y.applyUpdate(server.core.doc(`workspace:${workspaceId}`), local.workspace.encodeStateAsUpdate());
@@ -48,12 +55,20 @@ export function seedServerFiles(server: testing.TestSyncServer, workspaceId: str
 }
 
 /** Server-side body text of a file. */
-export function serverBody(server: testing.TestSyncServer, workspaceId: string, p: string): string | undefined {
+export function serverBody(
+  server: testing.TestSyncServer,
+  workspaceId: string,
+  p: string,
+): string | undefined {
   return server.core.docs.get(`body:${workspaceId}/${p}`)?.getText('body').toString();
 }
 
 /** Server-side metadata of a file. */
-export function serverMeta(server: testing.TestSyncServer, workspaceId: string, p: string): Record<string, unknown> | undefined {
+export function serverMeta(
+  server: testing.TestSyncServer,
+  workspaceId: string,
+  p: string,
+): Record<string, unknown> | undefined {
   const json = server.core.doc(`workspace:${workspaceId}`).getMap<string>('files').get(p);
   return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
 }

@@ -7,7 +7,10 @@ import type { FileChangeSet, SessionDocuments } from './documents';
  * remote origin, so update observers (`onUpdate` with `info.local`, `setSyncCallback`) never echo
  * them back.
  */
-export function createCrdtSessionDocuments(workspace: WorkspaceCrdt, bodies: BodyDocManager): SessionDocuments {
+export function createCrdtSessionDocuments(
+  workspace: WorkspaceCrdt,
+  bodies: BodyDocManager,
+): SessionDocuments {
   return {
     workspace: {
       getSyncState: () => workspace.getSyncState(),

@@ -62,7 +62,5 @@ export const NO_CHANGES: FileChangeSet = Object.freeze({
 
 /** Whether a change set contains anything. */
 export function hasChanges(c: FileChangeSet): boolean {
-  return (
-    c.created.length + c.deleted.length + c.restored.length + c.modified.length + c.renamed.length > 0
-  );
+  return c.created.length + c.deleted.length + c.restored.length + c.modified.length + c.renamed.length > 0;
 }

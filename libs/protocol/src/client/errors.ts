@@ -31,18 +31,34 @@ export class SyncClientError extends Error {
 /** Maps a permanent close code (4400-4499) to an error. */
 export function errorForCloseCode(code: number, reason: string): SyncClientError {
   const detail = reason !== '' ? `: ${reason}` : '';
-  if (code === 4401) return new SyncClientError('unauthorized', `token rejected by the server (4401${detail})`, code);
+  if (code === 4401)
+    return new SyncClientError('unauthorized', `token rejected by the server (4401${detail})`, code);
   if (code === 4403) {
-    return new SyncClientError('forbidden', `workspace not found or not accessible with this token (4403${detail})`, code);
+    return new SyncClientError(
+      'forbidden',
+      `workspace not found or not accessible with this token (4403${detail})`,
+      code,
+    );
   }
   return new SyncClientError('protocol', `server closed the connection with ${code}${detail}`, code);
 }
 
 /** Maps a failed upgrade's HTTP status to an error (401 → unauthorized, 403/404 → forbidden). */
 export function errorForHttpStatus(status: number): SyncClientError {
-  if (status === 401) return new SyncClientError('unauthorized', 'token rejected by the server (HTTP 401)', undefined, status);
+  if (status === 401)
+    return new SyncClientError('unauthorized', 'token rejected by the server (HTTP 401)', undefined, status);
   if (status === 403 || status === 404) {
-    return new SyncClientError('forbidden', `workspace not found or not accessible (HTTP ${status})`, undefined, status);
+    return new SyncClientError(
+      'forbidden',
+      `workspace not found or not accessible (HTTP ${status})`,
+      undefined,
+      status,
+    );
   }
-  return new SyncClientError('unreachable', `server refused the WebSocket upgrade (HTTP ${status})`, undefined, status);
+  return new SyncClientError(
+    'unreachable',
+    `server refused the WebSocket upgrade (HTTP ${status})`,
+    undefined,
+    status,
+  );
 }

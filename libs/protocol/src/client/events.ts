@@ -1,13 +1,7 @@
 import type { FileChangeSet } from './documents';
 
 /** Connection / sync status reported through {@link SyncEvent} `StatusChanged`. */
-export type SyncStatus =
-  | 'connecting'
-  | 'connected'
-  | 'syncing'
-  | 'synced'
-  | 'reconnecting'
-  | 'disconnected';
+export type SyncStatus = 'connecting' | 'connected' | 'syncing' | 'synced' | 'reconnecting' | 'disconnected';
 
 /** Events a {@link SyncSession} (and a {@link SyncClient}) reports to the application. */
 export type SyncEvent =
@@ -16,7 +10,12 @@ export type SyncEvent =
   | { readonly type: 'FilesChanged'; readonly changes: FileChangeSet }
   | { readonly type: 'BodyChanged'; readonly path: string }
   | { readonly type: 'Saved'; readonly docId: string }
-  | { readonly type: 'ServerError'; readonly code: string; readonly message?: string; readonly docId?: string }
+  | {
+      readonly type: 'ServerError';
+      readonly code: string;
+      readonly message?: string;
+      readonly docId?: string;
+    }
   | { readonly type: 'PeersChanged'; readonly workspaceId?: string; readonly peerCount: number }
   | { readonly type: 'FocusListChanged'; readonly files: readonly string[] }
   | { readonly type: 'Pong' }

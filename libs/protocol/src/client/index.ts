@@ -2,10 +2,20 @@
 export * from './documents';
 export * from './events';
 export { SyncSession, canonicalSessionPath, type SyncSessionOptions } from './session';
-export { REMOTE_ORIGIN, createYDocSessionDocuments, diffFileSnapshots, type YDocSessionDocuments } from './ydoc-documents';
+export {
+  REMOTE_ORIGIN,
+  createYDocSessionDocuments,
+  diffFileSnapshots,
+  type YDocSessionDocuments,
+} from './ydoc-documents';
 export { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
 export { SyncClientError, type SyncClientErrorKind } from './errors';
-export { buildSyncUrl, defaultWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './transport';
+export {
+  buildSyncUrl,
+  defaultWebSocketFactory,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './transport';
 export {
   SyncClient,
   type OneShotOptions,

@@ -212,7 +212,10 @@ export class SyncSession {
     if (this.phase !== 'active') return;
     const canonical = this.canonicalDocId(docId);
     if (canonical === undefined) {
-      this.emit(out, { type: 'Error', message: `local update for an invalid doc id ${JSON.stringify(docId)}` });
+      this.emit(out, {
+        type: 'Error',
+        message: `local update for an invalid doc id ${JSON.stringify(docId)}`,
+      });
       return;
     }
     out.push({ type: 'SendBinary', data: encodeFrame(canonical, encodeSyncMessage(SYNC_UPDATE, update)) });
@@ -427,7 +430,8 @@ export class SyncSession {
     if (this.bootstrapBodies(out) > 0) return;
     this.syncedReported = true;
     const last = [...out].reverse().find((a) => a.type === 'Emit' && a.event.type === 'Progress');
-    if (last === undefined) this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
+    if (last === undefined)
+      this.emit(out, { type: 'Progress', completed: this.synced.size, total: this.bootstrapTotal });
     this.setStatus(out, 'synced');
   }
 }

@@ -103,8 +103,6 @@ interface SaveWaiter {
   reject(error: Error): void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * WebSocket client of the `/sync2` endpoint over a {@link SyncSession}: token auth, reconnect
  * with exponential backoff and jitter (never after 4400-4499), ping keep-alive with dead
@@ -126,7 +124,11 @@ export class SyncClient {
     this.options = options;
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
     this.factory = options.webSocketFactory ?? defaultWebSocketFactory();
-    this.session = new SyncSession({ ...options.session, workspaceId: options.workspaceId, documents: options.documents });
+    this.session = new SyncSession({
+      ...options.session,
+      workspaceId: options.workspaceId,
+      documents: options.documents,
+    });
     if (options.handler !== undefined) {
       const handler = options.handler;
       this.listeners.add((e) => handler.onEvent(e));
@@ -214,7 +216,11 @@ export class SyncClient {
     try {
       let failures = 0;
       while (!this.stopped) {
-        this.dispatch({ type: 'StatusChanged', status: failures === 0 ? 'connecting' : 'reconnecting', attempt: failures });
+        this.dispatch({
+          type: 'StatusChanged',
+          status: failures === 0 ? 'connecting' : 'reconnecting',
+          attempt: failures,
+        });
         const conn = this.open();
         const info = await conn.closed;
         if (this.stopped) return;
@@ -241,7 +247,10 @@ export class SyncClient {
     options.signal?.addEventListener('abort', onAbort);
     const deadline = (): number => {
       if (options.timeoutMs !== undefined) return started + options.timeoutMs;
-      const files = Math.max(this.options.documents.workspace.livePaths().length, this.session.serverFileCount ?? 0);
+      const files = Math.max(
+        this.options.documents.workspace.livePaths().length,
+        this.session.serverFileCount ?? 0,
+      );
       return started + (options.baseTimeoutMs ?? 30000) + (options.perFileTimeoutMs ?? 100) * files;
     };
     let timer: ReturnType<typeof setInterval> | undefined;
@@ -256,7 +265,11 @@ export class SyncClient {
       for (;;) {
         if (this.stopped) throw new SyncClientError('aborted', 'interrupted');
         attempts++;
-        this.dispatch({ type: 'StatusChanged', status: attempts === 1 ? 'connecting' : 'reconnecting', attempt: attempts - 1 });
+        this.dispatch({
+          type: 'StatusChanged',
+          status: attempts === 1 ? 'connecting' : 'reconnecting',
+          attempt: attempts - 1,
+        });
         const conn = this.open();
         const first = await Promise.race([conn.synced.then(() => 'synced' as const), conn.closed, timedOut]);
         if (first === 'timeout') {
@@ -276,7 +289,10 @@ export class SyncClient {
         if (options.afterSync !== undefined) await options.afterSync();
         if (options.save !== false) {
           const live = this.options.documents.workspace.livePaths();
-          const docs = [this.session.workspaceDocId, ...live.map((p) => bodyDocId(this.options.workspaceId, p))];
+          const docs = [
+            this.session.workspaceDocId,
+            ...live.map((p) => bodyDocId(this.options.workspaceId, p)),
+          ];
           const all = Promise.all(
             docs.map((d) =>
               this.save(d).then(() => {
@@ -292,7 +308,10 @@ export class SyncClient {
           }
           if (!Array.isArray(result)) {
             const permanent = permanentError(result);
-            throw permanent ?? new SyncClientError('unreachable', `connection lost while saving (${result.code})`, result.code);
+            throw (
+              permanent ??
+              new SyncClientError('unreachable', `connection lost while saving (${result.code})`, result.code)
+            );
           }
         }
         conn.close(1000, 'done');
@@ -466,7 +485,8 @@ function permanentError(info: CloseInfo): SyncClientError | undefined {
 }
 
 function unreachableError(info: CloseInfo, attempts: number): SyncClientError {
-  const why = info.error ?? (info.httpStatus !== undefined ? `HTTP ${info.httpStatus}` : `close ${info.code}`);
+  const why =
+    info.error ?? (info.httpStatus !== undefined ? `HTTP ${info.httpStatus}` : `close ${info.code}`);
   return new SyncClientError(
     'unreachable',
     `server unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why})`,

@@ -85,12 +85,19 @@ export class SessionPipe {
     const generation = ++this.generation;
     this.connection = this.server.connect(
       {
-        send: (data) => this.schedule(() => {
-          if (generation === this.generation) this.feed(typeof data === 'string' ? { type: 'TextMessage', text: data } : { type: 'BinaryMessage', data: data.slice() });
-        }, true),
-        close: () => this.schedule(() => {
-          if (generation === this.generation) this.disconnect();
-        }, false),
+        send: (data) =>
+          this.schedule(() => {
+            if (generation === this.generation)
+              this.feed(
+                typeof data === 'string'
+                  ? { type: 'TextMessage', text: data }
+                  : { type: 'BinaryMessage', data: data.slice() },
+              );
+          }, true),
+        close: () =>
+          this.schedule(() => {
+            if (generation === this.generation) this.disconnect();
+          }, false),
       },
       role,
     );
@@ -144,8 +151,8 @@ export class SessionPipe {
       if (a.type === 'Emit') {
         this.events.push(a.event);
         for (const l of this.listeners) l(a.event);
-      }
-      else if (a.type === 'DownloadSnapshot') this.schedule(() => this.feed({ type: 'SnapshotImported' }), false);
+      } else if (a.type === 'DownloadSnapshot')
+        this.schedule(() => this.feed({ type: 'SnapshotImported' }), false);
       else {
         const data = a.type === 'SendBinary' ? a.data.slice() : a.text;
         const conn = this.connection;
@@ -170,7 +177,12 @@ export class SessionPipe {
     const delay = faulty ? minDelayMs + Math.floor(this.random() * (maxDelayMs - minDelayMs + 1)) : 0;
     const item: Scheduled = { at: this.now + delay, seq: this.seq++, run };
     let i = this.queue.length;
-    while (i > 0 && (this.queue[i - 1].at > item.at || (this.queue[i - 1].at === item.at && this.queue[i - 1].seq > item.seq))) i--;
+    while (
+      i > 0 &&
+      (this.queue[i - 1].at > item.at ||
+        (this.queue[i - 1].at === item.at && this.queue[i - 1].seq > item.seq))
+    )
+      i--;
     this.queue.splice(i, 0, item);
     return false;
   }

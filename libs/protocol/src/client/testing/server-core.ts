@@ -1,6 +1,7 @@
 /**
  * An in-process sync server for tests: the `/sync2` rules of PROTOCOL.md §2 over in-memory
- * Y.Docs, independent of the transport. {@link startTestSyncServer} puts it on a real `ws`
+ * Y.Docs, running the doc service's own {@link DocSyncHandler} per document, independent of
+ * the transport. {@link startTestSyncServer} puts it on a real `ws`
  * socket; session tests connect it to a {@link SyncSession} through a faulty in-memory pipe.
  */
 import * as Y from 'yjs';
@@ -9,7 +10,7 @@ import { parseDocId, tryParseDocId } from '../../doc-id';
 import { parseClientControl } from '../../control';
 import { CloseCode } from '../../codes';
 import { isProtocolError } from '../../errors';
-import { decodeMessages, encodeMessages, type ProtocolMessage } from '../../sync';
+import { DocSyncHandler } from '../../doc-sync-handler';
 
 /** Role of a test connection. */
 export type TestRole = 'editor' | 'viewer';
@@ -35,6 +36,7 @@ export interface TestConnection {
 }
 
 interface ConnState {
+  readonly id: string;
   readonly sink: TestConnectionSink;
   readonly role: TestRole;
   readonly subscribed: Set<string>;
@@ -46,6 +48,9 @@ interface ConnState {
 export class TestSyncServerCore {
   /** Server documents by doc id. */
   readonly docs = new Map<string, Y.Doc>();
+  /** The sync handler of each document. */
+  readonly handlers = new Map<string, DocSyncHandler>();
+  private nextConnectionId = 0;
   /** Frames received per doc id (for assertions). */
   readonly framesByDoc = new Map<string, number>();
   private readonly options: TestSyncServerOptions;
@@ -57,12 +62,18 @@ export class TestSyncServerCore {
 
   /** The doc, created when missing. */
   doc(docId: string): Y.Doc {
-    let doc = this.docs.get(docId);
-    if (doc === undefined) {
-      doc = new Y.Doc();
-      this.docs.set(docId, doc);
+    return this.handler(docId).doc;
+  }
+
+  /** The handler of a document, created (with an empty doc) when missing. */
+  handler(docId: string): DocSyncHandler {
+    let handler = this.handlers.get(docId);
+    if (handler === undefined) {
+      handler = new DocSyncHandler(new Y.Doc());
+      this.handlers.set(docId, handler);
+      this.docs.set(docId, handler.doc);
     }
-    return doc;
+    return handler;
   }
 
   /** Number of open connections. */
@@ -86,7 +97,14 @@ export class TestSyncServerCore {
 
   /** Registers a connection. */
   connect(sink: TestConnectionSink, role: TestRole = 'editor'): TestConnection {
-    const state: ConnState = { sink, role, subscribed: new Set(), sentSyncComplete: false, closed: false };
+    const state: ConnState = {
+      id: `test:${++this.nextConnectionId}`,
+      sink,
+      role,
+      subscribed: new Set(),
+      sentSyncComplete: false,
+      closed: false,
+    };
     this.connections.add(state);
     return {
       receive: (data) => {
@@ -97,6 +115,7 @@ export class TestSyncServerCore {
       disconnect: () => {
         state.closed = true;
         this.connections.delete(state);
+        this.left(state);
       },
     };
   }
@@ -110,7 +129,22 @@ export class TestSyncServerCore {
     if (state.closed) return;
     state.closed = true;
     this.connections.delete(state);
+    this.left(state);
     state.sink.close(code, reason);
+  }
+
+  private left(state: ConnState): void {
+    for (const docId of state.subscribed) {
+      const removal = this.handlers.get(docId)?.connectionLeft(state.id);
+      if (removal !== undefined) this.broadcast(state, docId, removal);
+    }
+  }
+
+  private broadcast(from: ConnState, docId: string, payload: Uint8Array): void {
+    const frame = encodeFrame(docId, payload);
+    for (const other of this.connections) {
+      if (other !== from && other.subscribed.has(docId)) other.sink.send(frame);
+    }
   }
 
   private onText(state: ConnState, text: string): void {
@@ -136,48 +170,39 @@ export class TestSyncServerCore {
 
   private onBinary(state: ConnState, data: Uint8Array): void {
     let docId: string;
-    let messages: ProtocolMessage[];
+    let payload: Uint8Array;
     try {
       const frame = decodeFrame(data);
       docId = frame.docId;
+      payload = frame.payload;
       parseDocId(docId);
-      messages = decodeMessages(frame.payload);
     } catch (err) {
-      const reason = isProtocolError(err) ? err.message : 'malformed frame';
-      return this.fail(state, CloseCode.ProtocolError, reason.slice(0, 120));
+      return this.fail(
+        state,
+        CloseCode.ProtocolError,
+        isProtocolError(err) ? err.message.slice(0, 120) : 'malformed frame',
+      );
     }
     if (!this.allowed(docId)) return this.fail(state, CloseCode.Forbidden, 'forbidden');
     state.subscribed.add(docId);
     this.framesByDoc.set(docId, (this.framesByDoc.get(docId) ?? 0) + 1);
-    const doc = this.doc(docId);
-    const replies: ProtocolMessage[] = [];
-    let answeredWorkspaceStep1 = false;
-    for (const m of messages) {
-      if (m.type === 'syncStep1') {
-        replies.push({ type: 'syncStep2', update: Y.encodeStateAsUpdate(doc, m.stateVector) });
-        replies.push({ type: 'syncStep1', stateVector: Y.encodeStateVector(doc) });
-        if (docId.startsWith('workspace:')) answeredWorkspaceStep1 = true;
-      } else if (m.type === 'syncStep2' || m.type === 'update') {
-        const before = Y.encodeStateVector(doc);
-        if (state.role === 'viewer') {
-          const probe = new Y.Doc();
-          Y.applyUpdate(probe, Y.encodeStateAsUpdate(doc));
-          Y.applyUpdate(probe, m.update);
-          if (!equalBytes(Y.encodeStateVector(probe), before)) {
-            state.sink.send(JSON.stringify({ type: 'error', code: 'read_only', doc: docId }));
-          }
-          continue;
-        }
-        Y.applyUpdate(doc, m.update);
-        if (!equalBytes(Y.encodeStateVector(doc), before)) {
-          const frame = encodeFrame(docId, encodeMessages([{ type: 'update', update: m.update }]));
-          for (const other of this.connections) {
-            if (other !== state && other.subscribed.has(docId)) other.sink.send(frame);
-          }
-        }
-      }
+    let result;
+    try {
+      result = this.handler(docId).handle({ id: state.id, role: state.role }, payload);
+    } catch (err) {
+      return this.fail(
+        state,
+        isProtocolError(err) ? err.closeCode : CloseCode.ProtocolError,
+        'malformed payload',
+      );
     }
-    if (replies.length > 0) state.sink.send(encodeFrame(docId, encodeMessages(replies)));
+    // Each reply as its own frame (SyncStep2, then our SyncStep1), like the doc service.
+    for (const reply of result.replies) state.sink.send(encodeFrame(docId, reply));
+    if (result.broadcast !== undefined) this.broadcast(state, docId, result.broadcast);
+    if (result.readOnlyViolation)
+      state.sink.send(JSON.stringify({ type: 'error', code: 'read_only', doc: docId }));
+    if (result.error !== undefined) return this.fail(state, result.error.closeCode, 'bad update');
+    const answeredWorkspaceStep1 = docId.startsWith('workspace:') && result.replies.length > 0;
     if (answeredWorkspaceStep1 && !state.sentSyncComplete && this.options.sendSyncComplete !== false) {
       state.sentSyncComplete = true;
       const parsed = tryParseDocId(docId);
@@ -185,10 +210,4 @@ export class TestSyncServerCore {
       state.sink.send(JSON.stringify({ type: 'sync_complete', files_synced: n }));
     }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -75,7 +75,9 @@ export async function startTestSyncServer(options: StartTestSyncServerOptions): 
     socket.on('message', (data, isBinary) => {
       if (frozen.has(socket)) return;
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      conn.receive(isBinary ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'));
+      conn.receive(
+        isBinary ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf.toString('utf8'),
+      );
     });
     socket.on('close', () => {
       sockets.delete(socket);
