@@ -52,16 +52,38 @@ function isWorkspaceDoc(doc: string): boolean {
   return doc.startsWith('workspace:') || parseDocId(doc)?.kind === 'workspace';
 }
 
-/** Version history of documents stored in a {@link CrdtStorage}. */
+/** Options of {@link HistoryManager}. */
+export interface HistoryManagerOptions {
+  /** Default doc id for calls that omit it. */
+  doc?: string;
+}
+
+/**
+ * Version history of documents stored in a {@link CrdtStorage}. Methods take a doc id; when it
+ * is omitted, the default doc of the constructor is used, else (for `diff`) the doc that owns
+ * the given update ids (ids are unique per storage).
+ */
 export class HistoryManager {
+  private readonly defaultDoc: string | undefined;
+
   /** Uses `storage` for every read (and for appends in {@link HistoryManager.restoreToVersion}). */
-  constructor(private readonly storage: CrdtStorage) {}
+  constructor(
+    private readonly storage: CrdtStorage,
+    opts: HistoryManagerOptions = {},
+  ) {
+    this.defaultDoc = opts.doc;
+  }
 
   /**
    * The versions of `doc`, newest first. `files_changed` is computed by replaying the log on top
    * of the snapshot: paths for the workspace doc, the body's path for a body doc.
    */
-  async getHistory(doc: string, opts: HistoryOptions = {}): Promise<HistoryEntry[]> {
+  async getHistory(
+    doc: string | undefined = this.defaultDoc,
+    opts: HistoryOptions = {},
+  ): Promise<HistoryEntry[]> {
+    if (doc === undefined)
+      throw new TypeError('HistoryManager.getHistory: no doc id given and no default doc');
     const updates = await this.storage.getAllUpdates(doc);
     const snapshot = await this.stateBeforeLog(doc, updates.length > 0 ? updates[0].id : null);
     const entries: HistoryEntry[] = [];
@@ -96,7 +118,24 @@ export class HistoryManager {
    * What changed between version `fromId` and version `toId` of a doc, per file. For a body doc
    * the single entry is its path (`Added` when it had no content before).
    */
-  async diff(doc: string, fromId: number, toId: number): Promise<FileDiff[]> {
+  async diff(doc: string, fromId: number, toId: number): Promise<FileDiff[]>;
+  /** {@inheritDoc HistoryManager.(diff:1)} (doc: the default doc, or the one owning the ids) */
+  async diff(fromId: number, toId: number): Promise<FileDiff[]>;
+  async diff(a1: string | number, a2: number, a3?: number): Promise<FileDiff[]> {
+    if (typeof a1 === 'string') return this.diffDoc(a1, a2, a3 as number);
+    const doc = this.defaultDoc ?? (await this.docOfUpdate(a2)) ?? (await this.docOfUpdate(a1));
+    if (doc === undefined) return [];
+    return this.diffDoc(doc, a1, a2);
+  }
+
+  private async docOfUpdate(id: number): Promise<string | undefined> {
+    for (const doc of await this.storage.listDocs()) {
+      if ((await this.storage.getAllUpdates(doc)).some((u) => u.id === id)) return doc;
+    }
+    return undefined;
+  }
+
+  private async diffDoc(doc: string, fromId: number, toId: number): Promise<FileDiff[]> {
     const [a, b] = await Promise.all([
       this.storage.getStateAt(doc, fromId),
       this.storage.getStateAt(doc, toId),

@@ -78,6 +78,11 @@ test('diff between versions: Added, Modified, Deleted, Restored', async () => {
   ws.setFile('back.md', meta({ modified_at: Date.now() + 1000 }));
   await flush();
   const v2 = await storage.getLatestUpdateId(WS);
+  // without a doc id: the doc owning the update ids
+  expect(await new HistoryManager(storage).diff(v1, v2)).toEqual(
+    await new HistoryManager(storage).diff(WS, v1, v2),
+  );
+  expect(await new HistoryManager(storage, { doc: WS }).diff(v2, v2)).toEqual([]);
   expect(await new HistoryManager(storage).diff(WS, v1, v2)).toEqual([
     { path: 'back.md', change: 'Restored' },
     { path: 'del.md', change: 'Deleted' },

@@ -69,6 +69,20 @@ describe('PostgresStorage specifics', () => {
     expect(bodyOf(await s.loadDoc('body:ws/c.md'))).toBe(d.getText('body').toString());
   });
 
+  test('loadDoc is consistent while compactions commit', async () => {
+    const s = base.forTenant('tenant_loadcompact');
+    const d = new Y.Doc();
+    for (let round = 0; round < 5; round++) {
+      await s.batchAppendUpdates(
+        Array.from({ length: 40 }, (_, i) => ({ doc: 'body:ws/l.md', data: edit(d, String(i % 10)) })),
+      );
+      const expected = d.getText('body').toString();
+      const loads = Array.from({ length: 6 }, () => s.loadDoc('body:ws/l.md'));
+      await Promise.all([s.compact('body:ws/l.md', round % 2), ...loads]);
+      for (const l of await Promise.all(loads)) expect(bodyOf(l)).toBe(expected);
+    }
+  });
+
   test('rejects an empty tenant', () => {
     expect(() => new PostgresStorage({ pool: db.pool, tenant: '' })).toThrow(TypeError);
   });

@@ -66,21 +66,7 @@ export class PostgresStorage implements CrdtStorage {
 
   /** {@inheritDoc CrdtStorage.loadDoc} */
   async loadDoc(doc: string): Promise<Uint8Array | null> {
-    const [snap, rows] = await Promise.all([
-      this.pool.query<{ snapshot: Buffer }>(
-        'SELECT snapshot FROM crdt_snapshots WHERE tenant = $1 AND doc = $2',
-        [this.tenant, doc],
-      ),
-      this.pool.query<{ data: Buffer }>(
-        'SELECT data FROM crdt_updates WHERE tenant = $1 AND doc = $2 ORDER BY id',
-        [this.tenant, doc],
-      ),
-    ]);
-    const parts: Uint8Array[] = [];
-    if (snap.rows.length > 0) parts.push(snap.rows[0].snapshot);
-    for (const r of rows.rows) parts.push(r.data);
-    const merged = mergeIntoState(parts);
-    return merged ? toBytes(merged) : null;
+    return this.mergedState(doc, null);
   }
 
   /** {@inheritDoc CrdtStorage.saveDoc} */
@@ -184,21 +170,7 @@ export class PostgresStorage implements CrdtStorage {
 
   /** {@inheritDoc CrdtStorage.getStateAt} */
   async getStateAt(doc: string, updateId: number): Promise<Uint8Array | null> {
-    return this.transaction(async (c) => {
-      const snap = await c.query<{ snapshot: Buffer }>(
-        'SELECT snapshot FROM crdt_snapshots WHERE tenant = $1 AND doc = $2',
-        [this.tenant, doc],
-      );
-      const rows = await c.query<{ data: Buffer }>(
-        'SELECT data FROM crdt_updates WHERE tenant = $1 AND doc = $2 AND id <= $3 ORDER BY id',
-        [this.tenant, doc, updateId],
-      );
-      const parts: Uint8Array[] = [];
-      if (snap.rows.length > 0) parts.push(snap.rows[0].snapshot);
-      for (const r of rows.rows) parts.push(r.data);
-      const merged = mergeIntoState(parts);
-      return merged ? toBytes(merged) : null;
-    }, 'REPEATABLE READ');
+    return this.mergedState(doc, updateId);
   }
 
   /** {@inheritDoc CrdtStorage.compact} */
@@ -289,6 +261,24 @@ export class PostgresStorage implements CrdtStorage {
   /** {@inheritDoc CrdtStorage.clearUpdates} */
   async clearUpdates(doc: string): Promise<void> {
     await this.pool.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2', [this.tenant, doc]);
+  }
+
+  /**
+   * Snapshot + log rows (id <= maxId when given) merged into one update. One statement, so the
+   * snapshot and the rows are read consistently even while a compaction commits.
+   */
+  private async mergedState(doc: string, maxId: number | null): Promise<Uint8Array | null> {
+    const r = await this.pool.query<{ data: Buffer }>(
+      `SELECT data FROM (
+         SELECT snapshot AS data, -1::bigint AS ord FROM crdt_snapshots WHERE tenant = $1 AND doc = $2
+         UNION ALL
+         SELECT data, id AS ord FROM crdt_updates
+           WHERE tenant = $1 AND doc = $2 AND ($3::bigint IS NULL OR id <= $3::bigint)
+       ) parts ORDER BY ord`,
+      [this.tenant, doc, maxId],
+    );
+    const merged = mergeIntoState(r.rows.map((x) => x.data));
+    return merged ? toBytes(merged) : null;
   }
 
   private async lockDoc(c: PoolClient, doc: string): Promise<void> {
