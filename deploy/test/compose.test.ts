@@ -9,14 +9,30 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { loadServiceConfig } from '@diaryx-sync/runtime';
-import { ROOT, SERVICE_APPS, type ServiceApp, appDefaultPort, configLoaderFiles, envReadsOf } from './lib/apps';
-import { type ComposeFile, type ComposeService, commandArgs, interpolate, loadCompose, serviceEnv } from './lib/compose';
+import {
+  ROOT,
+  SERVICE_APPS,
+  type ServiceApp,
+  appDefaultPort,
+  configLoaderFiles,
+  envReadsOf,
+} from './lib/apps';
+import {
+  type ComposeFile,
+  type ComposeService,
+  commandArgs,
+  interpolate,
+  loadCompose,
+  serviceEnv,
+} from './lib/compose';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML trees */
 type Any = any;
 
 const COMPOSE = path.join(ROOT, 'docker-compose.yml');
-const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/compose-spec.schema.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures/compose-spec.schema.json'), 'utf8'),
+) as Record<string, unknown>;
 delete schema.$schema; // draft-07 over https; ajv's built-in draft-07 meta-schema is keyed by http
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
@@ -36,7 +52,9 @@ describe('docker-compose.yml', () => {
     expect(validateCompose(compose)).toBe(true);
     expect(ajv.errorsText(validateCompose.errors)).toBe('No errors');
     const vars = [...fs.readFileSync(COMPOSE, 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
-    const custom = Object.fromEntries(vars.map((v) => [v, v.endsWith('PORT') ? '18080' : `custom-${v.toLowerCase()}`]));
+    const custom = Object.fromEntries(
+      vars.map((v) => [v, v.endsWith('PORT') ? '18080' : `custom-${v.toLowerCase()}`]),
+    );
     custom.SHARD_COUNT = '32';
     expect(validateCompose(loadCompose(COMPOSE, custom))).toBe(true);
   });
@@ -69,7 +87,8 @@ describe('docker-compose.yml', () => {
     expect(byApp('gateway')).toHaveLength(2);
     expect(byApp('doc-service')).toHaveLength(2);
     expect(byApp('history-worker')).toHaveLength(1);
-    for (const name of ['postgres', 'redis', 'minio', 'minio-init', 'proxy', 'prometheus', 'grafana']) expect(services[name]).toBeDefined();
+    for (const name of ['postgres', 'redis', 'minio', 'minio-init', 'proxy', 'prometheus', 'grafana'])
+      expect(services[name]).toBeDefined();
     expect(commandArgs(services.redis).join(' ')).toContain('--appendonly yes');
     expect(JSON.stringify(services['minio-init'].entrypoint)).toContain('mc mb --ignore-existing');
   });
@@ -89,7 +108,11 @@ describe('docker-compose.yml', () => {
       }
     }
     for (const [name] of appServices) {
-      expect(Object.keys(services[name].depends_on as object).sort()).toEqual(['minio-init', 'postgres', 'redis']);
+      expect(Object.keys(services[name].depends_on as object).sort()).toEqual([
+        'minio-init',
+        'postgres',
+        'redis',
+      ]);
     }
   });
 
@@ -97,7 +120,9 @@ describe('docker-compose.yml', () => {
     const declared = Object.keys(compose.volumes ?? {});
     for (const name of ['postgres', 'redis', 'minio', 'prometheus', 'grafana']) {
       const vols = (services[name].volumes ?? []) as string[];
-      const named = vols.map((v) => String(v).split(':')[0]).filter((src) => !src.startsWith('.') && !src.startsWith('/'));
+      const named = vols
+        .map((v) => String(v).split(':')[0])
+        .filter((src) => !src.startsWith('.') && !src.startsWith('/'));
       expect([name, named.length]).toEqual([name, 1]);
       expect(declared).toContain(named[0]);
     }
@@ -110,36 +135,44 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])('%s: PORT = contract port; healthcheck uses it; env complete and read by the app', (app) => {
-    const reads = envReadsOf(app);
-    const entries = appServices.filter(([, s]) => appOf(s) === app);
-    expect(entries.length).toBeGreaterThan(0);
-    for (const [name, s] of entries) {
-      const env = serviceEnv(s);
-      expect([name, Number(env.PORT)]).toEqual([name, SERVICE_APPS[app].port]);
-      const ownDefault = appDefaultPort(app);
-      if (ownDefault !== undefined) expect(ownDefault).toBe(SERVICE_APPS[app].port);
-      expect(s.healthcheck?.test).toEqual(['CMD', 'node', '/usr/local/lib/diaryx/healthcheck.js']);
-      const missing = [...reads.values()].filter((r) => !r.defaulted && !(r.name in env)).map((r) => r.name);
-      expect([name, missing]).toEqual([name, []]);
-      expect([name, Object.keys(env).filter((k) => !reads.has(k))]).toEqual([name, []]);
-      const cfg = loadServiceConfig(env);
-      expect(cfg.PORT).toBe(SERVICE_APPS[app].port);
-      for (const file of configLoaderFiles(app)) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const mod = require(file) as Record<string, unknown>;
-        for (const [fn, f] of Object.entries(mod)) {
-          if (/^load\w*(Config|Settings)$/.test(fn) && typeof f === 'function') expect(() => (f as (e: NodeJS.ProcessEnv) => unknown)(env)).not.toThrow();
+  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])(
+    '%s: PORT = contract port; healthcheck uses it; env complete and read by the app',
+    (app) => {
+      const reads = envReadsOf(app);
+      const entries = appServices.filter(([, s]) => appOf(s) === app);
+      expect(entries.length).toBeGreaterThan(0);
+      for (const [name, s] of entries) {
+        const env = serviceEnv(s);
+        expect([name, Number(env.PORT)]).toEqual([name, SERVICE_APPS[app].port]);
+        const ownDefault = appDefaultPort(app);
+        if (ownDefault !== undefined) expect(ownDefault).toBe(SERVICE_APPS[app].port);
+        expect(s.healthcheck?.test).toEqual(['CMD', 'node', '/usr/local/lib/diaryx/healthcheck.js']);
+        const missing = [...reads.values()]
+          .filter((r) => !r.defaulted && !(r.name in env))
+          .map((r) => r.name);
+        expect([name, missing]).toEqual([name, []]);
+        expect([name, Object.keys(env).filter((k) => !reads.has(k))]).toEqual([name, []]);
+        const cfg = loadServiceConfig(env);
+        expect(cfg.PORT).toBe(SERVICE_APPS[app].port);
+        for (const file of configLoaderFiles(app)) {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const mod = require(file) as Record<string, unknown>;
+          for (const [fn, f] of Object.entries(mod)) {
+            if (/^load\w*(Config|Settings)$/.test(fn) && typeof f === 'function')
+              expect(() => (f as (e: NodeJS.ProcessEnv) => unknown)(env)).not.toThrow();
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('app services build the Dockerfile and pass an app name its entrypoint knows', () => {
     const entrypoint = fs.readFileSync(path.join(ROOT, 'deploy/docker/entrypoint.sh'), 'utf8');
     for (const [name, s] of appServices) {
       expect([name, (s.build as { dockerfile: string }).dockerfile]).toEqual([name, 'Dockerfile']);
-      expect(fs.existsSync(path.join(ROOT, (s.build as { context: string }).context, 'Dockerfile'))).toBe(true);
+      expect(fs.existsSync(path.join(ROOT, (s.build as { context: string }).context, 'Dockerfile'))).toBe(
+        true,
+      );
       expect(s.entrypoint).toBeUndefined(); // tini + entrypoint.sh stay in charge
       expect(entrypoint).toContain(commandArgs(s)[0]);
     }
@@ -151,11 +184,18 @@ describe('docker-compose.yml', () => {
       const db = new URL(env.DATABASE_URL);
       expect([name, db.hostname, db.port]).toEqual([name, 'postgres', '5432']);
       const pg = serviceEnv(services.postgres);
-      expect([db.username, db.password, db.pathname.slice(1)]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, pg.POSTGRES_DB]);
+      expect([db.username, db.password, db.pathname.slice(1)]).toEqual([
+        pg.POSTGRES_USER,
+        pg.POSTGRES_PASSWORD,
+        pg.POSTGRES_DB,
+      ]);
       expect(new URL(env.REDIS_URL).hostname).toBe('redis');
       expect(new URL(env.S3_ENDPOINT).host).toBe('minio:9000');
       const minio = serviceEnv(services.minio);
-      expect([env.S3_ACCESS_KEY, env.S3_SECRET_KEY]).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
+      expect([env.S3_ACCESS_KEY, env.S3_SECRET_KEY]).toEqual([
+        minio.MINIO_ROOT_USER,
+        minio.MINIO_ROOT_PASSWORD,
+      ]);
       expect(env.S3_BUCKET).toBe(serviceEnv(services['minio-init']).S3_BUCKET);
     }
   });
@@ -163,7 +203,9 @@ describe('docker-compose.yml', () => {
   it('the reverse proxy balances over both gateways on their port and passes WebSocket upgrades', () => {
     const conf = fs.readFileSync(path.join(ROOT, 'deploy/nginx/nginx.conf'), 'utf8');
     const upstreams = [...conf.matchAll(/^\s*server\s+([\w-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
-    const gateways = appServices.filter(([, s]) => appOf(s) === 'gateway').map(([n]) => `${n}:${SERVICE_APPS.gateway.port}`);
+    const gateways = appServices
+      .filter(([, s]) => appOf(s) === 'gateway')
+      .map(([n]) => `${n}:${SERVICE_APPS.gateway.port}`);
     expect(upstreams.sort()).toEqual(gateways.sort());
     expect(conf).toMatch(/proxy_http_version 1\.1;/);
     expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
@@ -179,16 +221,25 @@ describe('docker-compose.yml', () => {
   it('Prometheus scrapes every app instance on its port; Grafana is provisioned with the dashboard', () => {
     const prom = parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as Any;
     const targets = prom.scrape_configs.flatMap((j: Any) => j.static_configs.flatMap((c: Any) => c.targets));
-    for (const [name, s] of appServices) expect(targets).toContain(`${name}:${SERVICE_APPS[appOf(s) as ServiceApp].port}`);
+    for (const [name, s] of appServices)
+      expect(targets).toContain(`${name}:${SERVICE_APPS[appOf(s) as ServiceApp].port}`);
     for (const job of prom.scrape_configs) expect(job.metrics_path ?? '/metrics').toBe('/metrics');
     const grafanaVolumes = (services.grafana.volumes ?? []) as string[];
     expect(grafanaVolumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
-    const dashMount = grafanaVolumes.find((v) => v.startsWith('./deploy/grafana/diaryx-sync.json:')) as string;
-    const provider = parse(fs.readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/diaryx-sync.yml'), 'utf8')) as Any;
+    const dashMount = grafanaVolumes.find((v) =>
+      v.startsWith('./deploy/grafana/diaryx-sync.json:'),
+    ) as string;
+    const provider = parse(
+      fs.readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/diaryx-sync.yml'), 'utf8'),
+    ) as Any;
     expect(path.posix.dirname(dashMount.split(':')[1])).toBe(provider.providers[0].options.path);
-    const ds = parse(fs.readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as Any;
+    const ds = parse(
+      fs.readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+    ) as Any;
     expect(ds.datasources[0].url).toBe('http://prometheus:9090');
-    expect(services.prometheus.volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    expect(services.prometheus.volumes).toContain(
+      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
   });
 });
 

@@ -47,7 +47,9 @@ describe('Dockerfile', () => {
     expect(runs.some((r) => /npm ci\b.*--omit=dev/.test(r))).toBe(true);
     expect(runs.some((r) => /npm ci\b(?!.*--omit=dev)/.test(r))).toBe(false);
     // The TypeScript build happens in an earlier stage, whose dist/ folders the final stage copies.
-    const build = stages.find((s) => s.instructions.some((i) => i.op === 'RUN' && i.args.includes('npm run build')));
+    const build = stages.find((s) =>
+      s.instructions.some((i) => i.op === 'RUN' && i.args.includes('npm run build')),
+    );
     expect(build).toBeDefined();
     expect(ops('COPY').some((c) => c.args.includes(`--from=${build?.name}`))).toBe(true);
   });
@@ -62,7 +64,16 @@ describe('Dockerfile', () => {
     const cmd = execForm(hc.slice(hc.indexOf('CMD') + 3).trim()) ?? [];
     expect(cmd).toEqual(['node', '/usr/local/lib/diaryx/healthcheck.js']);
     expect(execForm(ops('CMD').pop()?.args ?? '')).toEqual(['gateway']);
-    expect(ops('EXPOSE').flatMap((e) => e.args.split(/\s+/)).map(Number).sort()).toEqual(Object.values(SERVICE_APPS).map((a) => a.port).sort());
+    expect(
+      ops('EXPOSE')
+        .flatMap((e) => e.args.split(/\s+/))
+        .map(Number)
+        .sort(),
+    ).toEqual(
+      Object.values(SERVICE_APPS)
+        .map((a) => a.port)
+        .sort(),
+    );
   });
 
   it('copies only paths that exist in the repository and are not excluded by .dockerignore', () => {
@@ -76,14 +87,29 @@ describe('Dockerfile', () => {
         }
       }
     }
-    for (const p of ['node_modules', 'apps/gateway/dist', '.git', '.env', 'libs/crdt/test/x.test.ts', 'libs/runtime/node_modules/x']) expect([p, ignored(p)]).toEqual([p, true]);
-    for (const p of ['package.json', 'package-lock.json', 'libs/crdt/src/index.ts', 'deploy/docker/entrypoint.sh']) expect([p, ignored(p)]).toEqual([p, false]);
+    for (const p of [
+      'node_modules',
+      'apps/gateway/dist',
+      '.git',
+      '.env',
+      'libs/crdt/test/x.test.ts',
+      'libs/runtime/node_modules/x',
+    ])
+      expect([p, ignored(p)]).toEqual([p, true]);
+    for (const p of [
+      'package.json',
+      'package-lock.json',
+      'libs/crdt/src/index.ts',
+      'deploy/docker/entrypoint.sh',
+    ])
+      expect([p, ignored(p)]).toEqual([p, false]);
     // Everything `tsc -b tsconfig.build.json` compiles is in the context.
     for (const group of ['libs', 'apps']) {
       for (const pkg of fs.readdirSync(path.join(ROOT, group))) {
         const tsconfigPath = path.join(ROOT, group, pkg, 'tsconfig.json');
         if (!fs.existsSync(tsconfigPath)) continue;
-        const includes = (JSON.parse(fs.readFileSync(tsconfigPath, 'utf8')) as { include?: string[] }).include ?? [];
+        const includes =
+          (JSON.parse(fs.readFileSync(tsconfigPath, 'utf8')) as { include?: string[] }).include ?? [];
         for (const inc of ['tsconfig.json', 'package.json', ...includes]) {
           const rel = `${group}/${pkg}/${inc}`;
           expect([rel, ignored(rel)]).toEqual([rel, false]);
@@ -117,7 +143,10 @@ describe('deploy/docker/entrypoint.sh', () => {
     fs.writeFileSync(path.join(bin, 'node'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
     try {
       for (const app of Object.keys(SERVICE_APPS)) {
-        const r = spawnSync('sh', [script, app, '--flag'], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}` } });
+        const r = spawnSync('sh', [script, app, '--flag'], {
+          encoding: 'utf8',
+          env: { PATH: `${bin}:${process.env.PATH}` },
+        });
         expect(r.stdout.trim()).toBe(`/app/apps/${app}/dist/main.js --flag`);
       }
       const r = spawnSync('sh', [script], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}` } });

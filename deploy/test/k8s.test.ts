@@ -7,9 +7,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { loadServiceConfig } from '@diaryx-sync/runtime';
-import { ROOT, SERVICE_APPS, type ServiceApp, appDefaultPort, appServesRoute, configLoaderFiles, envReadsOf } from './lib/apps';
+import {
+  ROOT,
+  SERVICE_APPS,
+  type ServiceApp,
+  appDefaultPort,
+  appServesRoute,
+  configLoaderFiles,
+  envReadsOf,
+} from './lib/apps';
 import { scaledObjectSchema, serviceMonitorSchema } from './lib/crd-schemas';
-import { type K8sObject, applyJson6902, kustomizeBuild, podLabelsOf, podSpecOf, strategicMerge } from './lib/kustomize';
+import {
+  type K8sObject,
+  applyJson6902,
+  kustomizeBuild,
+  podLabelsOf,
+  podSpecOf,
+  strategicMerge,
+} from './lib/kustomize';
 import { type LabelSelector, isEmptySelector, selectorMatches } from './lib/selectors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
@@ -46,7 +61,14 @@ function validateObject(o: K8sObject): void {
 }
 
 /** Secret keys the operator must create in production (deploy/README.md documents them). */
-const PROD_SECRET_KEYS = ['REDIS_URL', 'DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'JWT_SECRET', 'ADMIN_TOKEN'];
+const PROD_SECRET_KEYS = [
+  'REDIS_URL',
+  'DATABASE_URL',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'JWT_SECRET',
+  'ADMIN_TOKEN',
+];
 /** Stand-in values for the externally created prod Secret, used to run the apps' config parsers. */
 const PROD_SECRET_SAMPLE: Record<string, string> = {
   REDIS_URL: 'redis://redis.internal:6379',
@@ -65,15 +87,25 @@ function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   return o;
 }
 
-const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(o.kind));
+const workloads = (objects: K8sObject[]) =>
+  objects.filter((o) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(o.kind));
 
 /** Resolves a container's environment to plain values (config maps, secrets, field refs). */
-function resolveEnv(objects: K8sObject[], container: Any, overlay: keyof typeof OVERLAYS): Record<string, string> {
+function resolveEnv(
+  objects: K8sObject[],
+  container: Any,
+  overlay: keyof typeof OVERLAYS,
+): Record<string, string> {
   const env: Record<string, string> = {};
   const secretData = (name: string): Record<string, string> | undefined => {
     const s = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name) as Any;
     if (!s) return overlay === 'prod' && name === 'diaryx-secrets' ? PROD_SECRET_SAMPLE : undefined;
-    const decoded = Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    const decoded = Object.fromEntries(
+      Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString(),
+      ]),
+    );
     return { ...decoded, ...(s.stringData ?? {}) };
   };
   const configData = (name: string): Record<string, string> | undefined =>
@@ -87,12 +119,14 @@ function resolveEnv(objects: K8sObject[], container: Any, overlay: keyof typeof 
     if (e.value !== undefined) env[e.name] = String(e.value);
     else if (e.valueFrom?.configMapKeyRef) {
       const data = configData(e.valueFrom.configMapKeyRef.name);
-      if (!data || !(e.valueFrom.configMapKeyRef.key in data)) throw new Error(`${e.name}: ConfigMap key ${JSON.stringify(e.valueFrom.configMapKeyRef)} missing`);
+      if (!data || !(e.valueFrom.configMapKeyRef.key in data))
+        throw new Error(`${e.name}: ConfigMap key ${JSON.stringify(e.valueFrom.configMapKeyRef)} missing`);
       env[e.name] = data[e.valueFrom.configMapKeyRef.key];
     } else if (e.valueFrom?.secretKeyRef) {
       const ref = e.valueFrom.secretKeyRef;
       const data = secretData(ref.name);
-      if (!data || !(ref.key in data)) throw new Error(`${e.name}: Secret key ${ref.name}/${ref.key} missing`);
+      if (!data || !(ref.key in data))
+        throw new Error(`${e.name}: Secret key ${ref.name}/${ref.key} missing`);
       env[e.name] = data[ref.key];
     } else if (e.valueFrom?.fieldRef) env[e.name] = `<${e.valueFrom.fieldRef.fieldPath}>`;
     else throw new Error(`${e.name}: unsupported env source`);
@@ -109,7 +143,8 @@ function appContainer(objects: K8sObject[], app: ServiceApp): Any {
 
 /** Container port number a Service/probe port (number or name) refers to. */
 function resolvePort(container: Any, port: number | string): number | undefined {
-  if (typeof port === 'number') return (container.ports ?? []).some((p: Any) => p.containerPort === port) ? port : undefined;
+  if (typeof port === 'number')
+    return (container.ports ?? []).some((p: Any) => p.containerPort === port) ? port : undefined;
   return (container.ports ?? []).find((p: Any) => p.name === port)?.containerPort;
 }
 
@@ -145,7 +180,10 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
 
   it(`puts every namespaced object in namespace ${namespace}, which the overlay creates`, () => {
     find(objects, 'Namespace', namespace);
-    for (const o of objects.filter((x) => x.kind !== 'Namespace')) expect(`${o.kind}/${o.metadata.name}:${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name}:${namespace}`);
+    for (const o of objects.filter((x) => x.kind !== 'Namespace'))
+      expect(`${o.kind}/${o.metadata.name}:${o.metadata.namespace}`).toBe(
+        `${o.kind}/${o.metadata.name}:${namespace}`,
+      );
   });
 
   it('selectors match pod labels (workloads, Services, PDBs, HPAs, NetworkPolicies)', () => {
@@ -153,15 +191,25 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
     for (const w of workloads(objects).filter((x) => x.kind !== 'Job')) {
       expect(selectorMatches((w.spec as Any).selector, podLabelsOf(w))).toBe(true);
       // No other workload's pods may be captured by this selector.
-      const captured = pods.filter((p) => selectorMatches((w.spec as Any).selector, p.labels)).map((p) => p.w.metadata.name);
+      const captured = pods
+        .filter((p) => selectorMatches((w.spec as Any).selector, p.labels))
+        .map((p) => p.w.metadata.name);
       expect(captured).toEqual([w.metadata.name]);
     }
     for (const svc of objects.filter((o) => o.kind === 'Service')) {
-      const matched = pods.filter((p) => selectorMatches({ matchLabels: (svc.spec as Any).selector }, p.labels));
-      expect(`${svc.metadata.name}: ${matched.map((p) => p.w.metadata.name)}`).toBe(`${svc.metadata.name}: ${svc.metadata.name}`);
+      const matched = pods.filter((p) =>
+        selectorMatches({ matchLabels: (svc.spec as Any).selector }, p.labels),
+      );
+      expect(`${svc.metadata.name}: ${matched.map((p) => p.w.metadata.name)}`).toBe(
+        `${svc.metadata.name}: ${svc.metadata.name}`,
+      );
     }
     for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
-      expect(pods.filter((p) => selectorMatches((pdb.spec as Any).selector, p.labels)).map((p) => p.w.metadata.name)).toEqual([pdb.metadata.name]);
+      expect(
+        pods
+          .filter((p) => selectorMatches((pdb.spec as Any).selector, p.labels))
+          .map((p) => p.w.metadata.name),
+      ).toEqual([pdb.metadata.name]);
     }
     for (const hpa of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
       const ref = (hpa.spec as Any).scaleTargetRef;
@@ -171,56 +219,73 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
     for (const np of objects.filter((o) => o.kind === 'NetworkPolicy')) {
       const sel = (np.spec as Any).podSelector as LabelSelector;
       if (isEmptySelector(sel)) continue;
-      expect(`${np.metadata.name}: ${pods.some((p) => selectorMatches(sel, p.labels))}`).toBe(`${np.metadata.name}: true`);
+      expect(`${np.metadata.name}: ${pods.some((p) => selectorMatches(sel, p.labels))}`).toBe(
+        `${np.metadata.name}: true`,
+      );
     }
   });
 
-  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])('%s: Service port -> container port -> PORT env = contract port', (app) => {
-    const c = appContainer(objects, app);
-    const port = SERVICE_APPS[app].port;
-    const env = resolveEnv(objects, c, overlay);
-    expect(Number(env.PORT)).toBe(port);
-    const ownDefault = appDefaultPort(app);
-    if (ownDefault !== undefined) expect(ownDefault).toBe(port);
-    expect(resolvePort(c, 'http')).toBe(port);
-    const svc = find(objects, 'Service', app);
-    for (const p of (svc.spec as Any).ports) expect(resolvePort(c, p.targetPort ?? p.port)).toBe(port);
-  });
+  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])(
+    '%s: Service port -> container port -> PORT env = contract port',
+    (app) => {
+      const c = appContainer(objects, app);
+      const port = SERVICE_APPS[app].port;
+      const env = resolveEnv(objects, c, overlay);
+      expect(Number(env.PORT)).toBe(port);
+      const ownDefault = appDefaultPort(app);
+      if (ownDefault !== undefined) expect(ownDefault).toBe(port);
+      expect(resolvePort(c, 'http')).toBe(port);
+      const svc = find(objects, 'Service', app);
+      for (const p of (svc.spec as Any).ports) expect(resolvePort(c, p.targetPort ?? p.port)).toBe(port);
+    },
+  );
 
-  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])('%s: probes hit /healthz and /readyz on the app port, which the app serves', (app) => {
-    const c = appContainer(objects, app);
-    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
-    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter(Boolean)) {
-      expect(resolvePort(c, probe.httpGet.port)).toBe(SERVICE_APPS[app].port);
-    }
-    expect(appServesRoute(app, '/healthz')).toBe(true);
-    expect(appServesRoute(app, '/readyz')).toBe(true);
-    expect(appServesRoute(app, '/metrics')).toBe(true);
-  });
-
-  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])('%s: every env var the app reads is set or defaulted, and every var set is read', (app) => {
-    const env = resolveEnv(objects, appContainer(objects, app), overlay);
-    const reads = envReadsOf(app);
-    const missing = [...reads.values()].filter((r) => !r.defaulted && !(r.name in env)).map((r) => `${r.name} (${r.file})`);
-    expect(missing).toEqual([]);
-    const unread = Object.keys(env).filter((name) => !reads.has(name));
-    expect(unread).toEqual([]);
-  });
-
-  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])("%s: the app's config parsers accept the deployed environment", (app) => {
-    const env = resolveEnv(objects, appContainer(objects, app), overlay);
-    const cfg = loadServiceConfig(env);
-    expect(cfg.PORT).toBe(SERVICE_APPS[app].port);
-    expect(cfg.JWT_SECRET).not.toBe(overlay === 'prod' ? 'dev-only-jwt-secret-change-me' : '');
-    for (const file of configLoaderFiles(app)) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(file) as Record<string, unknown>;
-      for (const [name, fn] of Object.entries(mod)) {
-        if (/^load\w*(Config|Settings)$/.test(name) && typeof fn === 'function') expect(() => (fn as (e: NodeJS.ProcessEnv) => unknown)(env)).not.toThrow();
+  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])(
+    '%s: probes hit /healthz and /readyz on the app port, which the app serves',
+    (app) => {
+      const c = appContainer(objects, app);
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter(Boolean)) {
+        expect(resolvePort(c, probe.httpGet.port)).toBe(SERVICE_APPS[app].port);
       }
-    }
-  });
+      expect(appServesRoute(app, '/healthz')).toBe(true);
+      expect(appServesRoute(app, '/readyz')).toBe(true);
+      expect(appServesRoute(app, '/metrics')).toBe(true);
+    },
+  );
+
+  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])(
+    '%s: every env var the app reads is set or defaulted, and every var set is read',
+    (app) => {
+      const env = resolveEnv(objects, appContainer(objects, app), overlay);
+      const reads = envReadsOf(app);
+      const missing = [...reads.values()]
+        .filter((r) => !r.defaulted && !(r.name in env))
+        .map((r) => `${r.name} (${r.file})`);
+      expect(missing).toEqual([]);
+      const unread = Object.keys(env).filter((name) => !reads.has(name));
+      expect(unread).toEqual([]);
+    },
+  );
+
+  it.each(Object.keys(SERVICE_APPS) as ServiceApp[])(
+    "%s: the app's config parsers accept the deployed environment",
+    (app) => {
+      const env = resolveEnv(objects, appContainer(objects, app), overlay);
+      const cfg = loadServiceConfig(env);
+      expect(cfg.PORT).toBe(SERVICE_APPS[app].port);
+      expect(cfg.JWT_SECRET).not.toBe(overlay === 'prod' ? 'dev-only-jwt-secret-change-me' : '');
+      for (const file of configLoaderFiles(app)) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require(file) as Record<string, unknown>;
+        for (const [name, fn] of Object.entries(mod)) {
+          if (/^load\w*(Config|Settings)$/.test(name) && typeof fn === 'function')
+            expect(() => (fn as (e: NodeJS.ProcessEnv) => unknown)(env)).not.toThrow();
+        }
+      }
+    },
+  );
 
   it('runs the Dockerfile image through its entrypoint with a known app, never overriding ENTRYPOINT (tini)', () => {
     const expected = overlay === 'dev' ? 'diaryx-sync:dev' : /^ghcr\.io\/diaryx\/diaryx-sync:\d+\.\d+\.\d+$/;
@@ -254,7 +319,11 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
           expect([where, k, typeof c.resources.limits[k]]).toEqual([where, k, 'string']);
         }
         // Every writable path is a volume (the root filesystem is read-only).
-        for (const m of c.volumeMounts ?? []) expect((spec.volumes ?? []).some((v: Any) => v.name === m.name) || (w.spec as Any).volumeClaimTemplates?.some((v: Any) => v.metadata.name === m.name)).toBe(true);
+        for (const m of c.volumeMounts ?? [])
+          expect(
+            (spec.volumes ?? []).some((v: Any) => v.name === m.name) ||
+              (w.spec as Any).volumeClaimTemplates?.some((v: Any) => v.metadata.name === m.name),
+          ).toBe(true);
       }
     }
     for (const app of Object.keys(SERVICE_APPS) as ServiceApp[]) {
@@ -279,8 +348,12 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
   it('Ingress routes every path to the gateway Service with long WebSocket timeouts', () => {
     const ing = find(objects, 'Ingress', 'gateway') as Any;
     const annotations = ing.metadata.annotations;
-    expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
-    expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(3600);
+    expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
+    expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
     const backends = ing.spec.rules.flatMap((r: Any) => r.http.paths.map((p: Any) => p.backend.service));
     expect(backends.length).toBeGreaterThan(0);
     const svc = find(objects, 'Service', 'gateway') as Any;
@@ -293,34 +366,65 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
 
   it('NetworkPolicies: default deny; only the gateway is reachable from outside; data stores only from the services', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Any[];
-    expect(policies.some((p) => isEmptySelector(p.spec.podSelector) && p.spec.policyTypes.includes('Ingress') && !(p.spec.ingress ?? []).length)).toBe(true);
-    const openRule = (rule: Any) => !rule.from || rule.from.length === 0 || rule.from.some((f: Any) => f.ipBlock || (f.namespaceSelector && isEmptySelector(f.namespaceSelector) && !f.podSelector));
+    expect(
+      policies.some(
+        (p) =>
+          isEmptySelector(p.spec.podSelector) &&
+          p.spec.policyTypes.includes('Ingress') &&
+          !(p.spec.ingress ?? []).length,
+      ),
+    ).toBe(true);
+    const openRule = (rule: Any) =>
+      !rule.from ||
+      rule.from.length === 0 ||
+      rule.from.some(
+        (f: Any) =>
+          f.ipBlock || (f.namespaceSelector && isEmptySelector(f.namespaceSelector) && !f.podSelector),
+      );
     for (const w of workloads(objects)) {
       const labels = podLabelsOf(w);
-      const rules = policies.filter((p) => selectorMatches(p.spec.podSelector, labels)).flatMap((p) => p.spec.ingress ?? []);
+      const rules = policies
+        .filter((p) => selectorMatches(p.spec.podSelector, labels))
+        .flatMap((p) => p.spec.ingress ?? []);
       const reachableFromOutside = rules.some(openRule);
-      expect(`${w.metadata.name}: ${reachableFromOutside}`).toBe(`${w.metadata.name}: ${w.metadata.name === 'gateway'}`);
+      expect(`${w.metadata.name}: ${reachableFromOutside}`).toBe(
+        `${w.metadata.name}: ${w.metadata.name === 'gateway'}`,
+      );
       if (labels['app.kubernetes.io/component'] === 'datastore') {
         // Every peer allowed to reach a data store is a Diaryx service pod (or the bucket job).
         const peers = rules.flatMap((r: Any) => r.from);
         expect(peers.length).toBeGreaterThan(0);
         for (const peer of peers) {
-          const allowed = workloads(objects).filter((x) => selectorMatches(peer.podSelector, podLabelsOf(x))).map((x) => x.metadata.name);
-          expect(allowed.every((n) => ['gateway', 'doc-service', 'history-worker', 'minio-bucket'].includes(n))).toBe(true);
+          const allowed = workloads(objects)
+            .filter((x) => selectorMatches(peer.podSelector, podLabelsOf(x)))
+            .map((x) => x.metadata.name);
+          expect(
+            allowed.every((n) => ['gateway', 'doc-service', 'history-worker', 'minio-bucket'].includes(n)),
+          ).toBe(true);
         }
       }
     }
     // With in-cluster data stores (dev), each service pod can reach them.
-    const storePolicy = policies.find((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/component'] === 'datastore');
+    const storePolicy = policies.find(
+      (p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/component'] === 'datastore',
+    );
     expect(storePolicy !== undefined).toBe(overlay === 'dev');
     for (const app of storePolicy ? Object.keys(SERVICE_APPS) : []) {
-      expect(storePolicy.spec.ingress.some((r: Any) => r.from.some((f: Any) => selectorMatches(f.podSelector, podLabelsOf(find(objects, 'Deployment', app)))))).toBe(true);
+      expect(
+        storePolicy.spec.ingress.some((r: Any) =>
+          r.from.some((f: Any) =>
+            selectorMatches(f.podSelector, podLabelsOf(find(objects, 'Deployment', app))),
+          ),
+        ),
+      ).toBe(true);
     }
   });
 
   it('ServiceMonitor scrapes /metrics of every service Service through a named port that exists', () => {
     const sm = objects.find((o) => o.kind === 'ServiceMonitor') as Any;
-    const selected = objects.filter((o) => o.kind === 'Service' && selectorMatches(sm.spec.selector, o.metadata.labels ?? {}));
+    const selected = objects.filter(
+      (o) => o.kind === 'Service' && selectorMatches(sm.spec.selector, o.metadata.labels ?? {}),
+    );
     expect(selected.map((s) => s.metadata.name).sort()).toEqual(Object.keys(SERVICE_APPS).sort());
     for (const ep of sm.spec.endpoints) {
       expect(ep.path).toBe('/metrics');
@@ -337,7 +441,9 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
         find(objects, 'Service', name);
       }
       expect(find(objects, 'StatefulSet', 'redis').spec).toMatchObject({});
-      const redisArgs = (podSpecOf(find(objects, 'StatefulSet', 'redis')) as Any).containers[0].args.join(' ');
+      const redisArgs = (podSpecOf(find(objects, 'StatefulSet', 'redis')) as Any).containers[0].args.join(
+        ' ',
+      );
       expect(redisArgs).toContain('--appendonly yes');
       const env = resolveEnv(objects, appContainer(objects, 'doc-service'), overlay);
       const targets: [string, number][] = [
@@ -361,7 +467,11 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
         secret.stringData.POSTGRES_DB,
       ]);
       // The bucket job creates the bucket the services use.
-      const job = resolveEnv(objects, (podSpecOf(find(objects, 'Job', 'minio-bucket')) as Any).containers[0], overlay);
+      const job = resolveEnv(
+        objects,
+        (podSpecOf(find(objects, 'Job', 'minio-bucket')) as Any).containers[0],
+        overlay,
+      );
       expect(job.S3_BUCKET).toBe(env.S3_BUCKET);
     });
   } else {
@@ -373,7 +483,12 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
       const so = find(objects, 'ScaledObject', 'history-worker') as Any;
       expect(so.spec.scaleTargetRef.name).toBe('history-worker');
       expect(so.spec.triggers[0].metadata.query).toContain('diaryx_queue_depth');
-      expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as Any).scaleTargetRef.name === 'history-worker')).toBe(false);
+      expect(
+        objects.some(
+          (o) =>
+            o.kind === 'HorizontalPodAutoscaler' && (o.spec as Any).scaleTargetRef.name === 'history-worker',
+        ),
+      ).toBe(false);
       expect((find(objects, 'ConfigMap', 'diaryx-config') as Any).data.S3_ENDPOINT).toMatch(/^https:\/\//);
       const readme = fs.readFileSync(path.join(ROOT, 'deploy/README.md'), 'utf8');
       for (const key of PROD_SECRET_KEYS) expect(readme).toContain(`--from-literal=${key}=`);
@@ -383,10 +498,26 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
 
 describe('the test kustomize assembler', () => {
   it('merges strategic patches by list key and applies JSON 6902 operations', () => {
-    const target: Any = { spec: { replicas: 1, containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }] }] } };
-    strategicMerge(target, { spec: { containers: [{ name: 'a', env: [{ name: 'B', value: '2' }] }, { name: 'b', image: 'y' }] } } as Any);
+    const target: Any = {
+      spec: { replicas: 1, containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }] }] },
+    };
+    strategicMerge(target, {
+      spec: {
+        containers: [
+          { name: 'a', env: [{ name: 'B', value: '2' }] },
+          { name: 'b', image: 'y' },
+        ],
+      },
+    } as Any);
     expect(target.spec.containers).toEqual([
-      { name: 'a', image: 'x', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+      {
+        name: 'a',
+        image: 'x',
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '2' },
+        ],
+      },
       { name: 'b', image: 'y' },
     ]);
     applyJson6902(target, [
@@ -396,14 +527,23 @@ describe('the test kustomize assembler', () => {
     ]);
     expect(target.spec.replicas).toBe(3);
     expect(target.spec.containers.map((c: Any) => c.name)).toEqual(['a', 'c']);
-    expect(() => applyJson6902(target, [{ op: 'replace', path: '/spec/nope/x', value: 1 }])).toThrow(/does not exist/);
+    expect(() => applyJson6902(target, [{ op: 'replace', path: '/spec/nope/x', value: 1 }])).toThrow(
+      /does not exist/,
+    );
   });
 
   it('rejects an invalid object and a manifest field it does not model (the checks can fail)', () => {
-    const bad = kustomizeBuild(path.join(ROOT, 'deploy/k8s/overlays/dev')).find((o) => o.kind === 'Deployment') as Any;
+    const bad = kustomizeBuild(path.join(ROOT, 'deploy/k8s/overlays/dev')).find(
+      (o) => o.kind === 'Deployment',
+    ) as Any;
     bad.spec.template.spec.containers[0].ports[0].containerPort = 'http';
     expect(() => validateObject(bad)).toThrow(/containerPort/);
-    const sm: Any = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoint: [] } };
+    const sm: Any = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'x' },
+      spec: { selector: {}, endpoint: [] },
+    };
     expect(() => validateObject(sm)).toThrow();
   });
 });

@@ -44,14 +44,17 @@ export function packageClosure(app: string): string[] {
   for (const group of ['libs', 'apps']) {
     for (const name of fs.existsSync(path.join(ROOT, group)) ? fs.readdirSync(path.join(ROOT, group)) : []) {
       const pj = path.join(ROOT, group, name, 'package.json');
-      if (fs.existsSync(pj)) byName.set((JSON.parse(fs.readFileSync(pj, 'utf8')) as { name: string }).name, `${group}/${name}`);
+      if (fs.existsSync(pj))
+        byName.set((JSON.parse(fs.readFileSync(pj, 'utf8')) as { name: string }).name, `${group}/${name}`);
     }
   }
   const seen = new Set<string>();
   const visit = (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
-    const pj = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const pj = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys(pj.dependencies ?? {})) {
       const d = byName.get(dep);
       if (d) visit(d);
@@ -71,7 +74,8 @@ export function packageClosure(app: string): string[] {
 /** Names of local helpers defined with a default, e.g. `const positiveInt = (d) => z…default(d)`. */
 function defaultingHelpers(text: string): Set<string> {
   const out = new Set<string>();
-  for (const m of text.matchAll(/const\s+(\w+)\s*=\s*\([^)]*\)\s*=>[^;]*?\.(default|optional)\(/gs)) out.add(m[1]);
+  for (const m of text.matchAll(/const\s+(\w+)\s*=\s*\([^)]*\)\s*=>[^;]*?\.(default|optional)\(/gs))
+    out.add(m[1]);
   return out;
 }
 

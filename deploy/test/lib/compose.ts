@@ -55,7 +55,8 @@ export function interpolate(value: string, env: Record<string, string | undefine
       else if (op === ':-') out += unsetOrEmpty ? interpolate(arg, env) : v;
       else if (op === '-') out += v === undefined ? interpolate(arg, env) : v;
       else if (op === ':?' || op === '?') {
-        if (op === ':?' ? unsetOrEmpty : v === undefined) throw new Error(`required variable ${name}: ${arg}`);
+        if (op === ':?' ? unsetOrEmpty : v === undefined)
+          throw new Error(`required variable ${name}: ${arg}`);
         out += v;
       } else if (op === ':+') out += unsetOrEmpty ? '' : interpolate(arg, env);
       else out += v === undefined ? '' : interpolate(arg, env);

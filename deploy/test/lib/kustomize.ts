@@ -15,7 +15,12 @@ import { parseAllDocuments } from 'yaml';
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -46,7 +51,15 @@ interface Kustomization {
   replicas?: { name: string; count: number }[];
 }
 
-const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches', 'replicas']);
+const SUPPORTED_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'resources',
+  'namespace',
+  'images',
+  'patches',
+  'replicas',
+]);
 
 /** Kinds that are not namespaced (the namespace transformer leaves them alone). */
 const CLUSTER_SCOPED = new Set([
@@ -85,11 +98,14 @@ export function readYamlDocuments(file: string): unknown[] {
 
 /** `kustomize build <dir>`: the resulting objects, in resource order. */
 export function kustomizeBuild(dir: string): K8sObject[] {
-  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+    .map((f) => path.join(dir, f))
+    .find((f) => fs.existsSync(f));
   if (!file) throw new Error(`${dir}: no kustomization.yaml`);
   const [k] = readYamlDocuments(file) as Kustomization[];
   for (const field of Object.keys(k)) {
-    if (!SUPPORTED_FIELDS.has(field)) throw new Error(`${file}: kustomization field '${field}' is not modelled by the test assembler`);
+    if (!SUPPORTED_FIELDS.has(field))
+      throw new Error(`${file}: kustomization field '${field}' is not modelled by the test assembler`);
   }
 
   let objects: K8sObject[] = [];
@@ -107,7 +123,9 @@ export function kustomizeBuild(dir: string): K8sObject[] {
   }
   for (const img of k.images ?? []) for (const o of objects) rewriteImages(o, img);
   for (const r of k.replicas ?? []) {
-    const hits = objects.filter((o) => o.metadata.name === r.name && ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind));
+    const hits = objects.filter(
+      (o) => o.metadata.name === r.name && ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind),
+    );
     if (hits.length === 0) throw new Error(`${file}: replicas target ${r.name} not found`);
     for (const o of hits) (o.spec as JsonObject).replicas = r.count;
   }
@@ -116,7 +134,13 @@ export function kustomizeBuild(dir: string): K8sObject[] {
 
 function checkObject(file: string) {
   return (value: K8sObject): K8sObject => {
-    if (!value || typeof value !== 'object' || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !value.metadata?.name) {
+    if (
+      !value ||
+      typeof value !== 'object' ||
+      typeof value.apiVersion !== 'string' ||
+      typeof value.kind !== 'string' ||
+      !value.metadata?.name
+    ) {
       throw new Error(`${file}: every document needs apiVersion, kind and metadata.name`);
     }
     return value;
@@ -148,14 +172,21 @@ function matchesTarget(o: K8sObject, t: PatchTarget): boolean {
 }
 
 function applyPatchEntry(objects: K8sObject[], entry: PatchEntry, dir: string, file: string): K8sObject[] {
-  if ((entry.path === undefined) === (entry.patch === undefined)) throw new Error(`${file}: a patch needs exactly one of path/patch`);
-  const text = entry.path !== undefined ? fs.readFileSync(path.resolve(dir, entry.path), 'utf8') : (entry.patch as string);
-  const docs = parseAllDocuments(text).map((d) => d.toJS() as unknown).filter((d) => d !== null && d !== undefined);
+  if ((entry.path === undefined) === (entry.patch === undefined))
+    throw new Error(`${file}: a patch needs exactly one of path/patch`);
+  const text =
+    entry.path !== undefined
+      ? fs.readFileSync(path.resolve(dir, entry.path), 'utf8')
+      : (entry.patch as string);
+  const docs = parseAllDocuments(text)
+    .map((d) => d.toJS() as unknown)
+    .filter((d) => d !== null && d !== undefined);
   const isJson6902 = docs.length === 1 && Array.isArray(docs[0]);
   if (isJson6902) {
     if (!entry.target) throw new Error(`${file}: a JSON 6902 patch needs a target`);
     const hits = objects.filter((o) => matchesTarget(o, entry.target as PatchTarget));
-    if (hits.length === 0) throw new Error(`${file}: patch target ${JSON.stringify(entry.target)} matches nothing`);
+    if (hits.length === 0)
+      throw new Error(`${file}: patch target ${JSON.stringify(entry.target)} matches nothing`);
     for (const o of hits) applyJson6902(o as unknown as JsonObject, docs[0] as Json6902Op[], file);
     return objects;
   }
@@ -163,7 +194,8 @@ function applyPatchEntry(objects: K8sObject[], entry: PatchEntry, dir: string, f
   for (const patch of docs as K8sObject[]) {
     const target: PatchTarget = entry.target ?? { kind: patch.kind, name: patch.metadata?.name };
     const hits = out.filter((o) => matchesTarget(o, target));
-    if (hits.length === 0) throw new Error(`${file}: strategic-merge patch for ${target.kind}/${target.name} matches nothing`);
+    if (hits.length === 0)
+      throw new Error(`${file}: strategic-merge patch for ${target.kind}/${target.name} matches nothing`);
     const { metadata: _m, apiVersion: _a, kind: _k, ...body } = patch;
     void _m;
     void _a;
@@ -229,7 +261,11 @@ export function applyJson6902(doc: JsonObject, ops: Json6902Op[], file = 'patch'
     if (last === undefined) throw new Error(`${file}: empty patch path`);
     let parent: Json = doc;
     for (const p of parts) {
-      const next: Json | undefined = Array.isArray(parent) ? parent[Number(p)] : isPlainObject(parent) ? parent[p] : undefined;
+      const next: Json | undefined = Array.isArray(parent)
+        ? parent[Number(p)]
+        : isPlainObject(parent)
+          ? parent[p]
+          : undefined;
       if (next === undefined) throw new Error(`${file}: ${op.op} ${op.path}: '${p}' does not exist`);
       parent = next;
     }
@@ -239,12 +275,15 @@ export function applyJson6902(doc: JsonObject, ops: Json6902Op[], file = 'patch'
       else if (idx >= parent.length) throw new Error(`${file}: ${op.op} ${op.path}: index out of range`);
       else if (op.op === 'replace') parent[idx] = structuredClone(op.value as Json);
       else if (op.op === 'remove') parent.splice(idx, 1);
-      else if (JSON.stringify(parent[idx]) !== JSON.stringify(op.value)) throw new Error(`${file}: test ${op.path} failed`);
+      else if (JSON.stringify(parent[idx]) !== JSON.stringify(op.value))
+        throw new Error(`${file}: test ${op.path} failed`);
     } else if (isPlainObject(parent)) {
-      if (op.op !== 'add' && !(last in parent)) throw new Error(`${file}: ${op.op} ${op.path}: '${last}' does not exist`);
+      if (op.op !== 'add' && !(last in parent))
+        throw new Error(`${file}: ${op.op} ${op.path}: '${last}' does not exist`);
       if (op.op === 'add' || op.op === 'replace') parent[last] = structuredClone(op.value as Json);
       else if (op.op === 'remove') delete parent[last];
-      else if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw new Error(`${file}: test ${op.path} failed`);
+      else if (JSON.stringify(parent[last]) !== JSON.stringify(op.value))
+        throw new Error(`${file}: test ${op.path} failed`);
     } else {
       throw new Error(`${file}: ${op.op} ${op.path}: parent is not a container`);
     }
@@ -267,7 +306,10 @@ export function podLabelsOf(o: K8sObject): Record<string, string> {
   return ((template?.metadata as JsonObject | undefined)?.labels as Record<string, string>) ?? {};
 }
 
-function rewriteImages(o: K8sObject, img: { name: string; newName?: string; newTag?: string; digest?: string }): void {
+function rewriteImages(
+  o: K8sObject,
+  img: { name: string; newName?: string; newTag?: string; digest?: string },
+): void {
   const pod = podSpecOf(o);
   if (!pod) return;
   for (const list of ['containers', 'initContainers']) {
@@ -277,7 +319,11 @@ function rewriteImages(o: K8sObject, img: { name: string; newName?: string; newT
       if (name !== img.name) continue;
       const tag = image.slice(name.length);
       const newName = img.newName ?? name;
-      c.image = img.digest ? `${newName}@${img.digest}` : img.newTag ? `${newName}:${img.newTag}` : `${newName}${tag}`;
+      c.image = img.digest
+        ? `${newName}@${img.digest}`
+        : img.newTag
+          ? `${newName}:${img.newTag}`
+          : `${newName}${tag}`;
     }
   }
 }

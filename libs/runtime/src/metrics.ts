@@ -39,7 +39,8 @@
  * - `diaryx_pg_append_failures_total` counter.
  *
  * History worker (BullMQ):
- * - `diaryx_queue_depth{queue,state}` gauge — `state`: `waiting` | `active` | `delayed` | `failed`.
+ * - `diaryx_queue_depth{queue,state}` gauge — cluster-wide jobs per queue as seen by this worker
+ *   (`state`: `waiting` | `active` | `delayed` | `failed`); aggregate with `max`, not `sum`.
  * - `diaryx_job_duration_seconds{queue,outcome}` histogram — `outcome`: `completed` | `failed`.
  * - `diaryx_job_failures_total{queue}` counter.
  * - `diaryx_validation_failures_total{check}` counter — failed sanity checks by kind.
@@ -166,7 +167,9 @@ export interface DiaryxMetrics {
 }
 
 /** Latency buckets (seconds) for sub-second work: 0.5 ms … 10 s. */
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 /** Duration buckets (seconds) for jobs: 10 ms … 10 min. */
 export const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 /** Bucket bounds for PostgreSQL append batch sizes (updates per batch). */
@@ -192,8 +195,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
     new Counter<L>({ name, help, labelNames, registers });
   const gauge = <L extends string = string>(name: string, help: string, labelNames: L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
-  const histogram = <L extends string = string>(name: string, help: string, buckets: number[], labelNames: L[] = []) =>
-    new Histogram<L>({ name, help, buckets, labelNames, registers });
+  const histogram = <L extends string = string>(
+    name: string,
+    help: string,
+    buckets: number[],
+    labelNames: L[] = [],
+  ) => new Histogram<L>({ name, help, buckets, labelNames, registers });
   const N = METRIC_NAMES;
 
   const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -224,9 +231,16 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       bytesReceived: counter(N.gatewayBytesReceived, 'Bytes received from clients.'),
       bytesSent: counter(N.gatewayBytesSent, 'Bytes sent to clients.'),
       closes: counter(N.gatewayCloses, 'WebSocket closes, by close code.', ['code']),
-      authFailures: counter(N.gatewayAuthFailures, 'Authentication/authorization failures, by reason.', ['reason']),
-      framesDropped: counter(N.gatewayFramesDropped, 'Frames dropped (rate limit, size, slow consumer).', ['reason']),
-      forwardRetries: counter(N.gatewayForwardRetries, 'Frames re-published because no shard owner answered.'),
+      authFailures: counter(N.gatewayAuthFailures, 'Authentication/authorization failures, by reason.', [
+        'reason',
+      ]),
+      framesDropped: counter(N.gatewayFramesDropped, 'Frames dropped (rate limit, size, slow consumer).', [
+        'reason',
+      ]),
+      forwardRetries: counter(
+        N.gatewayForwardRetries,
+        'Frames re-published because no shard owner answered.',
+      ),
       resyncs: counter(N.gatewayResyncs, 'Clients told to resync (close 1013).'),
     },
     http: {
@@ -254,8 +268,16 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       updatesApplied: counter(N.updatesApplied, 'Updates applied by shard owners.'),
     },
     postgres: {
-      appendBatchSize: histogram(N.pgAppendBatchSize, 'Updates per PostgreSQL append batch.', BATCH_SIZE_BUCKETS),
-      appendSeconds: histogram(N.pgAppendSeconds, 'Latency of one PostgreSQL append batch (seconds).', LATENCY_BUCKETS),
+      appendBatchSize: histogram(
+        N.pgAppendBatchSize,
+        'Updates per PostgreSQL append batch.',
+        BATCH_SIZE_BUCKETS,
+      ),
+      appendSeconds: histogram(
+        N.pgAppendSeconds,
+        'Latency of one PostgreSQL append batch (seconds).',
+        LATENCY_BUCKETS,
+      ),
       appendFailures: counter(N.pgAppendFailures, 'Failed PostgreSQL append batches.'),
     },
     jobs: {
@@ -290,7 +312,12 @@ export function createMetricsRegistry(options: MetricsOptions): DiaryxMetrics {
  * Records `stage` latency from a gateway receive timestamp (`Date.now()` milliseconds, as carried
  * in the bus envelope). Negative values (clock skew between hosts) are clamped to 0.
  */
-export function observeStageSince(metrics: DiaryxMetrics, stage: UpdateStage, receivedAtMs: number, now = Date.now()): void {
+export function observeStageSince(
+  metrics: DiaryxMetrics,
+  stage: UpdateStage,
+  receivedAtMs: number,
+  now = Date.now(),
+): void {
   metrics.updateStage.observe({ stage }, Math.max(0, now - receivedAtMs) / 1000);
 }
 

@@ -66,7 +66,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       case '/readyz': {
         if (draining) return sendJson(res, 503, { status: 'not_ready', reason: 'draining' });
         const report = await checkReady(options.ready, options.readyTimeoutMs ?? 2000);
-        return sendJson(res, report.ready ? 200 : 503, { ...report, status: report.ready ? 'ready' : 'not_ready' });
+        return sendJson(res, report.ready ? 200 : 503, {
+          ...report,
+          status: report.ready ? 'ready' : 'not_ready',
+        });
       }
       case '/metrics': {
         const body = await options.registry.metrics();
@@ -111,7 +114,10 @@ async function checkReady(
     const result = await Promise.race([
       Promise.resolve().then(ready),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`readiness check timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`readiness check timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       }),
     ]);
     return typeof result === 'boolean' ? { ready: result } : { ready: result.ready, checks: result.checks };

@@ -1,6 +1,12 @@
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
-import { METRIC_NAMES, createMetrics, createMetricsRegistry, observeStageSince, startOpsServer } from '@diaryx-sync/runtime';
+import {
+  METRIC_NAMES,
+  createMetrics,
+  createMetricsRegistry,
+  observeStageSince,
+  startOpsServer,
+} from '@diaryx-sync/runtime';
 
 function get(port: number, path: string): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -8,7 +14,9 @@ function get(port: number, path: string): Promise<{ status: number; body: string
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -27,7 +35,9 @@ describe('metric catalogue', () => {
         expect(text).toContain(`# TYPE ${name} `);
       }
       expect(text).toContain('process_cpu_user_seconds_total');
-      expect(text).toMatch(/diaryx_gateway_frames_received_total\{type="update",service="gateway",instance_id="gw-1"\} 1/);
+      expect(text).toMatch(
+        /diaryx_gateway_frames_received_total\{type="update",service="gateway",instance_id="gw-1"\} 1/,
+      );
       const count = text.split('\n').find((l) => l.startsWith('diaryx_update_stage_seconds_count{'));
       expect(count).toContain('stage="persisted"');
       expect(count).toContain('instance_id="gw-1"');

@@ -1,5 +1,14 @@
 import { Module } from '@nestjs/common';
+import { OpsAuth } from './ops-auth';
+import { OpsController } from './ops.controller';
+import { OpsStateService } from './ops-state.service';
 
-/** Placeholder: filled by the ops work. Imported by AppModule. */
-@Module({})
+/**
+ * The `/ops` live cluster page and its JSON (`GET /ops/api/state`), built from the heartbeats in
+ * Redis and the history worker's tables. Uses the global config, Redis and PostgreSQL providers.
+ */
+@Module({
+  controllers: [OpsController],
+  providers: [OpsAuth, OpsStateService],
+})
 export class OpsModule {}

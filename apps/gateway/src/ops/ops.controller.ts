@@ -1,0 +1,93 @@
+import { Body, Controller, Get, Header, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { OpsAuth } from './ops-auth';
+import { OPS_CSP, OPS_CSS, OPS_JS, dashboardPage, loginPage } from './ops-page';
+import type { OpsState } from './ops-state';
+import { OpsStateService } from './ops-state.service';
+
+/**
+ * The live cluster page (cluster `ADMIN_TOKEN` as a Bearer header, or the login form's cookie):
+ * - `GET /ops` — the dashboard, or the login form with 401 when not signed in;
+ * - `POST /ops/login` (`token=` form field) — sets the session cookie, 303 to `/ops`;
+ * - `POST /ops/logout` — clears it;
+ * - `GET /ops/api/state` — the JSON the page polls ({@link OpsState}); 401 without auth;
+ * - `GET /ops/assets/ops.js|ops.css` — static, no data, no auth.
+ * `/ops/queues` belongs to Bull Board (history module).
+ */
+@Controller('ops')
+export class OpsController {
+  constructor(
+    private readonly auth: OpsAuth,
+    private readonly states: OpsStateService,
+  ) {}
+
+  @Get()
+  page(@Req() req: Request, @Res() res: Response): void {
+    const signedIn = this.auth.isAuthorized(req);
+    html(res, signedIn ? 200 : 401, signedIn ? dashboardPage() : loginPage());
+  }
+
+  @Post('login')
+  login(@Req() req: Request, @Res() res: Response, @Body() body: unknown): void {
+    const token =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>).token : undefined;
+    if (typeof token !== 'string' || !this.auth.isAdminToken(token)) {
+      html(res, 401, loginPage('Invalid admin token.'));
+      return;
+    }
+    res.setHeader('Set-Cookie', this.auth.loginCookie(isHttps(req)));
+    res.redirect(303, '/ops');
+  }
+
+  @Post('logout')
+  logout(@Res() res: Response): void {
+    res.setHeader('Set-Cookie', this.auth.logoutCookie());
+    res.redirect(303, '/ops');
+  }
+
+  @Get('api/state')
+  async state(@Req() req: Request, @Res() res: Response): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    if (!this.auth.isAuthorized(req)) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="diaryx-ops"');
+      res.json({ error: { code: 'unauthorized', message: 'cluster admin token required' } });
+      return;
+    }
+    const state: OpsState = await this.states.state();
+    res.json(state);
+  }
+
+  @Get('assets/ops.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  script(): string {
+    return OPS_JS;
+  }
+
+  @Get('assets/ops.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  style(): string {
+    return OPS_CSS;
+  }
+}
+
+function html(res: Response, status: number, body: string): void {
+  res
+    .status(status)
+    .setHeader('Content-Type', 'text/html; charset=utf-8')
+    .setHeader('Cache-Control', 'no-store')
+    .setHeader('Content-Security-Policy', OPS_CSP)
+    .setHeader('X-Content-Type-Options', 'nosniff')
+    .setHeader('Referrer-Policy', 'no-referrer')
+    .send(body);
+}
+
+function isHttps(req: Request): boolean {
+  return (
+    req.secure ||
+    String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]
+      .trim() === 'https'
+  );
+}
