@@ -57,7 +57,9 @@ export function changedPaths(c: FileChanges): string[] {
 
 /** One side of a change: the file's path and its metadata (or undefined when absent). */
 export interface FileState {
+  /** Workspace-relative path. */
   path: string;
+  /** Metadata, or undefined when the file is absent. */
   meta: FileMetadata | undefined;
 }
 

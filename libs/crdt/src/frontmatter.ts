@@ -42,12 +42,15 @@ export function formatUpdated(ms: number): string {
 
 /** Error for a markdown file whose frontmatter is not valid YAML (or not a mapping). */
 export class FrontmatterError extends Error {
+  /** Always `FrontmatterError`. */
   override readonly name = 'FrontmatterError';
 }
 
 /** A markdown file split into its frontmatter object and its body. */
 export interface SplitMarkdown {
+  /** The parsed YAML mapping (empty when there is no frontmatter). */
   frontmatter: Record<string, unknown>;
+  /** Everything after the frontmatter block and its blank line. */
   body: string;
 }
 

@@ -13,11 +13,15 @@ import { WorkspaceCrdt } from './workspace-crdt';
 
 /** One version: an update of the log (newest first in {@link HistoryManager.getHistory}). */
 export interface HistoryEntry {
+  /** Id of the update in the log. */
   update_id: number;
   /** ms since epoch. */
   timestamp: number;
+  /** Origin tag recorded with the update. */
   origin: string;
+  /** Device id of the author, or null. */
   device_id: string | null;
+  /** Device name of the author, or null. */
   device_name: string | null;
   /** Paths the update changed (for a body doc: its path, if the content changed). */
   files_changed: string[];
@@ -28,7 +32,9 @@ export type FileChangeKind = 'Added' | 'Modified' | 'Deleted' | 'Restored';
 
 /** One file of a {@link HistoryManager.diff}. */
 export interface FileDiff {
+  /** Workspace-relative path. */
   path: string;
+  /** How it changed. */
   change: FileChangeKind;
 }
 

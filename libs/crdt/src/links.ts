@@ -6,7 +6,9 @@ import { normalizePath, parentDir, tryNormalizePath } from './paths';
 
 /** A parsed link: its title (if written as a markdown link) and its raw target. */
 export interface ParsedLink {
+  /** Link text of `[Title](…)`, or null for a plain link. */
   title: string | null;
+  /** The raw target (percent-decoded unless written in `<…>`). */
   target: string;
   /** True when the target was written inside `<…>`. */
   angle: boolean;

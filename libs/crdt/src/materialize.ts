@@ -19,7 +19,9 @@ import { isDocIdKey, type WorkspaceCrdt } from './workspace-crdt';
 
 /** A markdown file: workspace-relative path and full text. */
 export interface MarkdownFile {
+  /** Workspace-relative path. */
   path: string;
+  /** Full file text (frontmatter + body). */
   content: string;
 }
 
@@ -154,7 +156,9 @@ export function materializeWorkspace(workspace: WorkspaceCrdt, bodies: BodySourc
 
 /** A problem found while parsing a markdown file (the file is then taken as body only). */
 export interface ParseProblem {
+  /** The file's path as given. */
   path: string;
+  /** What is wrong. */
   message: string;
 }
 

@@ -4,6 +4,7 @@
 
 /** Thrown by {@link normalizePath} for a path that cannot name a workspace file. */
 export class InvalidPathError extends Error {
+  /** Always `InvalidPathError`. */
   override readonly name = 'InvalidPathError';
   /** The rejected input. */
   readonly path: string;

@@ -5,8 +5,11 @@
 
 /** One splice: delete `deleteCount` code units at `index`, then insert `insert` there. */
 export interface TextSplice {
+  /** Offset in UTF-16 code units. */
   index: number;
+  /** Code units to delete at `index`. */
   deleteCount: number;
+  /** Text to insert at `index` after the delete. */
   insert: string;
 }
 
