@@ -8,12 +8,15 @@ import { pushCommand } from './commands/push';
 import { startCommand, type StartHooks } from './commands/start';
 import type { ClientTuning } from './sync-runner';
 
+/** Version printed by `--version`. */
+export const CLI_VERSION = '0.1.0';
+
 const EXIT_CODES_HELP = `
 Exit codes:
   0  success                      5  server unreachable
   1  unexpected failure           6  timed out
   2  bad command line             7  server rejected the data (protocol error)
-  3  token rejected               8  local file or folder error
+  3  token rejected / read-only    8  local file or folder error
   4  workspace not found / not accessible with this token   130  interrupted`;
 
 /** Builds the `diaryx-sync` program; the chosen command's exit code is stored in `result`. */
@@ -25,6 +28,7 @@ export function createProgram(
   const program = new Command()
     .name('diaryx-sync')
     .description('Sync a folder of markdown files with a Diaryx Sync workspace.')
+    .version(CLI_VERSION, '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })

@@ -233,4 +233,24 @@ describe('diaryx-sync pull / push against an in-process server', () => {
     expect(r.code).toBe(130);
     expect(r.err.trim().split('\n')).toEqual(['diaryx-sync: error: interrupted']);
   });
+
+  it('push with a viewer token exits 3 and changes nothing', async () => {
+    await server.close();
+    server = await testing.startTestSyncServer({ workspaces: [WS], tokens: { tok: 'viewer' } });
+    seedServerFiles(server, WS, [{ path: 'a.md', content: 'original' }]);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a.md'), 'changed');
+    const r = await cli(['push', dir, ...conn()]);
+    expect(r.code).toBe(3);
+    expect(r.err.trim().split('\n')).toEqual([
+      'diaryx-sync: error: the token is read-only (viewer): the server refused changes to 1 document',
+    ]);
+    expect(serverBody(server, WS, 'a.md')).toBe('original');
+  });
+
+  it('--version prints the version', async () => {
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { WebSocketServer } from 'ws';
 import { SyncClient, SyncClientError, createYDocSessionDocuments, type SyncEvent } from '../src/client';
 import { startTestSyncServer, type TestSyncServer } from '../src/client/testing';
 import { WS, bodyText, fileJson, liveEntries, seedServer } from './session-helpers';
@@ -151,5 +152,44 @@ describe('SyncClient over a real ws socket', () => {
     one.c.stop();
     two.c.stop();
     await Promise.all(runs);
+  });
+
+  it('one-shot times out after base + per-file time when the server never completes', async () => {
+    const silent = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => silent.once('listening', r));
+    const port = (silent.address() as { port: number }).port;
+    const { c, docs } = client(server, { serverUrl: `ws://127.0.0.1:${port}` });
+    for (let i = 0; i < 20; i++)
+      docs.workspaceDoc.getMap<string>('files').set(`f${i}.md`, fileJson(`f${i}.md`));
+    const started = Date.now();
+    const err = await c.runOneShot({ baseTimeoutMs: 200, perFileTimeoutMs: 20 }).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    for (const s of silent.clients) s.terminate();
+    await new Promise((r) => silent.close(r));
+    expect(err).toMatchObject({ kind: 'timeout' });
+    expect(took).toBeGreaterThanOrEqual(600);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('reports read_only errors of a viewer token as ServerError events', async () => {
+    await server.close();
+    server = await startTestSyncServer({ workspaces: [WS], tokens: { 'test-token': 'viewer' } });
+    seedServer(server.core, { 'a.md': 'A' });
+    const { c, docs, events } = client(server);
+    const run = c.runPersistent();
+    await waitFor(() => c.session.isSynced);
+    const body = docs.bodyDocs.get('a.md')!;
+    body.once('update', (u: Uint8Array) => c.sendLocalUpdate(`body:${WS}/a.md`, u));
+    body.getText('body').insert(0, 'nope ');
+    await waitFor(() => events.some((e) => e.type === 'ServerError'));
+    expect(events.find((e) => e.type === 'ServerError')).toEqual({
+      type: 'ServerError',
+      code: 'read_only',
+      message: undefined,
+      docId: `body:${WS}/a.md`,
+    });
+    expect(bodyText(server.core.docs.get(`body:${WS}/a.md`))).toBe('A');
+    c.stop();
+    await run;
   });
 });

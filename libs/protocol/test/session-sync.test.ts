@@ -1,6 +1,8 @@
 import * as Y from 'yjs';
 import { REMOTE_ORIGIN, type SyncEvent } from '../src/client';
 import { TestSyncServerCore } from '../src/client/testing';
+import { encodeFrame } from '../src/framing';
+import { encodeMessage } from '../src/sync';
 import { WS, bodyText, expectConverged, fileJson, makeClient, seed, seedServer } from './session-helpers';
 
 function manyFiles(n: number, prefix = 'notes/f'): Record<string, string> {
@@ -282,5 +284,25 @@ describe('SyncSession against the server logic (in-memory pipe)', () => {
       expect(actions.every((a) => a.type === 'Emit' && a.event.type === 'Error')).toBe(true);
     }
     expect(c.session.handle({ type: 'TextMessage', text: 'not json' })).toEqual([]);
+  });
+
+  it('a body counts as synced only on the server SyncStep2, not on any frame', () => {
+    const core = new TestSyncServerCore({ workspaces: [WS] });
+    seedServer(core, { 'a.md': 'text' });
+    const c = makeClient(core, { seed: 4 });
+    c.pipe.connect();
+    c.pipe.run(() => c.session.pendingBodies().includes('a.md'));
+    // A broadcast Update for the pending body arrives first: still pending, not Synced.
+    const other = new Y.Doc();
+    other.getText('body').insert(0, 'x');
+    const update = Y.encodeStateAsUpdate(other);
+    const frame = new Uint8Array([
+      ...encodeFrame(`body:${WS}/a.md`, encodeMessage({ type: 'update', update })),
+    ]);
+    c.pipe.feed({ type: 'TextMessage', text: '{"type":"sync_complete","files_synced":1}' });
+    c.pipe.feed({ type: 'BinaryMessage', data: frame });
+    expect(c.session.pendingBodies()).toContain('a.md');
+    expect(c.session.isSynced).toBe(false);
+    expect(c.pipe.run(() => c.session.isSynced)).toBe(true);
   });
 });

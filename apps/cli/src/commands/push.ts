@@ -6,6 +6,7 @@ import { LocalWorkspace, type ImportSummary } from '../local-workspace';
 import { createProgress } from '../progress';
 import { createClient, type ClientTuning } from '../sync-runner';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
+import { CliError } from '../cli-error';
 
 /** Options of `diaryx-sync push`. */
 export interface PushOptions extends ConnectionOptions {
@@ -34,10 +35,12 @@ export async function pushCommand(
     local,
     (e) => {
       if (e.type === 'Progress') progress.update(e.completed, e.total, 'syncing');
+      if (e.type === 'ServerError' && e.code === 'read_only') readOnly.add(e.docId ?? '');
     },
     tuning,
   );
   let summary: ImportSummary | undefined;
+  const readOnly = new Set<string>();
   try {
     const result = await client.runOneShot({
       save: true,
@@ -49,6 +52,12 @@ export async function pushCommand(
       onSaved: (done, total) => progress.update(done, total, 'saving'),
     });
     progress.stop();
+    if (readOnly.size > 0) {
+      throw new CliError(
+        ExitCode.Unauthorized,
+        `the token is read-only (viewer): the server refused changes to ${readOnly.size} document${readOnly.size === 1 ? '' : 's'}`,
+      );
+    }
     for (const p of summary?.problems ?? []) io.err(`warning: ${p.path}: ${p.message}\n`);
     if (!opts.quiet && summary !== undefined) {
       io.out(
