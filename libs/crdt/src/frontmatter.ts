@@ -103,7 +103,7 @@ function linkList(value: unknown): unknown[] | null {
  */
 export function frontmatterToMetadata(
   fm: Record<string, unknown>,
-  opts: FrontmatterToMetadataOptions,
+  opts: FrontmatterToMetadataOptions = { path: '' },
 ): FileMetadata {
   const canon = (v: unknown): string | null =>
     typeof v === 'string' ? canonicalizeLink(v, opts.path, opts.knownPaths) : null;

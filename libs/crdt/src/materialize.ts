@@ -29,12 +29,29 @@ export interface MarkdownFile {
  * Body text per file: a map keyed by path (or by key in doc-id mode), or a function. A missing
  * body is materialized as empty.
  */
-export type BodySource = ReadonlyMap<string, string> | ((path: string, key: string) => string | undefined);
+export type BodySource =
+  | ReadonlyMap<string, string | { getBody(): string }>
+  | { get(path: string): { getBody(): string } | undefined }
+  | ((path: string, key: string) => string | undefined);
+
+/** Reads one body from a {@link BodySource} (path first, then key; `''` when missing). */
+export function readBody(bodies: BodySource, path: string, key: string = path): string {
+  if (typeof bodies === 'function') return bodies(path, key) ?? '';
+  const v = bodies.get(path) ?? bodies.get(key);
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : v.getBody();
+}
 
 /** Resolves a link value stored in metadata (a path or a doc id) to a path. */
 export type LinkResolver = (link: string) => { path: string; meta: FileMetadata | undefined } | null;
 
 const KNOWN = new Set<string>(KNOWN_FRONTMATTER_KEYS);
+
+/** Resolver used without workspace context: links are paths, titles come from file names. */
+export const defaultLinkResolver: LinkResolver = (link) => {
+  const path = tryNormalizePath(link);
+  return path === null ? null : { path, meta: undefined };
+};
 
 /**
  * The frontmatter object of a file, in the canonical key order: `title`, `part_of`
@@ -42,7 +59,10 @@ const KNOWN = new Set<string>(KNOWN_FRONTMATTER_KEYS);
  * `updated` (RFC3339, omitted when `modified_at` is 0), then `extra` keys sorted by name; keys
  * starting with `_` are dropped, null known fields omitted; deleted attachments are skipped.
  */
-export function metadataToFrontmatter(meta: FileMetadata, resolve: LinkResolver): Record<string, unknown> {
+export function metadataToFrontmatter(
+  meta: FileMetadata,
+  resolve: LinkResolver = defaultLinkResolver,
+): Record<string, unknown> {
   const fm: Record<string, unknown> = {};
   const link = (target: string): string | null => {
     const r = resolve(target);
@@ -141,10 +161,7 @@ export function materializeWorkspace(workspace: WorkspaceCrdt, bodies: BodySourc
     const path = pathOf.get(key) ?? (isDocIdKey(key) ? undefined : key);
     return path === undefined ? null : { path, meta: entries.get(key) };
   };
-  const bodyOf = (path: string, key: string): string => {
-    if (typeof bodies === 'function') return bodies(path, key) ?? '';
-    return bodies.get(path) ?? bodies.get(key) ?? '';
-  };
+  const bodyOf = (path: string, key: string): string => readBody(bodies, path, key);
   const out: MarkdownFile[] = [];
   for (const file of workspace.listFiles()) {
     if (isTempFile(file.path)) continue;

@@ -27,10 +27,15 @@ export interface ValidationReport {
 }
 
 /** The body docs present: their paths (an iterable, a set, or a map keyed by path). */
-export type BodyPaths = Iterable<string> | ReadonlyMap<string, unknown>;
+export type BodyPaths = Iterable<string> | ReadonlyMap<string, unknown> | { loadedPaths(): string[] };
 
 function bodyPathSet(bodies: BodyPaths): Set<string> {
-  const raw = bodies instanceof Map ? [...bodies.keys()] : [...(bodies as Iterable<string>)];
+  const raw =
+    bodies instanceof Map
+      ? [...bodies.keys()]
+      : 'loadedPaths' in bodies && typeof bodies.loadedPaths === 'function'
+        ? bodies.loadedPaths()
+        : [...(bodies as Iterable<string>)];
   const out = new Set<string>();
   for (const p of raw) {
     if (typeof p !== 'string') continue;

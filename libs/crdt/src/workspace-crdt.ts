@@ -300,7 +300,7 @@ export class WorkspaceCrdt {
    * Applies a (remote) update and reports which files it created, deleted, restored, modified
    * or renamed (by path). Observers see it as non-local.
    *
-   * @throws Error when the update is malformed (the document is left unchanged).
+   * @throws Error when the update is malformed.
    */
   applyUpdate(update: Uint8Array, origin: unknown = REMOTE_ORIGIN): FileChanges {
     const collecting = new Map<string, { existed: boolean; oldValue: string | undefined }>();

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import {
+  BodyDocManager,
   createFileMetadata,
+  metadataToFrontmatter,
   formatLink,
   materializeWorkspace,
   parseLink,
@@ -113,6 +115,20 @@ describe('materializeWorkspace', () => {
     const fileA = out.find((f) => f.path === 'README.md/notes/a.md');
     expect(fileA?.content).toContain('part_of: "[Notes](/README.md/notes)"');
     expect(fileA?.content.endsWith('\n\nbody of a')).toBe(true);
+  });
+});
+
+test('bodies from BodyDocs, a BodyDocManager or a function', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('a.md', meta({ modified_at: 0 }));
+  const manager = new BodyDocManager();
+  manager.getOrCreate('a.md').setBody('from manager');
+  expect(materializeWorkspace(ws, manager)[0].content).toBe('from manager');
+  expect(materializeWorkspace(ws, new Map([['a.md', manager.get('a.md')!]]))[0].content).toBe('from manager');
+  expect(materializeWorkspace(ws, () => 'fn')[0].content).toBe('fn');
+  expect(materializeWorkspace(ws, new Map())[0].content).toBe('');
+  expect(metadataToFrontmatter(meta({ part_of: 'dir/p.md', modified_at: 0 }))).toEqual({
+    part_of: '[p](/dir/p.md)',
   });
 });
 

@@ -1,4 +1,10 @@
-import { createFileMetadata, serializeFileMetadata, validateWorkspace, WorkspaceCrdt } from '../src';
+import {
+  BodyDocManager,
+  createFileMetadata,
+  serializeFileMetadata,
+  validateWorkspace,
+  WorkspaceCrdt,
+} from '../src';
 
 const meta = createFileMetadata;
 
@@ -62,4 +68,13 @@ test('broken doc-id chain is a broken parent', () => {
   const id = ws.createFile(meta({ filename: 'x.md', part_of: '00000000-0000-4000-8000-000000000000' }));
   const report = validateWorkspace(ws, [id]);
   expect(report.issues.map((i) => i.kind)).toEqual(['broken_parent']);
+});
+
+test('body docs can be given as a BodyDocManager', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('a.md', meta());
+  const m = new BodyDocManager();
+  expect(validateWorkspace(ws, m).issues.map((i) => i.kind)).toEqual(['missing_body']);
+  m.getOrCreate('a.md');
+  expect(validateWorkspace(ws, m).ok).toBe(true);
 });
