@@ -16,6 +16,7 @@ const head = (title: string) => `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ops/assets/ops.css">
 </head>`;
 
@@ -33,8 +34,8 @@ export function dashboardPage(): string {
 <div id="warnings" hidden></div>
 <div id="summary" class="summary"></div>
 <main>
-  ${section('gateways', 'Gateways')}
-  ${section('doc-services', 'Doc services')}
+  ${section('gateways', 'Gateways', ' wide')}
+  ${section('doc-services', 'Doc services', ' wide')}
   ${section('shards', 'Shard ownership', ' wide')}
   ${section('tenants', 'Connections per tenant')}
   ${section('busiest-docs', 'Busiest docs')}
@@ -95,8 +96,9 @@ main { display:grid; grid-template-columns:repeat(auto-fit,minmax(420px,1fr)); g
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; min-width:0; }
 .card.wide { grid-column:1/-1; }
 .card h2 { font-size:14px; margin:0 0 8px; color:var(--accent); }
+.card .body { overflow-x:auto; }
 table { width:100%; border-collapse:collapse; font-size:13px; }
-th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:320px; }
+th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:260px; }
 th { color:var(--muted); font-weight:500; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .muted { color:var(--muted); }
@@ -177,7 +179,7 @@ export const OPS_JS = `
   }
   function colorOf(id, ids) {
     var i = ids.indexOf(id);
-    return 'hsl(' + ((i * 137) % 360) + ',60%,60%)';
+    return 'hsl(' + ((200 + i * 137) % 360) + ',60%,62%)';
   }
   function tenantLabel(t) { return t.name ? t.name + ' (' + t.tenant + ')' : t.tenant; }
   function pill(status) { return el('span', { class: 'pill ' + status, text: status }); }
