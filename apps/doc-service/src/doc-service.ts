@@ -28,6 +28,7 @@ import {
   type DisconnectEnvelope,
   type SaveEnvelope,
   connectionField,
+  isInstanceAlive,
 } from '@diaryx-sync/bus';
 import { PostgresStorage, type UpdateMeta } from '@diaryx-sync/crdt';
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
@@ -107,6 +108,8 @@ export class DocService {
   private sweepTimer: NodeJS.Timeout | undefined;
   private workspacesCache: WorkspacePresence[] = [];
   private accepting = false;
+  /** Set once the first lease round is done (readiness). */
+  private serving = false;
   private started = false;
 
   constructor(private readonly opts: DocServiceOptions) {
@@ -178,6 +181,7 @@ export class DocService {
     await sub.ping();
     this.accepting = true;
     await this.leases.start();
+    this.serving = true;
     if (this.opts.heartbeat ?? true) {
       this.heartbeat = startHeartbeat({
         redis: this.opts.redis,
@@ -201,6 +205,7 @@ export class DocService {
     if (!this.started) return;
     this.started = false;
     this.accepting = false;
+    this.serving = false;
     clearTimeout(this.sweepTimer);
     await this.leases.stop();
     await this.registry.unloadAll();
@@ -229,9 +234,9 @@ export class DocService {
     return { shards: this.leases.ownedShards(), docsLoaded: this.registry.size, pendingAppends: this.committer.pending };
   }
 
-  /** True once started and serving (readiness). */
+  /** True once started, after the first lease round, while the subscriber is connected (readiness). */
   get ready(): boolean {
-    return this.accepting && this.sub?.status === 'ready';
+    return this.accepting && this.serving && this.sub?.status === 'ready';
   }
 
   // ---- shard lifecycle -------------------------------------------------------------------
@@ -333,6 +338,9 @@ export class DocService {
 
   private handleFrame(doc: LoadedDoc, env: FrameEnvelope): void {
     const connKey = connectionField(env.gatewayId, env.connId);
+    const isNewConnection = !doc.connections.has(connKey);
+    // a connection new to this doc gets the current awareness states (taken before its own)
+    const awarenessSnapshot = isNewConnection ? doc.sync.awarenessSnapshot() : null;
     let res: SyncResult;
     try {
       res = doc.sync.handle({ id: connKey, role: env.role }, env.payload);
@@ -343,7 +351,7 @@ export class DocService {
     }
     if (env.receivedAt !== undefined && this.opts.metrics) observeStageSince(this.opts.metrics, 'applied', env.receivedAt);
     if (res.persist.length > 0) this.opts.metrics?.docs.updatesApplied.inc(res.persist.length);
-    if (!doc.connections.has(connKey)) {
+    if (isNewConnection) {
       doc.connections.add(connKey);
       if (doc.parsed.kind === 'workspace') {
         void this.presence.join(env.tenant, doc.parsed.workspaceId, env.gatewayId, env.connId);
@@ -354,6 +362,7 @@ export class DocService {
       doc.syncCompleted.add(connKey);
       syncComplete = doc.liveFileCount();
     }
+    const payloads = awarenessSnapshot ? [...res.replies, awarenessSnapshot] : res.replies;
     const persisted = this.persist(doc, res.persist, { origin: `sync:${env.gatewayId}`, deviceId: env.connId });
     const failKey = `${doc.key}\u0000${connKey}`;
     doc.chain(async () => {
@@ -361,17 +370,22 @@ export class DocService {
       if (persisted && env.receivedAt !== undefined && this.opts.metrics) {
         observeStageSince(this.opts.metrics, 'persisted', env.receivedAt);
       }
+      this.broadcast(doc, res.broadcast, env.gatewayId, env.connId, env.receivedAt);
+      if (res.error) {
+        // what did change is durable and broadcast; the rest of the payload was refused
+        this.replyError(env, 'bad_payload', res.error.message);
+        return;
+      }
       this.publish(gatewayChannel(this.opts.prefix, env.gatewayId), {
         type: 'reply',
         connId: env.connId,
         docId: env.docId,
         msgId: env.msgId,
-        payloads: res.replies,
+        payloads,
         readOnlyViolation: res.readOnlyViolation,
         ack: true,
         syncComplete,
       });
-      this.broadcast(doc, res.broadcast, env.gatewayId, env.connId, env.receivedAt);
     });
   }
 
@@ -543,12 +557,34 @@ export class DocService {
     this.sweepTimer.unref();
   }
 
+  /**
+   * A crashed gateway never sends `disconnect`: remove its connections from the loaded docs
+   * (their awareness states are removed for the others) once its heartbeat is gone.
+   */
+  private async sweepDeadGatewayConnections(): Promise<void> {
+    const gateways = new Set<string>();
+    for (const doc of this.registry.loaded()) for (const c of doc.connections) gateways.add(c.slice(0, c.indexOf('|')));
+    const dead = new Set<string>();
+    for (const g of gateways) if (!(await isInstanceAlive(this.opts.redis, this.opts.prefix, 'gateway', g))) dead.add(g);
+    if (dead.size === 0) return;
+    for (const doc of this.registry.loaded()) {
+      for (const c of [...doc.connections]) {
+        if (!dead.has(c.slice(0, c.indexOf('|')))) continue;
+        doc.connections.delete(c);
+        doc.syncCompleted.delete(c);
+        const removal = doc.sync.removeConnection(c);
+        if (removal) doc.chain(() => this.broadcast(doc, [removal], '', '', undefined));
+      }
+    }
+  }
+
   /** One housekeeping round: idle unloads, dead-gateway presence, heartbeat workspace list. */
   async sweep(): Promise<void> {
     const owns = (tenant: string, workspace: string) =>
       this.leases.serves(shardOf(tenant, `workspace:${workspace}`, this.opts.shardCount));
     try {
       await this.registry.sweepIdle();
+      await this.sweepDeadGatewayConnections();
       await this.presence.sweep(owns);
       this.workspacesCache = await this.presence.workspaces(owns);
     } catch (err) {

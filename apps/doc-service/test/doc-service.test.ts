@@ -211,9 +211,11 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     await gw.frame(T, docId, 'ann', msg);
     const relayed = await waitFor(() => gw.of('broadcast', (b) => b.docId === docId)[0], 3000, 'awareness relay');
     expect(Array.from(relayed.payload)).toEqual(Array.from(msg));
-    // a y-websocket client asking for awareness gets the states
-    const q = await gw.frame(T, docId, 'bob', new Uint8Array([3]));
-    expect(decodeMessages(q.payloads[0]!, 'yjs')[0]!.type).toBe('awareness');
+    // a connection new to the doc gets the current awareness states after its sync answer
+    const q = await gw.frame(T, docId, 'bob', step1Msg());
+    expect(q.payloads.map((p) => decodeMessages(p)[0]!.type)).toEqual(['syncStep2', 'syncStep1', 'awareness']);
+    // ... once
+    expect((await gw.frame(T, docId, 'bob', step1Msg())).payloads).toHaveLength(2);
     await gw.send({ type: 'leave', gatewayId: gw.id, connId: 'ann', tenant: T, docId });
     const removal = await waitFor(
       () => gw.of('broadcast', (b) => b.docId === docId && b.originConnId === 'ann' && b !== relayed)[0],

@@ -70,14 +70,22 @@ describe('doc-service process (dist/main.js)', () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
     env = await createTestEnv();
   });
+  afterEach(async () => {
+    // a failed test must not leave its processes running into the next one
+    for (const p of procs.splice(0)) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await p.exited;
+    }
+    await env.redis.del(`${env.prefix}:docsvc:members`);
+  });
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await env.close();
   });
 
   it('serves ops endpoints and frames, then flushes and releases its leases on SIGTERM', async () => {
     const a = await spawnService();
     await waitFor(async () => (await get(a.port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 15000, 'ready');
+    // ready means: the first lease round is done (alone, it owns every shard)
     expect((await get(a.port, '/healthz')).status).toBe(200);
     const metrics = await get(a.port, '/metrics');
     expect(metrics.text).toMatch(/diaryx_shards_owned\{[^}]*\} 4/);

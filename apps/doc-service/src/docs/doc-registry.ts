@@ -120,12 +120,11 @@ export class DocRegistry {
     for (const doc of [...this.docs.values()]) if (doc.shard === shard) await this.unload(doc, 'release');
   }
 
-  /** Unloads docs idle for longer than `idleMs`; sweeps stale awareness states of the others. */
+  /** Unloads docs idle for longer than `idleMs`. */
   async sweepIdle(now = Date.now()): Promise<void> {
     const idle: LoadedDoc[] = [];
     for (const doc of this.docs.values()) {
       if (now - doc.lastUsed > this.opts.idleMs && doc.inflight === 0) idle.push(doc);
-      else doc.sync.sweepOutdatedAwareness();
     }
     await Promise.all(idle.map((d) => this.unload(d, 'idle')));
   }
