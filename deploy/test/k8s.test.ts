@@ -342,6 +342,10 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
     // The gateway's own default (apps/gateway/src/sync/sync-config.ts) unless set.
     const drainMs = Number(env.SYNC_DRAIN_TIMEOUT_MS ?? 10_000);
     expect(sleep + drainMs / 1000 + 5).toBeLessThanOrEqual(spec.terminationGracePeriodSeconds);
+    // The process's own hard shutdown deadline (apps/gateway/src/main.ts) also fits after preStop.
+    const main = fs.readFileSync(path.join(ROOT, 'apps/gateway/src/main.ts'), 'utf8');
+    const deadline = /SHUTDOWN_DEADLINE_MS\s*=\s*([\d_]+)/.exec(main);
+    if (deadline) expect(sleep + Number(deadline[1].replace(/_/g, '')) / 1000).toBeLessThanOrEqual(spec.terminationGracePeriodSeconds);
     expect((d.spec as Any).strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 
