@@ -78,12 +78,14 @@ export class BodyDocManager {
           );
       });
       const name = this.docNameOf(key);
-      entry.loaded = (this.writes.get(name) ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => storage.loadDoc(name))
-        .then((state) => {
-          if (state) Y.applyUpdate(doc.doc, state, LOAD_ORIGIN);
-        });
+      // Start the read right away unless writes for this doc are still pending.
+      const pending = this.writes.get(name);
+      const read = pending
+        ? pending.catch(() => undefined).then(() => storage.loadDoc(name))
+        : startSafely(() => storage.loadDoc(name));
+      entry.loaded = read.then((state) => {
+        if (state) Y.applyUpdate(doc.doc, state, LOAD_ORIGIN);
+      });
       entry.loaded.catch(() => undefined);
     }
     this.docs.set(key, entry);
@@ -214,19 +216,28 @@ export class BodyDocManager {
   }
 
   private enqueue(name: string, write: (name: string) => Promise<void>): Promise<void> {
-    const prev = this.writes.get(name) ?? Promise.resolve();
-    const next = prev
-      .catch(() => undefined)
-      .then(() => write(name))
-      .catch((err: unknown) => {
-        this.writeError ??= err;
-        throw err;
-      });
+    // Writes of one doc run in order; with nothing pending the write starts synchronously, so
+    // a storage that appends synchronously (MemoryStorage) is up to date right after the edit.
+    const prev = this.writes.get(name);
+    const run = prev ? prev.catch(() => undefined).then(() => write(name)) : startSafely(() => write(name));
+    const next = run.catch((err: unknown) => {
+      this.writeError ??= err;
+      throw err;
+    });
     const tracked = next.finally(() => {
       if (this.writes.get(name) === tracked) this.writes.delete(name);
     });
     tracked.catch(() => undefined);
     this.writes.set(name, tracked);
     return next;
+  }
+}
+
+/** Calls `fn` now, turning a synchronous throw into a rejected promise. */
+function startSafely<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

@@ -83,3 +83,14 @@ test('storage write failures surface through flush', async () => {
   await expect(m.flush()).rejects.toThrow('disk full');
   await expect(m.flush()).resolves.toBeUndefined();
 });
+
+test('with a synchronous storage the update is stored right after the edit', async () => {
+  const storage = new MemoryStorage();
+  const m = new BodyDocManager({ storage, maxLoaded: 1 });
+  m.getOrCreate('a.md').setBody('A');
+  expect(await storage.getUpdateCount('a.md')).toBe(1);
+  m.getOrCreate('b.md'); // evicts a.md
+  expect(m.hasDoc('a.md')).toBe(false);
+  const reloaded = await m.open('a.md');
+  expect(reloaded.getBody()).toBe('A');
+});
