@@ -245,12 +245,16 @@ export class SyncClient {
     this.stopped = false;
     const onAbort = (): void => this.stop();
     options.signal?.addEventListener('abort', onAbort);
+    // Local file count, recounted at most every 2 s (listing is O(files)).
+    let localFiles = this.options.documents.workspace.livePaths().length;
+    let countedAt = Date.now();
     const deadline = (): number => {
       if (options.timeoutMs !== undefined) return started + options.timeoutMs;
-      const files = Math.max(
-        this.options.documents.workspace.livePaths().length,
-        this.session.serverFileCount ?? 0,
-      );
+      if (Date.now() - countedAt > 2000) {
+        localFiles = this.options.documents.workspace.livePaths().length;
+        countedAt = Date.now();
+      }
+      const files = Math.max(localFiles, this.session.serverFileCount ?? 0);
       return started + (options.baseTimeoutMs ?? 30000) + (options.perFileTimeoutMs ?? 100) * files;
     };
     let timer: ReturnType<typeof setInterval> | undefined;
