@@ -17,8 +17,11 @@ export const docServiceEnvSchema = z.object({
   DOC_IDLE_MS: int(120000),
   COMPACTION_THRESHOLD: int(500),
   COMPACT_KEEP_UPDATES: z.coerce.number().int().nonnegative().default(100),
-  /** `inline` (compact in this process) or `queue` (BullMQ `compaction` job for the history worker). */
-  COMPACTION_MODE: z.enum(['inline', 'queue']).default('inline'),
+  /**
+   * `on`: compaction runs as the history worker's BullMQ `compaction` job and changed workspaces
+   * are reported for quiet-period git commits. `off`: compact inline in this process, no history.
+   */
+  HISTORY_JOBS: z.enum(['on', 'off']).default('on'),
 });
 
 /** All settings of a doc-service process. */

@@ -41,6 +41,7 @@ import { LoadedDoc } from './docs/loaded-doc';
 import { InlineCompactionScheduler, type CompactionScheduler } from './persistence/compaction';
 import { FencedError, GroupCommitter } from './persistence/group-commit';
 import { PgWorkspaceDirectory, type WorkspaceDirectory } from './persistence/workspace-directory';
+import { WorkspaceToucher, type TouchWorkspace } from './persistence/workspace-touch';
 import { PresenceTracker, type WorkspacePresence } from './presence/presence-tracker';
 import { ShardLeaseManager } from './shards/shard-leases';
 
@@ -80,6 +81,11 @@ export interface DocServiceOptions {
   heartbeat?: boolean;
   /** Presence entries of dead gateways are swept after this grace (default 10000 ms). */
   presenceGraceMs?: number;
+  /**
+   * Marks a workspace as changed for the history worker's quiet-period commits
+   * (`HistoryQueues#touchWorkspace`); throttled per workspace. Default: none.
+   */
+  touchWorkspace?: TouchWorkspace;
 }
 
 /** Counters exposed for tests and the heartbeat. */
@@ -98,6 +104,7 @@ export class DocService {
   readonly presence: PresenceTracker;
   private readonly storage: PostgresStorage;
   private readonly compaction: CompactionScheduler;
+  private readonly toucher: WorkspaceToucher | undefined;
   private readonly log: Logger;
   private sub: Redis | undefined;
   /** Subscribed inbox channel → shard. */
@@ -119,6 +126,7 @@ export class DocService {
     this.compaction =
       opts.compaction ??
       new InlineCompactionScheduler({ storage: this.storage, keepUpdates: opts.compactKeepUpdates ?? 100, logger: this.log });
+    this.toucher = opts.touchWorkspace ? new WorkspaceToucher(opts.touchWorkspace, this.log) : undefined;
     this.leases = new ShardLeaseManager({
       redis: opts.redis,
       prefix: opts.prefix,
@@ -211,6 +219,7 @@ export class DocService {
     await this.registry.unloadAll();
     await this.committer.drain();
     await this.presence.drain();
+    await this.toucher?.flush();
     await this.compaction.close();
     await this.heartbeat?.stop();
     this.sub?.disconnect();
@@ -471,7 +480,10 @@ export class DocService {
       updates.map((data) =>
         this.committer.append({ tenant: doc.tenant, doc: doc.docId, shard: doc.shard, token: doc.token, data, meta }),
       ),
-    ).then(() => this.registry.persisted(doc, updates.length));
+    ).then(() => {
+      this.registry.persisted(doc, updates.length);
+      this.toucher?.changed(doc.tenant, doc.parsed.workspaceId);
+    });
   }
 
   /** Awaits a persist; on failure drops the doc and answers (or stays silent when fenced). True on success. */

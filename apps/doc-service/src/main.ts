@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { bullPrefix } from '@diaryx-sync/bus';
 import {
   assertPostgresReachable,
   assertRedisReachable,
@@ -16,10 +15,10 @@ import {
   createRedis,
   startOpsServer,
 } from '@diaryx-sync/runtime';
-import { Queue } from 'bullmq';
+import { HistoryQueues } from '@diaryx-sync/git-store';
 import { loadDocServiceConfig } from './config';
 import { DocService } from './doc-service';
-import { InlineCompactionScheduler, QueueCompactionScheduler, type JobQueue } from './persistence/compaction';
+import { InlineCompactionScheduler, QueueCompactionScheduler } from './persistence/compaction';
 import { PostgresStorage } from '@diaryx-sync/crdt';
 
 async function main(): Promise<void> {
@@ -34,13 +33,11 @@ async function main(): Promise<void> {
   const pool = createPgPool(cfg.DATABASE_URL);
   const metrics = createMetricsRegistry({ service: 'doc-service', instanceId });
 
-  const compaction =
-    cfg.COMPACTION_MODE === 'queue'
-      ? new QueueCompactionScheduler(
-          new Queue('compaction', { connection: redis.duplicate(), prefix: bullPrefix(cfg.REDIS_PREFIX) }) as unknown as JobQueue,
-          logger,
-        )
-      : new InlineCompactionScheduler({
+  // With the history worker: compaction jobs and quiet-period commit triggers go to its queues.
+  const history = cfg.HISTORY_JOBS === 'on' ? new HistoryQueues({ redisUrl: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX }) : undefined;
+  const compaction = history
+    ? new QueueCompactionScheduler((tenant, docId) => history.enqueueCompaction({ tenant, docId }), logger)
+    : new InlineCompactionScheduler({
           storage: new PostgresStorage({ pool, tenant: '_' }),
           keepUpdates: cfg.COMPACT_KEEP_UPDATES,
           logger,
@@ -61,6 +58,7 @@ async function main(): Promise<void> {
     compactionThreshold: cfg.COMPACTION_THRESHOLD,
     compactKeepUpdates: cfg.COMPACT_KEEP_UPDATES,
     compaction,
+    touchWorkspace: history ? (tenant, workspace) => history.touchWorkspace(tenant, workspace) : undefined,
   });
 
   const ops = await startOpsServer({
@@ -96,6 +94,7 @@ async function main(): Promise<void> {
     void (async () => {
       try {
         await service.stop();
+        await history?.close();
         await ops.close();
         metrics.stop();
         await redis.quit().catch(() => undefined);

@@ -184,7 +184,12 @@ export class DocRegistry {
     }
     const started = process.hrtime.bigint();
     const storage = this.opts.storage.forTenant(tenant);
-    const [state, count] = await Promise.all([storage.loadDoc(docId), storage.getUpdateCount(docId)]);
+    // getStateAt(∞) = snapshot + every update, read in ONE repeatable-read transaction: a
+    // concurrent compaction (history worker) can never make the load miss folded updates.
+    const [state, count] = await Promise.all([
+      storage.getStateAt(docId, Number.MAX_SAFE_INTEGER),
+      storage.getUpdateCount(docId),
+    ]);
     if (!this.opts.isServing(shard, token)) throw new ShardNotServedError(`shard ${shard} is no longer served`);
     const doc = new LoadedDoc(tenant, docId, parsed, shard, token, state, count);
     this.docs.set(key, doc);

@@ -60,29 +60,26 @@ export class InlineCompactionScheduler implements CompactionScheduler {
   }
 }
 
-/** Adds a job to a queue (BullMQ `Queue#add` shape). */
-export interface JobQueue {
-  add(name: string, data: { tenant: string; doc: string; reason: CompactionReason }, opts: { jobId: string; removeOnComplete: boolean; removeOnFail: number }): Promise<unknown>;
-  close(): Promise<void>;
-}
+/** Enqueues one compaction job (e.g. `HistoryQueues#enqueueCompaction` of `@diaryx-sync/git-store`). */
+export type EnqueueCompaction = (tenant: string, docId: string) => Promise<void>;
 
-/** Enqueues compaction jobs for the history worker (ids only, deduplicated by jobId). */
+/**
+ * Enqueues `compaction` jobs for the history worker (ids only; the producer de-duplicates by
+ * jobId per doc, so repeated requests while one waits are no-ops).
+ */
 export class QueueCompactionScheduler implements CompactionScheduler {
   constructor(
-    private readonly queue: JobQueue,
+    private readonly enqueue: EnqueueCompaction,
     private readonly logger: Logger,
   ) {}
 
   request(tenant: string, docId: string, reason: CompactionReason): void {
-    const jobId = `compact:${tenant}:${docId}`;
-    this.queue
-      .add('compaction', { tenant, doc: docId, reason }, { jobId, removeOnComplete: true, removeOnFail: 100 })
-      .catch((err: Error) => this.logger.warn({ tenant, docId, err: err.message }, 'could not enqueue compaction'));
+    this.enqueue(tenant, docId).catch((err: Error) =>
+      this.logger.warn({ tenant, docId, reason, err: err.message }, 'could not enqueue compaction'),
+    );
   }
 
   async idle(): Promise<void> {}
 
-  async close(): Promise<void> {
-    await this.queue.close();
-  }
+  async close(): Promise<void> {}
 }
