@@ -24,14 +24,26 @@ export function isDocIdKey(key: string): boolean {
   return UUID.test(key);
 }
 
-/** One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. */
-export interface WorkspaceFile {
-  /** The canonical key in the `files` map (a path, or a UUID in doc-id mode). */
-  key: string;
-  /** The file's workspace-relative path. */
-  path: string;
-  /** Its metadata. */
-  metadata: FileMetadata;
+/**
+ * One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. Also iterable as a
+ * `[path, metadata]` pair, so `for (const [path, meta] of ws.listFiles())` works.
+ */
+export class WorkspaceFile {
+  /** Creates an entry. */
+  constructor(
+    /** The canonical key in the `files` map (a path, or a UUID in doc-id mode). */
+    readonly key: string,
+    /** The file's workspace-relative path. */
+    readonly path: string,
+    /** Its metadata. */
+    readonly metadata: FileMetadata,
+  ) {}
+
+  /** Yields `path`, then `metadata`. */
+  *[Symbol.iterator](): IterableIterator<string | FileMetadata> {
+    yield this.path;
+    yield this.metadata;
+  }
 }
 
 /** Options of {@link WorkspaceCrdt.listFiles}. */
@@ -156,7 +168,7 @@ export class WorkspaceCrdt {
       if (meta.deleted && !opts.includeDeleted) continue;
       const path = isDocIdKey(key) ? this.getPath(key) : key;
       if (path === undefined || isTempFile(path)) continue;
-      out.push({ key, path, metadata: meta });
+      out.push(new WorkspaceFile(key, path, meta));
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }

@@ -254,3 +254,15 @@ describe('sync API and observers', () => {
     expect(REMOTE_ORIGIN).toBeDefined();
   });
 });
+
+test('listFiles entries destructure as [path, metadata]', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('b.md', meta({ title: 'B' }));
+  ws.setFile('a.md', meta({ title: 'A' }));
+  const pairs = ws.listFiles().map(([path, m]) => [path, (m as { title: string }).title]);
+  expect(pairs).toEqual([
+    ['a.md', 'A'],
+    ['b.md', 'B'],
+  ]);
+  expect(ws.listFiles()[0]).toMatchObject({ key: 'a.md', path: 'a.md' });
+});
