@@ -16,7 +16,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..');
-const PACKAGES = ['libs/runtime', 'libs/crdt', 'libs/protocol', 'libs/bus', 'apps/gateway', 'apps/doc-service', 'apps/history-worker', 'apps/cli'];
+const PACKAGES = ['libs/runtime', 'libs/crdt', 'libs/protocol', 'libs/bus', 'libs/objstore', 'libs/git-store', 'apps/gateway', 'apps/doc-service', 'apps/history-worker', 'apps/cli'];
 
 /** Newest modification time (ms) of any file below `dir` (0 when it does not exist). */
 function newestMtime(dir) {
@@ -92,27 +92,22 @@ async function checkPostgres(url) {
   }
 }
 
-/** Starts s3rver with a temp directory and the bucket created; resolves to a stopper. */
+/**
+ * Starts the embedded S3 (`startEmbeddedS3` of @diaryx-sync/objstore: s3rver, temp directory,
+ * bucket created); resolves to `{ close() }`. A port already in use is taken as a running S3.
+ */
 async function startEmbeddedS3(port, bucket, log) {
-  const S3rver = require('s3rver');
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'diaryx-s3-'));
-  const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true, configureBuckets: [{ name: bucket }] });
+  const { startEmbeddedS3: start } = require('@diaryx-sync/objstore');
   try {
-    await server.run();
+    const s3 = await start({ port, bucket });
+    return { close: () => s3.stop().catch(() => undefined) };
   } catch (err) {
-    fs.rmSync(directory, { recursive: true, force: true });
     if (err && err.code === 'EADDRINUSE') {
       log(`port ${port} is in use: assuming an S3 server is already running there`);
       return { close: async () => undefined };
     }
     throw err;
   }
-  return {
-    close: async () => {
-      await server.close().catch(() => undefined);
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Resolves when `GET url` answers 200, rejects after `timeoutMs`. */
@@ -185,11 +180,33 @@ async function postJson(url, token, body) {
   return { status: res.status, body: json };
 }
 
+/** Finds the existing `demo` tenant in PostgreSQL and signs a tenant-admin token for it locally. */
+async function recoverDemoTenant(env) {
+  const { Pool } = require('pg');
+  const { SignJWT } = require('jose');
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    const { rows } = await pool.query("SELECT id FROM tenants WHERE name = 'demo'");
+    if (rows.length === 0) throw new Error('the demo tenant exists according to the API but not in PostgreSQL');
+    const tenantId = rows[0].id;
+    const adminToken = await new SignJWT({ tid: tenantId, ws: ['*'], role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('demo-admin')
+      .setIssuedAt()
+      .setExpirationTime('365d')
+      .sign(new TextEncoder().encode(env.JWT_SECRET));
+    return { tenant_id: tenantId, admin_token: adminToken };
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
 /**
  * Makes sure the demo tenant and its `demo` workspace exist (created through the HTTP API with
  * the cluster ADMIN_TOKEN on first start; remembered in `stateFile`) and returns an editor token.
  */
-async function ensureDemo(httpBase, adminToken, stateFile, log) {
+async function ensureDemo(httpBase, adminToken, stateFile, log, env) {
   let state = null;
   try {
     state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
@@ -204,8 +221,14 @@ async function ensureDemo(httpBase, adminToken, stateFile, log) {
     log('stored demo tenant is gone or its admin token expired: creating a new demo tenant');
   }
   const tenant = await postJson(`${httpBase}/api/tenants`, adminToken, { name: 'demo' });
-  if (tenant.status !== 201) throw new Error(`creating the demo tenant failed: HTTP ${tenant.status} ${JSON.stringify(tenant.body)}`);
-  state = { tenant_id: tenant.body.id, admin_token: tenant.body.admin_token };
+  if (tenant.status === 201) {
+    state = { tenant_id: tenant.body.id, admin_token: tenant.body.admin_token };
+  } else if (tenant.status === 409) {
+    // The tenant exists but this machine lost its admin token: mint one with the local JWT_SECRET.
+    state = await recoverDemoTenant(env);
+  } else {
+    throw new Error(`creating the demo tenant failed: HTTP ${tenant.status} ${JSON.stringify(tenant.body)}`);
+  }
   fs.mkdirSync(path.dirname(stateFile), { recursive: true });
   fs.writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   const ws = await postJson(`${httpBase}/api/workspaces`, state.admin_token, { id: 'demo', name: 'Demo' });
@@ -285,7 +308,7 @@ async function launchCluster(options = {}) {
     if (options.demo !== false) {
       const stateKey = crypto.createHash('sha256').update(`${env.DATABASE_URL}|${env.REDIS_PREFIX}`).digest('hex').slice(0, 12);
       const stateFile = path.join(os.homedir(), '.diaryx-sync', `demo-${stateKey}.json`);
-      demo = await ensureDemo(httpBase, env.ADMIN_TOKEN, stateFile, log);
+      demo = await ensureDemo(httpBase, env.ADMIN_TOKEN, stateFile, log, env);
     }
     return { env, services, logDir, httpBase, wsBase: `ws://127.0.0.1:${gatewayPort}`, demo, stop };
   } catch (err) {

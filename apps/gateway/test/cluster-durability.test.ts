@@ -4,9 +4,12 @@
  * every acknowledged (`saved`) update is present afterwards and all clients converge. Then the
  * whole cluster is stopped and started again: the state is intact.
  */
+import { listInstances, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt';
+import { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import {
+  REDIS_URL,
   Sync2TestClient,
   bodyText,
   sleep,
@@ -18,6 +21,7 @@ import {
 
 jest.setTimeout(120_000);
 
+const SHARDS = 8;
 let cluster: TestCluster;
 let tenant: TestTenant;
 let token: string;
@@ -25,7 +29,7 @@ const clients: Sync2TestClient[] = [];
 const DOCS = ['body:ws1/a.md', 'body:ws1/b.md', 'body:ws1/c.md', 'body:ws1/d.md', 'body:ws1/e.md', 'body:ws1/f.md'];
 
 beforeAll(async () => {
-  cluster = await startCluster({ gateways: 2, docServices: 2, shardCount: 8 });
+  cluster = await startCluster({ gateways: 2, docServices: 2, shardCount: SHARDS });
   tenant = await cluster.createTenant('durable');
   await cluster.createWorkspace(tenant, 'ws1');
   token = await cluster.token({ tid: tenant.id, ws: ['ws1'] });
@@ -96,6 +100,21 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
     }
   })();
 
+  // The victim owns shards of some of the docs being written.
+  const redis = new Redis(REDIS_URL);
+  const docShards = new Set(DOCS.map((d) => shardOf(tenant.id, d, SHARDS)));
+  const victimId = cluster.docServices[0]!.env.DOC_SERVICE_ID;
+  const victimShards = await waitUntil(
+    async () => {
+      const rec = (await listInstances(redis, cluster.prefix, 'doc-service')).find((r) => r.id === victimId);
+      const shards = (rec?.shards as number[] | undefined) ?? [];
+      return shards.some((s) => docShards.has(s)) ? shards : null;
+    },
+    15_000,
+    'the victim to own a shard of a written doc',
+  );
+  expect(victimShards.length).toBeGreaterThan(0);
+
   await sleep(1500);
   const victim = cluster.docServices[0]!;
   await victim.stop('SIGKILL');
@@ -117,6 +136,15 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
   }
 
   // The survivor owns every shard now: its heartbeat lists all of them.
+  await waitUntil(
+    async () => {
+      const live = await listInstances(redis, cluster.prefix, 'doc-service');
+      return live.length === 1 && (live[0]!.shards as number[]).length === SHARDS;
+    },
+    15_000,
+    'the survivor to own every shard',
+  );
+  redis.disconnect();
   for (const docId of DOCS) {
     const persisted = await persistedText(docId);
     const group = writers.filter((w) => w.docId === docId);

@@ -5,7 +5,14 @@
  * mid-session token expiry (4401) and clean-up when the socket closes.
  */
 import type { Role } from '@diaryx-sync/bus';
-import { CloseCode, isProtocolError, parseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import {
+  CloseCode,
+  encodeMessage,
+  isProtocolError,
+  parseDocId,
+  type ParsedDocId,
+  type ProtocolMessage,
+} from '@diaryx-sync/protocol';
 import type { Logger } from '@diaryx-sync/runtime';
 import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
@@ -47,6 +54,8 @@ export abstract class ClientConnection implements HubConnection {
   protected readonly out: BoundedSocket;
   /** Docs this connection is subscribed to, by doc id. */
   protected readonly docs = new Map<string, DocRef>();
+  /** Latest state vector the client sent per doc (SyncStep1), for gap repair after a takeover. */
+  private readonly stateVectors = new Map<string, Uint8Array>();
   /** Workspaces already authorized for this connection. */
   private readonly allowedWorkspaces = new Set<string>();
   private readonly tasks: (() => void | Promise<void>)[] = [];
@@ -151,6 +160,31 @@ export abstract class ClientConnection implements HubConnection {
     this.ctx.hub.forwardFrame(this, this.role, doc, payload, carriesChanges);
   }
 
+  /** Forgets the state vector of a doc the client left. */
+  protected forgetStateVector(docId: string): void {
+    this.stateVectors.delete(docId);
+  }
+
+  /** Remembers the client's latest SyncStep1 state vector for `docId` (copied). */
+  protected noteMessages(docId: string, messages: ProtocolMessage[]): void {
+    for (const m of messages) if (m.type === 'syncStep1') this.stateVectors.set(docId, Uint8Array.from(m.stateVector));
+  }
+
+  /**
+   * Sends, on the client's behalf, a SyncStep1 with its last known state vector for every doc of
+   * `shard`: the new owner answers with what the client may have missed (an older state vector
+   * only makes the answer larger) and with its own SyncStep1, which the client answers with
+   * what the server lacks.
+   */
+  resyncShard(shard: number): void {
+    if (this.isClosed) return;
+    for (const doc of this.docs.values()) {
+      if (doc.shard !== shard) continue;
+      const stateVector = this.stateVectors.get(doc.docId) ?? new Uint8Array([0]);
+      this.ctx.hub.forwardFrame(this, this.role, doc, encodeMessage({ type: 'syncStep1', stateVector }), false, true);
+    }
+  }
+
   /** Releases everything the connection holds; runs once after close. */
   protected releaseAll(): void {
     for (const doc of this.docs.values()) {
@@ -158,6 +192,7 @@ export abstract class ClientConnection implements HubConnection {
       this.ctx.hub.notifyGone('disconnect', this, doc);
     }
     this.docs.clear();
+    this.stateVectors.clear();
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {

@@ -44,6 +44,11 @@ export interface HubConnection {
   deliverText(text: string): void;
   /** Closes the socket with `code` (idempotent). */
   close(code: number, reason: string): void;
+  /**
+   * A shard got a new owner: start a sync exchange for every doc of that shard the connection
+   * uses, so that broadcasts lost in the takeover are repaired (ARCHITECTURE.md property 3).
+   */
+  resyncShard(shard: number): void;
 }
 
 interface DocStats {
@@ -70,6 +75,8 @@ export class SyncHub {
   private readonly docSubscribers = new Map<string, Set<HubConnection>>();
   private readonly workspaceSubscribers = new Map<string, Set<HubConnection>>();
   private readonly saveWaiters = new Map<number, () => void>();
+  /** Frames the gateway sent on a client's behalf to repair gaps (their `sync_complete` is dropped). */
+  private readonly resyncSeqs = new Set<number>();
   private readonly stats = new Map<string, DocStats>();
   private readonly timer: NodeJS.Timeout;
   private nextConn = 1;
@@ -168,8 +175,9 @@ export class SyncHub {
    * Publishes one client frame (y-protocols payload for `doc`) to the doc's shard and keeps it
    * until the owner acknowledges it.
    */
-  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array, carriesChanges: boolean): void {
+  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array, carriesChanges: boolean, resync = false): void {
     const seq = this.pending.allocateSeq();
+    if (resync) this.resyncSeqs.add(seq);
     const bytes = this.link.encode({
       type: 'frame',
       msgId: String(seq),
@@ -231,6 +239,7 @@ export class SyncHub {
   /** Forgets a closed connection (its subscriptions must already be released). */
   unregister(conn: HubConnection): void {
     this.connections.delete(conn.id);
+    for (const e of this.pending.entriesOf(conn)) this.resyncSeqs.delete(e.seq);
     this.pending.dropConnection(conn);
   }
 
@@ -243,8 +252,12 @@ export class SyncHub {
     const conn = entry.conn;
     switch (env.type) {
       case 'reply': {
-        conn.deliverReply(env.docId, env.payloads, env.readOnlyViolation, env.syncComplete);
-        if (env.ack) this.pending.ack(seq);
+        const resync = this.resyncSeqs.has(seq);
+        conn.deliverReply(env.docId, env.payloads, env.readOnlyViolation, resync ? null : env.syncComplete);
+        if (env.ack) {
+          this.pending.ack(seq);
+          this.resyncSeqs.delete(seq);
+        }
         return;
       }
       case 'saved': {
@@ -295,6 +308,7 @@ export class SyncHub {
   onShardAcquired(env: ShardAcquiredEnvelope): void {
     const resent = this.pending.resendShard(env.shard);
     if (resent > 0) this.metrics.forwardRetries.inc(resent);
+    for (const conn of this.connections.values()) conn.resyncShard(env.shard);
   }
 
   /** Up to `n` docs with the most frames since the last call (then by subscribers); resets counts. */

@@ -60,6 +60,7 @@ export class Sync2Connection extends ClientConnection {
     const messages = decodeMessages(frame.payload, 'sync2');
     for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
     const doc = this.docs.get(frame.docId) ?? (await this.useDoc(frame.docId, parsed));
+    this.noteMessages(frame.docId, messages);
     this.forward(doc, frame.payload, messages.some(changes));
   }
 
@@ -113,6 +114,7 @@ export class Sync2Connection extends ClientConnection {
     const doc = this.docs.get(docId);
     if (!doc) return;
     this.docs.delete(docId);
+    this.forgetStateVector(docId);
     this.ctx.hub.unsubscribeDoc(this, doc);
     this.ctx.hub.notifyGone('leave', this, doc);
   }

@@ -63,6 +63,7 @@ export class YjsConnection extends ClientConnection {
       if (m.type !== 'permissionDenied' && m.type !== 'queryAwareness') forwarded.push(m);
     }
     if (forwarded.length === 0 || !this.doc) return;
+    this.noteMessages(this.docId, forwarded);
     this.forward(this.doc, forwarded.length === messages.length ? data : encodeMessages(forwarded), forwarded.some(changes));
   }
 

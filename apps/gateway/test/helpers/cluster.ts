@@ -72,7 +72,7 @@ export class ServiceProcess {
     readonly name: string,
     readonly main: string,
     readonly port: number,
-    private readonly env: NodeJS.ProcessEnv,
+    readonly env: NodeJS.ProcessEnv,
     readonly logFile: string,
   ) {}
 
