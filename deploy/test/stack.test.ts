@@ -147,8 +147,15 @@ describe('a running stack', () => {
     expect(sampleSum(gw, 'diaryx_gateway_connections_opened_total')).toBeGreaterThanOrEqual(1);
     expect(sampleSum(gw, 'diaryx_gateway_frames_received_total')).toBeGreaterThanOrEqual(1);
     expect(sampleSum(gw, 'diaryx_http_request_duration_seconds_count')).toBeGreaterThanOrEqual(1);
-    const docs = await Promise.all(cluster.docServices.map((p) => scrape(p.port)));
-    expect(docs.reduce((n, t) => n + sampleSum(t, 'diaryx_shards_owned'), 0)).toBe(16);
+    // Leases may still be moving right after start-up: wait until the two owners cover all 16.
+    const docs = await waitUntil(
+      async () => {
+        const texts = await Promise.all(cluster.docServices.map((p) => scrape(p.port)));
+        return texts.reduce((n, t) => n + sampleSum(t, 'diaryx_shards_owned'), 0) === 16 ? texts : null;
+      },
+      20_000,
+      'diaryx_shards_owned to sum to 16',
+    );
     expect(
       docs.reduce((n, t) => n + sampleSum(t, 'diaryx_pg_append_batch_size_count'), 0),
     ).toBeGreaterThanOrEqual(1);
@@ -228,7 +235,11 @@ describe('a running stack', () => {
           { timeout: 20_000 },
         );
         const stat = async (key: string) => (await page.textContent(`.stat[data-key="${key}"] .v`))?.trim();
-        expect(await stat('shards owned')).toBe('16 / 16');
+        await page.waitForFunction(
+          () => document.querySelector('.stat[data-key="shards owned"] .v')?.textContent === '16 / 16',
+          undefined,
+          { timeout: 20_000 },
+        );
         expect(await stat('history workers')).toBe('1');
         expect(await page.locator('#shards .shard').count()).toBe(16);
         expect(await page.locator('#shards .shard.none').count()).toBe(0);
