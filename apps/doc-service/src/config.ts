@@ -10,7 +10,10 @@ const int = (def: number) => z.coerce.number().int().positive().default(def);
 /** Doc-service specific environment variables (with defaults). */
 export const docServiceEnvSchema = z.object({
   /** Instance id used in leases, heartbeats and logs (default: hostname + random suffix). */
-  DOC_SERVICE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  DOC_SERVICE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
   LEASE_TTL_MS: int(4000),
   LEASE_RENEW_MS: int(1000),
   MAX_LOADED_DOCS: int(5000),

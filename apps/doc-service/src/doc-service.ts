@@ -125,7 +125,11 @@ export class DocService {
     this.storage = new PostgresStorage({ pool: opts.pool, tenant: '_' });
     this.compaction =
       opts.compaction ??
-      new InlineCompactionScheduler({ storage: this.storage, keepUpdates: opts.compactKeepUpdates ?? 100, logger: this.log });
+      new InlineCompactionScheduler({
+        storage: this.storage,
+        keepUpdates: opts.compactKeepUpdates ?? 100,
+        logger: this.log,
+      });
     this.toucher = opts.touchWorkspace ? new WorkspaceToucher(opts.touchWorkspace, this.log) : undefined;
     this.leases = new ShardLeaseManager({
       redis: opts.redis,
@@ -185,7 +189,9 @@ export class DocService {
     const sub = this.opts.redis.duplicate();
     this.sub = sub;
     sub.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis subscriber error'));
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString(), message));
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+      this.onMessage(channel.toString(), message),
+    );
     await sub.ping();
     this.accepting = true;
     await this.leases.start();
@@ -240,7 +246,11 @@ export class DocService {
 
   /** Current counters. */
   stats(): DocServiceStats {
-    return { shards: this.leases.ownedShards(), docsLoaded: this.registry.size, pendingAppends: this.committer.pending };
+    return {
+      shards: this.leases.ownedShards(),
+      docsLoaded: this.registry.size,
+      pendingAppends: this.committer.pending,
+    };
   }
 
   /** True once started, after the first lease round, while the subscriber is connected (readiness). */
@@ -254,7 +264,12 @@ export class DocService {
     const channel = shardInboxChannel(this.opts.prefix, shard);
     this.inboxes.set(channel, shard);
     await this.sub!.subscribe(channel);
-    this.publish(shardEventsChannel(this.opts.prefix), { type: 'shard_acquired', shard, instanceId: this.instanceId, token });
+    this.publish(shardEventsChannel(this.opts.prefix), {
+      type: 'shard_acquired',
+      shard,
+      instanceId: this.instanceId,
+      token,
+    });
   }
 
   private async onShardReleasing(shard: number): Promise<void> {
@@ -288,7 +303,10 @@ export class DocService {
     }
     const shard = shardOf(env.tenant, env.docId, this.opts.shardCount);
     if (shard !== inboxShard) {
-      this.log.warn({ docId: env.docId, shard, inboxShard }, 'envelope on the wrong shard inbox (SHARD_COUNT mismatch?)');
+      this.log.warn(
+        { docId: env.docId, shard, inboxShard },
+        'envelope on the wrong shard inbox (SHARD_COUNT mismatch?)',
+      );
       return;
     }
     const token = this.leases.tokenOf(shard);
@@ -313,7 +331,10 @@ export class DocService {
           return this.handleFocus(env, parsed);
       }
     } catch (err) {
-      this.log.error({ err: (err as Error).message, type: env.type, docId: env.docId }, 'inbox envelope failed');
+      this.log.error(
+        { err: (err as Error).message, type: env.type, docId: env.docId },
+        'inbox envelope failed',
+      );
       this.replyError(env, 'internal', 'internal error');
     }
   }
@@ -358,7 +379,8 @@ export class DocService {
       doc.chain(() => this.replyError(env, 'bad_payload', err.message));
       return;
     }
-    if (env.receivedAt !== undefined && this.opts.metrics) observeStageSince(this.opts.metrics, 'applied', env.receivedAt);
+    if (env.receivedAt !== undefined && this.opts.metrics)
+      observeStageSince(this.opts.metrics, 'applied', env.receivedAt);
     if (res.persist.length > 0) this.opts.metrics?.docs.updatesApplied.inc(res.persist.length);
     if (isNewConnection) {
       doc.connections.add(connKey);
@@ -372,7 +394,10 @@ export class DocService {
       syncComplete = doc.liveFileCount();
     }
     const payloads = awarenessSnapshot ? [...res.replies, awarenessSnapshot] : res.replies;
-    const persisted = this.persist(doc, res.persist, { origin: `sync:${env.gatewayId}`, deviceId: env.connId });
+    const persisted = this.persist(doc, res.persist, {
+      origin: `sync:${env.gatewayId}`,
+      deviceId: env.connId,
+    });
     const failKey = `${doc.key}\u0000${connKey}`;
     doc.chain(async () => {
       if (persisted && !(await this.awaitPersist(doc, persisted, env, failKey))) return;
@@ -411,7 +436,11 @@ export class DocService {
     doc.chain(async () => {
       if (persisted && !(await this.awaitPersist(doc, persisted, env, null))) return;
       this.broadcast(doc, out.broadcast, '', '', undefined);
-      this.publish(gatewayChannel(this.opts.prefix, env.replyTo), { type: 'applied', msgId: env.msgId, docId: env.docId });
+      this.publish(gatewayChannel(this.opts.prefix, env.replyTo), {
+        type: 'applied',
+        msgId: env.msgId,
+        docId: env.docId,
+      });
     });
   }
 
@@ -419,7 +448,11 @@ export class DocService {
     const failKey = `${LoadedDoc.key(env.tenant, env.docId)}\u0000${connectionField(env.gatewayId, env.connId)}`;
     const answer = () => {
       if (this.failedWrites.delete(failKey)) {
-        this.replyError(env, 'unavailable', 'an earlier update was not persisted; re-send unacknowledged frames, then save again');
+        this.replyError(
+          env,
+          'unavailable',
+          'an earlier update was not persisted; re-send unacknowledged frames, then save again',
+        );
       } else {
         this.publish(gatewayChannel(this.opts.prefix, env.gatewayId), {
           type: 'saved',
@@ -461,7 +494,8 @@ export class DocService {
       const removal = doc.sync.removeConnection(connKey);
       if (removal) doc.chain(() => this.broadcast(doc, [removal], env.gatewayId, env.connId, undefined));
     }
-    if (parsed.kind === 'workspace') void this.presence.leave(env.tenant, parsed.workspaceId, env.gatewayId, env.connId);
+    if (parsed.kind === 'workspace')
+      void this.presence.leave(env.tenant, parsed.workspaceId, env.gatewayId, env.connId);
   }
 
   private handleFocus(env: FocusEnvelope, parsed: ParsedDocId): void {
@@ -478,7 +512,14 @@ export class DocService {
     if (updates.length === 0) return null;
     return Promise.all(
       updates.map((data) =>
-        this.committer.append({ tenant: doc.tenant, doc: doc.docId, shard: doc.shard, token: doc.token, data, meta }),
+        this.committer.append({
+          tenant: doc.tenant,
+          doc: doc.docId,
+          shard: doc.shard,
+          token: doc.token,
+          data,
+          meta,
+        }),
       ),
     ).then(() => {
       this.registry.persisted(doc, updates.length);
@@ -500,7 +541,10 @@ export class DocService {
     } catch (err) {
       this.registry.drop(doc);
       if (err instanceof FencedError) {
-        this.log.warn({ docId: doc.docId, shard: doc.shard }, 'update not persisted: shard lease lost (fenced)');
+        this.log.warn(
+          { docId: doc.docId, shard: doc.shard },
+          'update not persisted: shard lease lost (fenced)',
+        );
         return false;
       }
       if (failKey) this.failedWrites.add(failKey);
@@ -511,7 +555,13 @@ export class DocService {
 
   // ---- output ----------------------------------------------------------------------------
 
-  private broadcast(doc: LoadedDoc, messages: Uint8Array[], gatewayId: string, connId: string, receivedAt: number | undefined): void {
+  private broadcast(
+    doc: LoadedDoc,
+    messages: Uint8Array[],
+    gatewayId: string,
+    connId: string,
+    receivedAt: number | undefined,
+  ): void {
     const channel = docChannel(this.opts.prefix, doc.tenant, doc.docId);
     for (const payload of messages) {
       this.publish(channel, {
@@ -526,7 +576,11 @@ export class DocService {
     }
   }
 
-  private replyError(env: InboxEnvelope, code: 'bad_payload' | 'not_found' | 'unavailable' | 'internal', message: string): void {
+  private replyError(
+    env: InboxEnvelope,
+    code: 'bad_payload' | 'not_found' | 'unavailable' | 'internal',
+    message: string,
+  ): void {
     if (env.type === 'apply') {
       this.publish(gatewayChannel(this.opts.prefix, env.replyTo), {
         type: 'error',
@@ -575,9 +629,11 @@ export class DocService {
    */
   private async sweepDeadGatewayConnections(): Promise<void> {
     const gateways = new Set<string>();
-    for (const doc of this.registry.loaded()) for (const c of doc.connections) gateways.add(c.slice(0, c.indexOf('|')));
+    for (const doc of this.registry.loaded())
+      for (const c of doc.connections) gateways.add(c.slice(0, c.indexOf('|')));
     const dead = new Set<string>();
-    for (const g of gateways) if (!(await isInstanceAlive(this.opts.redis, this.opts.prefix, 'gateway', g))) dead.add(g);
+    for (const g of gateways)
+      if (!(await isInstanceAlive(this.opts.redis, this.opts.prefix, 'gateway', g))) dead.add(g);
     if (dead.size === 0) return;
     for (const doc of this.registry.loaded()) {
       for (const c of [...doc.connections]) {

@@ -34,14 +34,17 @@ async function main(): Promise<void> {
   const metrics = createMetricsRegistry({ service: 'doc-service', instanceId });
 
   // With the history worker: compaction jobs and quiet-period commit triggers go to its queues.
-  const history = cfg.HISTORY_JOBS === 'on' ? new HistoryQueues({ redisUrl: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX }) : undefined;
+  const history =
+    cfg.HISTORY_JOBS === 'on'
+      ? new HistoryQueues({ redisUrl: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX })
+      : undefined;
   const compaction = history
     ? new QueueCompactionScheduler((tenant, docId) => history.enqueueCompaction({ tenant, docId }), logger)
     : new InlineCompactionScheduler({
-          storage: new PostgresStorage({ pool, tenant: '_' }),
-          keepUpdates: cfg.COMPACT_KEEP_UPDATES,
-          logger,
-        });
+        storage: new PostgresStorage({ pool, tenant: '_' }),
+        keepUpdates: cfg.COMPACT_KEEP_UPDATES,
+        logger,
+      });
 
   const service = new DocService({
     redis,
@@ -73,12 +76,21 @@ async function main(): Promise<void> {
       const stats = service.stats();
       return {
         ready: redisOk && pgOk && service.ready,
-        checks: { redis: redisOk, postgres: pgOk, serving: service.ready, shards: stats.shards.length, docs_loaded: stats.docsLoaded },
+        checks: {
+          redis: redisOk,
+          postgres: pgOk,
+          serving: service.ready,
+          shards: stats.shards.length,
+          docs_loaded: stats.docsLoaded,
+        },
       };
     },
   });
   await service.start();
-  logger.info({ port: ops.port, shardCount: cfg.SHARD_COUNT, prefix: cfg.REDIS_PREFIX }, 'doc service listening');
+  logger.info(
+    { port: ops.port, shardCount: cfg.SHARD_COUNT, prefix: cfg.REDIS_PREFIX },
+    'doc service listening',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -57,7 +57,10 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     await env.pool.query(
       `CREATE TABLE workspaces (tenant_id text NOT NULL, id text NOT NULL, name text NOT NULL, PRIMARY KEY (tenant_id, id))`,
     );
-    await env.pool.query(`INSERT INTO workspaces VALUES ($1, 'w1', 'one'), ($1, 'w2', 'two'), ('tenant-b', 'w1', 'b')`, [T]);
+    await env.pool.query(
+      `INSERT INTO workspaces VALUES ($1, 'w1', 'one'), ($1, 'w2', 'two'), ('tenant-b', 'w1', 'b')`,
+      [T],
+    );
     svc = await start();
     gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
   });
@@ -110,7 +113,12 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     const ws = new Y.Doc();
     await gw.frame(T, docId, 'c1', updateMsg(fileUpdate('a.md', { filename: 'a.md', deleted: false }, ws)));
     await gw.frame(T, docId, 'c1', updateMsg(fileUpdate('b.md', { filename: 'b.md', deleted: false }, ws)));
-    await gw.frame(T, docId, 'c1', updateMsg(fileUpdate('old.md', { filename: 'old.md', deleted: true }, ws)));
+    await gw.frame(
+      T,
+      docId,
+      'c1',
+      updateMsg(fileUpdate('old.md', { filename: 'old.md', deleted: true }, ws)),
+    );
     const first = await gw.frame(T, docId, 'c3', step1Msg());
     expect(first.syncComplete).toBe(2);
     const again = await gw.frame(T, docId, 'c3', step1Msg());
@@ -140,7 +148,9 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     const docId = 'body:w1/a.md';
     await expect(gw.frame(T, docId, 'c1', new Uint8Array([0, 2, 200]))).rejects.toThrow(/bad_payload/);
     await expect(gw.frame(T, docId, 'c1', new Uint8Array([7]))).rejects.toThrow(/bad_payload/);
-    await expect(gw.frame(T, docId, 'c1', updateMsg(new Uint8Array([1, 2, 3, 4, 5])))).rejects.toThrow(/bad_payload/);
+    await expect(gw.frame(T, docId, 'c1', updateMsg(new Uint8Array([1, 2, 3, 4, 5])))).rejects.toThrow(
+      /bad_payload/,
+    );
     await expect(gw.frame(T, 'body:w1/../x.md', 'c1', step1Msg())).rejects.toThrow(/bad_payload/);
     const ok = await gw.frame(T, docId, 'c1', step1Msg());
     expect(ok.ack).toBe(true);
@@ -163,13 +173,24 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     for (const u of updates) {
       const msgId = `m${ids.length}`;
       ids.push(msgId);
-      await gw.send({ type: 'frame', msgId, gatewayId: gw.id, connId: 'saver', tenant: T, role: 'editor', docId, payload: updateMsg(u) });
+      await gw.send({
+        type: 'frame',
+        msgId,
+        gatewayId: gw.id,
+        connId: 'saver',
+        tenant: T,
+        role: 'editor',
+        docId,
+        payload: updateMsg(u),
+      });
     }
     await gw.save(T, docId, 'saver');
     // at the moment `saved` is observed, every row is in PostgreSQL ...
     expect((await rows(docId)).length).toBe(40);
     // ... and every frame was acknowledged before the saved answer
-    const order = gw.received.map((r) => r.env).filter((e) => (e.type === 'reply' && ids.includes(e.msgId)) || e.type === 'saved');
+    const order = gw.received
+      .map((r) => r.env)
+      .filter((e) => (e.type === 'reply' && ids.includes(e.msgId)) || e.type === 'saved');
     expect(order.slice(0, 40).every((e) => e.type === 'reply')).toBe(true);
     expect(order[40]!.type).toBe('saved');
     const stored = await new PostgresStorage({ pool: env.pool, tenant: T }).loadDoc(docId);
@@ -204,16 +225,26 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     const docId = 'body:w1/aw.md';
     await gw.watchDoc(T, docId);
     const cdoc = new Y.Doc();
-    const { Awareness, encodeAwarenessUpdate } = jest.requireActual('y-protocols/awareness') as typeof import('y-protocols/awareness');
+    const { Awareness, encodeAwarenessUpdate } = jest.requireActual(
+      'y-protocols/awareness',
+    ) as typeof import('y-protocols/awareness');
     const aw = new Awareness(cdoc);
     aw.setLocalState({ user: 'ann' });
     const msg = encodeMessage({ type: 'awareness', update: encodeAwarenessUpdate(aw, [cdoc.clientID]) });
     await gw.frame(T, docId, 'ann', msg);
-    const relayed = await waitFor(() => gw.of('broadcast', (b) => b.docId === docId)[0], 3000, 'awareness relay');
+    const relayed = await waitFor(
+      () => gw.of('broadcast', (b) => b.docId === docId)[0],
+      3000,
+      'awareness relay',
+    );
     expect(Array.from(relayed.payload)).toEqual(Array.from(msg));
     // a connection new to the doc gets the current awareness states after its sync answer
     const q = await gw.frame(T, docId, 'bob', step1Msg());
-    expect(q.payloads.map((p) => decodeMessages(p)[0]!.type)).toEqual(['syncStep2', 'syncStep1', 'awareness']);
+    expect(q.payloads.map((p) => decodeMessages(p)[0]!.type)).toEqual([
+      'syncStep2',
+      'syncStep1',
+      'awareness',
+    ]);
     // ... once
     expect((await gw.frame(T, docId, 'bob', step1Msg())).payloads).toHaveLength(2);
     await gw.send({ type: 'leave', gatewayId: gw.id, connId: 'ann', tenant: T, docId });
@@ -229,11 +260,20 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
   it('ClusterClient.applyUpdate applies, persists with its origin and broadcasts a server-side update', async () => {
     const docId = 'body:w1/restored.md';
     await gw.watchDoc(T, docId);
-    const client = new ClusterClient({ redis: env.redis, prefix: env.prefix, shardCount: SHARDS, timeoutMs: 5000 });
+    const client = new ClusterClient({
+      redis: env.redis,
+      prefix: env.prefix,
+      shardCount: SHARDS,
+      timeoutMs: 5000,
+    });
     try {
       await client.applyUpdate({ tenant: T, docId, update: textUpdate('restored text'), origin: 'restore' });
       expect((await rows(docId)).map((r) => r.origin)).toEqual(['restore']);
-      const bc = await waitFor(() => gw.of('broadcast', (b: BroadcastEnvelope) => b.docId === docId)[0], 3000, 'broadcast');
+      const bc = await waitFor(
+        () => gw.of('broadcast', (b: BroadcastEnvelope) => b.docId === docId)[0],
+        3000,
+        'broadcast',
+      );
       expect(bc.originGatewayId).toBe('');
       await expect(
         client.applyUpdate({ tenant: T, docId, update: new Uint8Array([9, 9, 9]), origin: 'restore' }),

@@ -30,7 +30,10 @@ describe('DocSync (server-side sync of one doc)', () => {
   it('handles several messages in one payload in order', () => {
     const s = new DocSync(new Y.Doc());
     const u = edit((d) => d.getText('body').insert(0, 'x'));
-    const payload = new Uint8Array([...encodeMessage({ type: 'update', update: u }), ...encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Y.Doc()) })]);
+    const payload = new Uint8Array([
+      ...encodeMessage({ type: 'update', update: u }),
+      ...encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Y.Doc()) }),
+    ]);
     const r = s.handle(editor, payload);
     expect(r.persist).toHaveLength(1);
     expect(r.sawSyncStep1).toBe(true);
@@ -51,23 +54,41 @@ describe('DocSync (server-side sync of one doc)', () => {
     expect(s.doc.getText('body').toString()).toBe('hello');
     // re-sending known content is not a violation
     expect(s.handle(viewer, encodeMessage({ type: 'syncStep2', update: ins })).readOnlyViolation).toBe(false);
-    expect(s.handle(viewer, encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) })).readOnlyViolation).toBe(false);
+    expect(
+      s.handle(viewer, encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) }))
+        .readOnlyViolation,
+    ).toBe(false);
   });
 
   it('turns any malformed input into BadPayloadError and never corrupts the doc', () => {
     const s = new DocSync(new Y.Doc());
-    s.handle(editor, encodeMessage({ type: 'update', update: edit((d) => d.getText('body').insert(0, 'keep')) }));
+    s.handle(
+      editor,
+      encodeMessage({ type: 'update', update: edit((d) => d.getText('body').insert(0, 'keep')) }),
+    );
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.constantFrom(0, 1, 2, 3, 4), (junk, kind) => {
-        const payload =
-          kind === 0 ? junk : kind === 1 ? encodeMessage({ type: 'update', update: junk }) : kind === 2 ? encodeMessage({ type: 'syncStep1', stateVector: junk }) : kind === 3 ? encodeMessage({ type: 'awareness', update: junk }) : encodeMessage({ type: 'syncStep2', update: junk });
-        try {
-          s.handle(editor, payload);
-        } catch (err) {
-          expect(err).toBeInstanceOf(BadPayloadError);
-        }
-        expect(s.doc.getText('body').toString()).toContain('keep');
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 64 }),
+        fc.constantFrom(0, 1, 2, 3, 4),
+        (junk, kind) => {
+          const payload =
+            kind === 0
+              ? junk
+              : kind === 1
+                ? encodeMessage({ type: 'update', update: junk })
+                : kind === 2
+                  ? encodeMessage({ type: 'syncStep1', stateVector: junk })
+                  : kind === 3
+                    ? encodeMessage({ type: 'awareness', update: junk })
+                    : encodeMessage({ type: 'syncStep2', update: junk });
+          try {
+            s.handle(editor, payload);
+          } catch (err) {
+            expect(err).toBeInstanceOf(BadPayloadError);
+          }
+          expect(s.doc.getText('body').toString()).toContain('keep');
+        },
+      ),
       { numRuns: 1500 },
     );
   });

@@ -8,7 +8,16 @@ import { decodeMessages } from '@diaryx-sync/protocol';
 import { ANY_WORKSPACE, DocService } from '@diaryx-sync/doc-service';
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
-import { createTestEnv, FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import {
+  createTestEnv,
+  FakeGateway,
+  sleep,
+  step1Msg,
+  textUpdate,
+  updateMsg,
+  waitFor,
+  type TestEnv,
+} from './helpers';
 
 const SHARDS = 8;
 const T = 'tenant-f';
@@ -62,7 +71,16 @@ describe('doc services: fencing and failover', () => {
     await env.redis.set(shardLeaseKey(env.prefix, shard), `thief:${token}`, 'PX', 60000);
 
     const msgId = randomUUID();
-    await gw.send({ type: 'frame', msgId, gatewayId: gw.id, connId: 'c', tenant: T, role: 'editor', docId, payload: updateMsg(textUpdate('after theft')) });
+    await gw.send({
+      type: 'frame',
+      msgId,
+      gatewayId: gw.id,
+      connId: 'c',
+      tenant: T,
+      role: 'editor',
+      docId,
+      payload: updateMsg(textUpdate('after theft')),
+    });
     await sleep(800);
     expect(gw.of('reply', (r) => r.msgId === msgId)).toEqual([]); // never acknowledged
     expect(await storedText(docId)).toBe('before'); // never persisted
@@ -112,7 +130,11 @@ describe('doc services: fencing and failover', () => {
     const takeoverMs = Date.now() - killedAt;
     // writes continue on the survivor
     const before = new Map(victimDocs.map((d) => [d, acked.get(d)!.length]));
-    await waitFor(() => victimDocs.every((d) => acked.get(d)!.length > before.get(d)! + 2), 10000, 'writes after takeover');
+    await waitFor(
+      () => victimDocs.every((d) => acked.get(d)!.length > before.get(d)! + 2),
+      10000,
+      'writes after takeover',
+    );
     stop = true;
     await Promise.all(running);
 

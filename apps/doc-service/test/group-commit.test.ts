@@ -3,7 +3,11 @@ import { FencedError, GroupCommitter, type BatchWriter } from '@diaryx-sync/doc-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A writer that takes `ms` per batch and records batches. */
-function slowWriter(ms: number, batches: { tenant: string; docs: string[] }[], fail?: (n: number) => boolean): BatchWriter {
+function slowWriter(
+  ms: number,
+  batches: { tenant: string; docs: string[] }[],
+  fail?: (n: number) => boolean,
+): BatchWriter {
   return async (tenant, entries) => {
     batches.push({ tenant, docs: entries.map((e) => e.doc) });
     await sleep(ms);
@@ -19,7 +23,9 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter({ write: slowWriter(20, batches), fence: allValid });
     const first = gc.append({ tenant: 't', doc: 'd0', shard: 0, token: 1, data: new Uint8Array([1]) });
     await sleep(5);
-    const rest = Array.from({ length: 50 }, (_, i) => gc.append({ tenant: 't', doc: `d${i + 1}`, shard: 0, token: 1, data: new Uint8Array([1]) }));
+    const rest = Array.from({ length: 50 }, (_, i) =>
+      gc.append({ tenant: 't', doc: `d${i + 1}`, shard: 0, token: 1, data: new Uint8Array([1]) }),
+    );
     await Promise.all([first, ...rest]);
     expect(batches.map((b) => b.docs.length)).toEqual([1, 50]);
     // order within a tenant is kept
@@ -30,7 +36,9 @@ describe('GroupCommitter', () => {
     const batches: { tenant: string; docs: string[] }[] = [];
     const gc = new GroupCommitter({ write: slowWriter(5, batches), fence: allValid, maxBatch: 16 });
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => gc.append({ tenant: i % 2 ? 'a' : 'b', doc: `d${i}`, shard: 0, token: 1, data: new Uint8Array([1]) })),
+      Array.from({ length: 40 }, (_, i) =>
+        gc.append({ tenant: i % 2 ? 'a' : 'b', doc: `d${i}`, shard: 0, token: 1, data: new Uint8Array([1]) }),
+      ),
     );
     for (const b of batches) expect(new Set(b.docs.map((d) => Number(d.slice(1)) % 2)).size).toBe(1);
     expect(Math.max(...batches.map((b) => b.docs.length))).toBeLessThanOrEqual(16);
@@ -45,7 +53,10 @@ describe('GroupCommitter', () => {
     });
     const ok = gc.append({ tenant: 't', doc: 'ok', shard: 1, token: 1, data: new Uint8Array([1]) });
     const fenced = gc.append({ tenant: 't', doc: 'fenced', shard: 3, token: 1, data: new Uint8Array([1]) });
-    await Promise.all([expect(ok).resolves.toBeUndefined(), expect(fenced).rejects.toBeInstanceOf(FencedError)]);
+    await Promise.all([
+      expect(ok).resolves.toBeUndefined(),
+      expect(fenced).rejects.toBeInstanceOf(FencedError),
+    ]);
     expect(batches.flatMap((b) => b.docs)).toEqual(['ok']);
   });
 
@@ -54,7 +65,10 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter({ write: slowWriter(1, batches), fence: allValid });
     const stale = gc.append({ tenant: 't', doc: 'stale', shard: 1, token: 1, data: new Uint8Array([1]) });
     const fresh = gc.append({ tenant: 't', doc: 'fresh', shard: 1, token: 2, data: new Uint8Array([1]) });
-    await Promise.all([expect(stale).rejects.toBeInstanceOf(FencedError), expect(fresh).resolves.toBeUndefined()]);
+    await Promise.all([
+      expect(stale).rejects.toBeInstanceOf(FencedError),
+      expect(fresh).resolves.toBeUndefined(),
+    ]);
   });
 
   it('propagates a failed batch to all its entries, and keeps going with the next batch', async () => {
@@ -62,7 +76,9 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter({ write: slowWriter(10, batches, (n) => n === 1), fence: allValid });
     const a = gc.append({ tenant: 't', doc: 'a', shard: 0, token: 1, data: new Uint8Array([1]) });
     await expect(a).rejects.toThrow('db down');
-    await expect(gc.append({ tenant: 't', doc: 'b', shard: 0, token: 1, data: new Uint8Array([1]) })).resolves.toBeUndefined();
+    await expect(
+      gc.append({ tenant: 't', doc: 'b', shard: 0, token: 1, data: new Uint8Array([1]) }),
+    ).resolves.toBeUndefined();
     await gc.drain();
     expect(gc.pending).toBe(0);
   });

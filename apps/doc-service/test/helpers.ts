@@ -74,7 +74,11 @@ export async function createTestEnv(): Promise<TestEnv> {
 }
 
 /** Waits until `pred` returns a truthy value (polling), or throws after `timeoutMs`. */
-export async function waitFor<T>(pred: () => T | Promise<T>, timeoutMs = 10000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  pred: () => T | Promise<T>,
+  timeoutMs = 10000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await pred();
@@ -89,7 +93,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A y-protocols Update message carrying `update`. */
 export const updateMsg = (update: Uint8Array) => encodeMessage({ type: 'update', update });
 /** A SyncStep1 message for `doc` (or an empty doc). */
-export const step1Msg = (doc?: Y.Doc) => encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(doc ?? new Y.Doc()) });
+export const step1Msg = (doc?: Y.Doc) =>
+  encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(doc ?? new Y.Doc()) });
 
 /** An update that inserts `text` into the `body` text of a fresh client doc. */
 export function textUpdate(text: string, doc = new Y.Doc()): Uint8Array {
@@ -146,10 +151,16 @@ export class FakeGateway {
   }
 
   /** Envelopes of one type (optionally filtered). */
-  of<T extends Envelope['type']>(type: T, pred: (e: Extract<Envelope, { type: T }>) => boolean = () => true): Extract<Envelope, { type: T }>[] {
+  of<T extends Envelope['type']>(
+    type: T,
+    pred: (e: Extract<Envelope, { type: T }>) => boolean = () => true,
+  ): Extract<Envelope, { type: T }>[] {
     return this.received
       .map((r) => r.env)
-      .filter((e): e is Extract<Envelope, { type: T }> => e.type === type && pred(e as Extract<Envelope, { type: T }>));
+      .filter(
+        (e): e is Extract<Envelope, { type: T }> =>
+          e.type === type && pred(e as Extract<Envelope, { type: T }>),
+      );
   }
 
   /** Sends a frame and waits for its reply (re-sending like a gateway while nobody answers). */
@@ -162,7 +173,16 @@ export class FakeGateway {
     timeoutMs = 10000,
   ): Promise<ReplyEnvelope> {
     const msgId = randomUUID();
-    const env: InboxEnvelope = { type: 'frame', msgId, gatewayId: this.id, connId, tenant, role, docId, payload };
+    const env: InboxEnvelope = {
+      type: 'frame',
+      msgId,
+      gatewayId: this.id,
+      connId,
+      tenant,
+      role,
+      docId,
+      payload,
+    };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.send(env);

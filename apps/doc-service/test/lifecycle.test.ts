@@ -3,10 +3,24 @@
  * unload (inline and via the history queue hook), workspace change notifications.
  */
 import { PostgresStorage } from '@diaryx-sync/crdt';
-import { ANY_WORKSPACE, DocService, InlineCompactionScheduler, QueueCompactionScheduler } from '@diaryx-sync/doc-service';
+import {
+  ANY_WORKSPACE,
+  DocService,
+  InlineCompactionScheduler,
+  QueueCompactionScheduler,
+} from '@diaryx-sync/doc-service';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
-import { createTestEnv, FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import {
+  createTestEnv,
+  FakeGateway,
+  sleep,
+  step1Msg,
+  textUpdate,
+  updateMsg,
+  waitFor,
+  type TestEnv,
+} from './helpers';
 
 const SHARDS = 4;
 const T = 'tenant-l';

@@ -20,7 +20,10 @@ describe('workspace presence', () => {
 
   const events = (gw: FakeGateway) =>
     gw.of('workspace_event', (e) => e.tenant === T && e.event.workspace === WS).map((e) => e.event);
-  const last = (gw: FakeGateway, type: WorkspaceEvent['type']) => events(gw).filter((e) => e.type === type).at(-1);
+  const last = (gw: FakeGateway, type: WorkspaceEvent['type']) =>
+    events(gw)
+      .filter((e) => e.type === type)
+      .at(-1);
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -40,7 +43,16 @@ describe('workspace presence', () => {
     g2 = await new FakeGateway(env.redis, env.prefix, SHARDS, 'gw2').start();
     for (const g of [g1, g2]) {
       await g.watchWorkspace(T, WS);
-      beats.push(startHeartbeat({ redis: env.redis, prefix: env.prefix, kind: 'gateway', id: g.id, intervalMs: 200, ttlMs: 600 }));
+      beats.push(
+        startHeartbeat({
+          redis: env.redis,
+          prefix: env.prefix,
+          kind: 'gateway',
+          id: g.id,
+          intervalMs: 200,
+          ttlMs: 600,
+        }),
+      );
     }
   });
   afterAll(async () => {
@@ -64,18 +76,49 @@ describe('workspace presence', () => {
     await g1.frame(T, 'body:team/x.md', 'a', step1Msg()); // body docs do not count
     await sleep(150);
     expect(events(g1).filter((e) => e.type === 'peer_joined')).toHaveLength(2);
-    expect(workspaceEventJson(last(g1, 'peer_joined')!)).toBe('{"type":"peer_joined","workspace":"team","peer_count":2}');
+    expect(workspaceEventJson(last(g1, 'peer_joined')!)).toBe(
+      '{"type":"peer_joined","workspace":"team","peer_count":2}',
+    );
   });
 
   it('publishes the union of focused paths, only when it changes', async () => {
-    await g1.send({ type: 'focus', gatewayId: g1.id, connId: 'a', tenant: T, docId: WDOC, files: ['b.md', 'a.md'] });
+    await g1.send({
+      type: 'focus',
+      gatewayId: g1.id,
+      connId: 'a',
+      tenant: T,
+      docId: WDOC,
+      files: ['b.md', 'a.md'],
+    });
     await waitFor(() => last(g1, 'focus_list_changed'), 3000, 'focus');
-    expect(last(g1, 'focus_list_changed')).toEqual({ type: 'focus_list_changed', workspace: WS, files: ['a.md', 'b.md'] });
-    await g2.send({ type: 'focus', gatewayId: g2.id, connId: 'b', tenant: T, docId: WDOC, files: ['c.md', 'a.md'] });
-    await waitFor(() => (last(g2, 'focus_list_changed') as { files: string[] } | undefined)?.files.length === 3, 3000, 'union');
+    expect(last(g1, 'focus_list_changed')).toEqual({
+      type: 'focus_list_changed',
+      workspace: WS,
+      files: ['a.md', 'b.md'],
+    });
+    await g2.send({
+      type: 'focus',
+      gatewayId: g2.id,
+      connId: 'b',
+      tenant: T,
+      docId: WDOC,
+      files: ['c.md', 'a.md'],
+    });
+    await waitFor(
+      () => (last(g2, 'focus_list_changed') as { files: string[] } | undefined)?.files.length === 3,
+      3000,
+      'union',
+    );
     const n = events(g1).filter((e) => e.type === 'focus_list_changed').length;
     // idempotent re-send: no event
-    await g2.send({ type: 'focus', gatewayId: g2.id, connId: 'b', tenant: T, docId: WDOC, files: ['a.md', 'c.md'] });
+    await g2.send({
+      type: 'focus',
+      gatewayId: g2.id,
+      connId: 'b',
+      tenant: T,
+      docId: WDOC,
+      files: ['a.md', 'c.md'],
+    });
     await sleep(150);
     expect(events(g1).filter((e) => e.type === 'focus_list_changed')).toHaveLength(n);
   });
@@ -85,7 +128,8 @@ describe('workspace presence', () => {
     await waitFor(() => last(g2, 'peer_left'), 3000, 'peer_left');
     expect(last(g2, 'peer_left')).toEqual({ type: 'peer_left', workspace: WS, peer_count: 1 });
     await waitFor(
-      () => JSON.stringify((last(g2, 'focus_list_changed') as { files: string[] }).files) === '["a.md","c.md"]',
+      () =>
+        JSON.stringify((last(g2, 'focus_list_changed') as { files: string[] }).files) === '["a.md","c.md"]',
       3000,
       'focus after leave',
     );
@@ -93,11 +137,23 @@ describe('workspace presence', () => {
 
   it('removes the entries of a crashed gateway (no heartbeat) on the next sweep', async () => {
     await g1.frame(T, WDOC, 'a2', step1Msg());
-    await waitFor(() => last(g2, 'peer_joined')?.type === 'peer_joined' && (last(g2, 'peer_joined') as { peer_count: number }).peer_count === 2, 3000, 'rejoin');
+    await waitFor(
+      () =>
+        last(g2, 'peer_joined')?.type === 'peer_joined' &&
+        (last(g2, 'peer_joined') as { peer_count: number }).peer_count === 2,
+      3000,
+      'rejoin',
+    );
     await beats[0]!.stop(); // gw1 "crashes": its heartbeat key disappears
     await sleep(300);
     await svc.sweep();
-    await waitFor(() => (last(g2, 'peer_left') as { peer_count: number } | undefined)?.peer_count === 1 && events(g2).at(-1)?.type !== 'peer_joined', 3000, 'swept');
+    await waitFor(
+      () =>
+        (last(g2, 'peer_left') as { peer_count: number } | undefined)?.peer_count === 1 &&
+        events(g2).at(-1)?.type !== 'peer_joined',
+      3000,
+      'swept',
+    );
     const peers = await env.redis.hkeys(`${env.prefix}:presence:${T}:${WS}`);
     expect(peers).toEqual(['gw2|b']);
     // the live gateway's entries survive sweeps

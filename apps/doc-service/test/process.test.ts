@@ -8,7 +8,17 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { listInstances } from '@diaryx-sync/bus';
-import { createTestEnv, DATABASE_URL, FakeGateway, REDIS_URL, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import {
+  createTestEnv,
+  DATABASE_URL,
+  FakeGateway,
+  REDIS_URL,
+  step1Msg,
+  textUpdate,
+  updateMsg,
+  waitFor,
+  type TestEnv,
+} from './helpers';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const SHARDS = 4;
@@ -84,7 +94,11 @@ describe('doc-service process (dist/main.js)', () => {
 
   it('serves ops endpoints and frames, then flushes and releases its leases on SIGTERM', async () => {
     const a = await spawnService();
-    await waitFor(async () => (await get(a.port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 15000, 'ready');
+    await waitFor(
+      async () => (await get(a.port, '/readyz').catch(() => ({ status: 0 }))).status === 200,
+      15000,
+      'ready',
+    );
     // ready means: the first lease round is done (alone, it owns every shard)
     expect((await get(a.port, '/healthz')).status).toBe(200);
     const metrics = await get(a.port, '/metrics');
@@ -112,7 +126,13 @@ describe('doc-service process (dist/main.js)', () => {
   it('a second process takes over every shard within seconds after SIGKILL of the first', async () => {
     const a = await spawnService();
     const b = await spawnService();
-    const shardsOf = async () => Object.fromEntries((await listInstances(env.redis, env.prefix, 'doc-service')).map((h) => [h.id, (h.shards as number[]).length]));
+    const shardsOf = async () =>
+      Object.fromEntries(
+        (await listInstances(env.redis, env.prefix, 'doc-service')).map((h) => [
+          h.id,
+          (h.shards as number[]).length,
+        ]),
+      );
     await waitFor(async () => Object.values(await shardsOf()).join() === '2,2', 20000, '2/2 split');
     a.child.kill('SIGKILL');
     const t0 = Date.now();

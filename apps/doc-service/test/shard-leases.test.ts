@@ -35,7 +35,9 @@ describe('shard leases (real Redis)', () => {
 
   /** Lease holders from Redis: shard → instance id. */
   const holders = async () => {
-    const values = await env.redis.mget(...Array.from({ length: SHARDS }, (_, s) => shardLeaseKey(env.prefix, s)));
+    const values = await env.redis.mget(
+      ...Array.from({ length: SHARDS }, (_, s) => shardLeaseKey(env.prefix, s)),
+    );
     return values.map((v) => (v ? v.slice(0, v.lastIndexOf(':')) : null));
   };
 
@@ -57,14 +59,14 @@ describe('shard leases (real Redis)', () => {
     await waitFor(() => a.ownedShards().length === 6 && b.ownedShards().length === 6, 8000, '6/6 split');
     const c = manager('c');
     await c.start();
-    await waitFor(
-      () => [a, b, c].every((m) => m.ownedShards().length === 4),
-      8000,
-      '4/4/4 split',
-    );
+    await waitFor(() => [a, b, c].every((m) => m.ownedShards().length === 4), 8000, '4/4/4 split');
     // Redis agrees with every instance's view, and sets are disjoint.
     const h = await holders();
-    for (const [id, m] of [['a', a], ['b', b], ['c', c]] as const) {
+    for (const [id, m] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
       for (const s of m.ownedShards()) expect(h[s]).toBe(id);
     }
     expect(new Set([...a.ownedShards(), ...b.ownedShards(), ...c.ownedShards()]).size).toBe(SHARDS);
@@ -73,7 +75,11 @@ describe('shard leases (real Redis)', () => {
 
     // graceful leave: c releases, a and b take its shards
     await c.stop();
-    await waitFor(() => a.ownedShards().length === 6 && b.ownedShards().length === 6, 8000, 'rebalance after leave');
+    await waitFor(
+      () => a.ownedShards().length === 6 && b.ownedShards().length === 6,
+      8000,
+      'rebalance after leave',
+    );
   });
 
   it('takes over the shards of a crashed instance within a few seconds', async () => {

@@ -75,7 +75,15 @@ export class ClusterClient {
     const msgId = randomUUID();
     const channel = shardInboxChannel(this.opts.prefix, shardOf(req.tenant, req.docId, this.opts.shardCount));
     const bytes = Buffer.from(
-      encodeEnvelope({ type: 'apply', msgId, replyTo: this.id, tenant: req.tenant, docId: req.docId, update: req.update, origin: req.origin }),
+      encodeEnvelope({
+        type: 'apply',
+        msgId,
+        replyTo: this.id,
+        tenant: req.tenant,
+        docId: req.docId,
+        update: req.update,
+        origin: req.origin,
+      }),
     );
     const timeoutMs = this.opts.timeoutMs ?? 15000;
     const resendMs = this.opts.resendMs ?? 2000;
@@ -89,7 +97,13 @@ export class ClusterClient {
         else resolve();
       };
       const deadline = setTimeout(
-        () => finish(new ClusterRequestError(`no shard owner applied the update of ${req.docId} within ${timeoutMs} ms`, 'timeout')),
+        () =>
+          finish(
+            new ClusterRequestError(
+              `no shard owner applied the update of ${req.docId} within ${timeoutMs} ms`,
+              'timeout',
+            ),
+          ),
         timeoutMs,
       );
       this.pending.set(msgId, { resolve: () => finish(), reject: (err) => finish(err) });
@@ -111,7 +125,8 @@ export class ClusterClient {
   /** Unsubscribes and rejects pending requests. Does not close the `redis` passed in. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of [...this.pending.values()]) p.reject(new ClusterRequestError('cluster client closed', 'closed'));
+    for (const p of [...this.pending.values()])
+      p.reject(new ClusterRequestError('cluster client closed', 'closed'));
     this.pending.clear();
     await this.ready.catch(() => undefined);
     this.sub.disconnect();

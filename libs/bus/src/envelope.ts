@@ -201,21 +201,12 @@ export interface ShardAcquiredEnvelope {
 
 /** Envelopes published to a shard inbox. */
 export type InboxEnvelope =
-  | FrameEnvelope
-  | SaveEnvelope
-  | LeaveEnvelope
-  | DisconnectEnvelope
-  | FocusEnvelope
-  | ApplyEnvelope;
+  FrameEnvelope | SaveEnvelope | LeaveEnvelope | DisconnectEnvelope | FocusEnvelope | ApplyEnvelope;
 /** Envelopes published to a gateway (reply) channel. */
 export type ReplyChannelEnvelope = ReplyEnvelope | SavedEnvelope | ErrorEnvelope | AppliedEnvelope;
 /** Every envelope. */
 export type Envelope =
-  | InboxEnvelope
-  | ReplyChannelEnvelope
-  | BroadcastEnvelope
-  | WorkspaceEventEnvelope
-  | ShardAcquiredEnvelope;
+  InboxEnvelope | ReplyChannelEnvelope | BroadcastEnvelope | WorkspaceEventEnvelope | ShardAcquiredEnvelope;
 
 /** Thrown by {@link decodeEnvelope} for any malformed input (never another error type). */
 export class EnvelopeDecodeError extends Error {
@@ -260,31 +251,53 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
   const b = (v: Uint8Array) => encoding.writeVarUint8Array(e, v);
   const bool = (v: boolean) => encoding.writeUint8(e, v ? 1 : 0);
   // optional non-negative integer: 0 = absent, n + 1 otherwise
-  const optTime = (v: number | undefined) => encoding.writeVarUint(e, v === undefined ? 0 : Math.max(0, Math.floor(v)) + 1);
+  const optTime = (v: number | undefined) =>
+    encoding.writeVarUint(e, v === undefined ? 0 : Math.max(0, Math.floor(v)) + 1);
   switch (env.type) {
     case 'frame':
-      s(env.msgId); s(env.gatewayId); s(env.connId); s(env.tenant);
+      s(env.msgId);
+      s(env.gatewayId);
+      s(env.connId);
+      s(env.tenant);
       encoding.writeUint8(e, indexOrThrow(ROLES, env.role, 'role'));
-      s(env.docId); b(env.payload);
+      s(env.docId);
+      b(env.payload);
       optTime(env.receivedAt);
       break;
     case 'save':
-      s(env.msgId); s(env.gatewayId); s(env.connId); s(env.tenant); s(env.docId);
+      s(env.msgId);
+      s(env.gatewayId);
+      s(env.connId);
+      s(env.tenant);
+      s(env.docId);
       break;
     case 'leave':
     case 'disconnect':
-      s(env.gatewayId); s(env.connId); s(env.tenant); s(env.docId);
+      s(env.gatewayId);
+      s(env.connId);
+      s(env.tenant);
+      s(env.docId);
       break;
     case 'focus':
-      s(env.gatewayId); s(env.connId); s(env.tenant); s(env.docId);
+      s(env.gatewayId);
+      s(env.connId);
+      s(env.tenant);
+      s(env.docId);
       encoding.writeVarUint(e, env.files.length);
       env.files.forEach(s);
       break;
     case 'apply':
-      s(env.msgId); s(env.replyTo); s(env.tenant); s(env.docId); b(env.update); s(env.origin);
+      s(env.msgId);
+      s(env.replyTo);
+      s(env.tenant);
+      s(env.docId);
+      b(env.update);
+      s(env.origin);
       break;
     case 'reply':
-      s(env.connId); s(env.docId); s(env.msgId);
+      s(env.connId);
+      s(env.docId);
+      s(env.msgId);
       encoding.writeVarUint(e, env.payloads.length);
       env.payloads.forEach(b);
       bool(env.readOnlyViolation);
@@ -293,18 +306,27 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       encoding.writeVarUint(e, env.syncComplete === null ? 0 : env.syncComplete + 1);
       break;
     case 'saved':
-      s(env.connId); s(env.docId); s(env.msgId);
+      s(env.connId);
+      s(env.docId);
+      s(env.msgId);
       break;
     case 'error':
-      s(env.connId); s(env.docId); s(env.msgId);
+      s(env.connId);
+      s(env.docId);
+      s(env.msgId);
       encoding.writeUint8(e, indexOrThrow(ERROR_CODES, env.code, 'error code'));
       s(env.message);
       break;
     case 'applied':
-      s(env.msgId); s(env.docId);
+      s(env.msgId);
+      s(env.docId);
       break;
     case 'broadcast':
-      s(env.tenant); s(env.docId); s(env.originGatewayId); s(env.originConnId); b(env.payload);
+      s(env.tenant);
+      s(env.docId);
+      s(env.originGatewayId);
+      s(env.originConnId);
+      b(env.payload);
       optTime(env.receivedAt);
       break;
     case 'workspace_event': {
@@ -423,7 +445,14 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
       withTime(env, r.varUint());
       break;
     case KIND.save:
-      env = { type: 'save', msgId: r.str(), gatewayId: r.str(), connId: r.str(), tenant: r.str(), docId: r.str() };
+      env = {
+        type: 'save',
+        msgId: r.str(),
+        gatewayId: r.str(),
+        connId: r.str(),
+        tenant: r.str(),
+        docId: r.str(),
+      };
       break;
     case KIND.leave:
     case KIND.disconnect:
@@ -460,7 +489,14 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
       const readOnlyViolation = r.bool();
       const ack = r.bool();
       const sc = r.varUint();
-      env = { type: 'reply', ...head, payloads, readOnlyViolation, ack, syncComplete: sc === 0 ? null : sc - 1 };
+      env = {
+        type: 'reply',
+        ...head,
+        payloads,
+        readOnlyViolation,
+        ack,
+        syncComplete: sc === 0 ? null : sc - 1,
+      };
       break;
     }
     case KIND.saved:

@@ -73,7 +73,11 @@ export function startHeartbeat(opts: HeartbeatOptions): HeartbeatHandle {
 }
 
 /** The live instances (optionally of one kind), from their heartbeat records; sorted by kind, id. */
-export async function listInstances(redis: Redis, prefix: string, kind?: InstanceKind): Promise<InstanceHeartbeat[]> {
+export async function listInstances(
+  redis: Redis,
+  prefix: string,
+  kind?: InstanceKind,
+): Promise<InstanceHeartbeat[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -97,6 +101,11 @@ export async function listInstances(redis: Redis, prefix: string, kind?: Instanc
 }
 
 /** True when the instance's heartbeat record exists (it is alive). */
-export async function isInstanceAlive(redis: Redis, prefix: string, kind: InstanceKind, id: string): Promise<boolean> {
+export async function isInstanceAlive(
+  redis: Redis,
+  prefix: string,
+  kind: InstanceKind,
+  id: string,
+): Promise<boolean> {
   return (await redis.exists(instanceKey(prefix, kind, id))) === 1;
 }

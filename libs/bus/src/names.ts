@@ -82,8 +82,3 @@ export function presenceIndexKey(prefix: string): string {
 export function connectionField(gatewayId: string, connId: string): string {
   return `${gatewayId}|${connId}`;
 }
-
-/** BullMQ queue prefix of the cluster (queues are `${prefix}:bull:<queue>` in Redis). */
-export function bullPrefix(prefix: string): string {
-  return `${prefix}:bull`;
-}

@@ -38,14 +38,22 @@ describe('ClusterClient (real Redis)', () => {
     const shard = shardOf('t', 'body:w/a.md', 16);
     const seen: string[] = [];
     const client = new ClusterClient({ redis, prefix, shardCount: 16, timeoutMs: 5000, resendMs: 300 });
-    const pending = client.applyUpdate({ tenant: 't', docId: 'body:w/a.md', update: new Uint8Array([1, 2]), origin: 'restore' });
+    const pending = client.applyUpdate({
+      tenant: 't',
+      docId: 'body:w/a.md',
+      update: new Uint8Array([1, 2]),
+      origin: 'restore',
+    });
     await new Promise((r) => setTimeout(r, 400)); // no owner yet: the request is re-sent
     owner.on('messageBuffer', (_ch: Buffer, msg: Buffer) => {
       const env = decodeEnvelopeOf(msg, ['apply']);
       seen.push(env.msgId);
       expect(env).toMatchObject({ tenant: 't', docId: 'body:w/a.md', origin: 'restore' });
       expect(Array.from(env.update)).toEqual([1, 2]);
-      void redis.publish(gatewayChannel(prefix, env.replyTo), Buffer.from(encodeEnvelope({ type: 'applied', msgId: env.msgId, docId: env.docId })));
+      void redis.publish(
+        gatewayChannel(prefix, env.replyTo),
+        Buffer.from(encodeEnvelope({ type: 'applied', msgId: env.msgId, docId: env.docId })),
+      );
     });
     await owner.subscribe(shardInboxChannel(prefix, shard));
     await expect(pending).resolves.toBeUndefined();
@@ -61,22 +69,37 @@ describe('ClusterClient (real Redis)', () => {
       const env = decodeEnvelopeOf(msg, ['apply']);
       void redis.publish(
         gatewayChannel(prefix, env.replyTo),
-        Buffer.from(encodeEnvelope({ type: 'error', connId: '', docId, msgId: env.msgId, code: 'bad_payload', message: 'bad update' })),
+        Buffer.from(
+          encodeEnvelope({
+            type: 'error',
+            connId: '',
+            docId,
+            msgId: env.msgId,
+            code: 'bad_payload',
+            message: 'bad update',
+          }),
+        ),
       );
     });
     await errOwner.subscribe(shardInboxChannel(prefix, shardOf('t', docId, 16)));
-    await expect(client.applyUpdate({ tenant: 't', docId, update: new Uint8Array([9]), origin: 'x' })).rejects.toMatchObject({
+    await expect(
+      client.applyUpdate({ tenant: 't', docId, update: new Uint8Array([9]), origin: 'x' }),
+    ).rejects.toMatchObject({
       name: 'ClusterRequestError',
       code: 'bad_payload',
     });
     errOwner.disconnect();
     const t0 = Date.now();
-    const err = await client.applyUpdate({ tenant: 'nobody', docId: 'body:w/x.md', update: new Uint8Array([1]), origin: 'x' }).catch((e: unknown) => e);
+    const err = await client
+      .applyUpdate({ tenant: 'nobody', docId: 'body:w/x.md', update: new Uint8Array([1]), origin: 'x' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterRequestError);
     expect((err as ClusterRequestError).code).toBe('timeout');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
     await client.close();
-    await expect(client.applyUpdate({ tenant: 't', docId, update: new Uint8Array([1]), origin: 'x' })).rejects.toMatchObject({ code: 'closed' });
+    await expect(
+      client.applyUpdate({ tenant: 't', docId, update: new Uint8Array([1]), origin: 'x' }),
+    ).rejects.toMatchObject({ code: 'closed' });
   });
 });
 
@@ -90,7 +113,15 @@ describe('heartbeats (real Redis)', () => {
 
   it('writes a JSON record with a TTL, lists live instances, and removes it on stop', async () => {
     let n = 0;
-    const hb = startHeartbeat({ redis, prefix, kind: 'doc-service', id: 'ds-1', intervalMs: 100, ttlMs: 400, extra: () => ({ shards: [1, 2], docs_loaded: n++ }) });
+    const hb = startHeartbeat({
+      redis,
+      prefix,
+      kind: 'doc-service',
+      id: 'ds-1',
+      intervalMs: 100,
+      ttlMs: 400,
+      extra: () => ({ shards: [1, 2], docs_loaded: n++ }),
+    });
     const gw = startHeartbeat({ redis, prefix, kind: 'gateway', id: 'gw-1', intervalMs: 100, ttlMs: 400 });
     await new Promise((r) => setTimeout(r, 250));
     const all = await listInstances(redis, prefix);

@@ -1,4 +1,12 @@
-import { docChannel, gatewayChannel, instanceKey, shardInboxChannel, shardLeaseKey, shardOf, workspaceChannel } from '@diaryx-sync/bus';
+import {
+  docChannel,
+  gatewayChannel,
+  instanceKey,
+  shardInboxChannel,
+  shardLeaseKey,
+  shardOf,
+  workspaceChannel,
+} from '@diaryx-sync/bus';
 
 describe('shardOf', () => {
   it('is stable (pinned values never change)', () => {

@@ -71,7 +71,13 @@ export class DocRegistry {
    * handle messages in arrival order), a promise otherwise; all waiters of one load resume in
    * the order they asked.
    */
-  acquire(tenant: string, docId: string, parsed: ParsedDocId, shard: number, token: number): LoadedDoc | Promise<LoadedDoc> {
+  acquire(
+    tenant: string,
+    docId: string,
+    parsed: ParsedDocId,
+    shard: number,
+    token: number,
+  ): LoadedDoc | Promise<LoadedDoc> {
     const key = LoadedDoc.key(tenant, docId);
     const doc = this.docs.get(key);
     if (doc && doc.token === token && !doc.broken) {
@@ -175,7 +181,13 @@ export class DocRegistry {
     }
   }
 
-  private async load(tenant: string, docId: string, parsed: ParsedDocId, shard: number, token: number): Promise<LoadedDoc> {
+  private async load(
+    tenant: string,
+    docId: string,
+    parsed: ParsedDocId,
+    shard: number,
+    token: number,
+  ): Promise<LoadedDoc> {
     const key = LoadedDoc.key(tenant, docId);
     await this.unloading.get(key);
     await this.opts.compaction.idle(tenant, docId);
@@ -190,7 +202,8 @@ export class DocRegistry {
       storage.getStateAt(docId, Number.MAX_SAFE_INTEGER),
       storage.getUpdateCount(docId),
     ]);
-    if (!this.opts.isServing(shard, token)) throw new ShardNotServedError(`shard ${shard} is no longer served`);
+    if (!this.opts.isServing(shard, token))
+      throw new ShardNotServedError(`shard ${shard} is no longer served`);
     const doc = new LoadedDoc(tenant, docId, parsed, shard, token, state, count);
     this.docs.set(key, doc);
     this.opts.metrics?.docs.loads.inc();

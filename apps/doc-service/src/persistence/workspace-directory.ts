@@ -35,13 +35,18 @@ export class PgWorkspaceDirectory implements WorkspaceDirectory {
     if (hit && hit.until > now) return hit.exists;
     let exists: boolean;
     try {
-      const r = await this.pool.query('SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2', [tenant, workspace]);
+      const r = await this.pool.query('SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2', [
+        tenant,
+        workspace,
+      ]);
       exists = (r.rowCount ?? 0) > 0;
     } catch (err) {
       if ((err as { code?: string }).code !== '42P01') throw err;
       if (!this.warned) {
         this.warned = true;
-        this.logger.warn('table "workspaces" does not exist (gateway not migrated yet): workspace existence is not checked');
+        this.logger.warn(
+          'table "workspaces" does not exist (gateway not migrated yet): workspace existence is not checked',
+        );
       }
       return true;
     }

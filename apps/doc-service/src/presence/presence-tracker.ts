@@ -53,7 +53,8 @@ export class PresenceTracker {
 
   constructor(private readonly opts: PresenceOptions) {
     this.graceMs = opts.sweepGraceMs ?? 10000;
-    this.isGatewayAlive = opts.isGatewayAlive ?? ((id) => isInstanceAlive(opts.redis, opts.prefix, 'gateway', id));
+    this.isGatewayAlive =
+      opts.isGatewayAlive ?? ((id) => isInstanceAlive(opts.redis, opts.prefix, 'gateway', id));
   }
 
   /** A connection subscribed to the workspace doc (no-op when already counted). */
@@ -62,12 +63,20 @@ export class PresenceTracker {
       const { redis, prefix } = this.opts;
       const res = await redis
         .multi()
-        .hset(workspacePeersKey(prefix, tenant, workspace), connectionField(gatewayId, connId), String(Date.now()))
+        .hset(
+          workspacePeersKey(prefix, tenant, workspace),
+          connectionField(gatewayId, connId),
+          String(Date.now()),
+        )
         .hlen(workspacePeersKey(prefix, tenant, workspace))
         .sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace))
         .exec();
       if (Number(res?.[0]?.[1]) === 1) {
-        await this.publish(tenant, { type: 'peer_joined', workspace, peer_count: Number(res?.[1]?.[1] ?? 0) });
+        await this.publish(tenant, {
+          type: 'peer_joined',
+          workspace,
+          peer_count: Number(res?.[1]?.[1] ?? 0),
+        });
       }
     });
   }
@@ -81,16 +90,29 @@ export class PresenceTracker {
   }
 
   /** Sets a connection's complete focus set (paths) in the workspace; publishes a changed union. */
-  setFocus(tenant: string, workspace: string, gatewayId: string, connId: string, files: string[]): Promise<void> {
+  setFocus(
+    tenant: string,
+    workspace: string,
+    gatewayId: string,
+    connId: string,
+    files: string[],
+  ): Promise<void> {
     return this.serial(tenant, workspace, async () => {
       const { redis, prefix } = this.opts;
-      const clean = [...new Set(files.filter((f) => typeof f === 'string' && f.length > 0 && f.length <= MAX_PATH_LENGTH))]
+      const clean = [
+        ...new Set(files.filter((f) => typeof f === 'string' && f.length > 0 && f.length <= MAX_PATH_LENGTH)),
+      ]
         .sort()
         .slice(0, MAX_FOCUS_FILES);
       const key = workspaceFocusKey(prefix, tenant, workspace);
       const field = connectionField(gatewayId, connId);
       if (clean.length === 0) await redis.hdel(key, field);
-      else await redis.multi().hset(key, field, JSON.stringify(clean)).sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace)).exec();
+      else
+        await redis
+          .multi()
+          .hset(key, field, JSON.stringify(clean))
+          .sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace))
+          .exec();
       await this.publishFocusIfChanged(tenant, workspace);
     });
   }
@@ -126,8 +148,13 @@ export class PresenceTracker {
           if (now - joined < this.graceMs) continue;
           if (!(await gatewayAlive(gatewayOf(field)))) deadFocus.push(field);
         }
-        if (deadPeers.length > 0 || deadFocus.length > 0) await this.removeFields(tenant, workspace, deadPeers, deadFocus);
-        const left = await redis.multi().hlen(workspacePeersKey(prefix, tenant, workspace)).hlen(workspaceFocusKey(prefix, tenant, workspace)).exec();
+        if (deadPeers.length > 0 || deadFocus.length > 0)
+          await this.removeFields(tenant, workspace, deadPeers, deadFocus);
+        const left = await redis
+          .multi()
+          .hlen(workspacePeersKey(prefix, tenant, workspace))
+          .hlen(workspaceFocusKey(prefix, tenant, workspace))
+          .exec();
         if (Number(left?.[0]?.[1]) === 0 && Number(left?.[1]?.[1]) === 0) {
           await redis.srem(presenceIndexKey(prefix), entry);
           this.lastFocus.delete(entry);
@@ -137,7 +164,10 @@ export class PresenceTracker {
   }
 
   /** Workspaces with peers among those `owns` accepts (at most `limit`), for heartbeats. */
-  async workspaces(owns: (tenant: string, workspace: string) => boolean, limit = 100): Promise<WorkspacePresence[]> {
+  async workspaces(
+    owns: (tenant: string, workspace: string) => boolean,
+    limit = 100,
+  ): Promise<WorkspacePresence[]> {
     const { redis, prefix } = this.opts;
     const out: WorkspacePresence[] = [];
     for (const entry of await redis.smembers(presenceIndexKey(prefix))) {
@@ -155,7 +185,12 @@ export class PresenceTracker {
     while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
   }
 
-  private async removeFields(tenant: string, workspace: string, peerFields: string[], focusFields: string[]): Promise<void> {
+  private async removeFields(
+    tenant: string,
+    workspace: string,
+    peerFields: string[],
+    focusFields: string[],
+  ): Promise<void> {
     const { redis, prefix } = this.opts;
     const peersKey = workspacePeersKey(prefix, tenant, workspace);
     const focusKey = workspaceFocusKey(prefix, tenant, workspace);
@@ -195,7 +230,10 @@ export class PresenceTracker {
 
   private async publish(tenant: string, event: WorkspaceEvent): Promise<void> {
     const bytes = encodeEnvelope({ type: 'workspace_event', tenant, event });
-    await this.opts.redis.publish(workspaceChannel(this.opts.prefix, tenant, event.workspace), Buffer.from(bytes));
+    await this.opts.redis.publish(
+      workspaceChannel(this.opts.prefix, tenant, event.workspace),
+      Buffer.from(bytes),
+    );
   }
 
   private serial(tenant: string, workspace: string, fn: () => Promise<void>): Promise<void> {

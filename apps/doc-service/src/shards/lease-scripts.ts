@@ -59,9 +59,12 @@ export function leaseScripts(redis: Redis): LeaseScripts {
   }
   const call = (name: string, ...args: (string | number)[]) => (r[name] as ScriptFn).call(redis, ...args);
   return {
-    acquire: async (leaseKey, fenceKey, id, ttl) => Number(await call('dxLeaseAcquire', leaseKey, fenceKey, id, ttl)),
+    acquire: async (leaseKey, fenceKey, id, ttl) =>
+      Number(await call('dxLeaseAcquire', leaseKey, fenceKey, id, ttl)),
     renew: async (keys, values, ttl) =>
-      keys.length === 0 ? [] : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]),
+      keys.length === 0
+        ? []
+        : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]),
     check: async (keys, values) =>
       keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]),
     release: async (key, value) => Number(await call('dxLeaseRelease', key, value)),

@@ -145,7 +145,9 @@ export class ShardLeaseManager {
     await this.ticking?.catch(() => undefined);
     for (const s of [...this.owned.keys()]) this.startRelease(s);
     await Promise.allSettled([...this.releases]);
-    await this.opts.redis.zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId).catch(() => undefined);
+    await this.opts.redis
+      .zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId)
+      .catch(() => undefined);
   }
 
   /** Stops ticking WITHOUT releasing anything (simulates a crash in tests: leases expire). */
@@ -183,7 +185,8 @@ export class ShardLeaseManager {
         await this.acquire(target - active.length);
       }
       const now = this.ownedShards().length;
-      if (now !== active.length) this.opts.logger.info({ owned: now, target, members }, 'shard ownership changed');
+      if (now !== active.length)
+        this.opts.logger.info({ owned: now, target, members }, 'shard ownership changed');
     } catch (err) {
       this.expireLocally();
       throw err;
@@ -210,7 +213,8 @@ export class ShardLeaseManager {
   /** After a failed round trip: drop the leases whose local time bound has passed. */
   private expireLocally(): void {
     const now = Date.now();
-    for (const [s, o] of this.owned) if (now >= o.validUntil - this.fenceMarginMs) this.lose(s, 'could not renew in time');
+    for (const [s, o] of this.owned)
+      if (now >= o.validUntil - this.fenceMarginMs) this.lose(s, 'could not renew in time');
   }
 
   private lose(shard: number, reason: string): void {
@@ -238,7 +242,12 @@ export class ShardLeaseManager {
       const sentAt = Date.now();
       const token = await this.scripts.acquire(keys[s]!, shardFenceKey(prefix, s), instanceId, this.ttlMs);
       if (token <= 0) continue;
-      const o: OwnedShard = { token, value: `${instanceId}:${token}`, validUntil: sentAt + this.ttlMs, releasing: false };
+      const o: OwnedShard = {
+        token,
+        value: `${instanceId}:${token}`,
+        validUntil: sentAt + this.ttlMs,
+        releasing: false,
+      };
       this.owned.set(s, o);
       got++;
       try {
@@ -246,7 +255,10 @@ export class ShardLeaseManager {
         this.opts.onEvent?.('acquired', s);
         this.opts.logger.debug({ shard: s, token }, 'shard acquired');
       } catch (err) {
-        this.opts.logger.error({ err: (err as Error).message, shard: s }, 'could not start serving shard; releasing it');
+        this.opts.logger.error(
+          { err: (err as Error).message, shard: s },
+          'could not start serving shard; releasing it',
+        );
         this.owned.delete(s);
         await this.scripts.release(keys[s]!, o.value).catch(() => undefined);
       }
