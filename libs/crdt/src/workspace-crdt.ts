@@ -70,6 +70,7 @@ export class WorkspaceCrdt {
   /** The `files` map. */
   readonly files: Y.Map<string>;
   private aliasIndex: Map<string, string[]> | null = null;
+  private readonly metaCache = new Map<string, { json: string; meta: FileMetadata }>();
   private applyingRemote = false;
   private collecting: Map<string, { existed: boolean; oldValue: string | undefined }> | null = null;
 
@@ -78,7 +79,12 @@ export class WorkspaceCrdt {
     this.doc = doc;
     this.files = doc.getMap<string>(FILES_MAP_NAME);
     this.files.observe((event) => {
-      this.aliasIndex = null;
+      for (const [key, change] of event.changes.keys) {
+        if (change.action === 'delete') {
+          this.metaCache.delete(key);
+          this.indexRemove(key);
+        } else if (change.action === 'add') this.indexAdd(key);
+      }
       if (!this.collecting) return;
       for (const [key, change] of event.changes.keys) {
         if (this.collecting.has(key)) continue;
@@ -123,7 +129,8 @@ export class WorkspaceCrdt {
   getFile(path: string): FileMetadata | undefined {
     const key = tryNormalizePath(path);
     if (key === null) return undefined;
-    return this.winner(key)?.meta;
+    const meta = this.winner(key)?.meta;
+    return meta ? cloneMetadata(meta) : undefined;
   }
 
   /**
@@ -178,7 +185,7 @@ export class WorkspaceCrdt {
     const out = new Map<string, FileMetadata>();
     for (const key of this.index().keys()) {
       const w = this.winner(key);
-      if (w) out.set(key, w.meta);
+      if (w) out.set(key, cloneMetadata(w.meta));
     }
     return out;
   }
@@ -209,6 +216,11 @@ export class WorkspaceCrdt {
    * broken chains (missing parent) and empty filenames. A path key returns itself.
    */
   getPath(id: string): string | undefined {
+    return this.pathVia(id, (k) => this.winner(k)?.meta);
+  }
+
+  /** The path walk of {@link WorkspaceCrdt.getPath} over a given metadata lookup. */
+  private pathVia(id: string, metaOf: (key: string) => FileMetadata | undefined): string | undefined {
     const parts: string[] = [];
     const seen = new Set<string>();
     let current: string | null = id;
@@ -217,11 +229,11 @@ export class WorkspaceCrdt {
       seen.add(current);
       if (!isDocIdKey(current)) {
         const key = tryNormalizePath(current);
-        if (key === null || !this.winner(key)) return undefined;
+        if (key === null || !metaOf(key)) return undefined;
         parts.push(key);
         break;
       }
-      const meta: FileMetadata | undefined = this.winner(current)?.meta;
+      const meta: FileMetadata | undefined = metaOf(current);
       if (!meta || !meta.filename) return undefined;
       parts.push(meta.filename);
       current = meta.part_of;
@@ -316,10 +328,6 @@ export class WorkspaceCrdt {
    */
   applyUpdate(update: Uint8Array, origin: unknown = REMOTE_ORIGIN): FileChanges {
     const collecting = new Map<string, { existed: boolean; oldValue: string | undefined }>();
-    const beforePaths = new Map<string, string | undefined>();
-    const hasIdKeys = this.hasDocIdKeys();
-    if (hasIdKeys)
-      for (const [key] of this.entries()) if (isDocIdKey(key)) beforePaths.set(key, this.getPath(key));
     this.collecting = collecting;
     this.applyingRemote = true;
     try {
@@ -329,7 +337,7 @@ export class WorkspaceCrdt {
       this.applyingRemote = false;
     }
     if (collecting.size === 0) return emptyFileChanges();
-    return this.describeChanges(collecting, beforePaths);
+    return this.describeChanges(collecting);
   }
 
   /** The state vector (for SyncStep1). */
@@ -366,11 +374,6 @@ export class WorkspaceCrdt {
     this.doc.transact(fn, LOCAL_ORIGIN);
   }
 
-  private hasDocIdKeys(): boolean {
-    for (const key of this.files.keys()) if (isDocIdKey(key)) return true;
-    return false;
-  }
-
   private index(): Map<string, string[]> {
     if (this.aliasIndex) return this.aliasIndex;
     const idx = new Map<string, string[]>();
@@ -385,6 +388,24 @@ export class WorkspaceCrdt {
     return idx;
   }
 
+  private indexAdd(raw: string): void {
+    if (!this.aliasIndex) return;
+    const key = isDocIdKey(raw) ? raw : tryNormalizePath(raw);
+    if (key === null) return;
+    const list = this.aliasIndex.get(key);
+    if (!list) this.aliasIndex.set(key, [raw]);
+    else if (!list.includes(raw)) list.push(raw);
+  }
+
+  private indexRemove(raw: string): void {
+    if (!this.aliasIndex) return;
+    const key = isDocIdKey(raw) ? raw : tryNormalizePath(raw);
+    if (key === null) return;
+    const list = this.aliasIndex.get(key)?.filter((r) => r !== raw);
+    if (!list || list.length === 0) this.aliasIndex.delete(key);
+    else this.aliasIndex.set(key, list);
+  }
+
   private rawKeysOf(key: string): string[] {
     return [...(this.index().get(key) ?? [])];
   }
@@ -394,12 +415,21 @@ export class WorkspaceCrdt {
     for (const raw of this.rawKeysOf(key)) {
       const json = this.files.get(raw);
       if (typeof json !== 'string') continue;
-      const meta = parseFileMetadataJson(json, isDocIdKey(key) ? '' : baseName(key));
+      const meta = this.parseCached(raw, json, isDocIdKey(key) ? '' : baseName(key));
       if (!meta) continue;
       const cand = { raw, meta };
       if (!best || beats(cand, best, key)) best = cand;
     }
     return best;
+  }
+
+  /** Parsed metadata of a raw key, memoized per JSON value (callers must not mutate it). */
+  private parseCached(raw: string, json: string, fallbackFilename: string): FileMetadata | null {
+    const hit = this.metaCache.get(raw);
+    if (hit && hit.json === json) return hit.meta;
+    const meta = parseFileMetadataJson(json, fallbackFilename);
+    if (meta) this.metaCache.set(raw, { json, meta });
+    return meta;
   }
 
   private writeKey(key: string, meta: FileMetadata): void {
@@ -425,7 +455,6 @@ export class WorkspaceCrdt {
 
   private describeChanges(
     changed: Map<string, { existed: boolean; oldValue: string | undefined }>,
-    beforePaths: Map<string, string | undefined>,
   ): FileChanges {
     // Canonical keys touched by the update.
     const touched = new Set<string>();
@@ -433,12 +462,12 @@ export class WorkspaceCrdt {
       const key = isDocIdKey(raw) ? raw : tryNormalizePath(raw);
       if (key !== null && !isTempFile(key)) touched.add(key);
     }
-    const before = new Map<string, FileMetadata | undefined>();
-    const after = new Map<string, FileMetadata | undefined>();
-    const idRenames: { from: string; to: string }[] = [];
+    // Winner of each touched key before the update (untouched keys did not change).
+    const beforeMeta = new Map<string, FileMetadata | undefined>();
     for (const key of touched) {
-      const nowRaw = this.rawKeysOf(key);
-      const beforeRaw = new Set(nowRaw.filter((r) => !changed.has(r) || changed.get(r)?.existed));
+      const beforeRaw = new Set(
+        this.rawKeysOf(key).filter((r) => !changed.has(r) || changed.get(r)?.existed),
+      );
       for (const [raw, c] of changed) {
         if (c.existed && (isDocIdKey(raw) ? raw : tryNormalizePath(raw)) === key) beforeRaw.add(raw);
       }
@@ -446,14 +475,24 @@ export class WorkspaceCrdt {
       for (const raw of beforeRaw) {
         const c = changed.get(raw);
         const json = c ? c.oldValue : this.files.get(raw);
-        const meta = json === undefined ? null : parseFileMetadataJson(json, baseName(key));
+        const meta =
+          json === undefined ? null : parseFileMetadataJson(json, isDocIdKey(key) ? '' : baseName(key));
         if (!meta) continue;
         const cand = { raw, meta };
         if (!b || beats(cand, b, key)) b = cand;
       }
-      const a = this.winner(key);
+      beforeMeta.set(key, b?.meta);
+    }
+    const metaBefore = (k: string): FileMetadata | undefined =>
+      beforeMeta.has(k) ? beforeMeta.get(k) : this.winner(k)?.meta;
+    const before = new Map<string, FileMetadata | undefined>();
+    const after = new Map<string, FileMetadata | undefined>();
+    const idRenames: { from: string; to: string }[] = [];
+    for (const key of touched) {
+      const b = beforeMeta.get(key);
+      const a = this.winner(key)?.meta;
       if (isDocIdKey(key)) {
-        const oldPath = beforePaths.get(key);
+        const oldPath = b ? this.pathVia(key, metaBefore) : undefined;
         const newPath = this.getPath(key);
         if (
           oldPath !== undefined &&
@@ -461,25 +500,42 @@ export class WorkspaceCrdt {
           oldPath !== newPath &&
           b &&
           a &&
-          !b.meta.deleted &&
-          !a.meta.deleted
+          !b.deleted &&
+          !a.deleted
         ) {
           idRenames.push({ from: oldPath, to: newPath });
           continue;
         }
         const path = newPath ?? oldPath;
         if (path === undefined) continue;
-        before.set(path, b?.meta);
-        after.set(path, a?.meta);
+        before.set(path, b);
+        after.set(path, a);
       } else {
-        before.set(key, b?.meta);
-        after.set(key, a?.meta);
+        before.set(key, b);
+        after.set(key, a);
       }
     }
     const result = classifyChanges(before, after);
     result.renamed.push(...idRenames);
     return result;
   }
+}
+
+/** A copy of metadata that shares nothing mutable with the cache. */
+function cloneMetadata(m: FileMetadata): FileMetadata {
+  return {
+    ...m,
+    contents: m.contents === null ? null : [...m.contents],
+    attachments: m.attachments.map((a) => ({ ...a })),
+    audience: m.audience === null ? null : [...m.audience],
+    extra: structuredCloneSafe(m.extra),
+  };
+}
+
+function structuredCloneSafe(extra: Record<string, unknown>): Record<string, unknown> {
+  for (const v of Object.values(extra))
+    if (v !== null && typeof v === 'object') return structuredClone(extra);
+  return { ...extra };
 }
 
 /** True when `a` wins over `b` among aliases of `key`. */

@@ -266,3 +266,44 @@ test('listFiles entries destructure as [path, metadata]', () => {
   ]);
   expect(ws.listFiles()[0]).toMatchObject({ key: 'a.md', path: 'a.md' });
 });
+
+test('alias keys added and removed by remote updates keep lookups right', () => {
+  const a = new WorkspaceCrdt();
+  const b = new WorkspaceCrdt();
+  a.setFile('x.md', meta({ title: 'canonical', modified_at: 10 }));
+  b.applyUpdate(a.encodeState());
+  expect(b.getFile('x.md')?.title).toBe('canonical');
+  a.files.set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'alias', modified_at: 20 })));
+  expect(b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).modified).toEqual(['x.md']);
+  expect(b.getFile('x.md')?.title).toBe('alias');
+  a.files.delete('./x.md');
+  expect(b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).modified).toEqual(['x.md']);
+  expect(b.getFile('x.md')?.title).toBe('canonical');
+  a.removeFile('x.md');
+  expect(b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).deleted).toEqual(['x.md']);
+  expect(b.getFile('x.md')).toBeUndefined();
+  expect(b.listFiles({ includeDeleted: true })).toEqual([]);
+});
+
+test('doc-id move under another parent is reported as a rename of that file', () => {
+  const a = new WorkspaceCrdt();
+  const b = new WorkspaceCrdt();
+  const p1 = a.createFile(meta({ filename: 'one' }));
+  const p2 = a.createFile(meta({ filename: 'two' }));
+  const f = a.createFile(meta({ filename: 'f.md', part_of: p1 }));
+  b.applyUpdate(a.encodeState());
+  a.moveFile(f, p2);
+  const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+  expect(c.renamed).toEqual([{ from: 'one/f.md', to: 'two/f.md' }]);
+  expect(c.modified.sort()).toEqual(['one', 'two']);
+});
+
+test('getFile returns copies: mutating them does not change the workspace', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('a.md', meta({ contents: ['b.md'], extra: { nested: { x: 1 } } }));
+  const m = ws.getFile('a.md')!;
+  m.contents!.push('c.md');
+  (m.extra.nested as { x: number }).x = 2;
+  expect(ws.getFile('a.md')?.contents).toEqual(['b.md']);
+  expect(ws.getFile('a.md')?.extra).toEqual({ nested: { x: 1 } });
+});
