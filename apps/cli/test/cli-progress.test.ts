@@ -5,6 +5,9 @@ import { runCli, type CliIo } from '@diaryx-sync/cli';
 import { testing } from '@diaryx-sync/protocol';
 import { cleanupTempDirs, serverBody, tempDir } from './helpers/cli-harness';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 const WS = 'ws_big';
 
 /** A fake terminal that records what the progress bar draws. */

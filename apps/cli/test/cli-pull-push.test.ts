@@ -12,6 +12,9 @@ import {
   tempDir,
 } from './helpers/cli-harness';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 const WS = 'ws_cli';
 let server: testing.TestSyncServer;
 const conn = (): string[] => ['--server', server.url, '--workspace', WS, '--token', 'tok'];

@@ -13,6 +13,9 @@ import {
   type CliRun,
 } from './helpers/cli-harness';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 const WS = 'ws_start';
 let server: testing.TestSyncServer;
 

@@ -4,6 +4,9 @@ import { SyncClient, SyncClientError, createYDocSessionDocuments, type SyncEvent
 import { startTestSyncServer, type TestSyncServer } from '../src/client/testing';
 import { WS, bodyText, fileJson, liveEntries, seedServer } from './session-helpers';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 const fast = { baseDelayMs: 50, maxDelayMs: 200, jitter: 0 };
 
 function client(server: TestSyncServer, over: Partial<ConstructorParameters<typeof SyncClient>[0]> = {}) {

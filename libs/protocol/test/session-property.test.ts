@@ -13,6 +13,9 @@ import {
   type Client,
 } from './session-helpers';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 /** Forwards every local change of a client's docs as LocalUpdate events. */
 function forwardLocal(c: Client): void {
   c.docs.workspaceDoc.on('update', (u: Uint8Array, origin: unknown) => {

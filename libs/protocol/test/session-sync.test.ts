@@ -5,6 +5,9 @@ import { encodeFrame } from '../src/framing';
 import { encodeMessage } from '../src/sync';
 import { WS, bodyText, expectConverged, fileJson, makeClient, seed, seedServer } from './session-helpers';
 
+// Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
+jest.setTimeout(30000);
+
 function manyFiles(n: number, prefix = 'notes/f'): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < n; i++) files[`${prefix}${i}.md`] = `body of ${prefix}${i}\n`;
