@@ -73,21 +73,25 @@ export class PostgresStorage implements CrdtStorage {
   async saveDoc(doc: string, state: Uint8Array): Promise<void> {
     checkDoc(doc);
     const sv = Y.encodeStateVectorFromUpdate(state);
-    await this.pool.query(
-      `INSERT INTO crdt_snapshots (tenant, doc, snapshot, state_vector, last_update_id, updated_at)
+    await this.transaction(async (c) => {
+      await this.lockDoc(c, doc);
+      await c.query(
+        `INSERT INTO crdt_snapshots (tenant, doc, snapshot, state_vector, last_update_id, updated_at)
        VALUES ($1, $2, $3, $4,
          GREATEST(COALESCE((SELECT max(id) FROM crdt_updates WHERE tenant = $1 AND doc = $2), 0),
                   COALESCE((SELECT last_update_id FROM crdt_snapshots WHERE tenant = $1 AND doc = $2), 0)),
          now())
        ON CONFLICT (tenant, doc) DO UPDATE SET snapshot = EXCLUDED.snapshot,
          state_vector = EXCLUDED.state_vector, last_update_id = EXCLUDED.last_update_id, updated_at = now()`,
-      [this.tenant, doc, toBuffer(state), toBuffer(sv)],
-    );
+        [this.tenant, doc, toBuffer(state), toBuffer(sv)],
+      );
+    });
   }
 
   /** {@inheritDoc CrdtStorage.deleteDoc} */
   async deleteDoc(doc: string): Promise<void> {
     await this.transaction(async (c) => {
+      await this.lockDoc(c, doc);
       await c.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2', [this.tenant, doc]);
       await c.query('DELETE FROM crdt_snapshots WHERE tenant = $1 AND doc = $2', [this.tenant, doc]);
     });
@@ -260,7 +264,10 @@ export class PostgresStorage implements CrdtStorage {
 
   /** {@inheritDoc CrdtStorage.clearUpdates} */
   async clearUpdates(doc: string): Promise<void> {
-    await this.pool.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2', [this.tenant, doc]);
+    await this.transaction(async (c) => {
+      await this.lockDoc(c, doc);
+      await c.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2', [this.tenant, doc]);
+    });
   }
 
   /**
