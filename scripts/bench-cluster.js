@@ -131,15 +131,11 @@ class BenchClient {
   }
 
   recordDeliveries(update, now) {
-    const decoded = Y.decodeUpdate(update);
-    for (const item of decoded.structs) {
-      const str = item.content && typeof item.content.str === 'string' ? item.content.str : null;
-      if (!str) continue;
-      for (const match of str.matchAll(MARKER)) {
-        const sent = this.stats.sentAt.get(Number(match[1]));
-        if (sent === undefined) continue;
-        this.stats.latencies.push(now - sent);
-      }
+    // The inserted strings sit as UTF-8 in the update bytes: find the markers without decoding.
+    const text = Buffer.from(update.buffer, update.byteOffset, update.byteLength).toString('latin1');
+    for (const match of text.matchAll(MARKER)) {
+      const sent = this.stats.sentAt.get(Number(match[1]));
+      if (sent !== undefined) this.stats.latencies.push(now - sent);
     }
   }
 

@@ -56,10 +56,12 @@ export class Sync2Connection extends ClientConnection {
 
   protected async handleBinary(data: Buffer): Promise<void> {
     const frame = decodeFrame(data, { maxFrameBytes: this.ctx.settings.maxFrameBytes });
-    const parsed = this.parseDoc(frame.docId);
+    // A doc id already in use was validated when it was first seen.
+    const known = this.docs.get(frame.docId);
+    const parsed = known ? undefined : this.parseDoc(frame.docId);
     const messages = decodeMessages(frame.payload, 'sync2');
     for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
-    const doc = this.docs.get(frame.docId) ?? (await this.useDoc(frame.docId, parsed));
+    const doc = known ?? (await this.useDoc(frame.docId, parsed!));
     this.noteMessages(frame.docId, messages);
     this.forward(doc, frame.payload, messages.some(changes));
   }
