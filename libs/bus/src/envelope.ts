@@ -35,6 +35,9 @@
  *    the others (broadcast) and, for a workspace doc, it leaves the workspace's peers/focus set.
  * 5. `focus` carries a connection's COMPLETE focus set (paths) for one workspace; send it to the
  *    shard of that workspace's doc (`docId` = `workspace:{id}`). Idempotent, so it can be retried.
+ *    `leave`, `disconnect` and `focus` get no answer but are idempotent: when PUBLISH reports 0
+ *    receivers (no owner right now), keep them and re-send on the next `shard_acquired` of that
+ *    shard, otherwise presence counts stay inflated until the gateway itself dies.
  * 6. `broadcast`: forward `payload` to every local socket subscribed to `docId`, except the
  *    origin connection (`originGatewayId` = own id and `originConnId` = socket). Encoded once by
  *    the shard owner; every gateway forwards the same bytes.
