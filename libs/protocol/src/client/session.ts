@@ -29,7 +29,10 @@ export interface SyncSessionOptions {
    * workspace handshake as complete anyway (servers that never send it). Default 3000 ms.
    */
   readonly syncCompleteFallbackMs?: number;
-  /** Re-send a SyncStep1 that got no SyncStep2 after this long (default 5000 ms). */
+  /**
+   * Re-send a SyncStep1 that got no SyncStep2 after this long (default 20000 ms). WebSockets do
+   * not lose frames, so this only heals servers that dropped a request (e.g. during a failover).
+   */
   readonly retryAfterMs?: number;
   /** A `Progress` event every this many bootstrapped bodies (default 50). */
   readonly progressEvery?: number;
@@ -76,7 +79,7 @@ export class SyncSession {
     this.docs = options.documents;
     this.clock = options.clock ?? Date.now;
     this.fallbackMs = options.syncCompleteFallbackMs ?? 3000;
-    this.retryMs = options.retryAfterMs ?? 5000;
+    this.retryMs = options.retryAfterMs ?? 20000;
     this.progressEvery = options.progressEvery ?? 50;
   }
 
