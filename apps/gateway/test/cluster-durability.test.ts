@@ -163,6 +163,22 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
   expect(survivorsAck).toBeGreaterThan(DOCS.length * 2 * 10);
 });
 
+test('SIGTERM on a gateway drains: updates sent before are durable, sockets close with 1001', async () => {
+  const docId = 'body:ws1/drain.md';
+  const c = await Sync2TestClient.connect(cluster.ws(0), token);
+  clients.push(c);
+  const doc = await c.openSynced(docId);
+  for (let i = 0; i < 20; i++) doc.getText('body').insert(doc.getText('body').length, `[drain-${i}]`);
+  const stopping = cluster.gateways[0]!.stop('SIGTERM');
+  const closed = await c.closed;
+  await stopping;
+  expect(closed.code).toBe(1001);
+  expect(cluster.gateways[0]!.exit.code).toBe(0);
+  const persisted = await persistedText(docId);
+  for (let i = 0; i < 20; i++) expect(persisted).toContain(`[drain-${i}]`);
+  await cluster.startAll();
+});
+
 test('stop everything, start again: state is intact', async () => {
   const before = new Map<string, string>();
   for (const docId of DOCS) before.set(docId, await persistedText(docId));

@@ -51,6 +51,7 @@ beforeAll(async () => {
       SYNC_UPDATE_RATE: '100',
       SYNC_UPDATE_BURST: '300',
       SYNC_MAX_CONNECTIONS_PER_TENANT: '25',
+      SYNC_MAX_BUFFERED_BYTES: String(256 * 1024),
     },
   });
   tenantA = await cluster.createTenant('tenant-a');
@@ -379,6 +380,32 @@ describe('bad input closes only the offending connection', () => {
     const other = track(await openSocket(`${cluster.ws(1)}/sync2?token=${tokenC}`));
     expect(other.readyState).toBe(WebSocket.OPEN);
     for (const s of sockets) s.close();
+  });
+
+  test('a slow consumer (not reading) is disconnected instead of buffering without bound', async () => {
+    const slowDoc = 'body:shared/firehose.md';
+    const slow = await connect(editorA, 0);
+    await slow.openSynced(slowDoc);
+    // Stop reading from the socket: the gateway's send buffer for it can only grow.
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const writer = await connect(editorA, 1);
+    const wDoc = await writer.openSynced(slowDoc);
+    const chunk = 'x'.repeat(200 * 1024);
+    const dropped = async () => {
+      const text = await (await fetch(`${cluster.http(0)}/metrics`)).text();
+      const m = /diaryx_gateway_frames_dropped_total\{[^}]*reason="slow_consumer"[^}]*\} (\d+)/.exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await dropped();
+    for (let i = 0; i < 80 && (await dropped()) === before; i++) {
+      wDoc.getText('body').insert(0, chunk);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitUntil(async () => (await dropped()) > before, 15_000, 'slow consumer dropped');
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await slow.closed;
+    expect([1013, 1006]).toContain(closed.code);
+    expect(writer.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   test('after all that, the healthy connections still sync and the gateways are alive', async () => {
