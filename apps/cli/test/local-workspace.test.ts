@@ -1,0 +1,56 @@
+import * as Y from 'yjs';
+import { LocalWorkspace } from '@diaryx-sync/cli';
+
+describe('LocalWorkspace (CLI document model)', () => {
+  it('imports markdown as minimal changes and forwards only local updates', () => {
+    const local = new LocalWorkspace('ws_l');
+    const sent: string[] = [];
+    local.forwardTo((docId) => sent.push(docId));
+    const first = local.importFiles([
+      { path: 'a.md', content: '---\ntitle: A\n---\n\nbody a\n' },
+      { path: './b.md', content: 'body b\n' },
+    ]);
+    expect(first.created.sort()).toEqual(['a.md', 'b.md']);
+    expect(new Set(sent)).toEqual(new Set(['workspace:ws_l', 'body:ws_l/a.md', 'body:ws_l/b.md']));
+
+    sent.length = 0;
+    const again = local.importFiles(local.materialize());
+    expect(again).toMatchObject({ created: [], updated: [], unchanged: 2 });
+    expect(sent).toEqual([]);
+
+    const vector = Y.encodeStateVector(local.bodies.get('a.md')!.doc);
+    const edit = local.importFiles([{ path: 'a.md', content: '---\ntitle: A\n---\n\nbody A!\n' }]);
+    expect(edit.updated).toEqual(['a.md']);
+    expect(sent).toEqual(['body:ws_l/a.md']); // metadata unchanged: no workspace update
+    const delta = Y.encodeStateAsUpdate(local.bodies.get('a.md')!.doc, vector);
+    expect(Y.decodeUpdate(delta).structs.length).toBeLessThanOrEqual(2);
+    expect(local.bodyText('a.md')).toBe('body A!\n');
+  });
+
+  it('tombstones missing files only with deleteMissing, and renames keep the body history', () => {
+    const local = new LocalWorkspace('ws_l');
+    local.importFiles([
+      { path: 'x.md', content: 'x' },
+      { path: 'y.md', content: 'y' },
+    ]);
+    expect(local.importFiles([{ path: 'x.md', content: 'x' }]).deleted).toEqual([]);
+    expect(local.importFiles([{ path: 'x.md', content: 'x' }], { deleteMissing: true }).deleted).toEqual([
+      'y.md',
+    ]);
+    expect(local.livePaths()).toEqual(['x.md']);
+
+    const doc = local.bodies.get('x.md')!.doc;
+    const sent: [string, Uint8Array][] = [];
+    local.forwardTo((id, u) => sent.push([id, u]));
+    expect(local.renameFile('x.md', 'dir/z.md')).toBe(true);
+    expect(local.livePaths()).toEqual(['dir/z.md']);
+    expect(local.workspace.getFile('x.md')?.deleted).toBe(true);
+    expect(local.bodies.get('dir/z.md')!.doc).toBe(doc);
+    const bodyUpdate = sent.find(([id]) => id === 'body:ws_l/dir/z.md');
+    expect(bodyUpdate).toBeDefined();
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, bodyUpdate![1]);
+    expect(replica.getText('body').toString()).toBe('x');
+    expect(local.renameFile('missing.md', 'q.md')).toBe(false);
+  });
+});
