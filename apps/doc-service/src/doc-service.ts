@@ -486,16 +486,26 @@ export class DocService {
   }
 
   private handleLeave(env: LeaveEnvelope | DisconnectEnvelope, parsed: ParsedDocId): void {
-    const connKey = connectionField(env.gatewayId, env.connId);
     const doc = this.registry.peek(env.tenant, env.docId);
+    const pending = doc ? undefined : this.registry.pending(env.tenant, env.docId);
+    if (pending) {
+      // frames of this connection may wait for the load: leave only after they were handled
+      void pending.then(
+        () => this.handleLeave(env, parsed),
+        () => this.handleLeave(env, parsed),
+      );
+      return;
+    }
+    const connKey = connectionField(env.gatewayId, env.connId);
     if (doc) {
       doc.connections.delete(connKey);
       doc.syncCompleted.delete(connKey);
       const removal = doc.sync.removeConnection(connKey);
       if (removal) doc.chain(() => this.broadcast(doc, [removal], env.gatewayId, env.connId, undefined));
     }
-    if (parsed.kind === 'workspace')
+    if (parsed.kind === 'workspace') {
       void this.presence.leave(env.tenant, parsed.workspaceId, env.gatewayId, env.connId);
+    }
   }
 
   private handleFocus(env: FocusEnvelope, parsed: ParsedDocId): void {

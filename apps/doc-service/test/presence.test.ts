@@ -160,4 +160,37 @@ describe('workspace presence', () => {
     await svc.sweep();
     expect(await env.redis.hkeys(`${env.prefix}:presence:${T}:${WS}`)).toEqual(['gw2|b']);
   });
+
+  it('a leave that arrives while the doc is still loading is applied after the frames before it', async () => {
+    const ws = 'race';
+    await g1.watchWorkspace(T, ws);
+    await svc.stop(); // unload everything: the next frame must load the doc
+    svc = new DocService({
+      redis: env.redis,
+      pool: env.pool,
+      prefix: env.prefix,
+      shardCount: SHARDS,
+      logger: env.logger,
+      heartbeat: false,
+      workspaceDirectory: ANY_WORKSPACE,
+      sweepIntervalMs: 60000,
+    });
+    await svc.start();
+    const docId = `workspace:${ws}`;
+    await g1.send({
+      type: 'frame',
+      msgId: 'r1',
+      gatewayId: g1.id,
+      connId: 'z',
+      tenant: T,
+      role: 'editor',
+      docId,
+      payload: step1Msg(),
+    });
+    await g1.send({ type: 'leave', gatewayId: g1.id, connId: 'z', tenant: T, docId });
+    const wsEvents = () => g1.of('workspace_event', (e) => e.event.workspace === ws).map((e) => e.event.type);
+    await waitFor(() => wsEvents().includes('peer_left'), 3000, 'peer_left after join');
+    expect(wsEvents()).toEqual(['peer_joined', 'peer_left']);
+    expect(await env.redis.hlen(`${env.prefix}:presence:${T}:${ws}`)).toBe(0);
+  });
 });
