@@ -63,6 +63,7 @@ export class HistoryQueues {
   private readonly redis: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly events = new Map<QueueName, QueueEvents>();
+  private readonly eventConnections: Redis[] = [];
 
   constructor(private readonly opts: HistoryQueuesOptions) {
     this.prefix = opts.prefix;
@@ -167,10 +168,10 @@ export class HistoryQueues {
   async wait<T>(name: QueueName, job: Job, timeoutMs: number): Promise<T> {
     let events = this.events.get(name);
     if (!events) {
-      events = new QueueEvents(name, {
-        connection: new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null }),
-        prefix: this.prefix,
-      });
+      const connection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+      connection.on('error', () => undefined);
+      this.eventConnections.push(connection);
+      events = new QueueEvents(name, { connection, prefix: this.prefix });
       events.on('error', () => undefined);
       this.events.set(name, events);
       await events.waitUntilReady();
@@ -199,6 +200,7 @@ export class HistoryQueues {
       await e.close().catch(() => undefined);
       conn?.disconnect();
     }
+    for (const c of this.eventConnections) c.disconnect();
     for (const q of this.queues.values()) await q.close().catch(() => undefined);
     this.redis.disconnect();
   }
