@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { REMOTE_ORIGIN } from '@diaryx-sync/crdt';
 import type {
   FileChangeSet,
   SessionBodyDoc,
@@ -8,8 +9,8 @@ import type {
 } from './documents';
 import { canonicalPath } from './wire';
 
-/** Transaction origin used for updates that came from the server. */
-export const REMOTE_ORIGIN = Symbol('diaryx-sync:remote');
+/** Transaction origin of updates that came from the server (the one of `@diaryx-sync/crdt`). */
+export { REMOTE_ORIGIN };
 
 interface FileEntry {
   readonly json: string;
