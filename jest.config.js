@@ -23,4 +23,6 @@ module.exports = {
   projects,
   // Integration tests share one PostgreSQL, one Redis and two cores: keep parallelism modest.
   maxWorkers: 2,
+  // Global options are only read from the root config when running projects.
+  testTimeout: 30000,
 };
