@@ -6,6 +6,9 @@ import { startHeartbeat, workspaceEventJson, type WorkspaceEvent } from '@diaryx
 import { ANY_WORKSPACE, DocService } from '@diaryx-sync/doc-service';
 import { createTestEnv, FakeGateway, sleep, step1Msg, waitFor, type TestEnv } from './helpers';
 
+// integration test against real services: the default 5 s per test is too tight on a busy machine
+jest.setTimeout(30000);
+
 const SHARDS = 4;
 const T = 'tenant-p';
 const WS = 'team';

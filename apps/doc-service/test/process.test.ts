@@ -20,6 +20,9 @@ import {
   type TestEnv,
 } from './helpers';
 
+// integration test against real services: the default 5 s per test is too tight on a busy machine
+jest.setTimeout(30000);
+
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const SHARDS = 4;
 

@@ -2,6 +2,9 @@ import { shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
 import { ShardLeaseManager } from '@diaryx-sync/doc-service';
 import { createTestEnv, sleep, waitFor, type TestEnv } from './helpers';
 
+// integration test against real services: the default 5 s per test is too tight on a busy machine
+jest.setTimeout(30000);
+
 const SHARDS = 12;
 
 describe('shard leases (real Redis)', () => {

@@ -16,6 +16,9 @@ import {
 } from '@diaryx-sync/bus';
 import { Redis } from 'ioredis';
 
+// integration test against real services: the default 5 s per test is too tight on a busy machine
+jest.setTimeout(30000);
+
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('ClusterClient (real Redis)', () => {
