@@ -56,8 +56,8 @@ export interface CrdtStorage {
   saveDoc(doc: string, state: Uint8Array): Promise<void>;
   /** Deletes the snapshot and every update of the doc. */
   deleteDoc(doc: string): Promise<void>;
-  /** Docs that have a snapshot or updates, sorted. */
-  listDocs(): Promise<string[]>;
+  /** Docs that have a snapshot or updates, sorted; only those starting with `prefix` if given. */
+  listDocs(prefix?: string): Promise<string[]>;
   /** Appends one update; returns its id. */
   appendUpdate(doc: string, data: Uint8Array, meta?: UpdateMeta): Promise<number>;
   /** Appends several updates atomically (all or none); returns their ids in input order. */

@@ -35,10 +35,10 @@ export class MemoryStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.listDocs} */
-  async listDocs(): Promise<string[]> {
+  async listDocs(prefix = ''): Promise<string[]> {
     const names = new Set<string>(this.snapshots.keys());
     for (const [doc, rows] of this.updates) if (rows.length > 0) names.add(doc);
-    return [...names].sort();
+    return [...names].filter((d) => d.startsWith(prefix)).sort();
   }
 
   /** {@inheritDoc CrdtStorage.appendUpdate} */

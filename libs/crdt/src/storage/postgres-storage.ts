@@ -98,11 +98,12 @@ export class PostgresStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.listDocs} */
-  async listDocs(): Promise<string[]> {
+  async listDocs(prefix = ''): Promise<string[]> {
+    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const r = await this.pool.query<{ doc: string }>(
-      `SELECT doc FROM crdt_snapshots WHERE tenant = $1
-       UNION SELECT DISTINCT doc FROM crdt_updates WHERE tenant = $1 ORDER BY doc`,
-      [this.tenant],
+      `SELECT doc FROM crdt_snapshots WHERE tenant = $1 AND doc LIKE $2
+       UNION SELECT DISTINCT doc FROM crdt_updates WHERE tenant = $1 AND doc LIKE $2`,
+      [this.tenant, like],
     );
     return r.rows.map((x) => x.doc).sort();
   }

@@ -95,6 +95,22 @@ export function describeStorageContract(name: string, ctx: ContractContext): voi
       expect(await s.listDocs()).toEqual(['body:ws/a.md', 'body:ws/b.md']);
     });
 
+    test('listDocs filters by a literal prefix', async () => {
+      for (const doc of [
+        'workspace:ws',
+        'body:ws/a.md',
+        'body:ws/b/c.md',
+        'body:ws2/x.md',
+        'body:w_%/y.md',
+      ]) {
+        await s.appendUpdate(doc, edit(new Y.Doc(), 'x'));
+      }
+      expect(await s.listDocs('body:ws/')).toEqual(['body:ws/a.md', 'body:ws/b/c.md']);
+      expect(await s.listDocs('body:w_%/')).toEqual(['body:w_%/y.md']);
+      expect(await s.listDocs('nothing')).toEqual([]);
+      expect(await s.listDocs()).toHaveLength(5);
+    });
+
     test('batchAppendUpdates returns ids in input order', async () => {
       const da = new Y.Doc();
       const db = new Y.Doc();
