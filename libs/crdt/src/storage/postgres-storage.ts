@@ -293,11 +293,11 @@ export class PostgresStorage implements CrdtStorage {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [`crdt:${this.tenant}`, doc]);
   }
 
-  private async transaction<T>(fn: (c: PoolClient) => Promise<T>, isolation?: 'REPEATABLE READ'): Promise<T> {
+  private async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken = false;
     try {
-      await c.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN');
+      await c.query('BEGIN');
       const result = await fn(c);
       await c.query('COMMIT');
       return result;
