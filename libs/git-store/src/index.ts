@@ -17,3 +17,4 @@ export * from './history/health-store';
 export * from './history/audit-log';
 export * from './zip/zip-limits';
 export * from './zip/workspace-zip';
+export * from './workspace/stored-workspace';

@@ -1,5 +1,21 @@
 import { Module } from '@nestjs/common';
+import { ApiModule } from '../api/api.module';
+import { OpsAuth } from '../ops/ops-auth';
+import { GitHttpController } from './git-http.controller';
+import { HistoryController } from './history.controller';
+import { historyProviders, HistoryLifecycle } from './history-infra';
+import { QueuesBoard } from './queues-board';
+import { SnapshotController } from './snapshot.controller';
+import { WorkspaceHistoryService } from './workspace-history.service';
 
-/** Placeholder: filled by the history work. Imported by AppModule. */
-@Module({})
+/**
+ * History features of the gateway (PROTOCOL.md §5): `/api/workspaces/{id}/history|commit|restore|snapshot`,
+ * read-only git dumb-HTTP under `/git/{id}.git/`, and Bull Board at `/ops/queues`. Changes run as
+ * history-worker jobs (`HistoryQueues`); reads go straight to S3/PostgreSQL.
+ */
+@Module({
+  imports: [ApiModule],
+  controllers: [HistoryController, SnapshotController, GitHttpController],
+  providers: [...historyProviders, HistoryLifecycle, WorkspaceHistoryService, QueuesBoard, OpsAuth],
+})
 export class HistoryModule {}

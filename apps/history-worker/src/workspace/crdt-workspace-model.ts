@@ -9,7 +9,6 @@ import {
   BodyDoc,
   bodyDocId,
   isDocIdKey,
-  materializeWorkspace,
   parseMarkdownFiles,
   serializeFileMetadata,
   workspaceDocId,
@@ -17,7 +16,7 @@ import {
   type CrdtStorage,
   type FileMetadata,
 } from '@diaryx-sync/crdt';
-import type { RepoFile } from '@diaryx-sync/git-store';
+import { loadWorkspaceStates, materializeStates, type RepoFile } from '@diaryx-sync/git-store';
 import { decideHealth, validateLoaded } from './crdt-validation';
 import type { LoadedWorkspace, WorkspaceModel } from './workspace-model';
 
@@ -63,20 +62,11 @@ function diffUpdate(doc: Y.Doc, mutate: () => void): Uint8Array | null {
 export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtStorage): WorkspaceModel {
   return {
     async load(tenant, workspace) {
-      const storage = storageFor(tenant);
-      const states = new Map<string, Uint8Array>();
-      const wsDoc = workspaceDocId(workspace);
-      const prefix = `body:${workspace}/`;
-      for (const docId of await storage.listDocs()) {
-        if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
-        const state = await storage.loadDoc(docId);
-        if (state) states.set(docId, state);
-      }
-      return { tenant, workspace, states };
+      return { tenant, workspace, states: await loadWorkspaceStates(storageFor(tenant), workspace) };
     },
 
     materialize(ws) {
-      return materializeWorkspace(workspaceOf(ws), bodiesOf(ws)).map((f) => ({ path: f.path, content: f.content }));
+      return materializeStates(ws.workspace, ws.states);
     },
 
     validate: validateLoaded,
@@ -105,7 +95,6 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
           // 1. tombstone live files the target does not have
           for (const f of live) if (!target.files.has(f.path)) workspace.deleteFile(f.key);
           // 2. rewrite metadata of files whose content differs
-          const now = Date.now();
           for (const [path, meta] of target.files) {
             if (current.get(path) === targetContent.get(path)) continue;
             const key = keyOf.get(path)!;
@@ -113,7 +102,6 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
               ...meta,
               part_of: link(meta.part_of),
               contents: meta.contents === null ? null : meta.contents.map((c) => link(c) ?? c),
-              modified_at: meta.modified_at || now,
             };
             const existing = workspace.getFile(key);
             if (existing && !existing.deleted && serializeFileMetadata(existing) === serializeFileMetadata(next)) continue;

@@ -1,0 +1,30 @@
+/**
+ * Settings of the gateway's history features that are not part of the shared `GatewayConfig`
+ * (all optional): zip import limits and how long the API waits for a history job.
+ */
+import { z } from 'zod';
+import { parseEnv } from '@diaryx-sync/runtime';
+
+const int = (def: number) => z.coerce.number().int().positive().default(def);
+
+export const historyConfigSchema = z.object({
+  /** Largest accepted zip upload (bytes). */
+  SNAPSHOT_MAX_ZIP_BYTES: int(50 * 1024 * 1024),
+  /** Largest total uncompressed markdown in one import (bytes). */
+  SNAPSHOT_MAX_TOTAL_BYTES: int(100 * 1024 * 1024),
+  /** Largest single file in an import (bytes). */
+  SNAPSHOT_MAX_FILE_BYTES: int(16 * 1024 * 1024),
+  /** Most files in an import. */
+  SNAPSHOT_MAX_FILES: int(10_000),
+  /** How long commit/restore/import requests wait for the history worker (ms). */
+  HISTORY_JOB_TIMEOUT_MS: int(60_000),
+});
+
+export type HistoryConfig = z.infer<typeof historyConfigSchema>;
+
+/** Injection token of {@link HistoryConfig}. */
+export const HISTORY_CONFIG = Symbol('HISTORY_CONFIG');
+
+export function loadHistoryConfig(env: NodeJS.ProcessEnv = process.env): HistoryConfig {
+  return parseEnv(historyConfigSchema, env);
+}

@@ -1,0 +1,54 @@
+/**
+ * Providers of the history module: object storage (S3 via minio), the git store (objects in S3,
+ * refs in PostgreSQL) and the `HistoryQueues` producer. Closed on shutdown.
+ */
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { ObjectStorage } from '@diaryx-sync/objstore';
+import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { PG_POOL } from '../infra/infra.tokens';
+import { HISTORY_CONFIG, loadHistoryConfig } from './history-config';
+
+export const historyProviders: Provider[] = [
+  { provide: HISTORY_CONFIG, useFactory: () => loadHistoryConfig(process.env) },
+  {
+    provide: ObjectStorage,
+    inject: [GATEWAY_CONFIG],
+    useFactory: (c: GatewayConfig) =>
+      new ObjectStorage({
+        endpoint: c.S3_ENDPOINT,
+        accessKey: c.S3_ACCESS_KEY,
+        secretKey: c.S3_SECRET_KEY,
+        bucket: c.S3_BUCKET,
+        region: c.S3_REGION,
+      }),
+  },
+  {
+    provide: GitStore,
+    inject: [ObjectStorage, PG_POOL],
+    useFactory: (objects: ObjectStorage, pool: Pool) => new GitStore(objects, pool),
+  },
+  {
+    provide: HistoryQueues,
+    inject: [GATEWAY_CONFIG],
+    useFactory: (c: GatewayConfig) => new HistoryQueues({ redisUrl: c.REDIS_URL, prefix: c.REDIS_PREFIX }),
+  },
+];
+
+/** Runs the history migrations at start-up and closes the queues on shutdown. */
+@Injectable()
+export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly git: GitStore,
+    @Inject(HistoryQueues) private readonly queues: HistoryQueues,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.git.migrate();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queues.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The history operations behind the HTTP API. Reads (log, snapshot export, git objects) are
+ * served by the gateway directly from S3/PostgreSQL; changes (commit, restore, zip import) are
+ * jobs of the history worker (per-workspace mutual exclusion, forward updates through the
+ * owning shard), which the gateway queues and waits for.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { listInstances } from '@diaryx-sync/bus';
+import { ObjectStorage, importKey } from '@diaryx-sync/objstore';
+import {
+  GitStore,
+  HistoryJobError,
+  HistoryQueues,
+  materializeStoredWorkspace,
+  readWorkspaceZip,
+  UnknownCommitError,
+  workspaceZipStream,
+  ZipImportError,
+  type CommitSummary,
+  type RestoreJobResult,
+} from '@diaryx-sync/git-store';
+import { ApiError } from '../api/api-error';
+import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { REDIS } from '../infra/infra.tokens';
+import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
+
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/** 200 body of `POST …/commit`. */
+export interface CommitResponse {
+  commit_id: string;
+  files: number;
+}
+
+@Injectable()
+export class WorkspaceHistoryService {
+  constructor(
+    private readonly git: GitStore,
+    private readonly objects: ObjectStorage,
+    @Inject(HistoryQueues) private readonly queues: HistoryQueues,
+    private readonly documents: WorkspaceDocumentsService,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(HISTORY_CONFIG) private readonly history: HistoryConfig,
+  ) {}
+
+  /** Newest-first commits (count clamped to 1..100). */
+  log(tenant: string, workspace: string, count: number): Promise<CommitSummary[]> {
+    return this.git.repository(tenant, workspace).log(Math.min(100, Math.max(1, count)));
+  }
+
+  /** Commits now (history worker job). */
+  async commit(tenant: string, workspace: string, requestedBy: string): Promise<CommitResponse> {
+    await this.requireWorker();
+    const result = await this.run(() => this.queues.commitNow(tenant, workspace, requestedBy, this.history.HISTORY_JOB_TIMEOUT_MS));
+    if (result.status === 'committed') return { commit_id: result.commit_id, files: result.files };
+    if (result.status === 'nothing_to_commit') {
+      throw ApiError.conflict('the workspace equals the last commit', 'nothing_to_commit', { commit_id: result.commit_id });
+    }
+    throw ApiError.conflict('the workspace failed validation; nothing was committed', 'validation_failed', {
+      issues: result.issues,
+      action: result.action,
+    });
+  }
+
+  /** Restores the workspace to a commit as forward updates. */
+  async restore(tenant: string, workspace: string, commitId: unknown, requestedBy: string): Promise<RestoreJobResult> {
+    if (typeof commitId !== 'string' || !COMMIT_ID.test(commitId)) {
+      throw ApiError.badRequest('commit_id must be a 40-character hex commit id', 'invalid_commit_id');
+    }
+    if (!(await this.git.repository(tenant, workspace).hasCommit(commitId))) {
+      throw ApiError.notFound(`commit ${commitId} not found`);
+    }
+    await this.requireWorker();
+    return this.run(() =>
+      this.queues.restoreNow(
+        { tenant, workspace, requestedBy, source: { kind: 'commit', commitId } },
+        this.history.HISTORY_JOB_TIMEOUT_MS,
+      ),
+    );
+  }
+
+  /** A streamed zip of the materialized files: current state, or a commit. */
+  async exportZip(tenant: string, workspace: string, commitId?: string): Promise<Readable> {
+    if (commitId === undefined || commitId === '') {
+      return workspaceZipStream(await materializeStoredWorkspace(this.documents.storageFor(tenant), workspace));
+    }
+    if (!COMMIT_ID.test(commitId)) throw ApiError.badRequest('commit_id must be a 40-character hex commit id', 'invalid_commit_id');
+    try {
+      return workspaceZipStream(await this.git.repository(tenant, workspace).readFiles(commitId));
+    } catch (err) {
+      if (err instanceof UnknownCommitError) throw ApiError.notFound(`commit ${commitId} not found`);
+      throw err;
+    }
+  }
+
+  /**
+   * Imports a zip: validated here (400 on hostile or oversize archives, nothing changes), then
+   * stored in S3 and applied by the worker.
+   */
+  async importZip(tenant: string, workspace: string, zip: Buffer, mode: string, requestedBy: string): Promise<RestoreJobResult> {
+    if (mode !== 'replace' && mode !== 'merge') throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
+    try {
+      const files = await readWorkspaceZip(zip, this.limits());
+      if (files.length === 0 && mode === 'merge') throw new ZipImportError('invalid_zip', 'the zip contains no markdown files');
+    } catch (err) {
+      if (err instanceof ZipImportError) throw ApiError.badRequest(err.message, err.code);
+      throw err;
+    }
+    await this.requireWorker();
+    const key = importKey(tenant, workspace, `${Date.now()}-${randomUUID()}.zip`);
+    await this.objects.put(key, zip, 'application/zip');
+    return this.run(() =>
+      this.queues.restoreNow({ tenant, workspace, requestedBy, source: { kind: 'import', key, mode } }, this.history.HISTORY_JOB_TIMEOUT_MS),
+    );
+  }
+
+  /** The zip limits of the configuration. */
+  limits() {
+    return {
+      maxZipBytes: this.history.SNAPSHOT_MAX_ZIP_BYTES,
+      maxTotalBytes: this.history.SNAPSHOT_MAX_TOTAL_BYTES,
+      maxFileBytes: this.history.SNAPSHOT_MAX_FILE_BYTES,
+      maxFiles: this.history.SNAPSHOT_MAX_FILES,
+    };
+  }
+
+  /** 503 `history_unavailable` when no history worker is alive (jobs would only queue up). */
+  private async requireWorker(): Promise<void> {
+    const workers = await listInstances(this.redis, this.config.REDIS_PREFIX, 'history-worker').catch(() => []);
+    if (workers.length === 0) throw new ApiError(503, 'history_unavailable', 'no history worker is running; try again later');
+  }
+
+  private async run<T>(job: () => Promise<T>): Promise<T> {
+    try {
+      return await job();
+    } catch (err) {
+      if (err instanceof HistoryJobError) throw new ApiError(503, 'history_job_failed', err.message);
+      throw err;
+    }
+  }
+}
