@@ -43,8 +43,17 @@ export class BodyDocManager {
   private readonly writes = new Map<string, Promise<void>>();
   private writeError: unknown = null;
 
-  /** Creates an empty manager. */
-  constructor(opts: BodyDocManagerOptions = {}) {
+  /**
+   * Creates an empty manager: `new BodyDocManager({ storage, workspaceId })`, or
+   * `new BodyDocManager(storage, { workspaceId })`.
+   */
+  constructor(
+    storageOrOptions: CrdtStorage | BodyDocManagerOptions = {},
+    options: BodyDocManagerOptions = {},
+  ) {
+    const opts: BodyDocManagerOptions = isStorage(storageOrOptions)
+      ? { ...options, storage: storageOrOptions }
+      : storageOrOptions;
     this.storage = opts.storage;
     const ws = opts.workspaceId;
     this.docNameOf = opts.docName ?? (ws !== undefined ? (p: string) => `body:${ws}/${p}` : (p: string) => p);
@@ -240,4 +249,8 @@ function startSafely<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+function isStorage(x: CrdtStorage | BodyDocManagerOptions): x is CrdtStorage {
+  return typeof (x as Partial<CrdtStorage>).appendUpdate === 'function';
 }

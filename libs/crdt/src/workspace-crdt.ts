@@ -76,6 +76,9 @@ export class WorkspaceCrdt {
 
   /** Wraps `doc` (default: a new `Y.Doc`). */
   constructor(doc: Y.Doc = new Y.Doc()) {
+    if (typeof (doc as Partial<Y.Doc> | null)?.getMap !== 'function') {
+      throw new TypeError('WorkspaceCrdt expects a Y.Doc (or nothing)');
+    }
     this.doc = doc;
     this.files = doc.getMap<string>(FILES_MAP_NAME);
     this.files.observe((event) => {

@@ -94,3 +94,11 @@ test('with a synchronous storage the update is stored right after the edit', asy
   const reloaded = await m.open('a.md');
   expect(reloaded.getBody()).toBe('A');
 });
+
+test('storage can be passed positionally', async () => {
+  const storage = new MemoryStorage();
+  const m = new BodyDocManager(storage, { workspaceId: 'w' });
+  m.getOrCreate('a.md').setBody('A');
+  await m.flush();
+  expect(await storage.listDocs()).toEqual(['body:w/a.md']);
+});

@@ -87,7 +87,9 @@ describe('PostgresStorage specifics', () => {
     const s = base.forTenant('tenant_delrace');
     for (let round = 0; round < 5; round++) {
       const d = new Y.Doc();
-      await s.batchAppendUpdates(Array.from({ length: 50 }, () => ({ doc: 'body:ws/d.md', data: edit(d, 'x') })));
+      await s.batchAppendUpdates(
+        Array.from({ length: 50 }, () => ({ doc: 'body:ws/d.md', data: edit(d, 'x') })),
+      );
       await Promise.all([s.compact('body:ws/d.md', 0), s.deleteDoc('body:ws/d.md')]);
       expect(await s.loadDoc('body:ws/d.md')).toBeNull();
       expect(await s.listDocs()).toEqual([]);

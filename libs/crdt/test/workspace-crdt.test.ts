@@ -1,5 +1,12 @@
 import * as Y from 'yjs';
-import { createFileMetadata, isDocIdKey, REMOTE_ORIGIN, serializeFileMetadata, WorkspaceCrdt } from '../src';
+import {
+  BodyDoc,
+  createFileMetadata,
+  isDocIdKey,
+  REMOTE_ORIGIN,
+  serializeFileMetadata,
+  WorkspaceCrdt,
+} from '../src';
 
 const meta = createFileMetadata;
 
@@ -306,4 +313,9 @@ test('getFile returns copies: mutating them does not change the workspace', () =
   (m.extra.nested as { x: number }).x = 2;
   expect(ws.getFile('a.md')?.contents).toEqual(['b.md']);
   expect(ws.getFile('a.md')?.extra).toEqual({ nested: { x: 1 } });
+});
+
+test('constructors reject something that is not a Y.Doc', () => {
+  expect(() => new WorkspaceCrdt({} as Y.Doc)).toThrow(TypeError);
+  expect(() => new BodyDoc('a.md', {} as Y.Doc)).toThrow(TypeError);
 });
