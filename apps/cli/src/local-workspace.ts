@@ -102,7 +102,14 @@ export class LocalWorkspace {
         const metaChanged = !live || !sameMetadata(current, meta);
         const bodyChanged = this.bodyText(path) !== body;
         if (metaChanged) {
-          const modified = Math.max(meta.modified_at ?? 0, (current?.modified_at ?? 0) + 1, live ? 0 : now);
+          // A new file keeps its frontmatter `updated` (so push → pull is byte-exact); only a
+          // file without one is stamped `now`.
+          const stampNow = !live && !(meta.modified_at > 0);
+          const modified = Math.max(
+            meta.modified_at ?? 0,
+            (current?.modified_at ?? 0) + 1,
+            stampNow ? now : 0,
+          );
           this.workspace.setFile(path, { ...meta, deleted: false, modified_at: modified });
         }
         if (bodyChanged || !this.bodies.hasDoc(path)) this.body(path).setBody(body);

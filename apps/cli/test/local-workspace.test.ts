@@ -27,6 +27,21 @@ describe('LocalWorkspace (CLI document model)', () => {
     expect(local.bodyText('a.md')).toBe('body A!\n');
   });
 
+  it('a new file keeps its frontmatter `updated`; one without is stamped now', () => {
+    const local = new LocalWorkspace('ws_l');
+    const fixed = '---\ntitle: Old\nupdated: 2024-01-02T03:04:05.006Z\n---\n\nold body\n';
+    local.importFiles(
+      [
+        { path: 'old.md', content: fixed },
+        { path: 'new.md', content: 'new' },
+      ],
+      { now: 1800000000000 },
+    );
+    expect(local.workspace.getFile('old.md')?.modified_at).toBe(Date.parse('2024-01-02T03:04:05.006Z'));
+    expect(local.workspace.getFile('new.md')?.modified_at).toBe(1800000000000);
+    expect(local.materialize().find((f) => f.path === 'old.md')?.content).toBe(fixed);
+  });
+
   it('tombstones missing files only with deleteMissing, and renames keep the body history', () => {
     const local = new LocalWorkspace('ws_l');
     local.importFiles([
