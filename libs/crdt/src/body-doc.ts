@@ -28,8 +28,9 @@ export class BodyDoc {
 
   /** Wraps `doc` (default: a new `Y.Doc`) under `name` (a path or a body doc id). */
   constructor(name: string, doc: Y.Doc = new Y.Doc()) {
-    if (!(doc instanceof Y.Doc))
+    if (typeof (doc as Partial<Y.Doc> | null)?.getText !== 'function') {
       throw new TypeError('BodyDoc expects a Y.Doc (or nothing) as second argument');
+    }
     this.currentName = name;
     this.doc = doc;
     this.body = doc.getText(BODY_TEXT_NAME);
