@@ -31,9 +31,12 @@ export interface HistoryQueuesOptions {
   redisUrl: string;
   /** `REDIS_PREFIX`: BullMQ prefix of every queue. */
   prefix: string;
-  /** Quiet period before an automatic commit (default 5000 ms). */
+  /** Quiet period before an automatic commit (default: env `HISTORY_QUIET_MS`, else 10 s). */
   quietMs?: number;
-  /** Longest delay between the first touch and its commit under constant editing (default 5 min). */
+  /**
+   * Longest delay between the first touch and its commit under constant editing
+   * (default: env `HISTORY_MAX_WAIT_MS`, else 5 min).
+   */
   maxWaitMs?: number;
 }
 
@@ -44,6 +47,13 @@ const RETRY: JobsOptions = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 24 * 3600, count: 1000 },
 };
+
+/** A non-negative integer from the environment, or `fallback`. */
+function envMs(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
 
 /** The Redis key marking a workspace as dirty since its value (ms). */
 export function dirtyKey(prefix: string, tenant: string, workspace: string): string {
@@ -67,8 +77,8 @@ export class HistoryQueues {
 
   constructor(private readonly opts: HistoryQueuesOptions) {
     this.prefix = opts.prefix;
-    this.quietMs = opts.quietMs ?? 5000;
-    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
+    this.quietMs = opts.quietMs ?? envMs('HISTORY_QUIET_MS', 10_000);
+    this.maxWaitMs = opts.maxWaitMs ?? envMs('HISTORY_MAX_WAIT_MS', 5 * 60_000);
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', () => undefined);
     for (const name of ALL_QUEUES) {
