@@ -3,6 +3,8 @@ import { AuthModule } from '../auth/auth.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TenantsController } from './tenants.controller';
 import { TokensController } from './tokens.controller';
+import { VersionsController } from './versions.controller';
+import { VersionsService } from './versions.service';
 import { WorkspaceAccessService } from './workspace-access.service';
 import { WorkspaceDocumentsService } from './workspace-documents.service';
 import { WorkspacesController } from './workspaces.controller';
@@ -13,8 +15,8 @@ import { WorkspacesController } from './workspaces.controller';
  */
 @Module({
   imports: [AuthModule, TenancyModule],
-  controllers: [TenantsController, TokensController, WorkspacesController],
-  providers: [WorkspaceAccessService, WorkspaceDocumentsService],
+  controllers: [TenantsController, TokensController, WorkspacesController, VersionsController],
+  providers: [WorkspaceAccessService, WorkspaceDocumentsService, VersionsService],
   exports: [WorkspaceAccessService, WorkspaceDocumentsService, AuthModule, TenancyModule],
 })
 export class ApiModule {}

@@ -5,3 +5,4 @@ export * from './api.module';
 export * from './request-validation';
 export * from './workspace-access.service';
 export * from './workspace-documents.service';
+export * from './versions.service';
