@@ -27,7 +27,12 @@ async function main(): Promise<void> {
   const app = await createGatewayApp(config, { logger });
   await app.listen(config.PORT);
   logger.info(
-    { port: config.PORT, redis: redactUrl(config.REDIS_URL), database: redactUrl(config.DATABASE_URL), prefix: config.REDIS_PREFIX },
+    {
+      port: config.PORT,
+      redis: redactUrl(config.REDIS_URL),
+      database: redactUrl(config.DATABASE_URL),
+      prefix: config.REDIS_PREFIX,
+    },
     `gateway listening on :${config.PORT}`,
   );
 
@@ -63,7 +68,9 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DependencyUnavailableError) {
     process.stderr.write(`gateway: ${err.message}\n`);
   } else {
-    process.stderr.write(`gateway: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `gateway: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -34,7 +34,10 @@ export interface GatewayHarness {
 }
 
 /** Creates a fresh schema and starts a gateway on 127.0.0.1:0. */
-export async function startGateway(env: Record<string, string> = {}, existing?: { schema: string; prefix: string }): Promise<GatewayHarness> {
+export async function startGateway(
+  env: Record<string, string> = {},
+  existing?: { schema: string; prefix: string },
+): Promise<GatewayHarness> {
   const schema = existing?.schema ?? `t_${randomBytes(6).toString('hex')}`;
   const prefix = existing?.prefix ?? `t${randomBytes(4).toString('hex')}`;
   const admin = new Pool({ connectionString: DATABASE_URL, max: 1 });

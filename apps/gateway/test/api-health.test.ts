@@ -36,13 +36,24 @@ it('GET /readyz is 503 without a doc-service heartbeat and 200 with one, until i
   const now = new Date().toISOString();
   await redis.set(
     `${gw.prefix}:instance:doc-service:ds-1`,
-    JSON.stringify({ id: 'ds-1', kind: 'doc-service', started_at: now, updated_at: now, shards: [], docs_loaded: 0, workspaces: [] }),
+    JSON.stringify({
+      id: 'ds-1',
+      kind: 'doc-service',
+      started_at: now,
+      updated_at: now,
+      shards: [],
+      docs_loaded: 0,
+      workspaces: [],
+    }),
     'PX',
     800,
   );
   const ready = await api(gw.baseUrl, 'GET', '/readyz');
   expect(ready.status).toBe(200);
-  expect(ready.body).toMatchObject({ status: 'ready', checks: { redis: 'ok', doc_services: 1, draining: false } });
+  expect(ready.body).toMatchObject({
+    status: 'ready',
+    checks: { redis: 'ok', doc_services: 1, draining: false },
+  });
 
   await new Promise((r) => setTimeout(r, 1000));
   expect((await api(gw.baseUrl, 'GET', '/readyz')).status).toBe(503);
@@ -57,7 +68,9 @@ it('GET /metrics serves Prometheus text with default and diaryx_* metrics', asyn
   expect(text).toContain('process_cpu_user_seconds_total');
   expect(text).toContain('nodejs_eventloop_lag_seconds');
   expect(text).toContain('# TYPE diaryx_gateway_connections gauge');
-  expect(text).toMatch(/diaryx_http_request_duration_seconds_count\{[^}]*route="\/api\/workspaces"[^}]*status="401"[^}]*\} 1/);
+  expect(text).toMatch(
+    /diaryx_http_request_duration_seconds_count\{[^}]*route="\/api\/workspaces"[^}]*status="401"[^}]*\} 1/,
+  );
   expect(text).toMatch(/service="gateway"/);
 });
 

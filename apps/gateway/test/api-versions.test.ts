@@ -22,7 +22,10 @@ async function createTenant(url: string, name: string): Promise<{ id: string; ad
 }
 
 async function mint(url: string, admin: string, role: string, ws: string[] = ['*']): Promise<string> {
-  const res = await api(url, 'POST', '/api/tokens', { token: admin, body: { sub: role, ws, role, ttl_s: 600 } });
+  const res = await api(url, 'POST', '/api/tokens', {
+    token: admin,
+    body: { sub: role, ws, role, ttl_s: 600 },
+  });
   expect(res.status).toBe(201);
   return res.body.token;
 }
@@ -39,7 +42,11 @@ async function appendWorkspaceEdit(
   return storage.appendUpdate(`workspace:${'journal'}`, Y.encodeStateAsUpdate(ws.doc, sv), meta);
 }
 
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -58,15 +65,32 @@ describe('versions without a doc service', () => {
     gw = await startGateway({ RESTORE_TIMEOUT_MS: '700' });
     url = gw.baseUrl;
     tenant = await createTenant(url, 'versions');
-    expect((await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id: 'journal' } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id: 'journal' } }))
+        .status,
+    ).toBe(201);
     storage = new PostgresStorage({ pool: gw.pool, tenant: tenant.id });
     const ws = new WorkspaceCrdt();
-    ids.push(await appendWorkspaceEdit(storage, ws, (w) => w.setFile('a.md', { title: 'A' }), { origin: 'sync2', deviceId: 'dev-1' }));
-    ids.push(await appendWorkspaceEdit(storage, ws, (w) => w.setFile('b.md', { title: 'B' }), { origin: 'sync2', deviceId: 'dev-2' }));
-    ids.push(await appendWorkspaceEdit(storage, ws, (w) => w.setFile('a.md', { title: 'A2' }), { origin: 'yjs' }));
+    ids.push(
+      await appendWorkspaceEdit(storage, ws, (w) => w.setFile('a.md', { title: 'A' }), {
+        origin: 'sync2',
+        deviceId: 'dev-1',
+      }),
+    );
+    ids.push(
+      await appendWorkspaceEdit(storage, ws, (w) => w.setFile('b.md', { title: 'B' }), {
+        origin: 'sync2',
+        deviceId: 'dev-2',
+      }),
+    );
+    ids.push(
+      await appendWorkspaceEdit(storage, ws, (w) => w.setFile('a.md', { title: 'A2' }), { origin: 'yjs' }),
+    );
     const body = new BodyDoc('body:journal/a.md');
     body.setBody('first');
-    ids.push(await storage.appendUpdate('body:journal/a.md', Y.encodeStateAsUpdate(body.doc), { origin: 'sync2' }));
+    ids.push(
+      await storage.appendUpdate('body:journal/a.md', Y.encodeStateAsUpdate(body.doc), { origin: 'sync2' }),
+    );
   });
 
   afterAll(async () => {
@@ -80,62 +104,109 @@ describe('versions without a doc service', () => {
     const versions = res.body.versions;
     expect(versions.map((v: { update_id: number }) => v.update_id)).toEqual([ids[2], ids[1], ids[0]]);
     for (const v of versions) {
-      expect(Object.keys(v).sort()).toEqual(['device_id', 'files_changed', 'origin', 'timestamp', 'update_id']);
+      expect(Object.keys(v).sort()).toEqual([
+        'device_id',
+        'files_changed',
+        'origin',
+        'timestamp',
+        'update_id',
+      ]);
       expect(v.timestamp).toMatch(RFC3339);
       expect(Math.abs(Date.parse(v.timestamp) - Date.now())).toBeLessThan(60_000);
     }
     expect(versions[2]).toMatchObject({ origin: 'sync2', device_id: 'dev-1', files_changed: ['a.md'] });
     expect(versions[1]).toMatchObject({ device_id: 'dev-2', files_changed: ['b.md'] });
     expect(versions[0]).toMatchObject({ origin: 'yjs', device_id: null, files_changed: ['a.md'] });
-    const limited = await api(url, 'GET', '/api/workspaces/journal/versions?limit=1', { token: tenant.admin_token });
+    const limited = await api(url, 'GET', '/api/workspaces/journal/versions?limit=1', {
+      token: tenant.admin_token,
+    });
     expect(limited.body.versions.map((v: { update_id: number }) => v.update_id)).toEqual([ids[2]]);
   });
 
   it('lists a body doc with ?doc= (URL-encoded), and an unknown doc as empty', async () => {
     const viewer = await mint(url, tenant.admin_token, 'viewer');
-    const res = await api(url, 'GET', `/api/workspaces/journal/versions?doc=${encodeURIComponent('body:journal/a.md')}`, { token: viewer });
+    const res = await api(
+      url,
+      'GET',
+      `/api/workspaces/journal/versions?doc=${encodeURIComponent('body:journal/a.md')}`,
+      { token: viewer },
+    );
     expect(res.status).toBe(200);
     expect(res.body.versions).toEqual([
       expect.objectContaining({ update_id: ids[3], origin: 'sync2', files_changed: ['a.md'] }),
     ]);
-    const empty = await api(url, 'GET', `/api/workspaces/journal/versions?doc=${encodeURIComponent('body:journal/none.md')}`, { token: viewer });
+    const empty = await api(
+      url,
+      'GET',
+      `/api/workspaces/journal/versions?doc=${encodeURIComponent('body:journal/none.md')}`,
+      { token: viewer },
+    );
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ versions: [] });
   });
 
   it('rejects docs that are malformed or of another workspace (400 invalid_doc)', async () => {
-    for (const doc of ['nonsense', 'workspace:other', 'body:other/a.md', 'body:journal/../x.md', 'body:journal/./a.md']) {
-      const res = await api(url, 'GET', `/api/workspaces/journal/versions?doc=${encodeURIComponent(doc)}`, { token: tenant.admin_token });
+    for (const doc of [
+      'nonsense',
+      'workspace:other',
+      'body:other/a.md',
+      'body:journal/../x.md',
+      'body:journal/./a.md',
+    ]) {
+      const res = await api(url, 'GET', `/api/workspaces/journal/versions?doc=${encodeURIComponent(doc)}`, {
+        token: tenant.admin_token,
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_doc');
     }
-    expect((await api(url, 'GET', '/api/workspaces/journal/versions?limit=0', { token: tenant.admin_token })).status).toBe(400);
+    expect(
+      (await api(url, 'GET', '/api/workspaces/journal/versions?limit=0', { token: tenant.admin_token }))
+        .status,
+    ).toBe(400);
   });
 
   it("isolates tenants: another tenant's same workspace id has its own (empty) history; uncovered → 404", async () => {
     const other = await createTenant(url, 'versions-other');
-    expect((await api(url, 'POST', '/api/workspaces', { token: other.admin_token, body: { id: 'journal' } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: other.admin_token, body: { id: 'journal' } }))
+        .status,
+    ).toBe(201);
     const res = await api(url, 'GET', '/api/workspaces/journal/versions', { token: other.admin_token });
     expect(res.status).toBe(200);
     expect(res.body.versions).toEqual([]);
-    const restore = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, { token: other.admin_token });
+    const restore = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, {
+      token: other.admin_token,
+    });
     expect(restore.status).toBe(404);
     expect(restore.body.error.code).toBe('version_not_found');
     const outside = await mint(url, tenant.admin_token, 'editor', ['elsewhere']);
     expect((await api(url, 'GET', '/api/workspaces/journal/versions', { token: outside })).status).toBe(404);
-    expect((await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, { token: outside })).status).toBe(404);
+    expect(
+      (await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, { token: outside }))
+        .status,
+    ).toBe(404);
     expect((await api(url, 'GET', '/api/workspaces/journal/versions')).status).toBe(401);
   });
 
   it('restore: viewer 403, bad id 400, unknown version 404', async () => {
     const viewer = await mint(url, tenant.admin_token, 'viewer');
-    const forbidden = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, { token: viewer });
+    const forbidden = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, {
+      token: viewer,
+    });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('forbidden');
     for (const bad of ['abc', '0', '-1', '1.5', '99999999999999999999']) {
-      expect((await api(url, 'POST', `/api/workspaces/journal/versions/${bad}/restore`, { token: tenant.admin_token })).status).toBe(400);
+      expect(
+        (
+          await api(url, 'POST', `/api/workspaces/journal/versions/${bad}/restore`, {
+            token: tenant.admin_token,
+          })
+        ).status,
+      ).toBe(400);
     }
-    const unknown = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[3] + 1000}/restore`, { token: tenant.admin_token });
+    const unknown = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[3] + 1000}/restore`, {
+      token: tenant.admin_token,
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('version_not_found');
   });
@@ -143,12 +214,16 @@ describe('versions without a doc service', () => {
   it('restore with no shard owner answers 503 and writes nothing; a no-op restore answers changed=false', async () => {
     const editor = await mint(url, tenant.admin_token, 'editor', ['journal']);
     const before = await storage.getAllUpdates('workspace:journal');
-    const res = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, { token: editor });
+    const res = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[0]}/restore`, {
+      token: editor,
+    });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('unavailable');
     expect(await storage.getAllUpdates('workspace:journal')).toHaveLength(before.length);
     // restoring to the latest version changes nothing and needs no shard
-    const noop = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[2]}/restore`, { token: editor });
+    const noop = await api(url, 'POST', `/api/workspaces/journal/versions/${ids[2]}/restore`, {
+      token: editor,
+    });
     expect(noop.status).toBe(200);
     expect(noop.body).toEqual({ doc: 'workspace:journal', restored_to: ids[2], changed: false });
   });
@@ -190,27 +265,40 @@ describe('restore while the doc is live', () => {
   it('a connected y-websocket client converges on the restored version; history is kept', async () => {
     const url = gw.baseUrl;
     const tenant = await createTenant(url, 'live');
-    expect((await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id: 'live' } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id: 'live' } })).status,
+    ).toBe(201);
     const editor = await mint(url, tenant.admin_token, 'editor', ['live']);
     const storage = new PostgresStorage({ pool: gw.pool, tenant: tenant.id });
 
     const doc = (clientDoc = new Y.Doc());
-    provider = new WebsocketProvider(`${url.replace('http', 'ws')}/yjs`, encodeURIComponent('workspace:live'), doc, {
-      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-      params: { token: editor },
-      disableBc: true,
-    });
+    provider = new WebsocketProvider(
+      `${url.replace('http', 'ws')}/yjs`,
+      encodeURIComponent('workspace:live'),
+      doc,
+      {
+        WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+        params: { token: editor },
+        disableBc: true,
+      },
+    );
     await waitUntil(() => provider!.synced, 10_000, 'initial sync');
     const client = new WorkspaceCrdt(doc);
 
     client.setFile('a.md', { title: 'A' });
-    await waitUntil(async () => (await storage.getAllUpdates('workspace:live')).length >= 1, 10_000, 'first edit persisted');
+    await waitUntil(
+      async () => (await storage.getAllUpdates('workspace:live')).length >= 1,
+      10_000,
+      'first edit persisted',
+    );
     const v1 = await storage.getLatestUpdateId('workspace:live');
     client.setFile('b.md', { title: 'B' });
     client.setFile('a.md', { title: 'A changed' });
     await waitUntil(
-      async () => WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace:live')).getFile('b.md') !== undefined &&
-        WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace:live')).getFile('a.md')?.title === 'A changed',
+      async () =>
+        WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace:live')).getFile('b.md') !== undefined &&
+        WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace:live')).getFile('a.md')?.title ===
+          'A changed',
       10_000,
       'later edits persisted',
     );
@@ -230,7 +318,11 @@ describe('restore while the doc is live', () => {
     expect(persisted.getFile('b.md')?.deleted).toBe(true);
 
     // the connected client converges without reconnecting
-    await waitUntil(() => client.getFile('a.md')?.title === 'A' && client.getFile('b.md')?.deleted === true, 10_000, 'client convergence');
+    await waitUntil(
+      () => client.getFile('a.md')?.title === 'A' && client.getFile('b.md')?.deleted === true,
+      10_000,
+      'client convergence',
+    );
     expect(client.listFiles().map((f) => f.path)).toEqual(['a.md']);
 
     const versions = await api(url, 'GET', '/api/workspaces/live/versions', { token: editor });

@@ -4,14 +4,22 @@
  */
 import { PostgresStorage } from '@diaryx-sync/crdt';
 import * as Y from 'yjs';
-import { ADMIN_TOKEN, type GatewayHarness, api, dropSchema, signToken, startGateway } from './api-harness';
+import {
+  ADMIN_TOKEN,
+  type ApiResult,
+  type GatewayHarness,
+  api,
+  dropSchema,
+  signToken,
+  startGateway,
+} from './api-harness';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 let gw: GatewayHarness;
 let url: string;
 
-function expectError(res: { status: number; body: any }, status: number, code?: string): void {
+function expectError(res: ApiResult, status: number, code?: string): void {
   expect(res.status).toBe(status);
   expect(typeof res.body?.error?.code).toBe('string');
   expect(typeof res.body?.error?.message).toBe('string');
@@ -48,7 +56,10 @@ describe('POST /api/tenants', () => {
     expect(res.body.name).toBe('acme');
     expect(typeof res.body.id).toBe('string');
     // the admin token works for tenant-admin operations
-    const ws = await api(url, 'POST', '/api/workspaces', { token: res.body.admin_token, body: { id: 'w1', name: 'W1' } });
+    const ws = await api(url, 'POST', '/api/workspaces', {
+      token: res.body.admin_token,
+      body: { id: 'w1', name: 'W1' },
+    });
     expect(ws.status).toBe(201);
     const row = await gw.pool.query('SELECT tenant_id FROM workspaces WHERE id = $1', ['w1']);
     expect(row.rows).toEqual([{ tenant_id: res.body.id }]);
@@ -62,7 +73,10 @@ describe('POST /api/tenants', () => {
 
   it('answers 401 without, or with a wrong, admin token; tenant tokens are not cluster admin', async () => {
     expectError(await api(url, 'POST', '/api/tenants', { body: { name: 'x1' } }), 401);
-    expectError(await api(url, 'POST', '/api/tenants', { token: 'nope-nope-nope', body: { name: 'x2' } }), 401);
+    expectError(
+      await api(url, 'POST', '/api/tenants', { token: 'nope-nope-nope', body: { name: 'x2' } }),
+      401,
+    );
     const t = await createTenant('not-cluster-admin');
     expectError(await api(url, 'POST', '/api/tenants', { token: t.admin_token, body: { name: 'x3' } }), 401);
     const rows = await gw.pool.query("SELECT 1 FROM tenants WHERE name IN ('x1','x2','x3')");
@@ -70,7 +84,11 @@ describe('POST /api/tenants', () => {
   });
 
   it('answers 400 for a missing or invalid name', async () => {
-    expectError(await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: {} }), 400, 'invalid_request');
+    expectError(
+      await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: {} }),
+      400,
+      'invalid_request',
+    );
     expectError(await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name: 42 } }), 400);
     expectError(await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name: '   ' } }), 400);
     expectError(await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, rawBody: '{"name":' }), 400);
@@ -104,7 +122,10 @@ describe('POST /api/tokens', () => {
   it('is for tenant admins only (403 for editor and viewer)', async () => {
     for (const role of ['editor', 'viewer']) {
       const token = await mintToken(tenant.admin_token, { sub: 'u', ws: ['*'], role, ttl_s: 60 });
-      const res = await api(url, 'POST', '/api/tokens', { token, body: { sub: 'x', ws: ['*'], role: 'admin', ttl_s: 60 } });
+      const res = await api(url, 'POST', '/api/tokens', {
+        token,
+        body: { sub: 'x', ws: ['*'], role: 'admin', ttl_s: 60 },
+      });
       expectError(res, 403, 'forbidden');
     }
   });
@@ -142,21 +163,38 @@ describe('POST /api/tokens', () => {
     expectError(await api(url, 'POST', '/api/tokens', { token: expired, body }), 401, 'token_expired');
     const badRole = await signToken({ sub: 'x', tid: tenant.id, ws: ['*'], role: 'root' });
     expectError(await api(url, 'POST', '/api/tokens', { token: badRole, body }), 401);
-    const wrongAlg = await signToken({ sub: 'x', tid: tenant.id, ws: ['*'], role: 'admin' }, { alg: 'HS512' });
+    const wrongAlg = await signToken(
+      { sub: 'x', tid: tenant.id, ws: ['*'], role: 'admin' },
+      { alg: 'HS512' },
+    );
     expectError(await api(url, 'POST', '/api/tokens', { token: wrongAlg, body }), 401);
   });
 
   it('an admin limited to some workspaces cannot mint wider tokens', async () => {
-    const limitedAdmin = await mintToken(tenant.admin_token, { sub: 'la', ws: ['a'], role: 'admin', ttl_s: 60 });
+    const limitedAdmin = await mintToken(tenant.admin_token, {
+      sub: 'la',
+      ws: ['a'],
+      role: 'admin',
+      ttl_s: 60,
+    });
     expectError(
-      await api(url, 'POST', '/api/tokens', { token: limitedAdmin, body: { sub: 'x', ws: ['*'], role: 'viewer', ttl_s: 60 } }),
+      await api(url, 'POST', '/api/tokens', {
+        token: limitedAdmin,
+        body: { sub: 'x', ws: ['*'], role: 'viewer', ttl_s: 60 },
+      }),
       403,
     );
     expectError(
-      await api(url, 'POST', '/api/tokens', { token: limitedAdmin, body: { sub: 'x', ws: ['b'], role: 'viewer', ttl_s: 60 } }),
+      await api(url, 'POST', '/api/tokens', {
+        token: limitedAdmin,
+        body: { sub: 'x', ws: ['b'], role: 'viewer', ttl_s: 60 },
+      }),
       403,
     );
-    const ok = await api(url, 'POST', '/api/tokens', { token: limitedAdmin, body: { sub: 'x', ws: ['a'], role: 'viewer', ttl_s: 60 } });
+    const ok = await api(url, 'POST', '/api/tokens', {
+      token: limitedAdmin,
+      body: { sub: 'x', ws: ['a'], role: 'viewer', ttl_s: 60 },
+    });
     expect(ok.status).toBe(201);
   });
 
@@ -177,7 +215,10 @@ describe('workspaces CRUD', () => {
   });
 
   it('creates with an explicit id, lists, reads, renames and deletes', async () => {
-    const created = await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'journal', name: 'Journal' } });
+    const created = await api(url, 'POST', '/api/workspaces', {
+      token: admin,
+      body: { id: 'journal', name: 'Journal' },
+    });
     expect(created.status).toBe(201);
     expect(Object.keys(created.body).sort()).toEqual(['created_at', 'id', 'name']);
     expect(created.body).toMatchObject({ id: 'journal', name: 'Journal' });
@@ -191,7 +232,10 @@ describe('workspaces CRUD', () => {
     expect(one.status).toBe(200);
     expect(one.body).toEqual(created.body);
 
-    const renamed = await api(url, 'PATCH', '/api/workspaces/journal', { token: admin, body: { name: 'Diary' } });
+    const renamed = await api(url, 'PATCH', '/api/workspaces/journal', {
+      token: admin,
+      body: { name: 'Diary' },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toEqual({ ...created.body, name: 'Diary' });
     expect((await api(url, 'GET', '/api/workspaces/journal', { token: admin })).body.name).toBe('Diary');
@@ -201,7 +245,10 @@ describe('workspaces CRUD', () => {
     expectError(await api(url, 'GET', '/api/workspaces/journal', { token: admin }), 404, 'not_found');
     expectError(await api(url, 'DELETE', '/api/workspaces/journal', { token: admin }), 404);
     // the id can be used again
-    expect((await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'journal', name: 'J2' } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'journal', name: 'J2' } }))
+        .status,
+    ).toBe(201);
   });
 
   it('generates an id when absent, and defaults the name to the id', async () => {
@@ -215,19 +262,33 @@ describe('workspaces CRUD', () => {
   });
 
   it('answers 409 workspace_exists for a taken id in the tenant', async () => {
-    expect((await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'taken', name: 'A' } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'taken', name: 'A' } })).status,
+    ).toBe(201);
     const res = await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'taken', name: 'B' } });
     expectError(res, 409, 'workspace_exists');
     expect((await api(url, 'GET', '/api/workspaces/taken', { token: admin })).body.name).toBe('A');
   });
 
   it('validates the id and name (400)', async () => {
-    for (const body of [{ id: 'has space', name: 'x' }, { id: 'a'.repeat(65), name: 'x' }, { id: '', name: 'x' }, { id: 'ok', name: 5 }, { id: 'a/b' }]) {
+    for (const body of [
+      { id: 'has space', name: 'x' },
+      { id: 'a'.repeat(65), name: 'x' },
+      { id: '', name: 'x' },
+      { id: 'ok', name: 5 },
+      { id: 'a/b' },
+    ]) {
       expectError(await api(url, 'POST', '/api/workspaces', { token: admin, body }), 400, 'invalid_request');
     }
-    expect((await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'A_z-09'.padEnd(64, 'x') } })).status).toBe(201);
+    expect(
+      (await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'A_z-09'.padEnd(64, 'x') } }))
+        .status,
+    ).toBe(201);
     await api(url, 'POST', '/api/workspaces', { token: admin, body: { id: 'patchme', name: 'P' } });
-    expectError(await api(url, 'PATCH', '/api/workspaces/patchme', { token: admin, body: { name: '' } }), 400);
+    expectError(
+      await api(url, 'PATCH', '/api/workspaces/patchme', { token: admin, body: { name: '' } }),
+      400,
+    );
     expectError(await api(url, 'PATCH', '/api/workspaces/patchme', { token: admin, body: {} }), 400);
   });
 
@@ -235,7 +296,10 @@ describe('workspaces CRUD', () => {
     expectError(await api(url, 'GET', '/api/workspaces'), 401);
     expectError(await api(url, 'GET', '/api/workspaces/taken'), 401);
     expectError(await api(url, 'POST', '/api/workspaces', { body: { id: 'x' } }), 401);
-    expectError(await api(url, 'GET', '/api/workspaces', { headers: { authorization: 'Basic Zm9vOmJhcg==' } }), 401);
+    expectError(
+      await api(url, 'GET', '/api/workspaces', { headers: { authorization: 'Basic Zm9vOmJhcg==' } }),
+      401,
+    );
   });
 });
 
@@ -247,7 +311,9 @@ describe('roles', () => {
     const t = await createTenant('roles-tenant');
     admin = t.admin_token;
     for (const id of ['r1', 'r2']) {
-      expect((await api(url, 'POST', '/api/workspaces', { token: admin, body: { id, name: id } })).status).toBe(201);
+      expect(
+        (await api(url, 'POST', '/api/workspaces', { token: admin, body: { id, name: id } })).status,
+      ).toBe(201);
     }
     editor = await mintToken(admin, { sub: 'ed', ws: ['r1'], role: 'editor', ttl_s: 600 });
     viewer = await mintToken(admin, { sub: 'vi', ws: ['*'], role: 'viewer', ttl_s: 600 });
@@ -272,8 +338,16 @@ describe('roles', () => {
 
   it('403 for editor/viewer creating, renaming or deleting workspaces', async () => {
     for (const token of [editor, viewer]) {
-      expectError(await api(url, 'POST', '/api/workspaces', { token, body: { id: 'nope', name: 'n' } }), 403, 'forbidden');
-      expectError(await api(url, 'PATCH', '/api/workspaces/r1', { token, body: { name: 'hacked' } }), 403, 'forbidden');
+      expectError(
+        await api(url, 'POST', '/api/workspaces', { token, body: { id: 'nope', name: 'n' } }),
+        403,
+        'forbidden',
+      );
+      expectError(
+        await api(url, 'PATCH', '/api/workspaces/r1', { token, body: { name: 'hacked' } }),
+        403,
+        'forbidden',
+      );
       expectError(await api(url, 'DELETE', '/api/workspaces/r1', { token }), 403, 'forbidden');
     }
     const r1 = await api(url, 'GET', '/api/workspaces/r1', { token: admin });
@@ -286,10 +360,31 @@ describe('tenancy isolation', () => {
   it("tenant A's token never sees tenant B's workspace, even with the same id", async () => {
     const a = await createTenant('iso-a');
     const b = await createTenant('iso-b');
-    expect((await api(url, 'POST', '/api/workspaces', { token: a.admin_token, body: { id: 'shared', name: 'A shared' } })).status).toBe(201);
+    expect(
+      (
+        await api(url, 'POST', '/api/workspaces', {
+          token: a.admin_token,
+          body: { id: 'shared', name: 'A shared' },
+        })
+      ).status,
+    ).toBe(201);
     // B can create the same id (different workspace)
-    expect((await api(url, 'POST', '/api/workspaces', { token: b.admin_token, body: { id: 'shared', name: 'B shared' } })).status).toBe(201);
-    expect((await api(url, 'POST', '/api/workspaces', { token: b.admin_token, body: { id: 'only-b', name: 'B only' } })).status).toBe(201);
+    expect(
+      (
+        await api(url, 'POST', '/api/workspaces', {
+          token: b.admin_token,
+          body: { id: 'shared', name: 'B shared' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api(url, 'POST', '/api/workspaces', {
+          token: b.admin_token,
+          body: { id: 'only-b', name: 'B only' },
+        })
+      ).status,
+    ).toBe(201);
 
     const aShared = await api(url, 'GET', '/api/workspaces/shared', { token: a.admin_token });
     expect(aShared.body.name).toBe('A shared');
@@ -297,14 +392,19 @@ describe('tenancy isolation', () => {
     expect(bShared.body.name).toBe('B shared');
 
     expectError(await api(url, 'GET', '/api/workspaces/only-b', { token: a.admin_token }), 404);
-    expectError(await api(url, 'PATCH', '/api/workspaces/only-b', { token: a.admin_token, body: { name: 'x' } }), 404);
+    expectError(
+      await api(url, 'PATCH', '/api/workspaces/only-b', { token: a.admin_token, body: { name: 'x' } }),
+      404,
+    );
     expectError(await api(url, 'DELETE', '/api/workspaces/only-b', { token: a.admin_token }), 404);
     const aList = await api(url, 'GET', '/api/workspaces', { token: a.admin_token });
     expect(aList.body.workspaces.map((w: { name: string }) => w.name)).toEqual(['A shared']);
 
     // A deleting its "shared" leaves B's untouched
     expect((await api(url, 'DELETE', '/api/workspaces/shared', { token: a.admin_token })).status).toBe(204);
-    expect((await api(url, 'GET', '/api/workspaces/shared', { token: b.admin_token })).body.name).toBe('B shared');
+    expect((await api(url, 'GET', '/api/workspaces/shared', { token: b.admin_token })).body.name).toBe(
+      'B shared',
+    );
     expect((await api(url, 'GET', '/api/workspaces/only-b', { token: b.admin_token })).status).toBe(200);
 
     // a token forged for A with the right secret but naming B's workspace still only sees A's data
@@ -314,12 +414,14 @@ describe('tenancy isolation', () => {
 });
 
 describe('DELETE removes the workspace documents', () => {
-  it("deletes workspace and body docs of that workspace only (same tenant, same id elsewhere untouched)", async () => {
+  it('deletes workspace and body docs of that workspace only (same tenant, same id elsewhere untouched)', async () => {
     const a = await createTenant('del-docs-a');
     const b = await createTenant('del-docs-b');
     for (const t of [a, b]) {
       for (const id of ['gone', 'kept']) {
-        expect((await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status).toBe(201);
+        expect(
+          (await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status,
+        ).toBe(201);
       }
     }
     const update = (() => {
@@ -327,7 +429,14 @@ describe('DELETE removes the workspace documents', () => {
       doc.getText('body').insert(0, 'hello');
       return Y.encodeStateAsUpdate(doc);
     })();
-    const docs = ['workspace:gone', 'body:gone/a.md', 'body:gone/dir/b.md', 'workspace:kept', 'body:kept/a.md', 'body:gone-too/x.md'];
+    const docs = [
+      'workspace:gone',
+      'body:gone/a.md',
+      'body:gone/dir/b.md',
+      'workspace:kept',
+      'body:kept/a.md',
+      'body:gone-too/x.md',
+    ];
     for (const t of [a, b]) {
       const storage = new PostgresStorage({ pool: gw.pool, tenant: t.id });
       for (const doc of docs) await storage.appendUpdate(doc, update, { origin: 'test' });
@@ -344,6 +453,9 @@ describe('error format', () => {
   it('unknown routes and malformed JSON use the error shape', async () => {
     expectError(await api(url, 'GET', '/api/nothing-here'), 404, 'not_found');
     const t = await createTenant('errfmt');
-    expectError(await api(url, 'POST', '/api/workspaces', { token: t.admin_token, rawBody: '{bad json' }), 400);
+    expectError(
+      await api(url, 'POST', '/api/workspaces', { token: t.admin_token, rawBody: '{bad json' }),
+      400,
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import type { ApiErrorBody } from './api-error';
 
@@ -51,9 +58,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const status = statusOfForeignError(exception);
     if (status !== undefined) {
-      return { status, body: { error: { code: CODE_BY_STATUS[status] ?? 'error', message: (exception as Error).message } } };
+      return {
+        status,
+        body: { error: { code: CODE_BY_STATUS[status] ?? 'error', message: (exception as Error).message } },
+      };
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { error: { code: 'internal', message: 'internal server error' } },
@@ -64,13 +76,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
 function isApiErrorBody(value: unknown): value is ApiErrorBody {
   if (typeof value !== 'object' || value === null) return false;
   const error = (value as { error?: unknown }).error;
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
+  return (
+    typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Errors of Express middleware (body-parser) carry a 4xx `status`/`statusCode`. */
 function statusOfForeignError(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const candidate = (exception as { status?: unknown; statusCode?: unknown }).status ??
+  const candidate =
+    (exception as { status?: unknown; statusCode?: unknown }).status ??
     (exception as { statusCode?: unknown }).statusCode;
   return typeof candidate === 'number' && candidate >= 400 && candidate < 500 ? candidate : undefined;
 }

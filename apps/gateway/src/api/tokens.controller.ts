@@ -32,7 +32,11 @@ export class TokensController {
     this.schema = z.object({
       sub: z.string().min(1).max(256),
       ws: z
-        .array(z.string().refine((w) => w === ALL_WORKSPACES || WORKSPACE_ID_PATTERN.test(w), 'not a workspace id'))
+        .array(
+          z
+            .string()
+            .refine((w) => w === ALL_WORKSPACES || WORKSPACE_ID_PATTERN.test(w), 'not a workspace id'),
+        )
         .max(1000)
         .refine((ws) => !ws.includes(ALL_WORKSPACES) || ws.length === 1, '"*" must be the only entry'),
       role: z.enum(TOKEN_ROLES),
@@ -45,8 +49,9 @@ export class TokensController {
   async create(@Claims() claims: TokenClaims, @Body() body: unknown): Promise<IssuedTokenResponse> {
     if (!this.auth.isAdmin(claims)) throw ApiError.forbidden('only a tenant admin may create tokens');
     const request = parseRequest(this.schema, body);
-    const escalates = request.ws.some((w) => !this.auth.canAccessWorkspace(claims, w) || w === ALL_WORKSPACES)
-      && !claims.ws.includes(ALL_WORKSPACES);
+    const escalates =
+      request.ws.some((w) => !this.auth.canAccessWorkspace(claims, w) || w === ALL_WORKSPACES) &&
+      !claims.ws.includes(ALL_WORKSPACES);
     if (escalates) throw ApiError.forbidden('the new token may not cover workspaces outside your own token');
     const issued = await this.auth.issue(
       { sub: request.sub, tid: claims.tid, ws: request.ws, role: request.role },

@@ -87,14 +87,22 @@ function resolveDoc(workspaceId: string, doc: unknown): string {
   const parsed = parseDocId(doc);
   if (!parsed) throw ApiError.badRequest(`"${doc.slice(0, 300)}" is not a canonical doc id`, 'invalid_doc');
   if (parsed.workspaceId !== workspaceId) {
-    throw ApiError.badRequest(`doc "${doc.slice(0, 300)}" does not belong to workspace "${workspaceId}"`, 'invalid_doc');
+    throw ApiError.badRequest(
+      `doc "${doc.slice(0, 300)}" does not belong to workspace "${workspaceId}"`,
+      'invalid_doc',
+    );
   }
   return doc;
 }
 
 function parseLimit(limit: unknown): number | undefined {
   if (limit === undefined) return undefined;
-  if (typeof limit !== 'string' || !/^[0-9]{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
+  if (
+    typeof limit !== 'string' ||
+    !/^[0-9]{1,6}$/.test(limit) ||
+    Number(limit) < 1 ||
+    Number(limit) > MAX_LIMIT
+  ) {
     throw ApiError.badRequest(`limit must be an integer between 1 and ${MAX_LIMIT}`, 'invalid_request');
   }
   return Number(limit);

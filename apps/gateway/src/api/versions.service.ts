@@ -45,7 +45,11 @@ export class VersionsService {
     } catch (err) {
       if (err instanceof ClusterRequestError) {
         if (err.code === 'not_found') throw ApiError.notFound(`document ${docId} not found`);
-        throw new ApiError(503, 'unavailable', `the document is temporarily unavailable (${err.code}); retry later`);
+        throw new ApiError(
+          503,
+          'unavailable',
+          `the document is temporarily unavailable (${err.code}); retry later`,
+        );
       }
       throw err;
     }

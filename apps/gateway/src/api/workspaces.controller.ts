@@ -68,7 +68,11 @@ export class WorkspacesController {
 
   /** `PATCH /api/workspaces/{id} {"name"}` (admin). */
   @Patch(':id')
-  async rename(@Claims() claims: TokenClaims, @Param('id') id: string, @Body() body: unknown): Promise<WorkspaceResponse> {
+  async rename(
+    @Claims() claims: TokenClaims,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<WorkspaceResponse> {
     await this.access.require(claims, id, 'admin');
     const { name } = parseRequest(patchSchema, body);
     const renamed = await this.workspaces.rename(claims.tid, id, name);
@@ -85,7 +89,8 @@ export class WorkspacesController {
   @HttpCode(204)
   async remove(@Claims() claims: TokenClaims, @Param('id') id: string): Promise<void> {
     await this.access.require(claims, id, 'admin');
-    if (!(await this.workspaces.delete(claims.tid, id))) throw ApiError.notFound(`workspace "${id}" not found`);
+    if (!(await this.workspaces.delete(claims.tid, id)))
+      throw ApiError.notFound(`workspace "${id}" not found`);
     await this.documents.deleteWorkspaceDocs(claims.tid, id);
   }
 }

@@ -49,7 +49,10 @@ export class AuthService {
     }
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.secret, { algorithms: [ALGORITHM], requiredClaims: ['exp'] }));
+      ({ payload } = await jwtVerify(token, this.secret, {
+        algorithms: [ALGORITHM],
+        requiredClaims: ['exp'],
+      }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('expired', 'token expired');
       throw new InvalidTokenError('invalid', `invalid token: ${(err as Error).message}`);
@@ -57,7 +60,10 @@ export class AuthService {
     const parsed = tokenClaimsSchema.safeParse(payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new InvalidTokenError('invalid', `invalid token claims: ${issue?.path.join('.')} ${issue?.message}`);
+      throw new InvalidTokenError(
+        'invalid',
+        `invalid token claims: ${issue?.path.join('.')} ${issue?.message}`,
+      );
     }
     return parsed.data;
   }

@@ -19,6 +19,8 @@ export class HealthController {
   @Header('Cache-Control', 'no-store')
   async readyz(@Res() res: Response): Promise<void> {
     const report = await this.readiness.check();
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
   }
 }

@@ -13,7 +13,10 @@ export class PinoNestLogger implements LoggerService {
   }
   error(message: unknown, ...params: unknown[]): void {
     const [trace] = params;
-    this.logger.error({ context: contextOf(params), trace: typeof trace === 'string' ? trace : undefined }, text(message));
+    this.logger.error(
+      { context: contextOf(params), trace: typeof trace === 'string' ? trace : undefined },
+      text(message),
+    );
   }
   warn(message: unknown, ...params: unknown[]): void {
     this.logger.warn({ context: contextOf(params) }, text(message));

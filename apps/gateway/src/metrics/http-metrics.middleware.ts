@@ -18,7 +18,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
       const route = typeof routePath === 'string' ? `${req.baseUrl ?? ''}${routePath}` : 'unmatched';
-      this.metrics.http.requestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      this.metrics.http.requestDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        seconds,
+      );
     });
     next();
   }

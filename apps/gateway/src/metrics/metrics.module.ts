@@ -1,4 +1,11 @@
-import { Global, Inject, type MiddlewareConsumer, Module, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { createMetrics, type DiaryxMetrics } from '@diaryx-sync/runtime';
 import { Registry } from 'prom-client';
 import { GATEWAY_INSTANCE_ID } from '../infra/infra.tokens';

@@ -46,13 +46,19 @@ export class TenantStore {
 
   /** The tenant with this id, or null. */
   async get(id: string): Promise<Tenant | null> {
-    const { rows } = await this.pool.query<TenantRow>('SELECT id, name, created_at FROM tenants WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<TenantRow>(
+      'SELECT id, name, created_at FROM tenants WHERE id = $1',
+      [id],
+    );
     return rows[0] ? toTenant(rows[0]) : null;
   }
 
   /** The tenant with this name, or null. */
   async findByName(name: string): Promise<Tenant | null> {
-    const { rows } = await this.pool.query<TenantRow>('SELECT id, name, created_at FROM tenants WHERE name = $1', [name]);
+    const { rows } = await this.pool.query<TenantRow>(
+      'SELECT id, name, created_at FROM tenants WHERE name = $1',
+      [name],
+    );
     return rows[0] ? toTenant(rows[0]) : null;
   }
 }

@@ -96,7 +96,10 @@ export class WorkspaceStore {
 
   /** Deletes the row; true when it existed. */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.pool.query('DELETE FROM workspaces WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    const result = await this.pool.query('DELETE FROM workspaces WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      id,
+    ]);
     this.existsCache.delete(cacheKey(tenantId, id));
     return (result.rowCount ?? 0) > 0;
   }
