@@ -25,6 +25,10 @@ export const workerConfigSchema = serviceConfigSchema.extend({
   HISTORY_REBUILD_THRESHOLD: int(3).pipe(z.number().min(1)),
   /** Timeout of one forward update through the cluster. */
   HISTORY_APPLY_TIMEOUT_MS: int(15_000),
+  /** On SIGTERM, how long active jobs may run before they are handed back to the queue. */
+  HISTORY_DRAIN_TIMEOUT_MS: int(20_000),
+  /** BullMQ job lock; a job of a dead worker is retried by another after about this long. */
+  HISTORY_JOB_LOCK_MS: int(30_000).pipe(z.number().min(1000)),
   GIT_AUTHOR_NAME: z.string().min(1).default('Diaryx Sync'),
   GIT_AUTHOR_EMAIL: z.string().min(3).default('history@diaryx-sync.local'),
 });

@@ -2,7 +2,7 @@
  * The BullMQ workers of the five history queues, with bounded concurrency, retries (from the
  * producers' job options), job metrics, and graceful shutdown that returns unfinished jobs.
  */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   QUEUE_NAMES,
@@ -13,6 +13,7 @@ import {
   type WorkspaceJobData,
 } from '@diaryx-sync/git-store';
 import type { JobContext } from './jobs/job-context';
+import { ShutdownAbortError } from './workspace-lock';
 import { runCompaction } from './jobs/compaction';
 import { runCommit } from './jobs/commit';
 import { runRebuild } from './jobs/rebuild';
@@ -26,6 +27,8 @@ export interface HistoryWorkersOptions {
   concurrency: number;
   /** How long `close()` waits for active jobs before handing them back (default 20 s). */
   drainTimeoutMs?: number;
+  /** BullMQ job lock duration (default 30 s): a dead worker's job is stalled and retried after it. */
+  lockDurationMs?: number;
 }
 
 /** The running workers. */
@@ -34,13 +37,19 @@ export interface HistoryWorkers {
   /** Jobs currently being processed. */
   active(): number;
   /**
-   * Stops taking jobs, waits for active ones up to the drain timeout, then closes forcibly:
-   * unfinished jobs become stalled and are picked up again by another worker (they are idempotent).
+   * Stops taking jobs; jobs still waiting for a workspace lock go back to the queue at once;
+   * running ones may finish within the drain timeout, after which the connections close and
+   * unfinished jobs become stalled and are retried by another worker (they are idempotent).
    */
   close(): Promise<void>;
 }
 
 type Processor = (job: Job) => Promise<unknown>;
+
+/** Set by {@link HistoryWorkers.close}: jobs waiting for a workspace lock give up. */
+export interface ShutdownFlag {
+  value: boolean;
+}
 
 function processorFor(ctx: JobContext, name: QueueName): Processor {
   switch (name) {
@@ -61,7 +70,7 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
 }
 
 /** Starts one BullMQ worker per queue. */
-export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions): HistoryWorkers {
+export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions, shutdown: ShutdownFlag = { value: false }): HistoryWorkers {
   let active = 0;
   const connections: Redis[] = [];
   const workers = Object.values(QUEUE_NAMES).map((name) => {
@@ -71,7 +80,7 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
     const process = processorFor(ctx, name);
     const worker = new Worker(
       name,
-      async (job) => {
+      async (job, token) => {
         active++;
         const end = ctx.metrics.jobs.duration.startTimer({ queue: name });
         try {
@@ -79,6 +88,11 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
           end({ outcome: 'completed' });
           return result;
         } catch (err) {
+          if (err instanceof ShutdownAbortError) {
+            // Hand the job back without spending an attempt; another worker takes it.
+            await job.moveToDelayed(Date.now() + 250, token);
+            throw new DelayedError();
+          }
           end({ outcome: 'failed' });
           ctx.metrics.jobs.failures.inc({ queue: name });
           ctx.log.error({ queue: name, job: job.id, attempt: job.attemptsMade + 1, err }, 'history job failed');
@@ -92,7 +106,8 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
         prefix: opts.prefix,
         concurrency: opts.concurrency,
         autorun: true,
-        stalledInterval: 15_000,
+        lockDuration: opts.lockDurationMs ?? 30_000,
+        stalledInterval: Math.max(1000, Math.floor((opts.lockDurationMs ?? 30_000) / 2)),
         maxStalledCount: 3,
       },
     );
@@ -104,6 +119,7 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
     workers,
     active: () => active,
     async close() {
+      shutdown.value = true;
       const graceful = Promise.all(workers.map((w) => w.close()));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => {
@@ -112,8 +128,9 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
       const outcome = await Promise.race([graceful.then(() => 'done' as const), timeout]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        ctx.log.warn({ active }, 'drain timeout: handing unfinished jobs back to the queue');
-        await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+        // Still running jobs stop being renewed once the connections close: their BullMQ lock
+        // expires and another worker retries them (jobs are idempotent).
+        ctx.log.warn({ active }, 'drain timeout: unfinished jobs will be retried by another worker');
       }
       for (const c of connections) c.disconnect();
     },

@@ -95,6 +95,7 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
     return s;
   };
 
+  const shutdown = { value: false };
   const ctx: JobContext = {
     config,
     redis,
@@ -108,13 +109,16 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
     storageFor,
     model: createCrdtWorkspaceModel(storageFor),
     applyUpdate: options.applyUpdate ?? ((req) => cluster.applyUpdate(req)),
+    shuttingDown: () => shutdown.value,
   };
 
   const workers = startHistoryWorkers(ctx, {
     redisUrl: config.REDIS_URL,
     prefix: config.REDIS_PREFIX,
     concurrency: config.HISTORY_CONCURRENCY,
-  });
+    drainTimeoutMs: config.HISTORY_DRAIN_TIMEOUT_MS,
+    lockDurationMs: config.HISTORY_JOB_LOCK_MS,
+  }, shutdown);
 
   let depths: Awaited<ReturnType<HistoryQueues['depths']>> | null = null;
   const pollDepths = async () => {

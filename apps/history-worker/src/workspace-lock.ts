@@ -19,6 +19,13 @@ export interface WorkspaceLockOptions {
   prefix: string;
   ttlMs: number;
   waitMs: number;
+  /** Polled while waiting: when it returns true the wait ends with {@link ShutdownAbortError}. */
+  shouldAbort?: () => boolean;
+}
+
+/** The worker is shutting down: the job gives up waiting and goes back to the queue. */
+export class ShutdownAbortError extends Error {
+  override readonly name = 'ShutdownAbortError';
 }
 
 /** The lock key of a workspace. */
@@ -38,6 +45,7 @@ export async function withWorkspaceLock<T>(
   const deadline = Date.now() + opts.waitMs;
   let delay = 50;
   while ((await opts.redis.set(key, token, 'PX', opts.ttlMs, 'NX')) !== 'OK') {
+    if (opts.shouldAbort?.()) throw new ShutdownAbortError(`shutting down while waiting for ${tenant}/${workspace}`);
     if (Date.now() >= deadline) throw new WorkspaceBusyError(`workspace ${tenant}/${workspace} is busy`);
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 1000);

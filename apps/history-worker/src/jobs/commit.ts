@@ -16,6 +16,7 @@ export function lockOptions(ctx: JobContext) {
     prefix: ctx.config.REDIS_PREFIX,
     ttlMs: ctx.config.HISTORY_LOCK_TTL_MS,
     waitMs: ctx.config.HISTORY_LOCK_WAIT_MS,
+    shouldAbort: () => ctx.shuttingDown(),
   };
 }
 

@@ -34,4 +34,6 @@ export interface JobContext {
   storageFor(tenant: string): CrdtStorage;
   model: WorkspaceModel;
   applyUpdate: ApplyUpdate;
+  /** True once the worker is draining: jobs still waiting for a workspace lock go back to the queue. */
+  shuttingDown(): boolean;
 }
