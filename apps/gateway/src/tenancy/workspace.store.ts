@@ -26,12 +26,15 @@ export function newWorkspaceId(): string {
 }
 
 const MAX_CACHE_ENTRIES = 10_000;
+/** Upper bound of how long a "does not exist" answer is cached (a workspace just created on another gateway shows up fast). */
+const MAX_NEGATIVE_CACHE_MS = 500;
 const COLUMNS = 'tenant_id, id, name, created_at';
 
 /**
  * The `workspaces` table (PostgreSQL), always addressed by `(tenant, id)`. {@link exists} is
- * cached for `WORKSPACE_CACHE_MS` (default 2 s) because the WebSocket path asks it per doc; this
- * instance's own create/delete invalidate the cache at once, other instances' after the TTL.
+ * cached because the WebSocket path asks it per doc: positive answers for `WORKSPACE_CACHE_MS`
+ * (default 2 s), negative ones for at most 500 ms. This instance's own create/delete invalidate
+ * the cache at once, other instances' after the TTL.
  */
 @Injectable()
 export class WorkspaceStore {
@@ -116,7 +119,8 @@ export class WorkspaceStore {
     ]);
     const exists = (rowCount ?? 0) > 0;
     if (this.existsCache.size >= MAX_CACHE_ENTRIES) this.evictExpired(now);
-    this.existsCache.set(key, { exists, until: now + this.cacheMs });
+    const ttl = exists ? this.cacheMs : Math.min(this.cacheMs, MAX_NEGATIVE_CACHE_MS);
+    this.existsCache.set(key, { exists, until: now + ttl });
     return exists;
   }
 

@@ -1,0 +1,114 @@
+/**
+ * `AuthService` and `WorkspaceStore.exists` as the WebSocket side uses them (no HTTP):
+ * typed errors for invalid/expired tokens, workspace coverage, cached existence per tenant.
+ */
+import { AuthService, InvalidTokenError, type TokenClaims } from '../src/auth';
+import { WorkspaceStore } from '../src/tenancy';
+import { type GatewayHarness, JWT_SECRET, dropSchema, signToken, startGateway } from './api-harness';
+
+let gw: GatewayHarness;
+let auth: AuthService;
+let store: WorkspaceStore;
+
+beforeAll(async () => {
+  gw = await startGateway({ WORKSPACE_CACHE_MS: '300' });
+  auth = gw.app.get(AuthService);
+  store = gw.app.get(WorkspaceStore);
+});
+
+afterAll(async () => {
+  await gw?.close();
+  if (gw) await dropSchema(gw.schema);
+});
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    return (err as InvalidTokenError).reason;
+  }
+}
+
+describe('AuthService', () => {
+  it('issues tokens that verify to the same claims', async () => {
+    const { token, expiresAt } = await auth.issue(
+      { sub: 'u1', tid: 't1', ws: ['a', 'b'], role: 'viewer' },
+      120,
+    );
+    const claims = await auth.verify(token);
+    expect(claims).toEqual({
+      sub: 'u1',
+      tid: 't1',
+      ws: ['a', 'b'],
+      role: 'viewer',
+      exp: expiresAt.getTime() / 1000,
+    });
+  });
+
+  it('verifies tokens signed elsewhere with JWT_SECRET', async () => {
+    const token = await signToken({ sub: 's', tid: 't', ws: ['*'], role: 'editor' });
+    expect((await auth.verify(token)).role).toBe('editor');
+    expect(JWT_SECRET).toBe(gw.config.JWT_SECRET);
+  });
+
+  it('rejects with InvalidTokenError: expired vs invalid', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(
+      await reasonOf(
+        auth.verify(
+          await signToken({ sub: 's', tid: 't', ws: ['*'], role: 'editor' }, { expSeconds: now - 1 }),
+        ),
+      ),
+    ).toBe('expired');
+    expect(await reasonOf(auth.verify(''))).toBe('invalid');
+    expect(await reasonOf(auth.verify('a.b.c'))).toBe('invalid');
+    expect(
+      await reasonOf(
+        auth.verify(
+          await signToken({ sub: 's', tid: 't', ws: ['*'], role: 'editor' }, { secret: 'x'.repeat(32) }),
+        ),
+      ),
+    ).toBe('invalid');
+    // claim shapes: missing tid, ws not an array, unknown role, empty sub
+    for (const claims of [
+      { sub: 's', ws: ['*'], role: 'editor' },
+      { sub: 's', tid: 't', ws: '*', role: 'editor' },
+      { sub: 's', tid: 't', ws: ['*'], role: 'owner' },
+      { sub: '', tid: 't', ws: ['*'], role: 'editor' },
+    ]) {
+      expect(await reasonOf(auth.verify(await signToken(claims)))).toBe('invalid');
+    }
+  });
+
+  it('canAccessWorkspace: "*" covers all, otherwise only listed ids', () => {
+    const base: TokenClaims = { sub: 's', tid: 't', ws: ['a'], role: 'viewer', exp: 0 };
+    expect(auth.canAccessWorkspace(base, 'a')).toBe(true);
+    expect(auth.canAccessWorkspace(base, 'b')).toBe(false);
+    expect(auth.canAccessWorkspace({ ...base, ws: ['*'] }, 'anything')).toBe(true);
+    expect(auth.canAccessWorkspace({ ...base, ws: [] }, 'a')).toBe(false);
+    expect(auth.canWrite(base)).toBe(false);
+    expect(auth.canWrite({ ...base, role: 'editor' })).toBe(true);
+    expect(auth.isAdmin({ ...base, role: 'editor' })).toBe(false);
+  });
+});
+
+describe('WorkspaceStore.exists', () => {
+  it('is per tenant, sees this instance’s create/delete at once and others’ after the cache TTL', async () => {
+    expect(await store.exists('ta', 'w')).toBe(false);
+    await store.create('ta', { id: 'w', name: 'W' });
+    expect(await store.exists('ta', 'w')).toBe(true);
+    expect(await store.exists('tb', 'w')).toBe(false);
+
+    // a write behind the store's back (another gateway) shows after the TTL
+    await gw.pool.query("INSERT INTO workspaces (tenant_id, id, name) VALUES ('tb', 'w', 'other')");
+    expect(await store.exists('tb', 'w')).toBe(false);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await store.exists('tb', 'w')).toBe(true);
+
+    expect(await store.delete('ta', 'w')).toBe(true);
+    expect(await store.exists('ta', 'w')).toBe(false);
+    expect(await store.exists('tb', 'w')).toBe(true);
+  });
+});
