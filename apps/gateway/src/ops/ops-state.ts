@@ -346,6 +346,6 @@ export function buildOpsState(input: OpsInputs): OpsState {
     failed_validations: input.failedValidations,
     workspaces: workspaces.slice(0, input.workspaceLimit ?? 200),
     workspaces_total: all.size,
-    warnings: input.warnings,
+    warnings: [...input.warnings].sort(),
   };
 }
