@@ -27,6 +27,16 @@ export interface ImportSummary {
 /** Sends a local Yjs update for a doc id. */
 export type LocalUpdateSink = (docId: string, update: Uint8Array) => void;
 
+/** Why `path` cannot have a body doc in `workspaceId` (e.g. the doc id is too long), if it cannot. */
+function bodyDocIdProblem(workspaceId: string, path: string): string | undefined {
+  try {
+    bodyDocId(workspaceId, path);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 function sameMetadata(a: FileMetadata, b: FileMetadata): boolean {
   return serializeFileMetadata({ ...a, modified_at: 0 }) === serializeFileMetadata({ ...b, modified_at: 0 });
 }
@@ -86,6 +96,15 @@ export class LocalWorkspace {
     opts: { deleteMissing?: boolean; now?: number } = {},
   ): ImportSummary {
     const parsed = parseMarkdownFiles(files);
+    // A path whose body doc id the protocol rejects (over 255 bytes) cannot be synced: report it
+    // like an invalid path instead of creating an entry that no client could ever open.
+    for (const path of [...parsed.files.keys()]) {
+      const problem = bodyDocIdProblem(this.workspaceId, path);
+      if (problem === undefined) continue;
+      parsed.files.delete(path);
+      parsed.bodies.delete(path);
+      parsed.problems.push({ path, message: problem });
+    }
     const summary: ImportSummary = {
       created: [],
       updated: [],
@@ -142,6 +161,7 @@ export class LocalWorkspace {
     const current = this.workspace.getFile(from);
     if (current === undefined || current.deleted || this.workspace.getFile(to)?.deleted === false)
       return false;
+    if (bodyDocIdProblem(this.workspaceId, to) !== undefined) return false;
     const filename = to.split('/').pop() ?? to;
     this.workspace.doc.transact(() => {
       this.workspace.setFile(to, { ...current, filename, modified_at: Date.now() });

@@ -42,6 +42,23 @@ describe('LocalWorkspace (CLI document model)', () => {
     expect(local.materialize().find((f) => f.path === 'old.md')?.content).toBe(fixed);
   });
 
+  it('skips paths whose body doc id would exceed 255 bytes (reported as problems, never renamed to)', () => {
+    const local = new LocalWorkspace('ws_l');
+    const sent: string[] = [];
+    local.forwardTo((docId) => sent.push(docId));
+    const long = `${'a'.repeat(130)}/${'b'.repeat(130)}.md`;
+    const summary = local.importFiles([
+      { path: long, content: 'too long' },
+      { path: 'ok.md', content: 'ok' },
+    ]);
+    expect(summary.created).toEqual(['ok.md']);
+    expect(summary.problems).toEqual([{ path: long, message: expect.stringMatching(/max 255/) }]);
+    expect(local.livePaths()).toEqual(['ok.md']);
+    expect(local.renameFile('ok.md', long)).toBe(false);
+    expect(local.livePaths()).toEqual(['ok.md']);
+    expect(sent.every((id) => Buffer.byteLength(id) <= 255)).toBe(true);
+  });
+
   it('tombstones missing files only with deleteMissing, and renames keep the body history', () => {
     const local = new LocalWorkspace('ws_l');
     local.importFiles([

@@ -43,6 +43,7 @@ export async function pullCommand(
     await client.runOneShot({ save: false, timeoutMs: opts.timeoutMs, signal: io.signal });
   } finally {
     progress.stop();
+    client.stop(); // never leave the socket and its timers running after an error
   }
   const files = local.materialize();
   let written = 0;

@@ -58,7 +58,8 @@ export async function pushCommand(
         `the token is read-only (viewer): the server refused changes to ${readOnly.size} document${readOnly.size === 1 ? '' : 's'}`,
       );
     }
-    for (const p of summary?.problems ?? []) io.err(`warning: ${p.path}: ${p.message}\n`);
+    for (const p of summary?.problems ?? [])
+      io.err(`warning: ${p.path}: ${p.message.replace(/\s+/g, ' ').trim()}\n`);
     if (!opts.quiet && summary !== undefined) {
       io.out(
         `pushed ${files.length} files to workspace ${opts.workspace} (${summary.created.length} created, ` +
@@ -68,6 +69,7 @@ export async function pushCommand(
     }
   } finally {
     progress.stop();
+    client.stop(); // never leave the socket and its timers running after an error
   }
   return ExitCode.Ok;
 }
