@@ -39,7 +39,7 @@ const clients: Sync2TestClient[] = [];
 beforeAll(async () => {
   cluster = await startCluster({ gateways: 2, docServices: 2 });
   tenant = await cluster.createTenant('cli-e2e');
-  for (const ws of ['notes', 'edits', 'live', 'other', 'bulk', 'offline', 'concurrent', 'many'])
+  for (const ws of ['notes', 'edits', 'live', 'other', 'bulk', 'offline', 'concurrent', 'many', 'problems'])
     await cluster.createWorkspace(tenant, ws);
   editor = await cluster.token({ tid: tenant.id, ws: ['*'], role: 'editor' });
 }, 90_000);
@@ -316,6 +316,30 @@ describe('push and pull: deletes, concurrency, many files', () => {
     expect({ shared, clean }).toEqual({ shared, clean: true });
   });
 
+  test('push warns (one line each) about files it cannot sync, pushes the rest, and exits promptly', async () => {
+    const dir = tempDir('problems');
+    const long = `${'a'.repeat(130)}/${'b'.repeat(130)}.md`; // body doc id > 255 bytes
+    writeTree(dir, {
+      [long]: 'too long to be a doc id\n',
+      'bad-yaml.md': '---\ntitle: [unclosed\n---\n\nbody\n',
+      'fine.md': '---\ntitle: Fine\nupdated: 2024-01-01T00:00:00.000Z\n---\n\nfine\n',
+    });
+    const push = await runCli(['push', dir, ...conn('problems')], 15_000);
+    expectExit(push, 0);
+    expect(push.ms).toBeLessThan(10_000);
+    const lines = push.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^warning: bad-yaml\.md: invalid YAML frontmatter: /),
+      expect.stringMatching(new RegExp(`^warning: ${long.replace('.', '\\.')}: .*max 255`)),
+    ]);
+    expect(push.stdout).toMatch(/\(2 created, 0 updated/);
+    const dst = tempDir('problems-pull');
+    expectExit(await runCli(['pull', dst, ...conn('problems')]), 0);
+    expect([...readTree(dst).keys()].sort()).toEqual(['bad-yaml.md', 'fine.md']);
+    // The unparsable frontmatter is kept as body text, not lost.
+    expect(readTree(dst).get('bad-yaml.md')).toMatch(/\n\n---\ntitle: \[unclosed\n---\n\nbody\n$/);
+  });
+
   test('push and pull 200 files (timing printed)', async () => {
     const src = tempDir('many');
     const files: Record<string, string> = {};
@@ -331,7 +355,6 @@ describe('push and pull: deletes, concurrency, many files', () => {
     const pull = await runCli(['pull', dst, ...conn('many', editor, 1)]);
     expectExit(pull, 0);
     expect(Object.fromEntries(readTree(dst))).toEqual(files);
-    // eslint-disable-next-line no-console
     console.log(
       `diaryx-sync against the cluster: push 200 files ${push.ms} ms, pull 200 files ${pull.ms} ms (process start included)`,
     );
@@ -474,7 +497,6 @@ describe('start across a gateway restart', () => {
     await until('the edit made during the outage reaches B', () =>
       read(dirB, 'doc.md').includes('second line from A'),
     );
-    // eslint-disable-next-line no-console
     console.log(
       `diaryx-sync start: healed ${Date.now() - t0} ms after its gateway was stopped (incl. ~restart)`,
     );
