@@ -100,7 +100,13 @@ describe('buildOpsState', () => {
       { queue: 'validation', source: 'heartbeat', waiting: 5, active: 1, delayed: 1, failed: 2 },
     ]);
     expect(s.workspaces).toEqual([
-      expect.objectContaining({ tenant: 't1', workspace: 'w1', peers: 2, status: 'unchecked' }),
+      expect.objectContaining({
+        tenant: 't1',
+        tenant_name: 'Acme',
+        workspace: 'w1',
+        peers: 2,
+        status: 'unchecked',
+      }),
     ]);
   });
 

@@ -271,7 +271,7 @@ export const OPS_JS = `
 
     var wsTable = table([
       { label: 'status', get: function (x) { return pill(x.status); } },
-      { label: 'tenant', get: function (x) { return x.tenant; } },
+      { label: 'tenant', get: function (x) { return x.tenant_name || x.tenant; }, title: function (x) { return x.tenant; } },
       { label: 'workspace', get: function (x) { return x.name && x.name !== x.workspace ? x.workspace + ' · ' + x.name : x.workspace; } },
       { label: 'failures', num: true, get: function (x) { return x.consecutive_failures; } },
       { label: 'issues', num: true, get: function (x) { return x.issues; } },

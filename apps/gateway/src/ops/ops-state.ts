@@ -110,6 +110,8 @@ export interface OpsHealthRow {
 /** Health of one workspace. */
 export interface OpsWorkspaceHealth {
   tenant: string;
+  /** Display name of the tenant (`tenants.name`), when known. */
+  tenant_name: string | null;
   workspace: string;
   name: string | null;
   /** `failing`: last validations failed; `healthy`: last validation passed; `unchecked`: never validated. */
@@ -272,6 +274,7 @@ export function buildOpsState(input: OpsInputs): OpsState {
     if (!e) {
       e = {
         tenant,
+        tenant_name: tenantNames.get(tenant) ?? null,
         workspace,
         name: null,
         status: 'unchecked',
