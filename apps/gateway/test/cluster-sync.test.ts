@@ -118,7 +118,12 @@ describe('convergence', () => {
       WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
       disableBc: true,
     });
-    track({ close: () => provider.destroy() });
+    track({
+      close: () => {
+        provider.destroy();
+        provider.awareness.destroy(); // its check interval would keep Jest alive
+      },
+    });
     const s = await connect(editorA, 0);
     const body = await s.openSynced(docId);
     await waitUntil(() => provider.synced, 15_000, 'provider synced');
