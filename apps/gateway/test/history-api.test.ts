@@ -15,7 +15,16 @@ import { BodyDoc, bodyDocId, PostgresStorage, workspaceDocId, WorkspaceCrdt } fr
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { materializeStoredWorkspace, readWorkspaceZip } from '@diaryx-sync/git-store';
 import { loadWorkerConfig, startWorkerApp, type WorkerApp } from '@diaryx-sync/history-worker';
-import { ADMIN_TOKEN, api, DATABASE_URL, dropSchema, REDIS_URL, startGateway, urlWithSearchPath, type GatewayHarness } from './api-harness';
+import {
+  ADMIN_TOKEN,
+  api,
+  DATABASE_URL,
+  dropSchema,
+  REDIS_URL,
+  startGateway,
+  urlWithSearchPath,
+  type GatewayHarness,
+} from './api-harness';
 
 const run = promisify(execFile);
 
@@ -31,7 +40,11 @@ async function setBody(storage: PostgresStorage, ws: string, path: string, text:
   await storage.appendUpdate(id, Y.encodeStateAsUpdate(doc.doc, sv));
 }
 
-async function editWorkspace(storage: PostgresStorage, ws: string, fn: (w: WorkspaceCrdt) => void): Promise<void> {
+async function editWorkspace(
+  storage: PostgresStorage,
+  ws: string,
+  fn: (w: WorkspaceCrdt) => void,
+): Promise<void> {
   const w = WorkspaceCrdt.fromUpdate(await storage.loadDoc(workspaceDocId(ws)));
   const sv = Y.encodeStateVector(w.doc);
   fn(w);
@@ -109,15 +122,33 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     });
     worker = await startWorkerApp(config, {
       applyUpdate: async (req) => {
-        await new PostgresStorage({ pool, tenant: req.tenant }).appendUpdate(req.docId, req.update, { origin: req.origin });
+        await new PostgresStorage({ pool, tenant: req.tenant }).appendUpdate(req.docId, req.update, {
+          origin: req.origin,
+        });
       },
     });
-    const t = await api(gw.baseUrl, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name: 'History Inc' } });
+    const t = await api(gw.baseUrl, 'POST', '/api/tenants', {
+      token: ADMIN_TOKEN,
+      body: { name: 'History Inc' },
+    });
     tenant = t.body.id;
     admin = t.body.admin_token;
-    expect((await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: WS, name: 'H' } })).status).toBe(201);
-    editor = (await api(gw.baseUrl, 'POST', '/api/tokens', { token: admin, body: { sub: 'ed', ws: [WS], role: 'editor', ttl_s: 3600 } })).body.token;
-    viewer = (await api(gw.baseUrl, 'POST', '/api/tokens', { token: admin, body: { sub: 'vi', ws: [WS], role: 'viewer', ttl_s: 3600 } })).body.token;
+    expect(
+      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: WS, name: 'H' } }))
+        .status,
+    ).toBe(201);
+    editor = (
+      await api(gw.baseUrl, 'POST', '/api/tokens', {
+        token: admin,
+        body: { sub: 'ed', ws: [WS], role: 'editor', ttl_s: 3600 },
+      })
+    ).body.token;
+    viewer = (
+      await api(gw.baseUrl, 'POST', '/api/tokens', {
+        token: admin,
+        body: { sub: 'vi', ws: [WS], role: 'viewer', ttl_s: 3600 },
+      })
+    ).body.token;
     storage = new PostgresStorage({ pool, tenant });
     await editWorkspace(storage, WS, (w) => {
       w.setFile('README.md', { title: 'Home', contents: ['notes/a.md'], modified_at: 1_700_000_000_000 });
@@ -138,8 +169,12 @@ describe('history HTTP API (gateway + worker in-process)', () => {
   let first: string;
 
   it('commits on demand, refuses empty commits, lists history', async () => {
-    expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history`, { token: viewer })).body).toEqual({ commits: [] });
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: viewer })).status).toBe(403);
+    expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history`, { token: viewer })).body).toEqual({
+      commits: [],
+    });
+    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: viewer })).status).toBe(
+      403,
+    );
     const c = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
     expect(c.status).toBe(200);
     expect(c.body).toEqual({ commit_id: expect.stringMatching(/^[0-9a-f]{40}$/), files: 2 });
@@ -148,7 +183,9 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('nothing_to_commit');
     await setBody(storage, WS, 'notes/a.md', 'alpha, second version\n');
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor })).status).toBe(200);
+    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor })).status).toBe(
+      200,
+    );
     const h = await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=1`, { token: viewer });
     expect(h.status).toBe(200);
     expect(h.body.commits).toHaveLength(1);
@@ -158,43 +195,64 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       parents: [first],
     });
-    expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=500`, { token: viewer })).status).toBe(400);
-    expect((await api(gw.baseUrl, 'GET', `/api/workspaces/other/history`, { token: admin })).status).toBe(404);
+    expect(
+      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=500`, { token: viewer })).status,
+    ).toBe(400);
+    expect((await api(gw.baseUrl, 'GET', `/api/workspaces/other/history`, { token: admin })).status).toBe(
+      404,
+    );
   });
 
   it('serves a git clone (Basic auth with the JWT) byte-equal to the materialized workspace', async () => {
     const noAuth = await fetch(`${gw.baseUrl}/git/${WS}.git/info/refs?service=git-upload-pack`);
     expect(noAuth.status).toBe(401);
     expect(noAuth.headers.get('www-authenticate')).toBe('Basic realm="diaryx-sync"');
-    const bearer = await fetch(`${gw.baseUrl}/git/${WS}.git/HEAD`, { headers: { authorization: `Bearer ${viewer}` } });
+    const bearer = await fetch(`${gw.baseUrl}/git/${WS}.git/HEAD`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
     expect(await bearer.text()).toBe('ref: refs/heads/main\n');
     const dir = await mkdtemp(join(tmpdir(), 'gw-clone-'));
     try {
       const url = gw.baseUrl.replace('http://', `http://token:${viewer}@`) + `/git/${WS}.git`;
-      await run('git', ['clone', '-q', url, join(dir, 'w')], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      await run('git', ['clone', '-q', url, join(dir, 'w')], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
       const expected = await materializeStoredWorkspace(storage, WS);
       for (const f of expected) expect(await readFile(join(dir, 'w', f.path), 'utf8')).toBe(f.content);
-      expect((await readdir(join(dir, 'w'))).filter((n) => n !== '.git').sort()).toEqual(['README.md', 'notes']);
+      expect((await readdir(join(dir, 'w'))).filter((n) => n !== '.git').sort()).toEqual([
+        'README.md',
+        'notes',
+      ]);
       const { stdout } = await run('git', ['-C', join(dir, 'w'), 'log', '--format=%H']);
       expect(stdout.trim().split('\n')).toHaveLength(2);
       // a wrong token is challenged again
       const bad = gw.baseUrl.replace('http://', 'http://token:nope@') + `/git/${WS}.git`;
-      await expect(run('git', ['clone', '-q', bad, join(dir, 'x')], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).rejects.toThrow();
+      await expect(
+        run('git', ['clone', '-q', bad, join(dir, 'x')], {
+          env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+        }),
+      ).rejects.toThrow();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('exports snapshots (current and at a commit) as zips', async () => {
-    const cur = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot`, { headers: { authorization: `Bearer ${viewer}` } });
+    const cur = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
     expect(cur.status).toBe(200);
     expect(cur.headers.get('content-type')).toBe('application/zip');
     const files = await readWorkspaceZip(Buffer.from(await cur.arrayBuffer()));
     expect(files).toEqual(await materializeStoredWorkspace(storage, WS));
-    const old = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${first}`, { headers: { authorization: `Bearer ${viewer}` } });
+    const old = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${first}`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
     const oldFiles = await readWorkspaceZip(Buffer.from(await old.arrayBuffer()));
     expect(oldFiles.find((f) => f.path === 'notes/a.md')!.content).toContain('alpha ✓');
-    const missing = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${'0'.repeat(40)}`, { headers: { authorization: `Bearer ${viewer}` } });
+    const missing = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${'0'.repeat(40)}`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
     expect(missing.status).toBe(404);
   });
 
@@ -229,10 +287,18 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect(await merge.json()).toMatchObject({ mode: 'merge', status: 'restored', files: 3 });
     let now = await materializeStoredWorkspace(storage, WS);
     expect(now.map((f) => f.path)).toEqual(['README.md', 'imported.md', 'notes/a.md']);
-    expect(now.find((f) => f.path === 'imported.md')!.content).toBe('---\ntitle: Imported\n---\n\nfrom zip\n');
+    expect(now.find((f) => f.path === 'imported.md')!.content).toBe(
+      '---\ntitle: Imported\n---\n\nfrom zip\n',
+    );
 
     // round trip: export, then replace-import the export → nothing changes
-    const exported = Buffer.from(await (await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot`, { headers: { authorization: `Bearer ${editor}` } })).arrayBuffer());
+    const exported = Buffer.from(
+      await (
+        await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot`, {
+          headers: { authorization: `Bearer ${editor}` },
+        })
+      ).arrayBuffer(),
+    );
     const replace = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?mode=replace`, {
       method: 'POST',
       headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/zip' },
@@ -241,15 +307,41 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect(await replace.json()).toMatchObject({ status: 'unchanged' });
     expect(await materializeStoredWorkspace(storage, WS)).toEqual(now);
 
-    const r = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, { token: editor, body: { commit_id: first } });
+    const r = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, {
+      token: editor,
+      body: { commit_id: first },
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ commit_id: first, status: 'restored' });
     now = await materializeStoredWorkspace(storage, WS);
-    const old = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${first}`, { headers: { authorization: `Bearer ${editor}` } });
+    const old = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?commit_id=${first}`, {
+      headers: { authorization: `Bearer ${editor}` },
+    });
     expect(now).toEqual(await readWorkspaceZip(Buffer.from(await old.arrayBuffer())));
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, { token: editor, body: { commit_id: 'xyz' } })).status).toBe(400);
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, { token: editor, body: { commit_id: 'a'.repeat(40) } })).status).toBe(404);
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, { token: viewer, body: { commit_id: first } })).status).toBe(403);
+    expect(
+      (
+        await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, {
+          token: editor,
+          body: { commit_id: 'xyz' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, {
+          token: editor,
+          body: { commit_id: 'a'.repeat(40) },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/restore`, {
+          token: viewer,
+          body: { commit_id: first },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('answers 409 validation_failed with the issues for a corrupt workspace', async () => {
@@ -260,16 +352,24 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     const res = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('validation_failed');
-    expect(res.body.error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'broken_parent', file: 'notes/a.md' })]));
+    expect(res.body.error.issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'broken_parent', file: 'notes/a.md' })]),
+    );
   });
 
   it('mounts Bull Board at /ops/queues behind the admin token', async () => {
     expect((await fetch(`${gw.baseUrl}/ops/queues`)).status).toBe(401);
-    expect((await fetch(`${gw.baseUrl}/ops/queues`, { headers: { authorization: `Bearer ${editor}` } })).status).toBe(401);
-    const ok = await fetch(`${gw.baseUrl}/ops/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(
+      (await fetch(`${gw.baseUrl}/ops/queues`, { headers: { authorization: `Bearer ${editor}` } })).status,
+    ).toBe(401);
+    const ok = await fetch(`${gw.baseUrl}/ops/queues`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('<html');
-    const queues = await fetch(`${gw.baseUrl}/ops/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const queues = await fetch(`${gw.baseUrl}/ops/queues/api/queues`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
     expect(names).toEqual(['compaction', 'git-commit', 'rebuild', 'restore', 'validation']);
   });

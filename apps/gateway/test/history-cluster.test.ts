@@ -9,11 +9,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import * as Y from 'yjs';
 import { BodyDoc, materializeWorkspace, WorkspaceCrdt } from '@diaryx-sync/crdt';
 import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
-import { freePort, REDIS_URL, ServiceProcess, startCluster, Sync2TestClient, waitUntil, type TestCluster, type TestTenant } from './helpers/cluster';
+import {
+  freePort,
+  REDIS_URL,
+  ServiceProcess,
+  startCluster,
+  Sync2TestClient,
+  waitUntil,
+  type TestCluster,
+  type TestTenant,
+} from './helpers/cluster';
 
 const run = promisify(execFile);
 const WORKER_MAIN = resolve(__dirname, '../../history-worker/dist/main.js');
@@ -24,7 +32,8 @@ function clientFiles(client: Sync2TestClient): { path: string; content: string }
   const ws = new WorkspaceCrdt(client.docs.get(`workspace:${WS}`)!);
   const bodies = new Map<string, string>();
   for (const [docId, doc] of client.docs) {
-    if (docId.startsWith(`body:${WS}/`)) bodies.set(docId.slice(`body:${WS}/`.length), doc.getText('body').toString());
+    if (docId.startsWith(`body:${WS}/`))
+      bodies.set(docId.slice(`body:${WS}/`.length), doc.getText('body').toString());
   }
   return materializeWorkspace(ws, bodies).map((f) => ({ path: f.path, content: f.content }));
 }
@@ -32,13 +41,20 @@ function clientFiles(client: Sync2TestClient): { path: string; content: string }
 describe('history on a running cluster', () => {
   let s3: EmbeddedS3;
   let cluster: TestCluster;
-  let workers: ServiceProcess[] = [];
+  const workers: ServiceProcess[] = [];
   let tenant: TestTenant;
   let token: string;
   let client: Sync2TestClient;
 
   const http = (path: string, init: RequestInit = {}) =>
-    fetch(`${cluster.http()}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    fetch(`${cluster.http()}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
+    });
 
   beforeAll(async () => {
     s3 = await startEmbeddedS3({ port: 0 });
@@ -96,7 +112,9 @@ describe('history on a running cluster', () => {
 
     const commits = await waitUntil(
       async () => {
-        const body = (await (await http(`/api/workspaces/${WS}/history`)).json()) as { commits: { id: string; parents: string[]; message: string }[] };
+        const body = (await (await http(`/api/workspaces/${WS}/history`)).json()) as {
+          commits: { id: string; parents: string[]; message: string }[];
+        };
         return body.commits.length > 0 ? body.commits : null;
       },
       20_000,
@@ -112,7 +130,9 @@ describe('history on a running cluster', () => {
     const dir = await mkdtemp(join(tmpdir(), 'live-clone-'));
     try {
       const url = cluster.http().replace('http://', `http://token:${token}@`) + `/git/${WS}.git`;
-      await run('git', ['clone', '-q', url, join(dir, 'w')], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      await run('git', ['clone', '-q', url, join(dir, 'w')], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
       for (const f of materialized) expect(await readFile(join(dir, 'w', f.path), 'utf8')).toBe(f.content);
       const { stdout } = await run('git', ['-C', join(dir, 'w'), 'log', '--format=%H']);
       expect(stdout.trim().split('\n')[0]).toBe(firstCommit);
@@ -130,12 +150,25 @@ describe('history on a running cluster', () => {
     const c2 = await http(`/api/workspaces/${WS}/commit`, { method: 'POST' });
     expect([200, 409]).toContain(c2.status); // 409 when the quiet-period commit was first
 
-    const res = await http(`/api/workspaces/${WS}/restore`, { method: 'POST', body: JSON.stringify({ commit_id: firstCommit }) });
+    const res = await http(`/api/workspaces/${WS}/restore`, {
+      method: 'POST',
+      body: JSON.stringify({ commit_id: firstCommit }),
+    });
     expect(res.status).toBe(200);
-    const old = await readWorkspaceZip(Buffer.from(await (await http(`/api/workspaces/${WS}/snapshot?commit_id=${firstCommit}`)).arrayBuffer()));
-    await client.waitFor(() => JSON.stringify(clientFiles(client)) === JSON.stringify(old), 15_000, 'client converged on the restored commit');
+    const old = await readWorkspaceZip(
+      Buffer.from(
+        await (await http(`/api/workspaces/${WS}/snapshot?commit_id=${firstCommit}`)).arrayBuffer(),
+      ),
+    );
+    await client.waitFor(
+      () => JSON.stringify(clientFiles(client)) === JSON.stringify(old),
+      15_000,
+      'client converged on the restored commit',
+    );
     expect(clientFiles(client).map((f) => f.path)).toEqual(['README.md', 'notes/a.md']);
-    const history = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as { commits: { id: string; parents: string[] }[] };
+    const history = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as {
+      commits: { id: string; parents: string[] }[];
+    };
     expect(history.commits.map((c) => c.id)).toContain(firstCommit);
   });
 
@@ -166,14 +199,22 @@ describe('history on a running cluster', () => {
     const backup = await new ObjectStorage(s3.config).get(row.backup_key);
     expect(backup).not.toBeNull();
     expect(JSON.parse(gunzipSync(backup!).toString()).docs.length).toBeGreaterThan(0);
-    await client.waitFor(() => new WorkspaceCrdt(client.docs.get(`workspace:${WS}`)!).getFile('notes/a.md')?.part_of === 'README.md', 15_000, 'client sees the repaired parent');
+    await client.waitFor(
+      () =>
+        new WorkspaceCrdt(client.docs.get(`workspace:${WS}`)!).getFile('notes/a.md')?.part_of === 'README.md',
+      15_000,
+      'client sees the repaired parent',
+    );
     const ok = await http(`/api/workspaces/${WS}/commit`, { method: 'POST' });
     expect([200, 409]).toContain(ok.status);
-    if (ok.status === 409) expect(((await ok.json()) as { error: { code: string } }).error.code).toBe('nothing_to_commit');
+    if (ok.status === 409)
+      expect(((await ok.json()) as { error: { code: string } }).error.code).toBe('nothing_to_commit');
   });
 
   it('both workers together produced one linear history', async () => {
-    const { commits } = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as { commits: { id: string; parents: string[] }[] };
+    const { commits } = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as {
+      commits: { id: string; parents: string[] }[];
+    };
     for (let i = 0; i < commits.length - 1; i++) expect(commits[i].parents).toEqual([commits[i + 1].id]);
     expect(commits[commits.length - 1].parents).toEqual([]);
     const metrics = await (await fetch(`http://127.0.0.1:${workers[0].port}/metrics`)).text();

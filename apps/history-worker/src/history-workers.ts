@@ -4,14 +4,8 @@
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  QUEUE_NAMES,
-  type CompactionJobData,
-  type QueueName,
-  type RebuildJobData,
-  type RestoreJobData,
-  type WorkspaceJobData,
-} from '@diaryx-sync/git-store';
+import { QUEUE_NAMES, type QueueName } from '@diaryx-sync/git-store';
+import { parseCompactionJob, parseRebuildJob, parseRestoreJob, parseWorkspaceJob } from './jobs/job-payloads';
 import type { JobContext } from './jobs/job-context';
 import { ShutdownAbortError } from './workspace-lock';
 import { runCompaction } from './jobs/compaction';
@@ -54,23 +48,27 @@ export interface ShutdownFlag {
 function processorFor(ctx: JobContext, name: QueueName): Processor {
   switch (name) {
     case QUEUE_NAMES.compaction:
-      return (job) => runCompaction(ctx, job.data as CompactionJobData);
+      return (job) => runCompaction(ctx, parseCompactionJob(job.data));
     case QUEUE_NAMES.validation:
       return (job) => {
-        const d = job.data as WorkspaceJobData;
+        const d = parseWorkspaceJob(job.data);
         return runValidation(ctx, d.tenant, d.workspace);
       };
     case QUEUE_NAMES.gitCommit:
-      return (job) => runCommit(ctx, job.data as WorkspaceJobData);
+      return (job) => runCommit(ctx, parseWorkspaceJob(job.data));
     case QUEUE_NAMES.rebuild:
-      return (job) => runRebuild(ctx, job.data as RebuildJobData);
+      return (job) => runRebuild(ctx, parseRebuildJob(job.data));
     case QUEUE_NAMES.restore:
-      return (job) => runRestore(ctx, job.data as RestoreJobData);
+      return (job) => runRestore(ctx, parseRestoreJob(job.data));
   }
 }
 
 /** Starts one BullMQ worker per queue. */
-export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions, shutdown: ShutdownFlag = { value: false }): HistoryWorkers {
+export function startHistoryWorkers(
+  ctx: JobContext,
+  opts: HistoryWorkersOptions,
+  shutdown: ShutdownFlag = { value: false },
+): HistoryWorkers {
   let active = 0;
   const connections: Redis[] = [];
   const workers = Object.values(QUEUE_NAMES).map((name) => {
@@ -95,7 +93,10 @@ export function startHistoryWorkers(ctx: JobContext, opts: HistoryWorkersOptions
           }
           end({ outcome: 'failed' });
           ctx.metrics.jobs.failures.inc({ queue: name });
-          ctx.log.error({ queue: name, job: job.id, attempt: job.attemptsMade + 1, err }, 'history job failed');
+          ctx.log.error(
+            { queue: name, job: job.id, attempt: job.attemptsMade + 1, err },
+            'history job failed',
+          );
           throw err;
         } finally {
           active--;

@@ -54,7 +54,10 @@ export interface WorkerAppOptions {
 }
 
 /** Starts a worker; throws `DependencyUnavailableError` when Redis, PostgreSQL or S3 is down. */
-export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOptions = {}): Promise<WorkerApp> {
+export async function startWorkerApp(
+  config: WorkerConfig,
+  options: WorkerAppOptions = {},
+): Promise<WorkerApp> {
   const id = `history-worker-${randomUUID().slice(0, 8)}`;
   const log = options.logger ?? createLogger('history-worker', config.LOG_LEVEL);
   await assertRedisReachable(config.REDIS_URL);
@@ -112,13 +115,17 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
     shuttingDown: () => shutdown.value,
   };
 
-  const workers = startHistoryWorkers(ctx, {
-    redisUrl: config.REDIS_URL,
-    prefix: config.REDIS_PREFIX,
-    concurrency: config.HISTORY_CONCURRENCY,
-    drainTimeoutMs: config.HISTORY_DRAIN_TIMEOUT_MS,
-    lockDurationMs: config.HISTORY_JOB_LOCK_MS,
-  }, shutdown);
+  const workers = startHistoryWorkers(
+    ctx,
+    {
+      redisUrl: config.REDIS_URL,
+      prefix: config.REDIS_PREFIX,
+      concurrency: config.HISTORY_CONCURRENCY,
+      drainTimeoutMs: config.HISTORY_DRAIN_TIMEOUT_MS,
+      lockDurationMs: config.HISTORY_JOB_LOCK_MS,
+    },
+    shutdown,
+  );
 
   let depths: Awaited<ReturnType<HistoryQueues['depths']>> | null = null;
   const pollDepths = async () => {
@@ -140,7 +147,11 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
     prefix: config.REDIS_PREFIX,
     kind: 'history-worker',
     id,
-    extra: () => ({ active_jobs: workers.active(), concurrency: config.HISTORY_CONCURRENCY, queues: depths ?? {} }),
+    extra: () => ({
+      active_jobs: workers.active(),
+      concurrency: config.HISTORY_CONCURRENCY,
+      queues: depths ?? {},
+    }),
     onError: (err) => log.warn({ err: err.message }, 'heartbeat failed'),
   });
 
@@ -149,7 +160,10 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
     registry: metrics.registry,
     ready: async () => {
       const [r, p] = await Promise.allSettled([redis.ping(), pool.query('SELECT 1')]);
-      return { ready: r.status === 'fulfilled' && p.status === 'fulfilled', checks: { redis: r.status, postgres: p.status } };
+      return {
+        ready: r.status === 'fulfilled' && p.status === 'fulfilled',
+        checks: { redis: r.status, postgres: p.status },
+      };
     },
   });
   log.info({ id, port: ops.port, concurrency: config.HISTORY_CONCURRENCY }, 'history worker started');

@@ -45,14 +45,18 @@ export async function withWorkspaceLock<T>(
   const deadline = Date.now() + opts.waitMs;
   let delay = 50;
   while ((await opts.redis.set(key, token, 'PX', opts.ttlMs, 'NX')) !== 'OK') {
-    if (opts.shouldAbort?.()) throw new ShutdownAbortError(`shutting down while waiting for ${tenant}/${workspace}`);
+    if (opts.shouldAbort?.())
+      throw new ShutdownAbortError(`shutting down while waiting for ${tenant}/${workspace}`);
     if (Date.now() >= deadline) throw new WorkspaceBusyError(`workspace ${tenant}/${workspace} is busy`);
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 1000);
   }
-  const renew = setInterval(() => {
-    void opts.redis.eval(RENEW, 1, key, token, String(opts.ttlMs)).catch(() => undefined);
-  }, Math.max(500, Math.floor(opts.ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      void opts.redis.eval(RENEW, 1, key, token, String(opts.ttlMs)).catch(() => undefined);
+    },
+    Math.max(500, Math.floor(opts.ttlMs / 3)),
+  );
   try {
     return await fn();
   } finally {

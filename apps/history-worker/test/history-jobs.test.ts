@@ -34,7 +34,12 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
       await env.storage(req.tenant).appendUpdate(req.docId, req.update, { origin: req.origin });
     };
     app = await startWorkerApp(env.config(), { applyUpdate });
-    queues = new HistoryQueues({ redisUrl: 'redis://127.0.0.1:6379', prefix: env.prefix, quietMs: 300, maxWaitMs: 2000 });
+    queues = new HistoryQueues({
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: env.prefix,
+      quietMs: 300,
+      maxWaitMs: 2000,
+    });
     git = new GitStore(env.objects, env.pool);
   });
 
@@ -66,7 +71,10 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     await setBody(storage, 'quiet', 'notes/b.md', 'beta, edited\n');
     const res = await queues.commitNow(T, 'quiet', 'alice');
     expect(res).toMatchObject({ status: 'committed', files: 3, added: 0, changed: 1, removed: 0 });
-    expect((await repo.log()).map((c) => c.id)).toEqual([(res as { commit_id: string }).commit_id, log[0].id]);
+    expect((await repo.log()).map((c) => c.id)).toEqual([
+      (res as { commit_id: string }).commit_id,
+      log[0].id,
+    ]);
   });
 
   it('commits at least every maxWait under constant editing', async () => {
@@ -102,18 +110,25 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     expect(third).toMatchObject({ status: 'validation_failed', action: 'rebuild' });
 
     const audit = new AuditLog(env.pool);
-    const rebuild = await until(async () => (await audit.list({ tenant: T, workspace: 'broken', event: 'rebuild' }))[0]);
+    const rebuild = await until(
+      async () => (await audit.list({ tenant: T, workspace: 'broken', event: 'rebuild' }))[0],
+    );
     expect(rebuild.commit_id).toBe(good.commit_id);
     expect(rebuild.actor).toBe('system');
     expect(rebuild.details).toMatchObject({ valid: true });
     expect(rebuild.backup_key).toMatch(new RegExp(`^${T}/broken/backups/`));
     const backup = JSON.parse(gunzipSync((await env.objects.get(rebuild.backup_key!))!).toString());
     expect(backup.docs.map((d: { doc: string }) => d.doc)).toContain('workspace:broken');
-    expect(backup.docs.find((d: { doc: string }) => d.doc === 'workspace:broken').updates.length).toBeGreaterThan(0);
+    expect(
+      backup.docs.find((d: { doc: string }) => d.doc === 'workspace:broken').updates.length,
+    ).toBeGreaterThan(0);
 
     expect(await queues.validateNow(T, 'broken')).toEqual({ ok: true, issues: [] });
     expect(applied.some((a) => a.docId === 'workspace:broken' && a.origin === 'rebuild')).toBe(true);
-    expect(await queues.commitNow(T, 'broken')).toEqual({ status: 'nothing_to_commit', commit_id: good.commit_id });
+    expect(await queues.commitNow(T, 'broken')).toEqual({
+      status: 'nothing_to_commit',
+      commit_id: good.commit_id,
+    });
   });
 
   it('restores a commit as forward updates (deleted files come back, new files become tombstones)', async () => {
@@ -128,23 +143,43 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     const v2 = await queues.commitNow(T, 'rest');
     expect(v2).toMatchObject({ status: 'committed', added: 1, changed: 1 });
 
-    const res = await queues.restoreNow({ tenant: T, workspace: 'rest', source: { kind: 'commit', commitId: v1.commit_id }, requestedBy: 'bob' });
+    const res = await queues.restoreNow({
+      tenant: T,
+      workspace: 'rest',
+      source: { kind: 'commit', commitId: v1.commit_id },
+      requestedBy: 'bob',
+    });
     expect(res).toMatchObject({ status: 'restored', commit_id: v1.commit_id, valid: true, files: 3 });
     expect(await getBody(storage, 'rest', 'notes/a.md')).toBe('alpha 🎉\n');
     const repo = git.repository(T, 'rest');
-    const v1Files = (await repo.readFiles(v1.commit_id)).map((f) => [f.path, Buffer.from(f.content).toString()]);
+    const v1Files = (await repo.readFiles(v1.commit_id)).map((f) => [
+      f.path,
+      Buffer.from(f.content).toString(),
+    ]);
     // the next commit's tree equals v1 again; history keeps v2
     const after = (await queues.commitNow(T, 'rest')) as { commit_id: string };
-    expect((await repo.readFiles(after.commit_id)).map((f) => [f.path, Buffer.from(f.content).toString()])).toEqual(v1Files);
+    expect(
+      (await repo.readFiles(after.commit_id)).map((f) => [f.path, Buffer.from(f.content).toString()]),
+    ).toEqual(v1Files);
     expect((await repo.log()).length).toBe(3);
     const audit = await new AuditLog(env.pool).list({ tenant: T, workspace: 'rest', event: 'restore' });
     expect(audit[0]).toMatchObject({ actor: 'bob', commit_id: v1.commit_id });
     // restoring again changes nothing (idempotent)
-    expect(await queues.restoreNow({ tenant: T, workspace: 'rest', source: { kind: 'commit', commitId: v1.commit_id } })).toMatchObject({
+    expect(
+      await queues.restoreNow({
+        tenant: T,
+        workspace: 'rest',
+        source: { kind: 'commit', commitId: v1.commit_id },
+      }),
+    ).toMatchObject({
       status: 'unchanged',
     });
     await expect(
-      queues.restoreNow({ tenant: T, workspace: 'rest', source: { kind: 'commit', commitId: 'f'.repeat(40) } }),
+      queues.restoreNow({
+        tenant: T,
+        workspace: 'rest',
+        source: { kind: 'commit', commitId: 'f'.repeat(40) },
+      }),
     ).rejects.toThrow(/unknown commit/);
   });
 
@@ -171,7 +206,9 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     await until(async () => (await storage.getUpdateCount(docId)) <= 3);
     const stored = BodyDoc.fromUpdate('notes/a.md', await storage.loadDoc(docId));
     expect(stored.getBody()).toBe(replica.getBody());
-    expect(Buffer.from(Y.encodeStateVector(stored.doc))).toEqual(Buffer.from(Y.encodeStateVector(replica.doc)));
+    expect(Buffer.from(Y.encodeStateVector(stored.doc))).toEqual(
+      Buffer.from(Y.encodeStateVector(replica.doc)),
+    );
     expect(replica.getBody().split('\n')).toHaveLength(251);
   });
 });

@@ -12,7 +12,12 @@ describe('graceful shutdown and mutual exclusion', () => {
 
   beforeAll(async () => {
     env = await createWorkerTestEnv();
-    queues = new HistoryQueues({ redisUrl: 'redis://127.0.0.1:6379', prefix: env.prefix, quietMs: 200, maxWaitMs: 1000 });
+    queues = new HistoryQueues({
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: env.prefix,
+      quietMs: 200,
+      maxWaitMs: 1000,
+    });
   });
   afterAll(async () => {
     await queues?.close();
@@ -22,8 +27,14 @@ describe('graceful shutdown and mutual exclusion', () => {
 
   const start = async () => {
     const app = await startWorkerApp(
-      env.config({ HISTORY_DRAIN_TIMEOUT_MS: '300', HISTORY_JOB_LOCK_MS: '1500', HISTORY_LOCK_WAIT_MS: '60000' }),
-      { applyUpdate: async (req) => void (await env.storage(req.tenant).appendUpdate(req.docId, req.update)) },
+      env.config({
+        HISTORY_DRAIN_TIMEOUT_MS: '300',
+        HISTORY_JOB_LOCK_MS: '1500',
+        HISTORY_LOCK_WAIT_MS: '60000',
+      }),
+      {
+        applyUpdate: async (req) => void (await env.storage(req.tenant).appendUpdate(req.docId, req.update)),
+      },
     );
     apps.push(app);
     return app;
@@ -36,7 +47,8 @@ describe('graceful shutdown and mutual exclusion', () => {
     const a = await start();
     const job = await queues.enqueueCommit(T, 'ws', 'tester');
     const q = queues.queue(QUEUE_NAMES.gitCommit);
-    for (let i = 0; i < 100 && (await q.getActiveCount()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await q.getActiveCount()) === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await q.getActiveCount()).toBe(1);
     await a.close(); // drain timeout passes: the job is handed back (stalled), not lost
     await env.redis.del(lockKey);
@@ -50,5 +62,19 @@ describe('graceful shutdown and mutual exclusion', () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => queues.commitNow(T, 'race')));
     expect(results.filter((r) => r.status === 'committed')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'nothing_to_commit')).toHaveLength(5);
+  });
+
+  it('a malformed job fails once (no retries) and the worker keeps working', async () => {
+    const q = queues.queue(QUEUE_NAMES.gitCommit);
+    const bad = await q.add(
+      'commit',
+      { tenant: T, workspace: '../escape', trigger: 'demand' },
+      { attempts: 5 },
+    );
+    await expect(queues.wait(QUEUE_NAMES.gitCommit, bad, 10_000)).rejects.toThrow(/malformed/);
+    const state = await q.getJob(bad.id!);
+    expect(state?.attemptsMade).toBe(1);
+    await seedWorkspace(env.storage(T), 'after_bad');
+    expect((await queues.commitNow(T, 'after_bad')).status).toBe('committed');
   });
 });

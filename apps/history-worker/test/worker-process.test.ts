@@ -40,7 +40,9 @@ describe('history-worker process', () => {
   };
 
   it('exits 1 with a hint when S3 is unreachable', async () => {
-    const child = spawn(process.execPath, [MAIN], { env: await envFor({ S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` }) });
+    const child = spawn(process.execPath, [MAIN], {
+      env: await envFor({ S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` }),
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = (await once(child, 'exit')) as [number];
@@ -63,7 +65,13 @@ describe('history-worker process', () => {
       expect(ok).toBe(true);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      for (const name of ['diaryx_queue_depth', 'diaryx_job_duration_seconds', 'diaryx_job_failures_total', 'diaryx_validation_failures_total', 'diaryx_rebuilds_total']) {
+      for (const name of [
+        'diaryx_queue_depth',
+        'diaryx_job_duration_seconds',
+        'diaryx_job_failures_total',
+        'diaryx_validation_failures_total',
+        'diaryx_rebuilds_total',
+      ]) {
         expect(metrics).toContain(name);
       }
       const keys = await env.redis.keys(`${env.prefix}:instance:history-worker:*`);

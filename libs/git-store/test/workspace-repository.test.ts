@@ -44,7 +44,11 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
     const first = await repo.commitFiles(files, { author, now: new Date('2026-01-02T03:04:05Z') });
     expect(first.status).toBe('committed');
     if (first.status !== 'committed') throw new Error('unreachable');
-    expect(first.diff).toEqual({ added: ['README.md', 'journal/2024.md', 'journal/deep/x.md'], changed: [], removed: [] });
+    expect(first.diff).toEqual({
+      added: ['README.md', 'journal/2024.md', 'journal/deep/x.md'],
+      changed: [],
+      removed: [],
+    });
     expect(first.files).toBe(3);
 
     const again = await repo.commitFiles(files, { author });
@@ -56,7 +60,11 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
     );
     if (second.status !== 'committed') throw new Error('expected a commit');
     expect(second.parent).toBe(first.commitId);
-    expect(second.diff).toEqual({ added: ['new.md'], changed: ['journal/2024.md'], removed: ['journal/deep/x.md'] });
+    expect(second.diff).toEqual({
+      added: ['new.md'],
+      changed: ['journal/2024.md'],
+      removed: ['journal/deep/x.md'],
+    });
 
     const log = await repo.log(10);
     expect(log.map((c) => c.id)).toEqual([second.commitId, first.commitId]);
@@ -86,15 +94,25 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
   });
 
   it('two workers racing on one workspace produce one linear history without lost commits', async () => {
-    const poolB = new Pool({ connectionString: DATABASE_URL, max: 5, options: `-c search_path=${db.schema}` });
+    const poolB = new Pool({
+      connectionString: DATABASE_URL,
+      max: 5,
+      options: `-c search_path=${db.schema}`,
+    });
     const storeB = new GitStore(new ObjectStorage(s3.config), poolB);
     try {
       const repos = [store.repository('tenant_r', 'race'), storeB.repository('tenant_r', 'race')];
       const results = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          repos[i % 2].commitFiles([{ path: 'f.md', content: `version ${i}` }, { path: `only-${i}.md`, content: 'x' }], {
-            author,
-          }),
+          repos[i % 2].commitFiles(
+            [
+              { path: 'f.md', content: `version ${i}` },
+              { path: `only-${i}.md`, content: 'x' },
+            ],
+            {
+              author,
+            },
+          ),
         ),
       );
       const committed = results.filter((r) => r.status === 'committed');
@@ -104,7 +122,9 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
       // linear: each commit's only parent is the next older one
       for (let i = 0; i < log.length - 1; i++) expect(log[i].parents).toEqual([log[i + 1].id]);
       expect(log[log.length - 1].parents).toEqual([]);
-      expect(new Set(log.map((c) => c.id))).toEqual(new Set(committed.map((c) => (c.status === 'committed' ? c.commitId : ''))));
+      expect(new Set(log.map((c) => c.id))).toEqual(
+        new Set(committed.map((c) => (c.status === 'committed' ? c.commitId : ''))),
+      );
     } finally {
       await poolB.end();
     }
@@ -137,7 +157,9 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'clone-'));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.git`;
-      await run('git', ['clone', '-q', url, join(dir, 'w')], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      await run('git', ['clone', '-q', url, join(dir, 'w')], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
       for (const f of v2) expect(await readFile(join(dir, 'w', f.path), 'utf8')).toBe(f.content);
       const { stdout } = await run('git', ['-C', join(dir, 'w'), 'log', '--format=%H %s']);
       const lines = stdout.trim().split('\n');

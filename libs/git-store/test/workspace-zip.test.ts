@@ -69,7 +69,12 @@ describe('workspace zip', () => {
   });
 
   it('skips directories, dotfiles and __MACOSX', async () => {
-    const zip = await zipOf({ 'x.md': 'x', '.DS_Store': 'junk', '__MACOSX/x.md': 'junk', 'dir/.hidden.md': 'h' });
+    const zip = await zipOf({
+      'x.md': 'x',
+      '.DS_Store': 'junk',
+      '__MACOSX/x.md': 'junk',
+      'dir/.hidden.md': 'h',
+    });
     expect(await readWorkspaceZip(zip)).toEqual([{ path: 'x.md', content: 'x' }]);
   });
 
@@ -90,7 +95,9 @@ describe('workspace zip', () => {
   it('refuses oversize zips, files and zip bombs', async () => {
     const big = rawZip('big.md', Buffer.alloc(2 * 1024 * 1024, 0x61)); // compresses to a few KB
     expect(big.length).toBeLessThan(20_000);
-    await expect(readWorkspaceZip(big, { maxFileBytes: 1024 * 1024 })).rejects.toMatchObject({ code: 'too_large' });
+    await expect(readWorkspaceZip(big, { maxFileBytes: 1024 * 1024 })).rejects.toMatchObject({
+      code: 'too_large',
+    });
     await expect(readWorkspaceZip(big, { maxTotalBytes: 1024 })).rejects.toMatchObject({ code: 'too_large' });
     await expect(readWorkspaceZip(big, { maxZipBytes: 100 })).rejects.toMatchObject({ code: 'too_large' });
     const many = await zipOf({ 'a.md': 'a', 'b.md': 'b', 'c.md': 'c' });
@@ -98,7 +105,11 @@ describe('workspace zip', () => {
   });
 
   it('refuses garbage and non-UTF-8 files', async () => {
-    await expect(readWorkspaceZip(Buffer.from('not a zip at all'))).rejects.toMatchObject({ code: 'invalid_zip' });
-    await expect(readWorkspaceZip(rawZip('x.md', Buffer.from([0xff, 0xfe, 0x00])))).rejects.toMatchObject({ code: 'invalid_file' });
+    await expect(readWorkspaceZip(Buffer.from('not a zip at all'))).rejects.toMatchObject({
+      code: 'invalid_zip',
+    });
+    await expect(readWorkspaceZip(rawZip('x.md', Buffer.from([0xff, 0xfe, 0x00])))).rejects.toMatchObject({
+      code: 'invalid_file',
+    });
   });
 });

@@ -23,7 +23,8 @@ function isNotFound(err: unknown): boolean {
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }
 
@@ -65,8 +66,15 @@ export class ObjectStorage {
   }
 
   /** Stores `data` under `key` (overwrites). */
-  async put(key: string, data: Buffer | Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
-    const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  async put(
+    key: string,
+    data: Buffer | Uint8Array | string,
+    contentType = 'application/octet-stream',
+  ): Promise<void> {
+    const buf =
+      typeof data === 'string'
+        ? Buffer.from(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
   }
 

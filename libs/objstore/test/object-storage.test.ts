@@ -1,4 +1,10 @@
-import { ObjectStorage, startEmbeddedS3, gitObjectKey, backupKey, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import {
+  ObjectStorage,
+  startEmbeddedS3,
+  gitObjectKey,
+  backupKey,
+  type EmbeddedS3,
+} from '@diaryx-sync/objstore';
 
 describe('ObjectStorage against embedded s3rver', () => {
   let s3: EmbeddedS3;

@@ -49,7 +49,12 @@ export class GitHttpController {
     res.status(answer.status);
     res.setHeader('Content-Type', answer.contentType);
     res.setHeader('Content-Length', String(answer.body.length));
-    res.setHeader('Cache-Control', path.startsWith('objects/') && answer.status === 200 ? 'public, max-age=31536000, immutable' : 'no-cache');
+    res.setHeader(
+      'Cache-Control',
+      path.startsWith('objects/') && answer.status === 200
+        ? 'public, max-age=31536000, immutable'
+        : 'no-cache',
+    );
     res.end(headOnly ? undefined : answer.body);
   }
 }

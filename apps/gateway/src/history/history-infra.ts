@@ -2,7 +2,13 @@
  * Providers of the history module: object storage (S3 via minio), the git store (objects in S3,
  * refs in PostgreSQL) and the `HistoryQueues` producer. Closed on shutdown.
  */
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
 import type { Pool } from 'pg';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';

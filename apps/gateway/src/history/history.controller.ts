@@ -36,10 +36,21 @@ export class HistoryController {
   ) {}
 
   @Get('history')
-  async log(@Claims() claims: TokenClaims, @Param('id') id: string, @Query('count') count: unknown): Promise<{ commits: CommitEntry[] }> {
+  async log(
+    @Claims() claims: TokenClaims,
+    @Param('id') id: string,
+    @Query('count') count: unknown,
+  ): Promise<{ commits: CommitEntry[] }> {
     await this.access.require(claims, id, 'read');
     const commits = await this.history.log(claims.tid, id, parseCount(count));
-    return { commits: commits.map((c) => ({ id: c.id, message: c.message, timestamp: c.timestamp, parents: c.parents })) };
+    return {
+      commits: commits.map((c) => ({
+        id: c.id,
+        message: c.message,
+        timestamp: c.timestamp,
+        parents: c.parents,
+      })),
+    };
   }
 
   @Post('commit')
@@ -51,17 +62,28 @@ export class HistoryController {
 
   @Post('restore')
   @HttpCode(200)
-  async restore(@Claims() claims: TokenClaims, @Param('id') id: string, @Body() body: unknown): Promise<RestoreCommitResponse> {
+  async restore(
+    @Claims() claims: TokenClaims,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<RestoreCommitResponse> {
     await this.access.require(claims, id, 'write');
-    const commitId = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).commit_id : undefined;
+    const commitId =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>).commit_id : undefined;
     const result = await this.history.restore(claims.tid, id, commitId, claims.sub);
-    return { commit_id: result.commit_id ?? String(commitId), status: result.status, docs_updated: result.docs_updated, files: result.files };
+    return {
+      commit_id: result.commit_id ?? String(commitId),
+      status: result.status,
+      docs_updated: result.docs_updated,
+      files: result.files,
+    };
   }
 }
 
 function parseCount(value: unknown): number {
   if (value === undefined) return 20;
-  if (typeof value !== 'string' || !/^[0-9]{1,4}$/.test(value)) throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
+  if (typeof value !== 'string' || !/^[0-9]{1,4}$/.test(value))
+    throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
   const n = Number(value);
   if (n < 1 || n > 100) throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
   return n;

@@ -32,6 +32,10 @@ export class QueuesBoard implements OnModuleInit {
       if (this.auth.isAuthorized(req)) return next();
       res.status(401).json({ error: { code: 'unauthorized', message: 'cluster admin token required' } });
     };
-    (http.getInstance() as Express).use(QUEUES_BOARD_PATH, guard, serverAdapter.getRouter() as (req: Request, res: Response, next: NextFunction) => void);
+    (http.getInstance() as Express).use(
+      QUEUES_BOARD_PATH,
+      guard,
+      serverAdapter.getRouter() as (req: Request, res: Response, next: NextFunction) => void,
+    );
   }
 }

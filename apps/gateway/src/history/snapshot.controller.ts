@@ -36,11 +36,15 @@ export class SnapshotController {
     @Res() res: Response,
   ): Promise<void> {
     await this.access.require(claims, id, 'read');
-    if (commitId !== undefined && typeof commitId !== 'string') throw ApiError.badRequest('invalid commit_id', 'invalid_commit_id');
+    if (commitId !== undefined && typeof commitId !== 'string')
+      throw ApiError.badRequest('invalid commit_id', 'invalid_commit_id');
     const stream = await this.history.exportZip(claims.tid, id, commitId);
     res.status(200);
     res.setHeader('Content-Type', 'application/zip');
-    res.setHeader('Content-Disposition', `attachment; filename="${id}${commitId ? `-${commitId.slice(0, 12)}` : ''}.zip"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${id}${commitId ? `-${commitId.slice(0, 12)}` : ''}.zip"`,
+    );
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   }
@@ -55,7 +59,8 @@ export class SnapshotController {
   ): Promise<ImportResponse> {
     await this.access.require(claims, id, 'write');
     const m = mode === undefined ? 'merge' : mode;
-    if (m !== 'replace' && m !== 'merge') throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
+    if (m !== 'replace' && m !== 'merge')
+      throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
     const zip = await readBody(req, this.history.limits().maxZipBytes);
     const result = await this.history.importZip(claims.tid, id, zip, m, claims.sub);
     return { mode: m, status: result.status, docs_updated: result.docs_updated, files: result.files };
@@ -65,11 +70,13 @@ export class SnapshotController {
 /** Reads the raw request body, refusing more than `max` bytes (400 `too_large`). */
 function readBody(req: Request, max: number): Promise<Buffer> {
   if (Buffer.isBuffer(req.body)) {
-    if (req.body.length > max) return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
+    if (req.body.length > max)
+      return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
     return Promise.resolve(req.body);
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
+  if (declared > max)
+    return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -56,10 +56,14 @@ export class WorkspaceHistoryService {
   /** Commits now (history worker job). */
   async commit(tenant: string, workspace: string, requestedBy: string): Promise<CommitResponse> {
     await this.requireWorker();
-    const result = await this.run(() => this.queues.commitNow(tenant, workspace, requestedBy, this.history.HISTORY_JOB_TIMEOUT_MS));
+    const result = await this.run(() =>
+      this.queues.commitNow(tenant, workspace, requestedBy, this.history.HISTORY_JOB_TIMEOUT_MS),
+    );
     if (result.status === 'committed') return { commit_id: result.commit_id, files: result.files };
     if (result.status === 'nothing_to_commit') {
-      throw ApiError.conflict('the workspace equals the last commit', 'nothing_to_commit', { commit_id: result.commit_id });
+      throw ApiError.conflict('the workspace equals the last commit', 'nothing_to_commit', {
+        commit_id: result.commit_id,
+      });
     }
     throw ApiError.conflict('the workspace failed validation; nothing was committed', 'validation_failed', {
       issues: result.issues,
@@ -68,7 +72,12 @@ export class WorkspaceHistoryService {
   }
 
   /** Restores the workspace to a commit as forward updates. */
-  async restore(tenant: string, workspace: string, commitId: unknown, requestedBy: string): Promise<RestoreJobResult> {
+  async restore(
+    tenant: string,
+    workspace: string,
+    commitId: unknown,
+    requestedBy: string,
+  ): Promise<RestoreJobResult> {
     if (typeof commitId !== 'string' || !COMMIT_ID.test(commitId)) {
       throw ApiError.badRequest('commit_id must be a 40-character hex commit id', 'invalid_commit_id');
     }
@@ -87,9 +96,12 @@ export class WorkspaceHistoryService {
   /** A streamed zip of the materialized files: current state, or a commit. */
   async exportZip(tenant: string, workspace: string, commitId?: string): Promise<Readable> {
     if (commitId === undefined || commitId === '') {
-      return workspaceZipStream(await materializeStoredWorkspace(this.documents.storageFor(tenant), workspace));
+      return workspaceZipStream(
+        await materializeStoredWorkspace(this.documents.storageFor(tenant), workspace),
+      );
     }
-    if (!COMMIT_ID.test(commitId)) throw ApiError.badRequest('commit_id must be a 40-character hex commit id', 'invalid_commit_id');
+    if (!COMMIT_ID.test(commitId))
+      throw ApiError.badRequest('commit_id must be a 40-character hex commit id', 'invalid_commit_id');
     try {
       return workspaceZipStream(await this.git.repository(tenant, workspace).readFiles(commitId));
     } catch (err) {
@@ -102,11 +114,19 @@ export class WorkspaceHistoryService {
    * Imports a zip: validated here (400 on hostile or oversize archives, nothing changes), then
    * stored in S3 and applied by the worker.
    */
-  async importZip(tenant: string, workspace: string, zip: Buffer, mode: string, requestedBy: string): Promise<RestoreJobResult> {
-    if (mode !== 'replace' && mode !== 'merge') throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
+  async importZip(
+    tenant: string,
+    workspace: string,
+    zip: Buffer,
+    mode: string,
+    requestedBy: string,
+  ): Promise<RestoreJobResult> {
+    if (mode !== 'replace' && mode !== 'merge')
+      throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
     try {
       const files = await readWorkspaceZip(zip, this.limits());
-      if (files.length === 0 && mode === 'merge') throw new ZipImportError('invalid_zip', 'the zip contains no markdown files');
+      if (files.length === 0 && mode === 'merge')
+        throw new ZipImportError('invalid_zip', 'the zip contains no markdown files');
     } catch (err) {
       if (err instanceof ZipImportError) throw ApiError.badRequest(err.message, err.code);
       throw err;
@@ -115,7 +135,10 @@ export class WorkspaceHistoryService {
     const key = importKey(tenant, workspace, `${Date.now()}-${randomUUID()}.zip`);
     await this.objects.put(key, zip, 'application/zip');
     return this.run(() =>
-      this.queues.restoreNow({ tenant, workspace, requestedBy, source: { kind: 'import', key, mode } }, this.history.HISTORY_JOB_TIMEOUT_MS),
+      this.queues.restoreNow(
+        { tenant, workspace, requestedBy, source: { kind: 'import', key, mode } },
+        this.history.HISTORY_JOB_TIMEOUT_MS,
+      ),
     );
   }
 
@@ -131,8 +154,11 @@ export class WorkspaceHistoryService {
 
   /** 503 `history_unavailable` when no history worker is alive (jobs would only queue up). */
   private async requireWorker(): Promise<void> {
-    const workers = await listInstances(this.redis, this.config.REDIS_PREFIX, 'history-worker').catch(() => []);
-    if (workers.length === 0) throw new ApiError(503, 'history_unavailable', 'no history worker is running; try again later');
+    const workers = await listInstances(this.redis, this.config.REDIS_PREFIX, 'history-worker').catch(
+      () => [],
+    );
+    if (workers.length === 0)
+      throw new ApiError(503, 'history_unavailable', 'no history worker is running; try again later');
   }
 
   private async run<T>(job: () => Promise<T>): Promise<T> {

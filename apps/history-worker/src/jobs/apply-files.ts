@@ -8,10 +8,17 @@ import type { LoadedWorkspace } from '../workspace/workspace-model';
 import type { JobContext } from './job-context';
 
 /** Applies the plan; returns the number of docs updated. Body docs first, the workspace doc last. */
-export async function applyFiles(ctx: JobContext, loaded: LoadedWorkspace, files: RepoFile[], origin: string): Promise<number> {
+export async function applyFiles(
+  ctx: JobContext,
+  loaded: LoadedWorkspace,
+  files: RepoFile[],
+  origin: string,
+): Promise<number> {
   const plan = ctx.model.planRestore(loaded, files);
   const workspaceDocId = `workspace:${loaded.workspace}`;
-  const ordered = [...plan.keys()].sort((a, b) => (a === workspaceDocId ? 1 : b === workspaceDocId ? -1 : a < b ? -1 : 1));
+  const ordered = [...plan.keys()].sort((a, b) =>
+    a === workspaceDocId ? 1 : b === workspaceDocId ? -1 : a < b ? -1 : 1,
+  );
   for (const docId of ordered) {
     await ctx.applyUpdate({ tenant: loaded.tenant, docId, update: plan.get(docId)!, origin });
   }

@@ -27,7 +27,13 @@ export interface WorkspaceBackup {
 const b64 = (u: Uint8Array | null) => (u ? Buffer.from(u).toString('base64') : null);
 
 /** Writes the backup; returns its S3 key. */
-export async function backupWorkspace(ctx: JobContext, tenant: string, workspace: string, docIds: string[], reason: string): Promise<string> {
+export async function backupWorkspace(
+  ctx: JobContext,
+  tenant: string,
+  workspace: string,
+  docIds: string[],
+  reason: string,
+): Promise<string> {
   const storage = ctx.storageFor(tenant);
   const backup: WorkspaceBackup = {
     format: 'diaryx-sync-backup/1',
@@ -43,7 +49,13 @@ export async function backupWorkspace(ctx: JobContext, tenant: string, workspace
       doc,
       state: b64(await storage.loadDoc(doc)),
       snapshot: b64(await storage.getStateAt(doc, 0)),
-      updates: updates.map((u) => ({ id: u.id, timestamp: u.timestamp, origin: u.origin, device_id: u.deviceId, data: b64(u.data) ?? '' })),
+      updates: updates.map((u) => ({
+        id: u.id,
+        timestamp: u.timestamp,
+        origin: u.origin,
+        device_id: u.deviceId,
+        data: b64(u.data) ?? '',
+      })),
     });
   }
   const stamp = backup.created_at.replace(/[:.]/g, '-');

@@ -26,7 +26,12 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
   return withWorkspaceLock(lockOptions(ctx), tenant, workspace, async () => {
     // Edits from now on open a new dirty period (and a new quiet-period job).
     if (data.dirtySince !== undefined) {
-      await ctx.redis.eval(CLEAR_IF_EQUAL, 1, dirtyKey(ctx.config.REDIS_PREFIX, tenant, workspace), String(data.dirtySince));
+      await ctx.redis.eval(
+        CLEAR_IF_EQUAL,
+        1,
+        dirtyKey(ctx.config.REDIS_PREFIX, tenant, workspace),
+        String(data.dirtySince),
+      );
     }
     const loaded = await ctx.model.load(tenant, workspace);
     const { outcome, decision } = await validateAndRecord(ctx, loaded);

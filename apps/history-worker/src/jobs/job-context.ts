@@ -9,7 +9,12 @@ import type { WorkerConfig } from '../config';
 import type { WorkspaceModel } from '../workspace/workspace-model';
 
 /** Sends a forward update through the owning shard (ClusterClient.applyUpdate). */
-export type ApplyUpdate = (req: { tenant: string; docId: string; update: Uint8Array; origin: string }) => Promise<void>;
+export type ApplyUpdate = (req: {
+  tenant: string;
+  docId: string;
+  update: Uint8Array;
+  origin: string;
+}) => Promise<void>;
 
 export interface JobContext {
   config: Pick<

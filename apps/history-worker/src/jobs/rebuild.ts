@@ -30,12 +30,22 @@ export async function runRebuild(ctx: JobContext, data: RebuildJobData): Promise
       });
       throw new UnrecoverableError(`workspace ${tenant}/${workspace} has no good commit to rebuild from`);
     }
-    const backupKey = await backupWorkspace(ctx, tenant, workspace, [...loaded.states.keys()], `rebuild: ${data.reason}`);
+    const backupKey = await backupWorkspace(
+      ctx,
+      tenant,
+      workspace,
+      [...loaded.states.keys()],
+      `rebuild: ${data.reason}`,
+    );
     const files = await repo.readFiles(commitId);
     const updated = await applyFiles(ctx, loaded, files, 'rebuild');
     const after = await ctx.model.load(tenant, workspace);
     const outcome = ctx.model.validate(after);
-    const decision = ctx.model.decide(outcome.ok ? {} : health.tracker, outcome.ok, ctx.config.HISTORY_REBUILD_THRESHOLD);
+    const decision = ctx.model.decide(
+      outcome.ok ? {} : health.tracker,
+      outcome.ok,
+      ctx.config.HISTORY_REBUILD_THRESHOLD,
+    );
     await ctx.health.record(tenant, workspace, {
       ok: outcome.ok,
       consecutiveFailures: decision.consecutiveFailures,
@@ -50,9 +60,17 @@ export async function runRebuild(ctx: JobContext, data: RebuildJobData): Promise
       actor: data.requestedBy ?? 'system',
       commit_id: commitId,
       backup_key: backupKey,
-      details: { reason: data.reason, docs_updated: updated, valid: outcome.ok, issues: outcome.issues.slice(0, 50) },
+      details: {
+        reason: data.reason,
+        docs_updated: updated,
+        valid: outcome.ok,
+        issues: outcome.issues.slice(0, 50),
+      },
     });
-    ctx.log.warn({ tenant, workspace, commit: commitId, backupKey, updated, valid: outcome.ok }, 'rebuilt workspace from git');
+    ctx.log.warn(
+      { tenant, workspace, commit: commitId, backupKey, updated, valid: outcome.ok },
+      'rebuilt workspace from git',
+    );
     return {
       status: updated > 0 ? 'restored' : 'unchanged',
       commit_id: commitId,

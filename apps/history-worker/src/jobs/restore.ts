@@ -4,7 +4,14 @@
  * forward updates. History is kept; the change is audited and committed after the quiet period.
  */
 import { UnrecoverableError } from 'bullmq';
-import { readWorkspaceZip, UnknownCommitError, ZipImportError, type RepoFile, type RestoreJobData, type RestoreJobResult } from '@diaryx-sync/git-store';
+import {
+  readWorkspaceZip,
+  UnknownCommitError,
+  ZipImportError,
+  type RepoFile,
+  type RestoreJobData,
+  type RestoreJobResult,
+} from '@diaryx-sync/git-store';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
 import { lockOptions } from './commit';
@@ -31,7 +38,10 @@ export async function runRestore(ctx: JobContext, data: RestoreJobData): Promise
       try {
         imported = await readWorkspaceZip(zip);
       } catch (err) {
-        if (err instanceof ZipImportError) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+        if (err instanceof ZipImportError) {
+          await ctx.objects.delete(source.key);
+          throw new UnrecoverableError(`${err.code}: ${err.message}`);
+        }
         throw err;
       }
       if (source.mode === 'replace') target = imported;
@@ -50,10 +60,19 @@ export async function runRestore(ctx: JobContext, data: RestoreJobData): Promise
       actor: data.requestedBy ?? 'system',
       commit_id: commitId,
       backup_key: null,
-      details: source.kind === 'commit' ? { docs_updated: updated } : { docs_updated: updated, mode: source.mode, files: target.length },
+      details:
+        source.kind === 'commit'
+          ? { docs_updated: updated }
+          : { docs_updated: updated, mode: source.mode, files: target.length },
     });
     if (source.kind === 'import') await ctx.objects.delete(source.key);
     if (updated > 0) await ctx.queues.touchWorkspace(tenant, workspace);
-    return { status: updated > 0 ? 'restored' : 'unchanged', commit_id: commitId, docs_updated: updated, files: target.length, valid: outcome.ok };
+    return {
+      status: updated > 0 ? 'restored' : 'unchanged',
+      commit_id: commitId,
+      docs_updated: updated,
+      files: target.length,
+      valid: outcome.ok,
+    };
   });
 }

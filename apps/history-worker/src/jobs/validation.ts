@@ -12,7 +12,10 @@ export interface RecordedValidation {
 }
 
 /** Validates `loaded` and records the outcome; queues a rebuild when the tracker says so. */
-export async function validateAndRecord(ctx: JobContext, loaded: LoadedWorkspace): Promise<RecordedValidation> {
+export async function validateAndRecord(
+  ctx: JobContext,
+  loaded: LoadedWorkspace,
+): Promise<RecordedValidation> {
   const { tenant, workspace } = loaded;
   const outcome = ctx.model.validate(loaded);
   const previous = await ctx.health.get(tenant, workspace);
@@ -25,7 +28,10 @@ export async function validateAndRecord(ctx: JobContext, loaded: LoadedWorkspace
   });
   if (!outcome.ok) {
     for (const issue of outcome.issues) ctx.metrics.validation.failures.inc({ check: issue.kind });
-    ctx.log.warn({ tenant, workspace, issues: outcome.issues.length, failures: decision.consecutiveFailures }, 'workspace failed validation');
+    ctx.log.warn(
+      { tenant, workspace, issues: outcome.issues.length, failures: decision.consecutiveFailures },
+      'workspace failed validation',
+    );
     await ctx.audit.record({
       tenant,
       workspace,
@@ -47,7 +53,11 @@ export async function validateAndRecord(ctx: JobContext, loaded: LoadedWorkspace
 }
 
 /** `validation` job. */
-export async function runValidation(ctx: JobContext, tenant: string, workspace: string): Promise<ValidationJobResult> {
+export async function runValidation(
+  ctx: JobContext,
+  tenant: string,
+  workspace: string,
+): Promise<ValidationJobResult> {
   const loaded = await ctx.model.load(tenant, workspace);
   const { outcome } = await validateAndRecord(ctx, loaded);
   return { ok: outcome.ok, issues: outcome.issues };

@@ -20,7 +20,10 @@ export function validateLoaded(ws: LoadedWorkspace): ValidationOutcome {
   const live = new Set(workspace.listFiles().map((f) => f.path));
   const bodies = [...bodyPaths(ws).values()].filter((p) => live.has(p) || !tombstoned.has(p));
   const report = validateWorkspace(workspace, bodies);
-  return { ok: report.ok, issues: report.issues.map((i) => ({ kind: i.kind, file: i.file, message: i.message })) };
+  return {
+    ok: report.ok,
+    issues: report.issues.map((i) => ({ kind: i.kind, file: i.file, message: i.message })),
+  };
 }
 
 /** Feeds one validation outcome into the persisted tracker state. */

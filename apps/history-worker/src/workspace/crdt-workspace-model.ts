@@ -16,7 +16,7 @@ import {
   type CrdtStorage,
   type FileMetadata,
 } from '@diaryx-sync/crdt';
-import { loadWorkspaceStates, materializeStates, type RepoFile } from '@diaryx-sync/git-store';
+import { loadWorkspaceStates, materializeStates } from '@diaryx-sync/git-store';
 import { decideHealth, validateLoaded } from './crdt-validation';
 import type { LoadedWorkspace, WorkspaceModel } from './workspace-model';
 
@@ -26,7 +26,8 @@ const text = (c: Uint8Array | string) => (typeof c === 'string' ? c : Buffer.fro
 export function bodyPaths(ws: LoadedWorkspace): Map<string, string> {
   const prefix = `body:${ws.workspace}/`;
   const out = new Map<string, string>();
-  for (const docId of ws.states.keys()) if (docId.startsWith(prefix)) out.set(docId, docId.slice(prefix.length));
+  for (const docId of ws.states.keys())
+    if (docId.startsWith(prefix)) out.set(docId, docId.slice(prefix.length));
   return out;
 }
 
@@ -38,7 +39,8 @@ export function workspaceOf(ws: LoadedWorkspace): WorkspaceCrdt {
 /** Body texts by path. */
 export function bodiesOf(ws: LoadedWorkspace): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [docId, path] of bodyPaths(ws)) out.set(path, BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody());
+  for (const [docId, path] of bodyPaths(ws))
+    out.set(path, BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody());
   return out;
 }
 
@@ -104,7 +106,12 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
               contents: meta.contents === null ? null : meta.contents.map((c) => link(c) ?? c),
             };
             const existing = workspace.getFile(key);
-            if (existing && !existing.deleted && serializeFileMetadata(existing) === serializeFileMetadata(next)) continue;
+            if (
+              existing &&
+              !existing.deleted &&
+              serializeFileMetadata(existing) === serializeFileMetadata(next)
+            )
+              continue;
             workspace.setFile(key, next);
           }
         });

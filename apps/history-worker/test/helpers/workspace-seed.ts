@@ -1,13 +1,24 @@
 /** Writes workspace/body docs straight into PostgresStorage (what a doc service would persist). */
 import * as Y from 'yjs';
-import { BodyDoc, bodyDocId, workspaceDocId, WorkspaceCrdt, type CrdtStorage, type FileMetadata } from '@diaryx-sync/crdt';
+import {
+  BodyDoc,
+  bodyDocId,
+  workspaceDocId,
+  WorkspaceCrdt,
+  type CrdtStorage,
+  type FileMetadata,
+} from '@diaryx-sync/crdt';
 
 export async function loadWorkspace(storage: CrdtStorage, ws: string): Promise<WorkspaceCrdt> {
   return WorkspaceCrdt.fromUpdate(await storage.loadDoc(workspaceDocId(ws)));
 }
 
 /** Applies `mutate` to the persisted workspace doc and appends the resulting update. */
-export async function editWorkspace(storage: CrdtStorage, ws: string, mutate: (w: WorkspaceCrdt) => void): Promise<void> {
+export async function editWorkspace(
+  storage: CrdtStorage,
+  ws: string,
+  mutate: (w: WorkspaceCrdt) => void,
+): Promise<void> {
   const w = await loadWorkspace(storage, ws);
   const sv = Y.encodeStateVector(w.doc);
   mutate(w);
@@ -33,7 +44,10 @@ export async function getBody(storage: CrdtStorage, ws: string, path: string): P
 
 /** A README with two children in path mode. */
 export async function seedWorkspace(storage: CrdtStorage, ws: string): Promise<void> {
-  const meta = (m: Partial<FileMetadata>): Partial<FileMetadata> => ({ modified_at: 1_700_000_000_000, ...m });
+  const meta = (m: Partial<FileMetadata>): Partial<FileMetadata> => ({
+    modified_at: 1_700_000_000_000,
+    ...m,
+  });
   await editWorkspace(storage, ws, (w) => {
     w.setFile('README.md', meta({ title: 'Home', contents: ['notes/a.md', 'notes/b.md'] }));
     w.setFile('notes/a.md', meta({ title: 'A', part_of: 'README.md' }));

@@ -11,8 +11,16 @@ export interface DumbHttpResponse {
   body: Buffer;
 }
 
-const notFound = (): DumbHttpResponse => ({ status: 404, contentType: 'text/plain', body: Buffer.from('not found\n') });
-const text = (body: string): DumbHttpResponse => ({ status: 200, contentType: 'text/plain', body: Buffer.from(body) });
+const notFound = (): DumbHttpResponse => ({
+  status: 404,
+  contentType: 'text/plain',
+  body: Buffer.from('not found\n'),
+});
+const text = (body: string): DumbHttpResponse => ({
+  status: 200,
+  contentType: 'text/plain',
+  body: Buffer.from(body),
+});
 
 /**
  * Answers `subPath` (the part after `/git/{workspace}.git/`, without query string).

@@ -45,7 +45,8 @@ export function createIsoGitFs(backend: S3ObjectBackend): PromiseFsClient {
       if (!oid) throw enoent(String(path));
       const data = await backend.readDeflated(oid);
       if (!data) throw enoent(String(path));
-      const encoding = typeof options === 'string' ? options : (options as { encoding?: string } | undefined)?.encoding;
+      const encoding =
+        typeof options === 'string' ? options : (options as { encoding?: string } | undefined)?.encoding;
       return encoding ? data.toString(encoding as BufferEncoding) : data;
     },
     async writeFile(path: string, data: Uint8Array | string): Promise<void> {

@@ -25,7 +25,10 @@ function toBytes(content: Uint8Array | string): Uint8Array {
 /** Throws on paths git cannot represent safely (empty, `.`/`..` segments, leading `/`). */
 export function assertRepoPath(path: string): string[] {
   const parts = path.split('/');
-  if (path.length === 0 || parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git' || p.includes('\0'))) {
+  if (
+    path.length === 0 ||
+    parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git' || p.includes('\0'))
+  ) {
     throw new Error(`invalid repository path ${JSON.stringify(path)}`);
   }
   return parts;
@@ -50,12 +53,38 @@ export async function writeTreeFromFiles(fs: PromiseFsClient, files: RepoFile[])
   return writeDir(fs, root);
 }
 
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Parallel S3 requests per tree level. */
+const IO_PARALLELISM = 16;
+
 async function writeDir(fs: PromiseFsClient, dir: DirNode): Promise<string> {
-  const entries: TreeEntry[] = [];
-  for (const [name, bytes] of dir.files) {
-    const oid = await git.writeBlob({ fs, gitdir: GITDIR, blob: bytes });
-    entries.push({ mode: '100644', path: name, oid, type: 'blob' });
-  }
+  const files = [...dir.files];
+  const blobOids = await mapLimit(files, IO_PARALLELISM, ([, bytes]) =>
+    git.writeBlob({ fs, gitdir: GITDIR, blob: bytes }),
+  );
+  const entries: TreeEntry[] = files.map(([name], i) => ({
+    mode: '100644',
+    path: name,
+    oid: blobOids[i],
+    type: 'blob',
+  }));
   for (const [name, child] of dir.dirs) {
     const oid = await writeDir(fs, child);
     entries.push({ mode: '040000', path: name, oid, type: 'tree' });
@@ -64,7 +93,11 @@ async function writeDir(fs: PromiseFsClient, dir: DirNode): Promise<string> {
 }
 
 /** Flattens a tree to `path → blob id`. */
-export async function flattenTree(fs: PromiseFsClient, treeOid: string, prefix = ''): Promise<Map<string, string>> {
+export async function flattenTree(
+  fs: PromiseFsClient,
+  treeOid: string,
+  prefix = '',
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const { tree } = await git.readTree({ fs, gitdir: GITDIR, oid: treeOid });
   for (const entry of tree) {

@@ -9,7 +9,14 @@ import type { RefStore } from '../refs/ref-store';
 import { createIsoGitFs, GITDIR } from './isogit-fs';
 import { S3ObjectBackend } from './s3-object-backend';
 import { buildCommitMessage } from './commit-message';
-import { diffTrees, flattenTree, writeTreeFromFiles, type RepoFile, type TreeDiff } from './tree-builder';
+import {
+  diffTrees,
+  flattenTree,
+  mapLimit,
+  writeTreeFromFiles,
+  type RepoFile,
+  type TreeDiff,
+} from './tree-builder';
 
 /** The only branch. */
 export const MAIN_REF = 'refs/heads/main';
@@ -144,11 +151,10 @@ export class WorkspaceRepository {
     if (!(await this.hasCommit(oid))) throw new UnknownCommitError(`unknown commit ${oid}`);
     const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
     const flat = await flattenTree(this.fs, commit.tree);
-    const files: RepoFile[] = [];
-    for (const [path, blobOid] of [...flat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const sorted = [...flat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return mapLimit(sorted, 16, async ([path, blobOid]) => {
       const { blob } = await git.readBlob({ fs: this.fs, gitdir: GITDIR, oid: blobOid });
-      files.push({ path, content: blob });
-    }
-    return files;
+      return { path, content: blob };
+    });
   }
 }

@@ -34,13 +34,23 @@ export class AuditLog {
     const { rows } = await this.pool.query<{ id: string }>(
       `INSERT INTO history_audit (tenant, workspace, event, actor, commit_id, backup_key, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [entry.tenant, entry.workspace, entry.event, entry.actor, entry.commit_id, entry.backup_key, JSON.stringify(entry.details)],
+      [
+        entry.tenant,
+        entry.workspace,
+        entry.event,
+        entry.actor,
+        entry.commit_id,
+        entry.backup_key,
+        JSON.stringify(entry.details),
+      ],
     );
     return Number(rows[0].id);
   }
 
   /** Newest first; one workspace or (without tenant/workspace) the whole cluster. */
-  async list(opts: { tenant?: string; workspace?: string; event?: AuditEvent; limit?: number } = {}): Promise<AuditEntry[]> {
+  async list(
+    opts: { tenant?: string; workspace?: string; event?: AuditEvent; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.tenant) where.push(`tenant = $${args.push(opts.tenant)}`);

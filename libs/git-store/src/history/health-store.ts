@@ -45,10 +45,10 @@ export class HealthStore {
 
   /** The workspace's health, or a fresh healthy record when none is stored. */
   async get(tenant: string, workspace: string): Promise<WorkspaceHealth> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM workspace_health WHERE tenant = $1 AND workspace = $2', [
-      tenant,
-      workspace,
-    ]);
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM workspace_health WHERE tenant = $1 AND workspace = $2',
+      [tenant, workspace],
+    );
     return rows[0]
       ? toHealth(rows[0])
       : {
@@ -78,7 +78,14 @@ export class HealthStore {
          last_issues = EXCLUDED.last_issues,
          last_checked_at = now(),
          last_ok_at = CASE WHEN $6 THEN now() ELSE workspace_health.last_ok_at END`,
-      [tenant, workspace, update.consecutiveFailures, JSON.stringify(update.tracker), JSON.stringify(update.issues), update.ok],
+      [
+        tenant,
+        workspace,
+        update.consecutiveFailures,
+        JSON.stringify(update.tracker),
+        JSON.stringify(update.issues),
+        update.ok,
+      ],
     );
   }
 

@@ -82,7 +82,11 @@ export class HistoryQueues {
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', () => undefined);
     for (const name of ALL_QUEUES) {
-      const queue = new Queue(name, { connection: this.redis, prefix: this.prefix, defaultJobOptions: RETRY });
+      const queue = new Queue(name, {
+        connection: this.redis,
+        prefix: this.prefix,
+        defaultJobOptions: RETRY,
+      });
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
@@ -132,12 +136,23 @@ export class HistoryQueues {
   /** Queues a commit now (not de-duplicated). */
   enqueueCommit(tenant: string, workspace: string, requestedBy?: string): Promise<Job> {
     const data: WorkspaceJobData = { tenant, workspace, trigger: 'demand', requestedBy };
-    return this.queue(QUEUE_NAMES.gitCommit).add('commit', data, { jobId: jobIdOf('commit', tenant, workspace, randomUUID()) });
+    return this.queue(QUEUE_NAMES.gitCommit).add('commit', data, {
+      jobId: jobIdOf('commit', tenant, workspace, randomUUID()),
+    });
   }
 
   /** Commits now and waits for the result. */
-  async commitNow(tenant: string, workspace: string, requestedBy?: string, timeoutMs = 60_000): Promise<CommitJobResult> {
-    return this.wait<CommitJobResult>(QUEUE_NAMES.gitCommit, await this.enqueueCommit(tenant, workspace, requestedBy), timeoutMs);
+  async commitNow(
+    tenant: string,
+    workspace: string,
+    requestedBy?: string,
+    timeoutMs = 60_000,
+  ): Promise<CommitJobResult> {
+    return this.wait<CommitJobResult>(
+      QUEUE_NAMES.gitCommit,
+      await this.enqueueCommit(tenant, workspace, requestedBy),
+      timeoutMs,
+    );
   }
 
   /** Queues a validation of the workspace. */
@@ -149,8 +164,17 @@ export class HistoryQueues {
   }
 
   /** Validates now and waits for the result. */
-  async validateNow(tenant: string, workspace: string, requestedBy?: string, timeoutMs = 60_000): Promise<ValidationJobResult> {
-    return this.wait(QUEUE_NAMES.validation, await this.enqueueValidation(tenant, workspace, requestedBy), timeoutMs);
+  async validateNow(
+    tenant: string,
+    workspace: string,
+    requestedBy?: string,
+    timeoutMs = 60_000,
+  ): Promise<ValidationJobResult> {
+    return this.wait(
+      QUEUE_NAMES.validation,
+      await this.enqueueValidation(tenant, workspace, requestedBy),
+      timeoutMs,
+    );
   }
 
   /** Queues a rebuild, de-duplicated per workspace while one is waiting. */
@@ -198,7 +222,12 @@ export class HistoryQueues {
     const out = {} as Record<QueueName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
     for (const [name, q] of this.queues) {
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      out[name] = {
+        waiting: c.waiting ?? 0,
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        failed: c.failed ?? 0,
+      };
     }
     return out;
   }

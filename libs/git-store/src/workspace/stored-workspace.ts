@@ -2,11 +2,20 @@
  * Reading a workspace's persisted documents (`CrdtStorage`) and materializing them to markdown
  * with `@diaryx-sync/crdt`: shared by the history worker and the gateway's snapshot export.
  */
-import { BodyDoc, materializeWorkspace, workspaceDocId, WorkspaceCrdt, type CrdtStorage } from '@diaryx-sync/crdt';
+import {
+  BodyDoc,
+  materializeWorkspace,
+  workspaceDocId,
+  WorkspaceCrdt,
+  type CrdtStorage,
+} from '@diaryx-sync/crdt';
 import type { RepoFile } from '../git/tree-builder';
 
 /** Doc id → full state of every persisted doc of the workspace (workspace doc and bodies). */
-export async function loadWorkspaceStates(storage: CrdtStorage, workspace: string): Promise<Map<string, Uint8Array>> {
+export async function loadWorkspaceStates(
+  storage: CrdtStorage,
+  workspace: string,
+): Promise<Map<string, Uint8Array>> {
   const states = new Map<string, Uint8Array>();
   const wsDoc = workspaceDocId(workspace);
   const prefix = `body:${workspace}/`;
@@ -32,6 +41,9 @@ export function materializeStates(workspace: string, states: ReadonlyMap<string,
 }
 
 /** Loads and materializes in one go. */
-export async function materializeStoredWorkspace(storage: CrdtStorage, workspace: string): Promise<RepoFile[]> {
+export async function materializeStoredWorkspace(
+  storage: CrdtStorage,
+  workspace: string,
+): Promise<RepoFile[]> {
   return materializeStates(workspace, await loadWorkspaceStates(storage, workspace));
 }

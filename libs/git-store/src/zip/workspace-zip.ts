@@ -23,12 +23,14 @@ export function workspaceZipStream(files: RepoFile[]): Readable {
 /** Validates one entry name; returns the workspace path or throws {@link ZipImportError}. */
 export function checkZipEntryPath(raw: string): string {
   const name = raw;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new ZipImportError('unsafe_path', `control character in ${JSON.stringify(raw)}`);
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw new ZipImportError('unsafe_path', `control character in ${JSON.stringify(raw)}`);
   if (name.includes('\\')) throw new ZipImportError('unsafe_path', `backslash in ${JSON.stringify(raw)}`);
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new ZipImportError('unsafe_path', `absolute path ${JSON.stringify(raw)}`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    throw new ZipImportError('unsafe_path', `absolute path ${JSON.stringify(raw)}`);
   const parts = name.split('/');
-  if (parts.some((p) => p === '..')) throw new ZipImportError('unsafe_path', `path escapes the workspace: ${JSON.stringify(raw)}`);
+  if (parts.some((p) => p === '..'))
+    throw new ZipImportError('unsafe_path', `path escapes the workspace: ${JSON.stringify(raw)}`);
   const clean = parts.filter((p) => p !== '' && p !== '.');
   if (clean.length === 0) throw new ZipImportError('unsafe_path', `empty path ${JSON.stringify(raw)}`);
   return clean.join('/');
@@ -42,7 +44,8 @@ const ignored = (path: string) => path.split('/').some((p) => p.startsWith('.') 
  */
 export async function readWorkspaceZip(data: Buffer, limits: Partial<ZipLimits> = {}): Promise<RepoFile[]> {
   const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
-  if (data.length > lim.maxZipBytes) throw new ZipImportError('too_large', `zip is larger than ${lim.maxZipBytes} bytes`);
+  if (data.length > lim.maxZipBytes)
+    throw new ZipImportError('too_large', `zip is larger than ${lim.maxZipBytes} bytes`);
   let zip: JSZip;
   try {
     zip = await JSZip.loadAsync(data, { createFolders: false, checkCRC32: true });
@@ -56,12 +59,14 @@ export async function readWorkspaceZip(data: Buffer, limits: Partial<ZipLimits> 
   for (const entry of entries) {
     const path = checkZipEntryPath(entry.unsafeOriginalName ?? entry.name);
     if (entry.dir || ignored(path)) continue;
-    if (!path.toLowerCase().endsWith('.md')) throw new ZipImportError('invalid_file', `not a markdown file: ${path}`);
+    if (!path.toLowerCase().endsWith('.md'))
+      throw new ZipImportError('invalid_file', `not a markdown file: ${path}`);
     if (seen.has(path)) throw new ZipImportError('invalid_file', `duplicate path ${path}`);
     seen.add(path);
     plan.push({ path, entry });
   }
-  if (plan.length > lim.maxFiles) throw new ZipImportError('too_many_files', `more than ${lim.maxFiles} files`);
+  if (plan.length > lim.maxFiles)
+    throw new ZipImportError('too_many_files', `more than ${lim.maxFiles} files`);
   let total = 0;
   const files: RepoFile[] = [];
   for (const { path, entry } of plan) {
@@ -74,12 +79,21 @@ export async function readWorkspaceZip(data: Buffer, limits: Partial<ZipLimits> 
         total += chunk.length;
         if (size > lim.maxFileBytes || total > lim.maxTotalBytes) {
           (stream as unknown as { pause(): void }).pause();
-          reject(new ZipImportError('too_large', size > lim.maxFileBytes ? `${path} is larger than ${lim.maxFileBytes} bytes` : `zip content is larger than ${lim.maxTotalBytes} bytes`));
+          reject(
+            new ZipImportError(
+              'too_large',
+              size > lim.maxFileBytes
+                ? `${path} is larger than ${lim.maxFileBytes} bytes`
+                : `zip content is larger than ${lim.maxTotalBytes} bytes`,
+            ),
+          );
           return;
         }
         chunks.push(chunk);
       });
-      stream.on('error', (err: Error) => reject(new ZipImportError('invalid_zip', `${path}: ${err.message}`)));
+      stream.on('error', (err: Error) =>
+        reject(new ZipImportError('invalid_zip', `${path}: ${err.message}`)),
+      );
       stream.on('end', () => resolve());
     });
     const content = Buffer.concat(chunks);
