@@ -53,7 +53,17 @@ export class LocalWorkspace {
   private sink: LocalUpdateSink | undefined;
 
   constructor(readonly workspaceId: string) {
-    this.documents = createCrdtSessionDocuments(this.workspace, this.bodies);
+    const docs = createCrdtSessionDocuments(this.workspace, this.bodies);
+    // Entries written by other clients may have paths whose body doc id exceeds 255 bytes: the
+    // session must never try to open those (bodyDocId throws, which would crash the process).
+    this.documents = {
+      ...docs,
+      workspace: {
+        ...docs.workspace,
+        livePaths: () =>
+          docs.workspace.livePaths().filter((p) => bodyDocIdProblem(workspaceId, p) === undefined),
+      },
+    };
     this.workspace.onUpdate((update, info) => {
       if (info.local) this.sink?.(workspaceDocId(this.workspaceId), update);
     });

@@ -57,6 +57,14 @@ describe('LocalWorkspace (CLI document model)', () => {
     expect(local.renameFile('ok.md', long)).toBe(false);
     expect(local.livePaths()).toEqual(['ok.md']);
     expect(sent.every((id) => Buffer.byteLength(id) <= 255)).toBe(true);
+
+    // Written by another client: in the workspace, but never offered to the sync session.
+    const other = new LocalWorkspace('ws_l');
+    Y.applyUpdate(other.workspace.doc, local.workspace.encodeStateAsUpdate());
+    other.workspace.setFile(long, { ...other.workspace.getFile('ok.md')!, filename: 'b.md' });
+    Y.applyUpdate(local.workspace.doc, other.workspace.encodeStateAsUpdate());
+    expect(local.livePaths()).toEqual([long, 'ok.md'].sort());
+    expect(local.documents.workspace.livePaths()).toEqual(['ok.md']);
   });
 
   it('tombstones missing files only with deleteMissing, and renames keep the body history', () => {
