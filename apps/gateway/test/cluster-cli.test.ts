@@ -39,7 +39,18 @@ const clients: Sync2TestClient[] = [];
 beforeAll(async () => {
   cluster = await startCluster({ gateways: 2, docServices: 2 });
   tenant = await cluster.createTenant('cli-e2e');
-  for (const ws of ['notes', 'edits', 'live', 'other', 'bulk', 'offline', 'concurrent', 'many', 'problems'])
+  for (const ws of [
+    'notes',
+    'edits',
+    'live',
+    'other',
+    'bulk',
+    'offline',
+    'concurrent',
+    'many',
+    'problems',
+    'poisoned',
+  ])
     await cluster.createWorkspace(tenant, ws);
   editor = await cluster.token({ tid: tenant.id, ws: ['*'], role: 'editor' });
 }, 90_000);
@@ -338,6 +349,40 @@ describe('push and pull: deletes, concurrency, many files', () => {
     expect([...readTree(dst).keys()].sort()).toEqual(['bad-yaml.md', 'fine.md']);
     // The unparsable frontmatter is kept as body text, not lost.
     expect(readTree(dst).get('bad-yaml.md')).toMatch(/\n\n---\ntitle: \[unclosed\n---\n\nbody\n$/);
+  });
+
+  test('an entry written by another client with a path too long for a doc id breaks neither pull nor start', async () => {
+    const raw = await observer(0);
+    const files = (await raw.openSynced('workspace:poisoned')).getMap<string>('files');
+    const entry = (title: string) =>
+      JSON.stringify({
+        filename: `${title}.md`,
+        title,
+        part_of: null,
+        contents: null,
+        attachments: [],
+        deleted: false,
+        audience: null,
+        description: null,
+        extra: {},
+        modified_at: Date.parse('2024-01-01T00:00:00.000Z'),
+      });
+    files.set(`${'a'.repeat(130)}/${'b'.repeat(130)}.md`, entry('long'));
+    files.set('ok.md', entry('ok'));
+    (await raw.openSynced('body:poisoned/ok.md')).getText('body').insert(0, 'still readable\n');
+    await raw.save('workspace:poisoned');
+    await raw.save('body:poisoned/ok.md');
+
+    const dst = tempDir('poisoned');
+    const pull = await runCli(['pull', dst, ...conn('poisoned')], 20_000);
+    expectExit(pull, 0);
+    expect(readTree(dst).get('ok.md')).toMatch(/\n\nstill readable\n$/);
+    const start = spawnCli(['start', tempDir('poisoned-start'), ...conn('poisoned'), '--debounce', '100']);
+    await start.waitForStdout(/watching /, 20_000);
+    await sleep(500);
+    const end = await start.stop('SIGINT');
+    expect(end.code).toBe(0);
+    expect(end.stderr).toBe('');
   });
 
   test('push and pull 200 files (timing printed)', async () => {
