@@ -23,6 +23,8 @@ export const workerConfigSchema = serviceConfigSchema.extend({
   HISTORY_LOCK_WAIT_MS: int(20_000),
   /** Consecutive validation failures that trigger a rebuild. */
   HISTORY_REBUILD_THRESHOLD: int(3).pipe(z.number().min(1)),
+  /** After a rebuild that did not make the workspace valid, wait this long before another. */
+  HISTORY_REBUILD_COOLDOWN_MS: int(15 * 60_000),
   /** Timeout of one forward update through the cluster. */
   HISTORY_APPLY_TIMEOUT_MS: int(15_000),
   /** On SIGTERM, how long active jobs may run before they are handed back to the queue. */

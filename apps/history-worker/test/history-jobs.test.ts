@@ -131,6 +131,29 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     });
   });
 
+  it('a rebuild also repairs orphan body docs and path cycles', async () => {
+    const storage = env.storage(T);
+    await seedWorkspace(storage, 'repair');
+    expect((await queues.commitNow(T, 'repair')).status).toBe('committed');
+    await setBody(storage, 'repair', 'ghost.md', 'a body without a file\n');
+    await editWorkspace(storage, 'repair', (w) => {
+      const a = w.getFile('notes/a.md')!;
+      const b = w.getFile('notes/b.md')!;
+      w.setFile('notes/a.md', { ...a, part_of: 'notes/b.md', modified_at: a.modified_at + 1 });
+      w.setFile('notes/b.md', { ...b, part_of: 'notes/a.md', modified_at: b.modified_at + 1 });
+    });
+    const kinds = ((await queues.validateNow(T, 'repair')).issues ?? []).map((i) => i.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['orphan_body', 'path_cycle']));
+    for (let i = 0; i < 2; i++) await queues.commitNow(T, 'repair');
+    const audit = new AuditLog(env.pool);
+    const row = await until(
+      async () => (await audit.list({ tenant: T, workspace: 'repair', event: 'rebuild' }))[0],
+    );
+    expect(row.details).toMatchObject({ valid: true });
+    expect(await queues.validateNow(T, 'repair')).toEqual({ ok: true, issues: [] });
+    expect(await getBody(storage, 'repair', 'ghost.md')).toBe('a body without a file\n'); // nothing deleted
+  });
+
   it('restores a commit as forward updates (deleted files come back, new files become tombstones)', async () => {
     const storage = env.storage(T);
     await seedWorkspace(storage, 'rest');

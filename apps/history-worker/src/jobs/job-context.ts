@@ -23,6 +23,7 @@ export interface JobContext {
     | 'HISTORY_LOCK_TTL_MS'
     | 'HISTORY_LOCK_WAIT_MS'
     | 'HISTORY_REBUILD_THRESHOLD'
+    | 'HISTORY_REBUILD_COOLDOWN_MS'
     | 'GIT_AUTHOR_NAME'
     | 'GIT_AUTHOR_EMAIL'
     | 'REDIS_PREFIX'

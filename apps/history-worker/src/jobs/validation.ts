@@ -41,7 +41,7 @@ export async function validateAndRecord(
       backup_key: null,
       details: { consecutive_failures: decision.consecutiveFailures, issues: outcome.issues.slice(0, 50) },
     });
-    if (decision.action === 'rebuild') {
+    if (decision.action === 'rebuild' && !(await recentFailedRebuild(ctx, tenant, workspace))) {
       await ctx.queues.enqueueRebuild({
         tenant,
         workspace,
@@ -50,6 +50,22 @@ export async function validateAndRecord(
     }
   }
   return { outcome, decision };
+}
+
+/**
+ * True when the last rebuild of the workspace did not make it valid and is younger than the
+ * cooldown: rebuilding again would only pile up backups.
+ */
+async function recentFailedRebuild(ctx: JobContext, tenant: string, workspace: string): Promise<boolean> {
+  const [last] = await ctx.audit.list({ tenant, workspace, event: 'rebuild', limit: 1 });
+  if (!last || (last.details as { valid?: unknown }).valid === true) return false;
+  const recent = Date.now() - Date.parse(last.created_at) < ctx.config.HISTORY_REBUILD_COOLDOWN_MS;
+  if (recent)
+    ctx.log.warn(
+      { tenant, workspace },
+      'rebuild due but the last one failed recently: waiting for the cooldown',
+    );
+  return recent;
 }
 
 /** `validation` job. */

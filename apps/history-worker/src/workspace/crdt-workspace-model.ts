@@ -94,8 +94,25 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
 
       const wsUpdate = diffUpdate(workspace.doc, () => {
         workspace.doc.transact(() => {
-          // 1. tombstone live files the target does not have
-          for (const f of live) if (!target.files.has(f.path)) workspace.deleteFile(f.key);
+          // 1. tombstone live files the target does not have, duplicates of a target path, and
+          //    live entries without a resolvable path (cycles, broken doc-id chains)
+          for (const f of live) {
+            if (!target.files.has(f.path) || keyOf.get(f.path) !== f.key) workspace.deleteFile(f.key);
+          }
+          const listed = new Set(live.map((f) => f.key));
+          for (const [key, meta] of workspace.entries()) {
+            if (!meta.deleted && !listed.has(key)) workspace.deleteFile(key);
+          }
+          // 1b. body docs with no workspace entry at all (orphans) get a tombstone entry
+          for (const path of bodyPaths(ws).values()) {
+            if (!keyOf.has(path) && !target.files.has(path)) {
+              workspace.setFile(path, {
+                filename: path.split('/').pop() ?? path,
+                deleted: true,
+                modified_at: Date.now(),
+              });
+            }
+          }
           // 2. rewrite metadata of files whose content differs
           for (const [path, meta] of target.files) {
             if (current.get(path) === targetContent.get(path)) continue;

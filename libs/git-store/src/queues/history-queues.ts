@@ -126,8 +126,14 @@ export class HistoryQueues {
     const jobId = jobIdOf('auto', tenant, workspace, String(since));
     const existing = await queue.getJob(jobId);
     if (existing) {
-      if (await existing.isDelayed()) await existing.changeDelay(delay).catch(() => undefined);
-      return;
+      const state = await existing.getState();
+      if (state === 'delayed') {
+        await existing.changeDelay(delay).catch(() => undefined);
+        return;
+      }
+      if (state !== 'failed' && state !== 'completed') return; // waiting or running: it will commit
+      // A finished job of this dirty period (e.g. failed for good): schedule a fresh one.
+      await existing.remove().catch(() => undefined);
     }
     const data: WorkspaceJobData = { tenant, workspace, trigger: 'quiet', dirtySince: since };
     await queue.add('commit', data, { jobId, delay, removeOnComplete: true, removeOnFail: { count: 100 } });
