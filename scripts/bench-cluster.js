@@ -144,6 +144,33 @@ class BenchClient {
   }
 }
 
+/**
+ * Approximate quantiles of `diaryx_update_stage_seconds` (measured from gateway receive) per
+ * stage, summed over the given services' /metrics: where the latency goes.
+ */
+async function stageQuantiles(urls) {
+  const buckets = new Map(); // stage -> Map(le -> count)
+  for (const url of urls) {
+    const text = await (await fetch(url)).text().catch(() => '');
+    for (const m of text.matchAll(/^diaryx_update_stage_seconds_bucket\{([^}]*)\} (\S+)$/gm)) {
+      const stage = /stage="([^"]+)"/.exec(m[1])?.[1];
+      const le = /le="([^"]+)"/.exec(m[1])?.[1];
+      if (!stage || !le) continue;
+      const byLe = buckets.get(stage) ?? new Map();
+      buckets.set(stage, byLe);
+      byLe.set(le, (byLe.get(le) ?? 0) + Number(m[2]));
+    }
+  }
+  const out = {};
+  for (const [stage, byLe] of buckets) {
+    const rows = [...byLe].map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), n]).sort((a, b) => a[0] - b[0]);
+    const total = rows.at(-1)?.[1] ?? 0;
+    const q = (p) => rows.find(([, n]) => n >= p * total)?.[0] ?? NaN;
+    out[stage] = { count: total, p50: q(0.5) * 1000, p99: q(0.99) * 1000 };
+  }
+  return out;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -255,6 +282,11 @@ async function main() {
       `  result                   ${ok ? 'PASS' : 'FAIL'}`,
       '',
     ];
+    const stages = await stageQuantiles([gatewayPort, ds1, ds2].map((p) => `http://127.0.0.1:${p}/metrics`));
+    for (const stage of ['applied', 'persisted', 'delivered']) {
+      const st = stages[stage];
+      if (st) lines.splice(lines.length - 2, 0, `  stage ${stage.padEnd(9)} (server)  p50 <= ${st.p50} ms, p99 <= ${st.p99} ms (histogram bucket bounds, ${st.count} samples)`);
+    }
     console.log(lines.join('\n'));
     exitCode = ok ? 0 : 1;
   } catch (err) {
