@@ -270,6 +270,12 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unsafe_path');
     }
     expect((await post(Buffer.from('garbage'))).status).toBe(400);
+    const json = await fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?mode=merge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ not: 'a zip' }),
+    });
+    expect(json.status).toBe(400);
     expect((await post(await zipBuffer({ 'a.md': 'x' }), viewer)).status).toBe(403);
     expect((await post(await zipBuffer({ 'a.md': 'x' }), editor, 'bogus')).status).toBe(400);
     const huge = Buffer.alloc(51 * 1024 * 1024);

@@ -74,6 +74,12 @@ function readBody(req: Request, max: number): Promise<Buffer> {
       return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
     return Promise.resolve(req.body);
   }
+  if (req.readableEnded) {
+    // A body parser consumed it (JSON/form content type): not a zip upload.
+    return Promise.reject(
+      ApiError.badRequest('send the zip as the raw body (Content-Type: application/zip)', 'invalid_zip'),
+    );
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max)
     return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
