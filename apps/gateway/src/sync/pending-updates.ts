@@ -84,11 +84,6 @@ export class PendingUpdates<C> {
     if (e.critical) this.criticalCount--;
   }
 
-  /** The unacknowledged entries of one connection. */
-  entriesOf(conn: C): PendingUpdate<C>[] {
-    return [...this.entries.values()].filter((e) => e.conn === conn);
-  }
-
   /** Forgets every update of a closed connection (its client resyncs on reconnect). */
   dropConnection(conn: C): void {
     for (const e of [...this.entries.values()]) if (e.conn === conn) this.remove(e);

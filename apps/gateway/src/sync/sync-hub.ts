@@ -74,9 +74,9 @@ export class SyncHub {
   private readonly connections = new Map<string, HubConnection>();
   private readonly docSubscribers = new Map<string, Set<HubConnection>>();
   private readonly workspaceSubscribers = new Map<string, Set<HubConnection>>();
-  private readonly saveWaiters = new Map<number, () => void>();
+  private readonly saveWaiters = new Map<number, { conn: HubConnection; resolve: () => void }>();
   /** Frames the gateway sent on a client's behalf to repair gaps (their `sync_complete` is dropped). */
-  private readonly resyncSeqs = new Set<number>();
+  private readonly resyncSeqs = new Map<number, HubConnection>();
   private readonly stats = new Map<string, DocStats>();
   private readonly timer: NodeJS.Timeout;
   private nextConn = 1;
@@ -177,7 +177,7 @@ export class SyncHub {
    */
   forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array, carriesChanges: boolean, resync = false): void {
     const seq = this.pending.allocateSeq();
-    if (resync) this.resyncSeqs.add(seq);
+    if (resync) this.resyncSeqs.set(seq, conn);
     const bytes = this.link.encode({
       type: 'frame',
       msgId: String(seq),
@@ -212,7 +212,7 @@ export class SyncHub {
       tenant: doc.tenant,
       docId: doc.docId,
     });
-    const done = new Promise<void>((resolve) => this.saveWaiters.set(seq, resolve));
+    const done = new Promise<void>((resolve) => this.saveWaiters.set(seq, { conn, resolve }));
     const send = () => void this.publish(seq, doc.shard, bytes);
     this.pending.add(seq, conn, doc.shard, doc.key, send);
     send();
@@ -239,7 +239,9 @@ export class SyncHub {
   /** Forgets a closed connection (its subscriptions must already be released). */
   unregister(conn: HubConnection): void {
     this.connections.delete(conn.id);
-    for (const e of this.pending.entriesOf(conn)) this.resyncSeqs.delete(e.seq);
+    for (const [seq, c] of this.resyncSeqs) if (c === conn) this.resyncSeqs.delete(seq);
+    // A save that can no longer be answered: forget it (the socket is gone).
+    for (const [seq, w] of this.saveWaiters) if (w.conn === conn) this.saveWaiters.delete(seq);
     this.pending.dropConnection(conn);
   }
 
@@ -264,7 +266,7 @@ export class SyncHub {
         this.pending.ack(seq);
         const waiter = this.saveWaiters.get(seq);
         this.saveWaiters.delete(seq);
-        waiter?.();
+        waiter?.resolve();
         return;
       }
       case 'error':
