@@ -501,6 +501,23 @@ describe('start: two folders, two gateways, one workspace', () => {
     expect(endA.stdout).toMatch(/stopped\n$/);
     expect(endA.stderr).toBe('');
     expect(endB.stderr).toBe('');
+    // No echo: each side reported its own changes as local and the other's as remote, never
+    // its own writes read back (B never "changed" a file A edited; A never "updated" its own).
+    const lines = (out: string) => out.split('\n');
+    expect(lines(endA.stdout)).toEqual(
+      expect.arrayContaining(['changed a.md', 'added new/deep/n.md', 'deleted folder/c.md']),
+    );
+    expect(lines(endB.stdout)).toEqual(
+      expect.arrayContaining(['updated a.md (remote)', 'deleted folder/c.md (remote)']),
+    );
+    expect(
+      lines(endB.stdout).filter(
+        (l) => !l.endsWith('(remote)') && /^(changed|added|renamed|deleted) /.test(l),
+      ),
+    ).toEqual(['changed moved/b2.md']);
+    expect(lines(endA.stdout).filter((l) => l.endsWith('(remote)'))).toEqual([
+      'updated moved/b2.md (remote)',
+    ]);
   });
 });
 
