@@ -1,9 +1,10 @@
 /** Entry point: one object per process giving the repository of any workspace. */
 import type { Pool } from 'pg';
-import type { ObjectStorage } from '@diaryx-sync/objstore';
+import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
 import { RefStore } from './refs/ref-store';
 import { ensureGitStoreSchema } from './refs/schema';
 import { WorkspaceRepository } from './git/workspace-repository';
+import { forgetCachedObjects } from './git/s3-object-backend';
 
 /** Repositories of all workspaces: objects in `storage`, refs in `pool`. */
 export class GitStore {
@@ -24,5 +25,20 @@ export class GitStore {
   /** The repository of `{tenant}/{workspace}` (cheap; no I/O). */
   repository(tenant: string, workspace: string): WorkspaceRepository {
     return new WorkspaceRepository(this.storage, this.refs, tenant, workspace);
+  }
+
+  /**
+   * Forgets a deleted workspace's history so that a new workspace with the same id starts
+   * empty: refs, health row and git objects. Backups and audit rows are kept for recovery.
+   */
+  async deleteWorkspace(tenant: string, workspace: string): Promise<void> {
+    await this.refs.deleteWorkspace(tenant, workspace);
+    await this.pool.query('DELETE FROM workspace_health WHERE tenant = $1 AND workspace = $2', [
+      tenant,
+      workspace,
+    ]);
+    const prefix = gitPrefix(tenant, workspace);
+    forgetCachedObjects(prefix);
+    for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
   }
 }

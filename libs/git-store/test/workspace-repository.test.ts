@@ -172,4 +172,18 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('deleteWorkspace forgets refs and objects so a new workspace with the same id starts empty', async () => {
+    const repo = store.repository('tenant_d', 'gone');
+    await repo.commitFiles([{ path: 'a.md', content: 'A' }], { author });
+    expect(await repo.head()).not.toBeNull();
+    await store.deleteWorkspace('tenant_d', 'gone');
+    expect(await repo.head()).toBeNull();
+    expect(await repo.log()).toEqual([]);
+    expect(await new ObjectStorage(s3.config).list('tenant_d/gone/git/')).toEqual([]);
+    // same content again in the same process: every object is written again (no stale cache)
+    const again = await repo.commitFiles([{ path: 'a.md', content: 'A' }], { author });
+    expect(again.status).toBe('committed');
+    expect((await repo.readFiles()).map((f) => Buffer.from(f.content).toString())).toEqual(['A']);
+  });
 });

@@ -34,6 +34,15 @@ export class ByteLruCache {
     }
   }
 
+  /** Removes every entry whose key starts with `prefix`. */
+  deletePrefix(prefix: string): void {
+    for (const [k, v] of this.entries) {
+      if (!k.startsWith(prefix)) continue;
+      this.entries.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+
   get size(): number {
     return this.entries.size;
   }

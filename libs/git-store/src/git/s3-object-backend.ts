@@ -16,6 +16,12 @@ function remember(key: string): void {
   knownKeys.add(key);
 }
 
+/** Forgets cached objects under `prefix` (after they were deleted from S3). */
+export function forgetCachedObjects(prefix: string): void {
+  objectCache.deletePrefix(prefix);
+  for (const key of knownKeys) if (key.startsWith(prefix)) knownKeys.delete(key);
+}
+
 /** Loose objects (`zlib(type len\0content)`) of `{tenant}/{workspace}/git/objects/…`. */
 export class S3ObjectBackend {
   constructor(

@@ -4,10 +4,10 @@
  */
 import * as git from 'isomorphic-git';
 import type { PromiseFsClient } from 'isomorphic-git';
-import type { ObjectStorage } from '@diaryx-sync/objstore';
+import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
 import type { RefStore } from '../refs/ref-store';
 import { createIsoGitFs, GITDIR } from './isogit-fs';
-import { S3ObjectBackend } from './s3-object-backend';
+import { forgetCachedObjects, S3ObjectBackend } from './s3-object-backend';
 import { buildCommitMessage } from './commit-message';
 import {
   diffTrees,
@@ -82,6 +82,8 @@ export class WorkspaceRepository {
    * a lost race is retried on the new head, so history stays linear and no commit is lost.
    */
   async commitFiles(files: RepoFile[], options: CommitOptions): Promise<CommitResult> {
+    // An empty repository may be a deleted-and-recreated one: never trust cached existence then.
+    if ((await this.head()) === null) forgetCachedObjects(gitPrefix(this.tenant, this.workspace));
     const tree = await writeTreeFromFiles(this.fs, files);
     const attempts = options.maxAttempts ?? 20;
     for (let attempt = 0; attempt < attempts; attempt++) {
