@@ -26,7 +26,14 @@ let cluster: TestCluster;
 let tenant: TestTenant;
 let token: string;
 const clients: Sync2TestClient[] = [];
-const DOCS = ['body:ws1/a.md', 'body:ws1/b.md', 'body:ws1/c.md', 'body:ws1/d.md', 'body:ws1/e.md', 'body:ws1/f.md'];
+const DOCS = [
+  'body:ws1/a.md',
+  'body:ws1/b.md',
+  'body:ws1/c.md',
+  'body:ws1/d.md',
+  'body:ws1/e.md',
+  'body:ws1/f.md',
+];
 
 beforeAll(async () => {
   cluster = await startCluster({ gateways: 2, docServices: 2, shardCount: SHARDS });

@@ -131,11 +131,15 @@ describe('TenantConnections', () => {
 });
 
 describe('upgrade requests', () => {
-  const req = (url: string, authorization?: string) => ({ url, headers: { authorization } }) as unknown as IncomingMessage;
+  const req = (url: string, authorization?: string) =>
+    ({ url, headers: { authorization } }) as unknown as IncomingMessage;
 
   test('routes /sync2 and /yjs/{docId} (URL-decoded), ignores other paths', () => {
     expect(upgradeTarget(req('/sync2?token=x'))).toEqual({ endpoint: 'sync2' });
-    expect(upgradeTarget(req('/yjs/body%3Aws%2Fa%20b.md?token=x'))).toEqual({ endpoint: 'yjs', docId: 'body:ws/a b.md' });
+    expect(upgradeTarget(req('/yjs/body%3Aws%2Fa%20b.md?token=x'))).toEqual({
+      endpoint: 'yjs',
+      docId: 'body:ws/a b.md',
+    });
     expect(upgradeTarget(req('/yjs/%E0%A4%A'))).toEqual({ endpoint: 'yjs', docId: null });
     expect(upgradeTarget(req('/other'))).toBeNull();
   });

@@ -140,6 +140,48 @@ describe('convergence', () => {
     );
   });
 
+  test('two y-websocket providers on two gateways share edits and awareness; awareness is removed on leave', async () => {
+    const docId = 'body:shared/awareness.md';
+    const make = (gateway: number) => {
+      const ydoc = new Y.Doc();
+      const provider = new WebsocketProvider(`${cluster.ws(gateway)}/yjs`, encodeURIComponent(docId), ydoc, {
+        params: { token: editorA },
+        WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+        disableBc: true,
+      });
+      const handle = {
+        ydoc,
+        provider,
+        close: () => {
+          provider.destroy();
+          provider.awareness.destroy();
+        },
+      };
+      return track(handle);
+    };
+    const a = make(0);
+    const b = make(1);
+    await waitUntil(() => a.provider.synced && b.provider.synced, 15_000, 'providers synced');
+    a.provider.awareness.setLocalStateField('user', { name: 'alice' });
+    await waitUntil(
+      () =>
+        [...b.provider.awareness.getStates().values()].some(
+          (st) => (st.user as { name?: string })?.name === 'alice',
+        ),
+      10_000,
+      'alice visible to b',
+    );
+    a.ydoc.getText('body').insert(0, 'from provider a');
+    await waitUntil(() => b.ydoc.getText('body').toString() === 'from provider a', 10_000, 'edit reached b');
+    const aliceId = a.ydoc.clientID;
+    a.close();
+    await waitUntil(
+      () => !b.provider.awareness.getStates().has(aliceId),
+      10_000,
+      'alice removed after she left',
+    );
+  });
+
   test('save is answered only once the update is in PostgreSQL', async () => {
     const docId = 'body:shared/durable.md';
     const c = await connect(editorA, 0);
@@ -164,9 +206,9 @@ describe('convergence', () => {
     a.sendText(JSON.stringify({ type: 'focus', files: ['body:shared/notes/today.md'] }));
     await b.waitFor(
       () =>
-        b.textsOfType('focus_list_changed').some(
-          (m) => m.workspace === 'shared' && (m.files as string[]).includes('notes/today.md'),
-        ),
+        b
+          .textsOfType('focus_list_changed')
+          .some((m) => m.workspace === 'shared' && (m.files as string[]).includes('notes/today.md')),
       10_000,
       'focus_list_changed on the other gateway',
     );
@@ -251,7 +293,9 @@ describe('tenancy and roles', () => {
 
     // The HTTP API answers 404 for the other tenant's workspace.
     const res = await fetch(`${cluster.http()}/api/workspaces/other`, {
-      headers: { authorization: `Bearer ${await cluster.token({ tid: tenantB.id, ws: ['*'], role: 'admin' })}` },
+      headers: {
+        authorization: `Bearer ${await cluster.token({ tid: tenantB.id, ws: ['*'], role: 'admin' })}`,
+      },
     });
     expect(res.status).toBe(404);
   });
@@ -275,7 +319,9 @@ describe('tenancy and roles', () => {
     );
 
     // /yjs with the raw protocol: a changing update is answered with Auth permission denied.
-    const ws = track(await openSocket(`${cluster.ws(0)}/yjs/${encodeURIComponent(docId)}?token=${viewerToken}`));
+    const ws = track(
+      await openSocket(`${cluster.ws(0)}/yjs/${encodeURIComponent(docId)}?token=${viewerToken}`),
+    );
     const denied = new Promise<Uint8Array>((resolve) =>
       ws.on('message', (data: Buffer) => {
         if (data[0] === 2) resolve(new Uint8Array(data));
@@ -330,27 +376,48 @@ describe('bad input closes only the offending connection', () => {
   const id = new TextEncoder().encode('workspace:shared');
   const withId = (payload: number[]) => new Uint8Array([id.length, ...id, ...payload]);
 
-  test('truncated frame (doc id length past the end)', () => expectClose((c) => c.sendRaw(new Uint8Array([40, 65, 66])), 4400));
+  test('truncated frame (doc id length past the end)', () =>
+    expectClose((c) => c.sendRaw(new Uint8Array([40, 65, 66])), 4400));
   test('empty payload', () => expectClose((c) => c.sendRaw(withId([])), 4400));
   test('bad varint', () => expectClose((c) => c.sendRaw(withId([0, 0, 0xff, 0xff])), 4400));
   test('truncated sync message', () => expectClose((c) => c.sendRaw(withId([0, 2, 10, 1, 2])), 4400));
   test('unknown message type', () => expectClose((c) => c.sendRaw(withId([7, 0])), 4400));
   test('unknown sync subtype', () => expectClose((c) => c.sendRaw(withId([0, 9, 0])), 4400));
   test('unknown doc prefix', () =>
-    expectClose((c) => c.sendRaw(encodeFrame('notes:shared', encodeMessage({ type: 'syncStep1', stateVector: new Uint8Array([0]) }))), 4400));
+    expectClose(
+      (c) =>
+        c.sendRaw(
+          encodeFrame('notes:shared', encodeMessage({ type: 'syncStep1', stateVector: new Uint8Array([0]) })),
+        ),
+      4400,
+    ));
   test('non-canonical path', () =>
-    expectClose((c) => c.sendRaw(encodeFrame('body:shared/./a.md', encodeMessage({ type: 'syncStep1', stateVector: new Uint8Array([0]) }))), 4400));
+    expectClose(
+      (c) =>
+        c.sendRaw(
+          encodeFrame(
+            'body:shared/./a.md',
+            encodeMessage({ type: 'syncStep1', stateVector: new Uint8Array([0]) }),
+          ),
+        ),
+      4400,
+    ));
   test('256-byte doc id (length byte wraps to 0) and a 255-byte invalid one', async () => {
     const long = new TextEncoder().encode(`body:shared/${'a'.repeat(244)}`);
     expect(long.length).toBe(256);
     await expectClose((c) => c.sendRaw(new Uint8Array([long.length & 0xff, ...long, 0, 0, 0])), 4400);
     // On /yjs the doc id comes from the URL: a 256-byte id is a protocol error too.
-    const ws = track(await openSocket(`${cluster.ws(1)}/yjs/${encodeURIComponent(new TextDecoder().decode(long))}?token=${editorA}`));
+    const ws = track(
+      await openSocket(
+        `${cluster.ws(1)}/yjs/${encodeURIComponent(new TextDecoder().decode(long))}?token=${editorA}`,
+      ),
+    );
     expect((await closedOf(ws)).code).toBe(4400);
   });
   test('garbage Yjs update inside a valid message', () =>
     expectClose((c) => c.sendRaw(withId([0, 2, 4, 0xff, 0xff, 0xff, 0xff])), 4400));
-  test('oversize frame closes with 4413', () => expectClose((c) => c.sendRaw(new Uint8Array(MAX_FRAME + 10)), 4413));
+  test('oversize frame closes with 4413', () =>
+    expectClose((c) => c.sendRaw(new Uint8Array(MAX_FRAME + 10)), 4413));
   test('invalid JSON and unknown messages are answered, the connection stays open', async () => {
     const c = await connect(editorA, 1);
     c.sendText('{"type":');
@@ -370,7 +437,10 @@ describe('bad input closes only the offending connection', () => {
   });
   test('update flood closes with 1008', async () => {
     const c = await connect(editorA, 0);
-    const frame = encodeFrame('workspace:shared', encodeMessage({ type: 'awareness', update: new Uint8Array([0]) }));
+    const frame = encodeFrame(
+      'workspace:shared',
+      encodeMessage({ type: 'awareness', update: new Uint8Array([0]) }),
+    );
     for (let i = 0; i < 1000 && c.ws.readyState === WebSocket.OPEN; i++) c.sendRaw(frame);
     expect((await c.closed).code).toBe(1008);
   });
@@ -378,7 +448,8 @@ describe('bad input closes only the offending connection', () => {
     const tenantC = await cluster.createTenant('tenant-c');
     const tokenC = await cluster.token({ tid: tenantC.id });
     const sockets: WebSocket[] = [];
-    for (let i = 0; i < 25; i++) sockets.push(track(await openSocket(`${cluster.ws(0)}/sync2?token=${tokenC}`)));
+    for (let i = 0; i < 25; i++)
+      sockets.push(track(await openSocket(`${cluster.ws(0)}/sync2?token=${tokenC}`)));
     const extra = track(await openSocket(`${cluster.ws(0)}/sync2?token=${tokenC}`));
     expect((await closedOf(extra)).code).toBe(1013);
     // Tenant A is unaffected; the other gateway counts its own connections.
@@ -417,12 +488,17 @@ describe('bad input closes only the offending connection', () => {
     healthyDoc.getText('body').insert(0, 'still fine; ');
     peerDoc.getText('body').insert(0, 'me too; ');
     await waitUntil(
-      () => bodyText(healthyDoc) === bodyText(peerDoc) && bodyText(peerDoc).includes('still fine') && bodyText(peerDoc).includes('me too'),
+      () =>
+        bodyText(healthyDoc) === bodyText(peerDoc) &&
+        bodyText(peerDoc).includes('still fine') &&
+        bodyText(peerDoc).includes('me too'),
       10_000,
       'healthy clients converged',
     );
     expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
     for (let i = 0; i < 2; i++) expect((await fetch(`${cluster.http(i)}/healthz`)).status).toBe(200);
-    expect(cluster.gateways.every((g) => g.running) && cluster.docServices.every((d) => d.running)).toBe(true);
+    expect(cluster.gateways.every((g) => g.running) && cluster.docServices.every((d) => d.running)).toBe(
+      true,
+    );
   });
 });

@@ -94,7 +94,12 @@ export abstract class ClientConnection implements HubConnection {
     return this.out.isClosed;
   }
 
-  abstract deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void;
+  abstract deliverReply(
+    docId: string,
+    payloads: Uint8Array[],
+    readOnlyViolation: boolean,
+    syncComplete: number | null,
+  ): void;
   abstract deliverBroadcast(docId: string, framed: () => Uint8Array, payload: Uint8Array): void;
   abstract deliverText(text: string): void;
 
@@ -167,7 +172,8 @@ export abstract class ClientConnection implements HubConnection {
 
   /** Remembers the client's latest SyncStep1 state vector for `docId` (copied). */
   protected noteMessages(docId: string, messages: ProtocolMessage[]): void {
-    for (const m of messages) if (m.type === 'syncStep1') this.stateVectors.set(docId, Uint8Array.from(m.stateVector));
+    for (const m of messages)
+      if (m.type === 'syncStep1') this.stateVectors.set(docId, Uint8Array.from(m.stateVector));
   }
 
   /**
@@ -181,7 +187,14 @@ export abstract class ClientConnection implements HubConnection {
     for (const doc of this.docs.values()) {
       if (doc.shard !== shard) continue;
       const stateVector = this.stateVectors.get(doc.docId) ?? new Uint8Array([0]);
-      this.ctx.hub.forwardFrame(this, this.role, doc, encodeMessage({ type: 'syncStep1', stateVector }), false, true);
+      this.ctx.hub.forwardFrame(
+        this,
+        this.role,
+        doc,
+        encodeMessage({ type: 'syncStep1', stateVector }),
+        false,
+        true,
+      );
     }
   }
 
@@ -197,7 +210,11 @@ export abstract class ClientConnection implements HubConnection {
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.isClosed) return;
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    const bytes = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
     this.ctx.metrics.bytesReceived.inc(bytes.length);
     if (isBinary) {
       if (!this.bucket.take()) {
@@ -234,10 +251,15 @@ export abstract class ClientConnection implements HubConnection {
     if (err instanceof CloseConnection) {
       this.close(err.code, err.reason);
     } else if (isProtocolError(err)) {
-      this.ctx.metrics.framesDropped.inc({ reason: err.closeCode === CloseCode.FrameTooLarge ? 'too_large' : 'malformed' });
+      this.ctx.metrics.framesDropped.inc({
+        reason: err.closeCode === CloseCode.FrameTooLarge ? 'too_large' : 'malformed',
+      });
       this.close(err.closeCode, err.reason);
     } else {
-      this.ctx.logger.error({ conn: this.id, err: (err as Error)?.stack }, 'unexpected error handling a message');
+      this.ctx.logger.error(
+        { conn: this.id, err: (err as Error)?.stack },
+        'unexpected error handling a message',
+      );
       this.close(CloseCode.Overloaded, 'internal error');
     }
   }
@@ -248,10 +270,13 @@ export abstract class ClientConnection implements HubConnection {
       this.close(CloseCode.Unauthorized, 'token expired');
       return;
     }
-    this.expiryTimer = setTimeout(() => {
-      if (this.claims.exp * 1000 <= Date.now()) this.close(CloseCode.Unauthorized, 'token expired');
-      else this.scheduleExpiry();
-    }, Math.min(ms + 5, MAX_TIMER_MS));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.claims.exp * 1000 <= Date.now()) this.close(CloseCode.Unauthorized, 'token expired');
+        else this.scheduleExpiry();
+      },
+      Math.min(ms + 5, MAX_TIMER_MS),
+    );
     this.expiryTimer.unref();
   }
 

@@ -55,7 +55,10 @@ export class ClusterLink {
 
   /** Subscribes to the gateway's reply channel and the shard-events channel. */
   async start(): Promise<void> {
-    await this.sub.subscribe(gatewayChannel(this.opts.prefix, this.opts.gatewayId), shardEventsChannel(this.opts.prefix));
+    await this.sub.subscribe(
+      gatewayChannel(this.opts.prefix, this.opts.gatewayId),
+      shardEventsChannel(this.opts.prefix),
+    );
   }
 
   /** The shard of a tenant's doc. */
@@ -148,7 +151,10 @@ export class ClusterLink {
     try {
       env = decodeEnvelope(message);
     } catch (err) {
-      this.opts.logger.warn({ channel: channel.toString(), err: (err as Error).message }, 'dropping malformed envelope');
+      this.opts.logger.warn(
+        { channel: channel.toString(), err: (err as Error).message },
+        'dropping malformed envelope',
+      );
       return;
     }
     const h = this.opts.handlers;

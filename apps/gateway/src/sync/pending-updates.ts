@@ -87,7 +87,8 @@ export class PendingUpdates<C> {
   /** Forgets every update of a closed connection (its client resyncs on reconnect). */
   dropConnection(conn: C): void {
     for (const e of [...this.entries.values()]) if (e.conn === conn) this.remove(e);
-    for (let i = this.barriers.length - 1; i >= 0; i--) if (this.barriers[i].conn === conn) this.barriers.splice(i, 1);
+    for (let i = this.barriers.length - 1; i >= 0; i--)
+      if (this.barriers[i].conn === conn) this.barriers.splice(i, 1);
     this.settle();
   }
 

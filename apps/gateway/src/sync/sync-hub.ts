@@ -37,7 +37,12 @@ export interface HubConnection {
   readonly tenant: string;
   readonly endpoint: 'sync2' | 'yjs';
   /** Payloads answering one of this connection's frames (send each as one y-protocols message). */
-  deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void;
+  deliverReply(
+    docId: string,
+    payloads: Uint8Array[],
+    readOnlyViolation: boolean,
+    syncComplete: number | null,
+  ): void;
   /** A broadcast for a doc it uses: `framed` for /sync2 (`[len][docId][payload]`), `payload` for /yjs. */
   deliverBroadcast(docId: string, framed: () => Uint8Array, payload: Uint8Array): void;
   /** A workspace event as its JSON text (sync2 only). */
@@ -125,7 +130,13 @@ export class SyncHub {
 
   /** Builds the {@link DocRef} of a doc of `tenant`. */
   docRef(tenant: string, docId: string, workspaceId: string): DocRef {
-    return { tenant, docId, workspaceId, shard: this.link.shardOf(tenant, docId), key: `${tenant}\u0000${docId}` };
+    return {
+      tenant,
+      docId,
+      workspaceId,
+      shard: this.link.shardOf(tenant, docId),
+      key: `${tenant}\u0000${docId}`,
+    };
   }
 
   /** Subscribes `conn` to a doc's broadcasts; resolves once the channel subscription is active. */
@@ -175,7 +186,14 @@ export class SyncHub {
    * Publishes one client frame (y-protocols payload for `doc`) to the doc's shard and keeps it
    * until the owner acknowledges it.
    */
-  forwardFrame(conn: HubConnection, role: Role, doc: DocRef, payload: Uint8Array, carriesChanges: boolean, resync = false): void {
+  forwardFrame(
+    conn: HubConnection,
+    role: Role,
+    doc: DocRef,
+    payload: Uint8Array,
+    carriesChanges: boolean,
+    resync = false,
+  ): void {
     const seq = this.pending.allocateSeq();
     if (resync) this.resyncSeqs.set(seq, conn);
     const bytes = this.link.encode({
@@ -221,7 +239,13 @@ export class SyncHub {
 
   /** Tells the doc's shard that `conn` left `doc` (`leave`) or closed (`disconnect`). */
   notifyGone(kind: 'leave' | 'disconnect', conn: HubConnection, doc: DocRef): void {
-    this.link.publish({ type: kind, gatewayId: this.gatewayId, connId: conn.id, tenant: doc.tenant, docId: doc.docId });
+    this.link.publish({
+      type: kind,
+      gatewayId: this.gatewayId,
+      connId: conn.id,
+      tenant: doc.tenant,
+      docId: doc.docId,
+    });
   }
 
   /** Sends `conn`'s complete focus set (paths) of a workspace to the workspace doc's shard. */
@@ -295,7 +319,8 @@ export class SyncHub {
       if (fromHere && conn.id === env.originConnId) continue;
       conn.deliverBroadcast(env.docId, frame, env.payload);
     }
-    if (env.receivedAt !== undefined && subs.size > 0) observeStageSince(this.allMetrics, 'delivered', env.receivedAt);
+    if (env.receivedAt !== undefined && subs.size > 0)
+      observeStageSince(this.allMetrics, 'delivered', env.receivedAt);
   }
 
   /** Presence/focus events to the /sync2 connections of that workspace. */
@@ -317,7 +342,12 @@ export class SyncHub {
   takeBusiestDocs(n = 10): BusyDoc[] {
     const rows: BusyDoc[] = [];
     for (const [key, st] of this.stats) {
-      rows.push({ tenant: st.tenant, doc: st.doc, subscribers: this.docSubscribers.get(key)?.size ?? 0, frames: st.frames });
+      rows.push({
+        tenant: st.tenant,
+        doc: st.doc,
+        subscribers: this.docSubscribers.get(key)?.size ?? 0,
+        frames: st.frames,
+      });
       st.frames = 0;
     }
     rows.sort((a, b) => b.frames - a.frames || b.subscribers - a.subscribers);

@@ -57,7 +57,11 @@ export class SyncServer {
 
   constructor(private readonly deps: SyncServerDeps) {
     this.tenants = new TenantConnections(deps.settings.maxConnectionsPerTenant);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.settings.maxFrameBytes, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.settings.maxFrameBytes,
+      perMessageDeflate: false,
+    });
     this.ctx = {
       hub: deps.hub,
       authorizer: deps.authorizer,
@@ -93,7 +97,12 @@ export class SyncServer {
     this.draining = true;
     const timeout = new Promise<void>((r) => setTimeout(r, this.deps.settings.drainTimeoutMs).unref());
     await Promise.race([this.deps.hub.pending.whenIdle(), timeout]);
-    const closed = [...this.open].map((c) => new Promise<void>((r) => (c.socket.readyState === WebSocket.CLOSED ? r() : c.socket.once('close', () => r()))));
+    const closed = [...this.open].map(
+      (c) =>
+        new Promise<void>((r) =>
+          c.socket.readyState === WebSocket.CLOSED ? r() : c.socket.once('close', () => r()),
+        ),
+    );
     for (const conn of this.open) conn.close(CloseCode.GoingAway, 'gateway shutting down');
     await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
   }

@@ -89,7 +89,10 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
       tenants: this.server.tenants,
       logger: this.logger,
     });
-    this.logger.info({ gatewayId: this.gatewayId, settings: this.settings }, 'WebSocket endpoints /sync2 and /yjs ready');
+    this.logger.info(
+      { gatewayId: this.gatewayId, settings: this.settings },
+      'WebSocket endpoints /sync2 and /yjs ready',
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -40,7 +40,12 @@ export class Sync2Connection extends ClientConnection {
   /** Focused body paths per workspace (the complete set is sent on every change). */
   private readonly focus = new Map<string, Set<string>>();
 
-  deliverReply(docId: string, payloads: Uint8Array[], readOnlyViolation: boolean, syncComplete: number | null): void {
+  deliverReply(
+    docId: string,
+    payloads: Uint8Array[],
+    readOnlyViolation: boolean,
+    syncComplete: number | null,
+  ): void {
     for (const p of payloads) this.sendBinary(encodeFrame(docId, p), 'reply');
     if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
     if (syncComplete !== null) this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
@@ -104,7 +109,8 @@ export class Sync2Connection extends ClientConnection {
   protected override releaseAll(): void {
     for (const [ws, files] of this.focus) {
       // A workspace doc `disconnect` clears focus too; send an empty set when that doc was never used.
-      if (files.size > 0 && !this.docs.has(`workspace:${ws}`)) this.ctx.hub.sendFocus(this, this.tenant, ws, []);
+      if (files.size > 0 && !this.docs.has(`workspace:${ws}`))
+        this.ctx.hub.sendFocus(this, this.tenant, ws, []);
     }
     this.focus.clear();
     super.releaseAll();

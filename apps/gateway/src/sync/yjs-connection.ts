@@ -58,17 +58,31 @@ export class YjsConnection extends ClientConnection {
     const messages = decodeMessages(data, 'yjs');
     const forwarded: ProtocolMessage[] = [];
     for (const m of messages) {
-      this.ctx.metrics.framesReceived.inc({ type: m.type === 'queryAwareness' ? 'query_awareness' : m.type === 'permissionDenied' ? 'auth' : labelOf(m) });
+      this.ctx.metrics.framesReceived.inc({
+        type:
+          m.type === 'queryAwareness'
+            ? 'query_awareness'
+            : m.type === 'permissionDenied'
+              ? 'auth'
+              : labelOf(m),
+      });
       // Auth and QueryAwareness are not forwarded: the shard serves Sync and Awareness only.
       if (m.type !== 'permissionDenied' && m.type !== 'queryAwareness') forwarded.push(m);
     }
     if (forwarded.length === 0 || !this.doc) return;
     this.noteMessages(this.docId, forwarded);
-    this.forward(this.doc, forwarded.length === messages.length ? data : encodeMessages(forwarded), forwarded.some(changes));
+    this.forward(
+      this.doc,
+      forwarded.length === messages.length ? data : encodeMessages(forwarded),
+      forwarded.some(changes),
+    );
   }
 
   protected handleText(): void {
-    throw new CloseConnection(CloseCode.ProtocolError, 'text frames are not part of the y-websocket protocol');
+    throw new CloseConnection(
+      CloseCode.ProtocolError,
+      'text frames are not part of the y-websocket protocol',
+    );
   }
 
   private sendBinary(bytes: Uint8Array, type: string): void {

@@ -46,7 +46,11 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -57,7 +61,9 @@ export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: numbe
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await sleep(50);
   }
@@ -197,7 +203,13 @@ export class TestCluster {
   }
 
   /** Signs a token directly with the cluster secret (any claims, including expired ones). */
-  async token(claims: { tid: string; ws?: string[]; role?: 'editor' | 'viewer' | 'admin'; sub?: string; ttlSeconds?: number }): Promise<string> {
+  async token(claims: {
+    tid: string;
+    ws?: string[];
+    role?: 'editor' | 'viewer' | 'admin';
+    sub?: string;
+    ttlSeconds?: number;
+  }): Promise<string> {
     const exp = Math.floor(Date.now() / 1000) + (claims.ttlSeconds ?? 3600);
     return new SignJWT({ tid: claims.tid, ws: claims.ws ?? ['*'], role: claims.role ?? 'editor' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -240,7 +252,9 @@ export class TestCluster {
 
   /** Logs of every process (for failure messages). */
   logs(lines = 20): string {
-    return [...this.gateways, ...this.docServices].map((p) => `--- ${p.name} ---\n${p.logTail(lines)}`).join('\n');
+    return [...this.gateways, ...this.docServices]
+      .map((p) => `--- ${p.name} ---\n${p.logTail(lines)}`)
+      .join('\n');
   }
 }
 
@@ -276,17 +290,38 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   for (let i = 0; i < (options.docServices ?? 2); i++) {
     const port = await freePort();
     docServices.push(
-      new ServiceProcess(`doc-service-${i}`, DOC_SERVICE_MAIN, port, { ...env, PORT: String(port), DOC_SERVICE_ID: `ds-${id}-${i}` }, join(logDir, `doc-service-${i}.log`)),
+      new ServiceProcess(
+        `doc-service-${i}`,
+        DOC_SERVICE_MAIN,
+        port,
+        { ...env, PORT: String(port), DOC_SERVICE_ID: `ds-${id}-${i}` },
+        join(logDir, `doc-service-${i}.log`),
+      ),
     );
   }
   const gateways: ServiceProcess[] = [];
   for (let i = 0; i < (options.gateways ?? 1); i++) {
     const port = await freePort();
     gateways.push(
-      new ServiceProcess(`gateway-${i}`, GATEWAY_MAIN, port, { ...env, ...options.gatewayEnv, PORT: String(port) }, join(logDir, `gateway-${i}.log`)),
+      new ServiceProcess(
+        `gateway-${i}`,
+        GATEWAY_MAIN,
+        port,
+        { ...env, ...options.gatewayEnv, PORT: String(port) },
+        join(logDir, `gateway-${i}.log`),
+      ),
     );
   }
-  const cluster = new TestCluster(prefix, schema, databaseUrl, jwtSecret, adminToken, gateways, docServices, logDir);
+  const cluster = new TestCluster(
+    prefix,
+    schema,
+    databaseUrl,
+    jwtSecret,
+    adminToken,
+    gateways,
+    docServices,
+    logDir,
+  );
   try {
     await cluster.startAll(options.waitReady ?? true);
   } catch (err) {
@@ -443,7 +478,10 @@ export class Sync2TestClient {
     if (!doc) return;
     for (const m of decodeMessages(frame.payload, 'sync2')) {
       if (m.type === 'syncStep1') {
-        this.sendMessage(frame.docId, { type: 'syncStep2', update: Y.encodeStateAsUpdate(doc, m.stateVector) });
+        this.sendMessage(frame.docId, {
+          type: 'syncStep2',
+          update: Y.encodeStateAsUpdate(doc, m.stateVector),
+        });
       } else if (m.type === 'syncStep2' || m.type === 'update') {
         Y.applyUpdate(doc, m.update, this);
         if (m.type === 'syncStep2') this.synced.add(frame.docId);
