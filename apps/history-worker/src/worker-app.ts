@@ -159,10 +159,15 @@ export async function startWorkerApp(
     port: config.PORT,
     registry: metrics.registry,
     ready: async () => {
-      const [r, p] = await Promise.allSettled([redis.ping(), pool.query('SELECT 1')]);
+      const checks = await Promise.allSettled([
+        redis.ping(),
+        pool.query('SELECT 1'),
+        objects.assertReachable(),
+      ]);
+      const [r, p, s] = checks.map((x) => (x.status === 'fulfilled' ? 'ok' : 'down'));
       return {
-        ready: r.status === 'fulfilled' && p.status === 'fulfilled',
-        checks: { redis: r.status, postgres: p.status },
+        ready: checks.every((x) => x.status === 'fulfilled'),
+        checks: { redis: r, postgres: p, s3: s },
       };
     },
   });
