@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf } from '@diaryx-sync/git-store';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('HistoryQueues (producer side, real Redis)', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  let queues: HistoryQueues;
+  let redis: Redis;
+
+  beforeAll(() => {
+    queues = new HistoryQueues({ redisUrl: REDIS_URL, prefix, quietMs: 1000, maxWaitMs: 5000 });
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await queues.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  const autoJob = async (ws: string) => {
+    const since = Number(await redis.get(dirtyKey(prefix, 't', ws)));
+    return queues.queue(QUEUE_NAMES.gitCommit).getJob(jobIdOf('auto', 't', ws, String(since)));
+  };
+
+  it('schedules one delayed commit per dirty period, pushed back by later touches but never past maxWait', async () => {
+    const t0 = Date.now();
+    await queues.touchWorkspace('t', 'w1', t0);
+    const job = await autoJob('w1');
+    expect(await job!.getState()).toBe('delayed');
+    expect(job!.data).toEqual({ tenant: 't', workspace: 'w1', trigger: 'quiet', dirtySince: t0 });
+    const dueOf = async (id: string) =>
+      Math.floor(Number(await redis.zscore(`${prefix}:git-commit:delayed`, id)) / 4096);
+    const firstDue = await dueOf(job!.id!);
+    expect(firstDue).toBeGreaterThanOrEqual(t0 + 900);
+    await new Promise((r) => setTimeout(r, 60));
+    await queues.touchWorkspace('t', 'w1', t0 + 500);
+    const moved = await autoJob('w1');
+    expect(moved!.id).toBe(job!.id);
+    expect(await dueOf(job!.id!)).toBeGreaterThan(firstDue);
+    // near the end of maxWait the delay shrinks to what is left of it
+    await queues.touchWorkspace('t', 'w1', t0 + 4800);
+    const late = await autoJob('w1');
+    expect(late!.delay).toBeLessThanOrEqual(200);
+    expect(await queues.queue(QUEUE_NAMES.gitCommit).getDelayedCount()).toBe(1);
+  });
+
+  it('a new dirty period (after the job cleared the marker) gets a new job', async () => {
+    await queues.touchWorkspace('t', 'w2', 1000);
+    const a = await autoJob('w2');
+    await redis.del(dirtyKey(prefix, 't', 'w2')); // what the commit job does when it starts
+    await queues.touchWorkspace('t', 'w2', 2000);
+    const b = await autoJob('w2');
+    expect(b!.id).not.toBe(a!.id);
+  });
+
+  it('de-duplicates compaction per doc while one is waiting', async () => {
+    for (let i = 0; i < 5; i++) await queues.enqueueCompaction({ tenant: 't', docId: 'body:w/a.md' }, 60_000);
+    await queues.enqueueCompaction({ tenant: 't', docId: 'body:w/b.md' }, 60_000);
+    expect(await queues.queue(QUEUE_NAMES.compaction).getDelayedCount()).toBe(2);
+    const depths = await queues.depths();
+    expect(depths.compaction.delayed).toBe(2);
+    expect(Object.keys(depths).sort()).toEqual([
+      'compaction',
+      'git-commit',
+      'rebuild',
+      'restore',
+      'validation',
+    ]);
+  });
+});
