@@ -170,6 +170,19 @@ export abstract class ClientConnection implements HubConnection {
     this.stateVectors.delete(docId);
   }
 
+  /**
+   * Charges the update-rate token bucket for a frame carrying changes or awareness (SyncStep1
+   * requests are not counted: a client opening a big workspace sends one per file).
+   * @throws CloseConnection 1008 when the rate is exceeded.
+   */
+  protected chargeRate(messages: ProtocolMessage[]): void {
+    if (!messages.some((m) => m.type !== 'syncStep1')) return;
+    if (!this.bucket.take()) {
+      this.ctx.metrics.framesDropped.inc({ reason: 'rate_limited' });
+      throw new CloseConnection(CloseCode.RateLimited, 'update rate limit exceeded');
+    }
+  }
+
   /** Remembers the client's latest SyncStep1 state vector for `docId` (copied). */
   protected noteMessages(docId: string, messages: ProtocolMessage[]): void {
     for (const m of messages)
@@ -217,11 +230,6 @@ export abstract class ClientConnection implements HubConnection {
         : Buffer.from(data);
     this.ctx.metrics.bytesReceived.inc(bytes.length);
     if (isBinary) {
-      if (!this.bucket.take()) {
-        this.ctx.metrics.framesDropped.inc({ reason: 'rate_limited' });
-        this.close(CloseCode.RateLimited, 'update rate limit exceeded');
-        return;
-      }
       this.enqueue(() => this.handleBinary(bytes));
     } else {
       this.enqueue(() => this.handleText(bytes.toString('utf8')));

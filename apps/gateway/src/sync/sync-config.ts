@@ -11,10 +11,13 @@ const nonNegativeInt = (def: number) => z.coerce.number().int().nonnegative().de
 const syncEnvSchema = z.object({
   /** Largest accepted WebSocket frame in bytes; bigger frames close the connection with 4413. */
   SYNC_MAX_FRAME_BYTES: positiveInt(16 * 1024 * 1024),
-  /** Sustained binary-frame rate per connection (frames/s); above it the connection closes with 1008. */
-  SYNC_UPDATE_RATE: positiveInt(200),
-  /** Token-bucket burst per connection (frames). */
-  SYNC_UPDATE_BURST: positiveInt(1000),
+  /**
+   * Sustained rate per connection of binary frames carrying changes or awareness (frames/s;
+   * SyncStep1-only frames are free); above it the connection closes with 1008.
+   */
+  SYNC_UPDATE_RATE: positiveInt(500),
+  /** Token-bucket burst per connection (frames; the initial sync answers one SyncStep2 per doc). */
+  SYNC_UPDATE_BURST: positiveInt(5000),
   /** Bytes a connection may have queued for sending; a slower consumer is closed with 1013. */
   SYNC_MAX_BUFFERED_BYTES: positiveInt(32 * 1024 * 1024),
   /** Open connections allowed per tenant on this gateway (0 = unlimited); extra upgrades get 429. */

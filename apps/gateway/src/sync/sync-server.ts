@@ -118,7 +118,12 @@ export class SyncServer {
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const target = upgradeTarget(req);
-    if (!target) return reject(socket, 404, 'not_found', 'no WebSocket endpoint here');
+    if (!target) {
+      // Another upgrade handler (e.g. a Nest gateway) may own this path; answer 404 only when alone.
+      if ((this.httpServer?.listenerCount('upgrade') ?? 1) <= 1)
+        reject(socket, 404, 'not_found', 'no WebSocket endpoint here');
+      return;
+    }
     if (this.draining) return reject(socket, 503, 'draining', 'gateway shutting down');
     const token = upgradeToken(req);
     let claims: TokenClaims;

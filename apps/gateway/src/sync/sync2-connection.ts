@@ -65,6 +65,7 @@ export class Sync2Connection extends ClientConnection {
     const known = this.docs.get(frame.docId);
     const parsed = known ? undefined : this.parseDoc(frame.docId);
     const messages = decodeMessages(frame.payload, 'sync2');
+    this.chargeRate(messages);
     for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
     const doc = known ?? (await this.useDoc(frame.docId, parsed!));
     this.noteMessages(frame.docId, messages);

@@ -56,6 +56,7 @@ export class YjsConnection extends ClientConnection {
       throw new CloseConnection(CloseCode.FrameTooLarge, 'frame too large');
     }
     const messages = decodeMessages(data, 'yjs');
+    this.chargeRate(messages);
     const forwarded: ProtocolMessage[] = [];
     for (const m of messages) {
       this.ctx.metrics.framesReceived.inc({
