@@ -6,10 +6,14 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { listInstances, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage, parseMarkdownFiles } from '@diaryx-sync/crdt';
+import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import * as Y from 'yjs';
 import {
+  REDIS_URL,
+  type ServiceProcess,
   Sync2TestClient,
   bodyText,
   freePort,
@@ -50,6 +54,7 @@ beforeAll(async () => {
     'many',
     'problems',
     'poisoned',
+    'failover',
   ])
     await cluster.createWorkspace(tenant, ws);
   editor = await cluster.token({ tid: tenant.id, ws: ['*'], role: 'editor' });
@@ -91,6 +96,27 @@ async function persisted(docId: string): Promise<Y.Doc | null> {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, state);
   return doc;
+}
+
+/** The doc-service process owning the shard of `docId` (from the heartbeats in Redis). */
+async function ownerOf(docId: string): Promise<ServiceProcess> {
+  const shard = shardOf(tenant.id, docId, 16);
+  const redis = new Redis(REDIS_URL);
+  try {
+    const owner = await waitUntil(
+      async () =>
+        (await listInstances(redis, cluster.prefix, 'doc-service')).find((h) =>
+          (h.shards as number[] | undefined)?.includes(shard),
+        ),
+      10_000,
+      `the owner of shard ${shard}`,
+    );
+    const proc = cluster.docServices.find((p) => p.env.DOC_SERVICE_ID === owner.id);
+    if (proc === undefined) throw new Error(`no doc-service process with id ${owner.id}`);
+    return proc;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function observer(gateway = 1): Promise<Sync2TestClient> {
@@ -566,6 +592,48 @@ describe('start across a gateway restart', () => {
     const [endA, endB] = await Promise.all([a.stop('SIGINT'), b.stop('SIGINT')]);
     expect([endA.code, endB.code]).toEqual([0, 0]);
     expect(endA.stderr + endB.stderr).toBe('');
+  });
+});
+
+describe('start across a doc-service crash', () => {
+  test('SIGKILL of a doc service while two folders edit: every edit arrives and is durable', async () => {
+    const dirA = tempDir('failA');
+    const dirB = tempDir('failB');
+    const a = spawnCli(['start', dirA, ...conn('failover', editor, 0), '--debounce', '100']);
+    const b = spawnCli(['start', dirB, ...conn('failover', editor, 1), '--debounce', '100']);
+    await a.waitForStdout(/watching /, 20_000);
+    await b.waitForStdout(/watching /, 20_000);
+    const until = (what: string, check: () => boolean) =>
+      waitUntil(check, 30_000, what).catch((err: Error) => {
+        throw new Error(`${err.message}\n${a.describe()}\n${b.describe()}\n${cluster.logs(10)}`);
+      });
+
+    // Kill the doc service that owns the workspace doc's shard.
+    const victim = await ownerOf('workspace:failover');
+    await victim.stop('SIGKILL');
+    const t0 = Date.now();
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 6; i++) {
+      const [dir, side] = i % 2 === 0 ? [dirA, 'a'] : [dirB, 'b'];
+      const p = `from-${side}/note-${i}.md`;
+      writeTree(dir, { [p]: `note ${i} written by ${side} during the failover\n` });
+      expected.set(p, `note ${i} written by ${side} during the failover\n`);
+      await sleep(150);
+    }
+    const bodiesOf = (dir: string) =>
+      parseMarkdownFiles([...readTree(dir)].map(([path, content]) => ({ path, content }))).bodies;
+    const complete = (dir: string) => [...expected].every(([p, body]) => bodiesOf(dir).get(p) === body);
+    await until('every edit reached both folders', () => complete(dirA) && complete(dirB));
+    console.log(`diaryx-sync start: all edits converged ${Date.now() - t0} ms after a doc-service SIGKILL`);
+
+    await victim.start();
+    await cluster.waitReady();
+    // Durable: a fresh pull (new connection, docs reloaded from PostgreSQL where needed) has them.
+    const check = tempDir('failover-pull');
+    expectExit(await runCli(['pull', check, ...conn('failover')]), 0);
+    expect(complete(check)).toBe(true);
+    const [endA, endB] = await Promise.all([a.stop('SIGINT'), b.stop('SIGINT')]);
+    expect([endA.code, endB.code]).toEqual([0, 0]);
   });
 });
 
