@@ -216,8 +216,13 @@ describe('push and pull (real processes)', () => {
     expect(pull.stdout).toMatch(/pulled 4 files from workspace notes .*\(4 written, 0 unchanged\)/);
     expect(Object.fromEntries(readTree(dst))).toEqual(CANONICAL);
 
-    // Pulling again writes nothing; pushing the pulled folder changes nothing.
-    const again = await runCli(['pull', dst, ...conn('notes')]);
+    // Pulling again writes nothing (settings from the environment, an http:// server URL);
+    // pushing the pulled folder changes nothing.
+    const again = await runCli(['pull', dst], 30_000, {
+      DIARYX_SYNC_SERVER: cluster.http(0),
+      DIARYX_SYNC_WORKSPACE: 'notes',
+      DIARYX_SYNC_TOKEN: editor,
+    });
     expectExit(again, 0);
     expect(again.stdout).toMatch(/\(0 written, 4 unchanged\)/);
     const noop = await runCli(['push', dst, ...conn('notes', editor, 1)]);
