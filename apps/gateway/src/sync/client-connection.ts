@@ -89,6 +89,11 @@ export abstract class ClientConnection implements HubConnection {
     ctx.hub.register(this);
   }
 
+  /** True once the socket closed and the connection released its subscriptions. */
+  protected get released(): boolean {
+    return this.closedHandled;
+  }
+
   /** True once the connection is closing or closed. */
   get isClosed(): boolean {
     return this.out.isClosed;
@@ -127,6 +132,8 @@ export abstract class ClientConnection implements HubConnection {
     const known = this.docs.get(docId);
     if (known) return known;
     await this.authorizeWorkspace(parsed.workspaceId);
+    // The socket may have closed while we waited: take nothing more (clean-up already ran).
+    if (this.released) throw new CloseConnection(CloseCode.GoingAway, 'connection closed');
     const doc = this.ctx.hub.docRef(this.tenant, docId, parsed.workspaceId);
     this.docs.set(docId, doc);
     await this.ctx.hub.subscribeDoc(this, doc);

@@ -84,6 +84,7 @@ export class Sync2Connection extends ClientConnection {
       this.ctx.metrics.framesReceived.inc({ type: msg.action });
       const p = this.parseDoc(msg.doc);
       await this.authorizeWorkspace(p.workspaceId);
+      if (this.released) return;
       if (msg.action === 'leave') return this.leave(msg.doc);
       const doc = this.docs.get(msg.doc) ?? this.ctx.hub.docRef(this.tenant, msg.doc, p.workspaceId);
       // Not awaited: later frames must keep flowing while the barrier waits for acks.
@@ -129,7 +130,7 @@ export class Sync2Connection extends ClientConnection {
   }
 
   private async joinWorkspace(workspaceId: string): Promise<void> {
-    if (this.workspaces.has(workspaceId)) return;
+    if (this.released || this.workspaces.has(workspaceId)) return;
     this.workspaces.add(workspaceId);
     await this.ctx.hub.subscribeWorkspace(this, this.tenant, workspaceId);
   }
@@ -150,6 +151,7 @@ export class Sync2Connection extends ClientConnection {
     }
     for (const ws of touched) {
       await this.joinWorkspace(ws);
+      if (this.released) return;
       this.ctx.hub.sendFocus(this, this.tenant, ws, [...(this.focus.get(ws) ?? [])].sort());
     }
   }
