@@ -187,21 +187,29 @@ async function main() {
   const adminToken = `bench-admin-${id}`;
   const [gatewayPort, ds1, ds2, hw, s3Port] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   log(`starting topology (gateway :${gatewayPort}, doc services :${ds1} :${ds2}, prefix bench${id}, schema ${schema}) ...`);
-  const cluster = await launchCluster({
-    log,
-    gatewayPort,
-    docServicePorts: [ds1, ds2],
-    historyWorkerPort: hw,
-    s3Port,
-    demo: false,
-    env: {
-      DATABASE_URL: databaseUrl,
-      REDIS_PREFIX: `bench${id}`,
-      ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'warn',
-      SYNC_UPDATE_RATE: '1000',
-    },
-  });
+  let cluster;
+  try {
+    cluster = await launchCluster({
+      log,
+      gatewayPort,
+      docServicePorts: [ds1, ds2],
+      historyWorkerPort: hw,
+      s3Port,
+      demo: false,
+      env: {
+        DATABASE_URL: databaseUrl,
+        REDIS_PREFIX: `bench${id}`,
+        ADMIN_TOKEN: adminToken,
+        LOG_LEVEL: 'warn',
+        SYNC_UPDATE_RATE: '1000',
+      },
+    });
+  } catch (err) {
+    console.error(`[bench] could not start the cluster: ${err.message}`);
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await admin.end();
+    process.exit(1);
+  }
   const proto = require('@diaryx-sync/protocol');
   const { PostgresStorage } = require('@diaryx-sync/crdt');
   const stats = { sentAt: new Map(), latencies: [], errors: [] };
