@@ -3,6 +3,9 @@ import { PostgresStorage } from '@diaryx-sync/crdt';
 import type { Pool } from 'pg';
 import { PG_POOL } from '../infra/infra.tokens';
 
+/** Cleanup run after a workspace's documents were deleted. */
+export type WorkspaceDeletionHook = (tenantId: string, workspaceId: string) => Promise<void>;
+
 /**
  * Tenant-scoped access to the persisted Yjs documents (`PostgresStorage` of `@diaryx-sync/crdt`,
  * the tables the doc services write). Runs the crdt migrations at start-up so that reads work on
@@ -10,7 +13,17 @@ import { PG_POOL } from '../infra/infra.tokens';
  */
 @Injectable()
 export class WorkspaceDocumentsService implements OnModuleInit {
+  private readonly deletionHooks: WorkspaceDeletionHook[] = [];
+
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /**
+   * Registers cleanup that must run when a workspace is deleted (e.g. the history module drops the
+   * workspace's git refs and objects), so a later workspace with the same id starts empty.
+   */
+  addDeletionHook(hook: WorkspaceDeletionHook): void {
+    this.deletionHooks.push(hook);
+  }
 
   async onModuleInit(): Promise<void> {
     await PostgresStorage.migrate(this.pool);
@@ -31,6 +44,7 @@ export class WorkspaceDocumentsService implements OnModuleInit {
       (doc) => doc === `workspace:${workspaceId}` || doc.startsWith(`body:${workspaceId}/`),
     );
     for (const doc of docs) await storage.deleteDoc(doc);
+    for (const hook of this.deletionHooks) await hook(tenantId, workspaceId);
     return docs.length;
   }
 }

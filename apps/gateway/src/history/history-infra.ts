@@ -14,6 +14,7 @@ import { ObjectStorage } from '@diaryx-sync/objstore';
 import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
+import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
 import { HISTORY_CONFIG, loadHistoryConfig } from './history-config';
 
 export const historyProviders: Provider[] = [
@@ -48,10 +49,13 @@ export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly git: GitStore,
     @Inject(HistoryQueues) private readonly queues: HistoryQueues,
+    private readonly documents: WorkspaceDocumentsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.git.migrate();
+    // A deleted workspace loses its git history too: a new workspace with the same id starts empty.
+    this.documents.addDeletionHook((tenant, workspace) => this.git.deleteWorkspace(tenant, workspace));
   }
 
   async onApplicationShutdown(): Promise<void> {
