@@ -228,6 +228,26 @@ describe('convergence', () => {
     await a.waitFor(() => a.textsOfType('pong').length > 1, 5_000, 'second pong (connection still open)');
   });
 
+  test('leave unsubscribes: no more broadcasts for that doc, other docs keep flowing', async () => {
+    const left = 'body:shared/left.md';
+    const kept = 'body:shared/kept.md';
+    const a = await connect(editorA, 0);
+    const b = await connect(editorA, 1);
+    const aLeft = await a.openSynced(left);
+    const aKept = await a.openSynced(kept);
+    const bLeft = await b.openSynced(left);
+    const bKept = await b.openSynced(kept);
+    a.sendText(JSON.stringify({ action: 'leave', doc: left }));
+    a.sendText(JSON.stringify({ type: 'ping' }));
+    await a.waitFor(() => a.textsOfType('pong').length > 0, 5_000, 'pong after leave');
+    bLeft.getText('body').insert(0, 'not for a');
+    bKept.getText('body').insert(0, 'for a');
+    await waitUntil(() => bodyText(aKept) === 'for a', 10_000, 'kept doc still delivered');
+    await b.save(left);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bodyText(aLeft)).toBe('');
+  });
+
   test('the gateway heartbeat reports connections per tenant', async () => {
     await connect(editorA, 0);
     const redis = new Redis(REDIS_URL);
