@@ -96,6 +96,8 @@ interface Connection {
   readonly closed: Promise<CloseInfo>;
   readonly synced: Promise<void>;
   close(code: number, reason: string): void;
+  /** Closes the socket and finishes the connection now (timers stopped, `closed` resolved). */
+  abort(code: number, reason: string): void;
 }
 
 interface SaveWaiter {
@@ -258,6 +260,9 @@ export class SyncClient {
       return started + (options.baseTimeoutMs ?? 30000) + (options.perFileTimeoutMs ?? 100) * files;
     };
     let timer: ReturnType<typeof setInterval> | undefined;
+    // The connection of the current attempt: closed in `finally` whatever happens (e.g. a throwing
+    // afterSync), so no socket, tick or ping timer outlives the run.
+    let conn: Connection | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setInterval(() => {
         if (Date.now() > deadline()) resolve('timeout');
@@ -274,7 +279,7 @@ export class SyncClient {
           status: attempts === 1 ? 'connecting' : 'reconnecting',
           attempt: attempts - 1,
         });
-        const conn = this.open();
+        conn = this.open();
         const first = await Promise.race([conn.synced.then(() => 'synced' as const), conn.closed, timedOut]);
         if (first === 'timeout') {
           conn.close(1000, 'timeout');
@@ -330,6 +335,7 @@ export class SyncClient {
     } finally {
       clearInterval(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      conn?.abort(1000, 'done');
     }
   }
 
@@ -443,6 +449,14 @@ export class SyncClient {
           /* already closing */
         }
         if (!opened) finish(code, reason);
+      },
+      abort: (code, reason) => {
+        try {
+          socket.close(code, reason);
+        } catch {
+          /* already closing */
+        }
+        finish(code, reason);
       },
     };
     this.connection = conn;
