@@ -72,6 +72,8 @@ export class SyncSession {
   /** Old path → new path of remote renames (late frames for the old path go to the new doc). */
   private readonly renamedFrom = new Map<string, string>();
   private bootstrapTotal = 0;
+  /** Live paths that have no valid body doc id (e.g. over 255 bytes), already reported once. */
+  private readonly unusablePaths = new Set<string>();
 
   constructor(options: SyncSessionOptions) {
     this.workspaceId = options.workspaceId;
@@ -180,9 +182,30 @@ export class SyncSession {
     out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, step1) });
   }
 
-  private sendBodyStep1(path: string, out: SessionAction[]): void {
+  private sendBodyStep1(path: string, docId: string, out: SessionAction[]): void {
     const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.bodies.get(path).getSyncState());
-    out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, path), step1) });
+    out.push({ type: 'SendBinary', data: encodeFrame(docId, step1) });
+  }
+
+  /**
+   * The body doc id of a live path, or `undefined` when the path cannot be synced (another client
+   * wrote an entry whose doc id is invalid, e.g. over 255 bytes): such a path is skipped and
+   * reported once with an `Error` event instead of throwing out of {@link handle}.
+   */
+  private usableBodyDocId(path: string, out: SessionAction[]): string | undefined {
+    try {
+      return bodyDocId(this.workspaceId, path);
+    } catch (err) {
+      if (!this.unusablePaths.has(path)) {
+        this.unusablePaths.add(path);
+        const why = err instanceof Error ? err.message : String(err);
+        this.emit(out, {
+          type: 'Error',
+          message: `skipping ${JSON.stringify(path)}: no valid body doc id (${why})`,
+        });
+      }
+      return undefined;
+    }
   }
 
   private transitionToActive(out: SessionAction[]): void {
@@ -198,8 +221,10 @@ export class SyncSession {
     let queued = 0;
     for (const path of this.docs.workspace.livePaths()) {
       if (this.pending.has(path) || this.synced.has(path)) continue;
+      const docId = this.usableBodyDocId(path, out);
+      if (docId === undefined) continue;
       this.pending.set(path, now);
-      this.sendBodyStep1(path, out);
+      this.sendBodyStep1(path, docId, out);
       queued++;
     }
     if (queued > 0) {
@@ -249,7 +274,7 @@ export class SyncSession {
     for (const [path, sentAt] of this.pending) {
       if (now - sentAt >= this.retryMs) {
         this.pending.set(path, now);
-        this.sendBodyStep1(path, out);
+        this.sendBodyStep1(path, bodyDocId(this.workspaceId, path), out);
       }
     }
   }

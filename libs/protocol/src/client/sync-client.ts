@@ -297,11 +297,7 @@ export class SyncClient {
         let saved = 0;
         if (options.afterSync !== undefined) await options.afterSync();
         if (options.save !== false) {
-          const live = this.options.documents.workspace.livePaths();
-          const docs = [
-            this.session.workspaceDocId,
-            ...live.map((p) => bodyDocId(this.options.workspaceId, p)),
-          ];
+          const docs = [this.session.workspaceDocId, ...this.savableBodyDocIds()];
           const all = Promise.all(
             docs.map((d) =>
               this.save(d).then(() => {
@@ -340,6 +336,26 @@ export class SyncClient {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Body doc ids of every live file. A path without a valid body doc id (another client wrote an
+   * entry over 255 bytes) is skipped with an `Error` event: the session never synced it either.
+   */
+  private savableBodyDocIds(): string[] {
+    const ids: string[] = [];
+    for (const path of this.options.documents.workspace.livePaths()) {
+      try {
+        ids.push(bodyDocId(this.options.workspaceId, path));
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.dispatch({
+          type: 'Error',
+          message: `not saving ${JSON.stringify(path)}: no valid body doc id (${why})`,
+        });
+      }
+    }
+    return ids;
+  }
 
   private dispatch(event: SyncEvent): void {
     if (event.type === 'Saved') {
