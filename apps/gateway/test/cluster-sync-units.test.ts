@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PendingUpdates } from '../src/sync/pending-updates';
 import { TenantConnections } from '../src/sync/tenant-connections';
+import { TenantRates } from '../src/sync/tenant-rates';
 import { TokenBucket } from '../src/sync/token-bucket';
 import { upgradeTarget, upgradeToken } from '../src/sync/upgrade-request';
 
@@ -127,6 +128,24 @@ describe('TenantConnections', () => {
     expect(t.tryAcquire('a')).toBe(true);
     expect(t.byTenant()).toEqual({ a: 2, b: 1 });
     expect(t.total).toBe(3);
+  });
+});
+
+describe('TenantRates', () => {
+  test('one bucket per tenant, shared by its connections; 0 means unlimited', () => {
+    const now = { t: 0 };
+    const rates = new TenantRates(10, 3, () => now.t);
+    expect([rates.take('a'), rates.take('a'), rates.take('a'), rates.take('a')]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(rates.take('b')).toBe(true);
+    now.t = 100;
+    expect(rates.take('a')).toBe(true);
+    const unlimited = new TenantRates(0, 1, () => now.t);
+    for (let i = 0; i < 100; i++) expect(unlimited.take('a')).toBe(true);
   });
 });
 

@@ -20,12 +20,15 @@ import { BoundedSocket } from './bounded-socket';
 import type { DocAuthorizer } from './doc-authorizer';
 import type { DocRef, GatewayMetrics, HubConnection, SyncHub } from './sync-hub';
 import type { SyncSettings } from './sync-config';
+import type { TenantRates } from './tenant-rates';
 import { TokenBucket } from './token-bucket';
 
 /** Services a connection uses. */
 export interface ConnectionContext {
   hub: SyncHub;
   authorizer: DocAuthorizer;
+  /** Per-tenant update-rate buckets shared by every connection of this gateway. */
+  tenantRates: TenantRates;
   settings: SyncSettings;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -178,8 +181,9 @@ export abstract class ClientConnection implements HubConnection {
   }
 
   /**
-   * Charges the update-rate token bucket for a frame carrying changes or awareness (SyncStep1
-   * requests are not counted: a client opening a big workspace sends one per file).
+   * Charges the connection's and the tenant's update-rate token buckets for a frame carrying
+   * changes or awareness (SyncStep1 requests are not counted: a client opening a big workspace
+   * sends one per file).
    * @throws CloseConnection 1008 when the rate is exceeded.
    */
   protected chargeRate(messages: ProtocolMessage[]): void {
@@ -187,6 +191,10 @@ export abstract class ClientConnection implements HubConnection {
     if (!this.bucket.take()) {
       this.ctx.metrics.framesDropped.inc({ reason: 'rate_limited' });
       throw new CloseConnection(CloseCode.RateLimited, 'update rate limit exceeded');
+    }
+    if (!this.ctx.tenantRates.take(this.tenant)) {
+      this.ctx.metrics.framesDropped.inc({ reason: 'tenant_rate_limited' });
+      throw new CloseConnection(CloseCode.RateLimited, 'tenant update rate limit exceeded');
     }
   }
 

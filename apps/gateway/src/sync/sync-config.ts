@@ -20,6 +20,10 @@ const syncEnvSchema = z.object({
   SYNC_UPDATE_BURST: positiveInt(5000),
   /** Bytes a connection may have queued for sending; a slower consumer is closed with 1013. */
   SYNC_MAX_BUFFERED_BYTES: positiveInt(32 * 1024 * 1024),
+  /** Sustained rate of such frames per tenant on one gateway (frames/s, 0 = unlimited); 1008 above. */
+  SYNC_TENANT_UPDATE_RATE: nonNegativeInt(5000),
+  /** Per-tenant token-bucket burst (frames). */
+  SYNC_TENANT_UPDATE_BURST: positiveInt(50_000),
   /** Open connections allowed per tenant on this gateway (0 = unlimited); extra upgrades get 429. */
   SYNC_MAX_CONNECTIONS_PER_TENANT: nonNegativeInt(10_000),
   /** Re-send a client update to its shard when no ack arrived within this many ms. */
@@ -37,6 +41,8 @@ export interface SyncSettings {
   maxFrameBytes: number;
   updateRatePerSecond: number;
   updateBurst: number;
+  tenantUpdateRate: number;
+  tenantUpdateBurst: number;
   maxBufferedBytes: number;
   maxConnectionsPerTenant: number;
   ackRetryMs: number;
@@ -52,6 +58,8 @@ export function loadSyncSettings(env: NodeJS.ProcessEnv = process.env): SyncSett
     maxFrameBytes: e.SYNC_MAX_FRAME_BYTES,
     updateRatePerSecond: e.SYNC_UPDATE_RATE,
     updateBurst: e.SYNC_UPDATE_BURST,
+    tenantUpdateRate: e.SYNC_TENANT_UPDATE_RATE,
+    tenantUpdateBurst: e.SYNC_TENANT_UPDATE_BURST,
     maxBufferedBytes: e.SYNC_MAX_BUFFERED_BYTES,
     maxConnectionsPerTenant: e.SYNC_MAX_CONNECTIONS_PER_TENANT,
     ackRetryMs: e.SYNC_ACK_RETRY_MS,

@@ -17,6 +17,7 @@ import type { GatewayMetrics, SyncHub } from './sync-hub';
 import type { SyncSettings } from './sync-config';
 import { Sync2Connection } from './sync2-connection';
 import { TenantConnections } from './tenant-connections';
+import { TenantRates } from './tenant-rates';
 import { upgradeTarget, upgradeToken } from './upgrade-request';
 import { YjsConnection } from './yjs-connection';
 
@@ -65,6 +66,7 @@ export class SyncServer {
     this.ctx = {
       hub: deps.hub,
       authorizer: deps.authorizer,
+      tenantRates: new TenantRates(deps.settings.tenantUpdateRate, deps.settings.tenantUpdateBurst),
       settings: deps.settings,
       metrics: deps.metrics,
       logger: deps.logger,
