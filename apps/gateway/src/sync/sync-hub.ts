@@ -85,12 +85,13 @@ export class SyncHub {
   private readonly stats = new Map<string, DocStats>();
   private readonly timer: NodeJS.Timeout;
   private nextConn = 1;
+  private stopped = false;
   private readonly metrics: GatewayMetrics;
 
   constructor(
     private readonly link: ClusterLink,
     readonly gatewayId: string,
-    settings: SyncSettings,
+    private readonly settings: SyncSettings,
     private readonly allMetrics: DiaryxMetrics,
     private readonly logger: Logger,
   ) {
@@ -239,7 +240,7 @@ export class SyncHub {
 
   /** Tells the doc's shard that `conn` left `doc` (`leave`) or closed (`disconnect`). */
   notifyGone(kind: 'leave' | 'disconnect', conn: HubConnection, doc: DocRef): void {
-    this.link.publish({
+    this.publishIdempotent({
       type: kind,
       gatewayId: this.gatewayId,
       connId: conn.id,
@@ -250,7 +251,7 @@ export class SyncHub {
 
   /** Sends `conn`'s complete focus set (paths) of a workspace to the workspace doc's shard. */
   sendFocus(conn: HubConnection, tenant: string, workspaceId: string, files: string[]): void {
-    this.link.publish({
+    this.publishIdempotent({
       type: 'focus',
       gatewayId: this.gatewayId,
       connId: conn.id,
@@ -356,7 +357,23 @@ export class SyncHub {
 
   /** Stops the retry timer. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+  }
+
+  /**
+   * Publishes an unacknowledged, idempotent envelope (leave, disconnect, focus); while no owner
+   * listens on the inbox (shard moving), re-publishes every 250 ms up to the give-up bound.
+   */
+  private publishIdempotent(env: Parameters<ClusterLink['encode']>[0]): void {
+    const shard = this.link.shardOf(env.tenant, env.docId);
+    const bytes = this.link.encode(env);
+    const deadline = Date.now() + this.settings.ackGiveUpMs;
+    const attempt = async (): Promise<void> => {
+      if ((await this.link.publishEncoded(shard, bytes)) > 0 || Date.now() > deadline || this.stopped) return;
+      setTimeout(() => void attempt(), SOON_MS).unref();
+    };
+    void attempt();
   }
 
   private async publish(seq: number, shard: number, bytes: Buffer): Promise<void> {
