@@ -200,24 +200,32 @@ describe('a running stack', () => {
   itWithBrowser(
     'renders /ops in headless Chromium after the login form, with real data (screenshot)',
     async () => {
-      let browser: Browser | undefined;
+      fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
+      const browser: Browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1500 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        // 401s of the login page itself are expected; anything else is a defect.
+        if (m.type() === 'error' && !m.text().includes('status of 401')) errors.push(m.text());
+      });
+      page.on('response', (r) => {
+        const url = new URL(r.url());
+        if (r.status() >= 400 && !(r.status() === 401 && ['/ops', '/ops/login'].includes(url.pathname))) {
+          errors.push(`${r.status()} ${url.pathname}`);
+        }
+      });
+      /** Waits until the element's text contains `text` (the page re-renders every 2 s). */
+      const waitForText = (selector: string, text: string) =>
+        page.waitForFunction(
+          ([sel, t]) => (document.querySelector(sel)?.textContent ?? '').includes(t),
+          [selector, text] as const,
+          { timeout: 30_000 },
+        );
       try {
-        browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-        });
-        const page = await browser.newPage({ viewport: { width: 1400, height: 1500 } });
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        page.on('console', (m) => {
-          // 401s of the login page itself are expected; anything else is a defect.
-          if (m.type() === 'error' && !m.text().includes('status of 401')) errors.push(m.text());
-        });
-        page.on('response', (r) => {
-          const url = new URL(r.url());
-          if (r.status() >= 400 && !(r.status() === 401 && ['/ops', '/ops/login'].includes(url.pathname)))
-            errors.push(`${r.status()} ${url.pathname}`);
-        });
         const res = await page.goto(`${cluster.http(0)}/ops`);
         expect(res?.status()).toBe(401);
         await page.fill('#token', 'wrong-token');
@@ -225,36 +233,38 @@ describe('a running stack', () => {
         await page.waitForSelector('p.error');
         await page.fill('#token', cluster.adminToken);
         await page.click('button[type=submit]');
-        await page.waitForSelector('#status[data-state=ok]', { timeout: 15_000 });
+        await page.waitForSelector('#status[data-state=ok]', { timeout: 30_000 });
         // Wait until a poll shows the whole cluster (heartbeats every 2 s).
         await page.waitForFunction(
           () =>
             document.querySelectorAll('#gateways tbody tr').length === 2 &&
-            document.querySelectorAll('#doc-services tbody tr').length === 2,
+            document.querySelectorAll('#doc-services tbody tr').length === 2 &&
+            document.querySelector('.stat[data-key="shards owned"] .v')?.textContent === '16 / 16' &&
+            document.querySelector('.stat[data-key="history workers"] .v')?.textContent === '1',
           undefined,
-          { timeout: 20_000 },
+          { timeout: 30_000 },
         );
-        const stat = async (key: string) => (await page.textContent(`.stat[data-key="${key}"] .v`))?.trim();
-        await page.waitForFunction(
-          () => document.querySelector('.stat[data-key="shards owned"] .v')?.textContent === '16 / 16',
-          undefined,
-          { timeout: 20_000 },
-        );
-        expect(await stat('history workers')).toBe('1');
         expect(await page.locator('#shards .shard').count()).toBe(16);
         expect(await page.locator('#shards .shard.none').count()).toBe(0);
-        expect(await page.textContent('#tenants')).toContain(TENANT);
-        expect(await page.textContent('#workspaces')).toContain('ops-ws');
-        expect(await page.textContent('#queues')).toContain('git-commit');
-        const gatewayIds = await page.locator('#gateways tbody tr td:first-child').allTextContents();
-        expect(gatewayIds.some((t) => t.endsWith('(this)'))).toBe(true);
+        await waitForText('#tenants', TENANT);
+        await waitForText('#workspaces', 'ops-ws');
+        await waitForText('#queues', 'git-commit');
+        await waitForText('#gateways', '(this)');
         expect(errors).toEqual([]);
-        fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
         const shot = path.join(ROOT, 'test-output/ops-page.png');
         await page.screenshot({ path: shot, fullPage: true });
         expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
+      } catch (err) {
+        // Keep what the browser showed, for the failure report.
+        await page
+          .screenshot({ path: path.join(ROOT, 'test-output/ops-page-failure.png'), fullPage: true })
+          .catch(() => undefined);
+        const body = await page.textContent('body').catch(() => '(no page)');
+        throw new Error(
+          `${(err as Error).message}\nbrowser errors: ${JSON.stringify(errors)}\npage text: ${body?.slice(0, 2000)}`,
+        );
       } finally {
-        await browser?.close();
+        await browser.close();
       }
     },
   );
