@@ -16,7 +16,15 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..');
-const PACKAGES = ['libs/runtime', 'libs/crdt', 'libs/protocol', 'libs/bus', 'libs/objstore', 'libs/git-store', 'apps/gateway', 'apps/doc-service', 'apps/history-worker', 'apps/cli'];
+/** Every package of the monorepo (`libs/*`, `apps/*` with a tsconfig.json). */
+const PACKAGES = ['libs', 'apps'].flatMap((dir) =>
+  fs.existsSync(path.join(ROOT, dir))
+    ? fs
+        .readdirSync(path.join(ROOT, dir))
+        .map((name) => `${dir}/${name}`)
+        .filter((pkg) => fs.existsSync(path.join(ROOT, pkg, 'tsconfig.json')))
+    : [],
+);
 
 /** Newest modification time (ms) of any file below `dir` (0 when it does not exist). */
 function newestMtime(dir) {
