@@ -248,26 +248,39 @@ describe('convergence', () => {
     expect(bodyText(aLeft)).toBe('');
   });
 
-  test('the gateway heartbeat reports connections per tenant', async () => {
-    await connect(editorA, 0);
+  test('the gateway heartbeat reports connections per tenant and the busiest docs', async () => {
+    const busyDoc = 'body:shared/busy.md';
+    const c = await connect(editorA, 0);
+    const doc = await c.openSynced(busyDoc);
     const redis = new Redis(REDIS_URL);
+    const typing = setInterval(() => doc.getText('body').insert(0, 'x'), 50);
     try {
+      type Beat = Record<string, unknown> & {
+        busiest_docs: { tenant: string; doc: string; subscribers: number; frames: number }[];
+      };
       const record = await waitUntil(
         async () => {
           const keys = await redis.keys(`${cluster.prefix}:instance:gateway:*`);
           const values = keys.length ? await redis.mget(...keys) : [];
           return values
             .filter((v): v is string => v !== null)
-            .map((v) => JSON.parse(v) as Record<string, unknown>)
-            .find((r) => ((r.connections_by_tenant as Record<string, number>)[tenantA.id] ?? 0) > 0);
+            .map((v) => JSON.parse(v) as Beat)
+            .find(
+              (r) =>
+                ((r.connections_by_tenant as Record<string, number>)[tenantA.id] ?? 0) > 0 &&
+                r.busiest_docs.some((d) => d.doc === busyDoc && d.frames > 0),
+            );
         },
         10_000,
-        'gateway heartbeat with tenant A connections',
+        'gateway heartbeat with tenant A connections and the busy doc',
       );
       expect(record.kind).toBe('gateway');
       expect(typeof record.connections).toBe('number');
-      expect(Array.isArray(record.busiest_docs)).toBe(true);
+      const busy = record.busiest_docs.find((d) => d.doc === busyDoc)!;
+      expect(busy).toMatchObject({ tenant: tenantA.id, doc: busyDoc });
+      expect(busy.subscribers).toBeGreaterThanOrEqual(1);
     } finally {
+      clearInterval(typing);
       redis.disconnect();
     }
   });
