@@ -32,11 +32,24 @@ export class GitStore {
    * empty: refs, health row and git objects. Backups and audit rows are kept for recovery.
    */
   async deleteWorkspace(tenant: string, workspace: string): Promise<void> {
+    await this.forgetWorkspace(tenant, workspace);
+    await this.purgeObjects(tenant, workspace);
+  }
+
+  /**
+   * The PostgreSQL half of {@link deleteWorkspace}: drops the refs and the health row. Once this
+   * returned, the workspace has no history; its objects are unreachable garbage.
+   */
+  async forgetWorkspace(tenant: string, workspace: string): Promise<void> {
     await this.refs.deleteWorkspace(tenant, workspace);
     await this.pool.query('DELETE FROM workspace_health WHERE tenant = $1 AND workspace = $2', [
       tenant,
       workspace,
     ]);
+  }
+
+  /** The S3 half of {@link deleteWorkspace}: deletes the workspace's git objects. */
+  async purgeObjects(tenant: string, workspace: string): Promise<void> {
     const prefix = gitPrefix(tenant, workspace);
     forgetCachedObjects(prefix);
     for (const key of await this.storage.list(prefix)) await this.storage.delete(key);

@@ -5,6 +5,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type OnApplicationShutdown,
   type OnModuleInit,
   type Provider,
@@ -46,6 +47,8 @@ export const historyProviders: Provider[] = [
 /** Runs the history migrations at start-up and closes the queues on shutdown. */
 @Injectable()
 export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('HistoryLifecycle');
+
   constructor(
     private readonly git: GitStore,
     @Inject(HistoryQueues) private readonly queues: HistoryQueues,
@@ -55,7 +58,14 @@ export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.git.migrate();
     // A deleted workspace loses its git history too: a new workspace with the same id starts empty.
-    this.documents.addDeletionHook((tenant, workspace) => this.git.deleteWorkspace(tenant, workspace));
+    // The refs go at once (PostgreSQL); the objects are content-addressed garbage from then on, so
+    // an unreachable S3 only leaves garbage behind and must not fail the deletion.
+    this.documents.addDeletionHook(async (tenant, workspace) => {
+      await this.git.forgetWorkspace(tenant, workspace);
+      await this.git.purgeObjects(tenant, workspace).catch((err: unknown) => {
+        this.logger.warn(`git objects of ${tenant}/${workspace} not purged: ${(err as Error).message}`);
+      });
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
