@@ -11,7 +11,7 @@ import {
   toWorkspacePath,
   writeFileAtomic,
 } from './folder';
-import type { LocalWorkspace } from './local-workspace';
+import type { FileBase, LocalWorkspace } from './local-workspace';
 
 /** Options of a {@link FolderSync}. */
 export interface FolderSyncOptions {
@@ -26,12 +26,19 @@ export interface FolderSyncOptions {
 /**
  * Keeps a folder and a {@link LocalWorkspace} in sync both ways: a chokidar watcher (debounced)
  * turns file edits into minimal CRDT changes; remote changes, renames and deletes are written to
- * disk. What we wrote is remembered, so our own writes are never read back as local edits.
+ * disk.
+ *
+ * Per file, the base (text last synchronized between disk and the body doc, with the body doc
+ * state of that moment) is remembered. A local edit is merged three-way (base → disk applied as
+ * minimal operations onto the current docs, which may hold remote edits). Before a remote change
+ * is written, the file on disk is compared with the base: an unsynced local edit is merged in
+ * first and the merged result written, so a local edit is never overwritten. Our own writes equal
+ * the base, so they are never read back as local edits.
  */
 export class FolderSync {
   private watcher: FSWatcher | undefined;
-  /** Content we know is on disk (we wrote it or imported it). */
-  private readonly known = new Map<string, string>();
+  /** Per file: what was last synchronized between disk and the CRDT (the three-way merge base). */
+  private readonly bases = new Map<string, FileBase>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Deleted files held back briefly to pair them with an add (a local rename). */
   private readonly pendingUnlinks = new Map<string, { body: string; timer: NodeJS.Timeout }>();
@@ -68,20 +75,28 @@ export class FolderSync {
         const remoteModified = this.local.workspace.getFile(p)?.modified_at ?? 0;
         if (stat.mtimeMs > remoteModified) toImport.push({ path: p, content });
         else {
-          await this.write(p, theirs);
+          // Same body doc state as `theirs`, as long as nothing arrived since `materialize()`.
+          const now = this.local.materialize().find((f) => f.path === p)?.content ?? theirs;
+          await this.write(p, this.local.captureBase(p, now));
           written++;
-          continue;
         }
-      }
-      this.known.set(p, content);
+      } else this.bases.set(p, this.local.captureBase(p, content));
     }
-    for (const [p, content] of remote) {
+    for (const [p] of remote) {
       if (!disk.has(p)) {
-        await this.write(p, content);
+        const now = this.local.materialize().find((f) => f.path === p)?.content;
+        if (now === undefined) continue;
+        await this.write(p, this.local.captureBase(p, now));
         written++;
       }
     }
-    if (toImport.length > 0) this.local.importFiles(toImport);
+    if (toImport.length > 0) {
+      this.local.importFiles(toImport);
+      for (const f of toImport) {
+        if (this.local.workspace.getFile(f.path)?.deleted === false)
+          this.bases.set(f.path, this.local.captureBase(f.path, f.content));
+      }
+    }
     return { imported: toImport.length, written };
   }
 
@@ -125,6 +140,23 @@ export class FolderSync {
     await this.queue;
   }
 
+  /**
+   * Processes a change of the file at `path` now (what the debounced watcher does), then waits
+   * for every queued operation. For tests and callers that drive the sync without the watcher.
+   */
+  async processLocalChange(path: string): Promise<void> {
+    this.cancelTimer(path);
+    this.enqueue(() => this.onDiskChange(path));
+    await this.queue;
+  }
+
+  /** Writes the remote changes noted so far to disk now, then waits for every queued operation. */
+  async processRemoteChanges(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.enqueue(() => this.flush());
+    await this.queue;
+  }
+
   // ------------------------------------------------------------------------ remote → disk
 
   private noteRemote(c: FileChangeSet): void {
@@ -150,44 +182,112 @@ export class FolderSync {
     this.deletes.clear();
     const dirty = new Set(this.dirty);
     this.dirty.clear();
-    const content = new Map(this.local.materialize().map((f) => [f.path, f.content]));
     for (const { from, to } of renames) {
-      const onDisk = await readFileIfExists(toFilePath(this.root, from));
-      if (onDisk !== undefined && onDisk === this.known.get(from)) {
-        await this.remove(from);
-        this.options.log?.(`renamed ${from} → ${to} (remote)`);
-      }
+      await this.applyRemoteRename(from, to);
       dirty.add(to);
     }
-    for (const p of deletes) {
-      if (content.has(p)) continue;
-      await this.remove(p);
-      this.options.log?.(`deleted ${p} (remote)`);
-    }
+    for (const p of deletes) if (await this.applyRemoteDelete(p)) dirty.add(p);
+    // One materialization for the whole batch; each file's base state is captured with it.
+    let snapshot = this.snapshot(dirty);
     for (const p of dirty) {
-      const text = content.get(p);
-      if (text === undefined) continue;
-      const onDisk = await readFileIfExists(toFilePath(this.root, p));
-      if (onDisk === text) {
-        this.known.set(p, text);
-        continue;
+      // After merging a local edit, materialize again and write the merged text (a few rounds
+      // at most: each round only repeats when the file changed again meanwhile).
+      for (let round = 0; round < 3; round++) {
+        if (!(await this.writeRemote(p, snapshot.get(p)))) break;
+        snapshot = this.snapshot(dirty);
       }
-      await this.write(p, text);
-      this.options.log?.(`updated ${p} (remote)`);
     }
   }
 
-  private async write(p: string, text: string): Promise<void> {
-    this.known.set(p, text);
-    await writeFileAtomic(toFilePath(this.root, p), text);
+  /** The current text of each live path in `paths`, with the body state it was rendered from. */
+  private snapshot(paths: ReadonlySet<string>): Map<string, FileBase> {
+    const out = new Map<string, FileBase>();
+    for (const f of this.local.materialize()) {
+      if (paths.has(f.path)) out.set(f.path, this.local.captureBase(f.path, f.content));
+    }
+    return out;
+  }
+
+  /**
+   * Writes the remote version `theirs` of `p` to disk, unless the file holds a local change not
+   * yet synchronized (it differs from the base): then that change is merged into the docs first,
+   * and `true` is returned (the caller re-materializes and calls again, which writes the merged
+   * text).
+   */
+  private async writeRemote(p: string, theirs: FileBase | undefined): Promise<boolean> {
+    if (theirs === undefined) return false; // not live (any more)
+    const onDisk = await readFileIfExists(toFilePath(this.root, p));
+    if (onDisk === theirs.content) {
+      this.bases.set(p, theirs);
+      return false;
+    }
+    const base = this.bases.get(p);
+    if (onDisk !== undefined && onDisk !== base?.content) {
+      // An unsynced local edit: never overwrite it; merge it in, then write the merged result.
+      return this.mergeLocal(p, base, onDisk, 'merged');
+    }
+    await this.write(p, theirs);
+    this.options.log?.(`updated ${p} (remote)`);
+    return false;
+  }
+
+  /** Merges the local text `content` of `p` (base → content) into the docs; true when merged. */
+  private mergeLocal(p: string, base: FileBase | undefined, content: string, what: string): boolean {
+    this.cancelTimer(p);
+    const r = this.local.mergeLocalEdit(p, base, content);
+    if (r.problem !== undefined) this.options.onError?.(new Error(`${p}: ${r.problem}`));
+    if (r.base === undefined) return false;
+    this.bases.set(p, r.base);
+    this.options.log?.(`${what} ${p}`);
+    return true;
+  }
+
+  /** A remote rename: the old file is removed when it holds nothing unsynchronized. */
+  private async applyRemoteRename(from: string, to: string): Promise<void> {
+    const onDisk = await readFileIfExists(toFilePath(this.root, from));
+    if (onDisk !== undefined && onDisk === this.bases.get(from)?.content) {
+      await this.remove(from);
+      this.options.log?.(`renamed ${from} → ${to} (remote)`);
+    }
+  }
+
+  /**
+   * A remote delete: the file is removed unless it holds an unsynced local edit; then the edit
+   * wins and the file is restored (returns true: write it).
+   */
+  private async applyRemoteDelete(p: string): Promise<boolean> {
+    if (this.local.workspace.getFile(p)?.deleted === false) return false; // live again
+    const onDisk = await readFileIfExists(toFilePath(this.root, p));
+    const base = this.bases.get(p);
+    if (onDisk === undefined) {
+      this.bases.delete(p);
+      return false;
+    }
+    if (base === undefined) return false; // never synchronized: the watcher imports it
+    if (onDisk !== base.content) {
+      return this.mergeLocal(p, base, onDisk, 'kept (edited locally, deleted remotely)');
+    }
+    await this.remove(p);
+    this.options.log?.(`deleted ${p} (remote)`);
+    return false;
+  }
+
+  private async write(p: string, base: FileBase): Promise<void> {
+    this.bases.set(p, base);
+    await writeFileAtomic(toFilePath(this.root, p), base.content);
   }
 
   private async remove(p: string): Promise<void> {
-    this.known.delete(p);
+    this.bases.delete(p);
     await removeFileAndEmptyParents(this.root, toFilePath(this.root, p));
   }
 
   // ------------------------------------------------------------------------ disk → CRDT
+
+  private cancelTimer(p: string): void {
+    clearTimeout(this.timers.get(p));
+    this.timers.delete(p);
+  }
 
   private schedule(p: string): void {
     clearTimeout(this.timers.get(p));
@@ -207,8 +307,8 @@ export class FolderSync {
   private async onDiskChange(p: string): Promise<void> {
     const content = await readFileIfExists(toFilePath(this.root, p));
     if (content === undefined) {
-      if (!this.known.has(p) && this.local.workspace.getFile(p)?.deleted !== false) return;
-      this.known.delete(p);
+      if (!this.bases.has(p) && this.local.workspace.getFile(p)?.deleted !== false) return;
+      this.bases.delete(p);
       // Hold the delete briefly: an add with the same body right after is a rename.
       const body = this.local.bodyText(p);
       const timer = setTimeout(() => {
@@ -221,39 +321,45 @@ export class FolderSync {
       this.pendingUnlinks.set(p, { body, timer });
       return;
     }
-    if (content === this.known.get(p)) return; // our own write, or no change
+    const base = this.bases.get(p);
+    if (content === base?.content) return; // our own write, or no change
     const live = this.local.workspace.getFile(p)?.deleted === false;
-    if (!live) {
-      // A file deleted a moment ago with the same body: a rename. Move the body doc (one
-      // history, so other clients keep one body stream), then apply any metadata difference.
-      const body = parseMarkdownFiles([{ path: p, content }]).bodies.get(p);
-      let renamedFrom: string | undefined;
-      for (const [old, pending] of this.pendingUnlinks) {
-        if (body !== undefined && pending.body === body && this.local.renameFile(old, p)) {
-          clearTimeout(pending.timer);
-          this.pendingUnlinks.delete(old);
+    if (live || base !== undefined) {
+      // Three-way merge against what was last synchronized: remote edits that reached the docs
+      // since then are kept. (A tombstoned file with a base was deleted remotely while edited
+      // here: the edit wins and the file is restored.)
+      this.mergeLocal(p, base, content, 'changed');
+      return;
+    }
+    // A file deleted a moment ago with the same body: a rename. Move the body doc (one
+    // history, so other clients keep one body stream), then apply any metadata difference.
+    const body = parseMarkdownFiles([{ path: p, content }]).bodies.get(p);
+    let renamedFrom: string | undefined;
+    for (const [old, pending] of this.pendingUnlinks) {
+      if (body !== undefined && pending.body === body && this.local.renameFile(old, p)) {
+        clearTimeout(pending.timer);
+        this.pendingUnlinks.delete(old);
+        renamedFrom = old;
+        break;
+      }
+    }
+    // The watcher may report the add before the unlink: look for a known file that vanished.
+    if (renamedFrom === undefined && body !== undefined) {
+      for (const old of [...this.bases.keys()]) {
+        if (old === p || this.local.bodyText(old) !== body) continue;
+        if ((await readFileIfExists(toFilePath(this.root, old))) !== undefined) continue;
+        if (this.local.renameFile(old, p)) {
+          this.bases.delete(old);
           renamedFrom = old;
           break;
         }
       }
-      // The watcher may report the add before the unlink: look for a known file that vanished.
-      if (renamedFrom === undefined && body !== undefined) {
-        for (const old of [...this.known.keys()]) {
-          if (old === p || this.local.bodyText(old) !== body) continue;
-          if ((await readFileIfExists(toFilePath(this.root, old))) !== undefined) continue;
-          if (this.local.renameFile(old, p)) {
-            this.known.delete(old);
-            renamedFrom = old;
-            break;
-          }
-        }
-      }
-      this.local.importFiles([{ path: p, content }], { now: Date.now() });
-      this.options.log?.(renamedFrom !== undefined ? `renamed ${renamedFrom} → ${p}` : `added ${p}`);
-    } else {
-      this.local.importFiles([{ path: p, content }]);
-      this.options.log?.(`changed ${p}`);
     }
-    this.known.set(p, content);
+    const summary = this.local.importFiles([{ path: p, content }], { now: Date.now() });
+    for (const problem of summary.problems)
+      this.options.onError?.(new Error(`${problem.path}: ${problem.message}`));
+    if (this.local.workspace.getFile(p)?.deleted !== false) return;
+    this.bases.set(p, this.local.captureBase(p, content));
+    this.options.log?.(renamedFrom !== undefined ? `renamed ${renamedFrom} → ${p}` : `added ${p}`);
   }
 }

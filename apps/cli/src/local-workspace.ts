@@ -1,5 +1,8 @@
+import * as Y from 'yjs';
 import {
+  BODY_TEXT_NAME,
   BodyDocManager,
+  LOCAL_ORIGIN,
   WorkspaceCrdt,
   materializeWorkspace,
   parseMarkdownFiles,
@@ -13,6 +16,8 @@ import {
   workspaceDocId,
   type SessionDocuments,
 } from '@diaryx-sync/protocol';
+import { mergeLocalMetadata } from './metadata-merge';
+import { mergeLocalText } from './text-merge';
 
 /** What {@link LocalWorkspace.importFiles} changed. */
 export interface ImportSummary {
@@ -23,6 +28,30 @@ export interface ImportSummary {
   /** Files that could not be parsed cleanly (taken as body only) or had invalid paths. */
   readonly problems: { path: string; message: string }[];
 }
+
+/**
+ * What was last synchronized between a file on disk and the CRDT: the common ancestor of a
+ * three-way merge (see {@link LocalWorkspace.mergeLocalEdit}).
+ */
+export interface FileBase {
+  /** The file's full text (frontmatter + body) as it was on disk. */
+  readonly content: string;
+  /** A full state of the file's body doc whose text is exactly the body of `content`. */
+  readonly bodyState: Uint8Array;
+}
+
+/** What {@link LocalWorkspace.mergeLocalEdit} did. */
+export interface LocalMergeResult {
+  /** Whether the workspace or the body doc changed. */
+  readonly changed: boolean;
+  /** The new base: `content` as merged (undefined when the file could not be imported). */
+  readonly base: FileBase | undefined;
+  /** Why the file could not be imported (invalid path, too long a doc id, bad frontmatter). */
+  readonly problem?: string;
+}
+
+/** The state of an empty body doc (the base of a file that has none). */
+const EMPTY_BODY_STATE = Y.encodeStateAsUpdate(new Y.Doc());
 
 /** Sends a local Yjs update for a doc id. */
 export type LocalUpdateSink = (docId: string, update: Uint8Array) => void;
@@ -89,6 +118,83 @@ export class LocalWorkspace {
   /** Body text of a file ('' when it has no body doc). */
   bodyText(path: string): string {
     return this.bodies.get(path)?.getBody() ?? '';
+  }
+
+  /** Full state of the body doc of `path` (an empty doc's state when it has none). */
+  bodyState(path: string): Uint8Array {
+    return this.bodies.get(path)?.encodeState() ?? EMPTY_BODY_STATE;
+  }
+
+  /**
+   * The base of a file whose disk text is `content` and whose body equals the body doc now
+   * (call it right when both are known to match: after writing or importing the file).
+   */
+  captureBase(path: string, content: string): FileBase {
+    return { content, bodyState: this.bodyState(path) };
+  }
+
+  /**
+   * Three-way merge of a local edit: the file at `path` was `base.content` (last synchronized)
+   * and is `content` now on disk. The body edit base → local is applied as minimal CRDT
+   * operations onto the CURRENT body doc (which may already hold remote edits), and the
+   * frontmatter fields the local side changed are set on the current metadata (field-level last
+   * writer wins; fields it did not touch keep their remote values). A tombstoned entry is
+   * restored (the file exists locally). Without a base (a file the CRDT never synchronized with
+   * disk) the base is empty: nothing on either side is dropped.
+   */
+  mergeLocalEdit(
+    path: string,
+    base: FileBase | undefined,
+    content: string,
+    now = Date.now(),
+  ): LocalMergeResult {
+    const local = parseMarkdownFiles([{ path, content }]);
+    const localMeta = local.files.get(path);
+    const idProblem = bodyDocIdProblem(this.workspaceId, path);
+    if (localMeta === undefined || idProblem !== undefined) {
+      return {
+        changed: false,
+        base: undefined,
+        problem: idProblem ?? local.problems[0]?.message ?? 'invalid path',
+      };
+    }
+    const baseParsed = parseMarkdownFiles([{ path, content: base?.content ?? '' }]);
+    const baseMeta = baseParsed.files.get(path) ?? localMeta;
+    let changed = false;
+    this.workspace.doc.transact(() => {
+      const current = this.workspace.getFile(path);
+      if (current === undefined) {
+        this.workspace.setFile(path, {
+          ...localMeta,
+          deleted: false,
+          modified_at: localMeta.modified_at > 0 ? localMeta.modified_at : now,
+        });
+        changed = true;
+        return;
+      }
+      const merged = mergeLocalMetadata(baseMeta, localMeta, current) ?? current;
+      const same = sameMetadata(merged, current) && merged.modified_at === current.modified_at;
+      if (same && !current.deleted) return;
+      this.workspace.setFile(path, {
+        ...merged,
+        deleted: false,
+        modified_at: Math.max(merged.modified_at, current.modified_at + 1),
+      });
+      changed = true;
+    });
+    const body = this.body(path);
+    const text = mergeLocalText(
+      body.doc,
+      BODY_TEXT_NAME,
+      base?.bodyState ?? EMPTY_BODY_STATE,
+      local.bodies.get(path) ?? '',
+      LOCAL_ORIGIN,
+    );
+    return {
+      changed: changed || text.changed,
+      base: { content, bodyState: text.baseState },
+      ...(local.problems.length > 0 ? { problem: local.problems[0]?.message } : {}),
+    };
   }
 
   /** Every live file as markdown (exactly the `@diaryx-sync/crdt` format). */
