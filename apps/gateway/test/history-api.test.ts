@@ -383,17 +383,23 @@ describe('history HTTP API (gateway + worker in-process)', () => {
   it('deleting a workspace drops its git history: a new workspace with the same id starts empty', async () => {
     const ws = 'hist_deleted';
     expect(
-      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: ws, name: 'D' } })).status,
+      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: ws, name: 'D' } }))
+        .status,
     ).toBe(201);
-    await editWorkspace(storage, ws, (w) => w.setFile('x.md', { title: 'X', modified_at: 1_700_000_000_000 }));
+    await editWorkspace(storage, ws, (w) =>
+      w.setFile('x.md', { title: 'X', modified_at: 1_700_000_000_000 }),
+    );
     await setBody(storage, ws, 'x.md', 'x\n');
-    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${ws}/commit`, { token: admin })).status).toBe(200);
+    expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${ws}/commit`, { token: admin })).status).toBe(
+      200,
+    );
     expect(
       (await api(gw.baseUrl, 'GET', `/api/workspaces/${ws}/history`, { token: admin })).body.commits,
     ).toHaveLength(1);
     expect((await api(gw.baseUrl, 'DELETE', `/api/workspaces/${ws}`, { token: admin })).status).toBe(204);
     expect(
-      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: ws, name: 'D2' } })).status,
+      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: ws, name: 'D2' } }))
+        .status,
     ).toBe(201);
     expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${ws}/history`, { token: admin })).body).toEqual({
       commits: [],

@@ -44,7 +44,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
 }
 
 /** Parses `env` with any zod object schema, turning failures into one readable {@link ConfigError}. */
-export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseEnv<S extends z.ZodTypeAny>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
