@@ -181,6 +181,21 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
     expect((await viewer.closed).code).toBe(4403);
   });
 
+  it('POST /api/tenants always answers 201 with a new tenant, also for a name used before (no 409 in §5)', async () => {
+    const first = await call('POST', '/api/tenants', cluster.adminToken, { name: 'acc-same-name' });
+    const second = await call('POST', '/api/tenants', cluster.adminToken, { name: 'acc-same-name' });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.name).toBe('acc-same-name');
+    expect(second.body.id).not.toBe(first.body.id);
+    // two separate tenants: equal workspace ids do not collide
+    for (const t of [first.body, second.body]) {
+      expect((await call('POST', '/api/workspaces', t.admin_token, { id: 'ws', name: 'w' })).status).toBe(
+        201,
+      );
+    }
+  });
+
   it('every workspace sub-route answers 404 (error shape) for ids of other tenants or outside the token', async () => {
     const a = await createTenant('acc-iso-a');
     const b = await createTenant('acc-iso-b');

@@ -65,10 +65,11 @@ describe('POST /api/tenants', () => {
     expect(row.rows).toEqual([{ tenant_id: res.body.id }]);
   });
 
-  it('answers 409 tenant_exists for a duplicate name', async () => {
-    await createTenant('dup-tenant');
+  it('creates a new tenant for a name used before (names are labels; only ids are unique)', async () => {
+    const first = await createTenant('dup-tenant');
     const res = await api(url, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name: 'dup-tenant' } });
-    expectError(res, 409, 'tenant_exists');
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe(first.id);
   });
 
   it('answers 401 without, or with a wrong, admin token; tenant tokens are not cluster admin', async () => {

@@ -3,9 +3,7 @@ import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
 import { ClusterAdminGuard } from '../auth/cluster-admin.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { TenantNameTakenError } from '../tenancy/tenancy.errors';
 import { TenantStore } from '../tenancy/tenant.store';
-import { ApiError } from './api-error';
 import { parseRequest } from './request-validation';
 
 const createTenantSchema = z.object({ name: z.string().trim().min(1).max(128) });
@@ -19,9 +17,8 @@ export interface CreatedTenantResponse {
 
 /**
  * `POST /api/tenants {"name"}` with the cluster `ADMIN_TOKEN`: creates a tenant and returns an
- * admin token for it (role `admin`, `ws: ["*"]`, `TENANT_ADMIN_TOKEN_TTL_S`). Names are unique:
- * a second call with the same name answers `409 tenant_exists` (bootstrap scripts treat that as
- * "already there" and mint their tokens another way).
+ * admin token for it (role `admin`, `ws: ["*"]`, `TENANT_ADMIN_TOKEN_TTL_S`). Every call creates a
+ * new tenant with a generated id; the name is a label (two tenants may share it).
  */
 @Controller('api/tenants')
 @UseGuards(ClusterAdminGuard)
@@ -36,16 +33,11 @@ export class TenantsController {
   @HttpCode(201)
   async create(@Body() body: unknown): Promise<CreatedTenantResponse> {
     const { name } = parseRequest(createTenantSchema, body);
-    try {
-      const tenant = await this.tenants.create(name);
-      const { token } = await this.auth.issue(
-        { sub: `admin@${tenant.id}`, tid: tenant.id, ws: ['*'], role: 'admin' },
-        this.config.TENANT_ADMIN_TOKEN_TTL_S,
-      );
-      return { id: tenant.id, name: tenant.name, admin_token: token };
-    } catch (err) {
-      if (err instanceof TenantNameTakenError) throw ApiError.conflict(err.message, 'tenant_exists');
-      throw err;
-    }
+    const tenant = await this.tenants.create(name);
+    const { token } = await this.auth.issue(
+      { sub: `admin@${tenant.id}`, tid: tenant.id, ws: ['*'], role: 'admin' },
+      this.config.TENANT_ADMIN_TOKEN_TTL_S,
+    );
+    return { id: tenant.id, name: tenant.name, admin_token: token };
   }
 }

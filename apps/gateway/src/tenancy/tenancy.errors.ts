@@ -1,11 +1,3 @@
-/** A tenant with this name exists already (`POST /api/tenants` answers 409 `tenant_exists`). */
-export class TenantNameTakenError extends Error {
-  override readonly name = 'TenantNameTakenError';
-  constructor(readonly tenantName: string) {
-    super(`a tenant named "${tenantName}" exists already`);
-  }
-}
-
 /** The workspace id is taken in this tenant (`POST /api/workspaces` answers 409 `workspace_exists`). */
 export class WorkspaceIdTakenError extends Error {
   override readonly name = 'WorkspaceIdTakenError';

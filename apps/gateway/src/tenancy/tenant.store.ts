@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '../infra/infra.tokens';
-import { TenantNameTakenError, isUniqueViolation } from './tenancy.errors';
+import { isUniqueViolation } from './tenancy.errors';
 
 /** A tenant row. */
 export interface Tenant {
@@ -28,19 +28,21 @@ export class TenantStore {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /**
-   * Creates a tenant with a generated id.
-   * @throws TenantNameTakenError when the name is taken (names are unique cluster-wide).
+   * Creates a tenant with a generated id. Names are labels: two tenants may share one (each
+   * `POST /api/tenants` creates a new tenant, PROTOCOL.md §5).
    */
   async create(name: string): Promise<Tenant> {
-    try {
-      const { rows } = await this.pool.query<TenantRow>(
-        'INSERT INTO tenants (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
-        [newTenantId(), name],
-      );
-      return toTenant(rows[0]);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new TenantNameTakenError(name);
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { rows } = await this.pool.query<TenantRow>(
+          'INSERT INTO tenants (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
+          [newTenantId(), name],
+        );
+        return toTenant(rows[0]);
+      } catch (err) {
+        // A generated id collided (48 random bits): draw another.
+        if (!isUniqueViolation(err) || attempt >= 5) throw err;
+      }
     }
   }
 
@@ -53,10 +55,10 @@ export class TenantStore {
     return rows[0] ? toTenant(rows[0]) : null;
   }
 
-  /** The tenant with this name, or null. */
+  /** The oldest tenant with this name (names are not unique), or null. */
   async findByName(name: string): Promise<Tenant | null> {
     const { rows } = await this.pool.query<TenantRow>(
-      'SELECT id, name, created_at FROM tenants WHERE name = $1',
+      'SELECT id, name, created_at FROM tenants WHERE name = $1 ORDER BY created_at, id LIMIT 1',
       [name],
     );
     return rows[0] ? toTenant(rows[0]) : null;
