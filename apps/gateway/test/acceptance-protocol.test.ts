@@ -611,6 +611,38 @@ describe('§3 /yjs', () => {
     for (const x of [y, v]) expect(x.got.filter((g) => g.kind === 'text')).toEqual([]);
   });
 
+  test('QueryAwareness (3) is answered with the current awareness states', async () => {
+    const doc = 'body:main/query-awareness.md';
+    const s = await Raw.sync2(editorAll, 0);
+    s.send(
+      doc,
+      { type: 'syncStep1', stateVector: sv0() },
+      {
+        type: 'awareness',
+        update: encodeAwarenessUpdate([{ clientId: 5151, clock: 3, state: '{"n":"s"}' }]),
+      },
+    );
+    await s.until(() => s.messages(doc).length >= 2, 'sync2 synced');
+    const y = await Raw.yjs(editorAll, doc, 1);
+    y.send('', { type: 'syncStep1', stateVector: sv0() });
+    await y.until(() => y.messages().length >= 2, 'yjs synced');
+    const before = y.messages().length;
+    y.ws.send(new Uint8Array([3]));
+    const answer = await y.until(
+      () =>
+        y
+          .messages()
+          .slice(before)
+          .find((m) => m.type === 'awareness'),
+      'QueryAwareness answered',
+      5_000,
+    );
+    expect(decodeAwarenessUpdate((answer as { update: Uint8Array }).update)).toEqual([
+      { clientId: 5151, clock: 3, state: '{"n":"s"}' },
+    ]);
+    expect(y.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   test('a URL-encoded body doc id with spaces and unicode reaches the same doc as /sync2', async () => {
     const doc = 'body:main/journal/späce name.md';
     const s = track(await Sync2TestClient.connect(cluster.ws(0), editorAll));

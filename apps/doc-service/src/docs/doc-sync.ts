@@ -6,13 +6,18 @@
  * become {@link BadPayloadError}, and the result says whether the payload started a sync
  * exchange (for `sync_complete`).
  *
- * Payloads arrive in the `sync2` dialect (Sync and Awareness messages): the gateway answers
- * y-websocket Auth/QueryAwareness itself and sends the permission-denied reply on a
- * `readOnlyViolation`.
+ * Payloads hold Sync and Awareness messages, and from `/yjs` connections also QueryAwareness
+ * (answered with the current awareness states; the gateway's `/sync2` decoder never lets it
+ * through). Client Auth messages are dropped by the gateway, which also sends the
+ * permission-denied reply itself on a `readOnlyViolation`, so no Auth message is ever replied
+ * from here.
  */
 import { DocSyncHandler, ProtocolError, splitMessages } from '@diaryx-sync/protocol';
 import type { Role } from '@diaryx-sync/bus';
 import type * as Y from 'yjs';
+
+/** Outer y-protocols type of an Auth message (varUint 2, one byte). */
+const MESSAGE_AUTH = 2;
 
 /** The connection a payload comes from. */
 export interface SyncConnection {
@@ -60,18 +65,21 @@ export class DocSync {
   handle(conn: SyncConnection, payload: Uint8Array): SyncResult {
     let r;
     try {
-      r = this.handler.handle({ id: conn.id, role: conn.role, dialect: 'sync2' }, payload);
+      // the `yjs` dialect admits QueryAwareness (needed by /yjs clients)
+      r = this.handler.handle({ id: conn.id, role: conn.role, dialect: 'yjs' }, payload);
     } catch (err) {
       if (err instanceof ProtocolError) throw new BadPayloadError(err.message);
       throw err;
     }
+    // the gateway answers a read-only violation itself (JSON on /sync2, Auth on /yjs)
+    const replies = r.replies.filter((m) => m[0] !== MESSAGE_AUTH);
     return {
-      replies: r.replies,
+      replies,
       broadcast: r.broadcast ? splitMessages(r.broadcast) : [],
       persist: r.persist ? [r.persist] : [],
       readOnlyViolation: r.readOnlyViolation,
-      // a sync2 reply only ever answers a SyncStep1: SyncStep2 (0 1 …) then SyncStep1
-      sawSyncStep1: r.replies.some((m) => m[0] === 0 && m[1] === 1),
+      // only a SyncStep1 is answered with a SyncStep2 (0 1 …), followed by the server SyncStep1
+      sawSyncStep1: replies.some((m) => m[0] === 0 && m[1] === 1),
       ...(r.error ? { error: new BadPayloadError(r.error.message) } : {}),
     };
   }

@@ -67,8 +67,9 @@ export class YjsConnection extends ClientConnection {
               ? 'auth'
               : labelOf(m),
       });
-      // Auth and QueryAwareness are not forwarded: the shard serves Sync and Awareness only.
-      if (m.type !== 'permissionDenied' && m.type !== 'queryAwareness') forwarded.push(m);
+      // A client's Auth message means nothing to the server; QueryAwareness is answered by the
+      // shard with the doc's current awareness states.
+      if (m.type !== 'permissionDenied') forwarded.push(m);
     }
     if (forwarded.length === 0 || !this.doc) return;
     this.noteMessages(this.docId, forwarded);
