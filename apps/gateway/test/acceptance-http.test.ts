@@ -348,6 +348,61 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
     expectError(await call('POST', `/api/workspaces/${WS}/restore`, editor, {}), 400);
   });
 
+  it('snapshot import takes the zip as the raw body or as a multipart/form-data file upload', async () => {
+    const t = await createTenant('acc-upload');
+    const WS = 'up_ws';
+    expect((await call('POST', '/api/workspaces', t.admin_token, { id: WS, name: 'up' })).status).toBe(201);
+    const zipOf = (name: string) =>
+      new JSZip()
+        .file(name, `---\ntitle: ${name}\n---\n\n${name} body\n`)
+        .generateAsync({ type: 'nodebuffer' });
+    const files = async () =>
+      readWorkspaceZip(
+        Buffer.from(
+          await (
+            await fetch(`${base}/api/workspaces/${WS}/snapshot`, {
+              headers: { authorization: `Bearer ${t.admin_token}` },
+            })
+          ).arrayBuffer(),
+        ),
+      );
+    const raw = await fetch(`${base}/api/workspaces/${WS}/snapshot?mode=merge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin_token}`, 'content-type': 'application/octet-stream' },
+      body: await zipOf('raw.md'),
+    });
+    expect(raw.status).toBe(200);
+    const form = new FormData();
+    form.append('file', new Blob([await zipOf('form.md')], { type: 'application/zip' }), 'upload.zip');
+    const multipart = await fetch(`${base}/api/workspaces/${WS}/snapshot?mode=merge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin_token}` },
+      body: form,
+    });
+    expect(multipart.status).toBe(200);
+    expect((await files()).map((f) => f.path)).toEqual(['form.md', 'raw.md']);
+    const replace = new FormData();
+    replace.append('file', new Blob([await zipOf('only.md')]), 'w.zip');
+    const replaced = await fetch(`${base}/api/workspaces/${WS}/snapshot?mode=replace`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin_token}` },
+      body: replace,
+    });
+    expect(replaced.status).toBe(200);
+    expect(await files()).toEqual([
+      { path: 'only.md', content: '---\ntitle: only.md\n---\n\nonly.md body\n' },
+    ]);
+    const empty = new FormData();
+    empty.append('note', 'no file here');
+    const bad = await fetch(`${base}/api/workspaces/${WS}/snapshot?mode=merge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin_token}` },
+      body: empty,
+    });
+    expect(bad.status).toBe(400);
+    expect((await files()).map((f) => f.path)).toEqual(['only.md']);
+  });
+
   it("git repositories and S3 keys are per tenant: A's token never clones B's repo with the same workspace id", async () => {
     const a = await createTenant('acc-git-a');
     const b = await createTenant('acc-git-b');
@@ -486,6 +541,69 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
         () => client.docs.get(bodyId)!.getText('body').toString() === 'v1\n',
         10_000,
         'commit restore',
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  it('the health tracker survives a worker restart: the third failed commit overall triggers the rebuild (backup in S3, audit row)', async () => {
+    const t = await createTenant('acc-heal');
+    const WS = 'heal_ws';
+    expect((await call('POST', '/api/workspaces', t.admin_token, { id: WS, name: 'heal' })).status).toBe(201);
+    const client = await Sync2TestClient.connect(cluster.ws(), t.admin_token);
+    try {
+      const wsDoc = await client.openSynced(`workspace:${WS}`);
+      const home = await client.openSynced(`body:${WS}/README.md`);
+      const note = await client.openSynced(`body:${WS}/a.md`);
+      const ws = new WorkspaceCrdt(wsDoc);
+      ws.setFile('README.md', { title: 'Home', contents: ['a.md'], modified_at: 1_700_000_000_000 });
+      ws.setFile('a.md', { title: 'A', part_of: 'README.md', modified_at: 1_700_000_000_000 });
+      new BodyDoc('README.md', home).setBody('home\n');
+      new BodyDoc('a.md', note).setBody('a\n');
+      for (const id of client.docs.keys()) await client.save(id);
+      const good = await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token);
+      expect(good.status).toBe(200);
+
+      ws.setFile('a.md', { ...ws.getFile('a.md')!, part_of: 'vanished.md', modified_at: 1_700_000_000_001 });
+      await client.save(`workspace:${WS}`);
+      for (let i = 0; i < 2; i++) {
+        const r = await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token);
+        expectError(r, 409, 'validation_failed');
+        expect(r.body.error.issues).toEqual(
+          expect.arrayContaining([expect.objectContaining({ kind: 'broken_parent', file: 'a.md' })]),
+        );
+      }
+      await worker.stop();
+      await worker.start();
+      expectError(
+        await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token),
+        409,
+        'validation_failed',
+      );
+      const row = await waitUntil(
+        async () =>
+          (
+            await cluster.pool.query<{ commit_id: string; backup_key: string; created_at: Date }>(
+              `SELECT commit_id, backup_key, created_at FROM history_audit WHERE tenant = $1 AND workspace = $2 AND event = 'rebuild'`,
+              [t.id, WS],
+            )
+          ).rows[0],
+        20_000,
+        'the rebuild audit row',
+      );
+      expect(row.commit_id).toBe(good.body.commit_id);
+      expect(row.backup_key.startsWith(`${t.id}/${WS}/backups/`)).toBe(true);
+      expect(await new ObjectStorage(s3.config).exists(row.backup_key)).toBe(true);
+      await client.waitFor(
+        () => ws.getFile('a.md')?.part_of === 'README.md',
+        15_000,
+        'the client sees the repair',
+      );
+      expectError(
+        await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token),
+        409,
+        'nothing_to_commit',
       );
     } finally {
       client.close();
