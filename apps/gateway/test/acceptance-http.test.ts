@@ -610,6 +610,49 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
     }
   });
 
+  it('a successful validation resets the failure count: fail, fail, commit, fail → no rebuild', async () => {
+    const t = await createTenant('acc-reset');
+    const WS = 'reset_ws';
+    expect((await call('POST', '/api/workspaces', t.admin_token, { id: WS, name: 'reset' })).status).toBe(
+      201,
+    );
+    const client = await Sync2TestClient.connect(cluster.ws(), t.admin_token);
+    try {
+      const ws = new WorkspaceCrdt(await client.openSynced(`workspace:${WS}`));
+      new BodyDoc('README.md', await client.openSynced(`body:${WS}/README.md`)).setBody('home\n');
+      new BodyDoc('a.md', await client.openSynced(`body:${WS}/a.md`)).setBody('a\n');
+      ws.setFile('README.md', { title: 'Home', contents: ['a.md'], modified_at: 1_700_000_000_000 });
+      const setParent = async (parent: string, at: number) => {
+        ws.setFile('a.md', { title: 'A', part_of: parent, modified_at: at });
+        for (const id of client.docs.keys()) await client.save(id);
+      };
+      await setParent('README.md', 1_700_000_000_000);
+      expect((await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token)).status).toBe(200);
+      await setParent('gone.md', 1_700_000_000_001);
+      for (let i = 0; i < 2; i++)
+        expectError(
+          await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token),
+          409,
+          'validation_failed',
+        );
+      await setParent('README.md', 1_700_000_000_002);
+      const ok = await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token);
+      expect(ok.status).toBe(200);
+      await setParent('gone.md', 1_700_000_000_003);
+      const again = await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token);
+      expectError(again, 409, 'validation_failed');
+      expect(again.body.error.action).not.toBe('rebuild');
+      const rebuilds = await cluster.pool.query(
+        `SELECT 1 FROM history_audit WHERE tenant = $1 AND workspace = $2 AND event = 'rebuild'`,
+        [t.id, WS],
+      );
+      expect(rebuilds.rowCount).toBe(0);
+      expect(ws.getFile('a.md')?.part_of).toBe('gone.md');
+    } finally {
+      client.close();
+    }
+  });
+
   it('/healthz, /readyz and /metrics on every service', async () => {
     const services = [...cluster.gateways, ...cluster.docServices, worker];
     for (const s of services) {
