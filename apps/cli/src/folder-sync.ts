@@ -242,13 +242,29 @@ export class FolderSync {
     return true;
   }
 
-  /** A remote rename: the old file is removed when it holds nothing unsynchronized. */
+  /**
+   * A remote rename: the old file is removed; an unsynced local edit of it is not lost but
+   * applied to the renamed doc (and so written under the new path).
+   */
   private async applyRemoteRename(from: string, to: string): Promise<void> {
     const onDisk = await readFileIfExists(toFilePath(this.root, from));
-    if (onDisk !== undefined && onDisk === this.bases.get(from)?.content) {
-      await this.remove(from);
-      this.options.log?.(`renamed ${from} → ${to} (remote)`);
+    const base = this.bases.get(from);
+    this.cancelTimer(from);
+    if (onDisk === undefined) {
+      this.bases.delete(from);
+      return;
     }
+    if (base === undefined) return; // never synchronized: not ours to remove
+    this.bases.delete(from);
+    if (onDisk !== base.content) {
+      // Edited locally while renamed remotely: carry the edit over to the new path.
+      const r = this.local.mergeLocalEdit(to, base, onDisk);
+      if (r.problem !== undefined) this.options.onError?.(new Error(`${to}: ${r.problem}`));
+      if (r.base === undefined) return; // could not carry it over: keep the old file
+      this.options.log?.(`merged local edits of ${from} into ${to}`);
+    }
+    await this.remove(from);
+    this.options.log?.(`renamed ${from} → ${to} (remote)`);
   }
 
   /**
@@ -305,6 +321,8 @@ export class FolderSync {
   }
 
   private async onDiskChange(p: string): Promise<void> {
+    // Renamed remotely and not yet written: the flush carries a local edit over to the new path.
+    if (this.renames.some((r) => r.from === p)) return;
     const content = await readFileIfExists(toFilePath(this.root, p));
     if (content === undefined) {
       if (!this.bases.has(p) && this.local.workspace.getFile(p)?.deleted !== false) return;

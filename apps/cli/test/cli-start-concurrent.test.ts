@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FolderSync } from '@diaryx-sync/cli';
 import { testing } from '@diaryx-sync/protocol';
@@ -7,6 +7,7 @@ import {
   cli,
   seedServerFiles,
   serverBody,
+  serverMeta,
   tempDir,
   waitFor,
   type CliRun,
@@ -39,7 +40,8 @@ function start(server: testing.TestSyncServer): Running {
   return Object.assign(r, { dir, controller, run });
 }
 
-const text = (r: Running): string => readFileSync(path.join(r.dir, 'f.md'), 'utf8');
+const text = (r: Running, file = 'f.md'): string => readFileSync(path.join(r.dir, file), 'utf8');
+const exists = (r: Running, file: string): boolean => existsSync(path.join(r.dir, file));
 
 describe('diaryx-sync start in two folders: concurrent edits of one file', () => {
   let server: testing.TestSyncServer;
@@ -72,5 +74,29 @@ describe('diaryx-sync start in two folders: concurrent edits of one file', () =>
     await waitFor(() => serverBody(server, WS, 'f.md') === both, 10000);
     await waitFor(() => text(a).endsWith(`\n\n${both}`) && text(b).endsWith(`\n\n${both}`), 10000);
     expect(text(a)).toBe(text(b));
+  });
+
+  it('a file renamed in A while B edits it: the edit lands in the renamed file, no stale file is left', async () => {
+    const initial = text(b);
+    renameSync(path.join(a.dir, 'f.md'), path.join(a.dir, 'g.md'));
+    await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(path.join(b.dir, 'f.md'), initial.replace('line two', 'line two (B)'));
+    const edited = 'line one\nline two (B)\nline three\n';
+    await waitFor(() => serverBody(server, WS, 'g.md') === edited, 10000);
+    await waitFor(
+      () =>
+        exists(a, 'g.md') &&
+        exists(b, 'g.md') &&
+        text(a, 'g.md').endsWith(`\n\n${edited}`) &&
+        text(b, 'g.md').endsWith(`\n\n${edited}`),
+      10000,
+    );
+    // Settle past both debounces: nothing resurrects the old path.
+    await new Promise((r) => setTimeout(r, 800));
+    await Promise.all([a.sync!.idle(), b.sync!.idle()]);
+    expect(exists(a, 'f.md')).toBe(false);
+    expect(exists(b, 'f.md')).toBe(false);
+    expect(serverMeta(server, WS, 'f.md')?.deleted).toBe(true);
+    expect(serverMeta(server, WS, 'g.md')?.deleted).toBe(false);
   });
 });
