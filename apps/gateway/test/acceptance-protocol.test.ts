@@ -146,6 +146,12 @@ class Raw {
     await this.until(() => this.texts('pong').length > before, 'pong');
   }
 
+  /** The close code, or `'still open'` after `ms`. */
+  async closeCode(ms = 5_000): Promise<number | 'still open'> {
+    const r = await Promise.race([this.closed, sleep(ms).then(() => null)]);
+    return r === null ? 'still open' : r.code;
+  }
+
   close(): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
   }
@@ -522,7 +528,7 @@ describe('§2 text frames', () => {
     for (const [token, msg] of cases) {
       const x = await Raw.sync2(token, 1);
       x.text(msg);
-      expect((await x.closed).code).toBe(4403);
+      expect(await x.closeCode()).toBe(4403);
     }
   });
 });
@@ -540,17 +546,17 @@ describe('§1/§2 doc ids on the wire', () => {
     for (const id of badFrames) {
       const x = await Raw.sync2(editorAll, 0);
       x.ws.send(encodeFrame(id, step1));
-      expect([id, (await x.closed).code]).toEqual([id, 4400]);
+      expect([id, await x.closeCode()]).toEqual([id, 4400]);
     }
     // Auth (2) and QueryAwareness (3) are unknown outer types on /sync2.
     for (const payload of [[3], [2, 0, 1, 65]]) {
       const x = await Raw.sync2(editorAll, 1);
       x.ws.send(new Uint8Array([14, ...new TextEncoder().encode('workspace:main'), ...payload]));
-      expect((await x.closed).code).toBe(4400);
+      expect(await x.closeCode()).toBe(4400);
     }
     const zeroLength = await Raw.sync2(editorAll, 0);
     zeroLength.ws.send(new Uint8Array([0, ...step1]));
-    expect((await zeroLength.closed).code).toBe(4400);
+    expect(await zeroLength.closeCode()).toBe(4400);
     for (const msg of [
       { action: 'save', doc: '/body:main/a.md' },
       { action: 'save', doc: 'body:main/./a.md' },
@@ -558,7 +564,17 @@ describe('§1/§2 doc ids on the wire', () => {
     ]) {
       const x = await Raw.sync2(editorAll, 1);
       x.text(msg);
-      expect([msg, (await x.closed).code]).toEqual([msg, 4400]);
+      expect([msg, await x.closeCode()]).toEqual([msg, 4400]);
+    }
+    // focus/unfocus carry doc ids too: a non-canonical or invalid one is a protocol error.
+    for (const msg of [
+      { type: 'focus', files: ['body:main/./a.md'] },
+      { type: 'focus', files: ['body:main/ok.md', 'body:main\\a.md'] },
+      { type: 'unfocus', files: ['not a doc id'] },
+    ]) {
+      const x = await Raw.sync2(editorAll, 0);
+      x.text(msg);
+      expect([msg, await x.closeCode()]).toEqual([msg, 4400]);
     }
     const longest = `body:main/${'y'.repeat(255 - 'body:main/'.length)}`;
     expect(Buffer.byteLength(longest)).toBe(255);

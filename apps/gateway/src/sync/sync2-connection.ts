@@ -12,7 +12,6 @@ import {
   readOnlyError,
   savedMessage,
   syncCompleteMessage,
-  tryParseDocId,
   type ProtocolMessage,
 } from '@diaryx-sync/protocol';
 import { ClientConnection } from './client-connection';
@@ -135,12 +134,15 @@ export class Sync2Connection extends ClientConnection {
     await this.ctx.hub.subscribeWorkspace(this, this.tenant, workspaceId);
   }
 
-  /** Applies focus/unfocus of body doc ids; invalid or non-body ids are ignored. */
+  /**
+   * Applies focus/unfocus of body doc ids. Like every doc id on the wire they must be valid and
+   * canonical (else 4400, nothing applied) and in an accessible workspace (else 4403);
+   * workspace doc ids are ignored (only files are focused).
+   */
   private async changeFocus(docIds: string[], add: boolean): Promise<void> {
+    const bodies = docIds.map((id) => this.parseDoc(id)).filter((p) => p.kind === 'body');
     const touched = new Set<string>();
-    for (const id of docIds) {
-      const p = tryParseDocId(id);
-      if (!p || p.kind !== 'body') continue;
+    for (const p of bodies) {
       await this.authorizeWorkspace(p.workspaceId);
       let set = this.focus.get(p.workspaceId);
       if (!set) this.focus.set(p.workspaceId, (set = new Set()));
