@@ -60,33 +60,38 @@ export class FolderSync {
   /**
    * First reconciliation after the initial sync: files only on disk are imported, files only in
    * the workspace are written, and for files on both sides the newer one wins (file mtime vs
-   * the workspace's `modified_at`).
+   * the workspace's `modified_at`). Runs in the file-operation queue: remote changes fed with
+   * {@link onSyncEvent} meanwhile are written after it.
    */
   async reconcile(): Promise<{ imported: number; written: number }> {
+    return this.exclusive(() => this.reconcileNow());
+  }
+
+  private async reconcileNow(): Promise<{ imported: number; written: number }> {
     const disk = new Map((await readMarkdownFolder(this.root)).map((f) => [f.path, f.content]));
-    const remote = new Map(this.local.materialize().map((f) => [f.path, f.content]));
+    // One synchronous snapshot: each file's text with the body state it was rendered from (a
+    // consistent base even if remote updates arrive during the awaits below).
+    const remote = new Map(
+      this.local.materialize().map((f) => [f.path, this.local.captureBase(f.path, f.content)]),
+    );
     const toImport: { path: string; content: string }[] = [];
     let written = 0;
     for (const [p, content] of disk) {
       const theirs = remote.get(p);
       if (theirs === undefined) toImport.push({ path: p, content });
-      else if (theirs !== content) {
+      else if (theirs.content !== content) {
         const stat = await fs.stat(toFilePath(this.root, p));
         const remoteModified = this.local.workspace.getFile(p)?.modified_at ?? 0;
         if (stat.mtimeMs > remoteModified) toImport.push({ path: p, content });
         else {
-          // Same body doc state as `theirs`, as long as nothing arrived since `materialize()`.
-          const now = this.local.materialize().find((f) => f.path === p)?.content ?? theirs;
-          await this.write(p, this.local.captureBase(p, now));
+          await this.write(p, theirs);
           written++;
         }
-      } else this.bases.set(p, this.local.captureBase(p, content));
+      } else this.bases.set(p, theirs);
     }
-    for (const [p] of remote) {
+    for (const [p, theirs] of remote) {
       if (!disk.has(p)) {
-        const now = this.local.materialize().find((f) => f.path === p)?.content;
-        if (now === undefined) continue;
-        await this.write(p, this.local.captureBase(p, now));
+        await this.write(p, theirs);
         written++;
       }
     }
@@ -318,6 +323,16 @@ export class FolderSync {
 
   private enqueue(job: () => Promise<void>): void {
     this.queue = this.queue.then(job).catch((err: unknown) => this.options.onError?.(err));
+  }
+
+  /** Runs `job` in the queue (after, and before, every other file operation); its result or error is returned. */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private async onDiskChange(p: string): Promise<void> {

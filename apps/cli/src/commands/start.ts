@@ -56,7 +56,9 @@ export async function startCommand(
       }
       if (e.type === 'ServerError')
         io.err(`server error: ${e.code}${e.message !== undefined ? ` (${e.message})` : ''}\n`);
-      if (ready) sync.onSyncEvent(e);
+      // From the first reconciliation on (it runs in the sync's file-operation queue, so remote
+      // changes that arrive meanwhile are written after it instead of being missed).
+      if (starting) sync.onSyncEvent(e);
       if (e.type === 'StatusChanged' && e.status === 'synced' && !starting) {
         starting = true;
         progress.stop();
