@@ -600,6 +600,12 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
         15_000,
         'the client sees the repair',
       );
+      // queue/job metrics of issue 5 on the worker's /metrics
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      expect(metrics).toMatch(/^diaryx_rebuilds_total\{[^}]*outcome="succeeded"[^}]*\} [1-9]/m);
+      expect(metrics).toMatch(/^diaryx_validation_failures_total\{[^}]*check="broken_parent"[^}]*\} [1-9]/m);
+      expect(metrics).toMatch(/^diaryx_queue_depth\{/m);
+      expect(metrics).toMatch(/^diaryx_job_duration_seconds_count\{[^}]*\} [1-9]/m);
       expectError(
         await call('POST', `/api/workspaces/${WS}/commit`, t.admin_token),
         409,
