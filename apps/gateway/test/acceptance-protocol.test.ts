@@ -5,6 +5,7 @@
  * cluster tests do not prove (exact JSON shapes, message order, who receives what).
  */
 import {
+  REMOTE_ORIGIN,
   SyncClient,
   createYDocSessionDocuments,
   decodeFrame,
@@ -17,6 +18,7 @@ import {
   type ProtocolMessage,
   type SyncEvent,
 } from '@diaryx-sync/protocol';
+import { PostgresStorage } from '@diaryx-sync/crdt';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -717,5 +719,58 @@ describe('libs/protocol SyncClient against the cluster', () => {
     expect(events.some((e) => e.type === 'StatusChanged' && e.status === 'synced')).toBe(true);
     expect(documents.workspace.livePaths().sort()).toEqual(['one.md', 'two/three.md']);
     expect(documents.bodyDocs.get('one.md')?.getText('body').toString()).toBe('body of one');
+  });
+});
+
+describe('libs/protocol SyncClient, persistent', () => {
+  test('receives live file and body changes and peer counts, sends local changes, save is durable', async () => {
+    await cluster.createWorkspace(tenantA, 'live');
+    const documents = createYDocSessionDocuments();
+    const events: SyncEvent[] = [];
+    const client = new SyncClient({
+      serverUrl: cluster.ws(0),
+      workspaceId: 'live',
+      token: editorAll,
+      documents,
+      handler: { onEvent: (e) => events.push(e) },
+    });
+    const running = client.runPersistent();
+    track({ close: () => client.stop() });
+    await waitUntil(() => client.session.isSynced, 10_000, 'persistent client synced');
+    expect(client.session.serverFileCount).toBe(0);
+
+    const other = track(await Sync2TestClient.connect(cluster.ws(1), editorAll));
+    const ws = await other.openSynced('workspace:live');
+    const body = await other.openSynced('body:live/new.md');
+    body.getText('body').insert(0, 'from the other side');
+    ws.getMap('files').set('new.md', fileMeta('new'));
+    await waitUntil(
+      () =>
+        events.some((e) => e.type === 'FilesChanged' && e.changes.created.includes('new.md')) &&
+        documents.bodyDocs.get('new.md')?.getText('body').toString() === 'from the other side',
+      10_000,
+      'file and body arrived at the SyncClient',
+    );
+    await waitUntil(
+      () => events.some((e) => e.type === 'PeersChanged' && e.peerCount === 2),
+      10_000,
+      'PeersChanged with 2 peers',
+    );
+
+    const local = documents.bodyDocs.get('new.md')!;
+    local.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE_ORIGIN) client.sendLocalUpdate('body:live/new.md', update);
+    });
+    local.getText('body').insert(0, 'local edit; ');
+    await client.save('body:live/new.md');
+    const state = await new PostgresStorage({ pool: cluster.pool, tenant: tenantA.id }).loadDoc(
+      'body:live/new.md',
+    );
+    const persisted = new Y.Doc();
+    Y.applyUpdate(persisted, state!);
+    expect(bodyText(persisted)).toBe('local edit; from the other side');
+    await waitUntil(() => bodyText(body).startsWith('local edit; '), 10_000, 'local edit reached the other');
+    client.stop();
+    await running;
   });
 });
