@@ -7,6 +7,7 @@ import {
   readFileIfExists,
   readMarkdownFolder,
   removeFileAndEmptyParents,
+  replaceFileIfUnchanged,
   toFilePath,
   toWorkspacePath,
   writeFileAtomic,
@@ -197,10 +198,12 @@ export class FolderSync {
     for (const p of dirty) {
       // After merging a local edit, materialize again and write the merged text (a few rounds
       // at most: each round only repeats when the file changed again meanwhile).
-      for (let round = 0; round < 3; round++) {
-        if (!(await this.writeRemote(p, snapshot.get(p)))) break;
-        snapshot = this.snapshot(dirty);
+      let settled = false;
+      for (let round = 0; round < 4 && !settled; round++) {
+        settled = !(await this.writeRemote(p, snapshot.get(p)));
+        if (!settled) snapshot = this.snapshot(dirty);
       }
+      if (!settled) this.markDirty(p); // still being edited: try again on the next flush
     }
   }
 
@@ -231,7 +234,10 @@ export class FolderSync {
       // An unsynced local edit: never overwrite it; merge it in, then write the merged result.
       return this.mergeLocal(p, base, onDisk, 'merged');
     }
-    await this.write(p, theirs);
+    // Written only if the file still holds what was just read: an edit saved meanwhile is
+    // merged on the next round instead of being overwritten.
+    if (!(await replaceFileIfUnchanged(toFilePath(this.root, p), onDisk, theirs.content))) return true;
+    this.bases.set(p, theirs);
     this.options.log?.(`updated ${p} (remote)`);
     return false;
   }

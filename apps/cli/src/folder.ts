@@ -57,6 +57,28 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await fs.rename(tmp, file);
 }
 
+/**
+ * Replaces `file` with `content` (temp file + rename) only if it still holds `expected`
+ * (`undefined`: does not exist). The check runs after the temp file is written, right before the
+ * rename, so an edit saved meanwhile is not overwritten. Returns false (nothing written) when the
+ * file changed.
+ */
+export async function replaceFileIfUnchanged(
+  file: string,
+  expected: string | undefined,
+  content: string,
+): Promise<boolean> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, content, 'utf8');
+  if ((await readFileIfExists(file)) !== expected) {
+    await fs.rm(tmp, { force: true });
+    return false;
+  }
+  await fs.rename(tmp, file);
+  return true;
+}
+
 /** Deletes a file (missing is fine) and then its parent folders while they are empty (never `root`). */
 export async function removeFileAndEmptyParents(root: string, file: string): Promise<void> {
   await fs.rm(file, { force: true });

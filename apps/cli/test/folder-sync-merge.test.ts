@@ -1,5 +1,9 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as Y from 'yjs';
 import { createFileMetadata } from '@diaryx-sync/crdt';
+import { replaceFileIfUnchanged } from '../src/folder';
 import { mergeLocalMetadata } from '../src/metadata-merge';
 import { mergeLocalText } from '../src/text-merge';
 import { BASE_TEXT, UPDATED, deliver, read, removePeerDirs, twoPeers, write } from './helpers/merge-peers';
@@ -187,5 +191,23 @@ describe('mergeLocalText: client ids', () => {
     expect(live.getText('body').toString()).toBe('line ONE\nline TWO\nline THREE\n');
     expect(live.clientID).toBe(id);
     expect(Y.decodeStateVector(Y.encodeStateVector(live)).size).toBe(2);
+  });
+});
+
+describe('replaceFileIfUnchanged', () => {
+  it('writes only when the file still holds the expected text, and leaves no temp file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'diaryx-replace-'));
+    try {
+      const file = path.join(dir, 'f.md');
+      writeFileSync(file, 'edited meanwhile');
+      expect(await replaceFileIfUnchanged(file, 'what we read', 'remote')).toBe(false);
+      expect(readFileSync(file, 'utf8')).toBe('edited meanwhile');
+      expect(await replaceFileIfUnchanged(file, 'edited meanwhile', 'remote')).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe('remote');
+      expect(await replaceFileIfUnchanged(path.join(dir, 'new.md'), undefined, 'created')).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['f.md', 'new.md']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
