@@ -497,6 +497,12 @@ describe('§2 text frames', () => {
     await other.roundTrip();
     await sleep(200);
     expect(other.texts('focus_list_changed')).toEqual([]);
+    // A connection that closes leaves the focus set.
+    a.close();
+    await b.until(
+      () => JSON.stringify(b.texts('focus_list_changed').at(-1)?.files) === '[]',
+      'focus cleared after disconnect',
+    );
   });
 
   test('peer_joined / peer_left carry the cluster-wide count of workspace-doc subscribers', async () => {
@@ -544,6 +550,12 @@ describe('§1/§2 doc ids on the wire', () => {
       'body:main/a\\b.md',
       'body:main/../a.md',
       'workspace:ma in',
+      'body:main/',
+      'body:main/dir/',
+      'body:main/a\u0001.md',
+      'body:main/a\u0000.md',
+      'Body:main/a.md',
+      'body:main',
     ];
     for (const id of badFrames) {
       const x = await Raw.sync2(editorAll, 0);
