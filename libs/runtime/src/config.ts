@@ -5,6 +5,10 @@
  */
 import { z } from 'zod';
 
+/** Development defaults of the secrets (deployments must override them; see deploy/README.md). */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
+export const DEV_ADMIN_TOKEN = 'dev-admin-token';
+
 const intFromEnv = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
 export const serviceConfigSchema = z.object({
@@ -21,8 +25,8 @@ export const serviceConfigSchema = z.object({
   S3_SECRET_KEY: z.string().default('S3RVER'),
   S3_BUCKET: z.string().default('diaryx-sync'),
   S3_REGION: z.string().default('us-east-1'),
-  JWT_SECRET: z.string().min(16).default('dev-only-jwt-secret-change-me'),
-  ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
+  JWT_SECRET: z.string().min(1).default(DEV_JWT_SECRET),
+  ADMIN_TOKEN: z.string().min(1).default(DEV_ADMIN_TOKEN),
   SHARD_COUNT: intFromEnv(64).pipe(z.number().min(1).max(4096)),
   PORT: intFromEnv(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

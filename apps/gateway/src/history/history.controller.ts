@@ -85,6 +85,7 @@ function parseCount(value: unknown): number {
   if (typeof value !== 'string' || !/^[0-9]{1,4}$/.test(value))
     throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
   const n = Number(value);
-  if (n < 1 || n > 100) throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
-  return n;
+  if (n < 1) throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
+  // PROTOCOL.md §5: count ≤ 100 — larger values are clamped, like the page size of most APIs.
+  return Math.min(n, 100);
 }
