@@ -786,3 +786,35 @@ describe('libs/protocol SyncClient, persistent', () => {
     await running;
   });
 });
+
+describe('sync_complete once per subscription (runs last: restarts the doc service)', () => {
+  test('no second sync_complete for a later workspace SyncStep1, even after the doc was unloaded or the shard moved', async () => {
+    await cluster.createWorkspace(tenantA, 'once');
+    const doc = 'workspace:once';
+    const c = await Raw.sync2(editorAll, 0);
+    c.send(doc, { type: 'syncStep1', stateVector: sv0() });
+    await c.until(() => c.texts('sync_complete').length > 0, 'first sync_complete');
+    // The shard moves (graceful restart); the new owner may hold at most one doc in memory.
+    const ds = cluster.docServices[0]!;
+    await ds.stop('SIGTERM');
+    ds.env.MAX_LOADED_DOCS = '1';
+    await cluster.startAll();
+    const resyncSyncStep1 = async (what: string) => {
+      const answered = c.messages(doc).length;
+      c.send(doc, { type: 'syncStep1', stateVector: sv0() });
+      await c.until(() => c.messages(doc).length >= answered + 2, what, 15_000);
+    };
+    await resyncSyncStep1('answer from the new owner');
+    // Another doc evicts the workspace doc from memory; it is loaded again for the next SyncStep1.
+    c.send('body:once/evict.md', { type: 'syncStep1', stateVector: sv0() });
+    await c.until(() => c.messages('body:once/evict.md').length >= 2, 'body answered');
+    await resyncSyncStep1('answer after the reload');
+    await c.roundTrip();
+    await sleep(300);
+    expect(c.texts('sync_complete')).toEqual([{ type: 'sync_complete', files_synced: 0 }]);
+    // After leaving, opening the workspace again is a new first SyncStep1.
+    c.text({ action: 'leave', doc });
+    c.send(doc, { type: 'syncStep1', stateVector: sv0() });
+    await c.until(() => c.texts('sync_complete').length === 2, 'sync_complete after re-opening');
+  });
+});

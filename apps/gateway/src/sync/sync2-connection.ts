@@ -38,6 +38,11 @@ export class Sync2Connection extends ClientConnection {
   private readonly workspaces = new Set<string>();
   /** Focused body paths per workspace (the complete set is sent on every change). */
   private readonly focus = new Map<string, Set<string>>();
+  /**
+   * Workspace docs whose `sync_complete` this socket got (until it leaves them): only the first
+   * SyncStep1 is followed by one, also when the shard owner reloaded the doc or changed.
+   */
+  private readonly syncCompleted = new Set<string>();
 
   deliverReply(
     docId: string,
@@ -47,7 +52,10 @@ export class Sync2Connection extends ClientConnection {
   ): void {
     for (const p of payloads) this.sendBinary(encodeFrame(docId, p), 'reply');
     if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
-    if (syncComplete !== null) this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
+    if (syncComplete !== null && !this.syncCompleted.has(docId)) {
+      this.syncCompleted.add(docId);
+      this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
+    }
   }
 
   deliverBroadcast(_docId: string, framed: () => Uint8Array): void {
@@ -123,6 +131,7 @@ export class Sync2Connection extends ClientConnection {
     const doc = this.docs.get(docId);
     if (!doc) return;
     this.docs.delete(docId);
+    this.syncCompleted.delete(docId);
     this.forgetStateVector(docId);
     this.ctx.hub.unsubscribeDoc(this, doc);
     this.ctx.hub.notifyGone('leave', this, doc);
