@@ -236,6 +236,27 @@ describe('§2/§4 authentication at the upgrade', () => {
     await expect(yjs('body:side/a.md', onlyMain)).rejects.toThrow('HTTP 403');
   });
 
+  test('a plain (non-upgrade) GET is refused like an upgrade: 401 bad token, 403 forbidden /yjs doc, else 426', async () => {
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${cluster.http(1)}${path}`, { headers });
+      return [res.status, ((await res.json()) as { error?: { code?: string } }).error?.code];
+    };
+    expect(await get('/sync2')).toEqual([401, 'unauthorized']);
+    expect(await get('/sync2?token=garbage')).toEqual([401, 'unauthorized']);
+    expect(await get('/sync2', { authorization: 'Bearer garbage' })).toEqual([401, 'unauthorized']);
+    expect(await get(`/sync2?token=${editorAll}`)).toEqual([426, 'upgrade_required']);
+    expect(await get('/sync2', { authorization: `Bearer ${editorAll}` })).toEqual([426, 'upgrade_required']);
+    expect(await get(`/yjs/${encodeURIComponent('workspace:main')}`)).toEqual([401, 'unauthorized']);
+    expect(await get(`/yjs/${encodeURIComponent('workspace:only_b')}?token=${editorAll}`)).toEqual([
+      403,
+      'forbidden',
+    ]);
+    expect(await get(`/yjs/${encodeURIComponent('body:main/a b.md')}?token=${editorAll}`)).toEqual([
+      426,
+      'upgrade_required',
+    ]);
+  });
+
   test('tokens issued by the HTTP API work on /sync2; the tenant admin can write', async () => {
     const issued = await api('/api/tokens', tenantA.adminToken, {
       method: 'POST',
