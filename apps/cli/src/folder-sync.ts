@@ -225,6 +225,9 @@ export class FolderSync {
   private async writeRemote(p: string, theirs: FileBase | undefined): Promise<boolean> {
     if (theirs === undefined) return false; // not live (any more)
     const onDisk = await readFileIfExists(toFilePath(this.root, p));
+    // Renamed or deleted remotely while the file was read: the next flush handles it (a local
+    // edit merged now would resurrect the old path).
+    if (this.isGoingAway(p)) return false;
     if (onDisk === theirs.content) {
       this.bases.set(p, theirs);
       return false;
@@ -240,6 +243,11 @@ export class FolderSync {
     this.bases.set(p, theirs);
     this.options.log?.(`updated ${p} (remote)`);
     return false;
+  }
+
+  /** Whether `p` is no longer live, or renamed remotely and not yet moved on disk. */
+  private isGoingAway(p: string): boolean {
+    return this.local.workspace.getFile(p)?.deleted !== false || this.renames.some((r) => r.from === p);
   }
 
   /** Merges the local text `content` of `p` (base → content) into the docs; true when merged. */
@@ -268,11 +276,14 @@ export class FolderSync {
     if (base === undefined) return; // never synchronized: not ours to remove
     this.bases.delete(from);
     if (onDisk !== base.content) {
-      // Edited locally while renamed remotely: carry the edit over to the new path.
-      const r = this.local.mergeLocalEdit(to, base, onDisk);
-      if (r.problem !== undefined) this.options.onError?.(new Error(`${to}: ${r.problem}`));
+      // Edited locally while renamed remotely: carry the edit over to the new path (or to where
+      // it was renamed again while the file was read).
+      let target = to;
+      for (const r of this.renames) if (r.from === target) target = r.to;
+      const r = this.local.mergeLocalEdit(target, base, onDisk);
+      if (r.problem !== undefined) this.options.onError?.(new Error(`${target}: ${r.problem}`));
       if (r.base === undefined) return; // could not carry it over: keep the old file
-      this.options.log?.(`merged local edits of ${from} into ${to}`);
+      this.options.log?.(`merged local edits of ${from} into ${target}`);
     }
     await this.remove(from);
     this.options.log?.(`renamed ${from} → ${to} (remote)`);
@@ -285,6 +296,7 @@ export class FolderSync {
   private async applyRemoteDelete(p: string): Promise<boolean> {
     if (this.local.workspace.getFile(p)?.deleted === false) return false; // live again
     const onDisk = await readFileIfExists(toFilePath(this.root, p));
+    if (this.local.workspace.getFile(p)?.deleted === false) return false; // restored meanwhile
     const base = this.bases.get(p);
     if (onDisk === undefined) {
       this.bases.delete(p);
@@ -342,9 +354,9 @@ export class FolderSync {
   }
 
   private async onDiskChange(p: string): Promise<void> {
+    const content = await readFileIfExists(toFilePath(this.root, p));
     // Renamed remotely and not yet written: the flush carries a local edit over to the new path.
     if (this.renames.some((r) => r.from === p)) return;
-    const content = await readFileIfExists(toFilePath(this.root, p));
     if (content === undefined) {
       if (!this.bases.has(p) && this.local.workspace.getFile(p)?.deleted !== false) return;
       this.bases.delete(p);

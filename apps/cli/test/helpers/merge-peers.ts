@@ -78,5 +78,9 @@ export async function twoPeers(
   await b.sync.reconcile();
   b.outbox.splice(0);
   expect(read(b, 'f.md')).toBe(content);
+  // Settle: no flush left pending from the setup.
+  await a.sync.processRemoteChanges();
+  await b.sync.processRemoteChanges();
+  expect(read(b, 'f.md')).toBe(content);
   return [a, b];
 }
