@@ -2,7 +2,9 @@
 export { runCli, createProgram } from './cli';
 export { ExitCode, type ExitCodeValue } from './exit-codes';
 export type { CliIo } from './io';
-export { LocalWorkspace, type ImportSummary } from './local-workspace';
+export { LocalWorkspace, type FileBase, type ImportSummary, type LocalMergeResult } from './local-workspace';
+export { mergeLocalText, applyTextDiff, type TextMergeResult } from './text-merge';
+export { mergeLocalMetadata } from './metadata-merge';
 export { FolderSync, type FolderSyncOptions } from './folder-sync';
 export type { ClientTuning } from './sync-runner';
 export type { StartHooks } from './commands/start';
