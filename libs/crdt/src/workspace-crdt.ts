@@ -25,8 +25,9 @@ export function isDocIdKey(key: string): boolean {
 }
 
 /**
- * One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. Also iterable as a
- * `[path, metadata]` pair, so `for (const [path, meta] of ws.listFiles())` works.
+ * One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. Also usable as a
+ * `[path, metadata]` pair: `for (const [path, meta] of ws.listFiles())`, `entry[0]`/`entry[1]`,
+ * `new Map(ws.listFiles())` and `Object.fromEntries(ws.listFiles())` all work.
  */
 export class WorkspaceFile {
   /** Creates an entry. */
@@ -43,6 +44,21 @@ export class WorkspaceFile {
   *[Symbol.iterator](): IterableIterator<string | FileMetadata> {
     yield this.path;
     yield this.metadata;
+  }
+
+  /** The path, so that the entry also reads as a `[path, metadata]` pair (`new Map(ws.listFiles())`). */
+  get 0(): string {
+    return this.path;
+  }
+
+  /** The metadata, as the second element of the `[path, metadata]` pair. */
+  get 1(): FileMetadata {
+    return this.metadata;
+  }
+
+  /** Alias of {@link WorkspaceFile.metadata}. */
+  get meta(): FileMetadata {
+    return this.metadata;
   }
 }
 
