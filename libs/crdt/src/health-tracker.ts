@@ -33,8 +33,13 @@ export interface HealthState {
 export class HealthTracker {
   private s: HealthState;
 
-  /** A fresh tracker, or one restored from persisted state. */
-  constructor(state: Partial<HealthState> = {}) {
+  /**
+   * A fresh tracker, or one restored from persisted state. A number is taken as the threshold
+   * (`new HealthTracker(5)`).
+   */
+  constructor(stateOrThreshold: Partial<HealthState> | number = {}) {
+    const state: Partial<HealthState> =
+      typeof stateOrThreshold === 'number' ? { threshold: stateOrThreshold } : (stateOrThreshold ?? {});
     const threshold = state.threshold ?? DEFAULT_FAILURE_THRESHOLD;
     this.s = {
       consecutive_failures: Math.max(0, Math.floor(state.consecutive_failures ?? 0)),

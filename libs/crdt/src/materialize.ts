@@ -26,19 +26,31 @@ export interface MarkdownFile {
 }
 
 /**
- * Body text per file: a map keyed by path (or by key in doc-id mode), or a function. A missing
- * body is materialized as empty.
+ * Body text per file: a map keyed by path (or by key in doc-id mode), something with a
+ * `get(path)` returning a body doc (e.g. a `BodyDocManager`), a plain object keyed by path, or a
+ * function. A missing body is materialized as empty.
  */
 export type BodySource =
   | ReadonlyMap<string, string | { getBody(): string }>
   | { get(path: string): { getBody(): string } | undefined }
+  | Readonly<Record<string, string | { getBody(): string }>>
   | ((path: string, key: string) => string | undefined);
+
+type BodyValue = string | { getBody(): string } | undefined;
 
 /** Reads one body from a {@link BodySource} (path first, then key; `''` when missing). */
 export function readBody(bodies: BodySource, path: string, key: string = path): string {
   if (typeof bodies === 'function') return bodies(path, key) ?? '';
-  const v = bodies.get(path) ?? bodies.get(key);
-  if (v === undefined) return '';
+  let v: BodyValue;
+  if (typeof (bodies as { get?: unknown }).get === 'function') {
+    const g = bodies as { get(p: string): BodyValue };
+    v = g.get(path) ?? g.get(key);
+  } else {
+    const rec = bodies as Readonly<Record<string, BodyValue>>;
+    const own = (k: string): BodyValue => (Object.prototype.hasOwnProperty.call(rec, k) ? rec[k] : undefined);
+    v = own(path) ?? own(key);
+  }
+  if (v === undefined || v === null) return '';
   return typeof v === 'string' ? v : v.getBody();
 }
 

@@ -26,16 +26,25 @@ export interface ValidationReport {
   issues: ValidationIssue[];
 }
 
-/** The body docs present: their paths (an iterable, a set, or a map keyed by path). */
-export type BodyPaths = Iterable<string> | ReadonlyMap<string, unknown> | { loadedPaths(): string[] };
+/**
+ * The body docs present: their paths (an iterable of paths or of `[path, body]` pairs, a set, a
+ * map keyed by path, a `BodyDocManager`, or a plain object keyed by path).
+ */
+export type BodyPaths =
+  | Iterable<string>
+  | Iterable<readonly [string, unknown]>
+  | ReadonlyMap<string, unknown>
+  | { loadedPaths(): string[] }
+  | Readonly<Record<string, unknown>>;
 
 function bodyPathSet(bodies: BodyPaths): Set<string> {
-  const raw =
-    bodies instanceof Map
-      ? [...bodies.keys()]
-      : 'loadedPaths' in bodies && typeof bodies.loadedPaths === 'function'
-        ? bodies.loadedPaths()
-        : [...(bodies as Iterable<string>)];
+  let raw: unknown[];
+  if (bodies instanceof Map) raw = [...bodies.keys()];
+  else if (typeof (bodies as { loadedPaths?: unknown }).loadedPaths === 'function')
+    raw = (bodies as { loadedPaths(): string[] }).loadedPaths();
+  else if (typeof (bodies as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function')
+    raw = [...(bodies as Iterable<unknown>)].map((x) => (Array.isArray(x) ? (x[0] as unknown) : x));
+  else raw = Object.keys(bodies);
   const out = new Set<string>();
   for (const p of raw) {
     if (typeof p !== 'string') continue;

@@ -472,7 +472,7 @@ describe('7. materialize / parse', () => {
   test('bodies may be given as a plain object keyed by path', () => {
     const ws = new WorkspaceCrdt();
     ws.setFile('a.md', meta({ title: 'A' }));
-    const files = materializeWorkspace(ws, { 'a.md': 'hello' } as never);
+    const files = materializeWorkspace(ws, { 'a.md': 'hello' });
     expect(files[0].content.endsWith('\n---\n\nhello')).toBe(true);
   });
 
@@ -516,7 +516,7 @@ describe('8. validateWorkspace(workspace, bodies)', () => {
       ]),
     );
     for (const i of report.issues) expect(i.message.length).toBeGreaterThan(0);
-    const asObject = validateWorkspace(ws, Object.fromEntries(bodies) as never);
+    const asObject = validateWorkspace(ws, Object.fromEntries(bodies));
     expect(asObject.issues).toEqual(report.issues);
     expect(validateWorkspace(ws, new Set(bodies.keys())).issues).toEqual(report.issues);
     const mgr = new BodyDocManager();
@@ -549,7 +549,7 @@ describe('9. HealthTracker', () => {
   });
 
   test('a custom threshold can be given as a number', () => {
-    const t = new HealthTracker(2 as never);
+    const t = new HealthTracker(2);
     expect(t.recordFailure()).toBe('SkipCommit');
     expect(t.recordFailure()).toBe('RebuildCrdt');
   });
