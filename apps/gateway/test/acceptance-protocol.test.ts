@@ -150,7 +150,12 @@ class Raw {
 
   /** The close code, or `'still open'` after `ms`. */
   async closeCode(ms = 5_000): Promise<number | 'still open'> {
-    const r = await Promise.race([this.closed, sleep(ms).then(() => null)]);
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      this.closed,
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), ms))),
+    ]);
+    clearTimeout(timer);
     return r === null ? 'still open' : r.code;
   }
 
