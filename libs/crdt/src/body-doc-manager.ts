@@ -87,14 +87,32 @@ export class BodyDocManager {
           );
       });
       const name = this.docNameOf(key);
-      // Start the read right away unless writes for this doc are still pending.
       const pending = this.writes.get(name);
-      const read = pending
-        ? pending.catch(() => undefined).then(() => storage.loadDoc(name))
-        : startSafely(() => storage.loadDoc(name));
-      entry.loaded = read.then((state) => {
-        if (state) Y.applyUpdate(doc.doc, state, LOAD_ORIGIN);
-      });
+      if (typeof storage.loadDocSync === 'function') {
+        // In-memory storage: writes are applied when called, so load right here. A pending
+        // rename may still move rows: load once more after it (applying twice is harmless).
+        try {
+          const state = storage.loadDocSync(name);
+          if (state) Y.applyUpdate(doc.doc, state, LOAD_ORIGIN);
+          if (pending)
+            entry.loaded = pending
+              .catch(() => undefined)
+              .then(() => storage.loadDoc(name))
+              .then((later) => {
+                if (later) Y.applyUpdate(doc.doc, later, LOAD_ORIGIN);
+              });
+        } catch (err) {
+          entry.loaded = Promise.reject(err);
+        }
+      } else {
+        // Start the read right away unless writes for this doc are still pending.
+        const read = pending
+          ? pending.catch(() => undefined).then(() => storage.loadDoc(name))
+          : startSafely(() => storage.loadDoc(name));
+        entry.loaded = read.then((state) => {
+          if (state) Y.applyUpdate(doc.doc, state, LOAD_ORIGIN);
+        });
+      }
       entry.loaded.catch(() => undefined);
     }
     this.docs.set(key, entry);
@@ -150,13 +168,22 @@ export class BodyDocManager {
 
   /**
    * Renames a doc: the in-memory doc (if loaded) moves to `newPath` and keeps emitting under the
-   * new name; the storage rows move too (destination overwritten; missing source is a no-op).
+   * new name; the storage rows move too (destination overwritten, in memory and in storage). A
+   * source that is neither loaded nor stored is a no-op (the destination is left untouched).
    */
   async renameDoc(oldPath: string, newPath: string): Promise<void> {
     const from = normalizePath(oldPath);
     const to = normalizePath(newPath);
     if (from === to) return;
     const entry = this.docs.get(from);
+    if (!entry) {
+      // Not loaded: a no-op unless the source exists in storage.
+      if (!this.storage) return;
+      const fromName = this.docNameOf(from);
+      await this.pending(fromName);
+      if (!(await this.storage.listDocs(fromName)).includes(fromName)) return;
+      if (this.docs.has(from)) return this.renameDoc(oldPath, newPath); // loaded meanwhile
+    }
     const displaced = this.docs.get(to);
     if (displaced) {
       this.docs.delete(to);
@@ -227,8 +254,13 @@ export class BodyDocManager {
   private enqueue(name: string, write: (name: string) => Promise<void>): Promise<void> {
     // Writes of one doc run in order; with nothing pending the write starts synchronously, so
     // a storage that appends synchronously (MemoryStorage) is up to date right after the edit.
+    // A synchronous storage (one with `loadDocSync`) applies each write when it is called, so
+    // its writes start at once (still in call order) and are visible to the next load.
     const prev = this.writes.get(name);
-    const run = prev ? prev.catch(() => undefined).then(() => write(name)) : startSafely(() => write(name));
+    const run =
+      prev && typeof this.storage?.loadDocSync !== 'function'
+        ? prev.catch(() => undefined).then(() => write(name))
+        : startSafely(() => write(name));
     const next = run.catch((err: unknown) => {
       this.writeError ??= err;
       throw err;

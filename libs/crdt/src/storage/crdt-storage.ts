@@ -88,4 +88,11 @@ export interface CrdtStorage {
   renameDoc(from: string, to: string): Promise<void>;
   /** Deletes every log row of the doc (the snapshot stays). */
   clearUpdates(doc: string): Promise<void>;
+  /**
+   * Optional synchronous {@link CrdtStorage.loadDoc}, offered by storages that live in process
+   * memory (`MemoryStorage`). A storage that offers it must also apply `appendUpdate` and
+   * `renameDoc` synchronously when they are called; `BodyDocManager` then loads docs inside
+   * `getOrCreate` (no await needed).
+   */
+  loadDocSync?(doc: string): Uint8Array | null;
 }

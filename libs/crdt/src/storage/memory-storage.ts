@@ -17,6 +17,11 @@ export class MemoryStorage implements CrdtStorage {
 
   /** {@inheritDoc CrdtStorage.loadDoc} */
   async loadDoc(doc: string): Promise<Uint8Array | null> {
+    return this.loadDocSync(doc);
+  }
+
+  /** {@inheritDoc CrdtStorage.loadDocSync} */
+  loadDocSync(doc: string): Uint8Array | null {
     const snap = this.snapshots.get(doc);
     const rows = this.updates.get(doc) ?? [];
     const parts = snap ? [snap.state, ...rows.map((r) => r.data)] : rows.map((r) => r.data);
