@@ -559,11 +559,21 @@ describe('§2 text frames', () => {
       [editorAll, { action: 'leave', doc: 'workspace:only_b' }],
       [editorAll, { action: 'save', doc: 'body:nowhere/x.md' }],
     ];
+    const reasons = new Set<string>();
     for (const [token, msg] of cases) {
       const x = await Raw.sync2(token, 1);
       x.text(msg);
       expect(await x.closeCode()).toBe(4403);
+      reasons.add((await x.closed).reason);
     }
+    // Outside `ws` and absent from the tenant look the same, also for a first binary frame.
+    for (const doc of ['body:side/x.md', 'body:only_b/x.md', 'workspace:nowhere']) {
+      const x = await Raw.sync2(onlyMain, 0);
+      x.send(doc, { type: 'syncStep1', stateVector: sv0() });
+      expect(await x.closeCode()).toBe(4403);
+      reasons.add((await x.closed).reason);
+    }
+    expect(reasons.size).toBe(1);
   });
 });
 
