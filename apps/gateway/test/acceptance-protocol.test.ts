@@ -677,6 +677,23 @@ describe('§3 /yjs', () => {
     for (const x of [y, v]) expect(x.got.filter((g) => g.kind === 'text')).toEqual([]);
   });
 
+  test('close codes on /yjs: oversize 4413, text frame 4400, token expiry 4401; oversize text on /sync2 4413', async () => {
+    const big = new Uint8Array(16 * 1024 * 1024 + 1);
+    const y1 = await Raw.yjs(editorAll, 'body:main/big.md', 0);
+    y1.ws.send(big);
+    expect(await y1.closeCode()).toBe(4413);
+    const s1 = await Raw.sync2(editorAll, 1);
+    s1.ws.send(Buffer.from(big).toString('latin1'));
+    expect(await s1.closeCode()).toBe(4413);
+    const y2 = await Raw.yjs(editorAll, 'body:main/text.md', 1);
+    y2.ws.send('{"type":"ping"}');
+    expect(await y2.closeCode()).toBe(4400);
+    const shortLived = await cluster.token({ tid: tenantA.id, ws: ['main'], ttlSeconds: 2 });
+    const y3 = await Raw.yjs(shortLived, 'body:main/expiring.md', 0);
+    y3.send('', { type: 'syncStep1', stateVector: sv0() });
+    expect(await y3.closeCode(6_000)).toBe(4401);
+  });
+
   test('QueryAwareness (3) is answered with the current awareness states', async () => {
     const doc = 'body:main/query-awareness.md';
     const s = await Raw.sync2(editorAll, 0);
