@@ -26,8 +26,17 @@ export class BodyDoc {
   private applyingRemote = false;
   private syncCallback: BodySyncCallback | null = null;
 
-  /** Wraps `doc` (default: a new `Y.Doc`) under `name` (a path or a body doc id). */
-  constructor(name: string, doc: Y.Doc = new Y.Doc()) {
+  /**
+   * Wraps `doc` (default: a new `Y.Doc`) under `name` (a path or a body doc id; default `''`).
+   * `new BodyDoc(ydoc)` wraps an existing doc without a name.
+   *
+   * @throws TypeError when `doc` is given but is not a `Y.Doc`.
+   */
+  constructor(name?: string, doc?: Y.Doc);
+  constructor(doc: Y.Doc);
+  constructor(nameOrDoc: string | Y.Doc = '', maybeDoc: Y.Doc = new Y.Doc()) {
+    const name = typeof nameOrDoc === 'string' ? nameOrDoc : '';
+    const doc = typeof nameOrDoc === 'string' ? maybeDoc : nameOrDoc;
     if (typeof (doc as Partial<Y.Doc> | null)?.getText !== 'function') {
       throw new TypeError('BodyDoc expects a Y.Doc (or nothing) as second argument');
     }

@@ -83,6 +83,8 @@ interface RawEntry {
 export class WorkspaceCrdt {
   /** The underlying Yjs document. */
   readonly doc: Y.Doc;
+  /** A label for the document (default `workspace`); not used by the model itself. */
+  readonly name: string;
   /** The `files` map. */
   readonly files: Y.Map<string>;
   private aliasIndex: Map<string, string[]> | null = null;
@@ -90,8 +92,17 @@ export class WorkspaceCrdt {
   private applyingRemote = false;
   private collecting: Map<string, { existed: boolean; oldValue: string | undefined }> | null = null;
 
-  /** Wraps `doc` (default: a new `Y.Doc`). */
-  constructor(doc: Y.Doc = new Y.Doc()) {
+  /**
+   * Wraps `doc` (default: a new `Y.Doc`). A leading name (`new WorkspaceCrdt('workspace')`, as
+   * in the original API) is accepted and kept as {@link WorkspaceCrdt.name}.
+   *
+   * @throws TypeError when `doc` is given but is not a `Y.Doc`.
+   */
+  constructor(doc?: Y.Doc);
+  constructor(name: string, doc?: Y.Doc);
+  constructor(nameOrDoc?: string | Y.Doc, maybeDoc?: Y.Doc) {
+    const doc = (typeof nameOrDoc === 'string' ? maybeDoc : nameOrDoc) ?? new Y.Doc();
+    this.name = typeof nameOrDoc === 'string' ? nameOrDoc : 'workspace';
     if (typeof (doc as Partial<Y.Doc> | null)?.getMap !== 'function') {
       throw new TypeError('WorkspaceCrdt expects a Y.Doc (or nothing)');
     }

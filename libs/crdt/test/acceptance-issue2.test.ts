@@ -13,10 +13,13 @@ import {
   HealingAction,
   HealthTracker,
   HistoryManager,
+  materialize,
   materializeWorkspace,
   MemoryStorage,
   metadataToFrontmatter,
+  parseMarkdownFile,
   parseMarkdownFiles,
+  parseWorkspace,
   parseUpdated,
   PostgresStorage,
   serializeFileMetadata,
@@ -552,5 +555,74 @@ describe('9. HealthTracker', () => {
     const t = new HealthTracker(2);
     expect(t.recordFailure()).toBe('SkipCommit');
     expect(t.recordFailure()).toBe('RebuildCrdt');
+  });
+});
+
+describe('natural spellings of the constructors and calls', () => {
+  test('BodyDoc without a name, or over an existing Y.Doc; WorkspaceCrdt with a name', () => {
+    const d = new BodyDoc();
+    d.setBody('x');
+    expect(d.getBody()).toBe('x');
+    expect(d.name).toBe('');
+    const y = new Y.Doc();
+    y.getText('body').insert(0, 'from ydoc');
+    expect(new BodyDoc(y).getBody()).toBe('from ydoc');
+    const ws = new WorkspaceCrdt('workspace');
+    ws.setFile('a.md', meta());
+    expect(ws.listFiles()).toHaveLength(1);
+    const shared = new Y.Doc();
+    const w2 = new WorkspaceCrdt('workspace', shared);
+    w2.setFile('b.md', meta());
+    expect(shared.getMap('files').has('b.md')).toBe(true);
+  });
+
+  test('getHistory(doc, limit) with a number', async () => {
+    const storage = new MemoryStorage();
+    const d = new Y.Doc();
+    for (const w of ['a', 'b', 'c']) await storage.appendUpdate('body:w/a.md', edit(d, w));
+    const h = new HistoryManager(storage);
+    expect(await h.getHistory('body:w/a.md', 2)).toHaveLength(2);
+  });
+
+  test('diff entries also expose change_type', async () => {
+    const storage = new MemoryStorage();
+    const ws = new WorkspaceCrdt();
+    ws.onUpdate((u) => void storage.appendUpdate('workspace:w', u));
+    ws.setFile('a.md', meta());
+    const v1 = await storage.getLatestUpdateId('workspace:w');
+    ws.setFile('b.md', meta());
+    const diff = await new HistoryManager(storage).diff('workspace:w', v1, await storage.getLatestUpdateId('workspace:w'));
+    expect(diff).toEqual([{ path: 'b.md', change: 'Added' }]);
+    expect((diff[0] as unknown as { change_type: string }).change_type).toBe('Added');
+  });
+
+  test('materialize / parseWorkspace / parseMarkdownFile aliases', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ title: 'A' }));
+    const files = materialize(ws, new Map([['a.md', 'body']]));
+    expect(files).toEqual(materializeWorkspace(ws, new Map([['a.md', 'body']])));
+    expect(parseWorkspace(files).files.get('a.md')?.title).toBe('A');
+    expect(parseMarkdownFile(files[0])).toMatchObject({ path: 'a.md', metadata: { title: 'A' }, body: 'body' });
+    expect(parseMarkdownFile('a.md', files[0].content).body).toBe('body');
+  });
+});
+
+describe('PostgresStorage constructor spellings', () => {
+  let schema: TestSchema;
+  beforeAll(async () => {
+    schema = await createTestSchema();
+  });
+  afterAll(async () => {
+    await schema.drop();
+  });
+  test('open(pool, tenant) and a default tenant', async () => {
+    const a = await PostgresStorage.open(schema.pool, 'ta');
+    expect(a.tenant).toBe('ta');
+    await a.appendUpdate('doc', edit(new Y.Doc(), 'x'));
+    expect(await new PostgresStorage(schema.pool, 'ta').listDocs()).toEqual(['doc']);
+    const d = await PostgresStorage.open({ pool: schema.pool });
+    expect(d.tenant).toBe('default');
+    expect(await d.listDocs()).toEqual([]);
+    expect(() => new PostgresStorage({ pool: schema.pool, tenant: '' })).toThrow(TypeError);
   });
 });
