@@ -30,12 +30,27 @@ export interface HistoryEntry {
 /** How a file differs between two versions. */
 export type FileChangeKind = 'Added' | 'Modified' | 'Deleted' | 'Restored';
 
-/** One file of a {@link HistoryManager.diff}. */
+/**
+ * One file of a {@link HistoryManager.diff}. The same kind is also readable (not enumerable, not
+ * serialized) as `change_type` and `kind`.
+ */
 export interface FileDiff {
   /** Workspace-relative path. */
   path: string;
   /** How it changed. */
   change: FileChangeKind;
+  /** Alias of `change` (non-enumerable). */
+  readonly change_type?: FileChangeKind;
+  /** Alias of `change` (non-enumerable). */
+  readonly kind?: FileChangeKind;
+}
+
+/** Builds a {@link FileDiff} with its non-enumerable aliases. */
+export function fileDiff(path: string, change: FileChangeKind): FileDiff {
+  const d: FileDiff = { path, change };
+  Object.defineProperty(d, 'change_type', { value: change, enumerable: false });
+  Object.defineProperty(d, 'kind', { value: change, enumerable: false });
+  return d;
 }
 
 /** Result of {@link HistoryManager.restoreToVersion}. */
@@ -81,13 +96,15 @@ export class HistoryManager {
   }
 
   /**
-   * The versions of `doc`, newest first. `files_changed` is computed by replaying the log on top
-   * of the snapshot: paths for the workspace doc, the body's path for a body doc.
+   * The versions of `doc`, newest first (at most `limit`, given as a number or `{ limit }`).
+   * `files_changed` is computed by replaying the log on top of the snapshot: paths for the
+   * workspace doc, the body's path for a body doc.
    */
   async getHistory(
     doc: string | undefined = this.defaultDoc,
-    opts: HistoryOptions = {},
+    optsOrLimit: HistoryOptions | number = {},
   ): Promise<HistoryEntry[]> {
+    const opts: HistoryOptions = typeof optsOrLimit === 'number' ? { limit: optsOrLimit } : optsOrLimit;
     if (doc === undefined)
       throw new TypeError('HistoryManager.getHistory: no doc id given and no default doc');
     const updates = await this.storage.getAllUpdates(doc);
@@ -164,7 +181,7 @@ export class HistoryManager {
     before.destroy();
     after.destroy();
     if (same) return [];
-    return [{ path, change: a === null ? 'Added' : 'Modified' }];
+    return [fileDiff(path, a === null ? 'Added' : 'Modified')];
   }
 
   /**
@@ -280,10 +297,10 @@ export function diffFileMaps(
     const a = after.get(path);
     const bLive = b !== undefined && !b.deleted;
     const aLive = a !== undefined && !a.deleted;
-    if (!bLive && aLive) out.push({ path, change: b === undefined ? 'Added' : 'Restored' });
-    else if (bLive && !aLive) out.push({ path, change: 'Deleted' });
+    if (!bLive && aLive) out.push(fileDiff(path, b === undefined ? 'Added' : 'Restored'));
+    else if (bLive && !aLive) out.push(fileDiff(path, 'Deleted'));
     else if (bLive && aLive && serializeFileMetadata(b) !== serializeFileMetadata(a))
-      out.push({ path, change: 'Modified' });
+      out.push(fileDiff(path, 'Modified'));
   }
   return out;
 }
