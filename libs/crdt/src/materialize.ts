@@ -14,7 +14,7 @@ import {
   splitFrontmatter,
 } from './frontmatter';
 import { formatLink } from './links';
-import { isTempFile, tryNormalizePath } from './paths';
+import { isTempFile, normalizePath, tryNormalizePath } from './paths';
 import { isDocIdKey, type WorkspaceCrdt } from './workspace-crdt';
 
 /** A markdown file: workspace-relative path and full text. */
@@ -232,6 +232,38 @@ export function parseMarkdownFiles(files: readonly MarkdownFile[]): ParsedWorksp
   }
   result.problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;
+}
+
+/** Alias of {@link materializeWorkspace}. */
+export const materialize: (workspace: WorkspaceCrdt, bodies: BodySource) => MarkdownFile[] = materializeWorkspace;
+
+/** Alias of {@link parseMarkdownFiles}. */
+export const parseWorkspace: (files: readonly MarkdownFile[]) => ParsedWorkspace = parseMarkdownFiles;
+
+/** One parsed markdown file (see {@link parseMarkdownFile}). */
+export interface ParsedMarkdownFile {
+  /** Normalized path. */
+  path: string;
+  /** Metadata from the frontmatter (links resolved against the file's own folder). */
+  metadata: FileMetadata;
+  /** The body (everything after the frontmatter block). */
+  body: string;
+}
+
+/**
+ * Parses one markdown file (`parseMarkdownFile({ path, content })` or
+ * `parseMarkdownFile(path, content)`). Plain links are resolved without knowing the other files;
+ * use {@link parseMarkdownFiles} for a whole workspace.
+ *
+ * @throws {@link InvalidPathError} for an invalid path, {@link FrontmatterError} for invalid YAML.
+ */
+export function parseMarkdownFile(file: MarkdownFile): ParsedMarkdownFile;
+export function parseMarkdownFile(path: string, content: string): ParsedMarkdownFile;
+export function parseMarkdownFile(fileOrPath: MarkdownFile | string, content?: string): ParsedMarkdownFile {
+  const f = typeof fileOrPath === 'string' ? { path: fileOrPath, content: content ?? '' } : fileOrPath;
+  const path = normalizePath(f.path);
+  const split = splitFrontmatter(f.content);
+  return { path, metadata: frontmatterToMetadata(split.frontmatter, { path }), body: split.body };
 }
 
 /**
