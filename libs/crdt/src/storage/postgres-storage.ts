@@ -13,8 +13,16 @@ import { mergeIntoState } from './merge';
 export interface PostgresStorageOptions {
   /** Connection pool (owned by the caller; the storage never ends it). */
   pool: Pool;
-  /** Tenant id; every row read or written carries it. */
-  tenant: string;
+  /** Tenant id; every row read or written carries it. Default {@link DEFAULT_TENANT}. */
+  tenant?: string;
+}
+
+/** Tenant used when none is given. */
+export const DEFAULT_TENANT = 'default';
+
+function toOptions(optsOrPool: PostgresStorageOptions | Pool, tenant?: string): PostgresStorageOptions {
+  const isOptions = typeof (optsOrPool as Partial<PostgresStorageOptions>).pool === 'object';
+  return isOptions ? (optsOrPool as PostgresStorageOptions) : { pool: optsOrPool as Pool, tenant };
 }
 
 interface UpdateRow {
@@ -34,17 +42,28 @@ export class PostgresStorage implements CrdtStorage {
   /** The tenant this instance reads and writes. */
   readonly tenant: string;
 
-  /** Creates a storage; call {@link PostgresStorage.init} once per process before use. */
-  constructor(opts: PostgresStorageOptions) {
-    if (typeof opts.tenant !== 'string' || opts.tenant === '')
-      throw new TypeError('tenant must be a non-empty string');
+  /**
+   * Creates a storage: `new PostgresStorage({ pool, tenant })` or `new PostgresStorage(pool,
+   * tenant)`; the tenant defaults to {@link DEFAULT_TENANT}. Call {@link PostgresStorage.init}
+   * once per process before use (or use {@link PostgresStorage.open}).
+   *
+   * @throws TypeError for an empty or non-string tenant.
+   */
+  constructor(opts: PostgresStorageOptions);
+  constructor(pool: Pool, tenant?: string);
+  constructor(optsOrPool: PostgresStorageOptions | Pool, tenantArg?: string) {
+    const opts = toOptions(optsOrPool, tenantArg);
+    const tenant = opts.tenant === undefined ? DEFAULT_TENANT : opts.tenant;
+    if (typeof tenant !== 'string' || tenant === '') throw new TypeError('tenant must be a non-empty string');
     this.pool = opts.pool;
-    this.tenant = opts.tenant;
+    this.tenant = tenant;
   }
 
-  /** Creates a storage and runs the crdt migrations. */
-  static async open(opts: PostgresStorageOptions): Promise<PostgresStorage> {
-    const storage = new PostgresStorage(opts);
+  /** Creates a storage (same arguments as the constructor) and runs the crdt migrations. */
+  static async open(opts: PostgresStorageOptions): Promise<PostgresStorage>;
+  static async open(pool: Pool, tenant?: string): Promise<PostgresStorage>;
+  static async open(optsOrPool: PostgresStorageOptions | Pool, tenant?: string): Promise<PostgresStorage> {
+    const storage = new PostgresStorage(toOptions(optsOrPool, tenant));
     await storage.init();
     return storage;
   }
