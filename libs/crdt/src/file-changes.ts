@@ -71,6 +71,7 @@ function parentKey(path: string, meta: FileMetadata): string {
  * Classifies before/after states (keyed by file path) into a {@link FileChanges}, then pairs
  * deletes with creates as renames: same parent and title, else same parent and `modified_at`
  * within {@link RENAME_WINDOW_MS}, else a single delete/create pair under the same parent.
+ * Within the first two rules the closest `modified_at` pairs first.
  */
 export function classifyChanges(
   before: ReadonlyMap<string, FileMetadata | undefined>,
@@ -119,15 +120,18 @@ function detectRenames(
       parentKey(dp, dm) === parentKey(cp, cm) &&
       Math.abs(dm.modified_at - cm.modified_at) <= RENAME_WINDOW_MS,
   ];
+  // Within a pass, candidate pairs are taken closest `modified_at` first (then by path), so
+  // several renames in one update pair up independently of path order.
   for (const matches of passes) {
-    for (const d of [...deleted]) {
-      for (const c of [...created]) {
-        if (matches(d, c)) {
-          pair(d[0], c[0]);
-          break;
-        }
+    const candidates: { d: string; c: string; delta: number }[] = [];
+    for (const d of deleted) {
+      for (const c of created) {
+        if (matches(d, c))
+          candidates.push({ d: d[0], c: c[0], delta: Math.abs(d[1].modified_at - c[1].modified_at) });
       }
     }
+    candidates.sort((x, y) => x.delta - y.delta || cmp(x.d, y.d) || cmp(x.c, y.c));
+    for (const { d, c } of candidates) if (deleted.has(d) && created.has(c)) pair(d, c);
   }
   // A single remaining delete/create pair under one parent.
   const byParentD = groupByParent(deleted);
@@ -141,6 +145,10 @@ function detectRenames(
   out.deleted = out.deleted.filter((p) => !renamedFrom.has(p));
   out.created = out.created.filter((p) => !renamedTo.has(p));
   out.renamed.sort((x, y) => (x.from < y.from ? -1 : x.from > y.from ? 1 : 0));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function groupByParent(m: Map<string, FileMetadata>): Map<string, string[]> {

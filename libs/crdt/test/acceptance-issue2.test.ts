@@ -3,10 +3,12 @@
  * package root, read the way a caller who only knows the issue text would use it. Complements
  * the per-module tests (it does not repeat them).
  */
+import * as fc from 'fast-check';
 import * as Y from 'yjs';
 import {
   BodyDoc,
   BodyDocManager,
+  computeSplice,
   createFileMetadata,
   formatUpdated,
   frontmatterToMetadata,
@@ -31,7 +33,8 @@ import {
 } from '@diaryx-sync/crdt';
 import { createTestSchema, type TestSchema } from './helpers/pg-schema';
 
-const meta = (init: Partial<FileMetadata> = {}): FileMetadata => createFileMetadata({ modified_at: 1000, ...init });
+const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+  createFileMetadata({ modified_at: 1000, ...init });
 
 describe('1. FileMetadata / BinaryRef', () => {
   test('the JSON stored in the files map has exactly the PROTOCOL.md keys, null for absent values', () => {
@@ -52,7 +55,13 @@ describe('1. FileMetadata / BinaryRef', () => {
         'title',
       ].sort(),
     );
-    expect(json).toMatchObject({ title: null, part_of: null, audience: null, description: null, deleted: false });
+    expect(json).toMatchObject({
+      title: null,
+      part_of: null,
+      audience: null,
+      description: null,
+      deleted: false,
+    });
     const ref: BinaryRef = {
       path: 'img/a.png',
       source: 's3://b/k',
@@ -70,10 +79,12 @@ describe('1. FileMetadata / BinaryRef', () => {
     const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 6);
     expect(frontmatterToMetadata({ updated: ms }, { path: 'a.md' }).modified_at).toBe(ms);
     expect(frontmatterToMetadata({ updated: String(ms) }, { path: 'a.md' }).modified_at).toBe(ms);
-    expect(frontmatterToMetadata({ updated: '2024-01-02T03:04:05.006Z' }, { path: 'a.md' }).modified_at).toBe(ms);
-    expect(frontmatterToMetadata({ updated: '2024-01-02T05:04:05.006+02:00' }, { path: 'a.md' }).modified_at).toBe(
+    expect(frontmatterToMetadata({ updated: '2024-01-02T03:04:05.006Z' }, { path: 'a.md' }).modified_at).toBe(
       ms,
     );
+    expect(
+      frontmatterToMetadata({ updated: '2024-01-02T05:04:05.006+02:00' }, { path: 'a.md' }).modified_at,
+    ).toBe(ms);
     expect(parseUpdated('2024-01-02T03:04:05Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
     expect(formatUpdated(ms)).toBe('2024-01-02T03:04:05.006Z');
     expect(metadataToFrontmatter(meta({ modified_at: ms })).updated).toBe('2024-01-02T03:04:05.006Z');
@@ -121,8 +132,12 @@ describe('2. WorkspaceCrdt', () => {
   test('./x and /x aliases written by different peers collapse into one entry', () => {
     const a = new WorkspaceCrdt();
     const b = new WorkspaceCrdt();
-    a.doc.getMap<string>('files').set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'A', modified_at: 10 })));
-    b.doc.getMap<string>('files').set('/x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'B', modified_at: 20 })));
+    a.doc
+      .getMap<string>('files')
+      .set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'A', modified_at: 10 })));
+    b.doc
+      .getMap<string>('files')
+      .set('/x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'B', modified_at: 20 })));
     a.applyUpdate(b.encodeStateAsUpdate(a.getSyncState()));
     expect(a.listFiles({ includeDeleted: true }).map((f) => f.path)).toEqual(['x.md']);
     expect(a.getFile('x.md')?.title).toBe('B');
@@ -146,7 +161,8 @@ describe('2. WorkspaceCrdt', () => {
   test('applyUpdate: rename by title, by modified_at window, and a single pair; plus created/deleted/restored/modified', () => {
     const a = new WorkspaceCrdt();
     const b = new WorkspaceCrdt();
-    const sync = (): ReturnType<WorkspaceCrdt['applyUpdate']> => b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    const sync = (): ReturnType<WorkspaceCrdt['applyUpdate']> =>
+      b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
     a.setFile('README.md', meta({ title: 'Root', contents: ['one.md', 'two.md', 'old.md'] }));
     a.setFile('one.md', meta({ title: 'One', part_of: 'README.md', modified_at: 1000 }));
     a.setFile('two.md', meta({ title: 'Two', part_of: 'README.md', modified_at: 1000 }));
@@ -325,31 +341,38 @@ describe('5. CrdtStorage', () => {
     ['MemoryStorage', async () => new MemoryStorage()],
     [
       'PostgresStorage',
-      async () => PostgresStorage.open({ pool: schema.pool, tenant: `t${Math.random().toString(36).slice(2)}` }),
+      async () =>
+        PostgresStorage.open({ pool: schema.pool, tenant: `t${Math.random().toString(36).slice(2)}` }),
     ],
   ];
 
-  test.each(kinds)('%s: getStateAt exact for every id after the last compaction; compact(doc, 0)', async (_n, make) => {
-    const s = await make();
-    const d = new Y.Doc();
-    const ids: number[] = [];
-    for (const w of ['a', 'b', 'c', 'd', 'e', 'f']) ids.push(await s.appendUpdate('doc', edit(d, w), { origin: 'o', deviceId: 'dev', deviceName: 'Dev' }));
-    await s.compact('doc', 3);
-    expect(bodyText(await s.getStateAt('doc', ids[2]))).toBe('abc');
-    expect(bodyText(await s.getStateAt('doc', ids[3]))).toBe('abcd');
-    expect(bodyText(await s.getStateAt('doc', ids[4]))).toBe('abcde');
-    expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
-    expect((await s.getAllUpdates('doc')).map((u) => u.id)).toEqual(ids.slice(3));
-    expect((await s.getUpdatesSince('doc', ids[4])).map((u) => u.id)).toEqual([ids[5]]);
-    await s.compact('doc', 0);
-    expect(await s.getAllUpdates('doc')).toEqual([]);
-    expect(bodyText(await s.loadDoc('doc'))).toBe('abcdef');
-    expect(await s.listDocs()).toEqual(['doc']);
-    expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
-    const next = await s.appendUpdate('doc', edit(d, 'g'));
-    expect(next).toBeGreaterThan(ids[5]);
-    expect(bodyText(await s.getStateAt('doc', next))).toBe('abcdefg');
-  });
+  test.each(kinds)(
+    '%s: getStateAt exact for every id after the last compaction; compact(doc, 0)',
+    async (_n, make) => {
+      const s = await make();
+      const d = new Y.Doc();
+      const ids: number[] = [];
+      for (const w of ['a', 'b', 'c', 'd', 'e', 'f'])
+        ids.push(
+          await s.appendUpdate('doc', edit(d, w), { origin: 'o', deviceId: 'dev', deviceName: 'Dev' }),
+        );
+      await s.compact('doc', 3);
+      expect(bodyText(await s.getStateAt('doc', ids[2]))).toBe('abc');
+      expect(bodyText(await s.getStateAt('doc', ids[3]))).toBe('abcd');
+      expect(bodyText(await s.getStateAt('doc', ids[4]))).toBe('abcde');
+      expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
+      expect((await s.getAllUpdates('doc')).map((u) => u.id)).toEqual(ids.slice(3));
+      expect((await s.getUpdatesSince('doc', ids[4])).map((u) => u.id)).toEqual([ids[5]]);
+      await s.compact('doc', 0);
+      expect(await s.getAllUpdates('doc')).toEqual([]);
+      expect(bodyText(await s.loadDoc('doc'))).toBe('abcdef');
+      expect(await s.listDocs()).toEqual(['doc']);
+      expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
+      const next = await s.appendUpdate('doc', edit(d, 'g'));
+      expect(next).toBeGreaterThan(ids[5]);
+      expect(bodyText(await s.getStateAt('doc', next))).toBe('abcdefg');
+    },
+  );
 
   test.each(kinds)('%s: listDocs includes docs with only a snapshot or only updates', async (_n, make) => {
     const s = await make();
@@ -370,7 +393,9 @@ describe('5. CrdtStorage', () => {
       `SELECT table_name FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'tenant'`,
       [schema.schema],
     );
-    expect(cols.rows.map((r) => r.table_name).sort()).toEqual(expect.arrayContaining(['crdt_snapshots', 'crdt_updates']));
+    expect(cols.rows.map((r) => r.table_name).sort()).toEqual(
+      expect.arrayContaining(['crdt_snapshots', 'crdt_updates']),
+    );
     const type = await schema.pool.query<{ data_type: string }>(
       `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'crdt_updates' AND column_name = 'data'`,
       [schema.schema],
@@ -385,7 +410,8 @@ describe('6. HistoryManager', () => {
     const doc = 'workspace:w1';
     const ws = new WorkspaceCrdt();
     ws.onUpdate((u, info) => {
-      if (info.local) void storage.appendUpdate(doc, u, { origin: 'local', deviceId: 'd1', deviceName: 'Laptop' });
+      if (info.local)
+        void storage.appendUpdate(doc, u, { origin: 'local', deviceId: 'd1', deviceName: 'Laptop' });
     });
     ws.setFile('a.md', meta({ title: 'A' }));
     const v1 = await storage.getLatestUpdateId(doc);
@@ -399,7 +425,12 @@ describe('6. HistoryManager', () => {
       ['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id'].sort(),
     );
     expect(entries.map((e) => e.update_id)).toEqual([v3, v3 - 1, v1]);
-    expect(entries[0]).toMatchObject({ origin: 'local', device_id: 'd1', device_name: 'Laptop', files_changed: ['a.md'] });
+    expect(entries[0]).toMatchObject({
+      origin: 'local',
+      device_id: 'd1',
+      device_name: 'Laptop',
+      files_changed: ['a.md'],
+    });
     expect(typeof entries[0].timestamp).toBe('number');
     const diff = await h.diff(v1, v3);
     expect(diff).toEqual([
@@ -433,7 +464,15 @@ describe('7. materialize / parse', () => {
         audience: ['me'],
         description: 'd',
         attachments: [
-          { path: 'img/x.png', source: 'local', hash: '', mime_type: '', size: 0, uploaded_at: null, deleted: false },
+          {
+            path: 'img/x.png',
+            source: 'local',
+            hash: '',
+            mime_type: '',
+            size: 0,
+            uploaded_at: null,
+            deleted: false,
+          },
         ],
         extra: { zeta: 1, alpha: 2, _private: 3 },
         modified_at: Date.UTC(2024, 4, 6, 7, 8, 9, 10),
@@ -442,7 +481,13 @@ describe('7. materialize / parse', () => {
     ws.setFile('gone.md', meta({ title: 'Gone' }));
     ws.deleteFile('gone.md');
     ws.setFile('plain.md', { modified_at: 0 });
-    const files = materializeWorkspace(ws, new Map([['notes/a.md', 'Body A\n'], ['plain.md', 'just text']]));
+    const files = materializeWorkspace(
+      ws,
+      new Map([
+        ['notes/a.md', 'Body A\n'],
+        ['plain.md', 'just text'],
+      ]),
+    );
     expect(files.map((f) => f.path)).toEqual(['README.md', 'notes/a.md', 'plain.md']);
     const a = files[1].content;
     expect(a.startsWith('---\n')).toBe(true);
@@ -452,7 +497,17 @@ describe('7. materialize / parse', () => {
       .split('\n')
       .filter((l) => /^[A-Za-z_]\w*:/.test(l))
       .map((l) => l.slice(0, l.indexOf(':')));
-    expect(keys).toEqual(['title', 'part_of', 'contents', 'audience', 'description', 'attachments', 'updated', 'alpha', 'zeta']);
+    expect(keys).toEqual([
+      'title',
+      'part_of',
+      'contents',
+      'audience',
+      'description',
+      'attachments',
+      'updated',
+      'alpha',
+      'zeta',
+    ]);
     expect(a).toContain('part_of: "[Home](/README.md)"');
     expect(a).toContain('contents: []');
     expect(a).toContain('updated: 2024-05-06T07:08:09.010Z');
@@ -481,13 +536,18 @@ describe('7. materialize / parse', () => {
 
   test('accepted link formats canonicalize to workspace-relative paths', () => {
     const parsed = parseMarkdownFiles([
-      { path: 'README.md', content: '---\ntitle: Root\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B B](<Folder/b b.md>)"\n  - Folder/c.md\n---\n\n' },
+      {
+        path: 'README.md',
+        content:
+          '---\ntitle: Root\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B B](<Folder/b b.md>)"\n  - Folder/c.md\n---\n\n',
+      },
       { path: 'Folder/a.md', content: '---\npart_of: ../README.md\n---\n\n' },
       { path: 'Folder/b b.md', content: '---\npart_of: "[Root](/README.md)"\n---\n\n' },
       { path: 'Folder/c.md', content: '---\npart_of: "[Root](<../README.md>)"\n---\n\n' },
     ]);
     expect(parsed.files.get('README.md')?.contents).toEqual(['Folder/a.md', 'Folder/b b.md', 'Folder/c.md']);
-    for (const p of ['Folder/a.md', 'Folder/b b.md', 'Folder/c.md']) expect(parsed.files.get(p)?.part_of).toBe('README.md');
+    for (const p of ['Folder/a.md', 'Folder/b b.md', 'Folder/c.md'])
+      expect(parsed.files.get(p)?.part_of).toBe('README.md');
   });
 });
 
@@ -591,7 +651,11 @@ describe('natural spellings of the constructors and calls', () => {
     ws.setFile('a.md', meta());
     const v1 = await storage.getLatestUpdateId('workspace:w');
     ws.setFile('b.md', meta());
-    const diff = await new HistoryManager(storage).diff('workspace:w', v1, await storage.getLatestUpdateId('workspace:w'));
+    const diff = await new HistoryManager(storage).diff(
+      'workspace:w',
+      v1,
+      await storage.getLatestUpdateId('workspace:w'),
+    );
     expect(diff).toEqual([{ path: 'b.md', change: 'Added' }]);
     expect((diff[0] as unknown as { change_type: string }).change_type).toBe('Added');
   });
@@ -602,7 +666,11 @@ describe('natural spellings of the constructors and calls', () => {
     const files = materialize(ws, new Map([['a.md', 'body']]));
     expect(files).toEqual(materializeWorkspace(ws, new Map([['a.md', 'body']])));
     expect(parseWorkspace(files).files.get('a.md')?.title).toBe('A');
-    expect(parseMarkdownFile(files[0])).toMatchObject({ path: 'a.md', metadata: { title: 'A' }, body: 'body' });
+    expect(parseMarkdownFile(files[0])).toMatchObject({
+      path: 'a.md',
+      metadata: { title: 'A' },
+      body: 'body',
+    });
     expect(parseMarkdownFile('a.md', files[0].content).body).toBe('body');
   });
 });
@@ -624,5 +692,88 @@ describe('PostgresStorage constructor spellings', () => {
     expect(d.tenant).toBe('default');
     expect(await d.listDocs()).toEqual([]);
     expect(() => new PostgresStorage({ pool: schema.pool, tenant: '' })).toThrow(TypeError);
+  });
+});
+
+describe('setBody splice (property)', () => {
+  const pieces = ['a', 'b', ' ', '\n', '\r\n', '😀', '😃', '👨‍👩‍👧', '日', '本', 'e\u0301', '\u0300', '𝕏'];
+  const text = fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((a) => a.join(''));
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+  test('one delete + one insert, never inside a surrogate pair, minimal up to pair boundaries', () => {
+    fc.assert(
+      fc.property(text, text, (before, after) => {
+        const s = computeSplice(before, after);
+        if (before === after) return s === null;
+        if (!s) return false;
+        const rebuilt = before.slice(0, s.index) + s.insert + before.slice(s.index + s.deleteCount);
+        expect(rebuilt).toBe(after);
+        for (const cut of [s.index, s.index + s.deleteCount]) {
+          const hi = before.charCodeAt(cut - 1);
+          expect(cut > 0 && cut < before.length && hi >= 0xd800 && hi <= 0xdbff).toBe(false);
+        }
+        expect(lone.test(s.insert)).toBe(false);
+        // minimal: the kept prefix/suffix cannot grow by a whole code point
+        const prefix = s.index;
+        const suffix = before.length - s.index - s.deleteCount;
+        const cpAt = (str: string, i: number): string => String.fromCodePoint(str.codePointAt(i) as number);
+        if (prefix < Math.min(before.length, after.length) - suffix) {
+          const c = cpAt(before, prefix);
+          expect(
+            after.startsWith(before.slice(0, prefix) + c) &&
+              before.length - suffix >= prefix + c.length &&
+              after.length - suffix >= prefix + c.length,
+          ).toBe(false);
+        }
+        const d = new BodyDoc('p.md');
+        d.setBody(before);
+        const updates: Uint8Array[] = [];
+        d.doc.on('update', (u: Uint8Array) => updates.push(u));
+        d.setBody(after);
+        expect(d.getBody()).toBe(after);
+        expect(updates.length).toBe(1);
+        return true;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('rename pairing', () => {
+  test('several renames under one parent in one update pair by the closest modified_at', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const t = 50_000_000;
+    a.setFile('d/x.md', meta({ modified_at: t }));
+    a.setFile('d/y.md', meta({ modified_at: t + 3000 }));
+    b.applyUpdate(a.encodeState());
+    a.doc.transact(() => {
+      a.removeFile('d/x.md');
+      a.removeFile('d/y.md');
+      // x -> x2 and y -> y2, each keeping its modified_at; a first-match pairing would
+      // wrongly pair x with y2 (3 s apart, within the window).
+      a.setFile('d/a-y2.md', meta({ modified_at: t + 3000 }));
+      a.setFile('d/b-x2.md', meta({ modified_at: t }));
+    });
+    const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    expect(c.renamed).toEqual([
+      { from: 'd/x.md', to: 'd/b-x2.md' },
+      { from: 'd/y.md', to: 'd/a-y2.md' },
+    ]);
+  });
+
+  test('same title wins over a closer modified_at', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('x.md', meta({ title: 'X', modified_at: 1000 }));
+    b.applyUpdate(a.encodeState());
+    a.doc.transact(() => {
+      a.removeFile('x.md');
+      a.setFile('near.md', meta({ title: 'Other', modified_at: 1000 }));
+      a.setFile('titled.md', meta({ title: 'X', modified_at: 900_000 }));
+    });
+    const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    expect(c.renamed).toEqual([{ from: 'x.md', to: 'titled.md' }]);
+    expect(c.created).toEqual(['near.md']);
   });
 });

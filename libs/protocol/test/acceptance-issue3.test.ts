@@ -59,12 +59,22 @@ describe('1. codec', () => {
       expect(kindOf(() => workspaceDocId(bad))).toBe('bad_doc_id');
       expect(kindOf(() => parseDocId(`workspace:${bad}`))).toBe('bad_doc_id');
     }
-    for (const bad of ['a/../b.md', '../a.md', 'a//b.md', 'a/\u0000.md', 'a\u0007.md', 'a/\u009f.md', 'a/./b.md', '']) {
+    for (const bad of [
+      'a/../b.md',
+      '../a.md',
+      'a//b.md',
+      'a/\u0000.md',
+      'a\u0007.md',
+      'a/\u009f.md',
+      'a/./b.md',
+      '',
+    ]) {
       expect(kindOf(() => parseDocId(`body:w/${bad}`))).toBe('bad_doc_id');
       expect(kindOf(() => bodyDocId('w', bad))).toMatch(/^bad_/);
     }
     // non-canonical spellings are a protocol error on the wire
-    for (const nc of ['./a.md', '/a.md', 'a\\b.md']) expect(kindOf(() => parseDocId(`body:w/${nc}`))).toBe('bad_doc_id');
+    for (const nc of ['./a.md', '/a.md', 'a\\b.md'])
+      expect(kindOf(() => parseDocId(`body:w/${nc}`))).toBe('bad_doc_id');
     expect(kindOf(() => parseDocId('doc:w'))).toBe('bad_doc_id');
   });
 
@@ -79,7 +89,12 @@ describe('1. codec', () => {
       { type: 'awareness', update: aw },
     ]);
     expect([...payload]).toEqual([0, 0, 1, 0, 0, 1, 2, 0, 0, 0, 2, 2, 0, 0, 1, 1, 0]);
-    expect(decodeMessages(payload).map((m) => m.type)).toEqual(['syncStep1', 'syncStep2', 'update', 'awareness']);
+    expect(decodeMessages(payload).map((m) => m.type)).toEqual([
+      'syncStep1',
+      'syncStep2',
+      'update',
+      'awareness',
+    ]);
   });
 
   test('strict decoding reports truncated varints and lengths; unknown types are typed errors', () => {
@@ -186,11 +201,16 @@ describe('2. server-side document session logic', () => {
     const viewer = new Y.Doc();
     const empty = h.handle(
       { id: 'v', role: 'viewer' },
-      encodeMessages([{ type: 'syncStep2', update: Y.encodeStateAsUpdate(viewer, Y.encodeStateVector(server)) }]),
+      encodeMessages([
+        { type: 'syncStep2', update: Y.encodeStateAsUpdate(viewer, Y.encodeStateVector(server)) },
+      ]),
     );
     expect(empty.readOnlyViolation).toBe(false);
     viewer.getText('body').insert(0, 'nope');
-    const r = h.handle({ id: 'v', role: 'viewer' }, encodeMessages([{ type: 'update', update: Y.encodeStateAsUpdate(viewer) }]));
+    const r = h.handle(
+      { id: 'v', role: 'viewer' },
+      encodeMessages([{ type: 'update', update: Y.encodeStateAsUpdate(viewer) }]),
+    );
     expect(r.readOnlyViolation).toBe(true);
     expect(r.persist).toBeUndefined();
     expect(r.broadcast).toBeUndefined();
@@ -205,7 +225,10 @@ describe('2. server-side document session logic', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), (bytes, viewer) => {
         try {
-          h.handle({ id: 'f', role: viewer ? 'viewer' : 'editor' }, encodeMessages([{ type: 'update', update: bytes }]));
+          h.handle(
+            { id: 'f', role: viewer ? 'viewer' : 'editor' },
+            encodeMessages([{ type: 'update', update: bytes }]),
+          );
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
         }
