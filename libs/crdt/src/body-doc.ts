@@ -33,6 +33,7 @@ export class BodyDoc {
    * @throws TypeError when `doc` is given but is not a `Y.Doc`.
    */
   constructor(name?: string, doc?: Y.Doc);
+  /** Wraps an existing `Y.Doc` under the name `''`. */
   constructor(doc: Y.Doc);
   constructor(nameOrDoc: string | Y.Doc = '', maybeDoc: Y.Doc = new Y.Doc()) {
     const name = typeof nameOrDoc === 'string' ? nameOrDoc : '';

@@ -258,6 +258,7 @@ export interface ParsedMarkdownFile {
  * @throws {@link InvalidPathError} for an invalid path, {@link FrontmatterError} for invalid YAML.
  */
 export function parseMarkdownFile(file: MarkdownFile): ParsedMarkdownFile;
+/** Positional form of {@link parseMarkdownFile}. */
 export function parseMarkdownFile(path: string, content: string): ParsedMarkdownFile;
 export function parseMarkdownFile(fileOrPath: MarkdownFile | string, content?: string): ParsedMarkdownFile {
   const f = typeof fileOrPath === 'string' ? { path: fileOrPath, content: content ?? '' } : fileOrPath;

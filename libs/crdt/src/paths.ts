@@ -8,6 +8,7 @@ export class InvalidPathError extends Error {
   override readonly name = 'InvalidPathError';
   /** The rejected input. */
   readonly path: string;
+  /** Rejects `path` for `reason`. */
   constructor(path: string, reason: string) {
     super(`invalid path ${JSON.stringify(path)}: ${reason}`);
     this.path = path;

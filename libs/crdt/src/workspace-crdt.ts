@@ -99,6 +99,7 @@ export class WorkspaceCrdt {
    * @throws TypeError when `doc` is given but is not a `Y.Doc`.
    */
   constructor(doc?: Y.Doc);
+  /** Same, with a label kept as {@link WorkspaceCrdt.name}. */
   constructor(name: string, doc?: Y.Doc);
   constructor(nameOrDoc?: string | Y.Doc, maybeDoc?: Y.Doc) {
     const doc = (typeof nameOrDoc === 'string' ? maybeDoc : nameOrDoc) ?? new Y.Doc();

@@ -17,8 +17,11 @@ import { hasMore, readVarStringStrict, readVarUintStrict } from './strict-decodi
 
 /** One entry of an awareness update. `state` is the JSON text (exactly `"null"` when removed). */
 export interface AwarenessEntry {
+  /** Awareness client id (the Yjs client id of the peer). */
   clientId: number;
+  /** Logical clock of the state; higher wins. */
   clock: number;
+  /** The state as JSON text (`"null"` when removed). */
   state: string;
 }
 

@@ -134,6 +134,7 @@ export class DocSyncHandler {
   readonly awareness = new AwarenessRegistry();
   private readonly permissionDeniedReason: string;
 
+  /** Serves `doc` (the caller loads it and persists what {@link DocSyncHandler.handle} returns). */
   constructor(doc: Y.Doc, options: DocSyncHandlerOptions = {}) {
     this.doc = doc;
     this.permissionDeniedReason = options.permissionDeniedReason ?? 'read-only';

@@ -52,6 +52,7 @@ export class ProtocolError extends Error {
   /** Human-readable reason, at most 123 UTF-8 bytes (fits a WebSocket close frame). */
   readonly reason: string;
 
+  /** A rejection of `kind`; `reason` is truncated to fit a close frame. */
   constructor(kind: ProtocolErrorKind, reason: string, closeCode: number = CloseCode.ProtocolError) {
     const short = truncateUtf8(reason);
     super(short);

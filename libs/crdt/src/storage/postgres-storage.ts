@@ -50,6 +50,7 @@ export class PostgresStorage implements CrdtStorage {
    * @throws TypeError for an empty or non-string tenant.
    */
   constructor(opts: PostgresStorageOptions);
+  /** Positional form: a pool and a tenant (default {@link DEFAULT_TENANT}). */
   constructor(pool: Pool, tenant?: string);
   constructor(optsOrPool: PostgresStorageOptions | Pool, tenantArg?: string) {
     const opts = toOptions(optsOrPool, tenantArg);
@@ -61,6 +62,7 @@ export class PostgresStorage implements CrdtStorage {
 
   /** Creates a storage (same arguments as the constructor) and runs the crdt migrations. */
   static async open(opts: PostgresStorageOptions): Promise<PostgresStorage>;
+  /** Positional form of {@link PostgresStorage.open}. */
   static async open(pool: Pool, tenant?: string): Promise<PostgresStorage>;
   static async open(optsOrPool: PostgresStorageOptions | Pool, tenant?: string): Promise<PostgresStorage> {
     const storage = new PostgresStorage(toOptions(optsOrPool, tenant));
