@@ -22,7 +22,7 @@ const KNOWN = new Set<string>(KNOWN_FRONTMATTER_KEYS);
 
 /**
  * Reads an `updated` value as ms since epoch: a number (ms), a numeric string, or an RFC3339 /
- * ISO 8601 string. `null` when it is none of these.
+ * ISO 8601 string (a date-time without an offset is taken as UTC). `null` when it is none of these.
  */
 export function parseUpdated(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : null;
@@ -31,7 +31,10 @@ export function parseUpdated(value: unknown): number | null {
   const s = value.trim();
   if (/^-?\d+(\.\d+)?$/.test(s)) return Math.trunc(Number(s));
   if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
-  const ms = Date.parse(s);
+  // A date-time without an offset is read as UTC (never as the machine's local time).
+  const hasTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d/.test(s);
+  const hasZone = /([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(s);
+  const ms = Date.parse(hasTime && !hasZone ? `${s.replace(' ', 'T')}Z` : s);
   return Number.isNaN(ms) ? null : ms;
 }
 

@@ -3,6 +3,7 @@
  * package root, read the way a caller who only knows the issue text would use it. Complements
  * the per-module tests (it does not repeat them).
  */
+import { execFileSync } from 'node:child_process';
 import * as fc from 'fast-check';
 import * as Y from 'yjs';
 import {
@@ -776,4 +777,22 @@ describe('rename pairing', () => {
     expect(c.renamed).toEqual([{ from: 'x.md', to: 'titled.md' }]);
     expect(c.created).toEqual(['near.md']);
   });
+});
+
+describe('updated without a time zone', () => {
+  test('is read as UTC, independent of the machine time zone', () => {
+    // A child process, because the time zone is fixed when the process starts.
+    const script = `const { parseUpdated } = require(${JSON.stringify(require.resolve('../src/frontmatter.ts'))});
+      console.log(JSON.stringify(['2024-01-02T03:04:05', '2024-01-02 03:04:05.5', '2024-01-02', '2024-01-02T03:04:05-05:00'].map(parseUpdated)));`;
+    const out = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { ...process.env, TZ: 'America/New_York' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop() as string)).toEqual([
+      Date.UTC(2024, 0, 2, 3, 4, 5),
+      Date.UTC(2024, 0, 2, 3, 4, 5, 500),
+      Date.UTC(2024, 0, 2),
+      Date.UTC(2024, 0, 2, 8, 4, 5),
+    ]);
+  }, 30_000);
 });
