@@ -3,13 +3,13 @@
  * versions, and restore as a forward update.
  */
 import * as Y from 'yjs';
-import { BodyDoc } from './body-doc';
+import { BODY_TEXT_NAME, BodyDoc } from './body-doc';
 import { parseDocId } from './doc-ids';
 import { changedPaths } from './file-changes';
 import { serializeFileMetadata, type FileMetadata } from './file-metadata';
 import { LOCAL_ORIGIN } from './origins';
 import type { CrdtStorage, UpdateMeta } from './storage/crdt-storage';
-import { WorkspaceCrdt } from './workspace-crdt';
+import { FILES_MAP_NAME, WorkspaceCrdt } from './workspace-crdt';
 
 /** One version: an update of the log (newest first in {@link HistoryManager.getHistory}). */
 export interface HistoryEntry {
@@ -69,8 +69,31 @@ export interface HistoryOptions {
   limit?: number;
 }
 
-function isWorkspaceDoc(doc: string): boolean {
+function isWorkspaceDocName(doc: string): boolean {
   return doc.startsWith('workspace:') || parseDocId(doc)?.kind === 'workspace';
+}
+
+/**
+ * Whether a doc is a workspace doc: by its id (`workspace:…` / `body:…`), else (a plain name
+ * such as `workspace`) by its content: a root `files` map and no `body` text.
+ */
+async function isWorkspaceDoc(storage: CrdtStorage, doc: string): Promise<boolean> {
+  if (isWorkspaceDocName(doc)) return true;
+  if (doc.startsWith('body:')) return false;
+  const state = await storage.loadDoc(doc);
+  if (state) {
+    const y = new Y.Doc();
+    try {
+      Y.applyUpdate(y, state);
+      if (y.share.has(FILES_MAP_NAME) || y.share.has(BODY_TEXT_NAME))
+        return y.share.has(FILES_MAP_NAME) && !y.share.has(BODY_TEXT_NAME);
+    } catch {
+      /* unreadable: decide by name */
+    } finally {
+      y.destroy();
+    }
+  }
+  return doc === 'workspace';
 }
 
 /** Options of {@link HistoryManager}. */
@@ -110,7 +133,7 @@ export class HistoryManager {
     const updates = await this.storage.getAllUpdates(doc);
     const snapshot = await this.stateBeforeLog(doc, updates.length > 0 ? updates[0].id : null);
     const entries: HistoryEntry[] = [];
-    if (isWorkspaceDoc(doc)) {
+    if (await isWorkspaceDoc(this.storage, doc)) {
       const ws = WorkspaceCrdt.fromUpdate(snapshot);
       for (const u of updates)
         entries.push(
@@ -163,7 +186,7 @@ export class HistoryManager {
       this.storage.getStateAt(doc, fromId),
       this.storage.getStateAt(doc, toId),
     ]);
-    if (isWorkspaceDoc(doc)) {
+    if (await isWorkspaceDoc(this.storage, doc)) {
       const before = WorkspaceCrdt.fromUpdate(a);
       const after = WorkspaceCrdt.fromUpdate(b);
       const out = diffFileMaps(pathMap(before), pathMap(after));
@@ -196,7 +219,8 @@ export class HistoryManager {
       this.storage.loadDoc(doc),
       this.storage.getStateAt(doc, updateId),
     ]);
-    return computeRestoreUpdate(isWorkspaceDoc(doc) ? 'workspace' : 'body', current, target);
+    const kind = (await isWorkspaceDoc(this.storage, doc)) ? 'workspace' : 'body';
+    return computeRestoreUpdate(kind, current, target);
   }
 
   /**

@@ -796,3 +796,23 @@ describe('updated without a time zone', () => {
     ]);
   }, 30_000);
 });
+
+describe('HistoryManager with plain doc names (as in the original API)', () => {
+  test('a workspace doc stored as "workspace" is recognised by its content', async () => {
+    const storage = new MemoryStorage();
+    const ws = new WorkspaceCrdt('workspace');
+    ws.onUpdate((u) => void storage.appendUpdate('workspace', u));
+    ws.setFile('file1.md', meta({ title: 'One' }));
+    const v1 = await storage.getLatestUpdateId('workspace');
+    ws.setFile('file2.md', meta({ title: 'Two' }));
+    const v2 = await storage.getLatestUpdateId('workspace');
+    const h = new HistoryManager(storage);
+    const entries = await h.getHistory('workspace');
+    expect(entries.map((e) => e.files_changed)).toEqual([['file2.md'], ['file1.md']]);
+    expect(await h.diff('workspace', v1, v2)).toEqual([{ path: 'file2.md', change: 'Added' }]);
+    await h.restoreToVersion('workspace', v1);
+    const restored = WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace'));
+    expect(restored.getFile('file2.md')?.deleted).toBe(true);
+    expect(restored.getFile('file1.md')?.deleted).toBe(false);
+  });
+});
