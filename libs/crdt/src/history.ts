@@ -110,12 +110,15 @@ export interface HistoryManagerOptions {
 export class HistoryManager {
   private readonly defaultDoc: string | undefined;
 
-  /** Uses `storage` for every read (and for appends in {@link HistoryManager.restoreToVersion}). */
+  /**
+   * Uses `storage` for every read (and for appends in {@link HistoryManager.restoreToVersion}).
+   * The default doc can be given as `{ doc }` or as a string.
+   */
   constructor(
     private readonly storage: CrdtStorage,
-    opts: HistoryManagerOptions = {},
+    opts: HistoryManagerOptions | string = {},
   ) {
-    this.defaultDoc = opts.doc;
+    this.defaultDoc = typeof opts === 'string' ? opts : opts.doc;
   }
 
   /**

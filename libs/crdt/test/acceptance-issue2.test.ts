@@ -816,3 +816,14 @@ describe('HistoryManager with plain doc names (as in the original API)', () => {
     expect(restored.getFile('file1.md')?.deleted).toBe(false);
   });
 });
+
+test('HistoryManager(storage, docId): calls without a doc id use it', async () => {
+  const storage = new MemoryStorage();
+  const d = new Y.Doc();
+  const a = await storage.appendUpdate('body:w/a.md', edit(d, 'a'));
+  const b = await storage.appendUpdate('body:w/a.md', edit(d, 'b'));
+  await storage.appendUpdate('body:w/other.md', edit(new Y.Doc(), 'x'));
+  const h = new HistoryManager(storage, 'body:w/a.md');
+  expect((await h.getHistory()).map((e) => e.update_id)).toEqual([b, a]);
+  expect(await h.diff(a, b)).toEqual([{ path: 'a.md', change: 'Modified' }]);
+});
