@@ -384,6 +384,23 @@ describe('5. CrdtStorage', () => {
     expect(await s.listDocs()).toEqual(['snap-only']);
   });
 
+  test.each(kinds)('%s: batchAppendUpdates(doc, updates, meta) for one doc', async (_n, make) => {
+    const s = await make();
+    const d = new Y.Doc();
+    const ids = await s.batchAppendUpdates('doc', [edit(d, 'a'), edit(d, 'b')], {
+      origin: 'import',
+      deviceId: 'x',
+    });
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBeGreaterThan(ids[0]);
+    const rows = await s.getAllUpdates('doc');
+    expect(rows.map((r) => [r.id, r.origin, r.deviceId])).toEqual([
+      [ids[0], 'import', 'x'],
+      [ids[1], 'import', 'x'],
+    ]);
+    expect(bodyText(await s.loadDoc('doc'))).toBe('ab');
+  });
+
   test('PostgresStorage: tenants are isolated; rows carry the tenant', async () => {
     const s1 = await PostgresStorage.open({ pool: schema.pool, tenant: 'tenant-a' });
     const s2 = s1.forTenant('tenant-b');

@@ -62,6 +62,8 @@ export interface CrdtStorage {
   appendUpdate(doc: string, data: Uint8Array, meta?: UpdateMeta): Promise<number>;
   /** Appends several updates atomically (all or none); returns their ids in input order. */
   batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
+  /** Same, for several updates of one doc sharing one `meta`. */
+  batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
   /** Updates of the doc with id > `sinceId`, oldest first. */
   getUpdatesSince(doc: string, sinceId: number): Promise<StoredUpdate[]>;
   /** Every update still in the log for the doc, oldest first. */
@@ -95,4 +97,23 @@ export interface CrdtStorage {
    * `getOrCreate` (no await needed).
    */
   loadDocSync?(doc: string): Uint8Array | null;
+}
+
+/**
+ * Normalizes the two argument forms of {@link CrdtStorage.batchAppendUpdates} into entries.
+ *
+ * @throws TypeError when the arguments are neither form.
+ */
+export function toBatchEntries(
+  entriesOrDoc: UpdateBatchEntry[] | string,
+  updates?: Uint8Array[],
+  meta?: UpdateMeta,
+): UpdateBatchEntry[] {
+  if (typeof entriesOrDoc === 'string') {
+    if (!Array.isArray(updates))
+      throw new TypeError('batchAppendUpdates(doc, updates): updates must be an array');
+    return updates.map((data) => ({ doc: entriesOrDoc, data, meta }));
+  }
+  if (!Array.isArray(entriesOrDoc)) throw new TypeError('batchAppendUpdates expects an array of entries');
+  return entriesOrDoc;
 }

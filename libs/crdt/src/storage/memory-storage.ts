@@ -1,7 +1,13 @@
 /**
  * In-memory {@link CrdtStorage}: for tests, tools and single-process use.
  */
-import type { CrdtStorage, StoredUpdate, UpdateBatchEntry, UpdateMeta } from './crdt-storage';
+import {
+  toBatchEntries,
+  type CrdtStorage,
+  type StoredUpdate,
+  type UpdateBatchEntry,
+  type UpdateMeta,
+} from './crdt-storage';
 import { mergeIntoState } from './merge';
 
 interface Snapshot {
@@ -52,7 +58,15 @@ export class MemoryStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.batchAppendUpdates} */
-  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]> {
+  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
+  /** {@inheritDoc CrdtStorage.(batchAppendUpdates:2)} */
+  async batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
+  async batchAppendUpdates(
+    entriesOrDoc: UpdateBatchEntry[] | string,
+    updates?: Uint8Array[],
+    batchMeta?: UpdateMeta,
+  ): Promise<number[]> {
+    const entries = toBatchEntries(entriesOrDoc, updates, batchMeta);
     for (const e of entries) checkEntry(e.doc, e.data);
     return entries.map((e) => this.append(e.doc, e.data, e.meta ?? {}));
   }

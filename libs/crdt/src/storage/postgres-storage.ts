@@ -6,7 +6,13 @@ import type { Pool, PoolClient } from 'pg';
 import * as Y from 'yjs';
 import { runMigrations } from '../migrations';
 import { CRDT_MIGRATIONS, CRDT_MIGRATIONS_TABLE } from './crdt-migrations';
-import type { CrdtStorage, StoredUpdate, UpdateBatchEntry, UpdateMeta } from './crdt-storage';
+import {
+  toBatchEntries,
+  type CrdtStorage,
+  type StoredUpdate,
+  type UpdateBatchEntry,
+  type UpdateMeta,
+} from './crdt-storage';
 import { mergeIntoState } from './merge';
 
 /** Options of {@link PostgresStorage}. */
@@ -149,7 +155,15 @@ export class PostgresStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.batchAppendUpdates} */
-  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]> {
+  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
+  /** {@inheritDoc CrdtStorage.(batchAppendUpdates:2)} */
+  async batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
+  async batchAppendUpdates(
+    entriesOrDoc: UpdateBatchEntry[] | string,
+    updates?: Uint8Array[],
+    batchMeta?: UpdateMeta,
+  ): Promise<number[]> {
+    const entries = toBatchEntries(entriesOrDoc, updates, batchMeta);
     if (entries.length === 0) return [];
     for (const e of entries) {
       checkDoc(e.doc);
