@@ -12,7 +12,7 @@ import {
   type FileMetadata,
 } from './file-metadata';
 import { LOAD_ORIGIN, LOCAL_ORIGIN, REMOTE_ORIGIN, type UpdateListener } from './origins';
-import { baseName, isTempFile, normalizePath, tryNormalizePath } from './paths';
+import { baseName, isTempFile, normalizePath, parentDir, tryNormalizePath } from './paths';
 
 /** Name of the root map of the workspace doc. */
 export const FILES_MAP_NAME = 'files';
@@ -243,8 +243,13 @@ export class WorkspaceCrdt {
   }
 
   /**
-   * The path of a doc id: walks `part_of` to the root joining `filename`s. Undefined on cycles,
-   * broken chains (missing parent) and empty filenames. A path key returns itself.
+   * The path of a doc id: walks `part_of` to the root joining `filename`s. A parent that is a
+   * markdown file (an index such as `notes/index.md`) contributes its folder (`notes`), any other
+   * parent (a folder entry such as `notes`) its whole path; so the children of `README.md` live at
+   * the root. A `filename` may hold sub-folders (`x/y.md`, written by
+   * {@link WorkspaceCrdt.migrateToDocIds} for a file below its parent's folder) or start with `/`
+   * (a path from the root that does not depend on the parents). Undefined on cycles, broken
+   * chains (missing parent) and empty filenames. A path key returns itself.
    */
   getPath(id: string): string | undefined {
     return this.pathVia(id, (k) => this.winner(k)?.meta);
@@ -252,24 +257,35 @@ export class WorkspaceCrdt {
 
   /** The path walk of {@link WorkspaceCrdt.getPath} over a given metadata lookup. */
   private pathVia(id: string, metaOf: (key: string) => FileMetadata | undefined): string | undefined {
-    const parts: string[] = [];
+    // Collect the chain child → root (names, or a full path at a path-key ancestor).
+    const chain: string[] = [];
     const seen = new Set<string>();
     let current: string | null = id;
+    let rootPath = '';
     while (current !== null) {
       if (seen.has(current)) return undefined;
       seen.add(current);
       if (!isDocIdKey(current)) {
         const key = tryNormalizePath(current);
         if (key === null || !metaOf(key)) return undefined;
-        parts.push(key);
+        if (chain.length === 0) return key;
+        rootPath = key;
         break;
       }
       const meta: FileMetadata | undefined = metaOf(current);
       if (!meta || !meta.filename) return undefined;
-      parts.push(meta.filename);
-      current = meta.part_of;
+      chain.push(meta.filename);
+      // An absolute filename (`/x/y.md`) does not depend on the parents.
+      current = meta.filename.startsWith('/') ? null : meta.part_of;
     }
-    return tryNormalizePath(parts.reverse().join('/')) ?? undefined;
+    // Resolve root → child.
+    let path = rootPath;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const base = path === '' ? '' : childBase(path);
+      const name = chain[i];
+      path = name.startsWith('/') ? name : base === '' ? name : `${base}/${name}`;
+    }
+    return tryNormalizePath(path) ?? undefined;
   }
 
   /** The key of the live file at `path` (a doc id, or the path itself in path mode). */
@@ -322,9 +338,12 @@ export class WorkspaceCrdt {
   }
 
   /**
-   * Re-keys every path entry under a new UUID (one local transaction): `filename` becomes the
-   * path's last segment, `part_of` and `contents` paths become the matching ids (unresolvable
-   * links are kept as they were). Returns the number of migrated entries.
+   * Re-keys every path entry under a new UUID (one local transaction) so that every file keeps
+   * its path ({@link WorkspaceCrdt.getPath} of the new id = the old key): `part_of` and
+   * `contents` paths become the matching ids (unresolvable links are kept as they were);
+   * `filename` becomes the path relative to the parent's folder (the last segment for a file
+   * next to its index; `/full/path` for a file outside its parent's folder or with a broken
+   * `part_of`). Returns the number of migrated entries.
    */
   migrateToDocIds(): number {
     const entries = [...this.entries()].filter(([key]) => !isDocIdKey(key));
@@ -334,11 +353,18 @@ export class WorkspaceCrdt {
       const p = tryNormalizePath(link);
       return (p !== null && idOf.get(p)) || link;
     };
+    const filenameOf = (key: string, partOf: string | null): string => {
+      if (partOf === null) return key;
+      const parent = tryNormalizePath(partOf);
+      // A link that resolves to no file stays as it was; the path is then kept absolute.
+      if (parent === null || !idOf.has(parent)) return `/${key}`;
+      return relativeTo(key, childBase(parent));
+    };
     this.local(() => {
       for (const [key, meta] of entries) {
         const next: FileMetadata = {
           ...meta,
-          filename: baseName(key),
+          filename: filenameOf(key, meta.part_of),
           part_of: meta.part_of === null ? null : mapLink(meta.part_of),
           contents: meta.contents === null ? null : meta.contents.map(mapLink),
         };
@@ -575,6 +601,17 @@ function beats(a: RawEntry, b: RawEntry, key: string): boolean {
   if (a.meta.deleted !== b.meta.deleted) return !a.meta.deleted;
   if ((a.raw === key) !== (b.raw === key)) return a.raw === key;
   return a.raw < b.raw;
+}
+
+/** The folder a parent at `parentPath` gives its children: its folder for a markdown file, else itself. */
+function childBase(parentPath: string): string {
+  return /\.md$/i.test(parentPath) ? parentDir(parentPath) : parentPath;
+}
+
+/** `path` relative to folder `base` (`''` = root); `/path` when it is not below `base`. */
+function relativeTo(path: string, base: string): string {
+  if (base === '') return path;
+  return path.startsWith(`${base}/`) ? path.slice(base.length + 1) : `/${path}`;
 }
 
 function bump(previous: number): number {

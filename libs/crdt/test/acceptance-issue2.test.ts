@@ -16,6 +16,7 @@ import {
   HealingAction,
   HealthTracker,
   HistoryManager,
+  isDocIdKey,
   materialize,
   materializeWorkspace,
   MemoryStorage,
@@ -843,4 +844,62 @@ test('HistoryManager(storage, docId): calls without a doc id use it', async () =
   const h = new HistoryManager(storage, 'body:w/a.md');
   expect((await h.getHistory()).map((e) => e.update_id)).toEqual([b, a]);
   expect(await h.diff(a, b)).toEqual([{ path: 'a.md', change: 'Modified' }]);
+});
+
+describe('migrateToDocIds keeps every path', () => {
+  test('paths, findByPath and links survive the migration (index files as parents)', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ title: 'Root', contents: ['a.md', 'notes/index.md', 'deep/x/y.md'] }));
+    ws.setFile('a.md', meta({ title: 'A', part_of: 'README.md' }));
+    ws.setFile('notes/index.md', meta({ title: 'Notes', part_of: 'README.md', contents: ['notes/b.md'] }));
+    ws.setFile('notes/b.md', meta({ title: 'B', part_of: 'notes/index.md' }));
+    ws.setFile('deep/x/y.md', meta({ title: 'Y', part_of: 'README.md' }));
+    ws.setFile('other/z.md', meta({ title: 'Z', part_of: 'notes/index.md' }));
+    ws.setFile('loose/c.md', meta({ title: 'C' }));
+    const before = ws.listFiles().map((f) => f.path);
+    const bodies = new Map(before.map((p) => [p, `body of ${p}`]));
+    const mdBefore = materializeWorkspace(ws, bodies);
+    expect(ws.migrateToDocIds()).toBe(7);
+    expect(ws.needsMigration()).toBe(false);
+    expect(ws.listFiles().map((f) => f.path)).toEqual(before);
+    for (const p of before) {
+      const id = ws.findByPath(p) as string;
+      expect(isDocIdKey(id)).toBe(true);
+      expect(ws.getPath(id)).toBe(p);
+    }
+    const b = ws.findByPath('notes/b.md') as string;
+    expect(ws.getFile(b)?.part_of).toBe(ws.findByPath('notes/index.md'));
+    expect(ws.getFile(ws.findByPath('README.md') as string)?.contents).toEqual(
+      ['a.md', 'notes/index.md', 'deep/x/y.md'].map((p) => ws.findByPath(p)),
+    );
+    // the markdown is the same before and after (bodies keyed by path)
+    expect(materializeWorkspace(ws, bodies)).toEqual(mdBefore);
+    // renaming and moving in doc-id mode keep working after the migration
+    ws.renameFile(b, 'b2.md');
+    expect(ws.getPath(b)).toBe('notes/b2.md');
+    ws.moveFile(b, ws.findByPath('README.md') as string);
+    expect(ws.getPath(b)).toBe('b2.md');
+  });
+
+  test('a child of an index file lives in that file\u2019s folder; a folder entry contributes its own name', () => {
+    const ws = new WorkspaceCrdt();
+    const folder = ws.createFile(meta({ filename: 'journal' }));
+    const index = ws.createFile(meta({ filename: 'index.md', part_of: folder }));
+    const child = ws.createFile(meta({ filename: 'day.md', part_of: index }));
+    expect(ws.getPath(index)).toBe('journal/index.md');
+    expect(ws.getPath(child)).toBe('journal/day.md');
+    const readme = ws.createFile(meta({ filename: 'README.md' }));
+    const top = ws.createFile(meta({ filename: 'top.md', part_of: readme }));
+    expect(ws.getPath(top)).toBe('top.md');
+  });
+});
+
+test('migrateToDocIds: a file whose part_of names no file keeps its path and its link', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('x/lost.md', meta({ title: 'Lost', part_of: 'gone/index.md' }));
+  ws.migrateToDocIds();
+  const id = ws.findByPath('x/lost.md') as string;
+  expect(isDocIdKey(id)).toBe(true);
+  expect(ws.getFile(id)?.part_of).toBe('gone/index.md');
+  expect(ws.listFiles().map((f) => f.path)).toEqual(['x/lost.md']);
 });

@@ -112,8 +112,9 @@ describe('materializeWorkspace', () => {
     );
     const a = ws.createFile(meta({ filename: 'a.md', title: 'A', part_of: folder, modified_at: 1000 }));
     const out = materializeWorkspace(ws, new Map([[a, 'body of a']]));
-    const fileA = out.find((f) => f.path === 'README.md/notes/a.md');
-    expect(fileA?.content).toContain('part_of: "[Notes](/README.md/notes)"');
+    // README.md is an index file: its children live in its folder (the root), not below it.
+    const fileA = out.find((f) => f.path === 'notes/a.md');
+    expect(fileA?.content).toContain('part_of: "[Notes](/notes)"');
     expect(fileA?.content.endsWith('\n\nbody of a')).toBe(true);
   });
 });
