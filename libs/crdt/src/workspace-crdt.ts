@@ -302,11 +302,17 @@ export class WorkspaceCrdt {
     return fallback;
   }
 
-  /** Renames a file (doc-id mode): sets `filename`, bumps `modified_at`; the id stays. */
+  /**
+   * Renames a file (doc-id mode): sets `filename` (a plain name keeps the folder part of a
+   * migrated `x/old.md` filename), bumps `modified_at`; the id stays.
+   */
   renameFile(id: string, name: string): boolean {
     const current = this.winner(id);
     if (!current) return false;
-    const meta = { ...current.meta, filename: name, modified_at: bump(current.meta.modified_at) };
+    const old = current.meta.filename;
+    const filename =
+      name.includes('/') || !old.includes('/') ? name : `${old.slice(0, old.lastIndexOf('/'))}/${name}`;
+    const meta = { ...current.meta, filename, modified_at: bump(current.meta.modified_at) };
     this.local(() => {
       this.writeKey(id, meta);
       if (meta.part_of) this.addChildLink(meta.part_of, id);

@@ -903,3 +903,13 @@ test('migrateToDocIds: a file whose part_of names no file keeps its path and its
   expect(ws.getFile(id)?.part_of).toBe('gone/index.md');
   expect(ws.listFiles().map((f) => f.path)).toEqual(['x/lost.md']);
 });
+
+test('renameFile after migration renames in place (the folder part of the filename stays)', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('README.md', meta({ contents: ['deep/x/y.md'] }));
+  ws.setFile('deep/x/y.md', meta({ part_of: 'README.md' }));
+  ws.migrateToDocIds();
+  const id = ws.findByPath('deep/x/y.md') as string;
+  expect(ws.renameFile(id, 'z.md')).toBe(true);
+  expect(ws.getPath(id)).toBe('deep/x/z.md');
+});
