@@ -72,8 +72,11 @@ export class BodyDoc {
   /**
    * Replaces the body with `text` through one minimal delete + insert (common prefix and suffix
    * kept, surrogate pairs never split), so concurrent edits elsewhere survive.
+   *
+   * @throws TypeError when `text` is not a string (the body is left unchanged).
    */
   setBody(text: string): void {
+    if (typeof text !== 'string') throw new TypeError('setBody expects a string');
     const splice = computeSplice(this.getBody(), text);
     if (!splice) return;
     this.doc.transact(() => {

@@ -46,7 +46,8 @@ export interface FileMetadata {
 }
 
 /** Creates a `FileMetadata` with defaults for everything not given (`modified_at` = now). */
-export function createFileMetadata(init: Partial<FileMetadata> = {}): FileMetadata {
+export function createFileMetadata(init?: Partial<FileMetadata> | null): FileMetadata {
+  if (init === null || init === undefined) init = {};
   return {
     filename: init.filename ?? '',
     title: init.title ?? null,

@@ -913,3 +913,13 @@ test('renameFile after migration renames in place (the folder part of the filena
   expect(ws.renameFile(id, 'z.md')).toBe(true);
   expect(ws.getPath(id)).toBe('deep/x/z.md');
 });
+
+test('bad input gives a documented error, never a random crash', () => {
+  const ws = new WorkspaceCrdt();
+  expect(ws.setFile('a.md', null as unknown as FileMetadata)).toBe(true);
+  expect(ws.getFile('a.md')).toMatchObject({ filename: 'a.md', deleted: false });
+  const d = new BodyDoc('a.md');
+  d.setBody('keep');
+  expect(() => d.setBody(undefined as unknown as string)).toThrow(TypeError);
+  expect(d.getBody()).toBe('keep');
+});
