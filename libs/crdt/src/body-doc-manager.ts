@@ -21,6 +21,10 @@ export interface BodyDocManagerOptions {
    * recently used doc is unloaded after its updates are persisted.
    */
   maxLoaded?: number;
+  /** Alias of `maxLoaded`. */
+  maxDocs?: number;
+  /** Alias of `maxLoaded`. */
+  capacity?: number;
   /** Metadata recorded with persisted updates (default origin `local`). */
   updateMeta?: UpdateMeta;
 }
@@ -44,20 +48,22 @@ export class BodyDocManager {
   private writeError: unknown = null;
 
   /**
-   * Creates an empty manager: `new BodyDocManager({ storage, workspaceId })`, or
-   * `new BodyDocManager(storage, { workspaceId })`.
+   * Creates an empty manager: `new BodyDocManager({ storage, workspaceId })`,
+   * `new BodyDocManager(storage, { workspaceId })`, or `new BodyDocManager(storage, maxLoaded)`.
    */
   constructor(
     storageOrOptions: CrdtStorage | BodyDocManagerOptions = {},
-    options: BodyDocManagerOptions = {},
+    optionsOrMax: BodyDocManagerOptions | number = {},
   ) {
+    const options: BodyDocManagerOptions =
+      typeof optionsOrMax === 'number' ? { maxLoaded: optionsOrMax } : optionsOrMax;
     const opts: BodyDocManagerOptions = isStorage(storageOrOptions)
       ? { ...options, storage: storageOrOptions }
       : storageOrOptions;
     this.storage = opts.storage;
     const ws = opts.workspaceId;
     this.docNameOf = opts.docName ?? (ws !== undefined ? (p: string) => `body:${ws}/${p}` : (p: string) => p);
-    this.maxLoaded = Math.max(1, opts.maxLoaded ?? 1000);
+    this.maxLoaded = Math.max(1, opts.maxLoaded ?? opts.maxDocs ?? opts.capacity ?? 1000);
     this.updateMeta = opts.updateMeta ?? {};
   }
 

@@ -923,3 +923,15 @@ test('bad input gives a documented error, never a random crash', () => {
   expect(() => d.setBody(undefined as unknown as string)).toThrow(TypeError);
   expect(d.getBody()).toBe('keep');
 });
+
+test('BodyDocManager bound given as maxDocs, capacity or a number', () => {
+  for (const m of [
+    new BodyDocManager(new MemoryStorage(), { maxDocs: 2 }),
+    new BodyDocManager(new MemoryStorage(), { capacity: 2 }),
+    new BodyDocManager(new MemoryStorage(), 2),
+  ]) {
+    for (const p of ['a.md', 'b.md', 'c.md']) m.getOrCreate(p).setBody(p);
+    expect(m.loadedPaths()).toEqual(['b.md', 'c.md']);
+    expect(m.getOrCreate('a.md').getBody()).toBe('a.md');
+  }
+});
