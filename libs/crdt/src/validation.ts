@@ -4,9 +4,33 @@
 import { isDocIdKey, type WorkspaceCrdt } from './workspace-crdt';
 import { tryNormalizePath } from './paths';
 
+/**
+ * Kinds of validation issues, by name (several spellings map to one kind):
+ * `ValidationIssueKind.BrokenParent === 'broken_parent'`.
+ */
+export const ValidationIssueKind = {
+  /** `part_of` (or an ancestor's) names a missing or deleted file. */
+  BrokenParent: 'broken_parent',
+  /** Alias of `BrokenParent`. */
+  BrokenParentChain: 'broken_parent',
+  /** `contents` lists a missing or deleted file. */
+  MissingChild: 'missing_child',
+  /** A body doc with no live file. */
+  OrphanBody: 'orphan_body',
+  /** Alias of `OrphanBody`. */
+  OrphanBodyDoc: 'orphan_body',
+  /** A live file with no body doc. */
+  MissingBody: 'missing_body',
+  /** Alias of `MissingBody`. */
+  MissingBodyDoc: 'missing_body',
+  /** The `part_of` chain loops. */
+  PathCycle: 'path_cycle',
+  /** Two live files resolve to one path. */
+  DuplicatePath: 'duplicate_path',
+} as const;
+
 /** Kinds of validation issues. */
-export type ValidationIssueKind =
-  'broken_parent' | 'missing_child' | 'orphan_body' | 'missing_body' | 'path_cycle' | 'duplicate_path';
+export type ValidationIssueKind = (typeof ValidationIssueKind)[keyof typeof ValidationIssueKind];
 
 /** One problem found by {@link validateWorkspace}. */
 export interface ValidationIssue {

@@ -28,6 +28,7 @@ import {
   PostgresStorage,
   serializeFileMetadata,
   validateWorkspace,
+  ValidationIssueKind,
   WorkspaceCrdt,
   type BinaryRef,
   type CrdtStorage,
@@ -934,4 +935,12 @@ test('BodyDocManager bound given as maxDocs, capacity or a number', () => {
     expect(m.loadedPaths()).toEqual(['b.md', 'c.md']);
     expect(m.getOrCreate('a.md').getBody()).toBe('a.md');
   }
+});
+
+test('ValidationIssueKind names the kinds', () => {
+  const ws = new WorkspaceCrdt();
+  ws.setFile('a.md', meta({ part_of: 'missing.md' }));
+  const kinds = validateWorkspace(ws, ['a.md', 'orphan.md']).issues.map((i) => i.kind);
+  expect(kinds).toEqual([ValidationIssueKind.BrokenParentChain, ValidationIssueKind.OrphanBodyDoc]);
+  expect(ValidationIssueKind.MissingBody).toBe('missing_body');
 });
