@@ -27,8 +27,20 @@ export interface HistoryEntry {
   files_changed: string[];
 }
 
+/** How a file differs between two versions, by name: `FileChangeKind.Added === 'Added'`. */
+export const FileChangeKind = {
+  /** Live in the later version, absent in the earlier one. */
+  Added: 'Added',
+  /** Live in both, metadata (or body) changed. */
+  Modified: 'Modified',
+  /** Live in the earlier version, tombstoned or absent in the later one. */
+  Deleted: 'Deleted',
+  /** Tombstoned in the earlier version, live in the later one. */
+  Restored: 'Restored',
+} as const;
+
 /** How a file differs between two versions. */
-export type FileChangeKind = 'Added' | 'Modified' | 'Deleted' | 'Restored';
+export type FileChangeKind = (typeof FileChangeKind)[keyof typeof FileChangeKind];
 
 /**
  * One file of a {@link HistoryManager.diff}. The same kind is also readable (not enumerable, not

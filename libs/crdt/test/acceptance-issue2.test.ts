@@ -11,6 +11,7 @@ import {
   BodyDocManager,
   computeSplice,
   createFileMetadata,
+  FileChangeKind,
   formatUpdated,
   frontmatterToMetadata,
   HealingAction,
@@ -678,6 +679,7 @@ describe('natural spellings of the constructors and calls', () => {
     );
     expect(diff).toEqual([{ path: 'b.md', change: 'Added' }]);
     expect((diff[0] as unknown as { change_type: string }).change_type).toBe('Added');
+    expect(diff[0].change).toBe(FileChangeKind.Added);
   });
 
   test('materialize / parseWorkspace / parseMarkdownFile aliases', () => {
