@@ -4,12 +4,36 @@
 import type { FileMetadata } from './file-metadata';
 import { parentDir } from './paths';
 
-/** A detected rename. */
+/**
+ * A detected rename. The paths are also readable (not enumerable, not serialized) as
+ * `old_path`/`new_path` and `oldPath`/`newPath`.
+ */
 export interface FileRename {
   /** Old path. */
   from: string;
   /** New path. */
   to: string;
+  /** Alias of `from` (non-enumerable). */
+  readonly old_path?: string;
+  /** Alias of `to` (non-enumerable). */
+  readonly new_path?: string;
+  /** Alias of `from` (non-enumerable). */
+  readonly oldPath?: string;
+  /** Alias of `to` (non-enumerable). */
+  readonly newPath?: string;
+}
+
+/** Builds a {@link FileRename} with its non-enumerable aliases. */
+export function fileRename(from: string, to: string): FileRename {
+  const r: FileRename = { from, to };
+  for (const [k, v] of [
+    ['old_path', from],
+    ['new_path', to],
+    ['oldPath', from],
+    ['newPath', to],
+  ] as const)
+    Object.defineProperty(r, k, { value: v, enumerable: false });
+  return r;
 }
 
 /** Files changed by one update, as paths. */
@@ -109,7 +133,7 @@ function detectRenames(
 ): void {
   if (deleted.size === 0 || created.size === 0) return;
   const pair = (from: string, to: string): void => {
-    out.renamed.push({ from, to });
+    out.renamed.push(fileRename(from, to));
     deleted.delete(from);
     created.delete(to);
   };

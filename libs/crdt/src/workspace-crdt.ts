@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
-import { classifyChanges, emptyFileChanges, type FileChanges } from './file-changes';
+import { classifyChanges, emptyFileChanges, fileRename, type FileChanges } from './file-changes';
 import {
   createFileMetadata,
   parseFileMetadataJson,
@@ -566,7 +566,7 @@ export class WorkspaceCrdt {
           !b.deleted &&
           !a.deleted
         ) {
-          idRenames.push({ from: oldPath, to: newPath });
+          idRenames.push(fileRename(oldPath, newPath));
           continue;
         }
         const path = newPath ?? oldPath;

@@ -946,3 +946,14 @@ test('ValidationIssueKind names the kinds', () => {
   expect(kinds).toEqual([ValidationIssueKind.BrokenParentChain, ValidationIssueKind.OrphanBodyDoc]);
   expect(ValidationIssueKind.MissingBody).toBe('missing_body');
 });
+
+test('renames also read as old_path/new_path', () => {
+  const a = new WorkspaceCrdt();
+  const b = new WorkspaceCrdt();
+  const id = a.createFile(meta({ filename: 'x.md' }));
+  b.applyUpdate(a.encodeState());
+  a.renameFile(id, 'y.md');
+  const [r] = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).renamed;
+  expect(r).toEqual({ from: 'x.md', to: 'y.md' });
+  expect([r.old_path, r.new_path, r.oldPath, r.newPath]).toEqual(['x.md', 'y.md', 'x.md', 'y.md']);
+});
