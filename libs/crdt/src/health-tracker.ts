@@ -102,4 +102,14 @@ export class HealthTracker {
   toJSON(): HealthState {
     return this.state;
   }
+
+  /** The state as plain data (same as {@link HealthTracker.state}). */
+  getState(): HealthState {
+    return this.state;
+  }
+
+  /** Alias of {@link HealthTracker.fromJSON}. */
+  static fromState(value: unknown): HealthTracker {
+    return HealthTracker.fromJSON(value);
+  }
 }

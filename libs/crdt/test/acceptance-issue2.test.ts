@@ -957,3 +957,11 @@ test('renames also read as old_path/new_path', () => {
   expect(r).toEqual({ from: 'x.md', to: 'y.md' });
   expect([r.old_path, r.new_path, r.oldPath, r.newPath]).toEqual(['x.md', 'y.md', 'x.md', 'y.md']);
 });
+
+test('HealthTracker getState()/fromState()', () => {
+  const t = new HealthTracker();
+  t.recordFailure();
+  t.recordFailure();
+  const copy = HealthTracker.fromState(JSON.parse(JSON.stringify(t.getState())));
+  expect(copy.recordFailure()).toBe('RebuildCrdt');
+});
