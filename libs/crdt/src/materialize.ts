@@ -235,7 +235,8 @@ export function parseMarkdownFiles(files: readonly MarkdownFile[]): ParsedWorksp
 }
 
 /** Alias of {@link materializeWorkspace}. */
-export const materialize: (workspace: WorkspaceCrdt, bodies: BodySource) => MarkdownFile[] = materializeWorkspace;
+export const materialize: (workspace: WorkspaceCrdt, bodies: BodySource) => MarkdownFile[] =
+  materializeWorkspace;
 
 /** Alias of {@link parseMarkdownFiles}. */
 export const parseWorkspace: (files: readonly MarkdownFile[]) => ParsedWorkspace = parseMarkdownFiles;
