@@ -360,11 +360,10 @@ export class WorkspaceCrdt {
       return (p !== null && idOf.get(p)) || link;
     };
     const filenameOf = (key: string, partOf: string | null): string => {
-      if (partOf === null) return key;
-      const parent = tryNormalizePath(partOf);
+      const parent = partOf === null ? null : tryNormalizePath(partOf);
       // A link that resolves to no file stays as it was; the path is then kept absolute.
-      if (parent === null || !idOf.has(parent)) return `/${key}`;
-      return relativeTo(key, childBase(parent));
+      if (partOf !== null && (parent === null || !idOf.has(parent))) return `/${key}`;
+      return docIdFilename(key, parent);
     };
     this.local(() => {
       for (const [key, meta] of entries) {
@@ -607,6 +606,16 @@ function beats(a: RawEntry, b: RawEntry, key: string): boolean {
   if (a.meta.deleted !== b.meta.deleted) return !a.meta.deleted;
   if ((a.raw === key) !== (b.raw === key)) return a.raw === key;
   return a.raw < b.raw;
+}
+
+/**
+ * The `filename` a file at `path` gets in doc-id mode under the parent at `parentPath` (`null`:
+ * a root file), so that {@link WorkspaceCrdt.getPath} gives back `path`: the path relative to the
+ * parent's folder (a markdown parent gives its own folder, a folder entry itself), or `/path` when
+ * the file is not below it.
+ */
+export function docIdFilename(path: string, parentPath: string | null): string {
+  return parentPath === null ? path : relativeTo(path, childBase(parentPath));
 }
 
 /** The folder a parent at `parentPath` gives its children: its folder for a markdown file, else itself. */

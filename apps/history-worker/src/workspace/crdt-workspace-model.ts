@@ -8,6 +8,7 @@ import * as Y from 'yjs';
 import {
   BodyDoc,
   bodyDocId,
+  docIdFilename,
   isDocIdKey,
   parseMarkdownFiles,
   serializeFileMetadata,
@@ -119,6 +120,8 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
             const key = keyOf.get(path)!;
             const next: FileMetadata = {
               ...meta,
+              // doc-id mode: the path comes from walking part_of, so filename is relative to the parent
+              filename: docIdMode ? docIdFilename(path, meta.part_of) : meta.filename,
               part_of: link(meta.part_of),
               contents: meta.contents === null ? null : meta.contents.map((c) => link(c) ?? c),
             };
