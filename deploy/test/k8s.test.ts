@@ -125,8 +125,11 @@ function resolveEnv(
     } else if (e.valueFrom?.secretKeyRef) {
       const ref = e.valueFrom.secretKeyRef;
       const data = secretData(ref.name);
-      if (!data || !(ref.key in data))
+      if (!data || !(ref.key in data)) {
+        // `optional: true`: Kubernetes leaves the variable unset when the key is absent.
+        if (ref.optional === true) continue;
         throw new Error(`${e.name}: Secret key ${ref.name}/${ref.key} missing`);
+      }
       env[e.name] = data[ref.key];
     } else if (e.valueFrom?.fieldRef) env[e.name] = `<${e.valueFrom.fieldRef.fieldPath}>`;
     else throw new Error(`${e.name}: unsupported env source`);
@@ -345,7 +348,10 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
     // The process's own hard shutdown deadline (apps/gateway/src/main.ts) also fits after preStop.
     const main = fs.readFileSync(path.join(ROOT, 'apps/gateway/src/main.ts'), 'utf8');
     const deadline = /SHUTDOWN_DEADLINE_MS\s*=\s*([\d_]+)/.exec(main);
-    if (deadline) expect(sleep + Number(deadline[1].replace(/_/g, '')) / 1000).toBeLessThanOrEqual(spec.terminationGracePeriodSeconds);
+    if (deadline)
+      expect(sleep + Number(deadline[1].replace(/_/g, '')) / 1000).toBeLessThanOrEqual(
+        spec.terminationGracePeriodSeconds,
+      );
     expect((d.spec as Any).strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 

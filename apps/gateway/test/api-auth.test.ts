@@ -4,6 +4,7 @@
  */
 import { AuthService, InvalidTokenError, type TokenClaims } from '../src/auth';
 import { WorkspaceStore } from '../src/tenancy';
+import { loadGatewayConfig } from '../src/config/gateway-config';
 import { type GatewayHarness, JWT_SECRET, dropSchema, signToken, startGateway } from './api-harness';
 
 let gw: GatewayHarness;
@@ -91,6 +92,28 @@ describe('AuthService', () => {
     expect(auth.canWrite(base)).toBe(false);
     expect(auth.canWrite({ ...base, role: 'editor' })).toBe(true);
     expect(auth.isAdmin({ ...base, role: 'editor' })).toBe(false);
+  });
+});
+
+describe('AuthService key rotation (JWT_PREVIOUS_SECRET)', () => {
+  const claims = { sub: 's', tid: 't', ws: ['*'], role: 'editor' };
+
+  it('accepts tokens of the previous secret, signs new ones with the current one', async () => {
+    const rotated = new AuthService(
+      loadGatewayConfig({ JWT_SECRET: 'new-secret', JWT_PREVIOUS_SECRET: 'old-secret' }),
+    );
+    const withoutPrevious = new AuthService(loadGatewayConfig({ JWT_SECRET: 'new-secret' }));
+    const oldToken = await signToken(claims, { secret: 'old-secret' });
+    expect((await rotated.verify(oldToken)).sub).toBe('s');
+    expect(await reasonOf(withoutPrevious.verify(oldToken))).toBe('invalid');
+    expect(await reasonOf(rotated.verify(await signToken(claims, { secret: 'other' })))).toBe('invalid');
+    const expiredOld = await signToken(claims, {
+      secret: 'old-secret',
+      expSeconds: Math.floor(Date.now() / 1000) - 1,
+    });
+    expect(await reasonOf(rotated.verify(expiredOld))).toBe('expired');
+    const { token } = await rotated.issue({ sub: 'n', tid: 't', ws: ['*'], role: 'viewer' }, 60);
+    expect((await withoutPrevious.verify(token)).sub).toBe('n');
   });
 });
 

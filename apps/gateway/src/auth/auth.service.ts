@@ -34,9 +34,14 @@ const ALGORITHM = 'HS256';
 @Injectable()
 export class AuthService {
   private readonly secret: Uint8Array;
+  /** Accepted for verification only (key rotation); null when not configured. */
+  private readonly previousSecret: Uint8Array | null;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.secret = new TextEncoder().encode(config.JWT_SECRET);
+    this.previousSecret = config.JWT_PREVIOUS_SECRET
+      ? new TextEncoder().encode(config.JWT_PREVIOUS_SECRET)
+      : null;
   }
 
   /**
@@ -48,11 +53,15 @@ export class AuthService {
       throw new InvalidTokenError('invalid', 'missing token');
     }
     let payload: unknown;
+    const options = { algorithms: [ALGORITHM], requiredClaims: ['exp'] };
     try {
-      ({ payload } = await jwtVerify(token, this.secret, {
-        algorithms: [ALGORITHM],
-        requiredClaims: ['exp'],
-      }));
+      try {
+        ({ payload } = await jwtVerify(token, this.secret, options));
+      } catch (err) {
+        // During a rotation, tokens signed with the previous secret stay valid until they expire.
+        if (!(err instanceof joseErrors.JWSSignatureVerificationFailed) || !this.previousSecret) throw err;
+        ({ payload } = await jwtVerify(token, this.previousSecret, options));
+      }
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('expired', 'token expired');
       throw new InvalidTokenError('invalid', `invalid token: ${(err as Error).message}`);

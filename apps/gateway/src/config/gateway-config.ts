@@ -15,6 +15,12 @@ export const gatewayConfigSchema = serviceConfigSchema.extend({
   /** Default and maximum `ttl_s` of `POST /api/tokens` (s). */
   TOKEN_DEFAULT_TTL_S: positiveInt(3600),
   TOKEN_MAX_TTL_S: positiveInt(365 * 24 * 3600),
+  /**
+   * The secret before the last rotation: tokens signed with it are still accepted (new tokens are
+   * always signed with `JWT_SECRET`), so `JWT_SECRET` can be rotated without cutting anyone off.
+   * Empty = no previous secret.
+   */
+  JWT_PREVIOUS_SECRET: z.string().default(''),
   /** Timeout of a restore's forward update through the cluster (ms). */
   RESTORE_TIMEOUT_MS: positiveInt(10000),
 });
