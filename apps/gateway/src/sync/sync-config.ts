@@ -20,11 +20,17 @@ const syncEnvSchema = z.object({
   SYNC_UPDATE_BURST: positiveInt(5000),
   /** Bytes a connection may have queued for sending; a slower consumer is closed with 1013. */
   SYNC_MAX_BUFFERED_BYTES: positiveInt(32 * 1024 * 1024),
-  /** Sustained rate of such frames per tenant on one gateway (frames/s, 0 = unlimited); 1008 above. */
+  /**
+   * Sustained rate of such frames per tenant in the cluster (frames/s, 0 = unlimited; each gateway
+   * enforces rate / live gateways); 1008 above.
+   */
   SYNC_TENANT_UPDATE_RATE: nonNegativeInt(5000),
-  /** Per-tenant token-bucket burst (frames). */
+  /** Per-tenant token-bucket burst in the cluster (frames; divided like the rate, at least 1). */
   SYNC_TENANT_UPDATE_BURST: positiveInt(50_000),
-  /** Open connections allowed per tenant on this gateway (0 = unlimited); extra upgrades get 429. */
+  /**
+   * Open connections allowed per tenant in the cluster (0 = unlimited; counts of other gateways come
+   * from their heartbeats); an extra connection is closed with 1013.
+   */
   SYNC_MAX_CONNECTIONS_PER_TENANT: nonNegativeInt(10_000),
   /** Re-send a client update to its shard when no ack arrived within this many ms. */
   SYNC_ACK_RETRY_MS: positiveInt(2_000),

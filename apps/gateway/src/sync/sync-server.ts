@@ -1,8 +1,8 @@
 /**
  * The WebSocket server of the gateway: takes over HTTP upgrades of `/sync2` and `/yjs/{docId}`
  * on the app's HTTP server (`ws` in `noServer` mode), authenticates BEFORE the upgrade (HTTP 401
- * for a bad token; on /yjs HTTP 403 for a forbidden doc), enforces the per-tenant connection
- * limit, pings sockets to detect dead peers, and drains on shutdown (close 1001 after in-flight
+ * for a bad token; on /yjs HTTP 403 for a forbidden doc), enforces the cluster-wide per-tenant
+ * connection limit, pings sockets to detect dead peers, and drains on shutdown (close 1001 after in-flight
  * updates are acknowledged).
  */
 import type { IncomingMessage, Server } from 'node:http';
@@ -34,6 +34,11 @@ export interface SyncServerDeps {
   settings: SyncSettings;
   metrics: GatewayMetrics;
   logger: Logger;
+  /**
+   * Open connections of a tenant on the OTHER gateways (from their heartbeats, see
+   * `ClusterTenantView`); added to this gateway's count for the per-tenant limit. Default none.
+   */
+  otherGatewayConnections?: (tenant: string) => number;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -47,6 +52,8 @@ const STATUS_TEXT: Record<number, string> = {
 /** See module doc. */
 export class SyncServer {
   readonly tenants: TenantConnections;
+  /** Per-tenant update-rate buckets (re-divided with `setLiveGateways` as gateways come and go). */
+  readonly tenantRates: TenantRates;
   private readonly wss: WebSocketServer;
   private readonly ctx: ConnectionContext;
   private readonly open = new Set<ClientConnection>();
@@ -57,7 +64,8 @@ export class SyncServer {
     void this.onUpgrade(req, socket, head);
 
   constructor(private readonly deps: SyncServerDeps) {
-    this.tenants = new TenantConnections(deps.settings.maxConnectionsPerTenant);
+    this.tenants = new TenantConnections(deps.settings.maxConnectionsPerTenant, deps.otherGatewayConnections);
+    this.tenantRates = new TenantRates(deps.settings.tenantUpdateRate, deps.settings.tenantUpdateBurst);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.settings.maxFrameBytes,
@@ -66,7 +74,7 @@ export class SyncServer {
     this.ctx = {
       hub: deps.hub,
       authorizer: deps.authorizer,
-      tenantRates: new TenantRates(deps.settings.tenantUpdateRate, deps.settings.tenantUpdateBurst),
+      tenantRates: this.tenantRates,
       settings: deps.settings,
       metrics: deps.metrics,
       logger: deps.logger,

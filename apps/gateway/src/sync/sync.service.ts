@@ -11,7 +11,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { HeartbeatHandle } from '@diaryx-sync/bus';
+import { type HeartbeatHandle, listInstances } from '@diaryx-sync/bus';
 import type { DiaryxMetrics, Logger } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
@@ -21,6 +21,7 @@ import { GATEWAY_INSTANCE_ID, REDIS, ROOT_LOGGER } from '../infra/infra.tokens';
 import { DIARYX_METRICS } from '../metrics/metrics.tokens';
 import { WorkspaceStore } from '../tenancy/workspace.store';
 import { ClusterLink } from './cluster-link';
+import { ClusterTenantView } from './cluster-tenant-view';
 import { DocAuthorizer } from './doc-authorizer';
 import { startGatewayHeartbeat } from './gateway-heartbeat';
 import { loadSyncSettings, type SyncSettings } from './sync-config';
@@ -36,6 +37,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
   private hub: SyncHub | undefined;
   private server: SyncServer | undefined;
   private heartbeat: HeartbeatHandle | undefined;
+  private tenantView: ClusterTenantView | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -72,6 +74,20 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     });
     this.hub = hubRef.hub = new SyncHub(this.link, this.gatewayId, this.settings, this.metrics, this.logger);
     await this.link.start();
+    let lastViewError = '';
+    const tenantView = (this.tenantView = new ClusterTenantView({
+      gatewayId: this.gatewayId,
+      read: () => listInstances(this.redis, this.config.REDIS_PREFIX, 'gateway'),
+      onRefresh: (view) => {
+        lastViewError = '';
+        this.server?.tenantRates.setLiveGateways(view.liveGateways);
+      },
+      onError: (err) => {
+        if (err.message !== lastViewError)
+          this.logger.warn({ err: err.message }, 'reading gateway heartbeats failed');
+        lastViewError = err.message;
+      },
+    }));
     this.server = new SyncServer({
       verifier: this.auth,
       authorizer: new DocAuthorizer(this.auth, this.workspaces),
@@ -79,7 +95,10 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
       settings: this.settings,
       metrics: this.metrics.gateway,
       logger: this.logger,
+      otherGatewayConnections: (tenant) => tenantView.otherConnections(tenant),
     });
+    await tenantView.refresh();
+    tenantView.start();
     this.server.attach(this.adapterHost.httpAdapter.getHttpServer() as Server);
     this.heartbeat = startGatewayHeartbeat({
       redis: this.redis,
@@ -104,6 +123,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.tenantView?.stop();
     this.server?.close();
     this.hub?.stop();
     await this.link?.close();

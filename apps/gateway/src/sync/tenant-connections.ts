@@ -1,14 +1,24 @@
-/** Counts open sockets per tenant on this gateway and enforces the per-tenant maximum. */
+/**
+ * Counts open sockets per tenant on this gateway and enforces the per-tenant maximum across the
+ * cluster: a new connection is refused when this gateway's live count plus the other gateways'
+ * counts (from their heartbeats, see `ClusterTenantView`) reaches the maximum.
+ */
 export class TenantConnections {
   private readonly counts = new Map<string, number>();
 
-  /** @param max connections allowed per tenant, 0 for unlimited. */
-  constructor(private readonly max: number) {}
+  /**
+   * @param max connections allowed per tenant in the cluster, 0 for unlimited.
+   * @param otherGateways the tenant's open connections on the other gateways (default none).
+   */
+  constructor(
+    private readonly max: number,
+    private readonly otherGateways: (tenant: string) => number = () => 0,
+  ) {}
 
   /** Reserves a slot for `tenant`; false when the tenant is at its maximum. */
   tryAcquire(tenant: string): boolean {
     const n = this.counts.get(tenant) ?? 0;
-    if (this.max > 0 && n >= this.max) return false;
+    if (this.max > 0 && n + this.otherGateways(tenant) >= this.max) return false;
     this.counts.set(tenant, n + 1);
     return true;
   }
@@ -20,14 +30,14 @@ export class TenantConnections {
     else this.counts.set(tenant, n);
   }
 
-  /** Open connections of all tenants. */
+  /** Open connections of all tenants on this gateway. */
   get total(): number {
     let sum = 0;
     for (const n of this.counts.values()) sum += n;
     return sum;
   }
 
-  /** `{tenant: open connections}` for the heartbeat. */
+  /** `{tenant: open connections on this gateway}` for the heartbeat. */
   byTenant(): Record<string, number> {
     return Object.fromEntries(this.counts);
   }

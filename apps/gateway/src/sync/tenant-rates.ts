@@ -1,7 +1,10 @@
 /**
- * Per-tenant update-rate limit on this gateway (ARCHITECTURE.md property 4): one token bucket
- * per tenant, shared by all of the tenant's connections. Idle buckets are forgotten.
+ * Per-tenant update-rate limit (ARCHITECTURE.md property 4): one token bucket per tenant on this
+ * gateway, shared by all of the tenant's connections. The configured rate and burst are for the
+ * whole cluster; each gateway's buckets get `1 / liveGateways` of them ({@link setLiveGateways},
+ * fed from the heartbeats by `ClusterTenantView`). Idle buckets are forgotten.
  */
+import { gatewayShare } from './cluster-tenant-view';
 import { TokenBucket } from './token-bucket';
 
 const IDLE_FORGET_MS = 60_000;
@@ -10,8 +13,9 @@ const IDLE_FORGET_MS = 60_000;
 export class TenantRates {
   private readonly buckets = new Map<string, { bucket: TokenBucket; lastUsed: number }>();
   private lastSweep: number;
+  private gateways = 1;
 
-  /** @param rate tokens per second per tenant (0 = unlimited); @param burst bucket size. */
+  /** @param rate tokens per second per tenant in the cluster (0 = unlimited); @param burst bucket size. */
   constructor(
     private readonly rate: number,
     private readonly burst: number,
@@ -20,13 +24,31 @@ export class TenantRates {
     this.lastSweep = now();
   }
 
+  /** This gateway's rate share per tenant (tokens/s). */
+  get gatewayRate(): number {
+    return gatewayShare(this.rate, this.gateways);
+  }
+
+  /** This gateway's burst share per tenant (at least 1 token). */
+  get gatewayBurst(): number {
+    return gatewayShare(this.burst, this.gateways, 1);
+  }
+
+  /** Sets the number of live gateways sharing the budget (min 1); re-divides existing buckets. */
+  setLiveGateways(n: number): void {
+    const next = Math.max(1, Math.floor(n));
+    if (next === this.gateways) return;
+    this.gateways = next;
+    for (const e of this.buckets.values()) e.bucket.setLimits(this.gatewayRate, this.gatewayBurst);
+  }
+
   /** Takes one token of `tenant`'s bucket; false when the tenant exceeds its rate. */
   take(tenant: string): boolean {
     if (this.rate === 0) return true;
     const t = this.now();
     let entry = this.buckets.get(tenant);
     if (!entry) {
-      entry = { bucket: new TokenBucket(this.rate, this.burst, this.now), lastUsed: t };
+      entry = { bucket: new TokenBucket(this.gatewayRate, this.gatewayBurst, this.now), lastUsed: t };
       this.buckets.set(tenant, entry);
     }
     entry.lastUsed = t;

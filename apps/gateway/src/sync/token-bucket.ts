@@ -4,8 +4,8 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    private rate: number,
+    private burst: number,
     private readonly now: () => number = Date.now,
   ) {
     this.tokens = burst;
@@ -14,11 +14,23 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty (rate exceeded). */
   take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
-    this.last = t;
+    this.refill();
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Changes rate and burst from now on (tokens above the new burst are dropped). */
+  setLimits(rate: number, burst: number): void {
+    this.refill();
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = Math.min(this.tokens, burst);
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
   }
 }
