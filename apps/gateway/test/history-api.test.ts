@@ -196,7 +196,8 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       parents: [first],
     });
     expect(
-      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=500`, { token: viewer })).body.commits,
+      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=500`, { token: viewer })).body
+        .commits,
     ).toHaveLength(2); // clamped to 100
     expect(
       (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=0`, { token: viewer })).status,
