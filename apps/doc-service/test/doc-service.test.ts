@@ -19,6 +19,7 @@ import {
   waitFor,
   type TestEnv,
 } from './helpers';
+import { docServiceOptions, startFakeGateway } from './helpers/harness';
 
 // integration test against real services: the default 5 s per test is too tight on a busy machine
 jest.setTimeout(30000);
@@ -32,17 +33,13 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
   let gw: FakeGateway;
 
   const start = async () => {
-    const s = new DocService({
-      redis: env.redis,
-      pool: env.pool,
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      leaseTtlMs: 2000,
-      leaseRenewMs: 300,
-      heartbeat: false,
-      workspaceDirectory: new PgWorkspaceDirectory(env.pool, env.logger, 0, 0),
-    });
+    const s = new DocService(
+      docServiceOptions(env, SHARDS, {
+        leaseTtlMs: 2000,
+        leaseRenewMs: 300,
+        workspaceDirectory: new PgWorkspaceDirectory(env.pool, env.logger, 0, 0),
+      }),
+    );
     await s.start();
     return s;
   };
@@ -65,7 +62,7 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
       [T],
     );
     svc = await start();
-    gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
+    gw = await startFakeGateway(env, SHARDS);
   });
 
   afterAll(async () => {

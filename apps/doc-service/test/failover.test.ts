@@ -5,19 +5,11 @@
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt';
 import { decodeMessages } from '@diaryx-sync/protocol';
-import { ANY_WORKSPACE, DocService } from '@diaryx-sync/doc-service';
+import { DocService } from '@diaryx-sync/doc-service';
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
-import {
-  createTestEnv,
-  FakeGateway,
-  sleep,
-  step1Msg,
-  textUpdate,
-  updateMsg,
-  waitFor,
-  type TestEnv,
-} from './helpers';
+import { FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import { docServiceOptions, startEnvWithGateway } from './helpers/harness';
 
 // integration test against real services: the default 5 s per test is too tight on a busy machine
 jest.setTimeout(30000);
@@ -31,17 +23,13 @@ describe('doc services: fencing and failover', () => {
   const services: DocService[] = [];
 
   const start = async (opts: { ttl?: number; renew?: number } = {}) => {
-    const s = new DocService({
-      redis: env.redis,
-      pool: env.newPool(),
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      leaseTtlMs: opts.ttl ?? 1500,
-      leaseRenewMs: opts.renew ?? 250,
-      heartbeat: false,
-      workspaceDirectory: ANY_WORKSPACE,
-    });
+    const s = new DocService(
+      docServiceOptions(env, SHARDS, {
+        pool: env.newPool(),
+        leaseTtlMs: opts.ttl ?? 1500,
+        leaseRenewMs: opts.renew ?? 250,
+      }),
+    );
     services.push(s);
     await s.start();
     return s;
@@ -55,8 +43,7 @@ describe('doc services: fencing and failover', () => {
   };
 
   beforeAll(async () => {
-    env = await createTestEnv();
-    gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
+    ({ env, gw } = await startEnvWithGateway(SHARDS));
   });
   afterAll(async () => {
     gw.close();

@@ -3,24 +3,11 @@
  * unload (inline and via the history queue hook), workspace change notifications.
  */
 import { PostgresStorage } from '@diaryx-sync/crdt';
-import {
-  ANY_WORKSPACE,
-  DocService,
-  InlineCompactionScheduler,
-  QueueCompactionScheduler,
-} from '@diaryx-sync/doc-service';
+import { DocService, InlineCompactionScheduler, QueueCompactionScheduler } from '@diaryx-sync/doc-service';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
-import {
-  createTestEnv,
-  FakeGateway,
-  sleep,
-  step1Msg,
-  textUpdate,
-  updateMsg,
-  waitFor,
-  type TestEnv,
-} from './helpers';
+import { FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import { docServiceOptions, startEnvWithGateway } from './helpers/harness';
 
 // integration test against real services: the default 5 s per test is too tight on a busy machine
 jest.setTimeout(30000);
@@ -41,8 +28,7 @@ describe('doc lifecycle', () => {
   };
 
   beforeAll(async () => {
-    env = await createTestEnv();
-    gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
+    ({ env, gw } = await startEnvWithGateway(SHARDS));
   });
   afterAll(async () => {
     gw.close();
@@ -52,19 +38,14 @@ describe('doc lifecycle', () => {
 
   it('keeps at most maxLoadedDocs in memory and reloads evicted docs intact; compacts inline past the threshold', async () => {
     const storage = new PostgresStorage({ pool: env.pool, tenant: T });
-    const svc = new DocService({
-      redis: env.redis,
-      pool: env.pool,
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      heartbeat: false,
-      workspaceDirectory: ANY_WORKSPACE,
-      maxLoadedDocs: 3,
-      compactionThreshold: 10,
-      compactKeepUpdates: 2,
-      compaction: new InlineCompactionScheduler({ storage, keepUpdates: 2, logger: env.logger }),
-    });
+    const svc = new DocService(
+      docServiceOptions(env, SHARDS, {
+        maxLoadedDocs: 3,
+        compactionThreshold: 10,
+        compactKeepUpdates: 2,
+        compaction: new InlineCompactionScheduler({ storage, keepUpdates: 2, logger: env.logger }),
+      }),
+    );
     services.push(svc);
     await svc.start();
 
@@ -90,13 +71,7 @@ describe('doc lifecycle', () => {
     const enqueued: string[] = [];
     const touched: string[] = [];
     const svc = new DocService({
-      redis: env.redis,
-      pool: env.pool,
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      heartbeat: false,
-      workspaceDirectory: ANY_WORKSPACE,
+      ...docServiceOptions(env, SHARDS),
       docIdleMs: 200,
       compactKeepUpdates: 0,
       compaction: new QueueCompactionScheduler(async (tenant, docId) => {

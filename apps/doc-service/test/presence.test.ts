@@ -3,8 +3,9 @@
  * focus_list_changed with the union of paths, and cleanup of a crashed gateway's entries.
  */
 import { startHeartbeat, workspaceEventJson, type WorkspaceEvent } from '@diaryx-sync/bus';
-import { ANY_WORKSPACE, DocService } from '@diaryx-sync/doc-service';
+import { DocService } from '@diaryx-sync/doc-service';
 import { createTestEnv, FakeGateway, sleep, step1Msg, waitFor, type TestEnv } from './helpers';
+import { docServiceOptions, startFakeGateway } from './helpers/harness';
 
 // integration test against real services: the default 5 s per test is too tight on a busy machine
 jest.setTimeout(30000);
@@ -30,20 +31,15 @@ describe('workspace presence', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    svc = new DocService({
-      redis: env.redis,
-      pool: env.pool,
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      heartbeat: false,
-      workspaceDirectory: ANY_WORKSPACE,
-      presenceGraceMs: 200,
-      sweepIntervalMs: 60000, // sweeps are triggered by the test
-    });
+    svc = new DocService(
+      docServiceOptions(env, SHARDS, {
+        presenceGraceMs: 200,
+        sweepIntervalMs: 60000, // sweeps are triggered by the test
+      }),
+    );
     await svc.start();
-    g1 = await new FakeGateway(env.redis, env.prefix, SHARDS, 'gw1').start();
-    g2 = await new FakeGateway(env.redis, env.prefix, SHARDS, 'gw2').start();
+    g1 = await startFakeGateway(env, SHARDS, 'gw1');
+    g2 = await startFakeGateway(env, SHARDS, 'gw2');
     for (const g of [g1, g2]) {
       await g.watchWorkspace(T, WS);
       beats.push(
@@ -168,16 +164,7 @@ describe('workspace presence', () => {
     const ws = 'race';
     await g1.watchWorkspace(T, ws);
     await svc.stop(); // unload everything: the next frame must load the doc
-    svc = new DocService({
-      redis: env.redis,
-      pool: env.pool,
-      prefix: env.prefix,
-      shardCount: SHARDS,
-      logger: env.logger,
-      heartbeat: false,
-      workspaceDirectory: ANY_WORKSPACE,
-      sweepIntervalMs: 60000,
-    });
+    svc = new DocService(docServiceOptions(env, SHARDS, { sweepIntervalMs: 60000 }));
     await svc.start();
     const docId = `workspace:${ws}`;
     await g1.send({

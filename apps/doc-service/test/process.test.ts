@@ -8,17 +8,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { listInstances } from '@diaryx-sync/bus';
-import {
-  createTestEnv,
-  DATABASE_URL,
-  FakeGateway,
-  REDIS_URL,
-  step1Msg,
-  textUpdate,
-  updateMsg,
-  waitFor,
-  type TestEnv,
-} from './helpers';
+import { createTestEnv, REDIS_URL, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import { databaseUrlFor, startFakeGateway } from './helpers/harness';
 
 // integration test against real services: the default 5 s per test is too tight on a busy machine
 jest.setTimeout(30000);
@@ -57,7 +48,7 @@ describe('doc-service process (dist/main.js)', () => {
         PORT: String(port),
         REDIS_URL,
         REDIS_PREFIX: env.prefix,
-        DATABASE_URL: `${DATABASE_URL}?options=-c%20search_path%3D${env.schema}`,
+        DATABASE_URL: databaseUrlFor(env),
         SHARD_COUNT: String(SHARDS),
         LEASE_TTL_MS: '2000',
         LEASE_RENEW_MS: '400',
@@ -109,7 +100,7 @@ describe('doc-service process (dist/main.js)', () => {
     const [hb] = await listInstances(env.redis, env.prefix, 'doc-service');
     expect(hb).toMatchObject({ kind: 'doc-service', shards: [0, 1, 2, 3], docs_loaded: 0 });
 
-    const gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
+    const gw = await startFakeGateway(env, SHARDS);
     try {
       const r = await gw.frame('t1', 'body:w/p.md', 'c', updateMsg(textUpdate('from a process')));
       expect(r.ack).toBe(true);
@@ -139,7 +130,7 @@ describe('doc-service process (dist/main.js)', () => {
     await waitFor(async () => Object.values(await shardsOf()).join() === '2,2', 20000, '2/2 split');
     a.child.kill('SIGKILL');
     const t0 = Date.now();
-    const gw = await new FakeGateway(env.redis, env.prefix, SHARDS).start();
+    const gw = await startFakeGateway(env, SHARDS);
     try {
       // every shard answers again (frames are re-sent until the new owner acks)
       for (let i = 0; i < 8; i++) {
