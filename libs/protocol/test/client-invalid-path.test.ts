@@ -1,31 +1,17 @@
-import { SyncClient, createYDocSessionDocuments, type SyncEvent } from '../src/client';
-import { startTestSyncServer, type TestSyncServer } from '../src/client/testing';
-import { WS, bodyText, seedServer } from './session-helpers';
+import { type TestSyncServer } from '../src/client/testing';
+import { bodyText, seedServer } from './session-helpers';
+import { ONE_ATTEMPT_CLIENT, startEditorSyncServer, testSyncClient } from './helpers/ws-client-harness';
 
 jest.setTimeout(30000);
 
 const LONG = `${'x'.repeat(260)}.md`;
 
-function client(server: TestSyncServer) {
-  const docs = createYDocSessionDocuments();
-  const events: SyncEvent[] = [];
-  const c = new SyncClient({
-    serverUrl: server.url,
-    workspaceId: WS,
-    token: 'test-token',
-    documents: docs,
-    handler: { onEvent: (e) => events.push(e) },
-    reconnect: { baseDelayMs: 50, maxDelayMs: 200, jitter: 0, maxAttempts: 1 },
-    tickIntervalMs: 50,
-    pingIntervalMs: 100,
-  });
-  return { c, docs, events };
-}
+const client = (server: TestSyncServer) => testSyncClient(server, ONE_ATTEMPT_CLIENT);
 
 describe('SyncClient with a workspace entry whose body doc id is invalid', () => {
   let server: TestSyncServer;
   beforeEach(async () => {
-    server = await startTestSyncServer({ workspaces: [WS], tokens: { 'test-token': 'editor' } });
+    server = await startEditorSyncServer();
   });
   afterEach(async () => {
     await server.close();

@@ -1,37 +1,20 @@
-import { SyncClient, createYDocSessionDocuments, type SyncEvent } from '../src/client';
-import { startTestSyncServer, type TestSyncServer } from '../src/client/testing';
-import { WS, seedServer } from './session-helpers';
+import { type TestSyncServer } from '../src/client/testing';
+import { seedServer } from './session-helpers';
+import {
+  ONE_ATTEMPT_CLIENT,
+  startEditorSyncServer,
+  testSyncClient,
+  waitFor,
+} from './helpers/ws-client-harness';
 
 jest.setTimeout(30000);
 
-function client(server: TestSyncServer) {
-  const docs = createYDocSessionDocuments();
-  const events: SyncEvent[] = [];
-  const c = new SyncClient({
-    serverUrl: server.url,
-    workspaceId: WS,
-    token: 'test-token',
-    documents: docs,
-    handler: { onEvent: (e) => events.push(e) },
-    reconnect: { baseDelayMs: 50, maxDelayMs: 200, jitter: 0, maxAttempts: 1 },
-    tickIntervalMs: 50,
-    pingIntervalMs: 100,
-  });
-  return { c, docs, events };
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const client = (server: TestSyncServer) => testSyncClient(server, ONE_ATTEMPT_CLIENT);
 
 describe('SyncClient.runOneShot robustness', () => {
   let server: TestSyncServer;
   beforeEach(async () => {
-    server = await startTestSyncServer({ workspaces: [WS], tokens: { 'test-token': 'editor' } });
+    server = await startEditorSyncServer();
   });
   afterEach(async () => {
     await server.close();

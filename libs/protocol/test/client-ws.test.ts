@@ -1,42 +1,27 @@
 import * as Y from 'yjs';
 import { WebSocketServer } from 'ws';
-import { SyncClient, SyncClientError, createYDocSessionDocuments, type SyncEvent } from '../src/client';
+import { SyncClientError } from '../src/client';
 import { startTestSyncServer, type TestSyncServer } from '../src/client/testing';
 import { WS, bodyText, fileJson, liveEntries, seedServer } from './session-helpers';
+import {
+  startEditorSyncServer,
+  testSyncClient,
+  waitFor,
+  type SyncClientOptions,
+} from './helpers/ws-client-harness';
 
 // Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.
 jest.setTimeout(30000);
 
 const fast = { baseDelayMs: 50, maxDelayMs: 200, jitter: 0 };
 
-function client(server: TestSyncServer, over: Partial<ConstructorParameters<typeof SyncClient>[0]> = {}) {
-  const docs = createYDocSessionDocuments();
-  const events: SyncEvent[] = [];
-  const c = new SyncClient({
-    serverUrl: server.url,
-    workspaceId: WS,
-    token: 'test-token',
-    documents: docs,
-    handler: { onEvent: (e) => events.push(e) },
-    reconnect: fast,
-    tickIntervalMs: 50,
-    ...over,
-  });
-  return { c, docs, events };
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const client = (server: TestSyncServer, over: Partial<SyncClientOptions> = {}) =>
+  testSyncClient(server, { reconnect: fast, tickIntervalMs: 50, ...over });
 
 describe('SyncClient over a real ws socket', () => {
   let server: TestSyncServer;
   beforeEach(async () => {
-    server = await startTestSyncServer({ workspaces: [WS], tokens: { 'test-token': 'editor' } });
+    server = await startEditorSyncServer();
   });
   afterEach(async () => {
     await server.close();
