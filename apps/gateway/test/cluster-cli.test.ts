@@ -7,7 +7,12 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstances, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage, parseMarkdownFiles } from '@diaryx-sync/crdt';
+import {
+  createFileMetadata,
+  PostgresStorage,
+  parseMarkdownFiles,
+  serializeFileMetadata,
+} from '@diaryx-sync/crdt';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import * as Y from 'yjs';
@@ -386,18 +391,13 @@ describe('push and pull: deletes, concurrency, many files', () => {
     const raw = await observer(0);
     const files = (await raw.openSynced('workspace:poisoned')).getMap<string>('files');
     const entry = (title: string) =>
-      JSON.stringify({
-        filename: `${title}.md`,
-        title,
-        part_of: null,
-        contents: null,
-        attachments: [],
-        deleted: false,
-        audience: null,
-        description: null,
-        extra: {},
-        modified_at: Date.parse('2024-01-01T00:00:00.000Z'),
-      });
+      serializeFileMetadata(
+        createFileMetadata({
+          filename: `${title}.md`,
+          title,
+          modified_at: Date.parse('2024-01-01T00:00:00.000Z'),
+        }),
+      );
     files.set(`${'a'.repeat(130)}/${'b'.repeat(130)}.md`, entry('long'));
     files.set('ok.md', entry('ok'));
     (await raw.openSynced('body:poisoned/ok.md')).getText('body').insert(0, 'still readable\n');

@@ -3,7 +3,7 @@
  * processes, real Redis, real PostgreSQL, real sockets. One topology for the whole file:
  * 2 gateways + 2 doc services.
  */
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { createFileMetadata, PostgresStorage, serializeFileMetadata } from '@diaryx-sync/crdt';
 import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -68,19 +68,9 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
+/** A workspace-map value (PROTOCOL.md §1: JSON string of FileMetadata). */
 function fileMeta(title: string): string {
-  return JSON.stringify({
-    filename: `${title}.md`,
-    title,
-    part_of: null,
-    contents: null,
-    attachments: [],
-    deleted: false,
-    audience: null,
-    description: null,
-    extra: {},
-    modified_at: Date.now(),
-  });
+  return serializeFileMetadata(createFileMetadata({ filename: `${title}.md`, title }));
 }
 
 describe('convergence', () => {
