@@ -9,15 +9,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { BodyDoc, WorkspaceCrdt } from '@diaryx-sync/crdt';
 import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
-  freePort,
-  REDIS_URL,
   ServiceProcess,
   startCluster,
   Sync2TestClient,
@@ -26,7 +24,6 @@ import {
 } from './helpers/cluster';
 
 const run = promisify(execFile);
-const WORKER_MAIN = resolve(__dirname, '../../history-worker/dist/main.js');
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
 
@@ -107,25 +104,7 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
     };
     cluster = await startCluster({ docServices: 1, env: historyEnv });
     base = cluster.http();
-    const port = await freePort();
-    worker = new ServiceProcess(
-      'history-worker',
-      WORKER_MAIN,
-      port,
-      {
-        ...process.env,
-        ...historyEnv,
-        REDIS_URL,
-        REDIS_PREFIX: cluster.prefix,
-        DATABASE_URL: cluster.databaseUrl,
-        JWT_SECRET: cluster.jwtSecret,
-        ADMIN_TOKEN: cluster.adminToken,
-        SHARD_COUNT: '16',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      join(cluster.logDir, 'history-worker.log'),
-    );
+    worker = await cluster.historyWorker();
     await worker.start();
   }, 60_000);
 

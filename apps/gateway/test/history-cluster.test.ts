@@ -6,15 +6,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { BodyDoc, materializeWorkspace, WorkspaceCrdt } from '@diaryx-sync/crdt';
 import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
-  freePort,
-  REDIS_URL,
   ServiceProcess,
   startCluster,
   Sync2TestClient,
@@ -24,7 +22,6 @@ import {
 } from './helpers/cluster';
 
 const run = promisify(execFile);
-const WORKER_MAIN = resolve(__dirname, '../../history-worker/dist/main.js');
 const WS = 'live_ws';
 
 /** Materializes what the connected client holds. */
@@ -60,29 +57,7 @@ describe('history on a running cluster', () => {
     s3 = await startEmbeddedS3({ port: 0 });
     const historyEnv = { S3_ENDPOINT: s3.endpoint, HISTORY_QUIET_MS: '700', HISTORY_MAX_WAIT_MS: '10000' };
     cluster = await startCluster({ env: historyEnv });
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      workers.push(
-        new ServiceProcess(
-          `history-worker-${i}`,
-          WORKER_MAIN,
-          port,
-          {
-            ...process.env,
-            ...historyEnv,
-            REDIS_URL,
-            REDIS_PREFIX: cluster.prefix,
-            DATABASE_URL: cluster.databaseUrl,
-            JWT_SECRET: cluster.jwtSecret,
-            ADMIN_TOKEN: cluster.adminToken,
-            SHARD_COUNT: '16',
-            PORT: String(port),
-            LOG_LEVEL: 'warn',
-          },
-          join(cluster.logDir, `history-worker-${i}.log`),
-        ),
-      );
-    }
+    for (let i = 0; i < 2; i++) workers.push(await cluster.historyWorker(`history-worker-${i}`));
     await Promise.all(workers.map((w) => w.start()));
     tenant = await cluster.createTenant('live');
     await cluster.createWorkspace(tenant, WS);

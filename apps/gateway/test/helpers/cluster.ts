@@ -25,6 +25,7 @@ import * as Y from 'yjs';
 const ROOT = resolve(__dirname, '../../../..');
 const GATEWAY_MAIN = join(ROOT, 'apps/gateway/dist/main.js');
 const DOC_SERVICE_MAIN = join(ROOT, 'apps/doc-service/dist/main.js');
+const HISTORY_WORKER_MAIN = join(ROOT, 'apps/history-worker/dist/main.js');
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -165,9 +166,26 @@ export class TestCluster {
     readonly gateways: ServiceProcess[],
     readonly docServices: ServiceProcess[],
     readonly logDir: string,
+    /** The environment every service of this cluster shares (without `PORT`). */
+    readonly env: NodeJS.ProcessEnv = {},
   ) {
     this.pool = new Pool({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, max: 3 });
     this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * A history-worker process wired to this cluster (same Redis prefix, schema, secrets and
+   * `options.env`) on a free port; not started yet.
+   */
+  async historyWorker(name = 'history-worker'): Promise<ServiceProcess> {
+    const port = await freePort();
+    return new ServiceProcess(
+      name,
+      HISTORY_WORKER_MAIN,
+      port,
+      { ...this.env, PORT: String(port) },
+      join(this.logDir, `${name}.log`),
+    );
   }
 
   /** `http://127.0.0.1:{port}` of gateway `i`. */
@@ -321,6 +339,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     gateways,
     docServices,
     logDir,
+    env,
   );
   try {
     await cluster.startAll(options.waitReady ?? true);
