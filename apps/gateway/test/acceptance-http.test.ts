@@ -1,5 +1,5 @@
 /**
- * Acceptance checks of the HTTP API (PROTOCOL.md §4-§5) and the history features (issue 5) on a
+ * Acceptance checks of the HTTP API (docs/protocol.md#tokens and #http-api) and the history features (issue 5) on a
  * real topology: gateway + doc service + history worker processes (from `dist`; run
  * `npm run build` first) and s3rver. Only what the other api-* / history-* tests leave open:
  * exact JSON shapes, tokens minted by the API working on /sync2, the role matrix of every

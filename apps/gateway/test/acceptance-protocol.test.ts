@@ -1,5 +1,5 @@
 /**
- * Acceptance audit of the wire protocol (PROTOCOL.md §1-§4) against a REAL cluster (2 gateway
+ * Acceptance audit of the wire protocol (docs/protocol.md) against a REAL cluster (2 gateway
  * processes, 1 doc service, real Redis, PostgreSQL and sockets). Complements
  * cluster-sync.test.ts: every test here checks a normative statement of the spec that the other
  * cluster tests do not prove (exact JSON shapes, message order, who receives what).

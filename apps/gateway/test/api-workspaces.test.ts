@@ -1,5 +1,5 @@
 /**
- * HTTP API of PROTOCOL.md §5 (tenants, tokens, workspaces) against the real gateway app,
+ * HTTP API of docs/protocol.md#http-api (tenants, tokens, workspaces) against the real gateway app,
  * real PostgreSQL and Redis: happy paths, error shapes, roles, tenancy isolation, expiry.
  */
 import { PostgresStorage } from '@diaryx-sync/crdt';

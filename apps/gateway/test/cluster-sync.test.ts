@@ -68,7 +68,7 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
-/** A workspace-map value (PROTOCOL.md §1: JSON string of FileMetadata). */
+/** A workspace-map value (docs/protocol.md#names: JSON string of FileMetadata). */
 function fileMeta(title: string): string {
   return serializeFileMetadata(createFileMetadata({ filename: `${title}.md`, title }));
 }

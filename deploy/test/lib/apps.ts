@@ -1,5 +1,5 @@
 /**
- * What the deployment files must agree with: the service apps, their ports (cluster-contract.md)
+ * What the deployment files must agree with: the service apps, their ports (docs/architecture.md#heartbeats-and-ports)
  * and the environment variables their code reads (found by scanning the sources of the app and of
  * every workspace library it depends on).
  */

@@ -52,7 +52,7 @@ import type * as Lib0Encoding from 'lib0/encoding' with { 'resolution-mode': 'im
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const encoding = require('lib0/encoding') as typeof Lib0Encoding;
 
-/** Role from the JWT (PROTOCOL.md §4). */
+/** Role from the JWT (docs/protocol.md#tokens). */
 export type Role = 'editor' | 'viewer' | 'admin';
 
 /** gateway → shard: one client binary frame for `docId`. */

@@ -1,5 +1,5 @@
 /**
- * Instance heartbeats (cluster-contract.md): every service instance writes a JSON record to
+ * Instance heartbeats (docs/architecture.md#heartbeats-and-ports): every service instance writes a JSON record to
  * `${prefix}:instance:{kind}:{id}` every 2 s with a TTL of ~6 s; `/readyz` and the `/ops` page
  * read them with {@link listInstances}.
  */

@@ -1,10 +1,10 @@
 /**
  * Redis channel and key names of the cluster. This module is the ONLY place that spells them;
  * every name starts with `${prefix}:` (REDIS_PREFIX) and carries the tenant where data is
- * tenant-scoped (ARCHITECTURE.md property 5).
+ * tenant-scoped (docs/architecture.md#properties, property 5).
  */
 
-/** Kinds of service instances that write heartbeats (cluster-contract.md). */
+/** Kinds of service instances that write heartbeats (docs/architecture.md#heartbeats-and-ports). */
 export type InstanceKind = 'gateway' | 'doc-service' | 'history-worker';
 
 /** Pub/sub channel a shard owner subscribes to: gateways publish `frame`/`save`/`leave`/… here. */
@@ -47,7 +47,7 @@ export function docServiceMembersKey(prefix: string): string {
   return `${prefix}:docsvc:members`;
 }
 
-/** JSON heartbeat of one service instance (TTL ~6 s), see cluster-contract.md. */
+/** JSON heartbeat of one service instance (TTL ~6 s), see docs/architecture.md#heartbeats-and-ports. */
 export function instanceKey(prefix: string, kind: InstanceKind, id: string): string {
   return `${prefix}:instance:${kind}:${id}`;
 }

@@ -1,4 +1,4 @@
-/** Stable routing of tenant-qualified documents to virtual shards (ARCHITECTURE.md property 1). */
+/** Stable routing of tenant-qualified documents to virtual shards (docs/architecture.md#properties, property 1). */
 
 const utf8 = new TextEncoder();
 

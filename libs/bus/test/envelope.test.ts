@@ -257,7 +257,7 @@ describe('envelope codec', () => {
     expect(() => decodeEnvelopeOf(enc, ['frame'])).toThrow(EnvelopeDecodeError);
   });
 
-  it('workspaceEventJson gives the exact PROTOCOL.md text frames', () => {
+  it('workspaceEventJson gives the exact docs/protocol.md text frames', () => {
     expect(workspaceEventJson({ type: 'peer_joined', workspace: 'w', peer_count: 2 })).toBe(
       '{"type":"peer_joined","workspace":"w","peer_count":2}',
     );

@@ -1,5 +1,5 @@
 /**
- * Wire doc ids (PROTOCOL.md §1): `workspace:{workspaceId}` and `body:{workspaceId}/{path}`.
+ * Wire doc ids (docs/protocol.md#names): `workspace:{workspaceId}` and `body:{workspaceId}/{path}`.
  */
 import { normalizePath } from './paths';
 

@@ -1,5 +1,5 @@
 /**
- * `FileMetadata` and `BinaryRef`: the JSON values of the workspace `files` map (PROTOCOL.md §1),
+ * `FileMetadata` and `BinaryRef`: the JSON values of the workspace `files` map (docs/protocol.md#names),
  * snake_case keys and `null` for absent values.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Workspace path rules (PROTOCOL.md §1): one canonical spelling for every file path.
+ * Workspace path rules (docs/protocol.md#names): one canonical spelling for every file path.
  */
 
 /** Thrown by {@link normalizePath} for a path that cannot name a workspace file. */

@@ -41,7 +41,7 @@ const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
   createFileMetadata({ modified_at: 1000, ...init });
 
 describe('1. FileMetadata / BinaryRef', () => {
-  test('the JSON stored in the files map has exactly the PROTOCOL.md keys, null for absent values', () => {
+  test('the JSON stored in the files map has exactly the docs/protocol.md keys, null for absent values', () => {
     const ws = new WorkspaceCrdt();
     ws.setFile('a.md', { filename: 'a.md', modified_at: 5 });
     const json = JSON.parse(ws.doc.getMap<string>('files').get('a.md') as string) as Record<string, unknown>;

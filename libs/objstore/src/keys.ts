@@ -1,5 +1,5 @@
 /**
- * Tenant-qualified object keys (ARCHITECTURE.md property 5): every key starts with
+ * Tenant-qualified object keys (docs/architecture.md#properties, property 5): every key starts with
  * `{tenant}/{workspace}/`. Ids are validated so that a key can never escape its prefix.
  */
 const ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -5,7 +5,7 @@
 import { Client, type BucketItem } from 'minio';
 import type { Readable } from 'node:stream';
 
-/** Where and how to reach the object store (the S3_* settings of ARCHITECTURE.md). */
+/** Where and how to reach the object store (the S3_* settings of docs/architecture.md#configuration). */
 export interface ObjectStorageConfig {
   /** Base URL, e.g. `http://127.0.0.1:9000`. */
   endpoint: string;

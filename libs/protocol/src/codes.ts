@@ -1,5 +1,5 @@
 /**
- * Close codes and error codes of the wire protocol (PROTOCOL.md §2).
+ * Close codes and error codes of the wire protocol (docs/protocol.md#close-codes).
  *
  * Close codes are WebSocket close codes sent by the gateway; codes in 4400-4499 are permanent
  * (the client must not reconnect), the others are transient.

@@ -1,5 +1,5 @@
 /**
- * Control messages: JSON text frames of the `/sync2` endpoint (PROTOCOL.md §2, "Text frames").
+ * Control messages: JSON text frames of the `/sync2` endpoint (docs/protocol.md#text-frames-json).
  *
  * Client → server: `FilesReady`/`files_ready` (ignored by this server), `focus`/`unfocus`
  * (body doc ids the client has open), `{action:"leave"|"save", doc}`, `ping`.

@@ -1,5 +1,5 @@
 /**
- * Document ids and workspace paths (PROTOCOL.md §1).
+ * Document ids and workspace paths (docs/protocol.md#names).
  *
  * ```
  * workspace:{workspaceId}          workspace doc   e.g. workspace:ws_7f3a

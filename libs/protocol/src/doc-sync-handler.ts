@@ -2,7 +2,7 @@
  * Server-side sync logic for one document: the doc service runs exactly this for every
  * incoming (unframed) payload. Pure: no I/O, no timers; the caller delivers the results.
  *
- * Message flow (PROTOCOL.md §2, "Server behaviour per document"):
+ * Message flow (docs/protocol.md#server-behaviour-per-document):
  *
  * ```
  * client                                   server (DocSyncHandler.handle)
@@ -35,7 +35,7 @@ import {
   updateWouldChangeDoc,
 } from './update-inspection';
 
-/** Role from the token (PROTOCOL.md §4). */
+/** Role from the token (docs/protocol.md#tokens). */
 export type ConnectionRole = 'editor' | 'viewer' | 'admin';
 
 /** The connection a payload came from. */

@@ -1,5 +1,5 @@
 /**
- * Framing of the multiplexed `/sync2` endpoint (PROTOCOL.md §2).
+ * Framing of the multiplexed `/sync2` endpoint (docs/protocol.md#the-multiplexed-endpoint-sync2).
  *
  * Every binary WebSocket frame carries one document's y-protocols payload, prefixed with the
  * document id:
@@ -22,7 +22,7 @@ export const MAX_DOC_ID_BYTES = 255;
 
 /** A decoded `/sync2` binary frame. */
 export interface Frame {
-  /** The document id, as sent (not yet validated against PROTOCOL.md §1; see `parseDocId`). */
+  /** The document id, as sent (not yet validated against docs/protocol.md#names; see `parseDocId`). */
   docId: string;
   /** The y-protocols payload (a view into the frame bytes, not a copy). Never empty. */
   payload: Uint8Array;

@@ -1,5 +1,5 @@
 /**
- * @diaryx-sync/protocol: the Diaryx Sync wire protocol (PROTOCOL.md), transport-agnostic:
+ * @diaryx-sync/protocol: the Diaryx Sync wire protocol (docs/protocol.md), transport-agnostic:
  * framing, doc ids, y-protocols messages, control messages, close/error codes, the server-side
  * document sync logic, and (in `client/`) the client `SyncSession`/`SyncClient`.
  */

@@ -44,7 +44,7 @@ describe('1. codec', () => {
     expect([...unframe(bytes).payload]).toEqual([0, 0, 1, 0]);
   });
 
-  test('doc-id builders and parser reject what PROTOCOL.md §1 rejects, with the typed error', () => {
+  test('doc-id builders and parser reject what docs/protocol.md#names rejects, with the typed error', () => {
     expect(parseDocId(workspaceDocId('ws_7f3a'))).toEqual({ kind: 'workspace', workspaceId: 'ws_7f3a' });
     expect(parseDocId(bodyDocId('ws_7f3a', './journal/2024.md'))).toEqual({
       kind: 'body',

@@ -66,7 +66,7 @@ describe('client control messages', () => {
 });
 
 describe('server control messages', () => {
-  it('encodes exactly the PROTOCOL.md shapes', () => {
+  it('encodes exactly the docs/protocol.md shapes', () => {
     expect(JSON.parse(encodeServerControl(syncCompleteMessage(3)))).toEqual({
       type: 'sync_complete',
       files_synced: 3,

@@ -1,6 +1,6 @@
 /**
  * Service configuration from environment variables, the same variables in every service
- * (ARCHITECTURE.md "Configuration"). Defaults point at localhost so `npm start` works on a
+ * (docs/architecture.md#configuration). Defaults point at localhost so `npm start` works on a
  * developer machine. Parsed once with `zod`; a bad value fails start-up with a clear message.
  */
 import { z } from 'zod';

@@ -1,7 +1,6 @@
 /**
  * Server-side sync of one loaded document: a thin adapter over `DocSyncHandler` from
- * `@diaryx-sync/protocol` (the one implementation of PROTOCOL.md §2 "Server behaviour per
- * document"), shaped for the bus: every outgoing message is ONE y-protocols message (so each
+ * `@diaryx-sync/protocol` (the one implementation of docs/protocol.md#server-behaviour-per-document), shaped for the bus: every outgoing message is ONE y-protocols message (so each
  * `broadcast` envelope can be forwarded verbatim to stock y-websocket clients), protocol errors
  * become {@link BadPayloadError}, and the result says whether the payload started a sync
  * exchange (for `sync_complete`).

@@ -1,5 +1,5 @@
 /**
- * Cluster-wide workspace presence (PROTOCOL.md `peer_joined`/`peer_left`/`focus_list_changed`).
+ * Cluster-wide workspace presence (docs/protocol.md#text-frames-json `peer_joined`/`peer_left`/`focus_list_changed`).
  *
  * The owner of a workspace doc's shard sees every connection of that workspace doc, so it keeps:
  * - `workspacePeersKey` hash: field `${gatewayId}|${connId}` → join time (ms); peer_count = HLEN;

@@ -1,5 +1,5 @@
 /**
- * Shard ownership by Redis lease (ARCHITECTURE.md property 1).
+ * Shard ownership by Redis lease (docs/architecture.md#properties, property 1).
  *
  * - Every instance registers in the members sorted set (`score` = expiry ms) at each tick.
  * - It renews its leases every `renewMs` (TTL `ttlMs`); a lease it fails to renew is LOST: the

@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 
-/** Body of every error answer of the HTTP API (PROTOCOL.md §5). */
+/** Body of every error answer of the HTTP API (docs/protocol.md#http-api). */
 export interface ApiErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
 }

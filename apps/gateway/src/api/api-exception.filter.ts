@@ -23,7 +23,7 @@ const CODE_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * Renders every HTTP error as `{"error":{"code","message"}}` (PROTOCOL.md §5): `ApiError`s as
+ * Renders every HTTP error as `{"error":{"code","message"}}` (docs/protocol.md#http-api): `ApiError`s as
  * built, other Nest/Express HTTP errors (unknown route, malformed JSON body, body too large) with
  * a code derived from the status, anything else as 500 `internal` (logged, details hidden).
  * Registered with `app.useGlobalFilters`, so it applies to HTTP only (not to WebSocket gateways).

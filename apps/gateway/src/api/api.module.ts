@@ -10,7 +10,7 @@ import { WorkspaceDocumentsService } from './workspace-documents.service';
 import { WorkspacesController } from './workspaces.controller';
 
 /**
- * The HTTP API of PROTOCOL.md §5 owned here: tenants, tokens, workspaces, versions. Exports
+ * The HTTP API of docs/protocol.md#http-api owned here: tenants, tokens, workspaces, versions. Exports
  * {@link WorkspaceAccessService} for other `/api/workspaces/{id}/…` controllers (history, git).
  */
 @Module({

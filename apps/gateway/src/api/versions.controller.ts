@@ -27,7 +27,7 @@ export interface RestoreResponse {
 const MAX_LIMIT = 10_000;
 
 /**
- * Versions of a workspace's docs (PROTOCOL.md §5). `doc` defaults to the workspace doc
+ * Versions of a workspace's docs (docs/protocol.md#http-api). `doc` defaults to the workspace doc
  * `workspace:{id}`; it must be a canonical doc id of this workspace (`workspace:{id}` or
  * `body:{id}/{path}`, URL-encoded in the query), otherwise 400 `invalid_doc`.
  */

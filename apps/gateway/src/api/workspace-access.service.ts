@@ -5,7 +5,7 @@ import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
 
 /**
- * The one authorization rule of the `/api/workspaces/{id}/…` routes (PROTOCOL.md §5), shared by
+ * The one authorization rule of the `/api/workspaces/{id}/…` routes (docs/protocol.md#http-api), shared by
  * every controller that serves them: 404 `not_found` for a malformed id, a workspace outside the
  * token's `ws`, or one that does not exist in the token's tenant (indistinguishable on purpose);
  * then 403 `forbidden` when the role lacks `level` (read: any role; write: editor, admin;

@@ -26,7 +26,7 @@ const createSchema = z.object({
 const patchSchema = z.object({ name: nameSchema });
 
 /**
- * Workspaces CRUD of PROTOCOL.md §5, always within the token's tenant. Create, rename and delete
+ * Workspaces CRUD of docs/protocol.md#http-api, always within the token's tenant. Create, rename and delete
  * need the `admin` role; reads need a token whose `ws` covers the workspace.
  */
 @Controller('api/workspaces')

@@ -27,7 +27,7 @@ export interface IssuedToken {
 const ALGORITHM = 'HS256';
 
 /**
- * Signs and verifies the cluster's JWTs (HS256 with `JWT_SECRET`, PROTOCOL.md §4) and answers
+ * Signs and verifies the cluster's JWTs (HS256 with `JWT_SECRET`, docs/protocol.md#tokens) and answers
  * authorization questions about verified claims. Tenant isolation is the caller's job: every
  * workspace lookup must use `claims.tid`.
  */

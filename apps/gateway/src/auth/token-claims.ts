@@ -1,18 +1,18 @@
 import { z } from 'zod';
 
-/** Roles of PROTOCOL.md §5: `admin` manages the tenant, `editor` reads and writes, `viewer` reads. */
+/** Roles of docs/protocol.md#tokens: `admin` manages the tenant, `editor` reads and writes, `viewer` reads. */
 export const TOKEN_ROLES = ['editor', 'viewer', 'admin'] as const;
 
 /** One of {@link TOKEN_ROLES}. */
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-/** Workspace id rule of PROTOCOL.md §1. */
+/** Workspace id rule of docs/protocol.md#names. */
 export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The wildcard entry of a token's `ws` claim: every workspace of the tenant. */
 export const ALL_WORKSPACES = '*';
 
-/** zod schema of the verified JWT payload (PROTOCOL.md §4). */
+/** zod schema of the verified JWT payload (docs/protocol.md#tokens). */
 export const tokenClaimsSchema = z.object({
   sub: z.string().min(1),
   tid: z.string().min(1),

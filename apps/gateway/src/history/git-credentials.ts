@@ -4,7 +4,7 @@
  */
 import { extractBearerToken } from '../auth/bearer-token';
 
-/** The realm git is challenged with (PROTOCOL.md §5). */
+/** The realm git is challenged with (docs/protocol.md#http-api). */
 export const GIT_REALM = 'diaryx-sync';
 
 /** The token of an `Authorization` header (Basic password or Bearer), or undefined. */

@@ -1,5 +1,5 @@
 /**
- * Git history of a workspace (PROTOCOL.md §5): `GET …/history[?count=20]`, `POST …/commit`,
+ * Git history of a workspace (docs/protocol.md#http-api): `GET …/history[?count=20]`, `POST …/commit`,
  * `POST …/restore {commit_id}`. Read: any role; commit/restore: editor or admin.
  */
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
@@ -86,6 +86,6 @@ function parseCount(value: unknown): number {
     throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
   const n = Number(value);
   if (n < 1) throw ApiError.badRequest('count must be an integer 1..100', 'invalid_request');
-  // PROTOCOL.md §5: count ≤ 100 — larger values are clamped, like the page size of most APIs.
+  // docs/protocol.md#http-api: count ≤ 100 — larger values are clamped, like the page size of most APIs.
   return Math.min(n, 100);
 }

@@ -9,7 +9,7 @@ import { SnapshotController } from './snapshot.controller';
 import { WorkspaceHistoryService } from './workspace-history.service';
 
 /**
- * History features of the gateway (PROTOCOL.md §5): `/api/workspaces/{id}/history|commit|restore|snapshot`,
+ * History features of the gateway (docs/protocol.md#http-api): `/api/workspaces/{id}/history|commit|restore|snapshot`,
  * read-only git dumb-HTTP under `/git/{id}.git/`, and Bull Board at `/ops/queues`. Changes run as
  * history-worker jobs (`HistoryQueues`); reads go straight to S3/PostgreSQL.
  */

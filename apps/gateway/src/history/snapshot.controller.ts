@@ -1,5 +1,5 @@
 /**
- * Zip snapshots (PROTOCOL.md §5): `GET …/snapshot[?commit_id=]` streams the materialized markdown
+ * Zip snapshots (docs/protocol.md#http-api): `GET …/snapshot[?commit_id=]` streams the materialized markdown
  * files (current state, or a commit); `POST …/snapshot?mode=replace|merge` imports a zip (raw
  * request body) — hostile or oversize archives get 400 and nothing changes.
  */

@@ -12,7 +12,7 @@ import {
   buildOpsState,
 } from './ops-state';
 
-/** The history queues (ARCHITECTURE.md "History worker"), read directly when no worker reports them. */
+/** The history queues (docs/architecture.md#jobs), read directly when no worker reports them. */
 export const HISTORY_QUEUE_NAMES = ['compaction', 'validation', 'git-commit', 'rebuild', 'restore'] as const;
 
 /** PostgreSQL "relation does not exist": a table whose owner has not migrated yet. */

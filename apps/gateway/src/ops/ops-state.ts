@@ -1,6 +1,6 @@
 /**
  * The JSON document behind the `/ops` page (`GET /ops/api/state`) and the pure function that
- * builds it from what the services already publish: heartbeats in Redis (cluster-contract.md)
+ * builds it from what the services already publish: heartbeats in Redis (docs/architecture.md#heartbeats-and-ports)
  * and the history worker's tables (`workspace_health`, `history_audit`) next to the gateway's
  * `tenants`/`workspaces`. Heartbeat fields are parsed leniently: a half-written or older record
  * shows up with defaults instead of breaking the page.

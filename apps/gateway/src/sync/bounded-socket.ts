@@ -1,5 +1,5 @@
 /**
- * Sending to a client socket with the per-connection send-buffer bound (ARCHITECTURE.md
+ * Sending to a client socket with the per-connection send-buffer bound (docs/architecture.md#properties,
  * property 4): when the bytes queued in the socket exceed the bound, the consumer is too slow and
  * the connection is closed with 1013 instead of buffering without limit.
  */

@@ -1,5 +1,5 @@
 /**
- * Cluster-wide view of the per-tenant limits (ARCHITECTURE.md property 4), built from the gateway
+ * Cluster-wide view of the per-tenant limits (docs/architecture.md#properties, property 4), built from the gateway
  * heartbeats that every gateway already writes every 2 s (`connections_by_tenant`). It is refreshed
  * on a timer (one SCAN + MGET every `intervalMs`), never on the hot path: the connection limit
  * adds the OTHER gateways' last reported counts to this gateway's live count, and the tenant

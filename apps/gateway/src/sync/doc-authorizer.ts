@@ -1,6 +1,5 @@
 /**
- * Per-doc authorization of a WebSocket connection (PROTOCOL.md §2 "Server behaviour per
- * document"): the doc's workspace must be covered by the token's `ws` claim AND exist in the
+ * Per-doc authorization of a WebSocket connection (docs/protocol.md#server-behaviour-per-document): the doc's workspace must be covered by the token's `ws` claim AND exist in the
  * token's tenant. Both failures look the same to the client (close 4403 / HTTP 403).
  */
 import type { TokenClaims } from '../auth/token-claims';

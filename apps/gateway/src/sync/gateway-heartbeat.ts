@@ -1,5 +1,5 @@
 /**
- * The gateway's heartbeat record (cluster-contract.md): written every 2 s with a ~6 s TTL at
+ * The gateway's heartbeat record (docs/architecture.md#heartbeats-and-ports): written every 2 s with a ~6 s TTL at
  * `${prefix}:instance:gateway:{id}`, adding `connections`, `connections_by_tenant` and
  * `busiest_docs` (docs with the most client frames since the previous beat).
  */

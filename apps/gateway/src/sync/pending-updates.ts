@@ -94,7 +94,7 @@ export class PendingUpdates<C> {
 
   /**
    * Resolves once every update `conn` sent for `docKey` so far is acknowledged: the `save`
-   * barrier of PROTOCOL.md §2. Never resolves if the connection is dropped first.
+   * barrier of docs/protocol.md#text-frames-json. Never resolves if the connection is dropped first.
    */
   barrier(conn: C, docKey: string): Promise<void> {
     const upTo = this.nextSeq - 1;

@@ -1,6 +1,6 @@
 /**
  * Settings of the real-time endpoints (`/sync2`, `/yjs/:docId`), read from the environment with
- * zod. Every limit of ARCHITECTURE.md property 4 that the gateway enforces lives here.
+ * zod. Every limit of docs/architecture.md#properties, property 4 that the gateway enforces lives here.
  */
 import { parseEnv } from '@diaryx-sync/runtime';
 import { z } from 'zod';

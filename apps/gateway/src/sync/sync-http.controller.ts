@@ -1,6 +1,6 @@
 /**
  * Plain HTTP `GET /sync2` and `GET /yjs/{docId}` (no WebSocket upgrade): answered with the same
- * checks as the upgrade (PROTOCOL.md §2-§3), so a client learns why it cannot connect:
+ * checks as the upgrade (docs/protocol.md#the-multiplexed-endpoint-sync2 and #the-y-websocket-endpoint-yjsdocid), so a client learns why it cannot connect:
  * 401 for a missing/invalid/expired token, on /yjs 400 for a malformed doc id and 403 for a
  * forbidden doc, otherwise 426 Upgrade Required. Real upgrades never reach this controller
  * (the `SyncServer` takes them on the HTTP server's `upgrade` event).

@@ -51,7 +51,7 @@ export interface HubConnection {
   close(code: number, reason: string): void;
   /**
    * A shard got a new owner: start a sync exchange for every doc of that shard the connection
-   * uses, so that broadcasts lost in the takeover are repaired (ARCHITECTURE.md property 3).
+   * uses, so that broadcasts lost in the takeover are repaired (docs/architecture.md#properties, property 3).
    */
   resyncShard(shard: number): void;
 }

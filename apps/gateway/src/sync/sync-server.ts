@@ -224,7 +224,7 @@ function reject(socket: Duplex, status: number, code: string, message: string): 
 
 /**
  * `ws` closes a socket whose message exceeds `maxPayload` with 1009 before any handler runs;
- * PROTOCOL.md wants 4413 for that case. The instance's `close` is wrapped to translate the code.
+ * docs/protocol.md#close-codes wants 4413 for that case. The instance's `close` is wrapped to translate the code.
  */
 function mapOversizeClose(ws: WebSocket): void {
   const original = ws.close.bind(ws);

@@ -1,5 +1,5 @@
 /**
- * One `/sync2` socket (PROTOCOL.md §2): binary frames `[u8 len][docId][payload]` for many docs,
+ * One `/sync2` socket (docs/protocol.md#the-multiplexed-endpoint-sync2): binary frames `[u8 len][docId][payload]` for many docs,
  * plus JSON control messages (focus/unfocus, leave, save, ping).
  */
 import {

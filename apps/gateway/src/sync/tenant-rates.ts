@@ -1,5 +1,5 @@
 /**
- * Per-tenant update-rate limit (ARCHITECTURE.md property 4): one token bucket per tenant on this
+ * Per-tenant update-rate limit (docs/architecture.md#properties, property 4): one token bucket per tenant on this
  * gateway, shared by all of the tenant's connections. The configured rate and burst are for the
  * whole cluster; each gateway's buckets get `1 / liveGateways` of them ({@link setLiveGateways},
  * fed from the heartbeats by `ClusterTenantView`). Idle buckets are forgotten.

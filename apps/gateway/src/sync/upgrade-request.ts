@@ -1,6 +1,6 @@
 /**
  * Reading a WebSocket upgrade request: which endpoint it targets and which token it carries
- * (`?token=` or `Authorization: Bearer`, PROTOCOL.md §2-§3).
+ * (`?token=` or `Authorization: Bearer`, docs/protocol.md#the-multiplexed-endpoint-sync2 and #the-y-websocket-endpoint-yjsdocid).
  */
 import type { IncomingMessage } from 'node:http';
 import { extractBearerToken } from '../auth/bearer-token';

@@ -1,5 +1,5 @@
 /**
- * One `/yjs/{docId}` socket (PROTOCOL.md §3): the standard y-websocket protocol for a single
+ * One `/yjs/{docId}` socket (docs/protocol.md#the-y-websocket-endpoint-yjsdocid): the standard y-websocket protocol for a single
  * document (no doc-id prefix), so the stock `WebsocketProvider` works unchanged. The doc was
  * authorized at the upgrade. No JSON text frames are sent on this endpoint.
  */

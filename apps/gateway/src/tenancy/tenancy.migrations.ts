@@ -31,7 +31,7 @@ export const TENANCY_MIGRATIONS: Migration[] = [
   {
     id: 2,
     name: 'tenant names are labels, not keys',
-    // PROTOCOL.md §5: every POST /api/tenants creates a tenant (201); only the generated id is unique.
+    // docs/protocol.md#http-api: every POST /api/tenants creates a tenant (201); only the generated id is unique.
     sql: `
       ALTER TABLE tenants DROP CONSTRAINT IF EXISTS tenants_name_key;
       CREATE INDEX IF NOT EXISTS tenants_name_idx ON tenants (name);

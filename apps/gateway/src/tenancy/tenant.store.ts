@@ -29,7 +29,7 @@ export class TenantStore {
 
   /**
    * Creates a tenant with a generated id. Names are labels: two tenants may share one (each
-   * `POST /api/tenants` creates a new tenant, PROTOCOL.md §5).
+   * `POST /api/tenants` creates a new tenant, docs/protocol.md#http-api).
    */
   async create(name: string): Promise<Tenant> {
     for (let attempt = 0; ; attempt++) {

@@ -27,7 +27,7 @@ export interface GitAuthor {
   email: string;
 }
 
-/** One entry of the history (PROTOCOL.md §5 `/history`). */
+/** One entry of the history (docs/protocol.md#http-api `/history`). */
 export interface CommitSummary {
   id: string;
   message: string;

@@ -1,5 +1,5 @@
 /**
- * Names and payloads of the history job queues (ARCHITECTURE.md "History worker"). Payloads carry
+ * Names and payloads of the history job queues (docs/architecture.md#jobs). Payloads carry
  * ids only, never document bytes (property 4). Results are small JSON values returned by the worker.
  */
 

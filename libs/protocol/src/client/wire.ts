@@ -22,14 +22,14 @@ export type WireMessage =
   | { readonly kind: 'sync'; readonly subtype: 0 | 1 | 2; readonly data: Uint8Array }
   | { readonly kind: 'other' };
 
-/** Sync message subtypes (PROTOCOL.md §2). */
+/** Sync message subtypes (docs/protocol.md#the-multiplexed-endpoint-sync2). */
 export const SYNC_STEP1 = 0;
 /** SyncStep2 subtype. */
 export const SYNC_STEP2 = 1;
 /** Update subtype. */
 export const SYNC_UPDATE = 2;
 
-/** Canonical path, or `undefined` when the path is invalid (PROTOCOL.md §1). */
+/** Canonical path, or `undefined` when the path is invalid (docs/protocol.md#names). */
 export function canonicalPath(path: string): string | undefined {
   try {
     return canonicalizePath(path);

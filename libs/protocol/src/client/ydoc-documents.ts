@@ -136,7 +136,7 @@ export interface YDocSessionDocuments extends SessionDocuments {
   readonly bodyDocs: Map<string, Y.Doc>;
 }
 
-/** Creates {@link SessionDocuments} over plain Y.Docs following PROTOCOL.md §1. */
+/** Creates {@link SessionDocuments} over plain Y.Docs following docs/protocol.md#names. */
 export function createYDocSessionDocuments(workspaceDoc: Y.Doc = new Y.Doc()): YDocSessionDocuments {
   const bodyDocs = new Map<string, Y.Doc>();
   const bodies: SessionBodyStore = {

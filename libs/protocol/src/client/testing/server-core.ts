@@ -1,5 +1,5 @@
 /**
- * An in-process sync server for tests: the `/sync2` rules of PROTOCOL.md §2 over in-memory
+ * An in-process sync server for tests: the `/sync2` rules of docs/protocol.md#the-multiplexed-endpoint-sync2 over in-memory
  * Y.Docs, running the doc service's own {@link DocSyncHandler} per document, independent of
  * the transport. {@link startTestSyncServer} puts it on a real `ws`
  * socket; session tests connect it to a {@link SyncSession} through a faulty in-memory pipe.

@@ -37,7 +37,7 @@ function tokenOf(req: IncomingMessage): string | undefined {
 
 /**
  * Starts the {@link TestSyncServerCore} on a real `ws` server (`/sync2`, token check before the
- * upgrade with HTTP 401, close codes of PROTOCOL.md).
+ * upgrade with HTTP 401, close codes of docs/protocol.md).
  */
 export async function startTestSyncServer(options: StartTestSyncServerOptions): Promise<TestSyncServer> {
   const tokens = options.tokens ?? { 'test-token': 'editor' };
