@@ -30,7 +30,7 @@ import {
   connectionField,
   isInstanceAlive,
 } from '@diaryx-sync/bus';
-import { PostgresStorage, type UpdateMeta } from '@diaryx-sync/crdt';
+import { PostgresStorage, raiseShardFence, type UpdateMeta } from '@diaryx-sync/crdt';
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
 import { observeStageSince, type DiaryxMetrics, type Logger } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
@@ -139,6 +139,7 @@ export class DocService {
       logger: this.log,
       ttlMs: opts.leaseTtlMs,
       renewMs: opts.leaseRenewMs,
+      raiseFence: (shard, redisToken) => raiseShardFence(opts.pool, shard, redisToken, this.instanceId),
       handlers: {
         onAcquired: (shard, token) => this.onShardAcquired(shard, token),
         onReleasing: (shard) => this.onShardReleasing(shard),
@@ -160,6 +161,7 @@ export class DocService {
         opts.metrics?.postgres.appendFailures.inc();
         this.log.error({ err: err.message, size }, 'update batch could not be persisted');
       },
+      onStale: (shards) => this.leases.giveUp(shards, 'database fence refused a write (newer owner)'),
     });
     this.registry = new DocRegistry({
       storage: this.storage,

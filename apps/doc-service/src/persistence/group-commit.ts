@@ -3,10 +3,13 @@
  * flight are collected and written together as ONE `batchAppendUpdates` (one statement, one
  * transaction) per tenant. No artificial delay: an idle tenant's first append is written at once.
  *
- * Before each batch the fencing check runs for every shard in it; entries of shards that are no
- * longer ours are rejected with {@link FencedError} and never written.
+ * Before each batch the fencing check (Redis, the fast path) runs for every shard in it; entries
+ * of shards that are no longer ours are rejected with {@link FencedError} and never written. The
+ * batch itself carries each entry's shard and token, and the database refuses it when a token is
+ * stale (docs/fencing.md): those shards are given up ({@link GroupCommitOptions.onStale}), their
+ * entries rejected with {@link FencedError}, and the rest written again.
  */
-import type { UpdateMeta } from '@diaryx-sync/crdt';
+import { StaleFenceError, type ShardFence, type UpdateMeta } from '@diaryx-sync/crdt';
 
 /** One update to append. */
 export interface AppendRequest {
@@ -22,7 +25,7 @@ export interface AppendRequest {
 /** The writer of one batch (PostgresStorage#batchAppendUpdates for that tenant). */
 export type BatchWriter = (
   tenant: string,
-  entries: { doc: string; data: Uint8Array; meta?: UpdateMeta }[],
+  entries: { doc: string; data: Uint8Array; meta?: UpdateMeta; fence: ShardFence }[],
 ) => Promise<unknown>;
 
 /** Fencing check: the shards (with these tokens) still owned. */
@@ -43,6 +46,8 @@ export interface GroupCommitOptions {
   onBatch?: (size: number, seconds: number) => void;
   /** Observes a failed batch. */
   onFailure?: (err: Error, size: number) => void;
+  /** The database refused the batch: these shards have a newer owner (give them up at once). */
+  onStale?: (shards: number[]) => void;
 }
 
 interface Queued {
@@ -56,6 +61,8 @@ export class GroupCommitter {
   private readonly queues = new Map<string, Queued[]>();
   private readonly flushing = new Map<string, Promise<void>>();
   private readonly maxBatch: number;
+  /** Entries taken from the queues whose batch is being written. */
+  private inFlight = 0;
 
   constructor(private readonly opts: GroupCommitOptions) {
     this.maxBatch = opts.maxBatch ?? 512;
@@ -78,7 +85,7 @@ export class GroupCommitter {
 
   /** Updates queued or in flight (gauge). */
   get pending(): number {
-    let n = 0;
+    let n = this.inFlight;
     for (const q of this.queues.values()) n += q.length;
     return n;
   }
@@ -105,7 +112,12 @@ export class GroupCommitter {
         return;
       }
       const batch = q.splice(0, this.maxBatch);
-      await this.writeBatch(tenant, batch);
+      this.inFlight += batch.length;
+      try {
+        await this.writeBatch(tenant, batch);
+      } finally {
+        this.inFlight -= batch.length;
+      }
     }
   }
 
@@ -119,24 +131,45 @@ export class GroupCommitter {
       for (const e of batch) e.reject(err as Error);
       return;
     }
-    const ok: Queued[] = [];
+    let ok: Queued[] = [];
     for (const e of batch) {
       if (valid.has(e.req.shard) && tokens.get(e.req.shard) === e.req.token) ok.push(e);
-      else e.reject(new FencedError(`shard ${e.req.shard} is no longer owned (token ${e.req.token})`));
+      else e.reject(fenced(e.req));
     }
-    if (ok.length === 0) return;
-    const started = process.hrtime.bigint();
-    try {
-      await this.opts.write(
-        tenant,
-        ok.map((e) => ({ doc: e.req.doc, data: e.req.data, meta: e.req.meta })),
-      );
-    } catch (err) {
-      this.opts.onFailure?.(err as Error, ok.length);
-      for (const e of ok) e.reject(err as Error);
+    // A stale shard fails the whole statement: write the others again (at most once per shard).
+    while (ok.length > 0) {
+      const started = process.hrtime.bigint();
+      try {
+        await this.opts.write(
+          tenant,
+          ok.map((e) => ({
+            doc: e.req.doc,
+            data: e.req.data,
+            meta: e.req.meta,
+            fence: { shard: e.req.shard, token: e.req.token },
+          })),
+        );
+      } catch (err) {
+        if (err instanceof StaleFenceError) {
+          const stale = new Set(err.shards);
+          this.opts.onStale?.(err.shards);
+          for (const e of ok) if (stale.has(e.req.shard)) e.reject(fenced(e.req));
+          const rest = ok.filter((e) => !stale.has(e.req.shard));
+          if (rest.length < ok.length) {
+            ok = rest;
+            continue;
+          }
+        }
+        this.opts.onFailure?.(err as Error, ok.length);
+        for (const e of ok) e.reject(err as Error);
+        return;
+      }
+      this.opts.onBatch?.(ok.length, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const e of ok) e.resolve();
       return;
     }
-    this.opts.onBatch?.(ok.length, Number(process.hrtime.bigint() - started) / 1e9);
-    for (const e of ok) e.resolve();
   }
 }
+
+const fenced = (req: AppendRequest) =>
+  new FencedError(`shard ${req.shard} is no longer owned (token ${req.token})`);

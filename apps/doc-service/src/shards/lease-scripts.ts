@@ -38,12 +38,20 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/** KEYS[1] fence counter; ARGV[1] token → the counter, raised to at least the token. */
+const RAISE_COUNTER = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local want = tonumber(ARGV[1])
+if cur < want then redis.call('SET', KEYS[1], want) return want end
+return cur`;
+
 /** Typed wrappers around the lease scripts (registered with ioredis `defineCommand`). */
 export interface LeaseScripts {
   acquire(leaseKey: string, fenceKey: string, instanceId: string, ttlMs: number): Promise<number>;
   renew(leaseKeys: string[], values: string[], ttlMs: number): Promise<number[]>;
   check(leaseKeys: string[], values: string[]): Promise<number[]>;
   release(leaseKey: string, value: string): Promise<number>;
+  raiseCounter(fenceKey: string, token: number): Promise<number>;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -57,6 +65,8 @@ export function leaseScripts(redis: Redis): LeaseScripts {
     redis.defineCommand('dxLeaseCheck', { lua: CHECK });
     redis.defineCommand('dxLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
   }
+  if (!r.dxLeaseRaiseCounter)
+    redis.defineCommand('dxLeaseRaiseCounter', { numberOfKeys: 1, lua: RAISE_COUNTER });
   const call = (name: string, ...args: (string | number)[]) => (r[name] as ScriptFn).call(redis, ...args);
   return {
     acquire: async (leaseKey, fenceKey, id, ttl) =>
@@ -68,5 +78,6 @@ export function leaseScripts(redis: Redis): LeaseScripts {
     check: async (keys, values) =>
       keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]),
     release: async (key, value) => Number(await call('dxLeaseRelease', key, value)),
+    raiseCounter: async (key, token) => Number(await call('dxLeaseRaiseCounter', key, token)),
   };
 }

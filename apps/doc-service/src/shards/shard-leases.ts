@@ -45,11 +45,17 @@ export interface ShardLeaseOptions {
   fenceMarginMs?: number;
   /** Called on every acquisition/release/loss (metrics). */
   onEvent?: (event: 'acquired' | 'released' | 'lost', shard: number) => void;
+  /**
+   * Raises the shard's fence in the database (`raiseShardFence`, docs/fencing.md) after the Redis
+   * lease is taken and before the shard is served; resolves to the token to write under (at
+   * least `redisToken`). Default: the Redis token as is (no database fence).
+   */
+  raiseFence?: (shard: number, redisToken: number) => Promise<number>;
 }
 
 interface OwnedShard {
   token: number;
-  /** Lease value `${instanceId}:${token}`. */
+  /** Lease value `${instanceId}:${redisToken}` (the Redis token may be below `token`). */
   value: string;
   /** Local expiry bound: time the last successful renew/acquire was SENT + ttl. */
   validUntil: number;
@@ -150,6 +156,19 @@ export class ShardLeaseManager {
       .catch(() => undefined);
   }
 
+  /**
+   * Gives shards up at once (the database refused a write under their token: another instance
+   * owns them now): stop serving, and delete their Redis lease if it is still ours.
+   */
+  giveUp(shards: Iterable<number>, reason: string): void {
+    for (const s of shards) {
+      const o = this.owned.get(s);
+      if (!o) continue;
+      this.lose(s, reason);
+      void this.scripts.release(shardLeaseKey(this.opts.prefix, s), o.value).catch(() => undefined);
+    }
+  }
+
   /** Stops ticking WITHOUT releasing anything (simulates a crash in tests: leases expire). */
   abandon(): void {
     this.running = false;
@@ -240,11 +259,27 @@ export class ShardLeaseManager {
     for (const s of free) {
       if (got >= count || !this.running) break;
       const sentAt = Date.now();
-      const token = await this.scripts.acquire(keys[s]!, shardFenceKey(prefix, s), instanceId, this.ttlMs);
-      if (token <= 0) continue;
+      const redisToken = await this.scripts.acquire(
+        keys[s]!,
+        shardFenceKey(prefix, s),
+        instanceId,
+        this.ttlMs,
+      );
+      if (redisToken <= 0) continue;
+      const value = `${instanceId}:${redisToken}`;
+      let token = redisToken;
+      try {
+        if (this.opts.raiseFence) token = await this.opts.raiseFence(s, redisToken);
+        // keep the Redis counter ahead of the database fence (it may have lost its data)
+        if (token > redisToken) await this.scripts.raiseCounter(shardFenceKey(prefix, s), token);
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message, shard: s }, 'could not raise the shard fence');
+        await this.scripts.release(keys[s]!, value).catch(() => undefined);
+        continue;
+      }
       const o: OwnedShard = {
         token,
-        value: `${instanceId}:${token}`,
+        value,
         validUntil: sentAt + this.ttlMs,
         releasing: false,
       };

@@ -7,7 +7,10 @@ import type { Migration } from '../migrations';
 /** Bookkeeping table of the crdt migrations. */
 export const CRDT_MIGRATIONS_TABLE = 'crdt_migrations';
 
-/** The crdt tables: `crdt_updates` (update log) and `crdt_snapshots` (one row per doc). */
+/**
+ * The crdt tables: `crdt_updates` (update log), `crdt_snapshots` (one row per doc) and
+ * `shard_fences` (current fencing token per shard, checked by fenced appends).
+ */
 export const CRDT_MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -33,6 +36,21 @@ export const CRDT_MIGRATIONS: Migration[] = [
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant, doc)
       );
+    `,
+  },
+  {
+    id: 2,
+    name: 'shard fences and fenced update rows',
+    // The fence inside the database (docs/fencing.md): the current fencing token of each shard,
+    // and on every update row the shard and token it was written under (NULL: written unfenced).
+    sql: `
+      CREATE TABLE shard_fences (
+        shard integer PRIMARY KEY,
+        token bigint NOT NULL,
+        owner text NOT NULL,
+        acquired_at timestamptz NOT NULL DEFAULT now()
+      );
+      ALTER TABLE crdt_updates ADD COLUMN fence_shard integer, ADD COLUMN fence_token bigint;
     `,
   },
 ];

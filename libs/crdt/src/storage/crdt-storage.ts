@@ -1,6 +1,7 @@
 /**
  * The `CrdtStorage` contract: snapshot + append-only update log per document.
  */
+import type { ShardFence } from './shard-fences';
 
 /** Who produced an update (recorded with it in the log). */
 export interface UpdateMeta {
@@ -38,6 +39,12 @@ export interface UpdateBatchEntry {
   data: Uint8Array;
   /** Optional author info. */
   meta?: UpdateMeta;
+  /**
+   * Shard and fencing token of the writer. `PostgresStorage` inserts the batch only when every
+   * fenced entry's token is its shard's current one (else `StaleFenceError`, nothing written)
+   * and records both on the row; `MemoryStorage` ignores it. See docs/fencing.md.
+   */
+  fence?: ShardFence;
 }
 
 /**
@@ -60,7 +67,11 @@ export interface CrdtStorage {
   listDocs(prefix?: string): Promise<string[]>;
   /** Appends one update; returns its id. */
   appendUpdate(doc: string, data: Uint8Array, meta?: UpdateMeta): Promise<number>;
-  /** Appends several updates atomically (all or none); returns their ids in input order. */
+  /**
+   * Appends several updates atomically (all or none); returns their ids in input order.
+   *
+   * @throws StaleFenceError (PostgreSQL) when a fenced entry's token is no longer current.
+   */
   batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
   /** Same, for several updates of one doc sharing one `meta`. */
   batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;

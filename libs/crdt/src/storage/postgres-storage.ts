@@ -14,6 +14,7 @@ import {
   type UpdateMeta,
 } from './crdt-storage';
 import { mergeIntoState } from './merge';
+import { StaleFenceError } from './shard-fences';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -170,14 +171,31 @@ export class PostgresStorage implements CrdtStorage {
       checkData(e.data);
     }
     // One statement = one transaction. Ids come from nextval in input order (WITH ORDINALITY),
-    // so the ascending returned ids map to the entries in order.
-    const r = await this.pool.query<{ id: string }>(
-      `INSERT INTO crdt_updates (id, tenant, doc, data, origin, device_id, device_name)
-       SELECT nextval(pg_get_serial_sequence('crdt_updates', 'id')), $1, u.doc, u.data, u.origin, u.device_id, u.device_name
-       FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[])
-         WITH ORDINALITY AS u(doc, data, origin, device_id, device_name, ord)
-       ORDER BY u.ord
-       RETURNING id`,
+    // so the ascending returned ids map to the entries in order. Fenced entries: the claimed
+    // (shard, token) pairs are compared with `shard_fences` under FOR SHARE row locks (a new
+    // owner's raiseShardFence waits for this statement, and this statement sees its committed
+    // token), and nothing is inserted when one is stale (docs/fencing.md).
+    const r = await this.pool.query<{ id: string | null; stale_shard: number | null }>(
+      `WITH claimed AS (
+         SELECT DISTINCT c.shard, c.token FROM unnest($7::int[], $8::bigint[]) AS c(shard, token)
+         WHERE c.shard IS NOT NULL
+       ), current_fence AS (
+         SELECT f.shard, f.token FROM shard_fences f WHERE f.shard IN (SELECT shard FROM claimed) FOR SHARE
+       ), stale AS (
+         SELECT c.shard FROM claimed c LEFT JOIN current_fence f ON f.shard = c.shard
+         WHERE f.token IS DISTINCT FROM c.token
+       ), inserted AS (
+         INSERT INTO crdt_updates (id, tenant, doc, data, origin, device_id, device_name, fence_shard, fence_token)
+         SELECT nextval(pg_get_serial_sequence('crdt_updates', 'id')), $1, u.doc, u.data, u.origin,
+           u.device_id, u.device_name, u.fence_shard, u.fence_token
+         FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[])
+           WITH ORDINALITY AS u(doc, data, origin, device_id, device_name, fence_shard, fence_token, ord)
+         WHERE NOT EXISTS (SELECT 1 FROM stale)
+         ORDER BY u.ord
+         RETURNING id
+       )
+       SELECT id, NULL::int AS stale_shard FROM inserted
+       UNION ALL SELECT NULL, shard FROM stale`,
       [
         this.tenant,
         entries.map((e) => e.doc),
@@ -185,8 +203,12 @@ export class PostgresStorage implements CrdtStorage {
         entries.map((e) => e.meta?.origin ?? 'local'),
         entries.map((e) => e.meta?.deviceId ?? null),
         entries.map((e) => e.meta?.deviceName ?? null),
+        entries.map((e) => e.fence?.shard ?? null),
+        entries.map((e) => e.fence?.token ?? null),
       ],
     );
+    const stale = r.rows.filter((x) => x.stale_shard !== null).map((x) => Number(x.stale_shard));
+    if (stale.length > 0) throw new StaleFenceError(stale.sort((a, b) => a - b));
     return r.rows.map((x) => Number(x.id)).sort((a, b) => a - b);
   }
 
