@@ -82,3 +82,56 @@ export function baseName(path: string): string {
 export function joinPath(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rules for names that enter the system (zip import, doc ids on the sockets, the CLI):
+// docs/paths.md.
+
+/** Longest file or folder name, in UTF-8 bytes (eCryptfs' limit; ext4, APFS and NTFS allow 255). */
+export const MAX_PATH_SEGMENT_BYTES = 143;
+
+/**
+ * Longest path, in UTF-8 bytes: `body:{workspace id}/{path}` must fit in a 255-byte doc id for
+ * every workspace id (≤ 64 characters), 255 − 5 − 64 − 1 = 185.
+ */
+export const MAX_PATH_BYTES = 185;
+
+// Bidirectional formatting characters: LRE, RLE, PDF, LRO, RLO (U+202A–U+202E), LRI, RLI, FSI,
+// PDI (U+2066–U+2069), LRM, RLM (U+200E, U+200F) and ALM (U+061C). They reorder how a name is
+// displayed ("report\u202Edm.exe" shows as "reportexe.md").
+const BIDI_CONTROL_CHARS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
+// Windows device names, with or without an extension, in any case (`CON`, `con.md`, `Com1.txt`).
+const WINDOWS_RESERVED_NAME = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\s*\..*)?\s*$/i;
+
+/**
+ * The canonical, safe spelling of a path that is about to enter a workspace: {@link normalizePath},
+ * then Unicode NFC, then refused when a segment holds a bidi control character, is a Windows
+ * reserved name (`CON`, `PRN`, `AUX`, `NUL`, `COM1`–`COM9`, `LPT1`–`LPT9`, any extension, any
+ * case) or is longer than {@link MAX_PATH_SEGMENT_BYTES}, or the path is longer than
+ * {@link MAX_PATH_BYTES}. Two spellings that give the same `safePath` name the same file.
+ *
+ * @throws {@link InvalidPathError} when the path is invalid or unsafe.
+ */
+export function safePath(path: string): string {
+  const p = normalizePath(path).normalize('NFC');
+  if (BIDI_CONTROL_CHARS.test(p)) throw new InvalidPathError(path, 'contains a bidi control character');
+  if (Buffer.byteLength(p, 'utf8') > MAX_PATH_BYTES)
+    throw new InvalidPathError(path, `longer than ${MAX_PATH_BYTES} UTF-8 bytes`);
+  for (const segment of p.split('/')) {
+    if (WINDOWS_RESERVED_NAME.test(segment))
+      throw new InvalidPathError(path, `"${segment}" is a reserved name on Windows`);
+    if (Buffer.byteLength(segment, 'utf8') > MAX_PATH_SEGMENT_BYTES)
+      throw new InvalidPathError(path, `a name is longer than ${MAX_PATH_SEGMENT_BYTES} UTF-8 bytes`);
+  }
+  return p;
+}
+
+/** True when `path` is safe and already in its safe canonical form (`safePath(path) === path`). */
+export function isSafePath(path: string): boolean {
+  try {
+    return safePath(path) === path;
+  } catch {
+    return false;
+  }
+}

@@ -2,9 +2,13 @@ import {
   bodyDocId,
   InvalidPathError,
   isCanonicalPath,
+  isSafePath,
   isTempFile,
+  MAX_PATH_BYTES,
+  MAX_PATH_SEGMENT_BYTES,
   normalizePath,
   parseDocId,
+  safePath,
   workspaceDocId,
 } from '../src';
 
@@ -77,5 +81,54 @@ describe('doc ids', () => {
     `body:ws/${'a'.repeat(260)}`,
   ])('rejects %j', (id) => {
     expect(parseDocId(id)).toBeNull();
+  });
+});
+
+describe('safePath', () => {
+  test.each([
+    ['./notes/a.md', 'notes/a.md'],
+    ['cafe\u0301.md', 'caf\u00e9.md'],
+    ['CONSOLE.md', 'CONSOLE.md'],
+    ['com10.md', 'com10.md'],
+    ['lpt/a.md', 'lpt/a.md'],
+    [`${'n'.repeat(MAX_PATH_SEGMENT_BYTES)}`, 'n'.repeat(MAX_PATH_SEGMENT_BYTES)],
+  ])('accepts %j as %j', (input, expected) => {
+    expect(safePath(input)).toBe(expected);
+  });
+
+  test.each([
+    'a/../b.md',
+    'bad\u0000.md',
+    'report\u202Edm.md',
+    'x\u202A.md',
+    'x\u2069.md',
+    'x\u200E.md',
+    'x\u061C.md',
+    'CON',
+    'con.md',
+    'Prn.tar.gz',
+    'notes/AUX .md',
+    'nul/a.md',
+    'COM9.md',
+    'lpt1',
+    'n'.repeat(MAX_PATH_SEGMENT_BYTES + 1),
+    `${'é'.repeat(72)}.md`,
+    Array.from({ length: 10 }, () => 'd'.repeat(18)).join('/') + '/x.md',
+  ])('refuses %j', (input) => {
+    expect(() => safePath(input)).toThrow(InvalidPathError);
+  });
+
+  it('limits paths so that every body doc id fits in 255 bytes', () => {
+    const longest = `${'d'.repeat(100)}/${'f'.repeat(MAX_PATH_BYTES - 101)}`;
+    expect(safePath(longest)).toBe(longest);
+    expect(Buffer.byteLength(bodyDocId('w'.repeat(64), longest))).toBeLessThanOrEqual(255);
+    expect(() => safePath(`${longest}x`)).toThrow(InvalidPathError);
+  });
+
+  it('isSafePath is true only for the safe canonical spelling', () => {
+    expect(isSafePath('caf\u00e9.md')).toBe(true);
+    expect(isSafePath('cafe\u0301.md')).toBe(false);
+    expect(isSafePath('./a.md')).toBe(false);
+    expect(isSafePath('CON.md')).toBe(false);
   });
 });

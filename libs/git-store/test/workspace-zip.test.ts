@@ -1,6 +1,15 @@
 import JSZip from 'jszip';
 import { deflateRawSync } from 'node:zlib';
-import { readWorkspaceZip, workspaceZipStream, ZipImportError, type RepoFile } from '@diaryx-sync/git-store';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  checkWorkspaceZip,
+  readWorkspaceZip,
+  workspaceZipStream,
+  ZipImportError,
+  type RepoFile,
+} from '@diaryx-sync/git-store';
 
 async function zipOf(entries: Record<string, string | Buffer>): Promise<Buffer> {
   const zip = new JSZip();
@@ -8,40 +17,51 @@ async function zipOf(entries: Record<string, string | Buffer>): Promise<Buffer> 
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
-/** Hand-made single-entry zip, so the name is stored exactly as given. */
-function rawZip(name: string, content: Buffer): Buffer {
-  const nameBuf = Buffer.from(name, 'utf8');
-  const data = deflateRawSync(content);
-  const crc = crc32(content);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(0x0800, 6);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(content.length, 22);
-  local.writeUInt16LE(nameBuf.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0x0800, 8);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(content.length, 24);
-  central.writeUInt16LE(nameBuf.length, 28);
-  const localPart = Buffer.concat([local, nameBuf, data]);
-  const centralPart = Buffer.concat([central, nameBuf]);
+/** Hand-made zip, so the names are stored exactly as given (duplicates included). */
+function rawZipOf(entries: [string, Buffer][]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of entries) {
+    const nameBuf = Buffer.from(name, 'utf8');
+    const data = deflateRawSync(content);
+    const crc = crc32(content);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(content.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(content.length, 24);
+    central.writeUInt16LE(nameBuf.length, 28);
+    central.writeUInt32LE(offset, 42);
+    const localPart = Buffer.concat([local, nameBuf, data]);
+    locals.push(localPart);
+    centrals.push(Buffer.concat([central, nameBuf]));
+    offset += localPart.length;
+  }
+  const centralPart = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(centralPart.length, 12);
-  end.writeUInt32LE(localPart.length, 16);
-  return Buffer.concat([localPart, centralPart, end]);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, centralPart, end]);
 }
+
+const rawZip = (name: string, content: Buffer): Buffer => rawZipOf([[name, content]]);
 
 function crc32(buf: Buffer): number {
   let c = ~0;
@@ -86,6 +106,17 @@ describe('workspace zip', () => {
     ['a\\..\\evil.md', 'unsafe_path'],
     ['bad\u0001name.md', 'unsafe_path'],
     ['script.sh', 'invalid_file'],
+    ['report\u202Edm.md', 'unsafe_path'],
+    ['a\u2066b.md', 'unsafe_path'],
+    ['x\u200Fy.md', 'unsafe_path'],
+    ['x\u061Cy.md', 'unsafe_path'],
+    ['CON.md', 'unsafe_path'],
+    ['notes/aux.md', 'unsafe_path'],
+    ['Com1.txt.md', 'unsafe_path'],
+    ['lpt9/a.md', 'unsafe_path'],
+    ['nul', 'unsafe_path'],
+    [`${'n'.repeat(141)}.md`, 'unsafe_path'],
+    [`${'d'.repeat(100)}/${'d'.repeat(100)}/x.md`, 'unsafe_path'],
   ])('refuses %j with %s', async (name, code) => {
     const err = await readWorkspaceZip(rawZip(name, Buffer.from('x'))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZipImportError);
@@ -111,5 +142,69 @@ describe('workspace zip', () => {
     await expect(readWorkspaceZip(rawZip('x.md', Buffer.from([0xff, 0xfe, 0x00])))).rejects.toMatchObject({
       code: 'invalid_file',
     });
+  });
+
+  it('accepts names next to the reserved ones and names at the length limits', async () => {
+    // 143 UTF-8 bytes per name and 185 per path are the limits (docs/paths.md).
+    const names = [
+      'CONSOLE.md',
+      'com10.md',
+      'aux-notes/a.md',
+      `${'n'.repeat(140)}.md`,
+      `${'é'.repeat(70)}.md`,
+    ];
+    names.push(`${'d'.repeat(90)}/${'d'.repeat(90)}.md`);
+    const zip = rawZipOf(names.map((n) => [n, Buffer.from('x')]));
+    expect((await readWorkspaceZip(zip)).map((f) => f.path)).toHaveLength(names.length);
+  });
+
+  it('stores names in NFC and refuses two spellings of one name, or one name twice', async () => {
+    const nfd = 'cafe\u0301.md';
+    expect(await readWorkspaceZip(rawZip(nfd, Buffer.from('x')))).toEqual([
+      { path: 'caf\u00e9.md', content: 'x' },
+    ]);
+    await expect(
+      readWorkspaceZip(
+        rawZipOf([
+          [nfd, Buffer.from('a')],
+          ['caf\u00e9.md', Buffer.from('b')],
+        ]),
+      ),
+    ).rejects.toMatchObject({ code: 'unsafe_path' });
+    await expect(
+      readWorkspaceZip(
+        rawZipOf([
+          ['same.md', Buffer.from('a')],
+          ['same.md', Buffer.from('b')],
+        ]),
+      ),
+    ).rejects.toMatchObject({ code: 'unsafe_path' });
+  });
+
+  it('refuses too many entries from the end record before reading any entry', async () => {
+    const entries: [string, Buffer][] = Array.from({ length: 30 }, (_, i) => [`.skip${i}`, Buffer.from('x')]);
+    await expect(readWorkspaceZip(rawZipOf(entries), { maxEntries: 29 })).rejects.toMatchObject({
+      code: 'too_many_files',
+    });
+    expect(await readWorkspaceZip(rawZipOf(entries), { maxEntries: 30 })).toEqual([]);
+  });
+
+  it('checks a zip on disk without keeping its contents', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zip-'));
+    try {
+      const file = join(dir, 'w.zip');
+      await writeFile(
+        file,
+        rawZipOf([
+          ['a.md', Buffer.from('hello')],
+          ['b/c.md', Buffer.from('!')],
+        ]),
+      );
+      expect(await checkWorkspaceZip({ file })).toEqual({ files: 2, bytes: 6 });
+      await writeFile(file, rawZip('CON.md', Buffer.from('x')));
+      await expect(checkWorkspaceZip({ file })).rejects.toMatchObject({ code: 'unsafe_path' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

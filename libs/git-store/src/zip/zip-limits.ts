@@ -8,6 +8,11 @@ export interface ZipLimits {
   maxFileBytes: number;
   /** Number of files (default 10,000). */
   maxFiles: number;
+  /**
+   * Number of entries of any kind — files, folders, skipped dotfiles — read from the zip's end
+   * record before any entry is read (default 20,000).
+   */
+  maxEntries: number;
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
@@ -15,6 +20,7 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   maxTotalBytes: 100 * 1024 * 1024,
   maxFileBytes: 16 * 1024 * 1024,
   maxFiles: 10_000,
+  maxEntries: 20_000,
 };
 
 /** Why a zip was refused (`code` is the API error code; the HTTP status is 400, or 413 for size). */
