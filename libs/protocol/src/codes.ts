@@ -26,9 +26,6 @@ export const CloseCode = {
 /** One of the {@link CloseCode} values. */
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Default maximum size of one binary frame (16 MiB); larger frames close with 4413. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-
 /**
  * True when a client must NOT reconnect after the server closed with `code`
  * (the 4400-4499 range: protocol, auth and authorization errors).

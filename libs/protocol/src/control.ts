@@ -133,11 +133,6 @@ export function encodeServerControl(message: ServerControlMessageInput): string 
   return JSON.stringify(message);
 }
 
-/** Serializes a client → server control message as a JSON text frame. */
-export function encodeClientControl(message: ClientControlMessage): string {
-  return JSON.stringify(message);
-}
-
 /** `{"type":"error","code":"read_only","doc":docId}`: a viewer's changing update was refused. */
 export function readOnlyError(docId: string): ServerControlMessageInput {
   return { type: 'error', code: ErrorCode.ReadOnly, doc: docId };

@@ -92,9 +92,3 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeFrameOptions = {})
   if (payload.length === 0) throw new ProtocolError('empty_payload', 'frame: empty payload');
   return { docId, payload };
 }
-
-/** Alias of {@link encodeFrame} (the issue's "frame"): `[u8 len][docId][payload]`. */
-export const frame: (docId: string, payload: Uint8Array) => Uint8Array = encodeFrame;
-
-/** Alias of {@link decodeFrame} (the issue's "unframe"). */
-export const unframe: (bytes: Uint8Array, options?: DecodeFrameOptions) => Frame = decodeFrame;

@@ -1,4 +1,5 @@
 import {
+  ClientControlMessageSchema,
   encodeServerControl,
   ErrorCode,
   focusListChangedMessage,
@@ -8,6 +9,7 @@ import {
   pongMessage,
   readOnlyError,
   savedMessage,
+  ServerControlMessageSchema,
   syncCompleteMessage,
 } from '@diaryx-sync/protocol';
 import fc from 'fast-check';
@@ -143,5 +145,33 @@ describe('text frames as bytes', () => {
       ok: false,
       code: 'bad_json',
     });
+  });
+});
+
+describe('control messages: discriminated unions validated with zod, both directions', () => {
+  it('parses client messages and answers bad input with the exact error frame', () => {
+    expect(parseClientControl('{"type":"focus","files":["body:w/a.md"]}')).toMatchObject({
+      ok: true,
+      message: { type: 'focus', files: ['body:w/a.md'] },
+    });
+    expect(parseClientControl('{"action":"save","doc":"workspace:w"}')).toMatchObject({ ok: true });
+    expect(parseClientControl('{"type":"files_ready"}')).toMatchObject({ ok: true });
+    expect(parseClientControl('{"type":"FilesReady"}')).toMatchObject({ ok: true });
+    expect(parseClientControl('{"type":"focus"}')).toMatchObject({ ok: false, code: 'unknown_message' });
+    expect(parseClientControl('{nope')).toMatchObject({ ok: false, code: 'bad_json' });
+    expect(JSON.parse((parseClientControl('{nope') as { reply: string }).reply)).toEqual({
+      type: 'error',
+      code: 'bad_json',
+    });
+    expect(ClientControlMessageSchema.safeParse({ type: 'ping' }).success).toBe(true);
+  });
+
+  it('parses server messages strictly (counts are non-negative)', () => {
+    expect(parseServerControl('{"type":"sync_complete","files_synced":3}')).toMatchObject({
+      ok: true,
+      message: { type: 'sync_complete', files_synced: 3 },
+    });
+    expect(parseServerControl('{"type":"sync_complete","files_synced":-1}')).toMatchObject({ ok: false });
+    expect(ServerControlMessageSchema.safeParse({ type: 'saved', doc: 'workspace:w' }).success).toBe(true);
   });
 });

@@ -158,3 +158,42 @@ describe('doc ids', () => {
     );
   });
 });
+
+describe('doc ids: what the protocol rejects, with the typed error', () => {
+  it('builds and parses the documented examples', () => {
+    expect(parseDocId(workspaceDocId('ws_7f3a'))).toEqual({ kind: 'workspace', workspaceId: 'ws_7f3a' });
+    expect(parseDocId(bodyDocId('ws_7f3a', './journal/2024.md'))).toEqual({
+      kind: 'body',
+      workspaceId: 'ws_7f3a',
+      path: 'journal/2024.md',
+    });
+    expect(bodyDocId('w', '/README.md')).toBe('body:w/README.md');
+  });
+
+  it('rejects over-long ids, bad workspace ids, bad paths and non-canonical paths', () => {
+    const long = `body:w/${'a'.repeat(250)}.md`;
+    expectProtocolError(() => parseDocId(long), 'doc_id_too_long');
+    expectProtocolError(() => bodyDocId('w', `${'é'.repeat(130)}.md`), 'doc_id_too_long');
+    for (const bad of ['a b', '', 'x'.repeat(65), 'ws/1', 'ws:1']) {
+      expectProtocolError(() => workspaceDocId(bad), 'bad_doc_id');
+      expectProtocolError(() => parseDocId(`workspace:${bad}`), 'bad_doc_id');
+    }
+    for (const bad of [
+      'a/../b.md',
+      '../a.md',
+      'a//b.md',
+      'a/\u0000.md',
+      'a\u0007.md',
+      'a/\u009f.md',
+      'a/./b.md',
+      '',
+    ]) {
+      expectProtocolError(() => parseDocId(`body:w/${bad}`), 'bad_doc_id');
+      expect(expectProtocolError(() => bodyDocId('w', bad)).kind).toMatch(/^bad_/);
+    }
+    // non-canonical spellings are a protocol error on the wire
+    for (const nc of ['./a.md', '/a.md', 'a\\b.md'])
+      expectProtocolError(() => parseDocId(`body:w/${nc}`), 'bad_doc_id');
+    expectProtocolError(() => parseDocId('doc:w'), 'bad_doc_id');
+  });
+});

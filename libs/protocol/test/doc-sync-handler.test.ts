@@ -473,3 +473,73 @@ describe('DocSyncHandler: malformed input', () => {
     );
   });
 });
+
+describe('DocSyncHandler: one exchange end to end', () => {
+  it('SyncStep1 -> [SyncStep2, our SyncStep1]; changes broadcast and persisted only when the doc changed', () => {
+    const server = new Y.Doc();
+    server.getText('body').insert(0, 'server text');
+    const h = new DocSyncHandler(server);
+    const client = new Y.Doc();
+    const r = h.handle(editor('c1'), step1Of(client));
+    expect(r.replies.map((p) => decodeMessages(p)[0].type)).toEqual(['syncStep2', 'syncStep1']);
+    expect(r.broadcast).toBeUndefined();
+    expect(r.persist).toBeUndefined();
+    const m = decodeMessages(r.replies[0])[0] as { update: Uint8Array };
+    Y.applyUpdate(client, m.update);
+    expect(client.getText('body').toString()).toBe('server text');
+
+    let u: Uint8Array = new Uint8Array();
+    client.once('update', (x: Uint8Array) => (u = x));
+    client.getText('body').insert(0, '> ');
+    const change = h.handle(editor('c1'), encodeMessages([{ type: 'update', update: u }]));
+    expect(change.replies).toEqual([]);
+    expect(change.persist).toBeDefined();
+    expect(decodeMessages(change.broadcast as Uint8Array).map((x) => x.type)).toEqual(['update']);
+    expect(server.getText('body').toString()).toBe('> server text');
+    // the same update again changes nothing
+    const again = h.handle(editor('c1'), encodeMessages([{ type: 'syncStep2', update: u }]));
+    expect(again.broadcast).toBeUndefined();
+    expect(again.persist).toBeUndefined();
+  });
+
+  it('viewer: changing update refused (doc untouched), empty SyncStep2 ignored silently', () => {
+    const server = new Y.Doc();
+    const h = new DocSyncHandler(server);
+    const reader = new Y.Doc();
+    const empty = h.handle(
+      viewer('v'),
+      encodeMessages([
+        { type: 'syncStep2', update: Y.encodeStateAsUpdate(reader, Y.encodeStateVector(server)) },
+      ]),
+    );
+    expect(empty.readOnlyViolation).toBe(false);
+    reader.getText('body').insert(0, 'nope');
+    const r = h.handle(
+      viewer('v'),
+      encodeMessages([{ type: 'update', update: Y.encodeStateAsUpdate(reader) }]),
+    );
+    expect(r.readOnlyViolation).toBe(true);
+    expect(r.persist).toBeUndefined();
+    expect(r.broadcast).toBeUndefined();
+    expect(server.getText('body').toString()).toBe('');
+  });
+
+  it('a malformed update from an editor or a viewer is a ProtocolError and leaves the document untouched', () => {
+    const server = new Y.Doc();
+    server.getText('body').insert(0, 'x');
+    const before = Y.encodeStateAsUpdate(server);
+    const h = new DocSyncHandler(server);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), (bytes, asViewer) => {
+        try {
+          h.handle(asViewer ? viewer('f') : editor('f'), encodeMessages([{ type: 'update', update: bytes }]));
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    expect(server.getText('body').toString()).toBe('x');
+    expect(Y.encodeStateAsUpdate(server).length).toBeGreaterThanOrEqual(before.length);
+  });
+});

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { decodeFrame, encodeFrame, MAX_DOC_ID_BYTES, ProtocolError } from '@diaryx-sync/protocol';
+import {
+  decodeFrame,
+  decodeMessages,
+  encodeFrame,
+  MAX_DOC_ID_BYTES,
+  parseDocId,
+  ProtocolError,
+} from '@diaryx-sync/protocol';
 import { expectProtocolError } from './helpers/expect-protocol-error';
 
 describe('framing', () => {
@@ -81,6 +88,37 @@ describe('framing', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(ProtocolError);
           expect((error as ProtocolError).closeCode).toBe(4400);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('framing: the [u8 len][docId][payload] layout', () => {
+  it('writes the doc id length as one byte, then the UTF-8 doc id, then the payload', () => {
+    const bytes = encodeFrame('workspace:w1', new Uint8Array([0, 0, 1, 0]));
+    expect([...bytes.subarray(0, 1)]).toEqual([12]);
+    expect(Buffer.from(bytes.subarray(1, 13)).toString('utf8')).toBe('workspace:w1');
+    expect(decodeFrame(bytes).docId).toBe('workspace:w1');
+    expect([...decodeFrame(bytes).payload]).toEqual([0, 0, 1, 0]);
+  });
+
+  it('names a length overrun, an empty doc id and an empty payload by their kinds', () => {
+    expectProtocolError(() => decodeFrame(new Uint8Array([5, 97, 98])), 'length_overrun');
+    expectProtocolError(() => decodeFrame(new Uint8Array([0, 0, 0])), 'bad_doc_id');
+    expectProtocolError(() => decodeFrame(new Uint8Array([1, 97])), 'empty_payload');
+  });
+
+  it('fuzz: frame, doc id and payload decoding of random bytes only ever throws ProtocolError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        try {
+          const f = decodeFrame(bytes);
+          parseDocId(f.docId);
+          decodeMessages(f.payload);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
         }
       }),
       { numRuns: 3000 },

@@ -117,3 +117,35 @@ describe('y-protocols messages', () => {
     );
   });
 });
+
+describe('y-protocols messages: layout of a multi-message payload', () => {
+  it('Sync 0 (subtypes 0/1/2) and Awareness 1, several per payload', () => {
+    const sv = new Uint8Array([0]);
+    const upd = new Uint8Array([0, 0]);
+    const aw = new Uint8Array([0]);
+    const payload = encodeMessages([
+      { type: 'syncStep1', stateVector: sv },
+      { type: 'syncStep2', update: upd },
+      { type: 'update', update: upd },
+      { type: 'awareness', update: aw },
+    ]);
+    expect([...payload]).toEqual([0, 0, 1, 0, 0, 1, 2, 0, 0, 0, 2, 2, 0, 0, 1, 1, 0]);
+    expect(decodeMessages(payload).map((m) => m.type)).toEqual([
+      'syncStep1',
+      'syncStep2',
+      'update',
+      'awareness',
+    ]);
+  });
+
+  it('strict decoding names truncated varints and lengths, unknown types and empty payloads (close 4400)', () => {
+    expectProtocolError(() => decodeMessages(new Uint8Array([0x80])), 'bad_varint');
+    expectProtocolError(() => decodeMessages(new Uint8Array([0, 0, 0x85])), 'bad_varint');
+    expectProtocolError(() => decodeMessages(new Uint8Array([0, 1, 5, 1, 2])), 'length_overrun');
+    expectProtocolError(() => decodeMessages(new Uint8Array([1, 3, 0])), 'length_overrun');
+    expectProtocolError(() => decodeMessages(new Uint8Array([0, 3, 0])), 'unknown_message_type');
+    expectProtocolError(() => decodeMessages(new Uint8Array([7])), 'unknown_message_type');
+    expectProtocolError(() => decodeMessages(new Uint8Array([])), 'empty_payload');
+    expect(expectProtocolError(() => decodeMessages(new Uint8Array([0x80]))).closeCode).toBe(4400);
+  });
+});
