@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
-import { parseMarkdownFiles } from '@diaryx-sync/crdt';
+import { parseMarkdownFiles, restyleMarkdown } from '@diaryx-sync/crdt';
 import type { FileChangeSet, SyncEvent } from '@diaryx-sync/protocol';
 import {
   isSyncedFile,
@@ -78,7 +78,8 @@ export class FolderSync {
     const toImport: { path: string; content: string }[] = [];
     let written = 0;
     for (const [p, content] of disk) {
-      const theirs = remote.get(p);
+      const canonical = remote.get(p);
+      const theirs = canonical === undefined ? undefined : this.restyled(p, content, canonical);
       if (theirs === undefined) toImport.push({ path: p, content });
       else if (theirs.content !== content) {
         const stat = await fs.stat(toFilePath(this.root, p));
@@ -228,8 +229,9 @@ export class FolderSync {
     // Renamed or deleted remotely while the file was read: the next flush handles it (a local
     // edit merged now would resurrect the old path).
     if (this.isGoingAway(p)) return false;
-    if (onDisk === theirs.content) {
-      this.bases.set(p, theirs);
+    const wanted = onDisk === undefined ? theirs : this.restyled(p, onDisk, theirs);
+    if (onDisk === wanted.content) {
+      this.bases.set(p, wanted);
       return false;
     }
     const base = this.bases.get(p);
@@ -239,10 +241,23 @@ export class FolderSync {
     }
     // Written only if the file still holds what was just read: an edit saved meanwhile is
     // merged on the next round instead of being overwritten.
-    if (!(await replaceFileIfUnchanged(toFilePath(this.root, p), onDisk, theirs.content))) return true;
-    this.bases.set(p, theirs);
+    if (!(await replaceFileIfUnchanged(toFilePath(this.root, p), onDisk, wanted.content))) return true;
+    this.bases.set(p, wanted);
     this.options.log?.(`updated ${p} (remote)`);
     return false;
+  }
+
+  /**
+   * The remote version `theirs` of `p` as it should be written over the copy `onDisk`: the copy
+   * itself when both mean the same, else the copy's style with the changed keys and body
+   * (`restyleMarkdown`). Its body state is unchanged: both texts have the same body.
+   */
+  private restyled(p: string, onDisk: string, theirs: FileBase): FileBase {
+    const knownPaths = new Set(this.local.livePaths());
+    return {
+      content: restyleMarkdown(onDisk, theirs.content, { path: p, knownPaths }),
+      bodyState: theirs.bodyState,
+    };
   }
 
   /** Whether `p` is no longer live, or renamed remotely and not yet moved on disk. */

@@ -14,6 +14,7 @@ export * from './body-doc-manager';
 export * from './links';
 export * from './frontmatter';
 export * from './materialize';
+export * from './markdown-style';
 export * from './validation';
 export * from './health-tracker';
 export * from './workspace-repair';

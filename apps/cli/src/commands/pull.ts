@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { restyleMarkdown } from '@diaryx-sync/crdt';
 import {
   ensureFolder,
   readFileIfExists,
@@ -46,11 +47,18 @@ export async function pullCommand(
     client.stop(); // never leave the socket and its timers running after an error
   }
   const files = local.materialize();
+  const knownPaths = new Set(files.map((f) => f.path));
   let written = 0;
   for (const [i, file] of files.entries()) {
     const target = toFilePath(root, file.path);
-    if ((await readFileIfExists(target)) !== file.content) {
-      await writeFileAtomic(target, file.content);
+    const existing = await readFileIfExists(target);
+    // A file that means the same is left as the author wrote it; a changed one keeps its style.
+    const content =
+      existing === undefined
+        ? file.content
+        : restyleMarkdown(existing, file.content, { path: file.path, knownPaths });
+    if (existing !== content) {
+      await writeFileAtomic(target, content);
       written++;
     }
     progress.update(i + 1, files.length, 'writing');
