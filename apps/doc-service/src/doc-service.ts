@@ -59,9 +59,9 @@ export interface DocServiceOptions {
   /** Default: a random id. */
   instanceId?: string;
   metrics?: DiaryxMetrics;
-  /** Lease TTL (default 4000 ms). */
+  /** Lease TTL (default 1500 ms, docs/fencing.md). */
   leaseTtlMs?: number;
-  /** Lease renew/rebalance period (default 1000 ms). */
+  /** Lease renew/rebalance period (default 300 ms). */
   leaseRenewMs?: number;
   /** Most docs in memory (default 5000). */
   maxLoadedDocs?: number;

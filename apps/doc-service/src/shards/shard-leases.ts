@@ -37,9 +37,9 @@ export interface ShardLeaseOptions {
   instanceId: string;
   logger: Logger;
   handlers: ShardLeaseHandlers;
-  /** Lease TTL (default 4000 ms). */
+  /** Lease TTL (default 1500 ms; docs/fencing.md explains the choice). */
   ttlMs?: number;
-  /** Renew/rebalance period (default 1000 ms). */
+  /** Renew/rebalance period (default 300 ms). */
   renewMs?: number;
   /** A lease counts as valid for writes only while at least this much of its TTL is left (default 1000 ms). */
   fenceMarginMs?: number;
@@ -73,12 +73,15 @@ export class ShardLeaseManager {
   private ticking: Promise<void> | undefined;
   private running = false;
   private readonly releases = new Set<Promise<void>>();
+  /** Delay of the next tick: `renewMs`, or less when another member's lease expires sooner. */
+  private nextTickMs: number;
 
   constructor(private readonly opts: ShardLeaseOptions) {
     this.scripts = leaseScripts(opts.redis);
-    this.ttlMs = opts.ttlMs ?? 4000;
-    this.renewMs = opts.renewMs ?? 1000;
+    this.ttlMs = opts.ttlMs ?? 1500;
+    this.renewMs = opts.renewMs ?? 300;
     this.fenceMarginMs = opts.fenceMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 3));
+    this.nextTickMs = this.renewMs;
   }
 
   /** Registers and runs the first tick (acquiring shards), then keeps ticking. */
@@ -144,16 +147,19 @@ export class ShardLeaseManager {
     return new Set(candidates.filter((_, i) => Number(res[i]) === 1).map(([s]) => s));
   }
 
-  /** Stops ticking, releases every shard gracefully (onReleasing first), leaves the member set. */
+  /**
+   * Leaves the member set (the others' next tick targets every shard), then releases every shard
+   * gracefully (onReleasing first, then the lease is deleted, so another instance takes it at once).
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await this.ticking?.catch(() => undefined);
-    for (const s of [...this.owned.keys()]) this.startRelease(s);
-    await Promise.allSettled([...this.releases]);
     await this.opts.redis
       .zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId)
       .catch(() => undefined);
+    for (const s of [...this.owned.keys()]) this.startRelease(s);
+    await Promise.allSettled([...this.releases]);
   }
 
   /**
@@ -181,7 +187,7 @@ export class ShardLeaseManager {
       this.tick()
         .catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'shard lease tick failed'))
         .finally(() => this.schedule());
-    }, this.renewMs);
+    }, this.nextTickMs);
     this.timer.unref();
   }
 
@@ -206,6 +212,7 @@ export class ShardLeaseManager {
       const now = this.ownedShards().length;
       if (now !== active.length)
         this.opts.logger.info({ owned: now, target, members }, 'shard ownership changed');
+      this.nextTickMs = await this.untilNextExpiry(now < target);
     } catch (err) {
       this.expireLocally();
       throw err;
@@ -227,6 +234,32 @@ export class ShardLeaseManager {
       if (Number(res[i]) === 1) o.validUntil = sentAt + this.ttlMs;
       else this.lose(s, 'lease taken or expired');
     });
+  }
+
+  /**
+   * Crash takeover without waiting for a whole renew period: when another member's registration
+   * (or, while short of the target, another instance's lease) expires before the next regular
+   * tick, tick right after that expiry instead. Alive members renew every `renewMs`, so their
+   * expiry is always further away than that; only a stopped one makes the next tick earlier.
+   */
+  private async untilNextExpiry(shortOfTarget: boolean): Promise<number> {
+    const { redis, prefix, instanceId } = this.opts;
+    const now = Date.now();
+    let wait = this.renewMs;
+    const members = await redis.zrange(docServiceMembersKey(prefix), 0, -1, 'WITHSCORES');
+    for (let i = 0; i + 1 < members.length; i += 2) {
+      if (members[i] === instanceId) continue;
+      wait = Math.min(wait, Number(members[i + 1]) - now + 15);
+    }
+    if (shortOfTarget) {
+      const pipeline = redis.pipeline();
+      for (let s = 0; s < this.opts.shardCount; s++)
+        if (!this.owned.has(s)) pipeline.pttl(shardLeaseKey(prefix, s));
+      for (const [err, pttl] of (await pipeline.exec()) ?? []) {
+        if (!err && typeof pttl === 'number' && pttl > 0) wait = Math.min(wait, pttl + 10);
+      }
+    }
+    return Math.max(10, wait);
   }
 
   /** After a failed round trip: drop the leases whose local time bound has passed. */
