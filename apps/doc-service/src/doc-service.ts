@@ -30,7 +30,14 @@ import {
   connectionField,
   isInstanceAlive,
 } from '@diaryx-sync/bus';
-import { PostgresStorage, raiseShardFence, type UpdateMeta } from '@diaryx-sync/crdt';
+import {
+  CRDT_MIGRATIONS,
+  CRDT_MIGRATIONS_TABLE,
+  PostgresStorage,
+  prepareSchema,
+  raiseShardFence,
+  type UpdateMeta,
+} from '@diaryx-sync/crdt';
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
 import { observeStageSince, type DiaryxMetrics, type Logger } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
@@ -59,6 +66,11 @@ export interface DocServiceOptions {
   /** Default: a random id. */
   instanceId?: string;
   metrics?: DiaryxMetrics;
+  /**
+   * Schema step at start-up: `migrate: true` applies the crdt migrations (default), `false` only
+   * checks that the `migrate` command applied them (MIGRATE_ON_START, deploy/README.md "Upgrade").
+   */
+  schema?: { migrate: boolean; lockTimeoutMs?: number };
   /** Lease TTL (default 1500 ms, docs/fencing.md). */
   leaseTtlMs?: number;
   /** Lease renew/rebalance period (default 300 ms). */
@@ -183,11 +195,15 @@ export class DocService {
     });
   }
 
-  /** Runs the crdt migrations, subscribes, acquires shards and starts heartbeats and sweeps. */
+  /** Runs (or checks) the crdt migrations, subscribes, acquires shards and starts heartbeats and sweeps. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await PostgresStorage.migrate(this.opts.pool);
+    await prepareSchema(
+      this.opts.pool,
+      [{ table: CRDT_MIGRATIONS_TABLE, migrations: CRDT_MIGRATIONS }],
+      this.opts.schema ?? { migrate: true },
+    );
     const sub = this.opts.redis.duplicate();
     this.sub = sub;
     sub.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis subscriber error'));
@@ -407,6 +423,8 @@ export class DocService {
         observeStageSince(this.opts.metrics, 'persisted', env.receivedAt);
       }
       this.broadcast(doc, res.broadcast, env.gatewayId, env.connId, env.receivedAt);
+      if (res.droppedPending)
+        this.notePendingDropped(doc, env, res.error ? 'refused' : 'stale', res.error?.message ?? 'too old');
       if (res.error) {
         // what did change is durable and broadcast; the rest of the payload was refused
         this.replyError(env, 'bad_payload', res.error.message);
@@ -419,14 +437,15 @@ export class DocService {
         msgId: env.msgId,
         payloads,
         readOnlyViolation: res.readOnlyViolation,
-        ack: true,
+        // not durable while part of it waits as Yjs pending state: the gateway re-sends it
+        ack: !res.pending,
         syncComplete,
       });
     });
   }
 
   private handleApply(doc: LoadedDoc, env: ApplyEnvelope): void {
-    let out: { persist: Uint8Array[]; broadcast: Uint8Array[] };
+    let out: ReturnType<LoadedDoc['sync']['applyServerUpdate']>;
     try {
       out = doc.sync.applyServerUpdate(env.update);
     } catch (err) {
@@ -438,12 +457,42 @@ export class DocService {
     doc.chain(async () => {
       if (persisted && !(await this.awaitPersist(doc, persisted, env, null))) return;
       this.broadcast(doc, out.broadcast, '', '', undefined);
+      if (out.droppedPending)
+        this.notePendingDropped(doc, env, out.error ? 'refused' : 'stale', out.error?.message ?? 'too old');
+      if (out.error) {
+        this.replyError(env, 'bad_payload', out.error.message);
+        return;
+      }
+      if (out.pending) {
+        this.replyError(env, 'unavailable', 'update waits for missing dependencies; retry');
+        return;
+      }
       this.publish(gatewayChannel(this.opts.prefix, env.replyTo), {
         type: 'applied',
         msgId: env.msgId,
         docId: env.docId,
       });
     });
+  }
+
+  /** Alert: a doc's Yjs pending state was dropped instead of carried (docs/limits.md). */
+  private notePendingDropped(
+    doc: LoadedDoc,
+    env: FrameEnvelope | ApplyEnvelope | null,
+    reason: 'refused' | 'stale',
+    why: string,
+  ): void {
+    this.opts.metrics?.docs.pendingDropped.inc({ reason });
+    this.log.warn(
+      {
+        tenant: doc.tenant,
+        docId: doc.docId,
+        ...(env?.type === 'frame' ? { gatewayId: env.gatewayId, connId: env.connId } : {}),
+        ...(env?.type === 'apply' ? { origin: env.origin } : {}),
+        why,
+      },
+      'pending (unintegrable) Yjs state dropped',
+    );
   }
 
   private handleSave(env: SaveEnvelope, shard: number, token: number): void {
@@ -663,6 +712,8 @@ export class DocService {
     const owns = (tenant: string, workspace: string) =>
       this.leases.serves(shardOf(tenant, `workspace:${workspace}`, this.opts.shardCount));
     try {
+      for (const doc of this.registry.loaded())
+        if (doc.sync.dropStalePending()) this.notePendingDropped(doc, null, 'stale', 'too old');
       await this.registry.sweepIdle();
       await this.sweepDeadGatewayConnections();
       await this.presence.sweep(owns);

@@ -23,16 +23,23 @@
  * A malformed payload throws {@link ProtocolError} before anything is applied (decode and
  * validation happen first), so a protocol error never affects the document or other
  * connections.
+ *
+ * Yjs pending state (structs/deletes whose dependencies the doc lacks) is bounded by a
+ * {@link PendingBudget}: while the doc holds any, results say `pending` (do not acknowledge: the
+ * content is not durable yet); an update that adds pending state beyond the bound is refused with
+ * `missing_dependencies` (close 4400) and the pending state is dropped (docs/limits.md).
  */
 import * as Y from 'yjs';
 import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
 import { ProtocolError } from './errors';
 import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
+import { DEFAULT_PENDING_LIMITS, PendingBudget, type PendingLimits } from './pending-budget';
 import {
   assertUpdateApplies,
   decodeStateVectorStrict,
   decodeUpdateStrict,
   updateWouldChangeDoc,
+  type PendingState,
 } from './update-inspection';
 
 /** Role from the token (docs/protocol.md#tokens). */
@@ -63,8 +70,15 @@ export interface DocSyncResult {
   /** A viewer sent a SyncStep2/Update that would have changed the document (not applied). */
   readOnlyViolation: boolean;
   /**
-   * Set only in the (rare) case where an update passed validation but failed while being
-   * applied: processing stopped there, `persist`/`broadcast` hold whatever did change (deliver
+   * The document holds pending state after this payload (part of some update waits for missing
+   * dependencies): do NOT acknowledge the frame; its sender re-sends it later.
+   */
+  pending: boolean;
+  /** Pending state that was dropped while handling this payload (alert: log + metric). */
+  droppedPending?: PendingState;
+  /**
+   * Set only when an update passed validation but failed while being applied, or could not be
+   * applied as sent (`missing_dependencies`): processing stopped there, `persist`/`broadcast` hold whatever did change (deliver
    * them, so storage matches memory), then close the connection with `error.closeCode`.
    */
   error?: ProtocolError;
@@ -78,12 +92,20 @@ export interface ServerUpdateResult {
   persist?: Uint8Array;
   /** Set when the update failed while being applied; the fields above hold what did change. */
   error?: ProtocolError;
+  /** As {@link DocSyncResult.pending}. */
+  pending: boolean;
+  /** As {@link DocSyncResult.droppedPending}. */
+  droppedPending?: PendingState;
 }
 
 /** Options of {@link DocSyncHandler}. */
 export interface DocSyncHandlerOptions {
   /** Reason sent in the y-websocket permission-denied Auth reply. Default `read-only`. */
   permissionDeniedReason?: string;
+  /** Bound of the doc's Yjs pending state (default {@link DEFAULT_PENDING_LIMITS}). */
+  pendingLimits?: PendingLimits;
+  /** Clock for the pending-state age (default `Date.now`). */
+  now?: () => number;
 }
 
 /** Prepared (decoded and validated) message, ready to be processed without failing. */
@@ -133,11 +155,13 @@ export class DocSyncHandler {
   /** Awareness states of this document, by owning connection. */
   readonly awareness = new AwarenessRegistry();
   private readonly permissionDeniedReason: string;
+  private readonly pendingBudget: PendingBudget;
 
   /** Serves `doc` (the caller loads it and persists what {@link DocSyncHandler.handle} returns). */
   constructor(doc: Y.Doc, options: DocSyncHandlerOptions = {}) {
     this.doc = doc;
     this.permissionDeniedReason = options.permissionDeniedReason ?? 'read-only';
+    this.pendingBudget = new PendingBudget(options.pendingLimits ?? DEFAULT_PENDING_LIMITS, options.now);
   }
 
   /**
@@ -159,6 +183,8 @@ export class DocSyncHandler {
     const relayed: ProtocolMessage[] = [];
     let readOnlyViolation = false;
     let error: ProtocolError | undefined;
+    let pending = false;
+    let droppedPending: PendingState | undefined;
 
     for (const p of prepared) {
       if (error) break;
@@ -174,6 +200,8 @@ export class DocSyncHandler {
             const applied = this.applyCapturing(p.update, connection);
             changes.push(...applied.emitted);
             error = applied.error;
+            pending = applied.pending;
+            droppedPending = applied.droppedPending ?? droppedPending;
           } else if (updateWouldChangeDoc(this.doc, p.update, p.decoded)) {
             readOnlyViolation = true;
           }
@@ -198,7 +226,8 @@ export class DocSyncHandler {
     const outgoing: ProtocolMessage[] = [];
     if (persist) outgoing.push({ type: 'update', update: persist });
     outgoing.push(...relayed);
-    const result: DocSyncResult = { replies, readOnlyViolation };
+    const result: DocSyncResult = { replies, readOnlyViolation, pending };
+    if (droppedPending) result.droppedPending = droppedPending;
     if (outgoing.length > 0) result.broadcast = encodeMessages(outgoing);
     if (persist) result.persist = persist;
     if (error) result.error = error;
@@ -215,7 +244,8 @@ export class DocSyncHandler {
     assertUpdateApplies(update);
     const applied = this.applyCapturing(update, origin);
     const persist = mergeAll(applied.emitted);
-    const result: ServerUpdateResult = {};
+    const result: ServerUpdateResult = { pending: applied.pending };
+    if (applied.droppedPending) result.droppedPending = applied.droppedPending;
     if (persist) {
       result.persist = persist;
       result.broadcast = encodeMessage({ type: 'update', update: persist });
@@ -242,30 +272,58 @@ export class DocSyncHandler {
     return update ? encodeMessage({ type: 'awareness', update }) : undefined;
   }
 
+  /**
+   * Drops the doc's pending state when its episode outlived the bound (call from a periodic
+   * sweep); returns what was dropped (alert), or `undefined`.
+   */
+  dropStalePending(): PendingState | undefined {
+    return this.pendingBudget.dropIfStale(this.doc);
+  }
+
   private validateAwareness(update: Uint8Array): void {
     decodeAwarenessUpdate(update);
   }
 
   /**
    * Applies `update`; returns the updates the document emitted (empty when unchanged), even
-   * when applying failed half-way (then with `error`).
+   * when applying failed half-way (then with `error`), and the pending-state verdict.
    */
   private applyCapturing(
     update: Uint8Array,
     origin: unknown,
-  ): { emitted: Uint8Array[]; error?: ProtocolError } {
+  ): { emitted: Uint8Array[]; error?: ProtocolError; pending: boolean; droppedPending?: PendingState } {
     const emitted: Uint8Array[] = [];
     const listener = (u: Uint8Array): void => {
       emitted.push(u);
     };
+    const before = this.pendingBudget.measure(this.doc);
     this.doc.on('update', listener);
     try {
       Y.applyUpdate(this.doc, update, origin);
-      return { emitted };
     } catch {
-      return { emitted, error: new ProtocolError('bad_update', 'update could not be applied') };
+      return {
+        emitted,
+        pending: false,
+        error: new ProtocolError('bad_update', 'update could not be applied'),
+      };
     } finally {
       this.doc.off('update', listener);
+    }
+    const verdict = this.pendingBudget.afterApply(this.doc, before);
+    switch (verdict.kind) {
+      case 'clear':
+        return { emitted, pending: false };
+      case 'pending':
+        return verdict.staleDropped
+          ? { emitted, pending: true, droppedPending: verdict.staleDropped }
+          : { emitted, pending: true };
+      case 'exceeded':
+        return {
+          emitted,
+          pending: false,
+          droppedPending: verdict.dropped,
+          error: new ProtocolError('missing_dependencies', `update cannot apply: ${verdict.reason}; resync`),
+        };
     }
   }
 }

@@ -23,6 +23,12 @@ export type ProtocolErrorKind =
   | 'bad_path'
   /** A Yjs update or awareness update could not be decoded. */
   | 'bad_update'
+  /**
+   * A Yjs update depends on state the document does not have (structs starting beyond the doc's
+   * clock for their client, or references/deletes that would stay pending): it can never apply
+   * as sent; the client must resync (docs/limits.md, "Updates that cannot apply").
+   */
+  | 'missing_dependencies'
   /** The frame is larger than the configured maximum (close code 4413). */
   | 'frame_too_large';
 

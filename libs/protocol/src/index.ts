@@ -12,5 +12,6 @@ export * from './sync';
 export * from './control';
 export * from './awareness';
 export * from './update-inspection';
+export * from './pending-budget';
 export * from './doc-sync-handler';
 export * from './client/index';

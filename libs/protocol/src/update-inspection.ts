@@ -100,3 +100,31 @@ export function assertUpdateApplies(update: Uint8Array): void {
     scratch.destroy();
   }
 }
+
+/** Pending state Yjs kept after an apply (structs/deletes waiting for missing dependencies). */
+export interface PendingState {
+  /** Bytes of the pending structs update (0 when none). */
+  structBytes: number;
+  /** Bytes of the pending delete set update (0 when none). */
+  deleteSetBytes: number;
+}
+
+/** Size of the pending state of `doc` (zeros when none); the document is not modified. */
+export function pendingStateOf(doc: Y.Doc): PendingState {
+  const { pendingStructs, pendingDs } = doc.store;
+  return { structBytes: pendingStructs?.update.length ?? 0, deleteSetBytes: pendingDs?.length ?? 0 };
+}
+
+/**
+ * Removes and returns the pending state of `doc` (structs and delete sets Yjs could not integrate
+ * yet), or `undefined` when there is none. The document's content is unchanged: pending state was
+ * never integrated, never emitted as an `update` event, hence never persisted nor acknowledged as
+ * part of the document.
+ */
+export function takePendingState(doc: Y.Doc): PendingState | undefined {
+  const { pendingStructs, pendingDs } = doc.store;
+  if (pendingStructs === null && pendingDs === null) return undefined;
+  doc.store.pendingStructs = null;
+  doc.store.pendingDs = null;
+  return { structBytes: pendingStructs?.update.length ?? 0, deleteSetBytes: pendingDs?.length ?? 0 };
+}

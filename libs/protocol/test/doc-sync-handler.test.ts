@@ -93,12 +93,12 @@ describe('DocSyncHandler: sync', () => {
     const server = docWith('x');
     const handler = new DocSyncHandler(server);
     const result = handler.handle(editor('a'), updateMessage(Y.encodeStateAsUpdate(server)));
-    expect(result).toEqual({ replies: [], readOnlyViolation: false });
+    expect(result).toEqual({ replies: [], readOnlyViolation: false, pending: false });
     const empty = handler.handle(
       editor('a'),
       encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) }),
     );
-    expect(empty).toEqual({ replies: [], readOnlyViolation: false });
+    expect(empty).toEqual({ replies: [], readOnlyViolation: false, pending: false });
   });
 
   it('merges several changing messages of one payload into one broadcast and one persist', () => {
@@ -147,7 +147,7 @@ describe('DocSyncHandler: sync', () => {
     const result = handler.applyServerUpdate(Y.encodeStateAsUpdate(other, Y.encodeStateVector(server)));
     expect(server.getText('t').toString()).toBe('ab');
     expect(decodeMessages(result.broadcast as Uint8Array)[0]?.type).toBe('update');
-    expect(handler.applyServerUpdate(Y.encodeStateAsUpdate(server))).toEqual({});
+    expect(handler.applyServerUpdate(Y.encodeStateAsUpdate(server))).toEqual({ pending: false });
     expectProtocolError(() => handler.applyServerUpdate(new Uint8Array([1, 2, 3])), 'bad_update');
   });
 });
@@ -159,10 +159,14 @@ describe('DocSyncHandler: viewer rule', () => {
     const handler = new DocSyncHandler(server);
     const v = new Y.Doc();
     const result = fullSync(handler, viewer('v'), v);
-    expect(result).toEqual({ replies: [], readOnlyViolation: false });
+    expect(result).toEqual({ replies: [], readOnlyViolation: false, pending: false });
     expect(contentOf(v)).toEqual(contentOf(server));
     // a second exchange, now with v holding the full delete set, is still harmless
-    expect(fullSync(handler, viewer('v'), v)).toEqual({ replies: [], readOnlyViolation: false });
+    expect(fullSync(handler, viewer('v'), v)).toEqual({
+      replies: [],
+      readOnlyViolation: false,
+      pending: false,
+    });
   });
 
   it('a viewer update that would change the doc is not applied and flagged', () => {
@@ -175,7 +179,7 @@ describe('DocSyncHandler: viewer rule', () => {
     v.on('update', (u: Uint8Array) => (edit = u));
     v.getText('t').insert(0, 'X');
     const insert = handler.handle(viewer('v'), updateMessage(edit as Uint8Array));
-    expect(insert).toEqual({ replies: [], readOnlyViolation: true });
+    expect(insert).toEqual({ replies: [], readOnlyViolation: true, pending: false });
     v.getText('t').delete(3, 1);
     const del = handler.handle(viewer('v'), updateMessage(edit as Uint8Array));
     expect(del.readOnlyViolation).toBe(true);

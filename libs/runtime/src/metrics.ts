@@ -34,6 +34,13 @@
  * - `diaryx_docs_loaded` gauge — docs held in memory.
  * - `diaryx_doc_loads_total` / `diaryx_doc_unloads_total` counters; `diaryx_doc_load_seconds` histogram.
  * - `diaryx_updates_applied_total` counter — updates applied by shard owners.
+ * - `diaryx_doc_pending_dropped_total{reason}` counter — Yjs pending state dropped instead of
+ *   carried (`refused`: an update pushed it over the bound, its connection closed with 4400;
+ *   `stale`: older than the bound; `load`: found in a doc's stored state). See docs/limits.md.
+ * - `diaryx_tenant_inbox_depth{tenant}` gauge — inbox envelopes waiting in a tenant's fair queue.
+ * - `diaryx_tenant_inbox_dropped_total` counter — envelopes refused because a tenant's queue was full.
+ * - `diaryx_workspace_deletions_total` counter — workspaces ended on this instance (docs dropped).
+ * - `diaryx_focus_list_truncated_total` counter — workspace focus lists cut to the fan-out bound.
  * - `diaryx_pg_append_batch_size` histogram — updates per PostgreSQL append batch.
  * - `diaryx_pg_append_seconds` histogram — latency of one append batch.
  * - `diaryx_pg_append_failures_total` counter.
@@ -79,6 +86,11 @@ export const METRIC_NAMES = {
   docUnloads: 'diaryx_doc_unloads_total',
   docLoadSeconds: 'diaryx_doc_load_seconds',
   updatesApplied: 'diaryx_updates_applied_total',
+  docPendingDropped: 'diaryx_doc_pending_dropped_total',
+  tenantInboxDepth: 'diaryx_tenant_inbox_depth',
+  tenantInboxDropped: 'diaryx_tenant_inbox_dropped_total',
+  workspaceDeletions: 'diaryx_workspace_deletions_total',
+  focusListTruncated: 'diaryx_focus_list_truncated_total',
   pgAppendBatchSize: 'diaryx_pg_append_batch_size',
   pgAppendSeconds: 'diaryx_pg_append_seconds',
   pgAppendFailures: 'diaryx_pg_append_failures_total',
@@ -146,6 +158,11 @@ export interface DiaryxMetrics {
     unloads: Counter<string>;
     loadSeconds: Histogram<string>;
     updatesApplied: Counter<string>;
+    pendingDropped: Counter<'reason'>;
+    tenantInboxDepth: Gauge<'tenant'>;
+    tenantInboxDropped: Counter<string>;
+    workspaceDeletions: Counter<string>;
+    focusListTruncated: Counter<string>;
   };
   readonly postgres: {
     appendBatchSize: Histogram<string>;
@@ -266,6 +283,17 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       unloads: counter(N.docUnloads, 'Documents unloaded from memory.'),
       loadSeconds: histogram(N.docLoadSeconds, 'Time to load a document (seconds).', LATENCY_BUCKETS),
       updatesApplied: counter(N.updatesApplied, 'Updates applied by shard owners.'),
+      pendingDropped: counter(
+        N.docPendingDropped,
+        'Yjs pending state dropped instead of carried (refused update, or found at load).',
+        ['reason'],
+      ),
+      tenantInboxDepth: gauge(N.tenantInboxDepth, 'Inbox envelopes waiting in a tenant fair queue.', [
+        'tenant',
+      ]),
+      tenantInboxDropped: counter(N.tenantInboxDropped, 'Envelopes refused because a tenant queue was full.'),
+      workspaceDeletions: counter(N.workspaceDeletions, 'Deleted workspaces ended on this instance.'),
+      focusListTruncated: counter(N.focusListTruncated, 'Workspace focus lists cut to the fan-out bound.'),
     },
     postgres: {
       appendBatchSize: histogram(

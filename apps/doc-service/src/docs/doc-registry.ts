@@ -205,6 +205,14 @@ export class DocRegistry {
     if (!this.opts.isServing(shard, token))
       throw new ShardNotServedError(`shard ${shard} is no longer served`);
     const doc = new LoadedDoc(tenant, docId, parsed, shard, token, state, count);
+    if (doc.droppedPending) {
+      // alert: the stored state held structs/deletes that can never integrate (docs/limits.md)
+      this.opts.metrics?.docs.pendingDropped.inc({ reason: 'load' });
+      this.opts.logger.error(
+        { tenant, docId, ...doc.droppedPending },
+        'stored document state had pending (unintegrable) structs or deletes: dropped',
+      );
+    }
     this.docs.set(key, doc);
     this.opts.metrics?.docs.loads.inc();
     this.opts.metrics?.docs.loadSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);

@@ -11,7 +11,13 @@
  * permission-denied reply itself on a `readOnlyViolation`, so no Auth message is ever replied
  * from here.
  */
-import { DocSyncHandler, ProtocolError, splitMessages } from '@diaryx-sync/protocol';
+import {
+  DocSyncHandler,
+  ProtocolError,
+  splitMessages,
+  type PendingState,
+  type ProtocolErrorKind,
+} from '@diaryx-sync/protocol';
 import type { Role } from '@diaryx-sync/bus';
 import type * as Y from 'yjs';
 
@@ -37,6 +43,10 @@ export interface SyncResult {
   readOnlyViolation: boolean;
   /** The payload contained a SyncStep1 (the client started a sync exchange). */
   sawSyncStep1: boolean;
+  /** The doc holds Yjs pending state: do not acknowledge the frame (docs/limits.md). */
+  pending: boolean;
+  /** Pending state dropped while handling the payload (alert). */
+  droppedPending?: PendingState;
   /**
    * Rare: an update failed half-way through being applied. Deliver and persist the fields
    * above (they match memory), then report this error (the gateway closes with 4400).
@@ -47,6 +57,14 @@ export interface SyncResult {
 /** The payload is malformed (bad message, bad update, bad state vector): close with 4400. */
 export class BadPayloadError extends Error {
   override readonly name = 'BadPayloadError';
+
+  constructor(
+    message: string,
+    /** Why (`missing_dependencies`: an update that can never apply as sent, see docs/limits.md). */
+    readonly kind: ProtocolErrorKind = 'bad_update',
+  ) {
+    super(message);
+  }
 }
 
 /** One document held by a shard owner, with its awareness registry. */
@@ -67,7 +85,7 @@ export class DocSync {
       // the `yjs` dialect admits QueryAwareness (needed by /yjs clients)
       r = this.handler.handle({ id: conn.id, role: conn.role, dialect: 'yjs' }, payload);
     } catch (err) {
-      if (err instanceof ProtocolError) throw new BadPayloadError(err.message);
+      if (err instanceof ProtocolError) throw new BadPayloadError(err.message, err.kind);
       throw err;
     }
     // the gateway answers a read-only violation itself (JSON on /sync2, Auth on /yjs)
@@ -79,23 +97,38 @@ export class DocSync {
       readOnlyViolation: r.readOnlyViolation,
       // only a SyncStep1 is answered with a SyncStep2 (0 1 …), followed by the server SyncStep1
       sawSyncStep1: replies.some((m) => m[0] === 0 && m[1] === 1),
-      ...(r.error ? { error: new BadPayloadError(r.error.message) } : {}),
+      pending: r.pending,
+      ...(r.droppedPending ? { droppedPending: r.droppedPending } : {}),
+      ...(r.error ? { error: new BadPayloadError(r.error.message, r.error.kind) } : {}),
     };
   }
 
   /**
-   * Applies a server-side update (ClusterClient `apply`); returns the effective changes.
+   * Applies a server-side update (ClusterClient `apply`); returns the effective changes, and
+   * `error` when part of it could not be applied (persist and broadcast what did change first).
    * @throws {BadPayloadError} when the update is malformed (nothing applied).
    */
-  applyServerUpdate(update: Uint8Array): { persist: Uint8Array[]; broadcast: Uint8Array[] } {
+  applyServerUpdate(update: Uint8Array): {
+    persist: Uint8Array[];
+    broadcast: Uint8Array[];
+    error?: BadPayloadError;
+    pending: boolean;
+    droppedPending?: PendingState;
+  } {
     let r;
     try {
       r = this.handler.applyServerUpdate(update, 'server');
     } catch (err) {
-      if (err instanceof ProtocolError) throw new BadPayloadError(err.message);
+      if (err instanceof ProtocolError) throw new BadPayloadError(err.message, err.kind);
       throw err;
     }
-    return { persist: r.persist ? [r.persist] : [], broadcast: r.broadcast ? [r.broadcast] : [] };
+    return {
+      persist: r.persist ? [r.persist] : [],
+      broadcast: r.broadcast ? [r.broadcast] : [],
+      pending: r.pending,
+      ...(r.droppedPending ? { droppedPending: r.droppedPending } : {}),
+      ...(r.error ? { error: new BadPayloadError(r.error.message, r.error.kind) } : {}),
+    };
   }
 
   /**
@@ -109,6 +142,11 @@ export class DocSync {
   /** An awareness message with every current state (for a newly subscribed connection), or `null`. */
   awarenessSnapshot(): Uint8Array | null {
     return this.handler.awarenessSnapshot() ?? null;
+  }
+
+  /** Drops pending state older than the bound (sweep); returns what was dropped. */
+  dropStalePending(): PendingState | undefined {
+    return this.handler.dropStalePending();
   }
 
   /** Releases the document. */

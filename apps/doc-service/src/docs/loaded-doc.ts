@@ -1,5 +1,5 @@
 /** One document held in memory by its shard owner. */
-import type { ParsedDocId } from '@diaryx-sync/protocol';
+import { takePendingState, type ParsedDocId, type PendingState } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
 import { DocSync } from './doc-sync';
 
@@ -23,6 +23,11 @@ export class LoadedDoc {
   readonly syncCompleted = new Set<string>();
   /** Set when a persist failed or the shard was lost: the doc must not be used any more. */
   broken = false;
+  /**
+   * Pending state (structs/deletes Yjs could not integrate) found in the stored state and dropped
+   * at load: a loaded doc never carries pending state (docs/limits.md).
+   */
+  readonly droppedPending: PendingState | undefined;
 
   constructor(
     readonly tenant: string,
@@ -36,6 +41,7 @@ export class LoadedDoc {
   ) {
     const doc = new Y.Doc({ gc: true });
     if (state && state.length > 0) Y.applyUpdate(doc, state);
+    this.droppedPending = takePendingState(doc);
     this.sync = new DocSync(doc);
     this.storedUpdates = storedUpdates;
   }
