@@ -33,9 +33,23 @@ export async function createGatewayApp(
   return app;
 }
 
-/** Applies the app-wide settings that are not modules (adapter, filters, proxy trust). */
+/**
+ * Largest JSON request body (bytes): the largest legitimate one, `POST /api/tokens` with 1,000
+ * workspace ids, is about 70 KB. Larger bodies get 413 `payload_too_large` before being parsed.
+ */
+export const MAX_JSON_BODY_BYTES = 128 * 1024;
+/** Largest form body (bytes; only the `/ops` login form uses one). */
+export const MAX_FORM_BODY_BYTES = 8 * 1024;
+
+/** Applies the app-wide settings that are not modules (adapter, filters, body limits, proxy trust). */
 export function configureGatewayApp(app: INestApplication): void {
   app.useWebSocketAdapter(new WsAdapter(app));
+  // Explicit limits for every parsed body (zip uploads are raw and streamed to disk instead).
+  (app as NestExpressApplication).useBodyParser?.('json', { limit: MAX_JSON_BODY_BYTES });
+  (app as NestExpressApplication).useBodyParser?.('urlencoded', {
+    limit: MAX_FORM_BODY_BYTES,
+    extended: false,
+  });
   app.useGlobalFilters(new ApiExceptionFilter());
   (app as NestExpressApplication).disable?.('x-powered-by');
 }

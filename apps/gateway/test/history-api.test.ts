@@ -95,6 +95,34 @@ function rawZipNamed(name: string): Buffer {
   return Buffer.concat([lp, cp, end]);
 }
 
+/** A stored zip whose entries are kept verbatim (duplicates included), each holding "x". */
+function rawZipOfNames(names: string[]): Buffer {
+  const parts = names.map((n) => rawZipNamed(n));
+  // Each single-entry zip is [local header + data][central][end]; splice them into one archive.
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const z of parts) {
+    const endAt = z.length - 22;
+    const cdSize = z.readUInt32LE(endAt + 12);
+    const cdOffset = z.readUInt32LE(endAt + 16);
+    const local = z.subarray(0, cdOffset);
+    const central = Buffer.from(z.subarray(cdOffset, cdOffset + cdSize));
+    central.writeUInt32LE(offset, 42);
+    locals.push(local);
+    centrals.push(central);
+    offset += local.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(names.length, 8);
+  end.writeUInt16LE(names.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
 describe('history HTTP API (gateway + worker in-process)', () => {
   let s3: EmbeddedS3;
   let gw: GatewayHarness;
@@ -285,6 +313,95 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     const huge = Buffer.alloc(51 * 1024 * 1024);
     expect((await post(huge)).status).toBe(400);
     expect(await materializeStoredWorkspace(storage, WS)).toEqual(before);
+  });
+
+  it('refuses bidi controls, reserved, over-long and duplicate names with 400 unsafe_path at the door', async () => {
+    const before = await materializeStoredWorkspace(storage, WS);
+    const post = (body: Buffer) =>
+      fetch(`${gw.baseUrl}/api/workspaces/${WS}/snapshot?mode=merge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/zip' },
+        body,
+      });
+    const hostile: [string, Buffer][] = [
+      ['bidi', rawZipNamed('invoice\u202Edm.exe.md')],
+      ['isolate', rawZipNamed('a\u2067b.md')],
+      ['reserved', rawZipNamed('CON.md')],
+      ['reserved in a folder', rawZipNamed('notes/lpt1.txt.md')],
+      ['over-long name', rawZipNamed(`${'x'.repeat(200)}.md`)],
+      ['over-long path', rawZipNamed(`${'d'.repeat(120)}/${'f'.repeat(120)}.md`)],
+      ['NFC and NFD spellings', rawZipOfNames(['cafe\u0301.md', 'caf\u00e9.md'])],
+      ['one name twice', rawZipOfNames(['same.md', 'same.md'])],
+    ];
+    for (const [what, zip] of hostile) {
+      const res = await post(zip);
+      const body = (await res.json()) as { error: { code: string } };
+      expect({ what, status: res.status, code: body.error.code }).toEqual({
+        what,
+        status: 400,
+        code: 'unsafe_path',
+      });
+    }
+    expect(await materializeStoredWorkspace(storage, WS)).toEqual(before);
+  });
+
+  it('runs one import per tenant and two per gateway; more get 429 with Retry-After', async () => {
+    const zip = await zipBuffer({ 'slot.md': 'slot\n' });
+    const others: { token: string; ws: string }[] = [];
+    for (const name of ['Slot B', 'Slot C']) {
+      const t = await api(gw.baseUrl, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name } });
+      const created = await api(gw.baseUrl, 'POST', '/api/workspaces', {
+        token: t.body.admin_token,
+        body: { id: 'slots' },
+      });
+      expect(created.status).toBe(201);
+      others.push({ token: t.body.admin_token, ws: 'slots' });
+    }
+    // A held upload: half the zip now, the rest when released.
+    const held = (token: string, ws: string) => {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(zip.subarray(0, 10));
+          await released;
+          controller.enqueue(zip.subarray(10));
+          controller.close();
+        },
+      });
+      const response = fetch(`${gw.baseUrl}/api/workspaces/${ws}/snapshot?mode=merge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/zip' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      return { release, response };
+    };
+    const post = (token: string, ws: string) =>
+      fetch(`${gw.baseUrl}/api/workspaces/${ws}/snapshot?mode=merge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/zip' },
+        body: zip,
+      });
+    expect(
+      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: 'slots' } })).status,
+    ).toBe(201);
+    const a = held(admin, 'slots');
+    await new Promise((r) => setTimeout(r, 300));
+    const sameTenant = await post(admin, 'slots');
+    expect(sameTenant.status).toBe(429);
+    expect(sameTenant.headers.get('retry-after')).toBe('5');
+    expect(((await sameTenant.json()) as { error: { code: string } }).error.code).toBe('too_many_imports');
+    const b = held(others[0].token, others[0].ws);
+    await new Promise((r) => setTimeout(r, 300));
+    const thirdTenant = await post(others[1].token, others[1].ws);
+    expect(thirdTenant.status).toBe(429);
+    a.release();
+    b.release();
+    expect((await a.response).status).toBe(200);
+    expect((await b.response).status).toBe(200);
+    // Slots are given back: the same requests succeed now.
+    expect((await post(others[1].token, others[1].ws)).status).toBe(200);
   });
 
   it('imports a zip (merge and replace) and restores a commit', async () => {

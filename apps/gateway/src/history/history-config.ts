@@ -16,6 +16,14 @@ export const historyConfigSchema = z.object({
   SNAPSHOT_MAX_FILE_BYTES: int(16 * 1024 * 1024),
   /** Most files in an import. */
   SNAPSHOT_MAX_FILES: int(10_000),
+  /** Most entries of any kind (files, folders, skipped dotfiles) in an import zip. */
+  SNAPSHOT_MAX_ENTRIES: int(20_000),
+  /** Zip imports one gateway runs at a time (more get 429 with `Retry-After`). */
+  SNAPSHOT_MAX_CONCURRENT_IMPORTS: int(2),
+  /** Zip imports one tenant runs at a time on one gateway (more get 429 with `Retry-After`). */
+  SNAPSHOT_MAX_TENANT_IMPORTS: int(1),
+  /** `Retry-After` of a refused import (s). */
+  SNAPSHOT_IMPORT_RETRY_AFTER_S: int(5),
   /** How long commit/restore/import requests wait for the history worker (ms). */
   HISTORY_JOB_TIMEOUT_MS: int(60_000),
 });

@@ -13,13 +13,22 @@ import {
 import type { Pool } from 'pg';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';
+import { createRedis, redisTopologyOf } from '@diaryx-sync/runtime';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
 import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
-import { HISTORY_CONFIG, loadHistoryConfig } from './history-config';
+import { HISTORY_SCHEMA, prepareGatewaySchema } from '../infra/schema';
+import { HISTORY_CONFIG, loadHistoryConfig, type HistoryConfig } from './history-config';
+import { ImportSlots } from './import-slots';
 
 export const historyProviders: Provider[] = [
   { provide: HISTORY_CONFIG, useFactory: () => loadHistoryConfig(process.env) },
+  {
+    provide: ImportSlots,
+    inject: [HISTORY_CONFIG],
+    useFactory: (h: HistoryConfig) =>
+      new ImportSlots(h.SNAPSHOT_MAX_CONCURRENT_IMPORTS, h.SNAPSHOT_MAX_TENANT_IMPORTS),
+  },
   {
     provide: ObjectStorage,
     inject: [GATEWAY_CONFIG],
@@ -40,11 +49,12 @@ export const historyProviders: Provider[] = [
   {
     provide: HistoryQueues,
     inject: [GATEWAY_CONFIG],
-    useFactory: (c: GatewayConfig) => new HistoryQueues({ redisUrl: c.REDIS_URL, prefix: c.REDIS_PREFIX }),
+    useFactory: (c: GatewayConfig) =>
+      new HistoryQueues({ connect: () => createRedis(redisTopologyOf(c)), prefix: c.REDIS_PREFIX }),
   },
 ];
 
-/** Runs the history migrations at start-up and closes the queues on shutdown. */
+/** Runs (or checks, infra/schema.ts) the history migrations at start-up and closes the queues on shutdown. */
 @Injectable()
 export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('HistoryLifecycle');
@@ -53,10 +63,12 @@ export class HistoryLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly git: GitStore,
     @Inject(HistoryQueues) private readonly queues: HistoryQueues,
     private readonly documents: WorkspaceDocumentsService,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.git.migrate();
+    await prepareGatewaySchema(this.pool, this.config, HISTORY_SCHEMA);
     // A deleted workspace loses its git history too: a new workspace with the same id starts empty.
     // The refs go at once (PostgreSQL); the objects are content-addressed garbage from then on, so
     // an unreachable S3 only leaves garbage behind and must not fail the deletion.

@@ -1,15 +1,20 @@
 /**
  * Zip snapshots (docs/protocol.md#http-api): `GET …/snapshot[?commit_id=]` streams the materialized markdown
  * files (current state, or a commit); `POST …/snapshot?mode=replace|merge` imports a zip (raw
- * request body) — hostile or oversize archives get 400 and nothing changes.
+ * request body, received into a temp file and checked entry by entry) — hostile or oversize
+ * archives get 400 and nothing changes; more concurrent imports than `ImportSlots` allows get 429
+ * with `Retry-After` before their body is read.
  */
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { ApiError } from '../api/api-error';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
+import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
+import { ImportSlots } from './import-slots';
+import { receiveUpload, type TempUpload } from './upload-file';
 import { WorkspaceHistoryService } from './workspace-history.service';
 
 /** Answer of a zip import. */
@@ -26,6 +31,8 @@ export class SnapshotController {
   constructor(
     private readonly access: WorkspaceAccessService,
     private readonly history: WorkspaceHistoryService,
+    private readonly slots: ImportSlots,
+    @Inject(HISTORY_CONFIG) private readonly config: HistoryConfig,
   ) {}
 
   @Get()
@@ -56,52 +63,35 @@ export class SnapshotController {
     @Param('id') id: string,
     @Query('mode') mode: unknown,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ImportResponse> {
     await this.access.require(claims, id, 'write');
     const m = mode === undefined ? 'merge' : mode;
     if (m !== 'replace' && m !== 'merge')
       throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
-    const zip = await readBody(req, this.history.limits().maxZipBytes);
-    const result = await this.history.importZip(claims.tid, id, zip, m, claims.sub);
-    return { mode: m, status: result.status, docs_updated: result.docs_updated, files: result.files };
-  }
-}
-
-/** Reads the raw request body, refusing more than `max` bytes (400 `too_large`). */
-function readBody(req: Request, max: number): Promise<Buffer> {
-  if (Buffer.isBuffer(req.body)) {
-    if (req.body.length > max)
-      return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
-    return Promise.resolve(req.body);
-  }
-  if (req.readableEnded) {
-    // A body parser consumed it (JSON/form content type): not a zip upload.
-    return Promise.reject(
-      ApiError.badRequest('send the zip as the raw body (Content-Type: application/zip)', 'invalid_zip'),
-    );
-  }
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max)
-    return Promise.reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > max) {
-        failed = true;
-        reject(ApiError.badRequest(`zip is larger than ${max} bytes`, 'too_large'));
-        return;
+    const release = this.slots.tryAcquire(claims.tid);
+    if (!release) {
+      // Refused before the body is read: do not keep the connection for the rest of it.
+      res.setHeader('Retry-After', String(this.config.SNAPSHOT_IMPORT_RETRY_AFTER_S));
+      res.setHeader('Connection', 'close');
+      throw new ApiError(429, 'too_many_imports', 'too many zip imports are running; retry later');
+    }
+    try {
+      let upload: TempUpload;
+      try {
+        upload = await receiveUpload(req, this.history.limits().maxZipBytes, 'zip');
+      } catch (err) {
+        res.setHeader('Connection', 'close');
+        throw err;
       }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (!failed) reject(ApiError.badRequest(`upload failed: ${err.message}`, 'invalid_zip'));
-    });
-  });
+      try {
+        const result = await this.history.importZip(claims.tid, id, upload.file, m, claims.sub);
+        return { mode: m, status: result.status, docs_updated: result.docs_updated, files: result.files };
+      } finally {
+        await upload.dispose();
+      }
+    } finally {
+      release();
+    }
+  }
 }

@@ -5,28 +5,30 @@
  * owning shard), which the gateway queues and waits for.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { listInstances } from '@diaryx-sync/bus';
 import { ObjectStorage, importKey } from '@diaryx-sync/objstore';
 import {
   GitStore,
   HistoryJobError,
   HistoryQueues,
+  checkWorkspaceZip,
   materializeStoredWorkspace,
-  readWorkspaceZip,
   UnknownCommitError,
   workspaceZipStream,
   ZipImportError,
   type CommitSummary,
   type RestoreJobResult,
+  type ZipLimits,
 } from '@diaryx-sync/git-store';
 import { ApiError } from '../api/api-error';
 import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS } from '../infra/infra.tokens';
 import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
+import type { RedisClient } from '@diaryx-sync/runtime';
 
 const COMMIT_ID = /^[0-9a-f]{40}$/;
 
@@ -43,7 +45,7 @@ export class WorkspaceHistoryService {
     private readonly objects: ObjectStorage,
     @Inject(HistoryQueues) private readonly queues: HistoryQueues,
     private readonly documents: WorkspaceDocumentsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(HISTORY_CONFIG) private readonly history: HistoryConfig,
   ) {}
@@ -111,21 +113,22 @@ export class WorkspaceHistoryService {
   }
 
   /**
-   * Imports a zip: validated here (400 on hostile or oversize archives, nothing changes), then
-   * stored in S3 and applied by the worker.
+   * Imports a zip received into `zipFile` (a temp file of the caller): checked here by streaming
+   * it from disk (400 on hostile or oversize archives, nothing changes), then stored in S3 and
+   * applied by the worker.
    */
   async importZip(
     tenant: string,
     workspace: string,
-    zip: Buffer,
+    zipFile: string,
     mode: string,
     requestedBy: string,
   ): Promise<RestoreJobResult> {
     if (mode !== 'replace' && mode !== 'merge')
       throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
     try {
-      const files = await readWorkspaceZip(zip, this.limits());
-      if (files.length === 0 && mode === 'merge')
+      const summary = await checkWorkspaceZip({ file: zipFile }, this.limits());
+      if (summary.files === 0 && mode === 'merge')
         throw new ZipImportError('invalid_zip', 'the zip contains no markdown files');
     } catch (err) {
       if (err instanceof ZipImportError) throw ApiError.badRequest(err.message, err.code);
@@ -133,7 +136,8 @@ export class WorkspaceHistoryService {
     }
     await this.requireWorker();
     const key = importKey(tenant, workspace, `${Date.now()}-${randomUUID()}.zip`);
-    await this.objects.put(key, zip, 'application/zip');
+    // Only an accepted zip is read into memory (≤ SNAPSHOT_MAX_ZIP_BYTES, one per import slot).
+    await this.objects.put(key, await readFile(zipFile), 'application/zip');
     return this.run(() =>
       this.queues.restoreNow(
         { tenant, workspace, requestedBy, source: { kind: 'import', key, mode } },
@@ -143,12 +147,13 @@ export class WorkspaceHistoryService {
   }
 
   /** The zip limits of the configuration. */
-  limits() {
+  limits(): ZipLimits {
     return {
       maxZipBytes: this.history.SNAPSHOT_MAX_ZIP_BYTES,
       maxTotalBytes: this.history.SNAPSHOT_MAX_TOTAL_BYTES,
       maxFileBytes: this.history.SNAPSHOT_MAX_FILE_BYTES,
       maxFiles: this.history.SNAPSHOT_MAX_FILES,
+      maxEntries: this.history.SNAPSHOT_MAX_ENTRIES,
     };
   }
 

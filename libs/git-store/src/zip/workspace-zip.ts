@@ -90,12 +90,7 @@ async function scanWorkspaceZip(
     const seen = new Set<string>();
     let total = 0;
     for (let entry = await nextEntry(zip); entry !== null; entry = await nextEntry(zip)) {
-      const raw = yauzl.getFileNameLowLevel(
-        entry.generalPurposeBitFlag,
-        entry.fileNameRaw,
-        entry.extraFields,
-        true,
-      );
+      const raw = entryName(entry);
       const basic = basicEntryPath(raw);
       if (raw.endsWith('/') || ignored(basic)) continue;
       const path = safeEntryPath(raw, basic);
@@ -197,6 +192,27 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, path: string, m
     throw new ZipImportError('invalid_zip', `${path}: ${(err as Error).message}`);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The entry's name as extractors will show it: the Info-ZIP Unicode path or a name flagged UTF-8
+ * as such; an unflagged name as UTF-8 when it is valid UTF-8 (what most tools do today, so a
+ * bidi control cannot hide behind a missing flag), else as CP437 (the zip default).
+ */
+function entryName(entry: yauzl.Entry): string {
+  const declared = yauzl.getFileNameLowLevel(
+    entry.generalPurposeBitFlag,
+    entry.fileNameRaw,
+    entry.extraFields,
+    true,
+  );
+  if ((entry.generalPurposeBitFlag & 0x800) !== 0 || entry.extraFields.some((f) => f.id === 0x7075))
+    return declared;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(entry.fileNameRaw);
+  } catch {
+    return declared;
+  }
 }
 
 /** The structural checks every entry passes, skipped or not (no escape, no control characters). */
