@@ -5,7 +5,7 @@
  * history worker, creates a `demo` tenant + workspace on first start and prints how to connect.
  * Ctrl-C (SIGINT) or SIGTERM stops every process cleanly.
  *
- * Also used as a library by `scripts/bench-cluster.js`: `launchCluster(options)`.
+ * Also used as a library by the load-testing tool (apps/loadtest): `launchCluster(options)`.
  */
 'use strict';
 
@@ -251,7 +251,7 @@ async function ensureDemo(httpBase, adminToken, stateFile, log, env) {
  * `gatewayPort` (8080), `docServicePorts` ([8081, 8082]), `historyWorkerPort` (8090), `s3Port` (9000),
  * `env` (extra env for every service), `logDir`, `log` (line printer), `demo` (true: ensure demo tenant),
  * `build` (true: build when stale).
- * Resolves `{ env, services, httpBase, wsBase, demo, stop() }`.
+ * Resolves `{ env, services, httpBase, wsBase, demo, stop(), restartService(name, { signal, downMs }) }`.
  */
 async function launchCluster(options = {}) {
   const log = options.log ?? ((line) => console.log(`[start] ${line}`));
@@ -286,6 +286,32 @@ async function launchCluster(options = {}) {
   const logDir = options.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'diaryx-logs-'));
   fs.mkdirSync(logDir, { recursive: true });
   const services = [];
+  /** name -> [main, env, logFile] of every started service, for restartService. */
+  const specs = new Map();
+  const launch = (name, main, svcEnv, logFile) => {
+    specs.set(name, [main, svcEnv, logFile]);
+    return startService(name, main, svcEnv, logFile);
+  };
+  /**
+   * Stops service `name` (SIGTERM, or `signal` e.g. SIGKILL) and starts it again with the same
+   * command, env and log file (used by the loadtest's coldload and failover scenarios). Waits for
+   * its `/healthz` when it has a port. Resolves the new service object.
+   */
+  const restartService = async (name, { signal, downMs = 0 } = {}) => {
+    const i = services.findIndex((s) => s.name === name);
+    if (i < 0 || !specs.has(name)) throw new Error(`no service ${name}`);
+    if (signal && !services[i].hasExited) {
+      services[i].child.kill(signal);
+      await services[i].exited;
+    } else {
+      await services[i].stop();
+    }
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    const [main, svcEnv, logFile] = specs.get(name);
+    services[i] = startService(name, main, svcEnv, logFile);
+    if (svcEnv.PORT) await waitForHttp200(`http://127.0.0.1:${svcEnv.PORT}/healthz`, 60000, () => services[i].hasExited);
+    return services[i];
+  };
   const stop = async () => {
     // Gateways first (drain clients), then workers, then doc services (flush, release leases).
     const order = [...services].sort((a, b) => rank(a.name) - rank(b.name));
@@ -297,15 +323,15 @@ async function launchCluster(options = {}) {
   try {
     docServicePorts.forEach((port, i) => {
       services.push(
-        startService(`doc-service-${i + 1}`, path.join(ROOT, 'apps/doc-service/dist/main.js'), { ...env, PORT: String(port), DOC_SERVICE_ID: `doc-service-${port}` }, path.join(logDir, `doc-service-${port}.log`)),
+        launch(`doc-service-${i + 1}`, path.join(ROOT, 'apps/doc-service/dist/main.js'), { ...env, PORT: String(port), DOC_SERVICE_ID: `doc-service-${port}` }, path.join(logDir, `doc-service-${port}.log`)),
       );
     });
     const workerMain = path.join(ROOT, 'apps/history-worker/dist/main.js');
     if (fs.existsSync(workerMain)) {
-      services.push(startService('history-worker', workerMain, { ...env, PORT: String(historyWorkerPort) }, path.join(logDir, 'history-worker.log')));
+      services.push(launch('history-worker', workerMain, { ...env, PORT: String(historyWorkerPort) }, path.join(logDir, 'history-worker.log')));
     }
     services.push(
-      startService('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...env, PORT: String(gatewayPort) }, path.join(logDir, 'gateway.log')),
+      launch('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), { ...env, PORT: String(gatewayPort) }, path.join(logDir, 'gateway.log')),
     );
     const anyDead = () => services.some((s) => s.hasExited);
     const httpBase = `http://127.0.0.1:${gatewayPort}`;
@@ -318,7 +344,7 @@ async function launchCluster(options = {}) {
       const stateFile = path.join(os.homedir(), '.diaryx-sync', `demo-${stateKey}.json`);
       demo = await ensureDemo(httpBase, env.ADMIN_TOKEN, stateFile, log, env);
     }
-    return { env, services, logDir, httpBase, wsBase: `ws://127.0.0.1:${gatewayPort}`, demo, stop };
+    return { env, services, logDir, httpBase, wsBase: `ws://127.0.0.1:${gatewayPort}`, demo, stop, restartService };
   } catch (err) {
     for (const svc of services) {
       if (svc.hasExited) log(`${svc.name} exited early; last log lines (${svc.logFile}):\n${tail(svc.logFile, 15)}`);
