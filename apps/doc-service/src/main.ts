@@ -20,6 +20,7 @@ import { loadDocServiceConfig } from './config';
 import { DocService } from './doc-service';
 import { InlineCompactionScheduler, QueueCompactionScheduler } from './persistence/compaction';
 import { PostgresStorage } from '@diaryx-sync/crdt';
+import { loadMigrationSettings } from '@diaryx-sync/runtime';
 
 async function main(): Promise<void> {
   const cfg = loadDocServiceConfig();
@@ -54,6 +55,9 @@ async function main(): Promise<void> {
     instanceId,
     logger,
     metrics,
+    schema: (({ migrateOnStart, lockTimeoutMs }) => ({ migrate: migrateOnStart, lockTimeoutMs }))(
+      loadMigrationSettings(),
+    ),
     leaseTtlMs: cfg.LEASE_TTL_MS,
     leaseRenewMs: cfg.LEASE_RENEW_MS,
     maxLoadedDocs: cfg.MAX_LOADED_DOCS,

@@ -13,13 +13,21 @@ import {
   createPgPool,
   createRedis,
   DependencyUnavailableError,
+  loadMigrationSettings,
   startOpsServer,
   type Logger,
 } from '@diaryx-sync/runtime';
 import { ClusterClient, startHeartbeat } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { CRDT_MIGRATIONS, CRDT_MIGRATIONS_TABLE, PostgresStorage, prepareSchema } from '@diaryx-sync/crdt';
 import { ObjectStorage } from '@diaryx-sync/objstore';
-import { AuditLog, GitStore, HealthStore, HistoryQueues } from '@diaryx-sync/git-store';
+import {
+  AuditLog,
+  GitStore,
+  HISTORY_MIGRATIONS,
+  HISTORY_MIGRATIONS_TABLE,
+  HealthStore,
+  HistoryQueues,
+} from '@diaryx-sync/git-store';
 import type { WorkerConfig } from './config';
 import { startHistoryWorkers } from './history-workers';
 import type { ApplyUpdate, JobContext } from './jobs/job-context';
@@ -72,9 +80,17 @@ export async function startWorkerApp(
   await assertS3Reachable(objects, config.S3_ENDPOINT);
 
   const pool = createPgPool(config.DATABASE_URL);
-  await PostgresStorage.migrate(pool);
+  // MIGRATE_ON_START=false (production): only check what the `migrate` command applied.
+  const migrations = loadMigrationSettings();
+  await prepareSchema(
+    pool,
+    [
+      { table: CRDT_MIGRATIONS_TABLE, migrations: CRDT_MIGRATIONS },
+      { table: HISTORY_MIGRATIONS_TABLE, migrations: HISTORY_MIGRATIONS },
+    ],
+    { migrate: migrations.migrateOnStart, lockTimeoutMs: migrations.lockTimeoutMs },
+  );
   const git = new GitStore(objects, pool);
-  await git.migrate();
 
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));

@@ -7,3 +7,5 @@ export * from './logger';
 export * from './connections';
 export * from './metrics';
 export * from './ops-server';
+export * from './metrics-server';
+export * from './migration-settings';

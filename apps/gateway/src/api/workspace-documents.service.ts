@@ -1,21 +1,26 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { PostgresStorage } from '@diaryx-sync/crdt';
 import type { Pool } from 'pg';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
+import { CRDT_SCHEMA, prepareGatewaySchema } from '../infra/schema';
 
 /** Cleanup run after a workspace's documents were deleted. */
 export type WorkspaceDeletionHook = (tenantId: string, workspaceId: string) => Promise<void>;
 
 /**
  * Tenant-scoped access to the persisted Yjs documents (`PostgresStorage` of `@diaryx-sync/crdt`,
- * the tables the doc services write). Runs the crdt migrations at start-up so that reads work on
- * a fresh database even before a doc service has started.
+ * the tables the doc services write). Runs (or checks, infra/schema.ts) the crdt migrations at
+ * start-up so that reads work on a fresh database even before a doc service has started.
  */
 @Injectable()
 export class WorkspaceDocumentsService implements OnModuleInit {
   private readonly deletionHooks: WorkspaceDeletionHook[] = [];
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   /**
    * Registers cleanup that must run when a workspace is deleted (e.g. the history module drops the
@@ -26,7 +31,7 @@ export class WorkspaceDocumentsService implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    await PostgresStorage.migrate(this.pool);
+    await prepareGatewaySchema(this.pool, this.config, CRDT_SCHEMA);
   }
 
   /** The storage of one tenant (cheap; shares the pool). */

@@ -1,4 +1,9 @@
-import { loadServiceConfig, parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
+import {
+  loadServiceConfig,
+  migrationSettingsShape,
+  parseEnv,
+  serviceConfigSchema,
+} from '@diaryx-sync/runtime';
 import { z } from 'zod';
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
@@ -23,6 +28,13 @@ export const gatewayConfigSchema = serviceConfigSchema.extend({
   JWT_PREVIOUS_SECRET: z.string().default(''),
   /** Timeout of a restore's forward update through the cluster (ms). */
   RESTORE_TIMEOUT_MS: positiveInt(10000),
+  /**
+   * Port of a separate listener serving only `GET /metrics`; when set (non-zero), the main PORT
+   * answers 404 on `/metrics`, so the public proxy/Ingress never exposes it. 0 = on PORT.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** MIGRATE_ON_START, MIGRATION_LOCK_TIMEOUT_MS (libs/runtime/src/migration-settings.ts). */
+  ...migrationSettingsShape,
 });
 
 /** Parsed gateway configuration. */

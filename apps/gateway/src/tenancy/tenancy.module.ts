@@ -1,23 +1,27 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
-import { runMigrations } from '@diaryx-sync/crdt';
 import type { Pool } from 'pg';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
-import { TENANCY_MIGRATIONS, TENANCY_MIGRATIONS_TABLE } from './tenancy.migrations';
+import { TENANCY_SCHEMA, prepareGatewaySchema } from '../infra/schema';
 import { TenantStore } from './tenant.store';
 import { WorkspaceStore } from './workspace.store';
 
 /**
  * Tenants and workspaces in PostgreSQL. Runs the gateway's numbered migrations on start-up
- * (before the app listens). Needs the global `InfraModule` (PG pool) and config.
+ * (before the app listens), or only checks them when `MIGRATE_ON_START=false` (infra/schema.ts).
+ * Needs the global `InfraModule` (PG pool) and config.
  */
 @Module({
   providers: [TenantStore, WorkspaceStore],
   exports: [TenantStore, WorkspaceStore],
 })
 export class TenancyModule implements OnModuleInit {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    await runMigrations(this.pool, { table: TENANCY_MIGRATIONS_TABLE, migrations: TENANCY_MIGRATIONS });
+    await prepareGatewaySchema(this.pool, this.config, TENANCY_SCHEMA);
   }
 }
