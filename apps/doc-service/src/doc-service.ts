@@ -192,6 +192,7 @@ export class DocService {
       prefix: opts.prefix,
       logger: this.log,
       sweepGraceMs: opts.presenceGraceMs,
+      onFocusListTruncated: () => opts.metrics?.docs.focusListTruncated.inc(),
     });
   }
 

@@ -42,6 +42,11 @@ export const ErrorCode = {
   UnknownMessage: 'unknown_message',
   /** A text frame that is not valid JSON. */
   BadJson: 'bad_json',
+  /**
+   * A `focus`/`unfocus` with more doc ids than allowed per message, or a focus that would take the
+   * connection beyond its focused-path limit; the message was not applied (docs/limits.md).
+   */
+  FocusLimit: 'focus_limit',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -148,6 +148,11 @@ export function badJsonError(): ServerControlMessageInput {
   return { type: 'error', code: ErrorCode.BadJson };
 }
 
+/** `{"type":"error","code":"focus_limit","message":…}`: a focus/unfocus beyond the limits, not applied. */
+export function focusLimitError(message: string): ServerControlMessageInput {
+  return { type: 'error', code: ErrorCode.FocusLimit, message };
+}
+
 /** `{"type":"sync_complete","files_synced":n}`. */
 export function syncCompleteMessage(filesSynced: number): ServerControlMessageInput {
   return { type: 'sync_complete', files_synced: filesSynced };

@@ -9,6 +9,12 @@
  * gateway whose heartbeat (`${p}:instance:gateway:{id}`) is gone are removed by {@link sweep}
  * (a crashed gateway never sends `disconnect`). Every change is published as a
  * `workspace_event` envelope on `workspaceChannel(prefix, tenant, workspace)`.
+ *
+ * `focus_list_changed` is coalesced per workspace: a change schedules ONE publication
+ * `focusDebounceMs` later (later changes in that window join it), and the published list is cut
+ * to `maxFocusListBytes` of JSON (sorted paths, the first ones that fit; counted in
+ * `diaryx_focus_list_truncated_total`), so no workspace event fanned out to every socket of a
+ * workspace can grow without bound (docs/limits.md).
  */
 import {
   connectionField,
@@ -32,6 +38,12 @@ export interface PresenceOptions {
   sweepGraceMs?: number;
   /** Gateway liveness (default: its heartbeat key exists). */
   isGatewayAlive?: (gatewayId: string) => Promise<boolean>;
+  /** Coalescing window of `focus_list_changed` per workspace (default 250 ms). */
+  focusDebounceMs?: number;
+  /** Largest JSON size of a published focus list (default 64 KiB). */
+  maxFocusListBytes?: number;
+  /** Counts truncated focus lists (`docs.focusListTruncated`). */
+  onFocusListTruncated?: () => void;
 }
 
 /** A workspace with presence, for heartbeats. */
@@ -50,9 +62,15 @@ export class PresenceTracker {
   private readonly lastFocus = new Map<string, string>();
   private readonly graceMs: number;
   private readonly isGatewayAlive: (gatewayId: string) => Promise<boolean>;
+  /** Scheduled focus publications by index entry. */
+  private readonly focusTimers = new Map<string, NodeJS.Timeout>();
+  private readonly focusDebounceMs: number;
+  private readonly maxFocusListBytes: number;
 
   constructor(private readonly opts: PresenceOptions) {
     this.graceMs = opts.sweepGraceMs ?? 10000;
+    this.focusDebounceMs = opts.focusDebounceMs ?? 250;
+    this.maxFocusListBytes = opts.maxFocusListBytes ?? 64 * 1024;
     this.isGatewayAlive =
       opts.isGatewayAlive ?? ((id) => isInstanceAlive(opts.redis, opts.prefix, 'gateway', id));
   }
@@ -113,7 +131,7 @@ export class PresenceTracker {
           .hset(key, field, JSON.stringify(clean))
           .sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace))
           .exec();
-      await this.publishFocusIfChanged(tenant, workspace);
+      this.scheduleFocusPublish(tenant, workspace);
     });
   }
 
@@ -180,9 +198,47 @@ export class PresenceTracker {
     return out;
   }
 
-  /** Waits for every queued presence operation. */
+  /** Waits for every queued presence operation (scheduled focus publications run now). */
   async drain(): Promise<void> {
+    for (const [entry, timer] of [...this.focusTimers]) {
+      clearTimeout(timer);
+      this.focusTimers.delete(entry);
+      const parsed = parseIndexEntry(entry);
+      if (parsed)
+        void this.serial(parsed.tenant, parsed.workspace, () =>
+          this.publishFocusIfChanged(parsed.tenant, parsed.workspace),
+        );
+    }
     while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /**
+   * Forgets a deleted workspace's presence: drops its peers and focus hashes, its index entry
+   * and any scheduled publication.
+   */
+  async forgetWorkspace(tenant: string, workspace: string): Promise<void> {
+    const entry = indexEntry(tenant, workspace);
+    clearTimeout(this.focusTimers.get(entry));
+    this.focusTimers.delete(entry);
+    this.lastFocus.delete(entry);
+    await this.serial(tenant, workspace, async () => {
+      const { redis, prefix } = this.opts;
+      await redis.del(workspacePeersKey(prefix, tenant, workspace));
+      await redis.del(workspaceFocusKey(prefix, tenant, workspace));
+      await redis.srem(presenceIndexKey(prefix), entry);
+    });
+  }
+
+  /** Publishes the workspace's focus list once, `focusDebounceMs` after the first unpublished change. */
+  private scheduleFocusPublish(tenant: string, workspace: string): void {
+    const entry = indexEntry(tenant, workspace);
+    if (this.focusTimers.has(entry)) return;
+    const timer = setTimeout(() => {
+      this.focusTimers.delete(entry);
+      void this.serial(tenant, workspace, () => this.publishFocusIfChanged(tenant, workspace));
+    }, this.focusDebounceMs);
+    timer.unref();
+    this.focusTimers.set(entry, timer);
   }
 
   private async removeFields(
@@ -206,7 +262,7 @@ export class PresenceTracker {
     if (removedPeers > 0) {
       await this.publish(tenant, { type: 'peer_left', workspace, peer_count: Number(res?.[2]?.[1] ?? 0) });
     }
-    if (removedFocus > 0) await this.publishFocusIfChanged(tenant, workspace);
+    if (removedFocus > 0) this.scheduleFocusPublish(tenant, workspace);
   }
 
   private async publishFocusIfChanged(tenant: string, workspace: string): Promise<void> {
@@ -220,12 +276,29 @@ export class PresenceTracker {
         // a corrupt entry is ignored
       }
     }
-    const files = [...union].sort();
+    const files = this.boundFocusList([...union].sort(), tenant, workspace);
     const sig = JSON.stringify(files);
     const entry = indexEntry(tenant, workspace);
     if (this.lastFocus.get(entry) === sig) return;
     this.lastFocus.set(entry, sig);
     await this.publish(tenant, { type: 'focus_list_changed', workspace, files });
+  }
+
+  /** The first sorted paths whose JSON fits `maxFocusListBytes` (all of them when they fit). */
+  private boundFocusList(files: string[], tenant: string, workspace: string): string[] {
+    let bytes = 2; // the brackets
+    for (let i = 0; i < files.length; i++) {
+      bytes += Buffer.byteLength(JSON.stringify(files[i])) + (i > 0 ? 1 : 0);
+      if (bytes > this.maxFocusListBytes) {
+        this.opts.onFocusListTruncated?.();
+        this.opts.logger.warn(
+          { tenant, workspace, files: files.length, kept: i },
+          'focus list cut to the fan-out bound',
+        );
+        return files.slice(0, i);
+      }
+    }
+    return files;
   }
 
   private async publish(tenant: string, event: WorkspaceEvent): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * What both WebSocket endpoints share for one client socket: ordered processing of its messages
  * (authorization of a new doc is asynchronous, later frames wait for it), per-doc authorization
- * and subscription, the update-rate token bucket (1008), the send-buffer bound (1013), the
- * mid-session token expiry (4401) and clean-up when the socket closes.
+ * and subscription, the update-rate and control-message-rate token buckets (1008), the
+ * send-buffer bound (1013), the mid-session token expiry (4401) and clean-up when the socket
+ * closes.
  */
 import type { Role } from '@diaryx-sync/bus';
 import {
@@ -64,6 +65,8 @@ export abstract class ClientConnection implements HubConnection {
   private readonly tasks: (() => void | Promise<void>)[] = [];
   private running = false;
   private readonly bucket: TokenBucket;
+  /** Text (JSON control) frames: rate-limited like binary ones (docs/limits.md). */
+  private readonly controlBucket: TokenBucket;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closedHandled = false;
   /** Liveness flag for the server's WebSocket ping. */
@@ -78,6 +81,7 @@ export abstract class ClientConnection implements HubConnection {
     this.tenant = claims.tid;
     this.role = claims.role;
     this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
+    this.controlBucket = new TokenBucket(ctx.settings.controlRatePerSecond, ctx.settings.controlBurst);
     this.out = new BoundedSocket(socket, ctx.settings.maxBufferedBytes, () =>
       ctx.metrics.framesDropped.inc({ reason: 'slow_consumer' }),
     );
@@ -247,6 +251,11 @@ export abstract class ClientConnection implements HubConnection {
     if (isBinary) {
       this.enqueue(() => this.handleBinary(bytes));
     } else {
+      if (!this.controlBucket.take()) {
+        this.ctx.metrics.framesDropped.inc({ reason: 'control_rate_limited' });
+        this.close(CloseCode.RateLimited, 'control message rate limit exceeded');
+        return;
+      }
       this.enqueue(() => this.handleText(bytes.toString('utf8')));
     }
   }

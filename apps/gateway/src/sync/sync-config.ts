@@ -18,6 +18,17 @@ const syncEnvSchema = z.object({
   SYNC_UPDATE_RATE: positiveInt(500),
   /** Token-bucket burst per connection (frames; the initial sync answers one SyncStep2 per doc). */
   SYNC_UPDATE_BURST: positiveInt(5000),
+  /**
+   * Sustained rate per connection of text (JSON control) frames, frames/s; above it the connection
+   * closes with 1008 like for binary frames.
+   */
+  SYNC_CONTROL_RATE: positiveInt(20),
+  /** Token-bucket burst per connection of text frames (a client opening many docs saves each). */
+  SYNC_CONTROL_BURST: positiveInt(200),
+  /** Most doc ids in one `focus`/`unfocus` message; more is refused with `focus_limit`. */
+  SYNC_MAX_FOCUS_PER_MESSAGE: positiveInt(100),
+  /** Most focused paths per connection (all workspaces); a focus beyond is refused with `focus_limit`. */
+  SYNC_MAX_FOCUS_PER_CONNECTION: positiveInt(200),
   /** Bytes a connection may have queued for sending; a slower consumer is closed with 1013. */
   SYNC_MAX_BUFFERED_BYTES: positiveInt(32 * 1024 * 1024),
   /**
@@ -47,6 +58,10 @@ export interface SyncSettings {
   maxFrameBytes: number;
   updateRatePerSecond: number;
   updateBurst: number;
+  controlRatePerSecond: number;
+  controlBurst: number;
+  maxFocusPerMessage: number;
+  maxFocusPerConnection: number;
   tenantUpdateRate: number;
   tenantUpdateBurst: number;
   maxBufferedBytes: number;
@@ -64,6 +79,10 @@ export function loadSyncSettings(env: NodeJS.ProcessEnv = process.env): SyncSett
     maxFrameBytes: e.SYNC_MAX_FRAME_BYTES,
     updateRatePerSecond: e.SYNC_UPDATE_RATE,
     updateBurst: e.SYNC_UPDATE_BURST,
+    controlRatePerSecond: e.SYNC_CONTROL_RATE,
+    controlBurst: e.SYNC_CONTROL_BURST,
+    maxFocusPerMessage: e.SYNC_MAX_FOCUS_PER_MESSAGE,
+    maxFocusPerConnection: e.SYNC_MAX_FOCUS_PER_CONNECTION,
     tenantUpdateRate: e.SYNC_TENANT_UPDATE_RATE,
     tenantUpdateBurst: e.SYNC_TENANT_UPDATE_BURST,
     maxBufferedBytes: e.SYNC_MAX_BUFFERED_BYTES,

@@ -7,6 +7,7 @@ import {
   decodeMessages,
   encodeFrame,
   encodeServerControl,
+  focusLimitError,
   parseClientControl,
   pongMessage,
   readOnlyError,
@@ -146,10 +147,30 @@ export class Sync2Connection extends ClientConnection {
   /**
    * Applies focus/unfocus of body doc ids. Like every doc id on the wire they must be valid and
    * canonical (else 4400, nothing applied) and in an accessible workspace (else 4403);
-   * workspace doc ids are ignored (only files are focused).
+   * workspace doc ids are ignored (only files are focused). More than `maxFocusPerMessage` ids,
+   * or a focus taking the connection beyond `maxFocusPerConnection` paths, is refused with
+   * `{"type":"error","code":"focus_limit"}` and not applied (docs/limits.md).
    */
   private async changeFocus(docIds: string[], add: boolean): Promise<void> {
+    const { maxFocusPerMessage, maxFocusPerConnection } = this.ctx.settings;
+    if (docIds.length > maxFocusPerMessage) {
+      this.refuseFocus(`at most ${maxFocusPerMessage} doc ids per focus/unfocus message`);
+      return;
+    }
     const bodies = docIds.map((id) => this.parseDoc(id)).filter((p) => p.kind === 'body');
+    if (add) {
+      let focused = 0;
+      for (const set of this.focus.values()) focused += set.size;
+      const fresh = new Set(
+        bodies
+          .filter((p) => !this.focus.get(p.workspaceId)?.has(p.path))
+          .map((p) => `${p.workspaceId}/${p.path}`),
+      );
+      if (focused + fresh.size > maxFocusPerConnection) {
+        this.refuseFocus(`at most ${maxFocusPerConnection} focused files per connection`);
+        return;
+      }
+    }
     const touched = new Set<string>();
     for (const p of bodies) {
       await this.authorizeWorkspace(p.workspaceId);
@@ -165,6 +186,11 @@ export class Sync2Connection extends ClientConnection {
       if (this.released) return;
       this.ctx.hub.sendFocus(this, this.tenant, ws, [...(this.focus.get(ws) ?? [])].sort());
     }
+  }
+
+  private refuseFocus(message: string): void {
+    this.ctx.metrics.framesDropped.inc({ reason: 'focus_limit' });
+    this.sendText(encodeServerControl(focusLimitError(message)));
   }
 
   private sendBinary(bytes: Uint8Array, type: string): void {

@@ -83,6 +83,11 @@ export class ServiceProcess {
     readonly logFile: string,
   ) {}
 
+  /** OS process id while it runs (for /proc readings). */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   /** True while the process runs. */
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
