@@ -6,6 +6,7 @@ import type { CliIo } from './io';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
 import { startCommand, type StartHooks } from './commands/start';
+import { addLoadtestCommand } from './commands/loadtest';
 import type { ClientTuning } from './sync-runner';
 
 /** Version printed by `--version`. */
@@ -17,7 +18,9 @@ Exit codes:
   1  unexpected failure           6  timed out
   2  bad command line             7  server rejected the data (protocol error)
   3  token rejected / read-only    8  local file or folder error
-  4  workspace not found / not accessible with this token   130  interrupted`;
+  4  workspace not found / not accessible with this token
+  9  loadtest: an update was lost, replicas diverged or another check failed
+  130  interrupted`;
 
 /** Builds the `diaryx-sync` program; the chosen command's exit code is stored in `result`. */
 export function createProgram(
@@ -27,7 +30,7 @@ export function createProgram(
 ): Command {
   const program = new Command()
     .name('diaryx-sync')
-    .description('Sync a folder of markdown files with a Diaryx Sync workspace.')
+    .description('Sync a folder of markdown files with a Diaryx Sync workspace; load-test a deployment.')
     .version(CLI_VERSION, '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -77,6 +80,8 @@ export function createProgram(
     }
     result.code = await startCommand(dir, { ...readConnectionOptions(raw, io), debounceMs }, io, tuning);
   });
+
+  addLoadtestCommand(program, io, result);
   return program;
 }
 

@@ -18,6 +18,8 @@ export const ExitCode = {
   ProtocolError: 7,
   /** A local file or folder could not be read or written. */
   LocalError: 8,
+  /** `loadtest`: the run lost an update, replicas diverged or another check failed. */
+  LoadtestFailed: 9,
   /** Interrupted (Ctrl-C during pull/push). */
   Interrupted: 130,
 } as const;

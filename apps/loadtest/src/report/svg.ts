@@ -65,7 +65,7 @@ function axes(
       `<text x="${PAD.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${tickLabel(y)}</text>`,
     );
   }
-  const xs = niceStep(x1 - x0, 8);
+  const xs = Math.max(1, niceStep(x1 - x0, 8));
   for (let x = Math.ceil(x0 / xs) * xs; x <= x1 + 1e-9; x += xs) {
     parts.push(
       `<text x="${sx(x).toFixed(1)}" y="${PAD.top + h + 16}" text-anchor="middle">${tickLabel(x)}</text>`,
