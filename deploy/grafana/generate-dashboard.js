@@ -86,6 +86,10 @@ ts('Rebuilds and git commits', [
   ['sum by (outcome) (increase(diaryx_rebuilds_total[$__rate_interval]))', 'rebuild {{outcome}}'],
   ['sum(increase(diaryx_git_commits_total[$__rate_interval]))', 'git commits'],
 ]);
+ts('Repairs in place and validation alerts', [
+  ['sum by (kind) (increase(diaryx_repairs_total[$__rate_interval]))', 'repair {{kind}}'],
+  ['sum(increase(diaryx_validation_alerts_total[$__rate_interval]))', 'alerts'],
+]);
 ts('Process memory / CPU', [
   ['sum by (service, instance_id) (process_resident_memory_bytes)', 'rss {{service}} {{instance_id}}'],
 ], 'bytes');

@@ -21,9 +21,14 @@ export const workerConfigSchema = serviceConfigSchema.extend({
   HISTORY_LOCK_TTL_MS: int(30_000).pipe(z.number().min(1000)),
   /** How long a job waits for a busy workspace's lock before it is retried later. */
   HISTORY_LOCK_WAIT_MS: int(20_000),
-  /** Consecutive validation failures that trigger a rebuild. */
-  HISTORY_REBUILD_THRESHOLD: int(3).pipe(z.number().min(1)),
-  /** After a rebuild that did not make the workspace valid, wait this long before another. */
+  /**
+   * Consecutive validation failures (after repair in place) that raise an alert; commits stay
+   * stopped until the workspace validates, nothing is reverted (docs/self-healing.md).
+   */
+  HISTORY_ALERT_THRESHOLD: int(3).pipe(z.number().min(1)),
+  /** How long an orphan body doc may wait for its workspace entry before it is adopted. */
+  HISTORY_ORPHAN_GRACE_MS: int(60_000),
+  /** After a rebuild that did not make the CRDT readable, wait this long before another. */
   HISTORY_REBUILD_COOLDOWN_MS: int(15 * 60_000),
   /** Timeout of one forward update through the cluster. */
   HISTORY_APPLY_TIMEOUT_MS: int(15_000),

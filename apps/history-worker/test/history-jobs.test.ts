@@ -1,13 +1,20 @@
 import { gunzipSync } from 'node:zlib';
 import * as Y from 'yjs';
 import { BodyDoc } from '@diaryx-sync/crdt';
-import { HistoryQueues, GitStore, AuditLog, type CommitJobResult } from '@diaryx-sync/git-store';
+import {
+  HistoryQueues,
+  GitStore,
+  AuditLog,
+  serveDumbHttp,
+  type CommitJobResult,
+} from '@diaryx-sync/git-store';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import type { ApplyUpdate } from '../src/jobs/job-context';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';
 import { editWorkspace, getBody, seedWorkspace, setBody } from './helpers/workspace-seed';
 
 const T = 'tenant1';
+const ORPHAN_GRACE_MS = 1000;
 
 async function until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -25,15 +32,21 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
   let queues: HistoryQueues;
   let git: GitStore;
   const applied: { docId: string; origin: string }[] = [];
+  /** Workspaces whose repairs the fake shard silently drops. */
+  const refuseRepairsOf = new Set<string>();
 
   beforeAll(async () => {
     env = await createWorkerTestEnv();
     // Without a running cluster, forward updates go straight to the storage (what the shard does).
     const applyUpdate: ApplyUpdate = async (req) => {
       applied.push({ docId: req.docId, origin: req.origin });
+      const ws = req.docId.replace(/^(workspace:|body:)/, '').split('/')[0];
+      if (req.origin === 'repair' && refuseRepairsOf.has(ws)) return;
       await env.storage(req.tenant).appendUpdate(req.docId, req.update, { origin: req.origin });
     };
-    app = await startWorkerApp(env.config(), { applyUpdate });
+    app = await startWorkerApp(env.config({ HISTORY_ORPHAN_GRACE_MS: String(ORPHAN_GRACE_MS) }), {
+      applyUpdate,
+    });
     queues = new HistoryQueues({
       redisUrl: 'redis://127.0.0.1:6379',
       prefix: env.prefix,
@@ -92,46 +105,43 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
     expect(Date.now() - start).toBeLessThan(3500);
   });
 
-  it('validation failures skip the commit; the third triggers a rebuild with a backup, and the workspace validates again', async () => {
+  it('a broken parent is repaired in place: the commit proceeds, nothing written after the good commit is reverted', async () => {
     const storage = env.storage(T);
     await seedWorkspace(storage, 'broken');
     const good = (await queues.commitNow(T, 'broken')) as Extract<CommitJobResult, { status: 'committed' }>;
     expect(good.status).toBe('committed');
+    // acknowledged after the good commit
+    await setBody(storage, 'broken', 'notes/b.md', 'beta\nwritten after the commit\n');
     // corrupt: a live file whose parent chain is broken
     await editWorkspace(storage, 'broken', (w) => {
       const meta = w.getFile('notes/a.md')!;
       w.setFile('notes/a.md', { ...meta, part_of: 'missing/parent.md', modified_at: meta.modified_at + 1 });
     });
-    const first = await queues.commitNow(T, 'broken');
-    expect(first).toMatchObject({ status: 'validation_failed', action: 'skip_commit' });
-    expect((first as { issues: { kind: string }[] }).issues.map((i) => i.kind)).toContain('broken_parent');
-    await queues.commitNow(T, 'broken');
-    const third = await queues.commitNow(T, 'broken');
-    expect(third).toMatchObject({ status: 'validation_failed', action: 'rebuild' });
-
+    expect((await queues.validateNow(T, 'broken')).ok).toBe(true); // validation heals too
     const audit = new AuditLog(env.pool);
-    const rebuild = await until(
-      async () => (await audit.list({ tenant: T, workspace: 'broken', event: 'rebuild' }))[0],
-    );
-    expect(rebuild.commit_id).toBe(good.commit_id);
-    expect(rebuild.actor).toBe('system');
-    expect(rebuild.details).toMatchObject({ valid: true });
-    expect(rebuild.backup_key).toMatch(new RegExp(`^${T}/broken/backups/`));
-    const backup = JSON.parse(gunzipSync((await env.objects.get(rebuild.backup_key!))!).toString());
-    expect(backup.docs.map((d: { doc: string }) => d.doc)).toContain('workspace:broken');
-    expect(
-      backup.docs.find((d: { doc: string }) => d.doc === 'workspace:broken').updates.length,
-    ).toBeGreaterThan(0);
+    const [repair] = await audit.list({ tenant: T, workspace: 'broken', event: 'repair' });
+    expect(repair.actor).toBe('system');
+    expect(repair.details.repairs).toEqual([
+      expect.objectContaining({
+        kind: 'reattach',
+        issue: 'broken_parent',
+        files: ['notes/a.md', 'missing/parent.md'],
+      }),
+    ]);
+    expect(applied.some((a) => a.docId === 'workspace:broken' && a.origin === 'repair')).toBe(true);
 
-    expect(await queues.validateNow(T, 'broken')).toEqual({ ok: true, issues: [] });
-    expect(applied.some((a) => a.docId === 'workspace:broken' && a.origin === 'rebuild')).toBe(true);
-    expect(await queues.commitNow(T, 'broken')).toEqual({
-      status: 'nothing_to_commit',
-      commit_id: good.commit_id,
-    });
+    const next = await queues.commitNow(T, 'broken');
+    // notes/b.md (the edit) and notes/a.md (its repaired metadata)
+    expect(next).toMatchObject({ status: 'committed', changed: 2 });
+    const files = await git.repository(T, 'broken').readFiles();
+    const text = (p: string) => Buffer.from(files.find((f) => f.path === p)!.content).toString();
+    expect(text('notes/b.md')).toContain('written after the commit');
+    expect(text('notes/a.md')).toContain('alpha 🎉');
+    expect(await getBody(storage, 'broken', 'notes/b.md')).toBe('beta\nwritten after the commit\n');
+    expect(await audit.list({ tenant: T, workspace: 'broken', event: 'rebuild' })).toEqual([]);
   });
 
-  it('a rebuild also repairs orphan body docs and path cycles', async () => {
+  it('orphan bodies wait for their grace period, then are committed under lost+found; cycles are cut in place', async () => {
     const storage = env.storage(T);
     await seedWorkspace(storage, 'repair');
     expect((await queues.commitNow(T, 'repair')).status).toBe('committed');
@@ -140,18 +150,126 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
       const a = w.getFile('notes/a.md')!;
       const b = w.getFile('notes/b.md')!;
       w.setFile('notes/a.md', { ...a, part_of: 'notes/b.md', modified_at: a.modified_at + 1 });
-      w.setFile('notes/b.md', { ...b, part_of: 'notes/a.md', modified_at: b.modified_at + 1 });
+      w.setFile('notes/b.md', { ...b, part_of: 'notes/a.md', modified_at: b.modified_at + 2 });
     });
-    const kinds = ((await queues.validateNow(T, 'repair')).issues ?? []).map((i) => i.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['orphan_body', 'path_cycle']));
-    for (let i = 0; i < 2; i++) await queues.commitNow(T, 'repair');
+    // the young orphan is no error: the cycle is cut and the commit proceeds without it
+    const first = await queues.commitNow(T, 'repair');
+    expect(first).toMatchObject({ status: 'committed' });
+    const repo = git.repository(T, 'repair');
+    expect((await repo.readFiles()).map((f) => f.path)).toEqual(['README.md', 'notes/a.md', 'notes/b.md']);
+    const audit = new AuditLog(env.pool);
+    const cut = (await audit.list({ tenant: T, workspace: 'repair', event: 'repair' }))[0];
+    expect(cut.details.repairs).toEqual([
+      expect.objectContaining({ kind: 'break_cycle', files: ['notes/b.md', 'notes/a.md'] }),
+    ]);
+    // past the grace period the orphan is adopted
+    await new Promise((r) => setTimeout(r, ORPHAN_GRACE_MS + 200));
+    const second = await queues.commitNow(T, 'repair');
+    expect(second).toMatchObject({ status: 'committed', added: 1 });
+    const lost = (await repo.readFiles()).find((f) => f.path === 'lost+found/ghost.md')!;
+    expect(Buffer.from(lost.content).toString()).toMatch(
+      /recovered_from: ghost\.md[\s\S]*a body without a file\n$/,
+    );
+    expect(await getBody(storage, 'repair', 'ghost.md')).toBe('a body without a file\n'); // original kept
+    const adopt = (await audit.list({ tenant: T, workspace: 'repair', event: 'repair' }))[0];
+    expect(adopt.details.repairs).toEqual([
+      expect.objectContaining({ kind: 'adopt_orphan', files: ['lost+found/ghost.md', 'ghost.md'] }),
+    ]);
+    expect(await queues.validateNow(T, 'repair')).toEqual({ ok: true, issues: [] });
+  });
+
+  it('findings repair cannot fix stop commits and raise an alert at the threshold; nothing is reverted', async () => {
+    const storage = env.storage(T);
+    await seedWorkspace(storage, 'stuck');
+    const good = (await queues.commitNow(T, 'stuck')) as { commit_id: string };
+    await setBody(storage, 'stuck', 'notes/a.md', 'alpha 🎉\nacknowledged after the commit\n');
+    await editWorkspace(storage, 'stuck', (w) => {
+      const meta = w.getFile('notes/a.md')!;
+      w.setFile('notes/a.md', { ...meta, part_of: 'missing/parent.md', modified_at: meta.modified_at + 1 });
+    });
+    refuseRepairsOf.add('stuck'); // the owning shard never takes the repair
+    try {
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await queues.commitNow(T, 'stuck'));
+      expect(results.map((r) => (r as { action?: string }).action)).toEqual([
+        'skip_commit',
+        'skip_commit',
+        'alert',
+      ]);
+      const audit = new AuditLog(env.pool);
+      const [alert] = await audit.list({ tenant: T, workspace: 'stuck', event: 'validation_alert' });
+      expect(alert.details).toMatchObject({ consecutive_failures: 3 });
+      expect(await audit.list({ tenant: T, workspace: 'stuck', event: 'rebuild' })).toEqual([]);
+      expect(await getBody(storage, 'stuck', 'notes/a.md')).toBe('alpha 🎉\nacknowledged after the commit\n');
+      expect((await git.repository(T, 'stuck').log()).map((c) => c.id)).toEqual([good.commit_id]);
+    } finally {
+      refuseRepairsOf.delete('stuck');
+    }
+    // once the repair goes through, commits resume
+    expect(await queues.commitNow(T, 'stuck')).toMatchObject({ status: 'committed' });
+  });
+
+  it('undecodable update rows trigger a rebuild that keeps every readable edit, with the old state in S3 and refs/backups', async () => {
+    const storage = env.storage(T);
+    await seedWorkspace(storage, 'corrupt');
+    const good = (await queues.commitNow(T, 'corrupt')) as { commit_id: string };
+    await setBody(storage, 'corrupt', 'notes/b.md', 'beta\nwritten after the commit\n');
+    const garbage = Buffer.from('not a yjs update, not at all');
+    await storage.appendUpdate('body:corrupt/notes/b.md', garbage, { origin: 'disk-rot' });
+    await storage.appendUpdate('workspace:corrupt', garbage, { origin: 'disk-rot' });
+
+    const res = await queues.commitNow(T, 'corrupt');
+    expect(res).toMatchObject({ status: 'validation_failed', action: 'rebuild' });
     const audit = new AuditLog(env.pool);
     const row = await until(
-      async () => (await audit.list({ tenant: T, workspace: 'repair', event: 'rebuild' }))[0],
+      async () => (await audit.list({ tenant: T, workspace: 'corrupt', event: 'rebuild' }))[0],
     );
-    expect(row.details).toMatchObject({ valid: true });
-    expect(await queues.validateNow(T, 'repair')).toEqual({ ok: true, issues: [] });
-    expect(await getBody(storage, 'repair', 'ghost.md')).toBe('a body without a file\n'); // nothing deleted
+    expect(row).toMatchObject({ actor: 'system', commit_id: good.commit_id });
+    expect(row.details).toMatchObject({ readable: true, valid: true });
+    expect((row.details.files as string[]).sort()).toEqual(['body:corrupt/notes/b.md', 'workspace:corrupt']);
+    expect(await getBody(storage, 'corrupt', 'notes/b.md')).toBe('beta\nwritten after the commit\n');
+    // pre-rebuild state: raw rows in S3, readable state on refs/backups/<time>
+    const backup = JSON.parse(gunzipSync((await env.objects.get(row.backup_key!))!).toString());
+    const rows = backup.docs.find((d: { doc: string }) => d.doc === 'body:corrupt/notes/b.md').updates;
+    expect(rows.map((u: { data: string }) => u.data)).toContain(garbage.toString('base64'));
+    const repo = git.repository(T, 'corrupt');
+    const refs = await repo.backupRefs();
+    expect(refs).toEqual([{ name: row.details.backup_ref, value: row.details.backup_commit }]);
+    const infoRefs = (await serveDumbHttp(repo, 'info/refs')).body.toString();
+    expect(infoRefs).toContain(`${row.details.backup_commit}\t${row.details.backup_ref}`);
+    const kept = await repo.readFiles(row.details.backup_commit as string);
+    expect(Buffer.from(kept.find((f) => f.path === 'notes/b.md')!.content).toString()).toContain(
+      'written after the commit',
+    );
+    // the CRDT loads again and commits resume with the edit
+    const next = await queues.commitNow(T, 'corrupt');
+    expect(next).toMatchObject({ status: 'committed', changed: 1 });
+  });
+
+  it('a snapshot that fails to apply is rebuilt from the last good commit', async () => {
+    const storage = env.storage(T);
+    await seedWorkspace(storage, 'badsnap');
+    const good = (await queues.commitNow(T, 'badsnap')) as { commit_id: string };
+    await storage.compact('body:badsnap/notes/a.md', 0);
+    await env.pool.query(
+      `UPDATE crdt_snapshots SET snapshot = $1 WHERE tenant = $2 AND doc = 'body:badsnap/notes/a.md'`,
+      [Buffer.from('garbage snapshot'), T],
+    );
+    expect(await queues.commitNow(T, 'badsnap')).toMatchObject({ action: 'rebuild' });
+    const audit = new AuditLog(env.pool);
+    const row = await until(
+      async () => (await audit.list({ tenant: T, workspace: 'badsnap', event: 'rebuild' }))[0],
+    );
+    expect(row.details).toMatchObject({
+      readable: true,
+      valid: true,
+      unreadable: [{ docId: 'body:badsnap/notes/a.md', badSnapshot: true, badUpdateIds: [] }],
+    });
+    expect(await getBody(storage, 'badsnap', 'notes/a.md')).toBe('alpha 🎉\n');
+    expect(await queues.commitNow(T, 'badsnap')).toEqual({
+      status: 'nothing_to_commit',
+      commit_id: good.commit_id,
+    });
   });
 
   it('restores a commit as forward updates (deleted files come back, new files become tombstones)', async () => {

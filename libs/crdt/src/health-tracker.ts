@@ -1,27 +1,31 @@
 /**
- * `HealthTracker`: consecutive validation failures of a workspace, deciding between skipping a
- * commit and rebuilding the CRDT from git.
+ * `HealthTracker`: consecutive validation failures of a workspace (after repair in place), deciding
+ * between skipping a commit and raising an alert. A validation failure never reverts content; a
+ * rebuild is only for state that cannot be read (docs/self-healing.md).
  */
 
 /** What to do after a validation failure. */
 export const HealingAction = {
   /** Skip this commit and try again later. */
   SkipCommit: 'SkipCommit',
-  /** Too many consecutive failures: rebuild the CRDT from the last good commit. */
-  RebuildCrdt: 'RebuildCrdt',
+  /**
+   * Too many consecutive failures: repair in place once more, then alert operators when the
+   * workspace still fails (commits stay stopped, nothing is reverted).
+   */
+  RepairThenAlert: 'RepairThenAlert',
 } as const;
 
-/** `'SkipCommit' | 'RebuildCrdt'`. */
+/** `'SkipCommit' | 'RepairThenAlert'`. */
 export type HealingAction = (typeof HealingAction)[keyof typeof HealingAction];
 
-/** Default number of consecutive failures that triggers a rebuild. */
+/** Default number of consecutive failures that raises an alert. */
 export const DEFAULT_FAILURE_THRESHOLD = 3;
 
 /** The tracker's state as plain data (persist it as JSON). */
 export interface HealthState {
   /** Consecutive failures since the last success. */
   consecutive_failures: number;
-  /** Failures needed for {@link HealingAction.RebuildCrdt}. */
+  /** Failures needed for {@link HealingAction.RepairThenAlert}. */
   threshold: number;
   /** Time of the last failure (ms since epoch) or null. */
   last_failure_at: number | null;
@@ -69,7 +73,7 @@ export class HealthTracker {
   }
 
   /**
-   * Records a failure: below the threshold answers `SkipCommit`, at or above it `RebuildCrdt`.
+   * Records a failure: below the threshold answers `SkipCommit`, at or above it `RepairThenAlert`.
    */
   recordFailure(now: number = Date.now()): HealingAction {
     this.s = { ...this.s, consecutive_failures: this.s.consecutive_failures + 1, last_failure_at: now };
@@ -79,13 +83,13 @@ export class HealthTracker {
   /** The action the current failure count calls for. */
   nextAction(): HealingAction {
     return this.s.consecutive_failures >= this.s.threshold
-      ? HealingAction.RebuildCrdt
+      ? HealingAction.RepairThenAlert
       : HealingAction.SkipCommit;
   }
 
-  /** True when a rebuild is due. */
-  shouldRebuild(): boolean {
-    return this.nextAction() === HealingAction.RebuildCrdt;
+  /** True when the failure count has reached the threshold (an alert is due if repair fails). */
+  shouldAlert(): boolean {
+    return this.nextAction() === HealingAction.RepairThenAlert;
   }
 
   /** Consecutive failures since the last success. */

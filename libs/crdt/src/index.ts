@@ -26,3 +26,4 @@ export * from './storage/postgres-storage';
 export * from './storage/crdt-migrations';
 export * from './storage/shard-fences';
 export { mergeIntoState } from './storage/merge';
+export * from './storage/readable-state';

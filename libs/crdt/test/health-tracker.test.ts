@@ -4,9 +4,9 @@ test('failures below the threshold skip, at or above rebuild; success resets', (
   const t = new HealthTracker();
   expect(t.recordFailure()).toBe(HealingAction.SkipCommit);
   expect(t.recordFailure()).toBe('SkipCommit');
-  expect(t.recordFailure()).toBe('RebuildCrdt');
-  expect(t.recordFailure()).toBe('RebuildCrdt');
-  expect(t.shouldRebuild()).toBe(true);
+  expect(t.recordFailure()).toBe('RepairThenAlert');
+  expect(t.recordFailure()).toBe('RepairThenAlert');
+  expect(t.shouldAlert()).toBe(true);
   t.recordSuccess();
   expect(t.consecutiveFailures).toBe(0);
   expect(t.recordFailure()).toBe('SkipCommit');
@@ -23,7 +23,7 @@ test('custom threshold and plain-data state round trip', () => {
     last_success_at: null,
   });
   const restored = HealthTracker.fromJSON(json);
-  expect(restored.recordFailure()).toBe('RebuildCrdt');
+  expect(restored.recordFailure()).toBe('RepairThenAlert');
   expect(HealthTracker.fromJSON('garbage').state.consecutive_failures).toBe(0);
   expect(new HealthTracker({ threshold: -1 }).state.threshold).toBe(3);
 });

@@ -51,7 +51,10 @@
  * - `diaryx_job_duration_seconds{queue,outcome}` histogram — `outcome`: `completed` | `failed`.
  * - `diaryx_job_failures_total{queue}` counter.
  * - `diaryx_validation_failures_total{check}` counter — failed sanity checks by kind.
- * - `diaryx_rebuilds_total{outcome}` counter — workspace rebuilds (`succeeded` | `failed`).
+ * - `diaryx_rebuilds_total{outcome}` counter — rebuilds of an unreadable CRDT (`succeeded` | `failed`).
+ * - `diaryx_repairs_total{kind}` counter — repairs in place by kind (docs/self-healing.md).
+ * - `diaryx_validation_alerts_total` counter — workspaces that still failed validation after
+ *   repair at the failure threshold (commits stopped, an operator must look).
  * - `diaryx_git_commits_total` counter.
  *
  * Process (every service):
@@ -99,6 +102,8 @@ export const METRIC_NAMES = {
   jobFailures: 'diaryx_job_failures_total',
   validationFailures: 'diaryx_validation_failures_total',
   rebuilds: 'diaryx_rebuilds_total',
+  repairs: 'diaryx_repairs_total',
+  validationAlerts: 'diaryx_validation_alerts_total',
   gitCommits: 'diaryx_git_commits_total',
   eventLoopDelay: 'diaryx_event_loop_delay_seconds',
   buildInfo: 'diaryx_build_info',
@@ -177,6 +182,8 @@ export interface DiaryxMetrics {
   readonly validation: {
     failures: Counter<'check'>;
     rebuilds: Counter<'outcome'>;
+    repairs: Counter<'kind'>;
+    alerts: Counter<string>;
     gitCommits: Counter<string>;
   };
   /** Stops the event-loop delay monitor (call on shutdown; metrics stay registered). */
@@ -318,7 +325,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
     },
     validation: {
       failures: counter(N.validationFailures, 'Failed workspace sanity checks, by check.', ['check']),
-      rebuilds: counter(N.rebuilds, 'Workspace rebuilds, by outcome.', ['outcome']),
+      rebuilds: counter(N.rebuilds, 'Rebuilds of an unreadable workspace CRDT, by outcome.', ['outcome']),
+      repairs: counter(N.repairs, 'Workspace repairs in place, by kind.', ['kind']),
+      alerts: counter(
+        N.validationAlerts,
+        'Workspaces still failing validation after repair at the threshold.',
+      ),
       gitCommits: counter(N.gitCommits, 'Git commits written.'),
     },
     stop: () => delay.disable(),

@@ -41,7 +41,9 @@ export function dashboardPage(): string {
   ${section('busiest-docs', 'Busiest docs')}
   ${section('queues', 'Queues')}
   ${section('workers', 'History workers')}
-  ${section('rebuilds', 'Recent rebuilds')}
+  ${section('alerts', 'Validation alerts (commits stopped)')}
+  ${section('repairs', 'Repairs in place')}
+  ${section('rebuilds', 'Rebuilds of unreadable CRDTs')}
   ${section('validations', 'Failed validations')}
   ${section('workspaces', 'Workspace health', ' wide')}
 </main>
@@ -266,6 +268,8 @@ export const OPS_JS = `
       { label: 'commit', get: function (a) { return a.commit_id ? a.commit_id.slice(0, 10) : '—'; } },
       { label: 'details', get: function (a) { return JSON.stringify(a.details); }, title: function (a) { return JSON.stringify(a.details); } }
     ];
+    fill('alerts', table(audit, s.validation_alerts, 'no alerts'));
+    fill('repairs', table(audit, s.recent_repairs, 'no repairs'));
     fill('rebuilds', table(audit, s.recent_rebuilds, 'no rebuilds'));
     fill('validations', table(audit, s.failed_validations, 'no failed validations'));
 

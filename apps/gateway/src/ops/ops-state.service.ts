@@ -47,20 +47,25 @@ export class OpsStateService {
     };
     const instances = await soft('heartbeats', [], () => listInstances(this.redis, this.config.REDIS_PREFIX));
     const hasWorker = instances.some((i) => i.kind === 'history-worker');
-    const [redisQueueDepths, tenants, workspaces, health, rebuilds, failedValidations] = await Promise.all([
-      hasWorker ? Promise.resolve(undefined) : soft('queue depths', undefined, () => this.readQueueDepths()),
-      soft('tenants', [], () =>
-        this.query<{ id: string; name: string }>('SELECT id, name FROM tenants ORDER BY id LIMIT 1000'),
-      ),
-      soft('workspaces', [], () =>
-        this.query<{ tenant: string; workspace: string; name: string }>(
-          'SELECT tenant_id AS tenant, id AS workspace, name FROM workspaces ORDER BY tenant_id, id LIMIT 1000',
+    const [redisQueueDepths, tenants, workspaces, health, rebuilds, failedValidations, repairs, alerts] =
+      await Promise.all([
+        hasWorker
+          ? Promise.resolve(undefined)
+          : soft('queue depths', undefined, () => this.readQueueDepths()),
+        soft('tenants', [], () =>
+          this.query<{ id: string; name: string }>('SELECT id, name FROM tenants ORDER BY id LIMIT 1000'),
         ),
-      ),
-      soft('workspace health', [], () => this.readHealth()),
-      soft('rebuilds', [], () => this.readAudit(['rebuild'])),
-      soft('failed validations', [], () => this.readAudit(['validation_failed'])),
-    ]);
+        soft('workspaces', [], () =>
+          this.query<{ tenant: string; workspace: string; name: string }>(
+            'SELECT tenant_id AS tenant, id AS workspace, name FROM workspaces ORDER BY tenant_id, id LIMIT 1000',
+          ),
+        ),
+        soft('workspace health', [], () => this.readHealth()),
+        soft('rebuilds', [], () => this.readAudit(['rebuild'])),
+        soft('failed validations', [], () => this.readAudit(['validation_failed'])),
+        soft('repairs', [], () => this.readAudit(['repair'])),
+        soft('validation alerts', [], () => this.readAudit(['validation_alert'])),
+      ]);
     return buildOpsState({
       now: new Date(),
       servedBy: this.instanceId,
@@ -73,6 +78,8 @@ export class OpsStateService {
       health,
       rebuilds,
       failedValidations,
+      repairs,
+      alerts,
       warnings,
     });
   }

@@ -84,7 +84,7 @@ export interface OpsWorker {
   concurrency: number;
 }
 
-/** A row of `history_audit` (rebuilds, failed validations). */
+/** A row of `history_audit` (repairs, rebuilds, failed validations, alerts: docs/self-healing.md). */
 export interface OpsAuditRow {
   tenant: string;
   workspace: string;
@@ -153,6 +153,10 @@ export interface OpsState {
   queues: ({ queue: string; source: 'heartbeat' | 'redis' } & QueueCounts)[];
   recent_rebuilds: OpsAuditRow[];
   failed_validations: OpsAuditRow[];
+  /** Repairs in place (what, which files, why in `details`). */
+  recent_repairs: OpsAuditRow[];
+  /** Workspaces still failing validation after repair at the threshold: commits are stopped. */
+  validation_alerts: OpsAuditRow[];
   workspaces: OpsWorkspaceHealth[];
   /** Workspaces in total (the list above is capped). */
   workspaces_total: number;
@@ -175,6 +179,8 @@ export interface OpsInputs {
   health: OpsHealthRow[];
   rebuilds: OpsAuditRow[];
   failedValidations: OpsAuditRow[];
+  repairs: OpsAuditRow[];
+  alerts: OpsAuditRow[];
   warnings: string[];
   /** Longest workspace list returned (default 200). */
   workspaceLimit?: number;
@@ -347,6 +353,8 @@ export function buildOpsState(input: OpsInputs): OpsState {
     queues,
     recent_rebuilds: input.rebuilds,
     failed_validations: input.failedValidations,
+    recent_repairs: input.repairs,
+    validation_alerts: input.alerts,
     workspaces: workspaces.slice(0, input.workspaceLimit ?? 200),
     workspaces_total: all.size,
     warnings: [...input.warnings].sort(),

@@ -13,8 +13,9 @@ export async function applyFiles(
   loaded: LoadedWorkspace,
   files: RepoFile[],
   origin: string,
+  options: { keepOrphans?: boolean } = {},
 ): Promise<number> {
-  const plan = ctx.model.planRestore(loaded, files);
+  const plan = ctx.model.planRestore(loaded, files, options);
   const workspaceDocId = `workspace:${loaded.workspace}`;
   const ordered = [...plan.keys()].sort((a, b) =>
     a === workspaceDocId ? 1 : b === workspaceDocId ? -1 : a < b ? -1 : 1,

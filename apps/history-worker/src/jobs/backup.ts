@@ -1,9 +1,10 @@
 /**
- * Backup of a workspace's raw CRDT state to S3 before a destructive-looking repair:
+ * Backup of a workspace's raw CRDT state to S3 before a rebuild:
  * per doc the snapshot and the whole update log, gzip'd JSON under `{tenant}/{ws}/backups/`.
  */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { readDocState } from '@diaryx-sync/crdt';
 import { backupKey } from '@diaryx-sync/objstore';
 import type { JobContext } from './job-context';
 
@@ -45,9 +46,10 @@ export async function backupWorkspace(
   };
   for (const doc of docIds) {
     const updates = await storage.getAllUpdates(doc);
+    // an unreadable doc keeps its raw snapshot and rows; `state` is what still decodes
     backup.docs.push({
       doc,
-      state: b64(await storage.loadDoc(doc)),
+      state: b64((await readDocState(storage, doc)).state),
       snapshot: b64(await storage.getStateAt(doc, 0)),
       updates: updates.map((u) => ({
         id: u.id,

@@ -1,11 +1,12 @@
 /**
- * `git-commit` job: materialize → validate → commit on the branch head (compare-and-swap).
- * Validation failure skips the commit and counts towards a rebuild.
+ * `git-commit` job: repair in place → validate → materialize → commit on the branch head
+ * (compare-and-swap). What repair cannot fix skips the commit (and alerts at the threshold); an
+ * unreadable CRDT queues a rebuild (docs/self-healing.md). Content is never reverted.
  */
 import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/git-store';
 import { withWorkspaceLock } from '../workspace-lock';
 import type { JobContext } from './job-context';
-import { validateAndRecord } from './validation';
+import { healAndValidate } from './validation';
 
 const CLEAR_IF_EQUAL = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -33,16 +34,16 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
         String(data.dirtySince),
       );
     }
-    const loaded = await ctx.model.load(tenant, workspace);
-    const { outcome, decision } = await validateAndRecord(ctx, loaded);
+    const healed = await healAndValidate(ctx, await ctx.model.load(tenant, workspace), data.requestedBy);
+    const { outcome, decision } = healed;
     if (!outcome.ok) {
       return {
         status: 'validation_failed',
         issues: outcome.issues,
-        action: decision.action === 'rebuild' ? 'rebuild' : 'skip_commit',
+        action: decision.action === 'commit' ? 'skip_commit' : decision.action,
       };
     }
-    const files = ctx.model.materialize(loaded);
+    const files = ctx.model.materialize(healed.loaded);
     const repo = ctx.git.repository(tenant, workspace);
     const result = await repo.commitFiles(files, {
       author: { name: ctx.config.GIT_AUTHOR_NAME, email: ctx.config.GIT_AUTHOR_EMAIL },

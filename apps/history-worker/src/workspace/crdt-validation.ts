@@ -4,22 +4,14 @@
  * Body docs of tombstoned files are not reported as orphans: deleting a file keeps its body doc
  * (history), which is normal. An orphan is a body doc with no workspace entry at all.
  */
-import { HealingAction, HealthTracker, validateWorkspace } from '@diaryx-sync/crdt';
+import { checkedBodyPaths, HealingAction, HealthTracker, validateWorkspace } from '@diaryx-sync/crdt';
 import { bodyPaths, workspaceOf } from './crdt-workspace-model';
 import type { HealthDecision, LoadedWorkspace, ValidationOutcome } from './workspace-model';
 
 /** Runs the sanity checks on a loaded workspace. */
 export function validateLoaded(ws: LoadedWorkspace): ValidationOutcome {
   const workspace = workspaceOf(ws);
-  const tombstoned = new Set(
-    workspace
-      .listFiles({ includeDeleted: true })
-      .filter((f) => f.metadata.deleted)
-      .map((f) => f.path),
-  );
-  const live = new Set(workspace.listFiles().map((f) => f.path));
-  const bodies = [...bodyPaths(ws).values()].filter((p) => live.has(p) || !tombstoned.has(p));
-  const report = validateWorkspace(workspace, bodies);
+  const report = validateWorkspace(workspace, checkedBodyPaths(workspace, bodyPaths(ws).values()));
   return {
     ok: report.ok,
     issues: report.issues.map((i) => ({ kind: i.kind, file: i.file, message: i.message })),
@@ -35,7 +27,7 @@ export function decideHealth(state: Record<string, unknown>, ok: boolean, thresh
   }
   const action = tracker.recordFailure();
   return {
-    action: action === HealingAction.RebuildCrdt ? 'rebuild' : 'skip_commit',
+    action: action === HealingAction.RepairThenAlert ? 'alert' : 'skip_commit',
     consecutiveFailures: tracker.consecutiveFailures,
     tracker: { ...tracker.toJSON() },
   };

@@ -10,16 +10,22 @@ import {
   bodyDocId,
   docIdFilename,
   isDocIdKey,
+  findOrphanBodies,
   parseMarkdownFiles,
+  planRepairs,
+  renderMarkdown,
+  splitFrontmatter,
+  readDocState,
   serializeFileMetadata,
+  type BodyInfo,
   workspaceDocId,
   WorkspaceCrdt,
   type CrdtStorage,
   type FileMetadata,
 } from '@diaryx-sync/crdt';
-import { loadWorkspaceStates, materializeStates } from '@diaryx-sync/git-store';
+import { materializeStates } from '@diaryx-sync/git-store';
 import { decideHealth, validateLoaded } from './crdt-validation';
-import type { LoadedWorkspace, WorkspaceModel } from './workspace-model';
+import type { LoadedWorkspace, UnreadableDoc, WorkspaceModel } from './workspace-model';
 
 const text = (c: Uint8Array | string) => (typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
 
@@ -65,7 +71,20 @@ function diffUpdate(doc: Y.Doc, mutate: () => void): Uint8Array | null {
 export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtStorage): WorkspaceModel {
   return {
     async load(tenant, workspace) {
-      return { tenant, workspace, states: await loadWorkspaceStates(storageFor(tenant), workspace) };
+      // Like git-store's loadWorkspaceStates, but a doc whose snapshot or log rows do not decode is
+      // read as far as it can be and reported (a rebuild is due), instead of failing the job.
+      const storage = storageFor(tenant);
+      const states = new Map<string, Uint8Array>();
+      const unreadable: UnreadableDoc[] = [];
+      const wsDoc = workspaceDocId(workspace);
+      const prefix = `body:${workspace}/`;
+      for (const docId of await storage.listDocs()) {
+        if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
+        const { state, damage } = await readDocState(storage, docId);
+        if (state) states.set(docId, state);
+        if (damage) unreadable.push({ docId, ...damage });
+      }
+      return { tenant, workspace, states, unreadable };
     },
 
     materialize(ws) {
@@ -76,7 +95,67 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
 
     decide: decideHealth,
 
-    planRestore(ws, files) {
+    async planRepairs(ws, now, orphanGraceMs) {
+      const storage = storageFor(ws.tenant);
+      const workspace = workspaceOf(ws);
+      const paths = bodyPaths(ws);
+      const docIdOf = new Map([...paths].map(([docId, path]) => [path, docId] as const));
+      // An orphan's age runs from its oldest stored update (never earlier than its first update,
+      // so an orphan is never adopted early); a log compacted away entirely means an old doc.
+      const firstUpdateAt = new Map<string, number | null>();
+      for (const orphan of findOrphanBodies(workspace, paths.values())) {
+        const rows = await storage.getUpdatesSince(docIdOf.get(orphan)!, 0);
+        firstUpdateAt.set(orphan, rows.length > 0 ? rows[0].timestamp : null);
+      }
+      const bodies = new Map<string, BodyInfo>();
+      for (const [docId, path] of paths) {
+        bodies.set(path, {
+          text: BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody(),
+          firstUpdateAt: firstUpdateAt.get(path) ?? null,
+        });
+      }
+      const plan = planRepairs(workspace, bodies, now, { orphanGraceMs });
+      const updates: [string, Uint8Array][] = [...plan.bodyUpdates].map(([path, u]) => [
+        bodyDocId(ws.workspace, path),
+        u,
+      ]);
+      if (plan.workspaceUpdate) updates.push([workspaceDocId(ws.workspace), plan.workspaceUpdate]);
+      return {
+        repairs: plan.repairs.map((r) => ({ ...r })),
+        updates,
+        pendingOrphans: plan.pendingOrphans,
+        remaining: plan.remaining.map((i) => ({ kind: i.kind, file: i.file, message: i.message })),
+      };
+    },
+
+    rebuildTarget(ws, commitFiles, lostBase) {
+      const target = new Map(this.materialize(ws).map((f) => [f.path, f] as const));
+      const entries = new Set(
+        workspaceOf(ws)
+          .listFiles({ includeDeleted: true })
+          .map((f) => f.path),
+      );
+      for (const f of commitFiles) {
+        const current = target.get(f.path);
+        if (!entries.has(f.path)) target.set(f.path, f);
+        else if (current && lostBase.has(bodyDocId(ws.workspace, f.path))) {
+          try {
+            const committed = splitFrontmatter(text(f.content)).body;
+            const read = splitFrontmatter(text(current.content));
+            if (!read.body.includes(committed))
+              target.set(f.path, {
+                path: f.path,
+                content: renderMarkdown(read.frontmatter, committed + read.body),
+              });
+          } catch {
+            // invalid frontmatter in the commit: keep what was read
+          }
+        }
+      }
+      return [...target.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    },
+
+    planRestore(ws, files, options = {}) {
       const plan = new Map<string, Uint8Array>();
       const target = parseMarkdownFiles(files.map((f) => ({ path: f.path, content: text(f.content) })));
       const targetContent = new Map(files.map((f) => [f.path, text(f.content)] as const));
@@ -105,7 +184,7 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
             if (!meta.deleted && !listed.has(key)) workspace.deleteFile(key);
           }
           // 1b. body docs with no workspace entry at all (orphans) get a tombstone entry
-          for (const path of bodyPaths(ws).values()) {
+          for (const path of options.keepOrphans ? [] : bodyPaths(ws).values()) {
             if (!keyOf.has(path) && !target.files.has(path)) {
               workspace.setFile(path, {
                 filename: path.split('/').pop() ?? path,

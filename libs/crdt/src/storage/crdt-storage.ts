@@ -102,6 +102,11 @@ export interface CrdtStorage {
   /** Deletes every log row of the doc (the snapshot stays). */
   clearUpdates(doc: string): Promise<void>;
   /**
+   * Deletes the given log rows of the doc (ids of other docs are ignored); the snapshot and the
+   * other rows stay. Used by the rebuild of an unreadable doc (docs/self-healing.md).
+   */
+  dropUpdates(doc: string, ids: readonly number[]): Promise<void>;
+  /**
    * Optional synchronous {@link CrdtStorage.loadDoc}, offered by storages that live in process
    * memory (`MemoryStorage`). A storage that offers it must also apply `appendUpdate` and
    * `renameDoc` synchronously when they are called; `BodyDocManager` then loads docs inside

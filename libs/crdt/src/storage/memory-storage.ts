@@ -137,6 +137,13 @@ export class MemoryStorage implements CrdtStorage {
     this.updates.delete(doc);
   }
 
+  /** {@inheritDoc CrdtStorage.dropUpdates} */
+  async dropUpdates(doc: string, ids: readonly number[]): Promise<void> {
+    const drop = new Set(ids);
+    const rows = this.updates.get(doc);
+    if (rows) this.updates.set(doc, rows.filter((r) => !drop.has(r.id)));
+  }
+
   private latestId(doc: string): number {
     const rows = this.updates.get(doc);
     const last = rows && rows.length > 0 ? rows[rows.length - 1].id : 0;

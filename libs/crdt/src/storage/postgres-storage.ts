@@ -328,6 +328,19 @@ export class PostgresStorage implements CrdtStorage {
     });
   }
 
+  /** {@inheritDoc CrdtStorage.dropUpdates} */
+  async dropUpdates(doc: string, ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.transaction(async (c) => {
+      await this.lockDoc(c, doc);
+      await c.query('DELETE FROM crdt_updates WHERE tenant = $1 AND doc = $2 AND id = ANY($3::bigint[])', [
+        this.tenant,
+        doc,
+        ids.map(String),
+      ]);
+    });
+  }
+
   /**
    * Snapshot + log rows (id <= maxId when given) merged into one update. One statement, so the
    * snapshot and the rows are read consistently even while a compaction commits.

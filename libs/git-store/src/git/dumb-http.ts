@@ -24,13 +24,15 @@ const text = (body: string): DumbHttpResponse => ({
 
 /**
  * Answers `subPath` (the part after `/git/{workspace}.git/`, without query string).
- * `info/refs` lists the branch; `HEAD` points at it; `objects/aa/bb…` returns the zlib loose object;
+ * `info/refs` lists the branch and the pre-rebuild backups (`refs/backups/…`); `HEAD` points at it; `objects/aa/bb…` returns the zlib loose object;
  * `objects/info/packs` is empty (there are no packs).
  */
 export async function serveDumbHttp(repo: WorkspaceRepository, subPath: string): Promise<DumbHttpResponse> {
   if (subPath === 'info/refs') {
     const head = await repo.head();
-    return text(head ? `${head}\t${MAIN_REF}\n` : '');
+    const refs = [...(head ? [{ name: MAIN_REF, value: head }] : []), ...(await repo.backupRefs())];
+    refs.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return text(refs.map((r) => `${r.value}\t${r.name}\n`).join(''));
   }
   if (subPath === 'HEAD') return text(`ref: ${MAIN_REF}\n`);
   if (subPath === 'objects/info/packs') return text('');

@@ -21,6 +21,9 @@ import {
 /** The only branch. */
 export const MAIN_REF = 'refs/heads/main';
 
+/** Prefix of the refs that keep pre-rebuild states (docs/self-healing.md). */
+export const BACKUP_REF_PREFIX = 'refs/backups/';
+
 /** Commit author/committer identity. */
 export interface GitAuthor {
   name: string;
@@ -116,6 +119,44 @@ export class WorkspaceRepository {
       }
     }
     throw new Error(`could not move ${MAIN_REF} of ${this.tenant}/${this.workspace}: too much contention`);
+  }
+
+  /**
+   * Keeps `files` (a state about to be rebuilt) as a commit on a new ref `refs/backups/<time>` whose
+   * parent is the head, so `git fetch origin 'refs/backups/*:refs/backups/*'` (or a clone followed by
+   * that fetch) retrieves it. The branch does not move.
+   */
+  async writeBackupRef(
+    files: RepoFile[],
+    options: { author: GitAuthor; reason: string; now?: Date },
+  ): Promise<{ ref: string; commitId: string }> {
+    const tree = await writeTreeFromFiles(this.fs, files);
+    const head = await this.head();
+    const now = options.now ?? new Date();
+    const stamp = { ...options.author, timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: 0 };
+    const commitId = await git.writeCommit({
+      fs: this.fs,
+      gitdir: GITDIR,
+      commit: {
+        message: `Backup before rebuild\n\n${options.reason}\n`,
+        tree,
+        parent: head ? [head] : [],
+        author: stamp,
+        committer: stamp,
+      },
+    });
+    const base = `${BACKUP_REF_PREFIX}${now.toISOString().replace(/[:.]/g, '-')}`;
+    for (let n = 0; ; n++) {
+      const ref = n === 0 ? base : `${base}-${n}`;
+      if (await this.refs.compareAndSwap(this.tenant, this.workspace, ref, null, commitId)) {
+        return { ref, commitId };
+      }
+    }
+  }
+
+  /** The backup refs (`refs/backups/…`) and their commits, oldest first. */
+  backupRefs(): Promise<{ name: string; value: string }[]> {
+    return this.refs.list(this.tenant, this.workspace, BACKUP_REF_PREFIX);
   }
 
   /** Newest-first history following first parents from the head (at most `count`). */

@@ -1,8 +1,12 @@
 /** The `history_audit` table: who did what to a workspace's state, when, with which commit/backup. */
 import type { Pool } from 'pg';
 
-/** Audited events. */
-export type AuditEvent = 'rebuild' | 'restore' | 'import' | 'validation_failed';
+/**
+ * Audited events. Self-healing (docs/self-healing.md): `repair` (repair in place), `rebuild` (an
+ * unreadable CRDT), `validation_failed` (every failed check), `validation_alert` (the failure
+ * threshold was reached and repair did not help: commits are stopped).
+ */
+export type AuditEvent = 'rebuild' | 'restore' | 'import' | 'validation_failed' | 'repair' | 'validation_alert';
 
 /** One audit row. */
 export interface AuditEntry {

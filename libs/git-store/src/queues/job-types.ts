@@ -37,7 +37,10 @@ export interface WorkspaceJobData {
   dirtySince?: number;
 }
 
-/** `rebuild`: repair a workspace from its last good commit. */
+/**
+ * `rebuild`: an unreadable CRDT is rebuilt from its last good commit plus every body and workspace
+ * entry that can still be read (docs/self-healing.md).
+ */
 export interface RebuildJobData {
   tenant: string;
   workspace: string;
@@ -64,7 +67,16 @@ export interface ValidationIssueSummary {
 export type CommitJobResult =
   | { status: 'committed'; commit_id: string; files: number; added: number; changed: number; removed: number }
   | { status: 'nothing_to_commit'; commit_id: string | null }
-  | { status: 'validation_failed'; issues: ValidationIssueSummary[]; action: 'skip_commit' | 'rebuild' };
+  | {
+      status: 'validation_failed';
+      issues: ValidationIssueSummary[];
+      /**
+       * `skip_commit`: repair in place could not fix the findings, try again later; `alert`: the
+       * failure threshold is reached, operators are alerted; `rebuild`: the CRDT is unreadable and a
+       * rebuild was queued (docs/self-healing.md). Content is never reverted.
+       */
+      action: 'skip_commit' | 'alert' | 'rebuild';
+    };
 
 /** Result of a `validation` job. */
 export interface ValidationJobResult {
@@ -83,6 +95,8 @@ export interface RestoreJobResult {
   files: number;
   /** S3 key of the pre-change backup (rebuild only). */
   backup_key?: string;
+  /** Git ref keeping the pre-rebuild state, `refs/backups/<time>` (rebuild only). */
+  backup_ref?: string;
   /** Validation after the change. */
   valid: boolean;
 }

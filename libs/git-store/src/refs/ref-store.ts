@@ -47,6 +47,16 @@ export class RefStore {
     return res.rowCount === 1;
   }
 
+  /** The workspace's refs whose name starts with `prefix`, by name. */
+  async list(tenant: string, workspace: string, prefix: string): Promise<{ name: string; value: string }[]> {
+    const { rows } = await this.pool.query<{ name: string; value: string }>(
+      `SELECT name, value FROM git_refs WHERE tenant = $1 AND workspace = $2 AND starts_with(name, $3)
+       ORDER BY name`,
+      [tenant, workspace, prefix],
+    );
+    return rows;
+  }
+
   /** Deletes every ref of a workspace (workspace deletion). */
   async deleteWorkspace(tenant: string, workspace: string): Promise<void> {
     await this.pool.query('DELETE FROM git_refs WHERE tenant = $1 AND workspace = $2', [tenant, workspace]);
