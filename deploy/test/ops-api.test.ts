@@ -4,9 +4,8 @@
  * `GET /ops/api/state` built from heartbeats and the history tables.
  */
 import { instanceKey } from '@diaryx-sync/bus';
-import { AuditLog, HealthStore, ensureGitStoreSchema } from '@diaryx-sync/git-store';
-import { createRedis } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import { AuditLog, HealthStore, ensureGitStoreSchema, queuePrefix } from '@diaryx-sync/git-store';
+import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
 import {
   ADMIN_TOKEN,
   REDIS_URL,
@@ -16,15 +15,18 @@ import {
 } from '../../apps/gateway/test/api-harness';
 
 let gw: GatewayHarness;
-let redis: Redis;
+let redis: RedisClient;
 
 beforeAll(async () => {
   gw = await startGateway();
-  redis = createRedis(REDIS_URL);
+  redis = createRedis({ kind: 'single', url: REDIS_URL });
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${gw.prefix}:*`);
+  const keys = [
+    ...(await redis.keys(`${gw.prefix}:*`)),
+    ...(await redis.keys(`${queuePrefix(gw.prefix)}:*`)),
+  ];
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
   await gw.close();
@@ -208,7 +210,7 @@ describe('GET /ops/api/state', () => {
 
     // Without a live worker, queue depths come straight from BullMQ's keys in Redis.
     await redis.del(instanceKey(gw.prefix, 'history-worker', 'hw-test'));
-    await redis.rpush(`${gw.prefix}:compaction:wait`, '1', '2');
+    await redis.rpush(`${queuePrefix(gw.prefix)}:compaction:wait`, '1', '2');
     state = await (await get('/ops/api/state', bearer)).json();
     expect(state.queues.find((q: { queue: string }) => q.queue === 'compaction')).toEqual({
       queue: 'compaction',

@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  BusPubSub,
+  publishOnBus,
   docChannel,
   decodeEnvelopeOf,
   encodeEnvelope,
@@ -39,8 +41,7 @@ import {
   type UpdateMeta,
 } from '@diaryx-sync/crdt';
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
-import { observeStageSince, type DiaryxMetrics, type Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import { observeStageSince, type DiaryxMetrics, type Logger, type RedisClient } from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
 import { BadPayloadError, type SyncResult } from './docs/doc-sync';
 import { DocRegistry, ShardNotServedError, WorkspaceNotFoundError } from './docs/doc-registry';
@@ -55,7 +56,7 @@ import { ShardLeaseManager } from './shards/shard-leases';
 /** Options of {@link DocService}. */
 export interface DocServiceOptions {
   /** Command/publish connection (the service duplicates it for its subscriber). Not closed by the service. */
-  redis: Redis;
+  redis: RedisClient;
   /** PostgreSQL pool (not closed by the service). */
   pool: Pool;
   /** REDIS_PREFIX. */
@@ -118,7 +119,8 @@ export class DocService {
   private readonly compaction: CompactionScheduler;
   private readonly toucher: WorkspaceToucher | undefined;
   private readonly log: Logger;
-  private sub: Redis | undefined;
+  /** Inbox subscriptions (sharded pub/sub on Redis Cluster, docs/redis.md). */
+  private bus: BusPubSub | undefined;
   /** Subscribed inbox channel → shard. */
   private readonly inboxes = new Map<string, number>();
   /** `${docKey}\0${connKey}` of connections whose update failed to persist (their next save fails). */
@@ -205,13 +207,14 @@ export class DocService {
       [{ table: CRDT_MIGRATIONS_TABLE, migrations: CRDT_MIGRATIONS }],
       this.opts.schema ?? { migrate: true },
     );
-    const sub = this.opts.redis.duplicate();
-    this.sub = sub;
-    sub.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis subscriber error'));
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
-      this.onMessage(channel.toString(), message),
-    );
-    await sub.ping();
+    const bus = new BusPubSub({
+      redis: this.opts.redis,
+      onMessage: (channel, message) => this.onMessage(channel, message),
+      onResubscribed: () => this.onInboxesResubscribed(),
+      onError: (err) => this.log.warn({ err: err.message }, 'redis subscriber error'),
+    });
+    this.bus = bus;
+    await bus.connected();
     this.accepting = true;
     await this.leases.start();
     this.serving = true;
@@ -247,7 +250,7 @@ export class DocService {
     await this.toucher?.flush();
     await this.compaction.close();
     await this.heartbeat?.stop();
-    this.sub?.disconnect();
+    this.bus?.close();
     this.log.info('doc service stopped');
   }
 
@@ -259,7 +262,7 @@ export class DocService {
     this.leases.abandon();
     for (const shard of [...this.inboxes.values()]) this.registry.dropShard(shard);
     this.inboxes.clear();
-    this.sub?.disconnect();
+    this.bus?.close();
     void this.heartbeat?.stop().catch(() => undefined);
   }
 
@@ -274,7 +277,7 @@ export class DocService {
 
   /** True once started, after the first lease round, while the subscriber is connected (readiness). */
   get ready(): boolean {
-    return this.accepting && this.serving && this.sub?.status === 'ready';
+    return this.accepting && this.serving && this.bus?.ready === true;
   }
 
   // ---- shard lifecycle -------------------------------------------------------------------
@@ -282,7 +285,7 @@ export class DocService {
   private async onShardAcquired(shard: number, token: number): Promise<void> {
     const channel = shardInboxChannel(this.opts.prefix, shard);
     this.inboxes.set(channel, shard);
-    await this.sub!.subscribe(channel);
+    await this.bus!.subscribe(channel);
     this.publish(shardEventsChannel(this.opts.prefix), {
       type: 'shard_acquired',
       shard,
@@ -291,17 +294,35 @@ export class DocService {
     });
   }
 
+  /**
+   * The inbox subscriptions came back after a Redis failover, slot move or reconnect: announce
+   * the owned shards again so gateways re-send unacknowledged frames and resync those docs now.
+   */
+  private onInboxesResubscribed(): void {
+    this.log.warn({ shards: this.leases.ownedShards().length }, 'inbox subscriptions re-established');
+    for (const shard of this.leases.ownedShards()) {
+      const token = this.leases.tokenOf(shard);
+      if (token === undefined) continue;
+      this.publish(shardEventsChannel(this.opts.prefix), {
+        type: 'shard_acquired',
+        shard,
+        instanceId: this.instanceId,
+        token,
+      });
+    }
+  }
+
   private async onShardReleasing(shard: number): Promise<void> {
     const channel = shardInboxChannel(this.opts.prefix, shard);
     this.inboxes.delete(channel);
-    await this.sub?.unsubscribe(channel).catch(() => undefined);
+    await this.bus?.unsubscribe(channel);
     await this.registry.releaseShard(shard);
   }
 
   private onShardLost(shard: number): void {
     const channel = shardInboxChannel(this.opts.prefix, shard);
     this.inboxes.delete(channel);
-    void this.sub?.unsubscribe(channel).catch(() => undefined);
+    void this.bus?.unsubscribe(channel);
     this.registry.dropShard(shard);
   }
 
@@ -668,9 +689,11 @@ export class DocService {
 
   private publish(channel: string, env: Envelope): void {
     const bytes = encodeEnvelope(env);
-    this.opts.redis
-      .publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-      .catch((err: Error) => this.log.warn({ err: err.message, channel }, 'publish failed'));
+    publishOnBus(
+      this.opts.redis,
+      channel,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    ).catch((err: Error) => this.log.warn({ err: err.message, channel }, 'publish failed'));
   }
 
   // ---- housekeeping ----------------------------------------------------------------------

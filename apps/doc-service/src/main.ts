@@ -13,6 +13,7 @@ import {
   createMetricsRegistry,
   createPgPool,
   createRedis,
+  redisTopologyOf,
   startOpsServer,
 } from '@diaryx-sync/runtime';
 import { HistoryQueues } from '@diaryx-sync/git-store';
@@ -27,9 +28,10 @@ async function main(): Promise<void> {
   const instanceId = cfg.DOC_SERVICE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const logger = createLogger('doc-service', cfg.LOG_LEVEL);
 
-  await assertRedisReachable(cfg.REDIS_URL);
+  const redisTopology = redisTopologyOf(cfg);
+  await assertRedisReachable(redisTopology);
   await assertPostgresReachable(cfg.DATABASE_URL);
-  const redis = createRedis(cfg.REDIS_URL);
+  const redis = createRedis(redisTopology);
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
   const pool = createPgPool(cfg.DATABASE_URL);
   const metrics = createMetricsRegistry({ service: 'doc-service', instanceId });
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   // With the history worker: compaction jobs and quiet-period commit triggers go to its queues.
   const history =
     cfg.HISTORY_JOBS === 'on'
-      ? new HistoryQueues({ redisUrl: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX })
+      ? new HistoryQueues({ connect: () => createRedis(redisTopology), prefix: cfg.REDIS_PREFIX })
       : undefined;
   const compaction = history
     ? new QueueCompactionScheduler((tenant, docId) => history.enqueueCompaction({ tenant, docId }), logger)

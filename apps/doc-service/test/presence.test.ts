@@ -2,7 +2,7 @@
  * Workspace presence through the doc service: peer_joined/peer_left with cluster-wide counts,
  * focus_list_changed with the union of paths, and cleanup of a crashed gateway's entries.
  */
-import { startHeartbeat, workspaceEventJson, type WorkspaceEvent } from '@diaryx-sync/bus';
+import { startHeartbeat, workspaceEventJson, workspacePeersKey, type WorkspaceEvent } from '@diaryx-sync/bus';
 import { DocService } from '@diaryx-sync/doc-service';
 import { createTestEnv, FakeGateway, sleep, step1Msg, waitFor, type TestEnv } from './helpers';
 import { docServiceOptions, startFakeGateway } from './helpers/harness';
@@ -153,11 +153,11 @@ describe('workspace presence', () => {
       3000,
       'swept',
     );
-    const peers = await env.redis.hkeys(`${env.prefix}:presence:${T}:${WS}`);
+    const peers = await env.redis.hkeys(workspacePeersKey(env.prefix, T, WS));
     expect(peers).toEqual(['gw2|b']);
     // the live gateway's entries survive sweeps
     await svc.sweep();
-    expect(await env.redis.hkeys(`${env.prefix}:presence:${T}:${WS}`)).toEqual(['gw2|b']);
+    expect(await env.redis.hkeys(workspacePeersKey(env.prefix, T, WS))).toEqual(['gw2|b']);
   });
 
   it('a leave that arrives while the doc is still loading is applied after the frames before it', async () => {
@@ -181,6 +181,6 @@ describe('workspace presence', () => {
     const wsEvents = () => g1.of('workspace_event', (e) => e.event.workspace === ws).map((e) => e.event.type);
     await waitFor(() => wsEvents().includes('peer_left'), 3000, 'peer_left after join');
     expect(wsEvents()).toEqual(['peer_joined', 'peer_left']);
-    expect(await env.redis.hlen(`${env.prefix}:presence:${T}:${ws}`)).toBe(0);
+    expect(await env.redis.hlen(workspacePeersKey(env.prefix, T, ws))).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ import {
   DependencyUnavailableError,
   assertPostgresReachable,
   assertRedisReachable,
+  describeRedis,
+  redisTopologyOf,
   createLogger,
   redactUrl,
 } from '@diaryx-sync/runtime';
@@ -21,7 +23,8 @@ const SHUTDOWN_DEADLINE_MS = 20_000;
 async function main(): Promise<void> {
   const config = loadGatewayConfig(process.env);
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  await assertRedisReachable(config.REDIS_URL);
+  const redisTopology = redisTopologyOf(config);
+  await assertRedisReachable(redisTopology);
   await assertPostgresReachable(config.DATABASE_URL);
 
   const app = await createGatewayApp(config, { logger });
@@ -29,7 +32,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       port: config.PORT,
-      redis: redactUrl(config.REDIS_URL),
+      redis: describeRedis(redisTopology),
       database: redactUrl(config.DATABASE_URL),
       prefix: config.REDIS_PREFIX,
     },

@@ -3,8 +3,8 @@
  * producers' job options), job metrics, and graceful shutdown that returns unfinished jobs.
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUE_NAMES, type QueueName } from '@diaryx-sync/git-store';
+import type { Cluster, Redis } from 'ioredis';
+import { QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/git-store';
 import { parseCompactionJob, parseRebuildJob, parseRestoreJob, parseWorkspaceJob } from './jobs/job-payloads';
 import type { JobContext } from './jobs/job-context';
 import { ShutdownAbortError } from './workspace-lock';
@@ -15,7 +15,9 @@ import { runRestore } from './jobs/restore';
 import { runValidation } from './jobs/validation';
 
 export interface HistoryWorkersOptions {
-  redisUrl: string;
+  /** Opens a new Redis connection (the runtime's `createRedis`); one per queue worker. */
+  connect: () => Redis | Cluster;
+  /** REDIS_PREFIX (the BullMQ prefix is `queuePrefix` of it). */
   prefix: string;
   /** Parallel jobs per queue. */
   concurrency: number;
@@ -70,9 +72,9 @@ export function startHistoryWorkers(
   shutdown: ShutdownFlag = { value: false },
 ): HistoryWorkers {
   let active = 0;
-  const connections: Redis[] = [];
+  const connections: (Redis | Cluster)[] = [];
   const workers = Object.values(QUEUE_NAMES).map((name) => {
-    const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    const connection = opts.connect();
     connection.on('error', () => undefined);
     connections.push(connection);
     const process = processorFor(ctx, name);
@@ -104,7 +106,7 @@ export function startHistoryWorkers(
       },
       {
         connection,
-        prefix: opts.prefix,
+        prefix: queuePrefix(opts.prefix),
         concurrency: opts.concurrency,
         autorun: true,
         lockDuration: opts.lockDurationMs ?? 30_000,

@@ -12,6 +12,7 @@ import {
   createMetrics,
   createPgPool,
   createRedis,
+  redisTopologyOf,
   DependencyUnavailableError,
   loadMigrationSettings,
   startOpsServer,
@@ -68,7 +69,8 @@ export async function startWorkerApp(
 ): Promise<WorkerApp> {
   const id = `history-worker-${randomUUID().slice(0, 8)}`;
   const log = options.logger ?? createLogger('history-worker', config.LOG_LEVEL);
-  await assertRedisReachable(config.REDIS_URL);
+  const redisTopology = redisTopologyOf(config);
+  await assertRedisReachable(redisTopology);
   await assertPostgresReachable(config.DATABASE_URL);
   const objects = new ObjectStorage({
     endpoint: config.S3_ENDPOINT,
@@ -92,7 +94,8 @@ export async function startWorkerApp(
   );
   const git = new GitStore(objects, pool);
 
-  const redis = createRedis(config.REDIS_URL);
+  const connect = () => createRedis(redisTopology);
+  const redis = connect();
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   const cluster = new ClusterClient({
     redis,
@@ -101,7 +104,7 @@ export async function startWorkerApp(
     timeoutMs: config.HISTORY_APPLY_TIMEOUT_MS,
   });
   const queues = new HistoryQueues({
-    redisUrl: config.REDIS_URL,
+    connect,
     prefix: config.REDIS_PREFIX,
     quietMs: config.HISTORY_QUIET_MS,
     maxWaitMs: config.HISTORY_MAX_WAIT_MS,
@@ -134,7 +137,7 @@ export async function startWorkerApp(
   const workers = startHistoryWorkers(
     ctx,
     {
-      redisUrl: config.REDIS_URL,
+      connect,
       prefix: config.REDIS_PREFIX,
       concurrency: config.HISTORY_CONCURRENCY,
       drainTimeoutMs: config.HISTORY_DRAIN_TIMEOUT_MS,

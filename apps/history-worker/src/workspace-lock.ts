@@ -4,7 +4,7 @@
  * Commit, rebuild and restore of one workspace never run concurrently.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@diaryx-sync/runtime';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -15,7 +15,7 @@ export class WorkspaceBusyError extends Error {
 }
 
 export interface WorkspaceLockOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   ttlMs: number;
   waitMs: number;

@@ -12,6 +12,7 @@ import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import type { ApplyUpdate } from '../src/jobs/job-context';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';
 import { editWorkspace, getBody, seedWorkspace, setBody } from './helpers/workspace-seed';
+import { createRedis } from '@diaryx-sync/runtime';
 
 const T = 'tenant1';
 const ORPHAN_GRACE_MS = 1000;
@@ -48,7 +49,7 @@ describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
       applyUpdate,
     });
     queues = new HistoryQueues({
-      redisUrl: 'redis://127.0.0.1:6379',
+      connect: () => createRedis({ kind: 'single', url: 'redis://127.0.0.1:6379' }),
       prefix: env.prefix,
       quietMs: 300,
       maxWaitMs: 2000,

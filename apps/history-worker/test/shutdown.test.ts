@@ -3,6 +3,7 @@ import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import { workspaceLockKey } from '../src/workspace-lock';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';
 import { seedWorkspace } from './helpers/workspace-seed';
+import { createRedis } from '@diaryx-sync/runtime';
 
 describe('graceful shutdown and mutual exclusion', () => {
   let env: WorkerTestEnv;
@@ -13,7 +14,7 @@ describe('graceful shutdown and mutual exclusion', () => {
   beforeAll(async () => {
     env = await createWorkerTestEnv();
     queues = new HistoryQueues({
-      redisUrl: 'redis://127.0.0.1:6379',
+      connect: () => createRedis({ kind: 'single', url: 'redis://127.0.0.1:6379' }),
       prefix: env.prefix,
       quietMs: 200,
       maxWaitMs: 1000,

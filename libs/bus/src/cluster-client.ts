@@ -4,15 +4,16 @@
  * durable. Used by the gateway HTTP API and the history worker.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { BusPubSub } from './bus-pubsub';
 import { decodeEnvelopeOf, encodeEnvelope, EnvelopeDecodeError } from './envelope';
 import { gatewayChannel, shardInboxChannel } from './names';
 import { shardOf } from './shard';
 
 /** Options of {@link ClusterClient}. */
 export interface ClusterClientOptions {
-  /** A normal connection; the client duplicates it for its subscription. */
-  redis: Redis;
+  /** A normal connection (one node, Sentinel or Cluster); the client duplicates it for its subscription. */
+  redis: Redis | Cluster;
   prefix: string;
   shardCount: number;
   /** Reject `applyUpdate` after this long without an answer (default 15000 ms). */
@@ -52,16 +53,17 @@ interface Pending {
 export class ClusterClient {
   /** Reply channel id of this client (`gatewayChannel(prefix, id)`). */
   readonly id = `cc-${randomUUID()}`;
-  private readonly sub: Redis;
+  private readonly bus: BusPubSub;
   private readonly pending = new Map<string, Pending>();
   private readonly ready: Promise<unknown>;
   private closed = false;
 
   constructor(private readonly opts: ClusterClientOptions) {
-    this.sub = opts.redis.duplicate();
-    this.sub.on('error', () => undefined);
-    this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onMessage(message));
-    this.ready = this.sub.subscribe(gatewayChannel(opts.prefix, this.id));
+    this.bus = new BusPubSub({
+      redis: opts.redis,
+      onMessage: (_channel, message) => this.onMessage(message),
+    });
+    this.ready = this.bus.subscribe(gatewayChannel(opts.prefix, this.id));
   }
 
   /**
@@ -109,7 +111,7 @@ export class ClusterClient {
       this.pending.set(msgId, { resolve: () => finish(), reject: (err) => finish(err) });
       const send = () => {
         if (!this.pending.has(msgId)) return;
-        this.opts.redis.publish(channel, bytes).then(
+        this.bus.publish(channel, bytes).then(
           (receivers) => {
             timer = setTimeout(send, receivers === 0 ? Math.min(250, resendMs) : resendMs);
           },
@@ -129,7 +131,7 @@ export class ClusterClient {
       p.reject(new ClusterRequestError('cluster client closed', 'closed'));
     this.pending.clear();
     await this.ready.catch(() => undefined);
-    this.sub.disconnect();
+    this.bus.close();
   }
 
   private onMessage(message: Buffer): void {

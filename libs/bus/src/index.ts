@@ -6,5 +6,6 @@
 export * from './names';
 export * from './shard';
 export * from './envelope';
+export * from './bus-pubsub';
 export * from './cluster-client';
 export * from './instances';

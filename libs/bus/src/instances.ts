@@ -3,7 +3,7 @@
  * `${prefix}:instance:{kind}:{id}` every 2 s with a TTL of ~6 s; `/readyz` and the `/ops` page
  * read them with {@link listInstances}.
  */
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { instanceKey, instanceKeyPattern, type InstanceKind } from './names';
 
 /** The common part of every heartbeat record; kinds add their own fields. */
@@ -19,7 +19,7 @@ export interface InstanceHeartbeat {
 
 /** Options of {@link startHeartbeat}. */
 export interface HeartbeatOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   kind: InstanceKind;
   id: string;
@@ -74,19 +74,23 @@ export function startHeartbeat(opts: HeartbeatOptions): HeartbeatHandle {
 
 /** The live instances (optionally of one kind), from their heartbeat records; sorted by kind, id. */
 export async function listInstances(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   kind?: InstanceKind,
 ): Promise<InstanceHeartbeat[]> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', instanceKeyPattern(prefix, kind), 'COUNT', 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
+  // On Redis Cluster every master holds part of the keys: scan each of them.
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', instanceKeyPattern(prefix, kind), 'COUNT', 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+  }
   if (keys.length === 0) return [];
-  const values = await redis.mget(...keys);
+  // one GET per key: the heartbeat keys are in different slots on a cluster
+  const values = await Promise.all(keys.map((k) => redis.get(k)));
   const out: InstanceHeartbeat[] = [];
   for (const v of values) {
     if (!v) continue;
@@ -102,7 +106,7 @@ export async function listInstances(
 
 /** True when the instance's heartbeat record exists (it is alive). */
 export async function isInstanceAlive(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   kind: InstanceKind,
   id: string,

@@ -2,6 +2,11 @@
  * Redis channel and key names of the cluster. This module is the ONLY place that spells them;
  * every name starts with `${prefix}:` (REDIS_PREFIX) and carries the tenant where data is
  * tenant-scoped (docs/architecture.md#properties, property 5).
+ *
+ * Hash tags (`{…}`, docs/redis.md): on Redis Cluster only the tagged part picks the slot, so
+ * everything one Lua script or MULTI touches shares a tag: a shard's lease, fencing counter and
+ * inbox (`{n}`); a workspace's presence hash, focus hash and event channel (`{tenant:workspace}`).
+ * A doc channel is tagged by its doc (`{tenant:docId}`) so docs spread over the masters.
  */
 
 /** Kinds of service instances that write heartbeats (docs/architecture.md#heartbeats-and-ports). */
@@ -9,22 +14,22 @@ export type InstanceKind = 'gateway' | 'doc-service' | 'history-worker';
 
 /** Pub/sub channel a shard owner subscribes to: gateways publish `frame`/`save`/`leave`/… here. */
 export function shardInboxChannel(prefix: string, shard: number): string {
-  return `${prefix}:shard:${shard}:inbox`;
+  return `${prefix}:shard:{${shard}}:inbox`;
 }
 
 /** Pub/sub channel of one gateway (or `ClusterClient`): shard owners publish `reply`/`saved`/`error`/`applied` here. */
 export function gatewayChannel(prefix: string, gatewayId: string): string {
-  return `${prefix}:gw:${gatewayId}`;
+  return `${prefix}:gw:{${gatewayId}}`;
 }
 
 /** Pub/sub channel of one document: shard owners publish `broadcast` envelopes here. */
 export function docChannel(prefix: string, tenant: string, docId: string): string {
-  return `${prefix}:doc:${tenant}:${docId}`;
+  return `${prefix}:doc:{${tenant}:${docId}}`;
 }
 
 /** Pub/sub channel of one workspace: `workspace_event` envelopes (peer_joined/peer_left/focus_list_changed). */
 export function workspaceChannel(prefix: string, tenant: string, workspace: string): string {
-  return `${prefix}:ws:${tenant}:${workspace}`;
+  return `${prefix}:ws:{${tenant}:${workspace}}`;
 }
 
 /** Pub/sub channel announcing shard ownership changes (`shard_acquired`), cluster-wide. */
@@ -34,12 +39,12 @@ export function shardEventsChannel(prefix: string): string {
 
 /** String key holding a shard's lease: value `${instanceId}:${fencingToken}`, PX = lease TTL. */
 export function shardLeaseKey(prefix: string, shard: number): string {
-  return `${prefix}:shard:${shard}:lease`;
+  return `${prefix}:shard:{${shard}}:lease`;
 }
 
 /** Counter key incremented on every lease acquisition of a shard: the fencing token. */
 export function shardFenceKey(prefix: string, shard: number): string {
-  return `${prefix}:shard:${shard}:fence`;
+  return `${prefix}:shard:{${shard}}:fence`;
 }
 
 /** Sorted set of live doc-service instances (member = instance id, score = expiry time in ms). */
@@ -62,7 +67,7 @@ export function instanceKeyPattern(prefix: string, kind?: InstanceKind): string 
  * Field `${gatewayId}|${connId}`, value: ms timestamp of the join.
  */
 export function workspacePeersKey(prefix: string, tenant: string, workspace: string): string {
-  return `${prefix}:presence:${tenant}:${workspace}`;
+  return `${prefix}:presence:{${tenant}:${workspace}}`;
 }
 
 /**
@@ -70,7 +75,7 @@ export function workspacePeersKey(prefix: string, tenant: string, workspace: str
  * value: JSON array of paths (that connection's complete focus set).
  */
 export function workspaceFocusKey(prefix: string, tenant: string, workspace: string): string {
-  return `${prefix}:focus:${tenant}:${workspace}`;
+  return `${prefix}:focus:{${tenant}:${workspace}}`;
 }
 
 /** Set of `${tenant}\n${workspace}` entries that have presence/focus hashes (for sweeping). */

@@ -2,10 +2,13 @@ import {
   docChannel,
   gatewayChannel,
   instanceKey,
+  shardFenceKey,
   shardInboxChannel,
   shardLeaseKey,
   shardOf,
   workspaceChannel,
+  workspaceFocusKey,
+  workspacePeersKey,
 } from '@diaryx-sync/bus';
 
 describe('shardOf', () => {
@@ -43,11 +46,29 @@ describe('shardOf', () => {
 
 describe('names', () => {
   it('all start with the prefix and carry the tenant', () => {
-    expect(shardInboxChannel('dx', 3)).toBe('dx:shard:3:inbox');
-    expect(shardLeaseKey('dx', 3)).toBe('dx:shard:3:lease');
-    expect(gatewayChannel('dx', 'g1')).toBe('dx:gw:g1');
-    expect(docChannel('dx', 't1', 'body:w/a.md')).toBe('dx:doc:t1:body:w/a.md');
-    expect(workspaceChannel('dx', 't1', 'w')).toBe('dx:ws:t1:w');
+    expect(shardInboxChannel('dx', 3)).toBe('dx:shard:{3}:inbox');
+    expect(shardLeaseKey('dx', 3)).toBe('dx:shard:{3}:lease');
+    expect(gatewayChannel('dx', 'g1')).toBe('dx:gw:{g1}');
+    expect(docChannel('dx', 't1', 'body:w/a.md')).toBe('dx:doc:{t1:body:w/a.md}');
+    expect(workspaceChannel('dx', 't1', 'w')).toBe('dx:ws:{t1:w}');
     expect(instanceKey('dx', 'doc-service', 'i1')).toBe('dx:instance:doc-service:i1');
+  });
+
+  /** The part of a name Redis Cluster hashes: the first non-empty `{…}`, else the whole name. */
+  const hashTag = (name: string): string => {
+    const open = name.indexOf('{');
+    const close = open < 0 ? -1 : name.indexOf('}', open + 1);
+    return close > open + 1 ? name.slice(open + 1, close) : name;
+  };
+
+  it('puts what one script or MULTI touches in one slot (hash tags)', () => {
+    expect(hashTag(shardLeaseKey('dx', 7))).toBe(hashTag(shardFenceKey('dx', 7)));
+    expect(hashTag(shardLeaseKey('dx', 7))).toBe(hashTag(shardInboxChannel('dx', 7)));
+    expect(hashTag(shardLeaseKey('dx', 7))).not.toBe(hashTag(shardLeaseKey('dx', 8)));
+    expect(hashTag(workspacePeersKey('dx', 't', 'w'))).toBe(hashTag(workspaceFocusKey('dx', 't', 'w')));
+    expect(hashTag(workspacePeersKey('dx', 't', 'w'))).toBe(hashTag(workspaceChannel('dx', 't', 'w')));
+    expect(hashTag(docChannel('dx', 't', 'body:w/a.md'))).not.toBe(
+      hashTag(docChannel('dx', 't', 'body:w/b.md')),
+    );
   });
 });

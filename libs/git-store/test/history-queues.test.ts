@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf } from '@diaryx-sync/git-store';
+import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf, queuePrefix } from '@diaryx-sync/git-store';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -10,12 +10,17 @@ describe('HistoryQueues (producer side, real Redis)', () => {
   let redis: Redis;
 
   beforeAll(() => {
-    queues = new HistoryQueues({ redisUrl: REDIS_URL, prefix, quietMs: 1000, maxWaitMs: 5000 });
+    queues = new HistoryQueues({
+      connect: () => new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix,
+      quietMs: 1000,
+      maxWaitMs: 5000,
+    });
     redis = new Redis(REDIS_URL);
   });
   afterAll(async () => {
     await queues.close();
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`${queuePrefix(prefix)}:*`))];
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });
@@ -32,7 +37,7 @@ describe('HistoryQueues (producer side, real Redis)', () => {
     expect(await job!.getState()).toBe('delayed');
     expect(job!.data).toEqual({ tenant: 't', workspace: 'w1', trigger: 'quiet', dirtySince: t0 });
     const dueOf = async (id: string) =>
-      Math.floor(Number(await redis.zscore(`${prefix}:git-commit:delayed`, id)) / 4096);
+      Math.floor(Number(await redis.zscore(`${queuePrefix(prefix)}:git-commit:delayed`, id)) / 4096);
     const firstDue = await dueOf(job!.id!);
     expect(firstDue).toBeGreaterThanOrEqual(t0 + 900);
     await new Promise((r) => setTimeout(r, 60));

@@ -4,6 +4,7 @@
  * developer machine. Parsed once with `zod`; a bad value fails start-up with a clear message.
  */
 import { z } from 'zod';
+import { redisConfigShape } from './redis-topology';
 
 /** Development defaults of the secrets (deployments must override them; see deploy/README.md). */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
@@ -13,7 +14,8 @@ const intFromEnv = (def: number) => z.coerce.number().int().nonnegative().defaul
 
 export const serviceConfigSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, …: see `redis-topology.ts`, docs/redis.md. */
+  ...redisConfigShape,
   /** Prefix of every Redis key, channel and BullMQ queue: lets several clusters share one Redis. */
   REDIS_PREFIX: z
     .string()

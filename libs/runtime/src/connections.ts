@@ -2,12 +2,8 @@
  * Connections to the backing services, with fail-fast checks that say what to start when a
  * dependency is down (DEVELOPERS.md: "fail fast with a message that says what to start").
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { Pool, type PoolConfig } from 'pg';
-
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
-}
+import { createRedis, describeRedis, type RedisTopology } from './redis-topology';
 
 export function createPgPool(connectionString: string, config: PoolConfig = {}): Pool {
   const pool = new Pool({ connectionString, max: 10, ...config });
@@ -21,25 +17,36 @@ export class DependencyUnavailableError extends Error {
   override readonly name = 'DependencyUnavailableError';
 }
 
-/** Pings Redis once; throws {@link DependencyUnavailableError} with a how-to-start hint. */
-export async function assertRedisReachable(url: string, timeoutMs = 3000): Promise<void> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    retryStrategy: () => null,
+/**
+ * Pings Redis once (on a cluster: once the slot map is loaded); throws
+ * {@link DependencyUnavailableError} with a how-to-start hint.
+ */
+export async function assertRedisReachable(topology: RedisTopology, timeoutMs = 3000): Promise<void> {
+  const redis = createRedis(topology, {
+    redisOptions: {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: timeoutMs,
+      retryStrategy: () => null,
+    },
   });
   redis.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
   } catch (err) {
     throw new DependencyUnavailableError(
-      `Redis is not reachable at ${redactUrl(url)} (${(err as Error).message}). Start it, e.g.:\n` +
+      `Redis is not reachable at ${describeRedis(topology)} (${(err as Error).message}). Start it, e.g.:\n` +
         `  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
-        `or set REDIS_URL.`,
+        `or set REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, docs/redis.md).`,
     );
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }

@@ -5,6 +5,7 @@
 export * from './config';
 export * from './logger';
 export * from './connections';
+export * from './redis-topology';
 export * from './metrics';
 export * from './ops-server';
 export * from './metrics-server';

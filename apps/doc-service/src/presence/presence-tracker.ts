@@ -24,14 +24,14 @@ import {
   workspaceChannel,
   workspaceFocusKey,
   workspacePeersKey,
+  publishOnBus,
   type WorkspaceEvent,
 } from '@diaryx-sync/bus';
-import type { Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 
 /** Options of {@link PresenceTracker}. */
 export interface PresenceOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Entries younger than this are never swept (default 10000 ms). */
@@ -79,6 +79,8 @@ export class PresenceTracker {
   join(tenant: string, workspace: string, gatewayId: string, connId: string): Promise<void> {
     return this.serial(tenant, workspace, async () => {
       const { redis, prefix } = this.opts;
+      // the index first (another slot on Redis Cluster): a sweep may then see an empty workspace
+      await redis.sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace));
       const res = await redis
         .multi()
         .hset(
@@ -87,7 +89,6 @@ export class PresenceTracker {
           String(Date.now()),
         )
         .hlen(workspacePeersKey(prefix, tenant, workspace))
-        .sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace))
         .exec();
       if (Number(res?.[0]?.[1]) === 1) {
         await this.publish(tenant, {
@@ -125,12 +126,10 @@ export class PresenceTracker {
       const key = workspaceFocusKey(prefix, tenant, workspace);
       const field = connectionField(gatewayId, connId);
       if (clean.length === 0) await redis.hdel(key, field);
-      else
-        await redis
-          .multi()
-          .hset(key, field, JSON.stringify(clean))
-          .sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace))
-          .exec();
+      else {
+        await redis.sadd(presenceIndexKey(prefix), indexEntry(tenant, workspace));
+        await redis.hset(key, field, JSON.stringify(clean));
+      }
       this.scheduleFocusPublish(tenant, workspace);
     });
   }
@@ -303,7 +302,8 @@ export class PresenceTracker {
 
   private async publish(tenant: string, event: WorkspaceEvent): Promise<void> {
     const bytes = encodeEnvelope({ type: 'workspace_event', tenant, event });
-    await this.opts.redis.publish(
+    await publishOnBus(
+      this.opts.redis,
       workspaceChannel(this.opts.prefix, tenant, event.workspace),
       Buffer.from(bytes),
     );

@@ -1,9 +1,12 @@
 /**
  * Lua scripts for shard leases. A lease is a string key `${p}:shard:{n}:lease` with value
  * `${instanceId}:${token}` and a PX expiry; the token comes from `INCR ${p}:shard:{n}:fence`,
- * so every acquisition of a shard gets a strictly larger fencing token.
+ * so every acquisition of a shard gets a strictly larger fencing token. Lease and counter share
+ * the hash tag `{n}`, so ACQUIRE touches one Redis Cluster slot; on a cluster RENEW and CHECK
+ * run once per shard (one slot each) instead of once for all shards (docs/redis.md).
  */
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '@diaryx-sync/runtime';
 
 /** KEYS[1] lease, KEYS[2] fence counter; ARGV[1] instance id, ARGV[2] ttl ms → token or 0. */
 const ACQUIRE = `
@@ -57,7 +60,7 @@ export interface LeaseScripts {
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Registers the scripts on `redis` (idempotent) and returns typed wrappers. */
-export function leaseScripts(redis: Redis): LeaseScripts {
+export function leaseScripts(redis: RedisClient): LeaseScripts {
   const r = redis as unknown as Record<string, ScriptFn | undefined>;
   if (!r.dxLeaseAcquire) {
     redis.defineCommand('dxLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
@@ -68,15 +71,22 @@ export function leaseScripts(redis: Redis): LeaseScripts {
   if (!r.dxLeaseRaiseCounter)
     redis.defineCommand('dxLeaseRaiseCounter', { numberOfKeys: 1, lua: RAISE_COUNTER });
   const call = (name: string, ...args: (string | number)[]) => (r[name] as ScriptFn).call(redis, ...args);
+  const perSlot = redis instanceof Cluster;
+  const renew = async (keys: string[], values: string[], ttl: number): Promise<number[]> =>
+    keys.length === 0 ? [] : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]);
+  const check = async (keys: string[], values: string[]): Promise<number[]> =>
+    keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]);
   return {
     acquire: async (leaseKey, fenceKey, id, ttl) =>
       Number(await call('dxLeaseAcquire', leaseKey, fenceKey, id, ttl)),
     renew: async (keys, values, ttl) =>
-      keys.length === 0
-        ? []
-        : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]),
+      perSlot
+        ? (await Promise.all(keys.map((k, i) => renew([k], [values[i]!], ttl)))).flat()
+        : renew(keys, values, ttl),
     check: async (keys, values) =>
-      keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]),
+      perSlot
+        ? (await Promise.all(keys.map((k, i) => check([k], [values[i]!])))).flat()
+        : check(keys, values),
     release: async (key, value) => Number(await call('dxLeaseRelease', key, value)),
     raiseCounter: async (key, token) => Number(await call('dxLeaseRaiseCounter', key, token)),
   };

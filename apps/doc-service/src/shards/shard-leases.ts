@@ -15,8 +15,8 @@
  *   in Redis (Lua), so an instance whose lease expired or was taken cannot persist.
  */
 import { docServiceMembersKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
-import type { Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@diaryx-sync/runtime';
+import { getEach, pttlEach } from './key-reads';
 import { leaseScripts, type LeaseScripts } from './lease-scripts';
 
 /** Callbacks of {@link ShardLeaseManager}. */
@@ -31,7 +31,7 @@ export interface ShardLeaseHandlers {
 
 /** Options of {@link ShardLeaseManager}. */
 export interface ShardLeaseOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   shardCount: number;
   instanceId: string;
@@ -252,11 +252,11 @@ export class ShardLeaseManager {
       wait = Math.min(wait, Number(members[i + 1]) - now + 15);
     }
     if (shortOfTarget) {
-      const pipeline = redis.pipeline();
+      const keys: string[] = [];
       for (let s = 0; s < this.opts.shardCount; s++)
-        if (!this.owned.has(s)) pipeline.pttl(shardLeaseKey(prefix, s));
-      for (const [err, pttl] of (await pipeline.exec()) ?? []) {
-        if (!err && typeof pttl === 'number' && pttl > 0) wait = Math.min(wait, pttl + 10);
+        if (!this.owned.has(s)) keys.push(shardLeaseKey(prefix, s));
+      for (const pttl of await pttlEach(redis, keys)) {
+        if (pttl !== null && pttl > 0) wait = Math.min(wait, pttl + 10);
       }
     }
     return Math.max(10, wait);
@@ -283,7 +283,7 @@ export class ShardLeaseManager {
   private async acquire(count: number): Promise<void> {
     const { redis, prefix, instanceId } = this.opts;
     const keys = Array.from({ length: this.opts.shardCount }, (_, s) => shardLeaseKey(prefix, s));
-    const holders = await redis.mget(...keys);
+    const holders = await getEach(redis, keys);
     const free = holders
       .map((v, s) => (v === null && !this.owned.has(s) ? s : -1))
       .filter((s) => s >= 0)

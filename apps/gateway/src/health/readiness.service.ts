@@ -1,8 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { listInstances } from '@diaryx-sync/bus';
-import type { Redis } from 'ioredis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS } from '../infra/infra.tokens';
+import type { RedisClient } from '@diaryx-sync/runtime';
 
 /** Outcome of one readiness evaluation. */
 export interface ReadinessReport {
@@ -27,7 +27,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
   private readonly prefix: string;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.prefix = config.REDIS_PREFIX;

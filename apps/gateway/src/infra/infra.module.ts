@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ClusterClient } from '@diaryx-sync/bus';
-import { createLogger, createPgPool, createRedis, type Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import {
+  createLogger,
+  createPgPool,
+  createRedis,
+  redisTopologyOf,
+  type Logger,
+  type RedisClient,
+} from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GATEWAY_INSTANCE_ID, PG_POOL, REDIS, ROOT_LOGGER } from './infra.tokens';
@@ -29,8 +35,8 @@ export function newGatewayInstanceId(): string {
     {
       provide: REDIS,
       inject: [GATEWAY_CONFIG],
-      useFactory: (config: GatewayConfig): Redis => {
-        const redis = createRedis(config.REDIS_URL);
+      useFactory: (config: GatewayConfig): RedisClient => {
+        const redis = createRedis(redisTopologyOf(config));
         redis.on('error', () => undefined); // reconnects by itself; /readyz reports the outage
         return redis;
       },
@@ -44,7 +50,7 @@ export function newGatewayInstanceId(): string {
     {
       provide: ClusterClient,
       inject: [REDIS, GATEWAY_CONFIG],
-      useFactory: (redis: Redis, config: GatewayConfig): ClusterClient =>
+      useFactory: (redis: RedisClient, config: GatewayConfig): ClusterClient =>
         new ClusterClient({
           redis,
           prefix: config.REDIS_PREFIX,
@@ -58,7 +64,7 @@ export function newGatewayInstanceId(): string {
 export class InfraModule implements OnApplicationShutdown {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly cluster: ClusterClient,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { listInstances } from '@diaryx-sync/bus';
-import type { Redis } from 'ioredis';
+import { queuePrefix } from '@diaryx-sync/git-store';
 import type { Pool } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GATEWAY_INSTANCE_ID, PG_POOL, REDIS } from '../infra/infra.tokens';
@@ -11,6 +11,7 @@ import {
   type QueueCounts,
   buildOpsState,
 } from './ops-state';
+import type { RedisClient } from '@diaryx-sync/runtime';
 
 /** The history queues (docs/architecture.md#jobs), read directly when no worker reports them. */
 export const HISTORY_QUEUE_NAMES = ['compaction', 'validation', 'git-commit', 'rebuild', 'restore'] as const;
@@ -26,7 +27,7 @@ const UNDEFINED_TABLE = '42P01';
 @Injectable()
 export class OpsStateService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(GATEWAY_INSTANCE_ID) private readonly instanceId: string,
@@ -122,9 +123,9 @@ export class OpsStateService {
     return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
   }
 
-  /** BullMQ job counts straight from its Redis keys (`${prefix}:${queue}:wait|active|delayed|failed`). */
+  /** BullMQ job counts straight from its Redis keys (`${queuePrefix}:${queue}:wait|active|delayed|failed`, one slot). */
   private async readQueueDepths(): Promise<Record<string, QueueCounts>> {
-    const p = this.config.REDIS_PREFIX;
+    const p = queuePrefix(this.config.REDIS_PREFIX);
     const pipeline = this.redis.pipeline();
     for (const q of HISTORY_QUEUE_NAMES) {
       pipeline

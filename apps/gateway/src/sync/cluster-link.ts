@@ -1,9 +1,11 @@
 /**
  * The gateway's side of the Redis bus (`@diaryx-sync/bus`): publishes envelopes to shard inboxes,
  * listens on its own reply channel and on the shard-events channel, and keeps reference-counted
- * subscriptions to the doc and workspace channels its sockets use.
+ * subscriptions to the doc and workspace channels its sockets use. Over `BusPubSub`: classic
+ * pub/sub on one Redis or Sentinel, sharded pub/sub on Redis Cluster (docs/redis.md).
  */
 import {
+  BusPubSub,
   type BroadcastEnvelope,
   decodeEnvelope,
   docChannel,
@@ -19,7 +21,7 @@ import {
   type WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
 import type { Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** What the link delivers to the gateway. */
 export interface ClusterLinkHandlers {
@@ -27,12 +29,17 @@ export interface ClusterLinkHandlers {
   onBroadcast(env: BroadcastEnvelope): void;
   onWorkspaceEvent(env: WorkspaceEventEnvelope): void;
   onShardAcquired(env: ShardAcquiredEnvelope): void;
+  /**
+   * The subscriptions were re-established after a Redis connection loss, failover or slot move:
+   * broadcasts of that window may be lost, every doc needs a full sync round.
+   */
+  onResubscribed(): void;
 }
 
 /** Options of {@link ClusterLink}. */
 export interface ClusterLinkOptions {
   /** Command connection (publishes); duplicated for the subscriber connection. */
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   shardCount: number;
   gatewayId: string;
@@ -42,20 +49,31 @@ export interface ClusterLinkOptions {
 
 /** See module doc. */
 export class ClusterLink {
-  private readonly sub: Redis;
+  private readonly bus: BusPubSub;
   /** Subscribed channel → reference count. */
   private readonly refs = new Map<string, number>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ClusterLinkOptions) {
-    this.sub = opts.redis.duplicate();
-    this.sub.on('error', (err: Error) => opts.logger.warn({ err: err.message }, 'redis subscriber error'));
-    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel, message));
+    this.bus = new BusPubSub({
+      redis: opts.redis,
+      onMessage: (channel, message) => this.dispatch(channel, message),
+      onResubscribed: () => {
+        opts.logger.warn('redis subscriptions re-established: resyncing every doc');
+        opts.handlers.onResubscribed();
+      },
+      onError: (err) => opts.logger.warn({ err: err.message }, 'redis subscriber error'),
+    });
+  }
+
+  /** SHARD_COUNT. */
+  get shardCount(): number {
+    return this.opts.shardCount;
   }
 
   /** Subscribes to the gateway's reply channel and the shard-events channel. */
   async start(): Promise<void> {
-    await this.sub.subscribe(
+    await this.bus.subscribe(
       gatewayChannel(this.opts.prefix, this.opts.gatewayId),
       shardEventsChannel(this.opts.prefix),
     );
@@ -78,7 +96,7 @@ export class ClusterLink {
    */
   async publishEncoded(shard: number, bytes: Buffer): Promise<number> {
     try {
-      return await this.opts.redis.publish(shardInboxChannel(this.opts.prefix, shard), bytes);
+      return await this.bus.publish(shardInboxChannel(this.opts.prefix, shard), bytes);
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message, shard }, 'publish to shard inbox failed');
       return 0;
@@ -117,14 +135,14 @@ export class ClusterLink {
 
   /** Closes the subscriber connection. */
   async close(): Promise<void> {
-    await this.sub.quit().catch(() => this.sub.disconnect());
+    this.bus.close();
   }
 
   private async retain(channel: string): Promise<void> {
     const n = this.refs.get(channel) ?? 0;
     this.refs.set(channel, n + 1);
     if (n === 0) {
-      const p = this.sub.subscribe(channel);
+      const p = this.bus.subscribe(channel);
       this.subscribing.set(channel, p);
       try {
         await p;
@@ -143,18 +161,15 @@ export class ClusterLink {
       return;
     }
     this.refs.delete(channel);
-    void this.sub.unsubscribe(channel).catch(() => undefined);
+    void this.bus.unsubscribe(channel);
   }
 
-  private dispatch(channel: Buffer, message: Buffer): void {
+  private dispatch(channel: string, message: Buffer): void {
     let env;
     try {
       env = decodeEnvelope(message);
     } catch (err) {
-      this.opts.logger.warn(
-        { channel: channel.toString(), err: (err as Error).message },
-        'dropping malformed envelope',
-      );
+      this.opts.logger.warn({ channel, err: (err as Error).message }, 'dropping malformed envelope');
       return;
     }
     const h = this.opts.handlers;

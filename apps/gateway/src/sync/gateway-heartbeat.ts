@@ -4,14 +4,13 @@
  * `busiest_docs` (docs with the most client frames since the previous beat).
  */
 import { startHeartbeat, type HeartbeatHandle } from '@diaryx-sync/bus';
-import type { Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import type { SyncHub } from './sync-hub';
 import type { TenantConnections } from './tenant-connections';
 
 /** Starts the heartbeat; `stop()` deletes the record. */
 export function startGatewayHeartbeat(opts: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   gatewayId: string;
   hub: SyncHub;

@@ -339,6 +339,19 @@ export class SyncHub {
     for (const conn of this.connections.values()) conn.resyncShard(env.shard);
   }
 
+  /**
+   * The bus subscriptions came back after a Redis failover, slot move or reconnect: broadcasts of
+   * that window may be lost, so every connection runs a full SyncStep1 round on every doc it uses
+   * (docs/redis.md), and unacknowledged frames are re-sent now.
+   */
+  onResubscribed(): void {
+    for (let shard = 0; shard < this.link.shardCount; shard++) {
+      const resent = this.pending.resendShard(shard);
+      if (resent > 0) this.metrics.forwardRetries.inc(resent);
+      for (const conn of this.connections.values()) conn.resyncShard(shard);
+    }
+  }
+
   /** Up to `n` docs with the most frames since the last call (then by subscribers); resets counts. */
   takeBusiestDocs(n = 10): BusyDoc[] {
     const rows: BusyDoc[] = [];

@@ -12,8 +12,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type HeartbeatHandle, listInstances } from '@diaryx-sync/bus';
-import type { DiaryxMetrics, Logger } from '@diaryx-sync/runtime';
-import type { Redis } from 'ioredis';
+import type { DiaryxMetrics, Logger, RedisClient } from '@diaryx-sync/runtime';
 import type { Server } from 'node:http';
 import { AuthService } from '../auth/auth.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -44,7 +43,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly auth: AuthService,
     private readonly workspaces: WorkspaceStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(ROOT_LOGGER) rootLogger: Logger,
     @Inject(GATEWAY_INSTANCE_ID) private readonly gatewayId: string,
     @Inject(DIARYX_METRICS) private readonly metrics: DiaryxMetrics,
@@ -70,6 +69,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
         onBroadcast: (env) => hubRef.hub?.onBroadcast(env),
         onWorkspaceEvent: (env) => hubRef.hub?.onWorkspaceEvent(env),
         onShardAcquired: (env) => hubRef.hub?.onShardAcquired(env),
+        onResubscribed: () => hubRef.hub?.onResubscribed(),
       },
     });
     this.hub = hubRef.hub = new SyncHub(this.link, this.gatewayId, this.settings, this.metrics, this.logger);

@@ -1,7 +1,6 @@
 /** Everything a job processor needs, built once per worker process. */
-import type { Redis } from 'ioredis';
 import type { Logger } from '@diaryx-sync/runtime';
-import type { DiaryxMetrics } from '@diaryx-sync/runtime';
+import type { DiaryxMetrics, RedisClient } from '@diaryx-sync/runtime';
 import type { ObjectStorage } from '@diaryx-sync/objstore';
 import type { AuditLog, GitStore, HealthStore, HistoryQueues } from '@diaryx-sync/git-store';
 import type { CrdtStorage } from '@diaryx-sync/crdt';
@@ -29,7 +28,7 @@ export interface JobContext {
     | 'GIT_AUTHOR_EMAIL'
     | 'REDIS_PREFIX'
   >;
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   metrics: DiaryxMetrics;
   objects: ObjectStorage;

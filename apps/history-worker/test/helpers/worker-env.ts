@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { startEmbeddedS3, ObjectStorage, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { PostgresStorage } from '@diaryx-sync/crdt';
+import { queuePrefix } from '@diaryx-sync/git-store';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -64,12 +65,14 @@ export async function createWorkerTestEnv(): Promise<WorkerTestEnv> {
       return s;
     },
     async close() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      for (const pattern of [`${prefix}:*`, `${queuePrefix(prefix)}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length) await redis.del(...keys);
+        } while (cursor !== '0');
+      }
       redis.disconnect();
       await pool.end();
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -10,11 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   ALL_QUEUES,
   QUEUE_NAMES,
   jobIdOf,
+  queuePrefix,
   type CommitJobResult,
   type CompactionJobData,
   type QueueName,
@@ -27,9 +28,12 @@ import {
 
 /** Options of {@link HistoryQueues}. */
 export interface HistoryQueuesOptions {
-  /** `REDIS_URL`; the queues open their own connections. */
-  redisUrl: string;
-  /** `REDIS_PREFIX`: BullMQ prefix of every queue. */
+  /**
+   * Opens a new Redis connection (one node, Sentinel or Cluster; the runtime's `createRedis`);
+   * the queues open their own connections with it.
+   */
+  connect: () => Redis | Cluster;
+  /** `REDIS_PREFIX`: the queues' BullMQ prefix is {@link queuePrefix} of it. */
   prefix: string;
   /** Quiet period before an automatic commit (default: env `HISTORY_QUIET_MS`, else 10 s). */
   quietMs?: number;
@@ -70,21 +74,21 @@ export class HistoryQueues {
   readonly prefix: string;
   readonly quietMs: number;
   readonly maxWaitMs: number;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly events = new Map<QueueName, QueueEvents>();
-  private readonly eventConnections: Redis[] = [];
+  private readonly eventConnections: (Redis | Cluster)[] = [];
 
   constructor(private readonly opts: HistoryQueuesOptions) {
     this.prefix = opts.prefix;
     this.quietMs = opts.quietMs ?? envMs('HISTORY_QUIET_MS', 10_000);
     this.maxWaitMs = opts.maxWaitMs ?? envMs('HISTORY_MAX_WAIT_MS', 5 * 60_000);
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = opts.connect();
     this.redis.on('error', () => undefined);
     for (const name of ALL_QUEUES) {
       const queue = new Queue(name, {
         connection: this.redis,
-        prefix: this.prefix,
+        prefix: queuePrefix(this.prefix),
         defaultJobOptions: RETRY,
       });
       queue.on('error', () => undefined);
@@ -208,10 +212,10 @@ export class HistoryQueues {
   async wait<T>(name: QueueName, job: Job, timeoutMs: number): Promise<T> {
     let events = this.events.get(name);
     if (!events) {
-      const connection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+      const connection = this.opts.connect();
       connection.on('error', () => undefined);
       this.eventConnections.push(connection);
-      events = new QueueEvents(name, { connection, prefix: this.prefix });
+      events = new QueueEvents(name, { connection, prefix: queuePrefix(this.prefix) });
       events.on('error', () => undefined);
       this.events.set(name, events);
       await events.waitUntilReady();

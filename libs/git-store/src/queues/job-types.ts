@@ -3,7 +3,16 @@
  * ids only, never document bytes (property 4). Results are small JSON values returned by the worker.
  */
 
-/** The BullMQ queue names (keys live under `${REDIS_PREFIX}:{queue}:…`). */
+/**
+ * BullMQ prefix of the history queues: REDIS_PREFIX as a hash tag (`{dx}`), so every key of a
+ * queue lives in one Redis Cluster slot as BullMQ requires; the same on every topology
+ * (docs/redis.md).
+ */
+export function queuePrefix(redisPrefix: string): string {
+  return `{${redisPrefix}}`;
+}
+
+/** The BullMQ queue names (keys live under `${queuePrefix(REDIS_PREFIX)}:{queue}:…`). */
 export const QUEUE_NAMES = {
   compaction: 'compaction',
   validation: 'validation',
