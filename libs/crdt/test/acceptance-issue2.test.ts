@@ -618,14 +618,14 @@ describe('8. validateWorkspace(workspace, bodies)', () => {
 });
 
 describe('9. HealthTracker', () => {
-  test('threshold default 3; SkipCommit below, RebuildCrdt at/above; success resets; plain data', () => {
+  test('threshold default 3; SkipCommit below, RepairThenAlert at/above; success resets; plain data', () => {
     const t = new HealthTracker();
     expect(t.recordFailure()).toBe(HealingAction.SkipCommit);
     expect(t.recordFailure()).toBe('SkipCommit');
     const persisted = JSON.parse(JSON.stringify(t.state)) as unknown;
     const t2 = HealthTracker.fromJSON(persisted);
-    expect(t2.recordFailure()).toBe('RebuildCrdt');
-    expect(t2.recordFailure()).toBe(HealingAction.RebuildCrdt);
+    expect(t2.recordFailure()).toBe('RepairThenAlert');
+    expect(t2.recordFailure()).toBe(HealingAction.RepairThenAlert);
     t2.recordSuccess();
     expect(t2.consecutiveFailures).toBe(0);
     expect(t2.recordFailure()).toBe('SkipCommit');
@@ -635,7 +635,7 @@ describe('9. HealthTracker', () => {
   test('a custom threshold can be given as a number', () => {
     const t = new HealthTracker(2);
     expect(t.recordFailure()).toBe('SkipCommit');
-    expect(t.recordFailure()).toBe('RebuildCrdt');
+    expect(t.recordFailure()).toBe('RepairThenAlert');
   });
 });
 
@@ -963,5 +963,5 @@ test('HealthTracker getState()/fromState()', () => {
   t.recordFailure();
   t.recordFailure();
   const copy = HealthTracker.fromState(JSON.parse(JSON.stringify(t.getState())));
-  expect(copy.recordFailure()).toBe('RebuildCrdt');
+  expect(copy.recordFailure()).toBe('RepairThenAlert');
 });
