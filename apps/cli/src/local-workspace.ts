@@ -122,7 +122,7 @@ export class LocalWorkspace {
 
   /** Full state of the body doc of `path` (an empty doc's state when it has none). */
   bodyState(path: string): Uint8Array {
-    return this.bodies.get(path)?.encodeState() ?? EMPTY_BODY_STATE;
+    return this.bodies.get(path)?.encodeStateAsUpdate() ?? EMPTY_BODY_STATE;
   }
 
   /**
@@ -285,7 +285,7 @@ export class LocalWorkspace {
     });
     void this.bodies.renameDoc(from, to);
     const doc = this.body(to);
-    this.sink?.(bodyDocId(this.workspaceId, to), doc.encodeState());
+    this.sink?.(bodyDocId(this.workspaceId, to), doc.encodeStateAsUpdate());
     return true;
   }
 }

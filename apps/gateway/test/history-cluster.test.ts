@@ -1,16 +1,15 @@
 /**
  * History end to end on a real topology: gateway + 2 doc services (processes from `dist`), two
  * history-worker processes, s3rver. Edits come from a `/sync2` client; commits, restore and
- * self-healing rebuild must reach that connected client as forward updates.
+ * repair in place must reach that connected client as forward updates.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { BodyDoc, materializeWorkspace, WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
   ServiceProcess,
@@ -147,42 +146,42 @@ describe('history on a running cluster', () => {
     expect(history.commits.map((c) => c.id)).toContain(firstCommit);
   });
 
-  it('a workspace corrupted three commits in a row is rebuilt from git (backup in S3), and the client converges', async () => {
+  it('a broken parent is repaired in place by the next commit (no rebuild, nothing reverted), and the client converges', async () => {
     const ws = new WorkspaceCrdt(client.docs.get(`workspace:${WS}`)!);
     const meta = ws.getFile('notes/a.md')!;
     ws.setFile('notes/a.md', { ...meta, part_of: 'vanished/parent.md', modified_at: meta.modified_at + 5 });
     await client.save(`workspace:${WS}`);
-    // Three failing commit attempts trigger the rebuild (the quiet-period job may count as one
-    // of them, in which case the workspace is already repaired by the third call).
-    const codes: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await http(`/api/workspaces/${WS}/commit`, { method: 'POST' });
-      const body = (await r.json()) as { error?: { code: string } };
-      codes.push(body.error?.code ?? 'committed');
-      if (body.error?.code !== 'validation_failed') break;
-    }
-    expect(codes[0]).toBe('validation_failed');
+    const before = new BodyDoc('notes/a.md', client.docs.get(`body:${WS}/notes/a.md`)!).getBody();
+    // the commit repairs first (the quiet-period job may have done it already: then 409 nothing_to_commit)
+    const r = await http(`/api/workspaces/${WS}/commit`, { method: 'POST' });
+    if (r.status !== 200)
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('nothing_to_commit');
     const row = await waitUntil(
       async () =>
         (
-          await cluster.pool.query<{ commit_id: string; backup_key: string; details: { valid: boolean } }>(
-            `SELECT commit_id, backup_key, details FROM history_audit WHERE tenant = $1 AND workspace = $2 AND event = 'rebuild'`,
+          await cluster.pool.query<{ details: { repairs: { kind: string; files: string[] }[] } }>(
+            `SELECT details FROM history_audit WHERE tenant = $1 AND workspace = $2 AND event = 'repair'`,
             [tenant.id, WS],
           )
         ).rows[0],
       20_000,
-      'a rebuild audit row',
+      'a repair audit row',
     );
-    expect(row.details.valid).toBe(true);
-    const backup = await new ObjectStorage(s3.config).get(row.backup_key);
-    expect(backup).not.toBeNull();
-    expect(JSON.parse(gunzipSync(backup!).toString()).docs.length).toBeGreaterThan(0);
+    expect(row.details.repairs).toEqual([
+      expect.objectContaining({ kind: 'reattach', files: ['notes/a.md', 'vanished/parent.md'] }),
+    ]);
     await client.waitFor(
       () =>
         new WorkspaceCrdt(client.docs.get(`workspace:${WS}`)!).getFile('notes/a.md')?.part_of === 'README.md',
       15_000,
       'client sees the repaired parent',
     );
+    expect(new BodyDoc('notes/a.md', client.docs.get(`body:${WS}/notes/a.md`)!).getBody()).toBe(before);
+    const rebuilds = await cluster.pool.query(
+      `SELECT 1 FROM history_audit WHERE tenant = $1 AND workspace = $2 AND event = 'rebuild'`,
+      [tenant.id, WS],
+    );
+    expect(rebuilds.rowCount).toBe(0);
     const ok = await http(`/api/workspaces/${WS}/commit`, { method: 'POST' });
     expect([200, 409]).toContain(ok.status);
     if (ok.status === 409)

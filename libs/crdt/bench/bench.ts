@@ -77,7 +77,7 @@ async function benchMarkdown(): Promise<void> {
   report(`parse ${FILES} files x 5 KB`, parse.ms);
 
   // A replica applying 200 single-file edits of that workspace, with change reports.
-  const replica = WorkspaceCrdt.fromUpdate(ws.encodeState());
+  const replica = WorkspaceCrdt.fromUpdate(ws.encodeStateAsUpdate());
   const edits: Uint8Array[] = [];
   const off = ws.onUpdate((u) => edits.push(u));
   for (let i = 0; i < 200; i++)

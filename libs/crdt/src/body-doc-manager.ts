@@ -21,10 +21,6 @@ export interface BodyDocManagerOptions {
    * recently used doc is unloaded after its updates are persisted.
    */
   maxLoaded?: number;
-  /** Alias of `maxLoaded`. */
-  maxDocs?: number;
-  /** Alias of `maxLoaded`. */
-  capacity?: number;
   /** Metadata recorded with persisted updates (default origin `local`). */
   updateMeta?: UpdateMeta;
 }
@@ -47,23 +43,12 @@ export class BodyDocManager {
   private readonly writes = new Map<string, Promise<void>>();
   private writeError: unknown = null;
 
-  /**
-   * Creates an empty manager: `new BodyDocManager({ storage, workspaceId })`,
-   * `new BodyDocManager(storage, { workspaceId })`, or `new BodyDocManager(storage, maxLoaded)`.
-   */
-  constructor(
-    storageOrOptions: CrdtStorage | BodyDocManagerOptions = {},
-    optionsOrMax: BodyDocManagerOptions | number = {},
-  ) {
-    const options: BodyDocManagerOptions =
-      typeof optionsOrMax === 'number' ? { maxLoaded: optionsOrMax } : optionsOrMax;
-    const opts: BodyDocManagerOptions = isStorage(storageOrOptions)
-      ? { ...options, storage: storageOrOptions }
-      : storageOrOptions;
+  /** Creates an empty manager: `new BodyDocManager({ storage, workspaceId })`. */
+  constructor(opts: BodyDocManagerOptions = {}) {
     this.storage = opts.storage;
     const ws = opts.workspaceId;
     this.docNameOf = opts.docName ?? (ws !== undefined ? (p: string) => `body:${ws}/${p}` : (p: string) => p);
-    this.maxLoaded = Math.max(1, opts.maxLoaded ?? opts.maxDocs ?? opts.capacity ?? 1000);
+    this.maxLoaded = Math.max(1, opts.maxLoaded ?? 1000);
     this.updateMeta = opts.updateMeta ?? {};
   }
 
@@ -287,8 +272,4 @@ function startSafely<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
-}
-
-function isStorage(x: CrdtStorage | BodyDocManagerOptions): x is CrdtStorage {
-  return typeof (x as Partial<CrdtStorage>).appendUpdate === 'function';
 }

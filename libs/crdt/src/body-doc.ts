@@ -147,11 +147,6 @@ export class BodyDoc {
     return Y.encodeStateVector(this.doc);
   }
 
-  /** The full state as one update. */
-  encodeState(): Uint8Array {
-    return Y.encodeStateAsUpdate(this.doc);
-  }
-
   /** What a peer with `stateVector` lacks (full state when omitted). */
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc, stateVector);

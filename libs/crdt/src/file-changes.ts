@@ -4,36 +4,12 @@
 import type { FileMetadata } from './file-metadata';
 import { parentDir } from './paths';
 
-/**
- * A detected rename. The paths are also readable (not enumerable, not serialized) as
- * `old_path`/`new_path` and `oldPath`/`newPath`.
- */
+/** A detected rename. */
 export interface FileRename {
   /** Old path. */
   from: string;
   /** New path. */
   to: string;
-  /** Alias of `from` (non-enumerable). */
-  readonly old_path?: string;
-  /** Alias of `to` (non-enumerable). */
-  readonly new_path?: string;
-  /** Alias of `from` (non-enumerable). */
-  readonly oldPath?: string;
-  /** Alias of `to` (non-enumerable). */
-  readonly newPath?: string;
-}
-
-/** Builds a {@link FileRename} with its non-enumerable aliases. */
-export function fileRename(from: string, to: string): FileRename {
-  const r: FileRename = { from, to };
-  for (const [k, v] of [
-    ['old_path', from],
-    ['new_path', to],
-    ['oldPath', from],
-    ['newPath', to],
-  ] as const)
-    Object.defineProperty(r, k, { value: v, enumerable: false });
-  return r;
 }
 
 /** Files changed by one update, as paths. */
@@ -58,16 +34,6 @@ export function emptyFileChanges(): FileChanges {
   return { created: [], deleted: [], restored: [], modified: [], renamed: [] };
 }
 
-/** True when nothing changed. */
-export function isEmptyFileChanges(c: FileChanges): boolean {
-  return (
-    c.created.length === 0 &&
-    c.deleted.length === 0 &&
-    c.restored.length === 0 &&
-    c.modified.length === 0 &&
-    c.renamed.length === 0
-  );
-}
 
 /** Every path mentioned by a change set (both ends of renames), sorted and unique. */
 export function changedPaths(c: FileChanges): string[] {
@@ -133,7 +99,7 @@ function detectRenames(
 ): void {
   if (deleted.size === 0 || created.size === 0) return;
   const pair = (from: string, to: string): void => {
-    out.renamed.push(fileRename(from, to));
+    out.renamed.push({ from, to });
     deleted.delete(from);
     created.delete(to);
   };

@@ -4,7 +4,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { toBinaryRef, type BinaryRef, type FileMetadata } from './file-metadata';
-import { canonicalizeLink, parseLink } from './links';
+import { canonicalizeLink } from './links';
 import { baseName } from './paths';
 
 /** Frontmatter keys with a meaning of their own; every other key goes to `extra`. */
@@ -156,9 +156,4 @@ function attachmentFromFrontmatter(value: unknown, opts: FrontmatterToMetadataOp
 export function linkTitle(path: string, meta: FileMetadata | undefined): string {
   if (meta?.title) return meta.title;
   return baseName(path).replace(/\.md$/i, '');
-}
-
-/** The raw target of a frontmatter link (for callers that need it unresolved). */
-export function linkTarget(text: string): string {
-  return parseLink(text).target;
 }

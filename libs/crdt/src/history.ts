@@ -42,27 +42,12 @@ export const FileChangeKind = {
 /** How a file differs between two versions. */
 export type FileChangeKind = (typeof FileChangeKind)[keyof typeof FileChangeKind];
 
-/**
- * One file of a {@link HistoryManager.diff}. The same kind is also readable (not enumerable, not
- * serialized) as `change_type` and `kind`.
- */
+/** One file of a {@link HistoryManager.diff}. */
 export interface FileDiff {
   /** Workspace-relative path. */
   path: string;
   /** How it changed. */
   change: FileChangeKind;
-  /** Alias of `change` (non-enumerable). */
-  readonly change_type?: FileChangeKind;
-  /** Alias of `change` (non-enumerable). */
-  readonly kind?: FileChangeKind;
-}
-
-/** Builds a {@link FileDiff} with its non-enumerable aliases. */
-export function fileDiff(path: string, change: FileChangeKind): FileDiff {
-  const d: FileDiff = { path, change };
-  Object.defineProperty(d, 'change_type', { value: change, enumerable: false });
-  Object.defineProperty(d, 'kind', { value: change, enumerable: false });
-  return d;
 }
 
 /** Result of {@link HistoryManager.restoreToVersion}. */
@@ -122,27 +107,23 @@ export interface HistoryManagerOptions {
 export class HistoryManager {
   private readonly defaultDoc: string | undefined;
 
-  /**
-   * Uses `storage` for every read (and for appends in {@link HistoryManager.restoreToVersion}).
-   * The default doc can be given as `{ doc }` or as a string.
-   */
+  /** Uses `storage` for every read (and for appends in {@link HistoryManager.restoreToVersion}). */
   constructor(
     private readonly storage: CrdtStorage,
-    opts: HistoryManagerOptions | string = {},
+    opts: HistoryManagerOptions = {},
   ) {
-    this.defaultDoc = typeof opts === 'string' ? opts : opts.doc;
+    this.defaultDoc = opts.doc;
   }
 
   /**
-   * The versions of `doc`, newest first (at most `limit`, given as a number or `{ limit }`).
+   * The versions of `doc`, newest first (at most `opts.limit`).
    * `files_changed` is computed by replaying the log on top of the snapshot: paths for the
    * workspace doc, the body's path for a body doc.
    */
   async getHistory(
     doc: string | undefined = this.defaultDoc,
-    optsOrLimit: HistoryOptions | number = {},
+    opts: HistoryOptions = {},
   ): Promise<HistoryEntry[]> {
-    const opts: HistoryOptions = typeof optsOrLimit === 'number' ? { limit: optsOrLimit } : optsOrLimit;
     if (doc === undefined)
       throw new TypeError('HistoryManager.getHistory: no doc id given and no default doc');
     const updates = await this.storage.getAllUpdates(doc);
@@ -219,7 +200,7 @@ export class HistoryManager {
     before.destroy();
     after.destroy();
     if (same) return [];
-    return [fileDiff(path, a === null ? 'Added' : 'Modified')];
+    return [{ path, change: a === null ? 'Added' : 'Modified' }];
   }
 
   /**
@@ -336,10 +317,10 @@ export function diffFileMaps(
     const a = after.get(path);
     const bLive = b !== undefined && !b.deleted;
     const aLive = a !== undefined && !a.deleted;
-    if (!bLive && aLive) out.push(fileDiff(path, b === undefined ? 'Added' : 'Restored'));
-    else if (bLive && !aLive) out.push(fileDiff(path, 'Deleted'));
+    if (!bLive && aLive) out.push({ path, change: b === undefined ? 'Added' : 'Restored' });
+    else if (bLive && !aLive) out.push({ path, change: 'Deleted' });
     else if (bLive && aLive && serializeFileMetadata(b) !== serializeFileMetadata(a))
-      out.push(fileDiff(path, 'Modified'));
+      out.push({ path, change: 'Modified' });
   }
   return out;
 }

@@ -234,13 +234,6 @@ export function parseMarkdownFiles(files: readonly MarkdownFile[]): ParsedWorksp
   return result;
 }
 
-/** Alias of {@link materializeWorkspace}. */
-export const materialize: (workspace: WorkspaceCrdt, bodies: BodySource) => MarkdownFile[] =
-  materializeWorkspace;
-
-/** Alias of {@link parseMarkdownFiles}. */
-export const parseWorkspace: (files: readonly MarkdownFile[]) => ParsedWorkspace = parseMarkdownFiles;
-
 /** One parsed markdown file (see {@link parseMarkdownFile}). */
 export interface ParsedMarkdownFile {
   /** Normalized path. */
@@ -252,29 +245,13 @@ export interface ParsedMarkdownFile {
 }
 
 /**
- * Parses one markdown file (`parseMarkdownFile({ path, content })` or
- * `parseMarkdownFile(path, content)`). Plain links are resolved without knowing the other files;
- * use {@link parseMarkdownFiles} for a whole workspace.
+ * Parses one markdown file. Plain links are resolved without knowing the other files; use
+ * {@link parseMarkdownFiles} for a whole workspace.
  *
  * @throws {@link InvalidPathError} for an invalid path, {@link FrontmatterError} for invalid YAML.
  */
-export function parseMarkdownFile(file: MarkdownFile): ParsedMarkdownFile;
-/** Positional form of {@link parseMarkdownFile}. */
-export function parseMarkdownFile(path: string, content: string): ParsedMarkdownFile;
-export function parseMarkdownFile(fileOrPath: MarkdownFile | string, content?: string): ParsedMarkdownFile {
-  const f = typeof fileOrPath === 'string' ? { path: fileOrPath, content: content ?? '' } : fileOrPath;
+export function parseMarkdownFile(f: MarkdownFile): ParsedMarkdownFile {
   const path = normalizePath(f.path);
   const split = splitFrontmatter(f.content);
   return { path, metadata: frontmatterToMetadata(split.frontmatter, { path }), body: split.body };
-}
-
-/**
- * Writes parsed files into a path-mode workspace (`setFile` per file). Returns the paths written.
- */
-export function importParsedFiles(workspace: WorkspaceCrdt, parsed: ParsedWorkspace): string[] {
-  const written: string[] = [];
-  workspace.doc.transact(() => {
-    for (const [path, meta] of parsed.files) if (workspace.setFile(path, meta)) written.push(path);
-  });
-  return written;
 }

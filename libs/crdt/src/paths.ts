@@ -78,11 +78,6 @@ export function baseName(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
-/** Joins a directory (possibly `''`) and a file name. */
-export function joinPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rules for names that enter the system (zip import, doc ids on the sockets, the CLI):
 // docs/paths.md.

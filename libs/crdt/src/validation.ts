@@ -4,25 +4,16 @@
 import { isDocIdKey, type WorkspaceCrdt } from './workspace-crdt';
 import { tryNormalizePath } from './paths';
 
-/**
- * Kinds of validation issues, by name (several spellings map to one kind):
- * `ValidationIssueKind.BrokenParent === 'broken_parent'`.
- */
+/** Kinds of validation issues, by name: `ValidationIssueKind.BrokenParent === 'broken_parent'`. */
 export const ValidationIssueKind = {
   /** `part_of` (or an ancestor's) names a missing or deleted file. */
   BrokenParent: 'broken_parent',
-  /** Alias of `BrokenParent`. */
-  BrokenParentChain: 'broken_parent',
   /** `contents` lists a missing or deleted file. */
   MissingChild: 'missing_child',
   /** A body doc with no live file. */
   OrphanBody: 'orphan_body',
-  /** Alias of `OrphanBody`. */
-  OrphanBodyDoc: 'orphan_body',
   /** A live file with no body doc. */
   MissingBody: 'missing_body',
-  /** Alias of `MissingBody`. */
-  MissingBodyDoc: 'missing_body',
   /** The `part_of` chain loops. */
   PathCycle: 'path_cycle',
   /** Two live files resolve to one path. */

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
-import { classifyChanges, emptyFileChanges, fileRename, type FileChanges } from './file-changes';
+import { classifyChanges, emptyFileChanges, type FileChanges } from './file-changes';
 import {
   createFileMetadata,
   parseFileMetadataJson,
@@ -25,9 +25,8 @@ export function isDocIdKey(key: string): boolean {
 }
 
 /**
- * One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. Also usable as a
- * `[path, metadata]` pair: `for (const [path, meta] of ws.listFiles())`, `entry[0]`/`entry[1]`,
- * `new Map(ws.listFiles())` and `Object.fromEntries(ws.listFiles())` all work.
+ * One file of the workspace as returned by {@link WorkspaceCrdt.listFiles}. Also iterable as a
+ * `[path, metadata]` pair, so `for (const [path, meta] of ws.listFiles())` works.
  */
 export class WorkspaceFile {
   /** Creates an entry. */
@@ -44,21 +43,6 @@ export class WorkspaceFile {
   *[Symbol.iterator](): IterableIterator<string | FileMetadata> {
     yield this.path;
     yield this.metadata;
-  }
-
-  /** The path, so that the entry also reads as a `[path, metadata]` pair (`new Map(ws.listFiles())`). */
-  get 0(): string {
-    return this.path;
-  }
-
-  /** The metadata, as the second element of the `[path, metadata]` pair. */
-  get 1(): FileMetadata {
-    return this.metadata;
-  }
-
-  /** Alias of {@link WorkspaceFile.metadata}. */
-  get meta(): FileMetadata {
-    return this.metadata;
   }
 }
 
@@ -407,11 +391,6 @@ export class WorkspaceCrdt {
     return Y.encodeStateVector(this.doc);
   }
 
-  /** The full state as one update. */
-  encodeState(): Uint8Array {
-    return Y.encodeStateAsUpdate(this.doc);
-  }
-
   /** What a peer with `stateVector` lacks (full state when omitted). */
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc, stateVector);
@@ -565,7 +544,7 @@ export class WorkspaceCrdt {
           !b.deleted &&
           !a.deleted
         ) {
-          idRenames.push(fileRename(oldPath, newPath));
+          idRenames.push({ from: oldPath, to: newPath });
           continue;
         }
         const path = newPath ?? oldPath;

@@ -1,4 +1,5 @@
 import { BodyDocManager, MemoryStorage } from '../src';
+import { bodyOf } from './helpers/storage-contract';
 
 test('lazy getOrCreate, hasDoc, removeDoc without storage', () => {
   const m = new BodyDocManager();
@@ -97,8 +98,49 @@ test('with a synchronous storage the update is stored right after the edit', asy
 
 test('storage can be passed positionally', async () => {
   const storage = new MemoryStorage();
-  const m = new BodyDocManager(storage, { workspaceId: 'w' });
+  const m = new BodyDocManager({ storage, workspaceId: 'w' });
   m.getOrCreate('a.md').setBody('A');
   await m.flush();
   expect(await storage.listDocs()).toEqual(['body:w/a.md']);
+});
+
+describe('BodyDocManager: LRU, rename and bounds', () => {
+  test('after LRU unloading, getOrCreate returns the persisted content right away (MemoryStorage)', async () => {
+    const storage = new MemoryStorage();
+    const m = new BodyDocManager({ storage, maxLoaded: 1 });
+    const a = m.getOrCreate('a.md');
+    a.setBody('A1');
+    a.setBody('A12');
+    m.getOrCreate('b.md').setBody('B');
+    expect(m.hasDoc('a.md')).toBe(false);
+    expect(m.getOrCreate('a.md').getBody()).toBe('A12');
+    await m.flush();
+    expect(m.getOrCreate('a.md').getBody()).toBe('A12');
+    expect(m.getOrCreate('b.md').getBody()).toBe('B');
+  });
+
+  test('renameDoc overwrites the destination; a missing source is a no-op', async () => {
+    const storage = new MemoryStorage();
+    const m = new BodyDocManager({ storage });
+    m.getOrCreate('dst.md').setBody('stale');
+    m.getOrCreate('src.md').setBody('fresh');
+    await m.renameDoc('src.md', 'dst.md');
+    expect(m.hasDoc('src.md')).toBe(false);
+    expect(m.getOrCreate('dst.md').getBody()).toBe('fresh');
+    await m.flush();
+    const fresh = new BodyDocManager({ storage });
+    expect((await fresh.open('dst.md')).getBody()).toBe('fresh');
+    expect(await storage.loadDoc('src.md')).toBeNull();
+    await m.renameDoc('missing.md', 'dst.md');
+    expect(m.getOrCreate('dst.md').getBody()).toBe('fresh');
+    expect(bodyOf(await storage.loadDoc('dst.md'))).toBe('fresh');
+  });
+
+  test('maxLoaded bounds the loaded docs; an unloaded doc comes back with its content', () => {
+    for (const m of [new BodyDocManager({ storage: new MemoryStorage(), maxLoaded: 2 })]) {
+      for (const p of ['a.md', 'b.md', 'c.md']) m.getOrCreate(p).setBody(p);
+      expect(m.loadedPaths()).toEqual(['b.md', 'c.md']);
+      expect(m.getOrCreate('a.md').getBody()).toBe('a.md');
+    }
+  });
 });

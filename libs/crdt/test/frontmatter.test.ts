@@ -1,13 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import {
   createFileMetadata,
   formatUpdated,
-  frontmatterToMetadata,
   FrontmatterError,
+  frontmatterToMetadata,
+  metadataToFrontmatter,
   parseFileMetadataJson,
   parseUpdated,
   serializeFileMetadata,
   splitFrontmatter,
   toFileMetadata,
+  type FileMetadata,
 } from '../src';
 
 describe('FileMetadata JSON', () => {
@@ -128,4 +131,54 @@ describe('splitFrontmatter', () => {
     expect(() => splitFrontmatter('---\ntitle: [unclosed\n---\n\nx')).toThrow(FrontmatterError);
     expect(() => splitFrontmatter('---\n- a\n- b\n---\n\nx')).toThrow(FrontmatterError);
   });
+});
+
+describe('updated and unknown keys', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('updated: number (ms), numeric string, RFC3339 -> modified_at; written back RFC3339 with ms and Z', () => {
+    const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 6);
+    expect(frontmatterToMetadata({ updated: ms }, { path: 'a.md' }).modified_at).toBe(ms);
+    expect(frontmatterToMetadata({ updated: String(ms) }, { path: 'a.md' }).modified_at).toBe(ms);
+    expect(frontmatterToMetadata({ updated: '2024-01-02T03:04:05.006Z' }, { path: 'a.md' }).modified_at).toBe(
+      ms,
+    );
+    expect(
+      frontmatterToMetadata({ updated: '2024-01-02T05:04:05.006+02:00' }, { path: 'a.md' }).modified_at,
+    ).toBe(ms);
+    expect(parseUpdated('2024-01-02T03:04:05Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
+    expect(formatUpdated(ms)).toBe('2024-01-02T03:04:05.006Z');
+    expect(metadataToFrontmatter(meta({ modified_at: ms })).updated).toBe('2024-01-02T03:04:05.006Z');
+    // whole seconds still carry the milliseconds
+    expect(metadataToFrontmatter(meta({ modified_at: Date.UTC(2024, 0, 2) })).updated).toBe(
+      '2024-01-02T00:00:00.000Z',
+    );
+  });
+
+  test('unknown frontmatter keys round-trip through extra', () => {
+    const fm = { title: 'T', mood: 'happy', tags: ['x', 'y'], nested: { a: 1 } };
+    const m = frontmatterToMetadata(fm, { path: 'a.md' });
+    expect(m.extra).toEqual({ mood: 'happy', tags: ['x', 'y'], nested: { a: 1 } });
+    const back = metadataToFrontmatter(m);
+    expect(back).toMatchObject({ title: 'T', mood: 'happy', tags: ['x', 'y'], nested: { a: 1 } });
+  });
+});
+
+describe('updated without a time zone', () => {
+  test('is read as UTC, independent of the machine time zone', () => {
+    // A child process, because the time zone is fixed when the process starts.
+    const script = `const { parseUpdated } = require(${JSON.stringify(require.resolve('../src/frontmatter.ts'))});
+      console.log(JSON.stringify(['2024-01-02T03:04:05', '2024-01-02 03:04:05.5', '2024-01-02', '2024-01-02T03:04:05-05:00'].map(parseUpdated)));`;
+    const out = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { ...process.env, TZ: 'America/New_York' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop() as string)).toEqual([
+      Date.UTC(2024, 0, 2, 3, 4, 5),
+      Date.UTC(2024, 0, 2, 3, 4, 5, 500),
+      Date.UTC(2024, 0, 2),
+      Date.UTC(2024, 0, 2, 8, 4, 5),
+    ]);
+  }, 30_000);
 });

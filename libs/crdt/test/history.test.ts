@@ -1,11 +1,15 @@
+import * as Y from 'yjs';
 import {
   BodyDoc,
   createFileMetadata,
+  FileChangeKind,
   HistoryManager,
   MemoryStorage,
   WorkspaceCrdt,
   type CrdtStorage,
+  type FileMetadata,
 } from '../src';
+import { edit } from './helpers/storage-contract';
 
 const meta = createFileMetadata;
 const WS = 'workspace:ws1';
@@ -155,4 +159,113 @@ test('restoreToVersion of a body doc restores text and frontmatter', async () =>
   });
   body.applyUpdate(r.update);
   expect(body.getBody()).toBe('version one 😀');
+});
+
+describe('HistoryManager: entries, diff, restore, limits and default doc', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('entries, diff(fromId, toId) and restoreToVersion(doc, updateId) as a forward update', async () => {
+    const storage = new MemoryStorage();
+    const doc = 'workspace:w1';
+    const ws = new WorkspaceCrdt();
+    ws.onUpdate((u, info) => {
+      if (info.local)
+        void storage.appendUpdate(doc, u, { origin: 'local', deviceId: 'd1', deviceName: 'Laptop' });
+    });
+    ws.setFile('a.md', meta({ title: 'A' }));
+    const v1 = await storage.getLatestUpdateId(doc);
+    ws.setFile('b.md', meta({ title: 'B' }));
+    ws.setFile('a.md', meta({ title: 'A2', modified_at: 2000 }));
+    const v3 = await storage.getLatestUpdateId(doc);
+    const h = new HistoryManager(storage);
+    const entries = await h.getHistory(doc);
+    expect(entries).toHaveLength(3);
+    expect(Object.keys(entries[0]).sort()).toEqual(
+      ['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id'].sort(),
+    );
+    expect(entries.map((e) => e.update_id)).toEqual([v3, v3 - 1, v1]);
+    expect(entries[0]).toMatchObject({
+      origin: 'local',
+      device_id: 'd1',
+      device_name: 'Laptop',
+      files_changed: ['a.md'],
+    });
+    expect(typeof entries[0].timestamp).toBe('number');
+    const diff = await h.diff(v1, v3);
+    expect(diff).toEqual([
+      { path: 'a.md', change: 'Modified' },
+      { path: 'b.md', change: 'Added' },
+    ]);
+    const result = await h.restoreToVersion(doc, v1);
+    expect(result.changed).toBe(true);
+    const restored = WorkspaceCrdt.fromUpdate(await storage.loadDoc(doc));
+    expect(restored.getFile('a.md')?.title).toBe('A');
+    expect(restored.getFile('b.md')?.deleted).toBe(true);
+    expect((await storage.getAllUpdates(doc)).length).toBe(4);
+    const after = await storage.getLatestUpdateId(doc);
+    expect(await h.diff(v3, after)).toEqual([
+      { path: 'a.md', change: 'Modified' },
+      { path: 'b.md', change: 'Deleted' },
+    ]);
+  });
+
+  test('getHistory(doc, { limit })', async () => {
+    const storage = new MemoryStorage();
+    const d = new Y.Doc();
+    for (const w of ['a', 'b', 'c']) await storage.appendUpdate('body:w/a.md', edit(d, w));
+    const h = new HistoryManager(storage);
+    expect(await h.getHistory('body:w/a.md', { limit: 2 })).toHaveLength(2);
+  });
+
+  test('diff entries are plain { path, change } objects', async () => {
+    const storage = new MemoryStorage();
+    const ws = new WorkspaceCrdt();
+    ws.onUpdate((u) => void storage.appendUpdate('workspace:w', u));
+    ws.setFile('a.md', meta());
+    const v1 = await storage.getLatestUpdateId('workspace:w');
+    ws.setFile('b.md', meta());
+    const diff = await new HistoryManager(storage).diff(
+      'workspace:w',
+      v1,
+      await storage.getLatestUpdateId('workspace:w'),
+    );
+    expect(diff).toEqual([{ path: 'b.md', change: 'Added' }]);
+    expect(JSON.parse(JSON.stringify(diff))).toEqual([{ path: 'b.md', change: 'Added' }]);
+    expect(diff[0].change).toBe(FileChangeKind.Added);
+  });
+
+  test('HistoryManager(storage, { doc }): calls without a doc id use it', async () => {
+    const storage = new MemoryStorage();
+    const d = new Y.Doc();
+    const a = await storage.appendUpdate('body:w/a.md', edit(d, 'a'));
+    const b = await storage.appendUpdate('body:w/a.md', edit(d, 'b'));
+    await storage.appendUpdate('body:w/other.md', edit(new Y.Doc(), 'x'));
+    const h = new HistoryManager(storage, { doc: 'body:w/a.md' });
+    expect((await h.getHistory()).map((e) => e.update_id)).toEqual([b, a]);
+    expect(await h.diff(a, b)).toEqual([{ path: 'a.md', change: 'Modified' }]);
+  });
+});
+
+describe('HistoryManager with plain doc names (as in the original API)', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('a workspace doc stored as "workspace" is recognised by its content', async () => {
+    const storage = new MemoryStorage();
+    const ws = new WorkspaceCrdt('workspace');
+    ws.onUpdate((u) => void storage.appendUpdate('workspace', u));
+    ws.setFile('file1.md', meta({ title: 'One' }));
+    const v1 = await storage.getLatestUpdateId('workspace');
+    ws.setFile('file2.md', meta({ title: 'Two' }));
+    const v2 = await storage.getLatestUpdateId('workspace');
+    const h = new HistoryManager(storage);
+    const entries = await h.getHistory('workspace');
+    expect(entries.map((e) => e.files_changed)).toEqual([['file2.md'], ['file1.md']]);
+    expect(await h.diff('workspace', v1, v2)).toEqual([{ path: 'file2.md', change: 'Added' }]);
+    await h.restoreToVersion('workspace', v1);
+    const restored = WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace'));
+    expect(restored.getFile('file2.md')?.deleted).toBe(true);
+    expect(restored.getFile('file1.md')?.deleted).toBe(false);
+  });
 });

@@ -3,10 +3,11 @@ import { parse as parseYaml } from 'yaml';
 import {
   BodyDocManager,
   createFileMetadata,
-  metadataToFrontmatter,
   formatLink,
   materializeWorkspace,
+  metadataToFrontmatter,
   parseLink,
+  parseMarkdownFile,
   parseMarkdownFiles,
   WorkspaceCrdt,
   type FileMetadata,
@@ -267,4 +268,120 @@ test('parse(materialize(workspace)) == workspace (property)', () => {
     }),
     { numRuns: Number(process.env.FC_RUNS ?? 100) },
   );
+});
+
+describe('materialize / parse: key order, links, body sources', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('key order, link format, _ keys dropped, tombstones skipped, body-only files', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ title: 'Home', contents: ['notes/a.md'], modified_at: 0 }));
+    ws.setFile(
+      'notes/a.md',
+      meta({
+        title: 'A',
+        part_of: 'README.md',
+        contents: [],
+        audience: ['me'],
+        description: 'd',
+        attachments: [
+          {
+            path: 'img/x.png',
+            source: 'local',
+            hash: '',
+            mime_type: '',
+            size: 0,
+            uploaded_at: null,
+            deleted: false,
+          },
+        ],
+        extra: { zeta: 1, alpha: 2, _private: 3 },
+        modified_at: Date.UTC(2024, 4, 6, 7, 8, 9, 10),
+      }),
+    );
+    ws.setFile('gone.md', meta({ title: 'Gone' }));
+    ws.deleteFile('gone.md');
+    ws.setFile('plain.md', { modified_at: 0 });
+    const files = materializeWorkspace(
+      ws,
+      new Map([
+        ['notes/a.md', 'Body A\n'],
+        ['plain.md', 'just text'],
+      ]),
+    );
+    expect(files.map((f) => f.path)).toEqual(['README.md', 'notes/a.md', 'plain.md']);
+    const a = files[1].content;
+    expect(a.startsWith('---\n')).toBe(true);
+    expect(a.endsWith('\n---\n\nBody A\n')).toBe(true);
+    const keys = a
+      .split('\n---\n')[0]
+      .split('\n')
+      .filter((l) => /^[A-Za-z_]\w*:/.test(l))
+      .map((l) => l.slice(0, l.indexOf(':')));
+    expect(keys).toEqual([
+      'title',
+      'part_of',
+      'contents',
+      'audience',
+      'description',
+      'attachments',
+      'updated',
+      'alpha',
+      'zeta',
+    ]);
+    expect(a).toContain('part_of: "[Home](/README.md)"');
+    expect(a).toContain('contents: []');
+    expect(a).toContain('updated: 2024-05-06T07:08:09.010Z');
+    expect(a).not.toContain('_private');
+    expect(files[2].content).toBe('just text');
+    const parsed = parseMarkdownFiles(files);
+    expect(parsed.files.get('notes/a.md')).toMatchObject({
+      title: 'A',
+      part_of: 'README.md',
+      contents: [],
+      audience: ['me'],
+      description: 'd',
+      extra: { alpha: 2, zeta: 1 },
+      modified_at: Date.UTC(2024, 4, 6, 7, 8, 9, 10),
+    });
+    expect(parsed.bodies.get('notes/a.md')).toBe('Body A\n');
+    expect(parsed.files.get('README.md')?.contents).toEqual(['notes/a.md']);
+  });
+
+  test('bodies may be given as a plain object keyed by path', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ title: 'A' }));
+    const files = materializeWorkspace(ws, { 'a.md': 'hello' });
+    expect(files[0].content.endsWith('\n---\n\nhello')).toBe(true);
+  });
+
+  test('accepted link formats canonicalize to workspace-relative paths', () => {
+    const parsed = parseMarkdownFiles([
+      {
+        path: 'README.md',
+        content:
+          '---\ntitle: Root\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B B](<Folder/b b.md>)"\n  - Folder/c.md\n---\n\n',
+      },
+      { path: 'Folder/a.md', content: '---\npart_of: ../README.md\n---\n\n' },
+      { path: 'Folder/b b.md', content: '---\npart_of: "[Root](/README.md)"\n---\n\n' },
+      { path: 'Folder/c.md', content: '---\npart_of: "[Root](<../README.md>)"\n---\n\n' },
+    ]);
+    expect(parsed.files.get('README.md')?.contents).toEqual(['Folder/a.md', 'Folder/b b.md', 'Folder/c.md']);
+    for (const p of ['Folder/a.md', 'Folder/b b.md', 'Folder/c.md'])
+      expect(parsed.files.get(p)?.part_of).toBe('README.md');
+  });
+
+  test('materializeWorkspace, parseMarkdownFiles and parseMarkdownFile agree', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ title: 'A' }));
+    const files = materializeWorkspace(ws, new Map([['a.md', 'body']]));
+    expect(parseMarkdownFiles(files).files.get('a.md')?.title).toBe('A');
+    expect(parseMarkdownFile(files[0])).toMatchObject({
+      path: 'a.md',
+      metadata: { title: 'A' },
+      body: 'body',
+    });
+    expect(parseMarkdownFile({ path: 'a.md', content: files[0].content }).body).toBe('body');
+  });
 });

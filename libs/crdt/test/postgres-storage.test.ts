@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { PostgresStorage } from '../src';
+import { PostgresStorage, type PostgresStorageOptions } from '../src';
 import { createTestSchema, type TestSchema } from './helpers/pg-schema';
 import { bodyOf, describeStorageContract, edit } from './helpers/storage-contract';
 
@@ -97,6 +97,39 @@ describe('PostgresStorage specifics', () => {
   });
 
   test('rejects an empty tenant', () => {
+    expect(() => new PostgresStorage({ pool: db.pool, tenant: '' })).toThrow(TypeError);
+  });
+});
+
+describe('PostgresStorage: tenancy and construction', () => {
+  test('PostgresStorage: tenants are isolated; rows carry the tenant', async () => {
+    const s1 = await PostgresStorage.open({ pool: db.pool, tenant: 'tenant-a' });
+    const s2 = s1.forTenant('tenant-b');
+    await s1.appendUpdate('doc', edit(new Y.Doc(), 'a'));
+    expect(await s2.listDocs()).toEqual([]);
+    expect(await s2.loadDoc('doc')).toBeNull();
+    const cols = await db.pool.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'tenant'`,
+      [db.schema],
+    );
+    expect(cols.rows.map((r) => r.table_name).sort()).toEqual(
+      expect.arrayContaining(['crdt_snapshots', 'crdt_updates']),
+    );
+    const type = await db.pool.query<{ data_type: string }>(
+      `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'crdt_updates' AND column_name = 'data'`,
+      [db.schema],
+    );
+    expect(type.rows[0].data_type).toBe('bytea');
+  });
+
+  test('open({ pool, tenant }); a missing or empty tenant is a TypeError', async () => {
+    const a = await PostgresStorage.open({ pool: db.pool, tenant: 'ta' });
+    expect(a.tenant).toBe('ta');
+    await a.appendUpdate('doc', edit(new Y.Doc(), 'x'));
+    expect(await new PostgresStorage({ pool: db.pool, tenant: 'ta' }).listDocs()).toEqual(['doc']);
+    expect(() => new PostgresStorage({ pool: db.pool } as unknown as PostgresStorageOptions)).toThrow(
+      TypeError,
+    );
     expect(() => new PostgresStorage({ pool: db.pool, tenant: '' })).toThrow(TypeError);
   });
 });

@@ -3,7 +3,9 @@ import {
   createFileMetadata,
   serializeFileMetadata,
   validateWorkspace,
+  ValidationIssueKind,
   WorkspaceCrdt,
+  type FileMetadata,
 } from '../src';
 
 const meta = createFileMetadata;
@@ -77,4 +79,60 @@ test('body docs can be given as a BodyDocManager', () => {
   expect(validateWorkspace(ws, m).issues.map((i) => i.kind)).toEqual(['missing_body']);
   m.getOrCreate('a.md');
   expect(validateWorkspace(ws, m).ok).toBe(true);
+});
+
+describe('validateWorkspace: every kind, every body source', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('every issue kind, with file and message; bodies as a Map, a Set, an object or a BodyDocManager', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ contents: ['a.md', 'missing.md'] }));
+    ws.setFile('a.md', meta({ part_of: 'README.md' }));
+    ws.setFile('broken.md', meta({ part_of: 'nowhere.md' }));
+    ws.setFile('c1.md', meta({ part_of: 'c2.md' }));
+    ws.setFile('c2.md', meta({ part_of: 'c1.md' }));
+    const bodies = new Map<string, string>([
+      ['README.md', ''],
+      ['a.md', 'x'],
+      ['broken.md', ''],
+      ['c1.md', ''],
+      ['orphan.md', 'no file'],
+    ]);
+    const report = validateWorkspace(ws, bodies);
+    expect(report.ok).toBe(false);
+    const kinds = report.issues.map((i) => `${i.kind}:${i.file}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'missing_child:README.md',
+        'broken_parent:broken.md',
+        'path_cycle:c1.md',
+        'missing_body:c2.md',
+        'orphan_body:orphan.md',
+      ]),
+    );
+    for (const i of report.issues) expect(i.message.length).toBeGreaterThan(0);
+    const asObject = validateWorkspace(ws, Object.fromEntries(bodies));
+    expect(asObject.issues).toEqual(report.issues);
+    expect(validateWorkspace(ws, new Set(bodies.keys())).issues).toEqual(report.issues);
+    const mgr = new BodyDocManager();
+    for (const p of bodies.keys()) mgr.getOrCreate(p);
+    expect(validateWorkspace(ws, mgr).issues).toEqual(report.issues);
+  });
+
+  test('two live files resolving to one path', () => {
+    const ws = new WorkspaceCrdt();
+    ws.createFile(meta({ filename: 'same.md' }));
+    ws.createFile(meta({ filename: 'same.md' }));
+    const report = validateWorkspace(ws, ['same.md']);
+    expect(report.issues.map((i) => i.kind)).toContain('duplicate_path');
+  });
+
+  test('ValidationIssueKind names each kind once', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ part_of: 'missing.md' }));
+    const kinds = validateWorkspace(ws, ['a.md', 'orphan.md']).issues.map((i) => i.kind);
+    expect(kinds).toEqual([ValidationIssueKind.BrokenParent, ValidationIssueKind.OrphanBody]);
+    expect(ValidationIssueKind.MissingBody).toBe('missing_body');
+  });
 });

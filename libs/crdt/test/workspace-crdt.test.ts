@@ -3,9 +3,11 @@ import {
   BodyDoc,
   createFileMetadata,
   isDocIdKey,
+  materializeWorkspace,
   REMOTE_ORIGIN,
   serializeFileMetadata,
   WorkspaceCrdt,
+  type FileMetadata,
 } from '../src';
 
 const meta = createFileMetadata;
@@ -227,10 +229,10 @@ describe('sync API and observers', () => {
     const a = new WorkspaceCrdt();
     a.setFile('a.md', meta({ modified_at: 1 }));
     const b = new WorkspaceCrdt();
-    b.applyUpdate(a.encodeState());
+    b.applyUpdate(a.encodeStateAsUpdate());
     a.setFile('b.md', meta({ modified_at: 2 }));
     const diff = a.encodeStateAsUpdate(b.getSyncState());
-    expect(diff.length).toBeLessThan(a.encodeState().length);
+    expect(diff.length).toBeLessThan(a.encodeStateAsUpdate().length);
     b.applyUpdate(diff);
     expect(b.listFiles().map((f) => f.path)).toEqual(['a.md', 'b.md']);
     expect(Y.encodeStateVector(a.doc)).toEqual(b.getSyncState());
@@ -243,7 +245,7 @@ describe('sync API and observers', () => {
     a.setFile('a.md', meta());
     const other = new WorkspaceCrdt();
     other.setFile('b.md', meta());
-    a.applyUpdate(other.encodeState());
+    a.applyUpdate(other.encodeStateAsUpdate());
     a.applyUpdate(
       new WorkspaceCrdt(
         (() => {
@@ -251,7 +253,7 @@ describe('sync API and observers', () => {
           d.getMap('files').set('c.md', '{}');
           return d;
         })(),
-      ).encodeState(),
+      ).encodeStateAsUpdate(),
       'peer-7',
     );
     expect(seen).toEqual([true, false, false]);
@@ -278,7 +280,7 @@ test('alias keys added and removed by remote updates keep lookups right', () => 
   const a = new WorkspaceCrdt();
   const b = new WorkspaceCrdt();
   a.setFile('x.md', meta({ title: 'canonical', modified_at: 10 }));
-  b.applyUpdate(a.encodeState());
+  b.applyUpdate(a.encodeStateAsUpdate());
   expect(b.getFile('x.md')?.title).toBe('canonical');
   a.files.set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'alias', modified_at: 20 })));
   expect(b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).modified).toEqual(['x.md']);
@@ -298,7 +300,7 @@ test('doc-id move under another parent is reported as a rename of that file', ()
   const p1 = a.createFile(meta({ filename: 'one' }));
   const p2 = a.createFile(meta({ filename: 'two' }));
   const f = a.createFile(meta({ filename: 'f.md', part_of: p1 }));
-  b.applyUpdate(a.encodeState());
+  b.applyUpdate(a.encodeStateAsUpdate());
   a.moveFile(f, p2);
   const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
   expect(c.renamed).toEqual([{ from: 'one/f.md', to: 'two/f.md' }]);
@@ -318,4 +320,285 @@ test('getFile returns copies: mutating them does not change the workspace', () =
 test('constructors reject something that is not a Y.Doc', () => {
   expect(() => new WorkspaceCrdt({} as Y.Doc)).toThrow(TypeError);
   expect(() => new BodyDoc('a.md', {} as Y.Doc)).toThrow(TypeError);
+});
+
+describe('WorkspaceCrdt: listing, tombstones, key spellings and change reports', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('listFiles({ includeDeleted }) gives path + metadata, iterable as [path, meta] pairs', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ title: 'A' }));
+    ws.setFile('b.md', meta({ title: 'B' }));
+    ws.deleteFile('b.md');
+    const live = ws.listFiles();
+    expect(live.map((f) => f.path)).toEqual(['a.md']);
+    expect(live[0].metadata.title).toBe('A');
+    const all = ws.listFiles({ includeDeleted: true });
+    expect(all.map(([p]) => p)).toEqual(['a.md', 'b.md']);
+    const asMap = new Map(all.map((f) => [f.path, f.metadata]));
+    expect(asMap.get('b.md')?.deleted).toBe(true);
+    expect(Object.fromEntries(live.map((f) => [f.path, f.metadata]))['a.md'].title).toBe('A');
+  });
+
+  test('deleteFile keeps the key as a tombstone and bumps modified_at', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('a.md', meta({ modified_at: Date.now() + 60_000 }));
+    const before = ws.getFile('a.md')!.modified_at;
+    ws.deleteFile('/a.md');
+    expect(ws.files.has('a.md')).toBe(true);
+    expect(ws.getFile('a.md')).toMatchObject({ deleted: true });
+    expect(ws.getFile('a.md')!.modified_at).toBeGreaterThan(before);
+  });
+
+  test('./x and /x aliases written by different peers collapse into one entry', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.doc
+      .getMap<string>('files')
+      .set('./x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'A', modified_at: 10 })));
+    b.doc
+      .getMap<string>('files')
+      .set('/x.md', serializeFileMetadata(meta({ filename: 'x.md', title: 'B', modified_at: 20 })));
+    a.applyUpdate(b.encodeStateAsUpdate(a.getSyncState()));
+    expect(a.listFiles({ includeDeleted: true }).map((f) => f.path)).toEqual(['x.md']);
+    expect(a.getFile('x.md')?.title).toBe('B');
+    expect(a.getFile('./x.md')?.title).toBe('B');
+    // tie: a live entry beats a tombstone, whichever key it has
+    const c = new WorkspaceCrdt();
+    const files = c.doc.getMap<string>('files');
+    files.set('/y.md', serializeFileMetadata(meta({ filename: 'y.md', title: 'live', modified_at: 7 })));
+    files.set('y.md', serializeFileMetadata(meta({ filename: 'y.md', deleted: true, modified_at: 7 })));
+    expect(c.getFile('y.md')).toMatchObject({ title: 'live', deleted: false });
+    expect(c.listFiles().map((f) => f.path)).toEqual(['y.md']);
+  });
+
+  test('temp files never enter the map (.tmp .bak .swap ~), also nested', () => {
+    const ws = new WorkspaceCrdt();
+    for (const p of ['notes/a.md.tmp', 'b.bak', 'dir/c.swap', 'd.md~']) ws.setFile(p, meta());
+    expect(ws.files.size).toBe(0);
+    expect(ws.listFiles({ includeDeleted: true })).toEqual([]);
+  });
+
+  test('applyUpdate: rename by title, by modified_at window, and a single pair; plus created/deleted/restored/modified', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const sync = (): ReturnType<WorkspaceCrdt['applyUpdate']> =>
+      b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    a.setFile('README.md', meta({ title: 'Root', contents: ['one.md', 'two.md', 'old.md'] }));
+    a.setFile('one.md', meta({ title: 'One', part_of: 'README.md', modified_at: 1000 }));
+    a.setFile('two.md', meta({ title: 'Two', part_of: 'README.md', modified_at: 1000 }));
+    a.setFile('old.md', meta({ title: 'Old', part_of: 'README.md', modified_at: 1000 }));
+    expect(sync().created).toEqual(['README.md', 'old.md', 'one.md', 'two.md']);
+
+    // same parent + same title
+    a.doc.transact(() => {
+      a.deleteFile('one.md');
+      a.setFile('uno.md', meta({ title: 'One', part_of: 'README.md', modified_at: 500_000 }));
+    });
+    let c = sync();
+    expect(c.renamed).toEqual([{ from: 'one.md', to: 'uno.md' }]);
+    expect(c.created).toEqual([]);
+    expect(c.deleted).toEqual([]);
+
+    // same parent, different titles, two pairs: matched by modified_at within 5 s
+    const t = 10_000_000;
+    a.setFile('p.md', meta({ title: 'P', part_of: 'README.md', modified_at: t }));
+    a.setFile('q.md', meta({ title: 'Q', part_of: 'README.md', modified_at: t + 60_000 }));
+    sync();
+    a.doc.transact(() => {
+      a.removeFile('p.md');
+      a.removeFile('q.md');
+      a.setFile('q2.md', meta({ title: 'Q2', part_of: 'README.md', modified_at: t + 61_000 }));
+      a.setFile('p2.md', meta({ title: 'P2', part_of: 'README.md', modified_at: t + 1_000 }));
+    });
+    c = sync();
+    expect(c.renamed).toEqual([
+      { from: 'p.md', to: 'p2.md' },
+      { from: 'q.md', to: 'q2.md' },
+    ]);
+
+    // a single delete/create pair under the same parent, nothing else in common
+    a.doc.transact(() => {
+      a.deleteFile('old.md');
+      a.setFile('new.md', meta({ title: 'Completely different', part_of: 'README.md', modified_at: 99 }));
+    });
+    c = sync();
+    expect(c.renamed).toEqual([{ from: 'old.md', to: 'new.md' }]);
+
+    // delete in one folder + create in another is not a rename
+    a.setFile('x/a.md', meta({ title: 'X' }));
+    sync();
+    a.doc.transact(() => {
+      a.deleteFile('x/a.md');
+      a.setFile('y/b.md', meta({ title: 'Y' }));
+    });
+    c = sync();
+    expect(c.renamed).toEqual([]);
+    expect(c.deleted).toEqual(['x/a.md']);
+    expect(c.created).toEqual(['y/b.md']);
+
+    // restored and modified
+    a.setFile('x/a.md', meta({ title: 'X', modified_at: Date.now() + 100_000 }));
+    a.setFile('two.md', meta({ title: 'Two!', part_of: 'README.md', modified_at: 2000 }));
+    c = sync();
+    expect(c.restored).toEqual(['x/a.md']);
+    expect(c.modified).toEqual(['two.md']);
+  });
+
+  test('update observers tell local from remote origins; sync API round-trips', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const seen: boolean[] = [];
+    b.onUpdate((_u, info) => seen.push(info.local));
+    a.setFile('a.md', meta());
+    b.applyUpdate(a.encodeStateAsUpdate());
+    b.setFile('b.md', meta());
+    expect(seen).toEqual([false, true]);
+    expect(Y.decodeStateVector(b.getSyncState()).size).toBe(2);
+    const c = new WorkspaceCrdt();
+    c.applyUpdate(b.encodeStateAsUpdate(c.getSyncState()));
+    expect(c.listFiles().map((f) => f.path)).toEqual(['a.md', 'b.md']);
+    expect(() => c.applyUpdate(new Uint8Array([1, 2, 3, 4, 5]))).toThrow();
+  });
+
+  test('WorkspaceCrdt with a name, and over an existing Y.Doc', () => {
+    const ws = new WorkspaceCrdt('workspace');
+    ws.setFile('a.md', meta());
+    expect(ws.listFiles()).toHaveLength(1);
+    const shared = new Y.Doc();
+    const w2 = new WorkspaceCrdt('workspace', shared);
+    w2.setFile('b.md', meta());
+    expect(shared.getMap('files').has('b.md')).toBe(true);
+  });
+
+  test('setFile(path, null) uses the defaults instead of crashing', () => {
+    const ws = new WorkspaceCrdt();
+    expect(ws.setFile('a.md', null as unknown as FileMetadata)).toBe(true);
+    expect(ws.getFile('a.md')).toMatchObject({ filename: 'a.md', deleted: false });
+  });
+
+  test('renames are plain { from, to } objects', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const id = a.createFile(meta({ filename: 'x.md' }));
+    b.applyUpdate(a.encodeStateAsUpdate());
+    a.renameFile(id, 'y.md');
+    const [r] = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState())).renamed;
+    expect(r).toEqual({ from: 'x.md', to: 'y.md' });
+    expect(JSON.parse(JSON.stringify(r))).toEqual({ from: 'x.md', to: 'y.md' });
+  });
+});
+
+describe('rename pairing', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('several renames under one parent in one update pair by the closest modified_at', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    const t = 50_000_000;
+    a.setFile('d/x.md', meta({ modified_at: t }));
+    a.setFile('d/y.md', meta({ modified_at: t + 3000 }));
+    b.applyUpdate(a.encodeStateAsUpdate());
+    a.doc.transact(() => {
+      a.removeFile('d/x.md');
+      a.removeFile('d/y.md');
+      // x -> x2 and y -> y2, each keeping its modified_at; a first-match pairing would
+      // wrongly pair x with y2 (3 s apart, within the window).
+      a.setFile('d/a-y2.md', meta({ modified_at: t + 3000 }));
+      a.setFile('d/b-x2.md', meta({ modified_at: t }));
+    });
+    const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    expect(c.renamed).toEqual([
+      { from: 'd/x.md', to: 'd/b-x2.md' },
+      { from: 'd/y.md', to: 'd/a-y2.md' },
+    ]);
+  });
+
+  test('same title wins over a closer modified_at', () => {
+    const a = new WorkspaceCrdt();
+    const b = new WorkspaceCrdt();
+    a.setFile('x.md', meta({ title: 'X', modified_at: 1000 }));
+    b.applyUpdate(a.encodeStateAsUpdate());
+    a.doc.transact(() => {
+      a.removeFile('x.md');
+      a.setFile('near.md', meta({ title: 'Other', modified_at: 1000 }));
+      a.setFile('titled.md', meta({ title: 'X', modified_at: 900_000 }));
+    });
+    const c = b.applyUpdate(a.encodeStateAsUpdate(b.getSyncState()));
+    expect(c.renamed).toEqual([{ from: 'x.md', to: 'titled.md' }]);
+    expect(c.created).toEqual(['near.md']);
+  });
+});
+
+describe('migrateToDocIds keeps every path', () => {
+  const meta = (init: Partial<FileMetadata> = {}): FileMetadata =>
+    createFileMetadata({ modified_at: 1000, ...init });
+
+  test('paths, findByPath and links survive the migration (index files as parents)', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ title: 'Root', contents: ['a.md', 'notes/index.md', 'deep/x/y.md'] }));
+    ws.setFile('a.md', meta({ title: 'A', part_of: 'README.md' }));
+    ws.setFile('notes/index.md', meta({ title: 'Notes', part_of: 'README.md', contents: ['notes/b.md'] }));
+    ws.setFile('notes/b.md', meta({ title: 'B', part_of: 'notes/index.md' }));
+    ws.setFile('deep/x/y.md', meta({ title: 'Y', part_of: 'README.md' }));
+    ws.setFile('other/z.md', meta({ title: 'Z', part_of: 'notes/index.md' }));
+    ws.setFile('loose/c.md', meta({ title: 'C' }));
+    const before = ws.listFiles().map((f) => f.path);
+    const bodies = new Map(before.map((p) => [p, `body of ${p}`]));
+    const mdBefore = materializeWorkspace(ws, bodies);
+    expect(ws.migrateToDocIds()).toBe(7);
+    expect(ws.needsMigration()).toBe(false);
+    expect(ws.listFiles().map((f) => f.path)).toEqual(before);
+    for (const p of before) {
+      const id = ws.findByPath(p) as string;
+      expect(isDocIdKey(id)).toBe(true);
+      expect(ws.getPath(id)).toBe(p);
+    }
+    const b = ws.findByPath('notes/b.md') as string;
+    expect(ws.getFile(b)?.part_of).toBe(ws.findByPath('notes/index.md'));
+    expect(ws.getFile(ws.findByPath('README.md') as string)?.contents).toEqual(
+      ['a.md', 'notes/index.md', 'deep/x/y.md'].map((p) => ws.findByPath(p)),
+    );
+    // the markdown is the same before and after (bodies keyed by path)
+    expect(materializeWorkspace(ws, bodies)).toEqual(mdBefore);
+    // renaming and moving in doc-id mode keep working after the migration
+    ws.renameFile(b, 'b2.md');
+    expect(ws.getPath(b)).toBe('notes/b2.md');
+    ws.moveFile(b, ws.findByPath('README.md') as string);
+    expect(ws.getPath(b)).toBe('b2.md');
+  });
+
+  test('a child of an index file lives in that file\u2019s folder; a folder entry contributes its own name', () => {
+    const ws = new WorkspaceCrdt();
+    const folder = ws.createFile(meta({ filename: 'journal' }));
+    const index = ws.createFile(meta({ filename: 'index.md', part_of: folder }));
+    const child = ws.createFile(meta({ filename: 'day.md', part_of: index }));
+    expect(ws.getPath(index)).toBe('journal/index.md');
+    expect(ws.getPath(child)).toBe('journal/day.md');
+    const readme = ws.createFile(meta({ filename: 'README.md' }));
+    const top = ws.createFile(meta({ filename: 'top.md', part_of: readme }));
+    expect(ws.getPath(top)).toBe('top.md');
+  });
+
+  test('migrateToDocIds: a file whose part_of names no file keeps its path and its link', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('x/lost.md', meta({ title: 'Lost', part_of: 'gone/index.md' }));
+    ws.migrateToDocIds();
+    const id = ws.findByPath('x/lost.md') as string;
+    expect(isDocIdKey(id)).toBe(true);
+    expect(ws.getFile(id)?.part_of).toBe('gone/index.md');
+    expect(ws.listFiles().map((f) => f.path)).toEqual(['x/lost.md']);
+  });
+
+  test('renameFile after migration renames in place (the folder part of the filename stays)', () => {
+    const ws = new WorkspaceCrdt();
+    ws.setFile('README.md', meta({ contents: ['deep/x/y.md'] }));
+    ws.setFile('deep/x/y.md', meta({ part_of: 'README.md' }));
+    ws.migrateToDocIds();
+    const id = ws.findByPath('deep/x/y.md') as string;
+    expect(ws.renameFile(id, 'z.md')).toBe(true);
+    expect(ws.getPath(id)).toBe('deep/x/z.md');
+  });
 });

@@ -281,55 +281,60 @@ export class ShardLeaseManager {
   }
 
   private async acquire(count: number): Promise<void> {
-    const { redis, prefix, instanceId } = this.opts;
+    const { redis, prefix } = this.opts;
     const keys = Array.from({ length: this.opts.shardCount }, (_, s) => shardLeaseKey(prefix, s));
     const holders = await getEach(redis, keys);
     const free = holders
       .map((v, s) => (v === null && !this.owned.has(s) ? s : -1))
       .filter((s) => s >= 0)
       .sort((a, b) => this.score(b) - this.score(a));
-    let got = 0;
-    for (const s of free) {
-      if (got >= count || !this.running) break;
-      const sentAt = Date.now();
-      const redisToken = await this.scripts.acquire(
-        keys[s]!,
-        shardFenceKey(prefix, s),
-        instanceId,
-        this.ttlMs,
+    // in parallel (a takeover moves many shards at once), in preference order, until enough
+    let candidates = free;
+    let missing = count;
+    while (missing > 0 && candidates.length > 0 && this.running) {
+      const batch = candidates.slice(0, missing);
+      candidates = candidates.slice(missing);
+      const got = await Promise.all(batch.map((s) => this.acquireOne(s, keys[s]!)));
+      missing -= got.filter(Boolean).length;
+    }
+  }
+
+  /** Takes one free shard: Redis lease, database fence, then onAcquired. True when served. */
+  private async acquireOne(s: number, key: string): Promise<boolean> {
+    const { prefix, instanceId } = this.opts;
+    const sentAt = Date.now();
+    const redisToken = await this.scripts.acquire(key, shardFenceKey(prefix, s), instanceId, this.ttlMs);
+    if (redisToken <= 0 || !this.running) {
+      if (redisToken > 0)
+        await this.scripts.release(key, `${instanceId}:${redisToken}`).catch(() => undefined);
+      return false;
+    }
+    const value = `${instanceId}:${redisToken}`;
+    let token = redisToken;
+    try {
+      if (this.opts.raiseFence) token = await this.opts.raiseFence(s, redisToken);
+      // keep the Redis counter ahead of the database fence (it may have lost its data)
+      if (token > redisToken) await this.scripts.raiseCounter(shardFenceKey(prefix, s), token);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message, shard: s }, 'could not raise the shard fence');
+      await this.scripts.release(key, value).catch(() => undefined);
+      return false;
+    }
+    const o: OwnedShard = { token, value, validUntil: sentAt + this.ttlMs, releasing: false };
+    this.owned.set(s, o);
+    try {
+      await this.opts.handlers.onAcquired(s, token);
+      this.opts.onEvent?.('acquired', s);
+      this.opts.logger.debug({ shard: s, token }, 'shard acquired');
+      return true;
+    } catch (err) {
+      this.opts.logger.error(
+        { err: (err as Error).message, shard: s },
+        'could not start serving shard; releasing it',
       );
-      if (redisToken <= 0) continue;
-      const value = `${instanceId}:${redisToken}`;
-      let token = redisToken;
-      try {
-        if (this.opts.raiseFence) token = await this.opts.raiseFence(s, redisToken);
-        // keep the Redis counter ahead of the database fence (it may have lost its data)
-        if (token > redisToken) await this.scripts.raiseCounter(shardFenceKey(prefix, s), token);
-      } catch (err) {
-        this.opts.logger.warn({ err: (err as Error).message, shard: s }, 'could not raise the shard fence');
-        await this.scripts.release(keys[s]!, value).catch(() => undefined);
-        continue;
-      }
-      const o: OwnedShard = {
-        token,
-        value,
-        validUntil: sentAt + this.ttlMs,
-        releasing: false,
-      };
-      this.owned.set(s, o);
-      got++;
-      try {
-        await this.opts.handlers.onAcquired(s, token);
-        this.opts.onEvent?.('acquired', s);
-        this.opts.logger.debug({ shard: s, token }, 'shard acquired');
-      } catch (err) {
-        this.opts.logger.error(
-          { err: (err as Error).message, shard: s },
-          'could not start serving shard; releasing it',
-        );
-        this.owned.delete(s);
-        await this.scripts.release(keys[s]!, o.value).catch(() => undefined);
-      }
+      this.owned.delete(s);
+      await this.scripts.release(key, o.value).catch(() => undefined);
+      return false;
     }
   }
 

@@ -73,8 +73,6 @@ export interface CrdtStorage {
    * @throws StaleFenceError (PostgreSQL) when a fenced entry's token is no longer current.
    */
   batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
-  /** Same, for several updates of one doc sharing one `meta`. */
-  batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
   /** Updates of the doc with id > `sinceId`, oldest first. */
   getUpdatesSince(doc: string, sinceId: number): Promise<StoredUpdate[]>;
   /** Every update still in the log for the doc, oldest first. */
@@ -116,20 +114,10 @@ export interface CrdtStorage {
 }
 
 /**
- * Normalizes the two argument forms of {@link CrdtStorage.batchAppendUpdates} into entries.
+ * Checks the argument of {@link CrdtStorage.batchAppendUpdates} (untyped callers).
  *
- * @throws TypeError when the arguments are neither form.
+ * @throws TypeError when it is not an array.
  */
-export function toBatchEntries(
-  entriesOrDoc: UpdateBatchEntry[] | string,
-  updates?: Uint8Array[],
-  meta?: UpdateMeta,
-): UpdateBatchEntry[] {
-  if (typeof entriesOrDoc === 'string') {
-    if (!Array.isArray(updates))
-      throw new TypeError('batchAppendUpdates(doc, updates): updates must be an array');
-    return updates.map((data) => ({ doc: entriesOrDoc, data, meta }));
-  }
-  if (!Array.isArray(entriesOrDoc)) throw new TypeError('batchAppendUpdates expects an array of entries');
-  return entriesOrDoc;
+export function checkEntries(entries: UpdateBatchEntry[]): void {
+  if (!Array.isArray(entries)) throw new TypeError('batchAppendUpdates expects an array of entries');
 }

@@ -2,7 +2,7 @@
  * In-memory {@link CrdtStorage}: for tests, tools and single-process use.
  */
 import {
-  toBatchEntries,
+  checkEntries,
   type CrdtStorage,
   type StoredUpdate,
   type UpdateBatchEntry,
@@ -58,15 +58,8 @@ export class MemoryStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.batchAppendUpdates} */
-  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
-  /** {@inheritDoc CrdtStorage.(batchAppendUpdates:2)} */
-  async batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
-  async batchAppendUpdates(
-    entriesOrDoc: UpdateBatchEntry[] | string,
-    updates?: Uint8Array[],
-    batchMeta?: UpdateMeta,
-  ): Promise<number[]> {
-    const entries = toBatchEntries(entriesOrDoc, updates, batchMeta);
+  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]> {
+    checkEntries(entries);
     for (const e of entries) checkEntry(e.doc, e.data);
     return entries.map((e) => this.append(e.doc, e.data, e.meta ?? {}));
   }

@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 import { runMigrations } from '../migrations';
 import { CRDT_MIGRATIONS, CRDT_MIGRATIONS_TABLE } from './crdt-migrations';
 import {
-  toBatchEntries,
+  checkEntries,
   type CrdtStorage,
   type StoredUpdate,
   type UpdateBatchEntry,
@@ -20,16 +20,8 @@ import { StaleFenceError } from './shard-fences';
 export interface PostgresStorageOptions {
   /** Connection pool (owned by the caller; the storage never ends it). */
   pool: Pool;
-  /** Tenant id; every row read or written carries it. Default {@link DEFAULT_TENANT}. */
-  tenant?: string;
-}
-
-/** Tenant used when none is given. */
-export const DEFAULT_TENANT = 'default';
-
-function toOptions(optsOrPool: PostgresStorageOptions | Pool, tenant?: string): PostgresStorageOptions {
-  const isOptions = typeof (optsOrPool as Partial<PostgresStorageOptions>).pool === 'object';
-  return isOptions ? (optsOrPool as PostgresStorageOptions) : { pool: optsOrPool as Pool, tenant };
+  /** Tenant id; every row read or written carries it. */
+  tenant: string;
 }
 
 interface UpdateRow {
@@ -50,29 +42,21 @@ export class PostgresStorage implements CrdtStorage {
   readonly tenant: string;
 
   /**
-   * Creates a storage: `new PostgresStorage({ pool, tenant })` or `new PostgresStorage(pool,
-   * tenant)`; the tenant defaults to {@link DEFAULT_TENANT}. Call {@link PostgresStorage.init}
-   * once per process before use (or use {@link PostgresStorage.open}).
+   * Creates a storage. Call {@link PostgresStorage.init} once per process before use (or use
+   * {@link PostgresStorage.open}).
    *
    * @throws TypeError for an empty or non-string tenant.
    */
-  constructor(opts: PostgresStorageOptions);
-  /** Positional form: a pool and a tenant (default {@link DEFAULT_TENANT}). */
-  constructor(pool: Pool, tenant?: string);
-  constructor(optsOrPool: PostgresStorageOptions | Pool, tenantArg?: string) {
-    const opts = toOptions(optsOrPool, tenantArg);
-    const tenant = opts.tenant === undefined ? DEFAULT_TENANT : opts.tenant;
+  constructor(opts: PostgresStorageOptions) {
+    const tenant = opts.tenant;
     if (typeof tenant !== 'string' || tenant === '') throw new TypeError('tenant must be a non-empty string');
     this.pool = opts.pool;
     this.tenant = tenant;
   }
 
-  /** Creates a storage (same arguments as the constructor) and runs the crdt migrations. */
-  static async open(opts: PostgresStorageOptions): Promise<PostgresStorage>;
-  /** Positional form of {@link PostgresStorage.open}. */
-  static async open(pool: Pool, tenant?: string): Promise<PostgresStorage>;
-  static async open(optsOrPool: PostgresStorageOptions | Pool, tenant?: string): Promise<PostgresStorage> {
-    const storage = new PostgresStorage(toOptions(optsOrPool, tenant));
+  /** Creates a storage (same options as the constructor) and runs the crdt migrations. */
+  static async open(opts: PostgresStorageOptions): Promise<PostgresStorage> {
+    const storage = new PostgresStorage(opts);
     await storage.init();
     return storage;
   }
@@ -156,15 +140,8 @@ export class PostgresStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.batchAppendUpdates} */
-  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]>;
-  /** {@inheritDoc CrdtStorage.(batchAppendUpdates:2)} */
-  async batchAppendUpdates(doc: string, updates: Uint8Array[], meta?: UpdateMeta): Promise<number[]>;
-  async batchAppendUpdates(
-    entriesOrDoc: UpdateBatchEntry[] | string,
-    updates?: Uint8Array[],
-    batchMeta?: UpdateMeta,
-  ): Promise<number[]> {
-    const entries = toBatchEntries(entriesOrDoc, updates, batchMeta);
+  async batchAppendUpdates(entries: UpdateBatchEntry[]): Promise<number[]> {
+    checkEntries(entries);
     if (entries.length === 0) return [];
     for (const e of entries) {
       checkDoc(e.doc);

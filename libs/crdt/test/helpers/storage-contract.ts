@@ -241,5 +241,54 @@ export function describeStorageContract(name: string, ctx: ContractContext): voi
       await s.batchAppendUpdates(entries);
       expect(bodyOf(await s.loadDoc('body:ws/big.md'))).toBe(d.getText('body').toString());
     });
+
+    test('getStateAt exact for every id after the last compaction; compact(doc, 0)', async () => {
+      const d = new Y.Doc();
+      const ids: number[] = [];
+      for (const w of ['a', 'b', 'c', 'd', 'e', 'f'])
+        ids.push(
+          await s.appendUpdate('doc', edit(d, w), { origin: 'o', deviceId: 'dev', deviceName: 'Dev' }),
+        );
+      await s.compact('doc', 3);
+      expect(bodyOf(await s.getStateAt('doc', ids[2]))).toBe('abc');
+      expect(bodyOf(await s.getStateAt('doc', ids[3]))).toBe('abcd');
+      expect(bodyOf(await s.getStateAt('doc', ids[4]))).toBe('abcde');
+      expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
+      expect((await s.getAllUpdates('doc')).map((u) => u.id)).toEqual(ids.slice(3));
+      expect((await s.getUpdatesSince('doc', ids[4])).map((u) => u.id)).toEqual([ids[5]]);
+      await s.compact('doc', 0);
+      expect(await s.getAllUpdates('doc')).toEqual([]);
+      expect(bodyOf(await s.loadDoc('doc'))).toBe('abcdef');
+      expect(await s.listDocs()).toEqual(['doc']);
+      expect(await s.getLatestUpdateId('doc')).toBe(ids[5]);
+      const next = await s.appendUpdate('doc', edit(d, 'g'));
+      expect(next).toBeGreaterThan(ids[5]);
+      expect(bodyOf(await s.getStateAt('doc', next))).toBe('abcdefg');
+    });
+
+    test('listDocs includes docs with only a snapshot or only updates', async () => {
+      await s.saveDoc('snap-only', Y.encodeStateAsUpdate(new Y.Doc()));
+      await s.appendUpdate('log-only', edit(new Y.Doc(), 'x'));
+      expect(await s.listDocs()).toEqual(['log-only', 'snap-only']);
+      await s.clearUpdates('log-only');
+      expect(await s.listDocs()).toEqual(['snap-only']);
+    });
+
+    test('batchAppendUpdates: several updates of one doc with their meta', async () => {
+      const d = new Y.Doc();
+      const meta = { origin: 'import', deviceId: 'x' };
+      const ids = await s.batchAppendUpdates([
+        { doc: 'doc', data: edit(d, 'a'), meta },
+        { doc: 'doc', data: edit(d, 'b'), meta },
+      ]);
+      expect(ids).toHaveLength(2);
+      expect(ids[1]).toBeGreaterThan(ids[0]);
+      const rows = await s.getAllUpdates('doc');
+      expect(rows.map((r) => [r.id, r.origin, r.deviceId])).toEqual([
+        [ids[0], 'import', 'x'],
+        [ids[1], 'import', 'x'],
+      ]);
+      expect(bodyOf(await s.loadDoc('doc'))).toBe('ab');
+    });
   });
 }
