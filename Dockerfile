@@ -5,9 +5,14 @@
 #   docker run diaryx-sync doc-service      # node apps/doc-service/dist/main.js    (PORT 8081)
 #   docker run diaryx-sync history-worker   # node apps/history-worker/dist/main.js (PORT 8090)
 #   docker run diaryx-sync cli --help       # node apps/cli/dist/main.js
+#   docker run diaryx-sync migrate          # node apps/gateway/dist/migrate.js: schema migrations, one shot
 # Every service serves /healthz, /readyz and /metrics on $PORT (see deploy/README.md).
+# Build locally: `npm run image` (docker build -t diaryx-sync:local .); CI: .github/workflows/image.yml.
 
-ARG NODE_IMAGE=node:20-slim
+# Node.js 24 LTS ("Krypton", supported until April 2028), pinned to a patch release; bump it with
+# the release notes at hand (deploy/README.md "Images"). The code also runs on Node 20.19+/22 for
+# local development (package.json engines).
+ARG NODE_IMAGE=node:24.11.1-bookworm-slim
 
 # ---- manifests: only the package.json files, so the dependency layers cache across code edits
 FROM ${NODE_IMAGE} AS manifests

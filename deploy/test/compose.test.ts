@@ -39,7 +39,9 @@ addFormats(ajv);
 ajv.addFormat('duration', /^[-+]?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
 const validateCompose = ajv.compile(schema);
 
-const compose: ComposeFile = loadCompose(COMPOSE, {});
+/** The variables compose requires (`${VAR:?…}`): set as an operator's `.env` would. */
+const REQUIRED = { JWT_SECRET: 'x'.repeat(48), ADMIN_TOKEN: 'y'.repeat(32) };
+const compose: ComposeFile = loadCompose(COMPOSE, REQUIRED);
 const services = compose.services;
 const appOf = (s: ComposeService): ServiceApp | undefined => {
   const first = commandArgs(s)[0];
@@ -57,6 +59,39 @@ describe('docker-compose.yml', () => {
     );
     custom.SHARD_COUNT = '32';
     expect(validateCompose(loadCompose(COMPOSE, custom))).toBe(true);
+  });
+
+  it('refuses to start without JWT_SECRET or ADMIN_TOKEN (no known development secrets)', () => {
+    const text = fs.readFileSync(COMPOSE, 'utf8');
+    expect(text).toMatch(/\$\{JWT_SECRET:\?[^}]+\}/);
+    expect(text).toMatch(/\$\{ADMIN_TOKEN:\?[^}]+\}/);
+    expect(text).not.toContain('dev-only-jwt-secret');
+    expect(text).not.toContain('dev-admin-token');
+    expect(() => loadCompose(COMPOSE, {})).toThrow(/required variable (JWT_SECRET|ADMIN_TOKEN)/);
+    expect(() => loadCompose(COMPOSE, { JWT_SECRET: 's' })).toThrow(/required variable ADMIN_TOKEN/);
+    expect(() => loadCompose(COMPOSE, { ADMIN_TOKEN: 't' })).toThrow(/required variable JWT_SECRET/);
+    expect(() => loadCompose(COMPOSE, { JWT_SECRET: '', ADMIN_TOKEN: 't' })).toThrow(/JWT_SECRET/);
+    for (const [, s] of appServices) {
+      expect(serviceEnv(s).JWT_SECRET).toBe(REQUIRED.JWT_SECRET);
+      expect(serviceEnv(s).ADMIN_TOKEN).toBe(REQUIRED.ADMIN_TOKEN);
+    }
+  });
+
+  it('runs migrations once in the `migrate` service before any app service starts; apps never migrate', () => {
+    const m = services.migrate;
+    expect(commandArgs(m)).toEqual(['migrate']);
+    expect(m.build).toBeDefined(); // the Diaryx image, whose entrypoint knows `migrate`
+    expect(m.restart).toBe('no');
+    expect(m.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    const entrypoint = fs.readFileSync(path.join(ROOT, 'deploy/docker/entrypoint.sh'), 'utf8');
+    expect(entrypoint).toMatch(/^\s*migrate\)\s*$/m);
+    for (const [name, s] of appServices) {
+      expect([name, (s.depends_on as Any).migrate]).toEqual([
+        name,
+        { condition: 'service_completed_successfully' },
+      ]);
+      expect([name, serviceEnv(s).MIGRATE_ON_START]).toEqual([name, 'false']);
+    }
   });
 
   it('the schema rejects mistakes (the check can fail)', () => {
@@ -95,7 +130,7 @@ describe('docker-compose.yml', () => {
 
   it('every long-running service has a health check; dependencies wait for service_healthy (or completion)', () => {
     for (const [name, s] of Object.entries(services)) {
-      if (name === 'minio-init') continue;
+      if (name === 'minio-init' || name === 'migrate') continue; // one-shot jobs
       expect([name, Boolean(s.healthcheck?.test)]).toEqual([name, true]);
     }
     for (const [name, s] of Object.entries(services)) {
@@ -103,12 +138,15 @@ describe('docker-compose.yml', () => {
       expect(Array.isArray(s.depends_on)).toBe(false);
       for (const [dep, { condition }] of Object.entries(deps)) {
         expect(services[dep]).toBeDefined();
-        const expected = dep === 'minio-init' ? 'service_completed_successfully' : 'service_healthy';
+        const expected = ['minio-init', 'migrate'].includes(dep)
+          ? 'service_completed_successfully'
+          : 'service_healthy';
         expect([name, dep, condition]).toEqual([name, dep, expected]);
       }
     }
     for (const [name] of appServices) {
       expect(Object.keys(services[name].depends_on as object).sort()).toEqual([
+        'migrate',
         'minio-init',
         'postgres',
         'redis',
@@ -215,14 +253,23 @@ describe('docker-compose.yml', () => {
     const hc = JSON.stringify(services.proxy.healthcheck?.test);
     expect(conf).toContain(`location = ${/http:\/\/127\.0\.0\.1(\/[\w-]+)/.exec(hc)?.[1]}`);
     expect(services.proxy.ports?.[0]).toBe('8080:80');
+    // /metrics is not served through the published proxy.
+    expect(conf).toMatch(/location \^~ \/metrics \{\s*return 404;\s*\}/);
     for (const [name, s] of appServices) expect([name, s.ports]).toEqual([name, undefined]); // only the proxy is published
   });
 
-  it('Prometheus scrapes every app instance on its port; Grafana is provisioned with the dashboard', () => {
+  it('Prometheus scrapes every app instance on its metrics port; Grafana is provisioned with the dashboard', () => {
     const prom = parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as Any;
     const targets = prom.scrape_configs.flatMap((j: Any) => j.static_configs.flatMap((c: Any) => c.targets));
-    for (const [name, s] of appServices)
-      expect(targets).toContain(`${name}:${SERVICE_APPS[appOf(s) as ServiceApp].port}`);
+    for (const [name, s] of appServices) {
+      // Gateways serve /metrics only on METRICS_PORT (never on the proxied PORT).
+      const env = serviceEnv(s);
+      const port =
+        appOf(s) === 'gateway' ? Number(env.METRICS_PORT) : SERVICE_APPS[appOf(s) as ServiceApp].port;
+      expect(port).toBeGreaterThan(0);
+      expect(port).not.toBe(appOf(s) === 'gateway' ? Number(env.PORT) : -1);
+      expect(targets).toContain(`${name}:${port}`);
+    }
     for (const job of prom.scrape_configs) expect(job.metrics_path ?? '/metrics').toBe('/metrics');
     const grafanaVolumes = (services.grafana.volumes ?? []) as string[];
     expect(grafanaVolumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');

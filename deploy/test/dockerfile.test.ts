@@ -1,6 +1,6 @@
 /**
  * Dockerfile + .dockerignore + entrypoint: the image is built the way issue 6 asks (multi-stage
- * node:20-slim, production dependencies only, non-root, tini, HEALTHCHECK) and every path it copies
+ * on a pinned Node.js LTS slim image, production dependencies only, non-root, tini, HEALTHCHECK) and every path it copies
  * or runs exists and is inside the build context. The entrypoint and health check scripts are run
  * for real.
  */
@@ -40,9 +40,10 @@ function ignored(rel: string): boolean {
 }
 
 describe('Dockerfile', () => {
-  it('is multi-stage on node:20-slim and installs only production dependencies in the final stage', () => {
+  it('is multi-stage on one pinned Node.js LTS slim image and installs only production dependencies in the final stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const s of stages) expect(s.image).toBe('node:20-slim');
+    for (const s of stages) expect(s.image).toBe(stages[0].image);
+    expect(stages[0].image).toMatch(/^node:(22|24)\.\d+\.\d+-bookworm-slim$/);
     const runs = ops('RUN').map((i) => i.args);
     expect(runs.some((r) => /npm ci\b.*--omit=dev/.test(r))).toBe(true);
     expect(runs.some((r) => /npm ci\b(?!.*--omit=dev)/.test(r))).toBe(false);
@@ -134,7 +135,7 @@ describe('deploy/docker/entrypoint.sh', () => {
   it('rejects an unknown app with exit code 64 and a usage message', () => {
     const r = spawnSync('sh', [script, 'nope'], { encoding: 'utf8' });
     expect(r.status).toBe(64);
-    expect(r.stderr).toContain('expected one of: gateway, doc-service, history-worker, cli');
+    expect(r.stderr).toContain('expected one of: gateway, doc-service, history-worker, cli, migrate');
   });
 
   it('execs node on /app/apps/<app>/dist/main.js with the remaining arguments', () => {
@@ -151,6 +152,13 @@ describe('deploy/docker/entrypoint.sh', () => {
       }
       const r = spawnSync('sh', [script], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}` } });
       expect(r.stdout.trim()).toBe('/app/apps/gateway/dist/main.js');
+      // `migrate` is the one-shot schema command, compiled from apps/gateway/src/migrate.ts.
+      const m = spawnSync('sh', [script, 'migrate', '--check'], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      });
+      expect(m.stdout.trim()).toBe('/app/apps/gateway/dist/migrate.js --check');
+      expect(fs.existsSync(path.join(ROOT, 'apps/gateway/src/migrate.ts'))).toBe(true);
     } finally {
       fs.rmSync(bin, { recursive: true, force: true });
     }

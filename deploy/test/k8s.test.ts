@@ -174,9 +174,11 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
       find(objects, 'Service', app);
       find(objects, 'PodDisruptionBudget', app);
     }
-    for (const kind of ['Ingress', 'NetworkPolicy', 'ServiceMonitor', 'ConfigMap', 'Namespace']) {
+    for (const kind of ['Ingress', 'NetworkPolicy', 'ConfigMap', 'Namespace', 'Job']) {
       expect(objects.some((o) => o.kind === kind)).toBe(true);
     }
+    // The ServiceMonitor is an optional component: prod enables it, dev does not.
+    expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(overlay === 'prod');
     find(objects, 'HorizontalPodAutoscaler', 'gateway');
     find(objects, 'HorizontalPodAutoscaler', 'doc-service');
   });
@@ -239,7 +241,14 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
       if (ownDefault !== undefined) expect(ownDefault).toBe(port);
       expect(resolvePort(c, 'http')).toBe(port);
       const svc = find(objects, 'Service', app);
-      for (const p of (svc.spec as Any).ports) expect(resolvePort(c, p.targetPort ?? p.port)).toBe(port);
+      for (const p of (svc.spec as Any).ports.filter((x: Any) => x.name !== 'metrics'))
+        expect(resolvePort(c, p.targetPort ?? p.port)).toBe(port);
+      // The `metrics` Service port reaches /metrics: METRICS_PORT when the app has one (gateway),
+      // else the app port (where doc services and workers serve it).
+      const metrics = (svc.spec as Any).ports.find((x: Any) => x.name === 'metrics');
+      const metricsPort = env.METRICS_PORT !== undefined ? Number(env.METRICS_PORT) : port;
+      expect(resolvePort(c, metrics.targetPort)).toBe(metricsPort);
+      if (app === 'gateway') expect(metricsPort).not.toBe(port);
     },
   );
 
@@ -302,7 +311,39 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
       expect(fs.existsSync(path.join(ROOT, 'apps', app, 'src/main.ts'))).toBe(true);
     }
     for (const w of workloads(objects)) {
-      for (const c of (podSpecOf(w) as Any).containers) expect(c.image).not.toBe('diaryx-sync'); // placeholder must be rewritten
+      const spec = podSpecOf(w) as Any;
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])])
+        expect(c.image).not.toBe('diaryx-sync'); // placeholder must be rewritten
+    }
+  });
+
+  it('migrations: a one-shot Job runs `migrate`; app pods wait for the schema and never migrate themselves', () => {
+    const job = find(objects, 'Job', 'migrate') as Any;
+    const spec = podSpecOf(job) as Any;
+    const app = appContainer(objects, 'gateway');
+    expect(spec.containers).toHaveLength(1);
+    expect(spec.containers[0].args).toEqual(['migrate']);
+    expect(spec.containers[0].command).toBeUndefined(); // through the image entrypoint (tini)
+    expect(spec.containers[0].image).toBe(app.image); // same release as the apps
+    expect(entrypoint).toMatch(/^\s*migrate\)\s*$/m);
+    expect(spec.restartPolicy).toBe('OnFailure');
+    expect(job.spec.backoffLimit).toBeGreaterThan(0); // a migration that hit lock_timeout is retried
+    const jobEnv = resolveEnv(objects, spec.containers[0], overlay);
+    expect(jobEnv.DATABASE_URL).toBeDefined();
+    expect(Number(jobEnv.MIGRATION_LOCK_TIMEOUT_MS)).toBeGreaterThan(0);
+    for (const name of Object.keys(SERVICE_APPS) as ServiceApp[]) {
+      const d = find(objects, 'Deployment', name);
+      const pod = podSpecOf(d) as Any;
+      // Ordered before the app: the init container blocks until the Job's migrations are recorded.
+      const init = (pod.initContainers ?? []).find((x: Any) => x.name === 'wait-for-schema');
+      expect([name, init?.args?.slice(0, 2)]).toEqual([name, ['migrate', '--wait']]);
+      expect(init.image).toBe(app.image);
+      const initEnv = resolveEnv(objects, init, overlay);
+      expect(new URL(initEnv.DATABASE_URL).hostname).toBe(new URL(jobEnv.DATABASE_URL).hostname);
+      // The app only checks the schema (MIGRATE_ON_START=false) and readiness never migrates.
+      const env = resolveEnv(objects, appContainer(objects, name), overlay);
+      expect([name, env.MIGRATE_ON_START]).toEqual([name, 'false']);
+      expect(appContainer(objects, name).readinessProbe.httpGet.path).toBe('/readyz');
     }
   });
 
@@ -409,7 +450,9 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
             .filter((x) => selectorMatches(peer.podSelector, podLabelsOf(x)))
             .map((x) => x.metadata.name);
           expect(
-            allowed.every((n) => ['gateway', 'doc-service', 'history-worker', 'minio-bucket'].includes(n)),
+            allowed.every((n) =>
+              ['gateway', 'doc-service', 'history-worker', 'minio-bucket', 'migrate'].includes(n),
+            ),
           ).toBe(true);
         }
       }
@@ -430,17 +473,45 @@ describe.each(Object.keys(OVERLAYS) as (keyof typeof OVERLAYS)[])('kustomize ove
     }
   });
 
-  it('ServiceMonitor scrapes /metrics of every service Service through a named port that exists', () => {
-    const sm = objects.find((o) => o.kind === 'ServiceMonitor') as Any;
-    const selected = objects.filter(
-      (o) => o.kind === 'Service' && selectorMatches(sm.spec.selector, o.metadata.labels ?? {}),
-    );
-    expect(selected.map((s) => s.metadata.name).sort()).toEqual(Object.keys(SERVICE_APPS).sort());
-    for (const ep of sm.spec.endpoints) {
-      expect(ep.path).toBe('/metrics');
-      for (const s of selected as Any[]) expect(s.spec.ports.some((p: Any) => p.name === ep.port)).toBe(true);
-    }
+  it('Ingress never routes to the metrics port; only Prometheus (namespace monitoring) may reach it', () => {
+    const ing = find(objects, 'Ingress', 'gateway') as Any;
+    for (const r of ing.spec.rules)
+      for (const p of r.http.paths)
+        expect(p.backend.service.port.name ?? p.backend.service.port.number).toBe('http');
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Any[];
+    const gatewayLabels = podLabelsOf(find(objects, 'Deployment', 'gateway'));
+    const metricsRules = policies
+      .filter((p) => selectorMatches(p.spec.podSelector, gatewayLabels))
+      .flatMap((p) => p.spec.ingress ?? [])
+      .filter((rule: Any) => (rule.ports ?? []).some((x: Any) => x.port === 'metrics' || x.port === 9464));
+    expect(metricsRules.length).toBeGreaterThan(0);
+    for (const rule of metricsRules)
+      expect(rule.from).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ]);
   });
+
+  if (overlay === 'dev')
+    it('dev applies on a bare cluster: only built-in Kubernetes kinds (no CRDs such as ServiceMonitor)', () => {
+      for (const o of objects) expect([o.kind, Boolean(MODEL_MODULES[o.apiVersion])]).toEqual([o.kind, true]);
+    });
+
+  (overlay === 'prod' ? it : it.skip)(
+    'ServiceMonitor scrapes /metrics of every service Service through a named port that exists',
+    () => {
+      const sm = objects.find((o) => o.kind === 'ServiceMonitor') as Any;
+      const selected = objects.filter(
+        (o) => o.kind === 'Service' && selectorMatches(sm.spec.selector, o.metadata.labels ?? {}),
+      );
+      expect(selected.map((s) => s.metadata.name).sort()).toEqual(Object.keys(SERVICE_APPS).sort());
+      for (const ep of sm.spec.endpoints) {
+        expect(ep.path).toBe('/metrics');
+        expect(ep.port).toBe('metrics');
+        for (const s of selected as Any[])
+          expect(s.spec.ports.some((p: Any) => p.name === ep.port)).toBe(true);
+      }
+    },
+  );
 
   if (overlay === 'dev') {
     it('dev: single-replica PostgreSQL, Redis (AOF) and MinIO StatefulSets that the connection settings point at', () => {

@@ -3,8 +3,9 @@
  * tests can check exactly what `kubectl apply -k` would send (no kustomize binary on CI).
  *
  * Supported kustomization fields: `resources` (files and directories with a kustomization),
- * `namespace`, `images`, `patches` (a file or inline patch, strategic-merge or JSON 6902, with an
- * optional `target`), `replicas`. Any other field throws, so a manifest change that relies on a
+ * `components` (directories holding a `kind: Component` kustomization with `resources` and
+ * `patches`, applied after the resources), `namespace`, `images`, `patches` (a file or inline
+ * patch, strategic-merge or JSON 6902, with an optional `target`), `replicas`. Any other field throws, so a manifest change that relies on a
  * feature we do not model fails the tests instead of being silently ignored.
  */
 import * as fs from 'node:fs';
@@ -45,6 +46,7 @@ interface Kustomization {
   apiVersion?: string;
   kind?: string;
   resources?: string[];
+  components?: string[];
   namespace?: string;
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
   patches?: PatchEntry[];
@@ -55,6 +57,7 @@ const SUPPORTED_FIELDS = new Set([
   'apiVersion',
   'kind',
   'resources',
+  'components',
   'namespace',
   'images',
   'patches',
@@ -96,8 +99,7 @@ export function readYamlDocuments(file: string): unknown[] {
   return out;
 }
 
-/** `kustomize build <dir>`: the resulting objects, in resource order. */
-export function kustomizeBuild(dir: string): K8sObject[] {
+function readKustomization(dir: string): { file: string; k: Kustomization } {
   const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
     .map((f) => path.join(dir, f))
     .find((f) => fs.existsSync(f));
@@ -107,15 +109,38 @@ export function kustomizeBuild(dir: string): K8sObject[] {
     if (!SUPPORTED_FIELDS.has(field))
       throw new Error(`${file}: kustomization field '${field}' is not modelled by the test assembler`);
   }
+  return { file, k };
+}
 
-  let objects: K8sObject[] = [];
-  for (const res of k.resources ?? []) {
+function loadResources(dir: string, file: string, resources: string[]): K8sObject[] {
+  const objects: K8sObject[] = [];
+  for (const res of resources) {
     const p = path.resolve(dir, res);
     if (!fs.existsSync(p)) throw new Error(`${file}: resource ${res} does not exist`);
     if (fs.statSync(p).isDirectory()) objects.push(...kustomizeBuild(p));
     else objects.push(...(readYamlDocuments(p) as K8sObject[]).map(checkObject(p)));
   }
+  return objects;
+}
+
+/** `kustomize build <dir>`: the resulting objects, in resource order. */
+export function kustomizeBuild(dir: string): K8sObject[] {
+  const { file, k } = readKustomization(dir);
+  if (k.kind === 'Component') throw new Error(`${file}: a Component is not built on its own`);
+  let objects = loadResources(dir, file, k.resources ?? []);
   assertUnique(objects, file);
+
+  for (const comp of k.components ?? []) {
+    const compDir = path.resolve(dir, comp);
+    const c = readKustomization(compDir);
+    if (c.k.kind !== 'Component')
+      throw new Error(`${c.file}: listed under components but its kind is ${String(c.k.kind)}`);
+    for (const field of ['namespace', 'images', 'replicas', 'components'] as const)
+      if (c.k[field] !== undefined) throw new Error(`${c.file}: '${field}' in a Component is not modelled`);
+    objects.push(...loadResources(compDir, c.file, c.k.resources ?? []));
+    assertUnique(objects, c.file);
+    for (const entry of c.k.patches ?? []) objects = applyPatchEntry(objects, entry, compDir, c.file);
+  }
 
   for (const entry of k.patches ?? []) objects = applyPatchEntry(objects, entry, dir, file);
   if (k.namespace) {

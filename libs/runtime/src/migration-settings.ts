@@ -37,11 +37,7 @@ export function loadMigrationSettings(env: NodeJS.ProcessEnv = process.env): Mig
 }
 
 /** {@link MigrationSettings} of an already parsed config carrying {@link migrationSettingsShape}. */
-export function migrationSettingsOf(s: {
-  NODE_ENV: string;
-  MIGRATE_ON_START?: 'true' | 'false';
-  MIGRATION_LOCK_TIMEOUT_MS: number;
-}): MigrationSettings {
+export function migrationSettingsOf(s: z.infer<typeof migrationSettingsSchema>): MigrationSettings {
   return {
     migrateOnStart:
       s.MIGRATE_ON_START === undefined ? s.NODE_ENV !== 'production' : s.MIGRATE_ON_START === 'true',
