@@ -8,10 +8,13 @@ export class InvalidPathError extends Error {
   override readonly name = 'InvalidPathError';
   /** The rejected input. */
   readonly path: string;
+  /** Why it was rejected, without the path (e.g. `contains a bidi control character`). */
+  readonly reason: string;
   /** Rejects `path` for `reason`. */
   constructor(path: string, reason: string) {
     super(`invalid path ${JSON.stringify(path)}: ${reason}`);
     this.path = path;
+    this.reason = reason;
   }
 }
 
@@ -80,7 +83,7 @@ export function baseName(path: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Rules for names that enter the system (zip import, doc ids on the sockets, the CLI):
-// docs/paths.md.
+// docs/protocol.md#paths.
 
 /** Longest file or folder name, in UTF-8 bytes (eCryptfs' limit; ext4, APFS and NTFS allow 255). */
 export const MAX_PATH_SEGMENT_BYTES = 143;

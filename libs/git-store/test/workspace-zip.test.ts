@@ -145,7 +145,7 @@ describe('workspace zip', () => {
   });
 
   it('accepts names next to the reserved ones and names at the length limits', async () => {
-    // 143 UTF-8 bytes per name and 185 per path are the limits (docs/paths.md).
+    // 143 UTF-8 bytes per name and 185 per path are the limits (docs/protocol.md#paths).
     const names = [
       'CONSOLE.md',
       'com10.md',

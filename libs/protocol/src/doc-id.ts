@@ -11,7 +11,7 @@
  * canonical form, because a non-canonical doc id on the wire is a protocol error (4400).
  * A doc id longer than 255 UTF-8 bytes is always an error (never truncated).
  */
-import { InvalidPathError, normalizePath } from '@diaryx-sync/crdt';
+import { InvalidPathError, normalizePath, safePath } from '@diaryx-sync/crdt';
 import { ProtocolError } from './errors';
 import { MAX_DOC_ID_BYTES, utf8ByteLength } from './framing';
 
@@ -60,6 +60,22 @@ export function isCanonicalPath(path: string): boolean {
   }
 }
 
+/**
+ * The rules for names entering the system (`safePath` of `@diaryx-sync/crdt`): a canonical path
+ * that is not NFC, holds a bidi control character, is a Windows reserved name or is over the
+ * length limits is refused (`unsafe_path`, close 4400).
+ */
+function checkSafePath(path: string): void {
+  let safe: string;
+  try {
+    safe = safePath(path);
+  } catch (error) {
+    const why = error instanceof InvalidPathError ? error.reason : 'unsafe path';
+    throw new ProtocolError('unsafe_path', `unsafe_path: ${why}`);
+  }
+  if (safe !== path) throw new ProtocolError('unsafe_path', 'unsafe_path: the path is not in Unicode NFC');
+}
+
 function checkLength(docId: string): string {
   const n = utf8ByteLength(docId);
   if (n > MAX_DOC_ID_BYTES) {
@@ -103,7 +119,8 @@ export function bodyDocId(workspaceId: string, path: string): string {
  * Parses and validates a doc id as received on the wire. The path of a body doc id must
  * already be canonical.
  *
- * @throws {@link ProtocolError}: `doc_id_too_long` over 255 UTF-8 bytes, `bad_doc_id` otherwise.
+ * @throws {@link ProtocolError}: `doc_id_too_long` over 255 UTF-8 bytes, `unsafe_path` for a
+ * body doc id whose path breaks the rules for new names, `bad_doc_id` otherwise.
  */
 export function parseDocId(docId: string): ParsedDocId {
   if (typeof docId !== 'string') throw new ProtocolError('bad_doc_id', 'doc id: not a string');
@@ -128,6 +145,7 @@ export function parseDocId(docId: string): ParsedDocId {
       throw new ProtocolError('bad_doc_id', `body doc id: ${why}`);
     }
     if (canonical !== path) throw new ProtocolError('bad_doc_id', 'body doc id: path is not canonical');
+    checkSafePath(path);
     return { kind: 'body', workspaceId, path };
   }
   throw new ProtocolError('bad_doc_id', 'doc id must start with "workspace:" or "body:"');

@@ -21,6 +21,11 @@ export type ProtocolErrorKind =
   | 'bad_doc_id'
   /** A path is not a valid workspace path. */
   | 'bad_path'
+  /**
+   * A body doc id's path is valid but unsafe for a new name: not NFC, a bidi control character,
+   * a Windows reserved name, or over the name/path length limits (docs/protocol.md#paths).
+   */
+  | 'unsafe_path'
   /** A Yjs update or awareness update could not be decoded. */
   | 'bad_update'
   /**

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { isSafePath, MAX_PATH_BYTES } from '@diaryx-sync/crdt';
 import {
   bodyDocId,
   canonicalizePath,
@@ -100,11 +101,13 @@ describe('doc ids', () => {
   });
 
   it('rejects doc ids over 255 UTF-8 bytes and never truncates', () => {
-    const prefix = 'body:ws/';
-    const okPath = 'a'.repeat(255 - prefix.length);
-    expect(bodyDocId('ws', okPath)).toHaveLength(255);
-    expect(parseDocId(prefix + okPath)).toEqual({ kind: 'body', workspaceId: 'ws', path: okPath });
-    expectProtocolError(() => bodyDocId('ws', okPath + 'a'), 'doc_id_too_long');
+    // The longest workspace id (64) and the longest safe path (185 bytes) make 255 bytes.
+    const ws = 'w'.repeat(64);
+    const prefix = `body:${ws}/`;
+    const okPath = `${'a'.repeat(100)}/${'a'.repeat(255 - prefix.length - 101)}`;
+    expect(bodyDocId(ws, okPath)).toHaveLength(255);
+    expect(parseDocId(prefix + okPath)).toEqual({ kind: 'body', workspaceId: ws, path: okPath });
+    expectProtocolError(() => bodyDocId(ws, okPath + 'a'), 'doc_id_too_long');
     expectProtocolError(() => parseDocId(prefix + okPath + 'a'), 'doc_id_too_long');
     // multi-byte: 124 × 'é' (248 bytes) + prefix (8) = 256 bytes
     expectProtocolError(() => bodyDocId('ws', 'é'.repeat(124)), 'doc_id_too_long');
@@ -113,11 +116,15 @@ describe('doc ids', () => {
   it('property: built ids parse back to the canonical path', () => {
     const segment = fc
       .string({ minLength: 1, maxLength: 12, unit: 'grapheme' })
-      .filter((s) => !/[/\\\u0000-\u001f\u007f-\u009f]/.test(s) && s !== '.' && s !== '..');
+      .filter((s) => !/[/\\\u0000-\u001f\u007f-\u009f]/.test(s) && s !== '.' && s !== '..')
+      // Names entering over the wire must be safe (NFC, no bidi controls, no reserved names).
+      .filter((s) => isSafePath(s));
     fc.assert(
       fc.property(
         fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
-        fc.array(segment, { minLength: 1, maxLength: 5 }),
+        fc
+          .array(segment, { minLength: 1, maxLength: 5 })
+          .filter((segments) => Buffer.byteLength(segments.join('/')) <= MAX_PATH_BYTES),
         fc.constantFrom('', './', '/', './/'),
         (ws, segments, prefix) => {
           const path = segments.join('/');

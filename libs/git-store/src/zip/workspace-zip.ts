@@ -4,7 +4,7 @@
  * own, so memory stays bounded by one file whatever the archive holds. It refuses hostile
  * archives before anything changes: too many entries (from the end record, before any entry is
  * read), unsafe names (zip-slip, absolute paths, control and bidi characters, Windows reserved
- * names, over-long names, duplicates after Unicode NFC: the rules of `safePath`, docs/paths.md),
+ * names, over-long names, duplicates after Unicode NFC: the rules of `safePath`, docs/protocol.md#paths),
  * oversize entries and zip bombs (sizes are counted while inflating, not trusted from headers).
  */
 import JSZip from 'jszip';
