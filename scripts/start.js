@@ -188,6 +188,24 @@ async function postJson(url, token, body) {
   return { status: res.status, body: json };
 }
 
+/**
+ * Gives a new demo workspace a `README.md` (imported as a zip through the HTTP API), so that the
+ * printed `/yjs` example (`body:demo/README.md`) edits a real file instead of a body doc with no
+ * file (which self-healing would only adopt under `lost+found/` after its grace period).
+ */
+async function seedDemoWorkspace(httpBase, adminToken) {
+  const { workspaceZipStream } = require('@diaryx-sync/git-store');
+  const readme = '---\ntitle: Demo\n---\n\n# Demo\n\nEdit me over /sync2, /yjs or with the CLI.\n';
+  const chunks = [];
+  for await (const c of workspaceZipStream([{ path: 'README.md', content: Buffer.from(readme) }])) chunks.push(c);
+  const res = await fetch(`${httpBase}/api/workspaces/demo/snapshot?mode=merge`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/zip', authorization: `Bearer ${adminToken}` },
+    body: Buffer.concat(chunks),
+  });
+  if (res.status !== 200) throw new Error(`seeding the demo workspace failed: HTTP ${res.status} ${await res.text()}`);
+}
+
 /** Finds the existing `demo` tenant in PostgreSQL and signs a tenant-admin token for it locally. */
 async function recoverDemoTenant(env) {
   const { Pool } = require('pg');
@@ -224,6 +242,7 @@ async function ensureDemo(httpBase, adminToken, stateFile, log, env) {
   const mint = (tenantAdmin) => postJson(`${httpBase}/api/tokens`, tenantAdmin, { sub: 'demo-user', ws: ['demo'], role: 'editor', ttl_s: 7 * 24 * 3600 });
   if (state) {
     const ws = await postJson(`${httpBase}/api/workspaces`, state.admin_token, { id: 'demo', name: 'Demo' });
+    if (ws.status === 201) await seedDemoWorkspace(httpBase, state.admin_token);
     const token = ws.status === 201 || ws.status === 409 ? await mint(state.admin_token) : null;
     if (token && token.status === 201) return { tenant: state.tenant_id, token: token.body.token, expires_at: token.body.expires_at };
     log('stored demo tenant is gone or its admin token expired: creating a new demo tenant');
@@ -241,6 +260,7 @@ async function ensureDemo(httpBase, adminToken, stateFile, log, env) {
   fs.writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   const ws = await postJson(`${httpBase}/api/workspaces`, state.admin_token, { id: 'demo', name: 'Demo' });
   if (ws.status !== 201 && ws.status !== 409) throw new Error(`creating the demo workspace failed: HTTP ${ws.status} ${JSON.stringify(ws.body)}`);
+  if (ws.status === 201) await seedDemoWorkspace(httpBase, state.admin_token);
   const token = await mint(state.admin_token);
   if (token.status !== 201) throw new Error(`minting the demo token failed: HTTP ${token.status} ${JSON.stringify(token.body)}`);
   return { tenant: state.tenant_id, token: token.body.token, expires_at: token.body.expires_at };
