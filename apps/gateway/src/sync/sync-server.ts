@@ -18,7 +18,13 @@ import type { SyncSettings } from './sync-config';
 import { Sync2Connection } from './sync2-connection';
 import { TenantConnections } from './tenant-connections';
 import { TenantRates } from './tenant-rates';
-import { upgradeTarget, upgradeToken } from './upgrade-request';
+import {
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  offeredSubprotocols,
+  upgradeTarget,
+  upgradeToken,
+} from './upgrade-request';
 import { YjsConnection } from './yjs-connection';
 
 /** Verifies a JWT (the gateway's `AuthService`); throws for any token that must be refused. */
@@ -70,6 +76,8 @@ export class SyncServer {
       noServer: true,
       maxPayload: deps.settings.maxFrameBytes,
       perMessageDeflate: false,
+      // Echo only `diaryx-sync`, never the `bearer.<jwt>` entry (ws would pick the first offered).
+      handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
     });
     this.ctx = {
       hub: deps.hub,
@@ -135,6 +143,15 @@ export class SyncServer {
       return;
     }
     if (this.draining) return reject(socket, 503, 'draining', 'gateway shutting down');
+    const offered = offeredSubprotocols(req);
+    if (offered.some((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) && !offered.includes(SYNC_SUBPROTOCOL))
+      // Browsers fail a handshake whose offered protocols get no answer: say why instead.
+      return reject(
+        socket,
+        400,
+        'bad_subprotocol',
+        `offer "${SYNC_SUBPROTOCOL}" next to "${TOKEN_SUBPROTOCOL_PREFIX}<token>" in Sec-WebSocket-Protocol`,
+      );
     const token = upgradeToken(req);
     let claims: TokenClaims;
     try {

@@ -1,6 +1,7 @@
 /**
  * Reading a WebSocket upgrade request: which endpoint it targets and which token it carries
- * (`?token=` or `Authorization: Bearer`, docs/protocol.md#the-multiplexed-endpoint-sync2 and #the-y-websocket-endpoint-yjsdocid).
+ * (the `Sec-WebSocket-Protocol` pair `diaryx-sync, bearer.<jwt>`, `?token=` or
+ * `Authorization: Bearer`, docs/protocol.md#authentication).
  */
 import type { IncomingMessage } from 'node:http';
 import { extractBearerToken } from '../auth/bearer-token';
@@ -29,8 +30,29 @@ export function upgradeTarget(req: IncomingMessage): UpgradeTarget | null {
   return null;
 }
 
-/** The token of an upgrade request (`?token=` first, then a Bearer header). */
+/** The subprotocol the server selects (echoes) when a client offers it. */
+export const SYNC_SUBPROTOCOL = 'diaryx-sync';
+/** Prefix of the subprotocol entry that carries the token: `bearer.<jwt>` (never echoed). */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+
+/** The subprotocols a client offered (`Sec-WebSocket-Protocol`, comma-separated, any header count). */
+export function offeredSubprotocols(req: IncomingMessage): string[] {
+  const raw = req.headers['sec-websocket-protocol'];
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return values
+    .flatMap((v) => v.split(','))
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/**
+ * The token of an upgrade request: the `bearer.<jwt>` subprotocol first (headers stay out of
+ * access logs), then `?token=`, then an `Authorization: Bearer` header.
+ */
 export function upgradeToken(req: IncomingMessage): string | undefined {
+  const fromProtocol = offeredSubprotocols(req).find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  if (fromProtocol !== undefined && fromProtocol.length > TOKEN_SUBPROTOCOL_PREFIX.length)
+    return fromProtocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
   const fromQuery = requestUrl(req).searchParams.get('token');
   if (fromQuery) return fromQuery;
   return extractBearerToken(req.headers.authorization);
