@@ -580,6 +580,24 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
       expect(row.backup_key.startsWith(`${t.id}/${WS}/backups/`)).toBe(true);
       expect(await new ObjectStorage(s3.config).exists(row.backup_key)).toBe(true);
       expect(row.details.backup_ref).toMatch(/^refs\/backups\//);
+      // the pre-rebuild state is reachable with a plain git client over the dumb-HTTP endpoint
+      const dir = await mkdtemp(join(tmpdir(), 'heal-clone-'));
+      try {
+        const url = `${base.replace('http://', `http://token:${t.admin_token}@`)}/git/${WS}.git`;
+        const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+        await run('git', ['clone', '-q', url, join(dir, 'w')], { env });
+        await run('git', ['-C', join(dir, 'w'), 'fetch', '-q', 'origin', 'refs/backups/*:refs/backups/*'], {
+          env,
+        });
+        const { stdout } = await run(
+          'git',
+          ['-C', join(dir, 'w'), 'show', `${row.details.backup_ref}:a.md`],
+          { env },
+        );
+        expect(stdout).toContain('acknowledged after the commit');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
       // nothing reverted: the client and the next commit keep the acknowledged line
       expect(a.getBody()).toBe('a\nacknowledged after the commit\n');
       const next = await waitUntil(
