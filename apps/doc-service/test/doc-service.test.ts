@@ -55,7 +55,7 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
   beforeAll(async () => {
     env = await createTestEnv();
     await env.pool.query(
-      `CREATE TABLE workspaces (tenant_id text NOT NULL, id text NOT NULL, name text NOT NULL, PRIMARY KEY (tenant_id, id))`,
+      `CREATE TABLE workspaces (tenant_id text NOT NULL, id text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, id))`,
     );
     await env.pool.query(
       `INSERT INTO workspaces VALUES ($1, 'w1', 'one'), ($1, 'w2', 'two'), ('tenant-b', 'w1', 'b')`,

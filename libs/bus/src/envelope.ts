@@ -12,6 +12,8 @@
  *  shard owner ──broadcast──────────▶ docChannel(p, tenant, docId)        (every gateway using the doc)
  *  shard owner ──workspace_event────▶ workspaceChannel(p, tenant, ws)     (peer_joined/peer_left/focus_list_changed)
  *  shard owner ──shard_acquired─────▶ shardEventsChannel(p)               (a shard got a (new) owner)
+ *  gateway ──workspace_deleted──────▶ every shardInboxChannel + workspaceDeletionsChannel(p)
+ *  shard owner ──workspace_ended────▶ gatewayChannel(p, replyTo)          (that shard ended it)
  * ```
  *
  * 1. A client binary frame `[len][docId][payload]` becomes one `frame` envelope (the gateway has
@@ -45,6 +47,12 @@
  *    or applied (close that connection with 4400; do not retry). `not_found`: the doc's
  *    workspace does not exist (close with 4403). `unavailable`: retry later (or 1013 after the
  *    bound). `internal`: unexpected failure, retry.
+ * 8. `workspace_deleted` (docs/workspace-deletion.md): after the workspace row is gone, the
+ *    deleting gateway publishes it to EVERY shard inbox and to `workspaceDeletionsChannel`. Each
+ *    shard owner drops the workspace's docs of that shard (nothing more is acknowledged for them)
+ *    and answers `workspace_ended` with its shard; every gateway closes its connections to the
+ *    workspace's docs with 4403. The deleting gateway re-sends to shards that have not answered
+ *    (no owner right now) until all did or its deadline passed, then deletes storage.
  */
 import type * as Lib0Encoding from 'lib0/encoding' with { 'resolution-mode': 'import' };
 
@@ -202,6 +210,23 @@ export interface ShardAcquiredEnvelope {
   token: number;
 }
 
+/** gateway → every shard inbox and `workspaceDeletionsChannel`: the workspace was deleted. */
+export interface WorkspaceDeletedEnvelope {
+  type: 'workspace_deleted';
+  msgId: string;
+  /** Answers (`workspace_ended`) go to `gatewayChannel(prefix, replyTo)`. */
+  replyTo: string;
+  tenant: string;
+  workspace: string;
+}
+
+/** shard owner → the deleting gateway: `shard` dropped the workspace's docs. */
+export interface WorkspaceEndedEnvelope {
+  type: 'workspace_ended';
+  msgId: string;
+  shard: number;
+}
+
 /** Envelopes published to a shard inbox. */
 export type InboxEnvelope =
   FrameEnvelope | SaveEnvelope | LeaveEnvelope | DisconnectEnvelope | FocusEnvelope | ApplyEnvelope;
@@ -209,7 +234,13 @@ export type InboxEnvelope =
 export type ReplyChannelEnvelope = ReplyEnvelope | SavedEnvelope | ErrorEnvelope | AppliedEnvelope;
 /** Every envelope. */
 export type Envelope =
-  InboxEnvelope | ReplyChannelEnvelope | BroadcastEnvelope | WorkspaceEventEnvelope | ShardAcquiredEnvelope;
+  | InboxEnvelope
+  | ReplyChannelEnvelope
+  | BroadcastEnvelope
+  | WorkspaceEventEnvelope
+  | ShardAcquiredEnvelope
+  | WorkspaceDeletedEnvelope
+  | WorkspaceEndedEnvelope;
 
 /** Thrown by {@link decodeEnvelope} for any malformed input (never another error type). */
 export class EnvelopeDecodeError extends Error {
@@ -230,9 +261,11 @@ const KIND = {
   saved: 21,
   error: 22,
   applied: 23,
+  workspace_ended: 24,
   broadcast: 40,
   workspace_event: 41,
   shard_acquired: 42,
+  workspace_deleted: 43,
 } as const satisfies Record<Envelope['type'], number>;
 
 const ROLES: readonly Role[] = ['editor', 'viewer', 'admin'];
@@ -349,6 +382,16 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       encoding.writeVarUint(e, env.shard);
       s(env.instanceId);
       encoding.writeVarUint(e, env.token);
+      break;
+    case 'workspace_deleted':
+      s(env.msgId);
+      s(env.replyTo);
+      s(env.tenant);
+      s(env.workspace);
+      break;
+    case 'workspace_ended':
+      s(env.msgId);
+      encoding.writeVarUint(e, env.shard);
       break;
   }
   return encoding.toUint8Array(e);
@@ -546,6 +589,18 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
     }
     case KIND.shard_acquired:
       env = { type: 'shard_acquired', shard: r.varUint(), instanceId: r.str(), token: r.varUint() };
+      break;
+    case KIND.workspace_deleted:
+      env = {
+        type: 'workspace_deleted',
+        msgId: r.str(),
+        replyTo: r.str(),
+        tenant: r.str(),
+        workspace: r.str(),
+      };
+      break;
+    case KIND.workspace_ended:
+      env = { type: 'workspace_ended', msgId: r.str(), shard: r.varUint() };
       break;
     default:
       throw new EnvelopeDecodeError(`unknown envelope kind ${kind}`);

@@ -32,6 +32,14 @@ export function workspaceChannel(prefix: string, tenant: string, workspace: stri
   return `${prefix}:ws:{${tenant}:${workspace}}`;
 }
 
+/**
+ * Pub/sub channel announcing deleted workspaces (`workspace_deleted`), cluster-wide: every gateway
+ * closes its connections to the workspace's docs (docs/workspace-deletion.md).
+ */
+export function workspaceDeletionsChannel(prefix: string): string {
+  return `${prefix}:workspace-deletions`;
+}
+
 /** Pub/sub channel announcing shard ownership changes (`shard_acquired`), cluster-wide. */
 export function shardEventsChannel(prefix: string): string {
   return `${prefix}:shards`;

@@ -25,5 +25,6 @@ export * from './storage/memory-storage';
 export * from './storage/postgres-storage';
 export * from './storage/crdt-migrations';
 export * from './storage/shard-fences';
+export * from './storage/workspace-guard';
 export { mergeIntoState } from './storage/merge';
 export * from './storage/readable-state';

@@ -47,6 +47,11 @@ export class DocRegistry {
   private readonly docs = new Map<string, LoadedDoc>();
   private readonly loading = new Map<string, Promise<LoadedDoc>>();
   private readonly unloading = new Map<string, Promise<void>>();
+  /**
+   * Per `tenant\0workspace`: bumped when the workspace is deleted, so a load that started before
+   * cannot put a doc of the deleted workspace into memory.
+   */
+  private readonly workspaceEpochs = new Map<string, number>();
 
   constructor(private readonly opts: DocRegistryOptions) {}
 
@@ -111,6 +116,26 @@ export class DocRegistry {
       this.opts.metrics?.docs.loaded.set(this.docs.size);
     }
     void doc.outputs.finally(() => doc.sync.destroy());
+  }
+
+  /**
+   * Drops every loaded doc of a deleted workspace at once (nothing persisted; appends still queued
+   * are refused by the database guard) and discards loads in progress; forgets the cached
+   * directory answer. Returns how many docs were dropped.
+   */
+  dropWorkspace(tenant: string, workspace: string): number {
+    const key = `${tenant}\u0000${workspace}`;
+    this.workspaceEpochs.set(key, (this.workspaceEpochs.get(key) ?? 0) + 1);
+    if (this.workspaceEpochs.size > 10000) this.workspaceEpochs.clear();
+    this.opts.directory.forget(tenant, workspace);
+    let dropped = 0;
+    for (const doc of [...this.docs.values()]) {
+      if (doc.tenant === tenant && doc.parsed.workspaceId === workspace) {
+        this.drop(doc);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   /** Drops every doc of `shard` at once (its lease is lost). */
@@ -191,7 +216,10 @@ export class DocRegistry {
     const key = LoadedDoc.key(tenant, docId);
     await this.unloading.get(key);
     await this.opts.compaction.idle(tenant, docId);
-    if (!(await this.opts.directory.exists(tenant, parsed.workspaceId))) {
+    const epochKey = `${tenant}\u0000${parsed.workspaceId}`;
+    const epoch = this.workspaceEpochs.get(epochKey) ?? 0;
+    const generation = await this.opts.directory.generation(tenant, parsed.workspaceId);
+    if (generation === null) {
       throw new WorkspaceNotFoundError(`workspace ${parsed.workspaceId} does not exist`);
     }
     const started = process.hrtime.bigint();
@@ -204,7 +232,9 @@ export class DocRegistry {
     ]);
     if (!this.opts.isServing(shard, token))
       throw new ShardNotServedError(`shard ${shard} is no longer served`);
-    const doc = new LoadedDoc(tenant, docId, parsed, shard, token, state, count);
+    if ((this.workspaceEpochs.get(epochKey) ?? 0) !== epoch)
+      throw new WorkspaceNotFoundError(`workspace ${parsed.workspaceId} was deleted`);
+    const doc = new LoadedDoc(tenant, docId, parsed, shard, token, generation, state, count);
     if (doc.droppedPending) {
       // alert: the stored state held structs/deletes that can never integrate (docs/limits.md)
       this.opts.metrics?.docs.pendingDropped.inc({ reason: 'load' });

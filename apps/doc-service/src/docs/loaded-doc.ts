@@ -36,6 +36,11 @@ export class LoadedDoc {
     readonly shard: number,
     /** Fencing token of the shard when the doc was loaded. */
     readonly token: number,
+    /**
+     * Generation of its workspace when loaded (`UNGUARDED` = none): every append of this doc is
+     * guarded by it in the database (docs/workspace-deletion.md).
+     */
+    readonly generation: string,
     state: Uint8Array | null,
     storedUpdates: number,
   ) {

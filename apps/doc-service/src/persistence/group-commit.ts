@@ -7,9 +7,17 @@
  * of shards that are no longer ours are rejected with {@link FencedError} and never written. The
  * batch itself carries each entry's shard and token, and the database refuses it when a token is
  * stale (docs/fencing.md): those shards are given up ({@link GroupCommitOptions.onStale}), their
- * entries rejected with {@link FencedError}, and the rest written again.
+ * entries rejected with {@link FencedError}, and the rest written again. Likewise an entry whose
+ * workspace guard fails (the workspace was deleted, docs/workspace-deletion.md) is rejected with
+ * {@link WorkspaceDeletedError} and the rest written again.
  */
-import { StaleFenceError, type ShardFence, type UpdateMeta } from '@diaryx-sync/crdt';
+import {
+  StaleFenceError,
+  WorkspaceGoneError,
+  type ShardFence,
+  type UpdateMeta,
+  type WorkspaceGuard,
+} from '@diaryx-sync/crdt';
 
 /** One update to append. */
 export interface AppendRequest {
@@ -20,12 +28,20 @@ export interface AppendRequest {
   token: number;
   data: Uint8Array;
   meta?: UpdateMeta;
+  /** Workspace generation the update is valid for (none = unguarded). */
+  workspace?: WorkspaceGuard;
 }
 
 /** The writer of one batch (PostgresStorage#batchAppendUpdates for that tenant). */
 export type BatchWriter = (
   tenant: string,
-  entries: { doc: string; data: Uint8Array; meta?: UpdateMeta; fence: ShardFence }[],
+  entries: {
+    doc: string;
+    data: Uint8Array;
+    meta?: UpdateMeta;
+    fence: ShardFence;
+    workspace?: WorkspaceGuard;
+  }[],
 ) => Promise<unknown>;
 
 /** Fencing check: the shards (with these tokens) still owned. */
@@ -34,6 +50,11 @@ export type FenceCheck = (shards: Set<number>, tokens: ReadonlyMap<number, numbe
 /** The append was refused because the shard's lease is no longer held by this instance. */
 export class FencedError extends Error {
   override readonly name = 'FencedError';
+}
+
+/** The append was refused because its workspace was deleted (or deleted and re-created). */
+export class WorkspaceDeletedError extends Error {
+  override readonly name = 'WorkspaceDeletedError';
 }
 
 /** Options of {@link GroupCommitter}. */
@@ -147,6 +168,7 @@ export class GroupCommitter {
             data: e.req.data,
             meta: e.req.meta,
             fence: { shard: e.req.shard, token: e.req.token },
+            ...(e.req.workspace ? { workspace: e.req.workspace } : {}),
           })),
         );
       } catch (err) {
@@ -155,6 +177,16 @@ export class GroupCommitter {
           this.opts.onStale?.(err.shards);
           for (const e of ok) if (stale.has(e.req.shard)) e.reject(fenced(e.req));
           const rest = ok.filter((e) => !stale.has(e.req.shard));
+          if (rest.length < ok.length) {
+            ok = rest;
+            continue;
+          }
+        }
+        if (err instanceof WorkspaceGoneError) {
+          const gone = new Set(err.workspaces);
+          const isGone = (e: Queued) => e.req.workspace !== undefined && gone.has(e.req.workspace.id);
+          for (const e of ok) if (isGone(e)) e.reject(new WorkspaceDeletedError(err.message));
+          const rest = ok.filter((e) => !isGone(e));
           if (rest.length < ok.length) {
             ok = rest;
             continue;

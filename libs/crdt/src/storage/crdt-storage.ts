@@ -2,6 +2,7 @@
  * The `CrdtStorage` contract: snapshot + append-only update log per document.
  */
 import type { ShardFence } from './shard-fences';
+import type { WorkspaceGuard } from './workspace-guard';
 
 /** Who produced an update (recorded with it in the log). */
 export interface UpdateMeta {
@@ -45,6 +46,12 @@ export interface UpdateBatchEntry {
    * and records both on the row; `MemoryStorage` ignores it. See docs/fencing.md.
    */
   fence?: ShardFence;
+  /**
+   * Workspace generation the entry is valid for. `PostgresStorage` inserts the batch only while
+   * every guarded entry's workspace row exists with that generation (else `WorkspaceGoneError`,
+   * nothing written); `MemoryStorage` ignores it. See docs/workspace-deletion.md.
+   */
+  workspace?: WorkspaceGuard;
 }
 
 /**

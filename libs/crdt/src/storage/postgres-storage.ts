@@ -15,6 +15,7 @@ import {
 } from './crdt-storage';
 import { mergeIntoState } from './merge';
 import { StaleFenceError } from './shard-fences';
+import { WORKSPACE_GENERATION_SQL, WorkspaceGoneError } from './workspace-guard';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -152,7 +153,26 @@ export class PostgresStorage implements CrdtStorage {
     // (shard, token) pairs are compared with `shard_fences` under FOR SHARE row locks (a new
     // owner's raiseShardFence waits for this statement, and this statement sees its committed
     // token), and nothing is inserted when one is stale (docs/fencing.md).
-    const r = await this.pool.query<{ id: string | null; stale_shard: number | null }>(
+    // Guarded entries (workspace generation, docs/workspace-deletion.md) only when there are some:
+    // the `workspaces` table may not exist where no guard is used.
+    const guarded = entries.some((e) => e.workspace !== undefined);
+    const guardSql = guarded
+      ? `, claimed_ws AS (
+         SELECT DISTINCT g.id, g.generation FROM unnest($9::text[], $10::text[]) AS g(id, generation)
+         WHERE g.id IS NOT NULL
+       ), live_ws AS (
+         SELECT w.id, ${WORKSPACE_GENERATION_SQL} AS generation FROM workspaces w
+         WHERE w.tenant_id = $1 AND w.id IN (SELECT id FROM claimed_ws) FOR SHARE
+       ), gone AS (
+         SELECT c.id FROM claimed_ws c LEFT JOIN live_ws l ON l.id = c.id AND l.generation = c.generation
+         WHERE l.id IS NULL
+       )`
+      : `, gone AS (SELECT NULL::text AS id WHERE false)`;
+    const r = await this.pool.query<{
+      id: string | null;
+      stale_shard: number | null;
+      gone_ws: string | null;
+    }>(
       `WITH claimed AS (
          SELECT DISTINCT c.shard, c.token FROM unnest($7::int[], $8::bigint[]) AS c(shard, token)
          WHERE c.shard IS NOT NULL
@@ -161,18 +181,19 @@ export class PostgresStorage implements CrdtStorage {
        ), stale AS (
          SELECT c.shard FROM claimed c LEFT JOIN current_fence f ON f.shard = c.shard
          WHERE f.token IS DISTINCT FROM c.token
-       ), inserted AS (
+       )${guardSql}, inserted AS (
          INSERT INTO crdt_updates (id, tenant, doc, data, origin, device_id, device_name, fence_shard, fence_token)
          SELECT nextval(pg_get_serial_sequence('crdt_updates', 'id')), $1, u.doc, u.data, u.origin,
            u.device_id, u.device_name, u.fence_shard, u.fence_token
          FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[])
            WITH ORDINALITY AS u(doc, data, origin, device_id, device_name, fence_shard, fence_token, ord)
-         WHERE NOT EXISTS (SELECT 1 FROM stale)
+         WHERE NOT EXISTS (SELECT 1 FROM stale) AND NOT EXISTS (SELECT 1 FROM gone)
          ORDER BY u.ord
          RETURNING id
        )
-       SELECT id, NULL::int AS stale_shard FROM inserted
-       UNION ALL SELECT NULL, shard FROM stale`,
+       SELECT id, NULL::int AS stale_shard, NULL::text AS gone_ws FROM inserted
+       UNION ALL SELECT NULL, shard, NULL FROM stale
+       UNION ALL SELECT NULL, NULL, id FROM gone`,
       [
         this.tenant,
         entries.map((e) => e.doc),
@@ -182,10 +203,15 @@ export class PostgresStorage implements CrdtStorage {
         entries.map((e) => e.meta?.deviceName ?? null),
         entries.map((e) => e.fence?.shard ?? null),
         entries.map((e) => e.fence?.token ?? null),
+        ...(guarded
+          ? [entries.map((e) => e.workspace?.id ?? null), entries.map((e) => e.workspace?.generation ?? null)]
+          : []),
       ],
     );
     const stale = r.rows.filter((x) => x.stale_shard !== null).map((x) => Number(x.stale_shard));
     if (stale.length > 0) throw new StaleFenceError(stale.sort((a, b) => a - b));
+    const gone = r.rows.filter((x) => x.gone_ws !== null).map((x) => String(x.gone_ws));
+    if (gone.length > 0) throw new WorkspaceGoneError(gone.sort());
     return r.rows.map((x) => Number(x.id)).sort((a, b) => a - b);
   }
 

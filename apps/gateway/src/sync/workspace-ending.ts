@@ -1,0 +1,91 @@
+/**
+ * Ends a deleted workspace across the cluster (docs/workspace-deletion.md), called by
+ * `DELETE /api/workspaces/{id}` after the workspace row is gone (from then on the database guard
+ * refuses every append of the workspace) and BEFORE its storage is deleted:
+ *
+ * 1. `workspace_deleted` on the workspace-deletions channel: every gateway closes its connections
+ *    to the workspace's docs with 4403;
+ * 2. the same envelope to EVERY shard inbox: each owner drops the workspace's docs of its shard
+ *    and answers `workspace_ended`; shards that did not answer (no owner right now, or a moving
+ *    lease) get it again every {@link RESEND_MS} until all answered or `deadlineMs` passed.
+ */
+import { randomUUID } from 'node:crypto';
+import { encodeEnvelope, type WorkspaceEndedEnvelope } from '@diaryx-sync/bus';
+import type { Logger } from '@diaryx-sync/runtime';
+import type { ClusterLink } from './cluster-link';
+
+const RESEND_MS = 250;
+
+/** How one workspace ending went. */
+export interface WorkspaceEnding {
+  /** Shards whose owner confirmed (dropped the docs). */
+  shardsEnded: number;
+  /** Shards in the cluster. */
+  shardCount: number;
+}
+
+interface Waiting {
+  shards: Set<number>;
+  changed: () => void;
+}
+
+/** See module doc. */
+export class WorkspaceEnder {
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(
+    private readonly link: ClusterLink,
+    private readonly gatewayId: string,
+    private readonly logger: Logger,
+    private readonly deadlineMs = 10_000,
+  ) {}
+
+  /** Ends `workspace` of `tenant` everywhere; resolves once every shard confirmed or the deadline passed. */
+  async end(tenant: string, workspace: string): Promise<WorkspaceEnding> {
+    const msgId = randomUUID();
+    const shardCount = this.link.shardCount;
+    const shards = new Set(Array.from({ length: shardCount }, (_, i) => i));
+    const env = { type: 'workspace_deleted' as const, msgId, replyTo: this.gatewayId, tenant, workspace };
+    const encoded = encodeEnvelope(env);
+    const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    let wake: () => void = () => undefined;
+    this.waiting.set(msgId, { shards, changed: () => wake() });
+    const deadline = Date.now() + this.deadlineMs;
+    try {
+      await this.link.publishWorkspaceDeleted(env).catch((err: Error) => {
+        this.logger.warn(
+          { err: err.message, tenant, workspace },
+          'workspace deletion not announced to gateways',
+        );
+      });
+      while (shards.size > 0 && Date.now() < deadline) {
+        await Promise.all([...shards].map((shard) => this.link.publishEncoded(shard, bytes)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, RESEND_MS);
+          wake = () => {
+            if (shards.size > 0) return;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      this.waiting.delete(msgId);
+    }
+    if (shards.size > 0) {
+      this.logger.warn(
+        { tenant, workspace, unanswered: [...shards] },
+        'workspace deletion: some shards did not confirm (no owner); their next owner loads nothing of it',
+      );
+    }
+    return { shardsEnded: shardCount - shards.size, shardCount };
+  }
+
+  /** A shard owner's `workspace_ended`. */
+  onEnded(env: WorkspaceEndedEnvelope): void {
+    const w = this.waiting.get(env.msgId);
+    if (!w) return;
+    w.shards.delete(env.shard);
+    w.changed();
+  }
+}
