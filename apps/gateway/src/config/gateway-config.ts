@@ -33,6 +33,11 @@ export const gatewayConfigSchema = serviceConfigSchema.extend({
    * answers 404 on `/metrics`, so the public proxy/Ingress never exposes it. 0 = on PORT.
    */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * `true` lets Bull Board at `/ops/queues` change jobs (retry, clean, promote, remove); by default
+   * it is read-only: its UI hides the actions and the gateway refuses every non-GET request there.
+   */
+  OPS_QUEUES_WRITE: z.enum(['true', 'false']).default('false'),
   /** MIGRATE_ON_START, MIGRATION_LOCK_TIMEOUT_MS (libs/runtime/src/migration-settings.ts). */
   ...migrationSettingsShape,
 });

@@ -1,6 +1,10 @@
 /**
  * Bull Board (the BullMQ queues of the history worker) at `/ops/queues`, behind the cluster
- * `ADMIN_TOKEN` (Bearer header or the `/ops` login cookie).
+ * `ADMIN_TOKEN` (Bearer header or the `/ops` login cookie). Read-only unless
+ * `OPS_QUEUES_WRITE=true`: the UI runs in Bull Board's read-only mode and the gateway answers
+ * every non-GET request with 403 `read_only`. Self-contained: the page's link to Google Fonts is
+ * removed (the UI falls back to the system font) and a Content-Security-Policy allows only this
+ * origin, so an operator's browser loads nothing from the internet.
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -9,10 +13,20 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { HistoryQueues } from '@diaryx-sync/git-store';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { OpsAuth } from '../ops/ops-auth';
 
 /** Mount point of Bull Board. */
 export const QUEUES_BOARD_PATH = '/ops/queues';
+
+/** Content-Security-Policy of Bull Board's answers: this origin only (its inline styles allowed). */
+export const QUEUES_BOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'";
+
+/** Drops `<link>` tags that load from another origin (Bull Board's Google Fonts stylesheet). */
+export function stripExternalLinks(html: string): string {
+  return html.replace(/<link\b[^>]*\bhref="https?:\/\/[^"]*"[^>]*>\s*/gi, '');
+}
 
 @Injectable()
 export class QueuesBoard implements OnModuleInit {
@@ -20,6 +34,7 @@ export class QueuesBoard implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(HistoryQueues) private readonly queues: HistoryQueues,
     private readonly auth: OpsAuth,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   onModuleInit(): void {
@@ -27,10 +42,30 @@ export class QueuesBoard implements OnModuleInit {
     if (!http || http.getType() !== 'express') return;
     const serverAdapter = new ExpressAdapter();
     serverAdapter.setBasePath(QUEUES_BOARD_PATH);
-    createBullBoard({ queues: this.queues.all().map((q) => new BullMQAdapter(q)), serverAdapter });
+    const writable = this.config.OPS_QUEUES_WRITE === 'true';
+    createBullBoard({
+      queues: this.queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: !writable })),
+      serverAdapter,
+    });
     const guard = (req: Request, res: Response, next: NextFunction) => {
-      if (this.auth.isAuthorized(req)) return next();
-      res.status(401).json({ error: { code: 'unauthorized', message: 'cluster admin token required' } });
+      if (!this.auth.isAuthorized(req)) {
+        res.status(401).json({ error: { code: 'unauthorized', message: 'cluster admin token required' } });
+        return;
+      }
+      if (!writable && req.method !== 'GET' && req.method !== 'HEAD') {
+        res.status(403).json({
+          error: {
+            code: 'read_only',
+            message: 'queues are read-only (set OPS_QUEUES_WRITE=true to change jobs)',
+          },
+        });
+        return;
+      }
+      res.setHeader('Content-Security-Policy', QUEUES_BOARD_CSP);
+      const send = res.send.bind(res);
+      res.send = (body?: unknown) =>
+        send(typeof body === 'string' && body.includes('<html') ? stripExternalLinks(body) : body);
+      next();
     };
     (http.getInstance() as Express).use(
       QUEUES_BOARD_PATH,
