@@ -29,6 +29,7 @@ import {
   type LeaveEnvelope,
   type DisconnectEnvelope,
   type SaveEnvelope,
+  type WorkspaceDeletedEnvelope,
   connectionField,
   isInstanceAlive,
 } from '@diaryx-sync/bus';
@@ -47,8 +48,8 @@ import { BadPayloadError, type SyncResult } from './docs/doc-sync';
 import { DocRegistry, ShardNotServedError, WorkspaceNotFoundError } from './docs/doc-registry';
 import { LoadedDoc } from './docs/loaded-doc';
 import { InlineCompactionScheduler, type CompactionScheduler } from './persistence/compaction';
-import { FencedError, GroupCommitter } from './persistence/group-commit';
-import { PgWorkspaceDirectory, type WorkspaceDirectory } from './persistence/workspace-directory';
+import { FencedError, GroupCommitter, WorkspaceDeletedError } from './persistence/group-commit';
+import { PgWorkspaceDirectory, UNGUARDED, type WorkspaceDirectory } from './persistence/workspace-directory';
 import { WorkspaceToucher, type TouchWorkspace } from './persistence/workspace-touch';
 import { PresenceTracker, type WorkspacePresence } from './presence/presence-tracker';
 import { ShardLeaseManager } from './shards/shard-leases';
@@ -331,9 +332,17 @@ export class DocService {
   private onMessage(channel: string, message: Buffer): void {
     const inboxShard = this.inboxes.get(channel);
     if (inboxShard === undefined || !this.accepting) return;
-    let env: InboxEnvelope;
+    let decoded: InboxEnvelope | WorkspaceDeletedEnvelope;
     try {
-      env = decodeEnvelopeOf(message, ['frame', 'save', 'leave', 'disconnect', 'focus', 'apply']);
+      decoded = decodeEnvelopeOf(message, [
+        'frame',
+        'save',
+        'leave',
+        'disconnect',
+        'focus',
+        'apply',
+        'workspace_deleted',
+      ]);
     } catch (err) {
       if (err instanceof EnvelopeDecodeError) {
         this.log.warn({ err: err.message, channel }, 'dropping malformed inbox envelope');
@@ -341,6 +350,8 @@ export class DocService {
       }
       throw err;
     }
+    if (decoded.type === 'workspace_deleted') return this.endWorkspace(decoded, inboxShard);
+    const env = decoded;
     const shard = shardOf(env.tenant, env.docId, this.opts.shardCount);
     if (shard !== inboxShard) {
       this.log.warn(
@@ -517,6 +528,30 @@ export class DocService {
     );
   }
 
+  /**
+   * A workspace was deleted (docs/workspace-deletion.md): drop its docs of `shard` (appends still
+   * queued are refused by the database guard), forget its presence when its workspace doc lives
+   * here, and tell the deleting gateway this shard is done.
+   */
+  private endWorkspace(env: WorkspaceDeletedEnvelope, shard: number): void {
+    if (!this.leases.serves(shard)) return; // the gateway re-sends to the next owner
+    const dropped = this.registry.dropWorkspace(env.tenant, env.workspace);
+    if (shardOf(env.tenant, `workspace:${env.workspace}`, this.opts.shardCount) === shard) {
+      this.opts.metrics?.docs.workspaceDeletions.inc();
+      void this.presence.forgetWorkspace(env.tenant, env.workspace);
+    }
+    if (dropped > 0)
+      this.log.info(
+        { tenant: env.tenant, workspace: env.workspace, shard, dropped },
+        'workspace deleted: docs dropped',
+      );
+    this.publish(gatewayChannel(this.opts.prefix, env.replyTo), {
+      type: 'workspace_ended',
+      msgId: env.msgId,
+      shard,
+    });
+  }
+
   private handleSave(env: SaveEnvelope, shard: number, token: number): void {
     const failKey = `${LoadedDoc.key(env.tenant, env.docId)}\u0000${connectionField(env.gatewayId, env.connId)}`;
     const answer = () => {
@@ -602,6 +637,9 @@ export class DocService {
           token: doc.token,
           data,
           meta,
+          ...(doc.generation !== UNGUARDED
+            ? { workspace: { id: doc.parsed.workspaceId, generation: doc.generation } }
+            : {}),
         }),
       ),
     ).then(() => {
@@ -631,6 +669,11 @@ export class DocService {
         return false;
       }
       if (failKey) this.failedWrites.add(failKey);
+      if (err instanceof WorkspaceDeletedError) {
+        // the gateway closes the connection with 4403; nothing of it is acknowledged
+        this.replyError(env, 'not_found', 'workspace deleted');
+        return false;
+      }
       this.replyError(env, 'unavailable', 'update could not be persisted; retry');
       return false;
     }

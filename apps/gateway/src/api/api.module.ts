@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { SyncModule } from '../sync/sync.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { TenantsController } from './tenants.controller';
 import { TokensController } from './tokens.controller';
@@ -14,7 +15,7 @@ import { WorkspacesController } from './workspaces.controller';
  * {@link WorkspaceAccessService} for other `/api/workspaces/{id}/…` controllers (history, git).
  */
 @Module({
-  imports: [AuthModule, TenancyModule],
+  imports: [AuthModule, TenancyModule, SyncModule],
   controllers: [TenantsController, TokensController, WorkspacesController, VersionsController],
   providers: [WorkspaceAccessService, WorkspaceDocumentsService, VersionsService],
   exports: [WorkspaceAccessService, WorkspaceDocumentsService, AuthModule, TenancyModule],

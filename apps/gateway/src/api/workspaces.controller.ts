@@ -4,6 +4,7 @@ import { AuthService } from '../auth/auth.service';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
+import { SyncService } from '../sync/sync.service';
 import { WorkspaceIdTakenError } from '../tenancy/tenancy.errors';
 import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
@@ -37,6 +38,7 @@ export class WorkspacesController {
     private readonly workspaces: WorkspaceStore,
     private readonly access: WorkspaceAccessService,
     private readonly documents: WorkspaceDocumentsService,
+    private readonly sync: SyncService,
   ) {}
 
   /** `POST /api/workspaces {"id"?,"name"}` → 201; 409 `workspace_exists` when the id is taken. */
@@ -81,9 +83,11 @@ export class WorkspacesController {
   }
 
   /**
-   * `DELETE /api/workspaces/{id}` (admin) → 204. Removes the row first (new WebSocket docs are
-   * refused from then on), then the workspace's persisted documents, so a later workspace with the
-   * same id starts empty.
+   * `DELETE /api/workspaces/{id}` (admin) → 204, docs/workspace-deletion.md. Removes the row first:
+   * from then on the database refuses every append of the workspace (generation guard) and new
+   * WebSocket docs are refused. Then ends it in the cluster (connections to its docs closed with
+   * 4403 on every gateway, its docs dropped from every doc service), then deletes its persisted
+   * documents, S3 objects and git refs, so a later workspace with the same id starts empty.
    */
   @Delete(':id')
   @HttpCode(204)
@@ -91,6 +95,7 @@ export class WorkspacesController {
     await this.access.require(claims, id, 'admin');
     if (!(await this.workspaces.delete(claims.tid, id)))
       throw ApiError.notFound(`workspace "${id}" not found`);
+    await this.sync.endWorkspace(claims.tid, id);
     await this.documents.deleteWorkspaceDocs(claims.tid, id);
   }
 }

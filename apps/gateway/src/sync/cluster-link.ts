@@ -18,6 +18,9 @@ import {
   shardOf,
   type ShardAcquiredEnvelope,
   workspaceChannel,
+  workspaceDeletionsChannel,
+  type WorkspaceDeletedEnvelope,
+  type WorkspaceEndedEnvelope,
   type WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
 import type { Logger } from '@diaryx-sync/runtime';
@@ -29,6 +32,10 @@ export interface ClusterLinkHandlers {
   onBroadcast(env: BroadcastEnvelope): void;
   onWorkspaceEvent(env: WorkspaceEventEnvelope): void;
   onShardAcquired(env: ShardAcquiredEnvelope): void;
+  /** A workspace was deleted (any gateway): close local connections to its docs. */
+  onWorkspaceDeleted(env: WorkspaceDeletedEnvelope): void;
+  /** A shard owner dropped a deleted workspace's docs (answer to this gateway's deletion). */
+  onWorkspaceEnded(env: WorkspaceEndedEnvelope): void;
   /**
    * The subscriptions were re-established after a Redis connection loss, failover or slot move:
    * broadcasts of that window may be lost, every doc needs a full sync round.
@@ -71,11 +78,21 @@ export class ClusterLink {
     return this.opts.shardCount;
   }
 
-  /** Subscribes to the gateway's reply channel and the shard-events channel. */
+  /** Subscribes to the gateway's reply channel, the shard-events and workspace-deletions channels. */
   async start(): Promise<void> {
     await this.bus.subscribe(
       gatewayChannel(this.opts.prefix, this.opts.gatewayId),
       shardEventsChannel(this.opts.prefix),
+      workspaceDeletionsChannel(this.opts.prefix),
+    );
+  }
+
+  /** Announces a deleted workspace to every gateway (this one included). */
+  async publishWorkspaceDeleted(env: WorkspaceDeletedEnvelope): Promise<void> {
+    const bytes = encodeEnvelope(env);
+    await this.bus.publish(
+      workspaceDeletionsChannel(this.opts.prefix),
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     );
   }
 
@@ -186,6 +203,10 @@ export class ClusterLink {
           return h.onWorkspaceEvent(env);
         case 'shard_acquired':
           return h.onShardAcquired(env);
+        case 'workspace_deleted':
+          return h.onWorkspaceDeleted(env);
+        case 'workspace_ended':
+          return h.onWorkspaceEnded(env);
         default:
           return; // inbox envelopes are not for gateways
       }

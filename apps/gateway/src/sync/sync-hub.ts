@@ -12,7 +12,7 @@ import type {
   WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
 import { workspaceEventJson } from '@diaryx-sync/bus';
-import { CloseCode, encodeFrame } from '@diaryx-sync/protocol';
+import { CloseCode, encodeFrame, tryParseDocId } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
 import type { ClusterLink } from './cluster-link';
 import { PendingUpdates } from './pending-updates';
@@ -306,6 +306,24 @@ export class SyncHub {
         }
         return;
     }
+  }
+
+  /**
+   * A workspace was deleted: closes every local connection using one of its docs or watching its
+   * presence with 4403 (docs/workspace-deletion.md). Returns how many were closed.
+   */
+  closeWorkspace(tenant: string, workspaceId: string): number {
+    const doomed = new Set<HubConnection>();
+    for (const [key, subs] of this.docSubscribers) {
+      const sep = key.indexOf('\u0000');
+      if (key.slice(0, sep) !== tenant) continue;
+      if (tryParseDocId(key.slice(sep + 1))?.workspaceId !== workspaceId) continue;
+      for (const conn of subs) doomed.add(conn);
+    }
+    for (const conn of this.workspaceSubscribers.get(`${tenant}\u0000${workspaceId}`) ?? []) doomed.add(conn);
+    for (const conn of doomed) conn.close(CloseCode.Forbidden, 'workspace deleted');
+    if (doomed.size > 0) this.logger.info({ tenant, workspaceId, closed: doomed.size }, 'workspace deleted');
+    return doomed.size;
   }
 
   /** Fan-out of a doc broadcast to the local sockets using the doc, except its origin. */

@@ -26,6 +26,7 @@ import { startGatewayHeartbeat } from './gateway-heartbeat';
 import { loadSyncSettings, type SyncSettings } from './sync-config';
 import { SyncHub } from './sync-hub';
 import { SyncServer } from './sync-server';
+import { WorkspaceEnder, type WorkspaceEnding } from './workspace-ending';
 
 /** See module doc. */
 @Injectable()
@@ -37,6 +38,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
   private server: SyncServer | undefined;
   private heartbeat: HeartbeatHandle | undefined;
   private tenantView: ClusterTenantView | undefined;
+  private ender: WorkspaceEnder | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -49,6 +51,15 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(DIARYX_METRICS) private readonly metrics: DiaryxMetrics,
   ) {
     this.logger = rootLogger.child({ component: 'sync' });
+  }
+
+  /**
+   * Ends a deleted workspace across the cluster: every gateway closes its connections to the
+   * workspace's docs (4403), every shard owner drops its docs (docs/workspace-deletion.md).
+   */
+  async endWorkspace(tenant: string, workspace: string): Promise<WorkspaceEnding> {
+    if (!this.ender) throw new Error('sync service not started');
+    return this.ender.end(tenant, workspace);
   }
 
   /** Open WebSocket connections on this gateway. */
@@ -70,8 +81,11 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
         onWorkspaceEvent: (env) => hubRef.hub?.onWorkspaceEvent(env),
         onShardAcquired: (env) => hubRef.hub?.onShardAcquired(env),
         onResubscribed: () => hubRef.hub?.onResubscribed(),
+        onWorkspaceDeleted: (env) => hubRef.hub?.closeWorkspace(env.tenant, env.workspace),
+        onWorkspaceEnded: (env) => this.ender?.onEnded(env),
       },
     });
+    this.ender = new WorkspaceEnder(this.link, this.gatewayId, this.logger);
     this.hub = hubRef.hub = new SyncHub(this.link, this.gatewayId, this.settings, this.metrics, this.logger);
     await this.link.start();
     let lastViewError = '';
