@@ -105,6 +105,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<T
       historyWorkerPort: hw,
       s3Port,
       demo: false,
+      // This tool runs from dist, so the build exists; rebuilding here would race with edits.
+      build: false,
       env: {
         ...LOCAL_STACK_ENV,
         ...(options.env ?? {}),
