@@ -411,7 +411,7 @@ async function main() {
       `  /sync2  ${wsBase}/sync2?token=${demo.token}`,
       `  /yjs    ${wsBase}/yjs/${docId}?token=${demo.token}`,
       `          (y-websocket WebsocketProvider: serverUrl ${wsBase}/yjs, room ${docId}, params { token })`,
-      `  CLI     node apps/cli/dist/main.js pull ./demo --server ${wsBase} --workspace demo --token ${demo.token}`,
+      `  CLI     npx diaryx-sync pull ./demo --server ${wsBase} --workspace demo --token ${demo.token}`,
       `  git     git clone http://token:${demo.token}@${httpBase.replace('http://', '')}/git/demo.git   (after a commit)`,
       '',
       'Press Ctrl-C to stop everything.',

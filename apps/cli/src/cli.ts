@@ -12,15 +12,21 @@ import type { ClientTuning } from './sync-runner';
 /** Version printed by `--version`. */
 export const CLI_VERSION = '0.1.0';
 
-const EXIT_CODES_HELP = `
-Exit codes:
-  0  success                      5  server unreachable
-  1  unexpected failure           6  timed out
-  2  bad command line             7  server rejected the data (protocol error)
-  3  token rejected / read-only    8  local file or folder error
-  4  workspace not found / not accessible with this token
-  9  loadtest: an update was lost, replicas diverged or another check failed
-  130  interrupted`;
+/** Exit codes, as printed by `--help` (apps/cli/README.md has the same table; a test checks). */
+export const EXIT_CODE_MEANINGS: readonly (readonly [number, string])[] = [
+  [0, 'success'],
+  [1, 'unexpected failure'],
+  [2, 'bad command line (unknown option, missing --server, --workspace or --token)'],
+  [3, 'token rejected, or a read-only token for a push'],
+  [4, 'workspace not found or not accessible with this token'],
+  [5, 'server unreachable, no sync endpoint at the URL, or a TLS mismatch'],
+  [6, 'timed out'],
+  [7, 'server rejected the data (protocol error)'],
+  [8, 'local file or folder error (folders are checked before syncing)'],
+  [130, 'interrupted'],
+];
+
+const EXIT_CODES_HELP = `\nExit codes:\n${EXIT_CODE_MEANINGS.map(([c, m]) => `  ${String(c).padStart(3)}  ${m}`).join('\n')}`;
 
 /** Builds the `diaryx-sync` program; the chosen command's exit code is stored in `result`. */
 export function createProgram(

@@ -8,7 +8,7 @@ import type { CliIo } from './io';
 export interface ConnectionOptions {
   readonly server: string;
   readonly workspace: string;
-  readonly token: string | undefined;
+  readonly token: string;
   /** Consecutive failed reconnect attempts allowed (undefined: the command's default). */
   readonly retries: number | undefined;
   readonly timeoutMs: number | undefined;
@@ -68,6 +68,11 @@ export function readConnectionOptions(raw: Record<string, unknown>, io: CliIo): 
       `--workspace must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(workspace)}`,
     );
   }
+  if (token === undefined)
+    throw new CliError(
+      ExitCode.Usage,
+      'missing --token (or DIARYX_SYNC_TOKEN): the server needs an access token for the workspace',
+    );
   const timeout = str(raw.timeout);
   return {
     server,

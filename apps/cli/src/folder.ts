@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { MarkdownFile } from '@diaryx-sync/crdt';
+import { CliError } from './cli-error';
+import { ExitCode } from './exit-codes';
 
 /** Directories never scanned. */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.diaryx-sync']);
@@ -94,13 +96,60 @@ export async function removeFileAndEmptyParents(root: string, file: string): Pro
   }
 }
 
-/** Ensures `dir` exists and is a folder (creating it when `create`). */
-export async function ensureFolder(dir: string, create: boolean): Promise<void> {
-  if (create) await fs.mkdir(dir, { recursive: true });
-  const stat = await fs.stat(dir);
-  if (!stat.isDirectory()) {
-    const err = new Error(`${dir} is not a folder`) as Error & { code: string };
-    err.code = 'ENOTDIR';
-    throw err;
+/** Why a folder check failed, as a sentence a user can act on. */
+function folderProblem(dir: string, what: 'create' | 'read' | 'write', err: unknown): CliError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const reason =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOTDIR'
+          ? 'a parent is not a folder'
+          : typeof code === 'string'
+            ? code
+            : String(err);
+  const verb = what === 'write' ? 'write to' : what;
+  return new CliError(ExitCode.LocalError, `cannot ${verb} folder ${dir} (${reason})`);
+}
+
+/**
+ * Checks the local folder before anything is synced, so that a problem is reported up front and
+ * not after a full download: `read` (push) needs an existing, readable folder; `write` (pull,
+ * start) creates it when missing and proves it writable by creating and removing a probe file
+ * (permission bits alone do not tell, e.g. for root or a read-only mount).
+ *
+ * @throws {@link CliError} with {@link ExitCode.LocalError}.
+ */
+export async function ensureFolder(dir: string, access: 'read' | 'write'): Promise<void> {
+  if (access === 'write') {
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw folderProblem(dir, 'create', err);
+    }
+  }
+  let stat;
+  try {
+    stat = await fs.stat(dir);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT')
+      throw new CliError(ExitCode.LocalError, `folder not found: ${dir}`);
+    throw folderProblem(dir, 'read', err);
+  }
+  if (!stat.isDirectory()) throw new CliError(ExitCode.LocalError, `${dir} is not a folder`);
+  try {
+    await fs.readdir(dir);
+  } catch (err) {
+    throw folderProblem(dir, 'read', err);
+  }
+  if (access === 'write') {
+    const probe = path.join(dir, `.diaryx-sync-probe-${process.pid}-${Date.now()}`);
+    try {
+      await fs.writeFile(probe, '');
+      await fs.unlink(probe);
+    } catch (err) {
+      throw folderProblem(dir, 'write', err);
+    }
   }
 }

@@ -207,7 +207,9 @@ describe('diaryx-sync pull / push against an in-process server', () => {
 
     const missing = await cli(['push', path.join(dir, 'does-not-exist'), ...conn()]);
     expect(missing.code).toBe(8);
-    expect(missing.err).toMatch(/^diaryx-sync: error: ENOENT: no such file or directory/);
+    expect(missing.err.trim().split('\n')).toEqual([
+      `diaryx-sync: error: folder not found: ${path.join(dir, 'does-not-exist')}`,
+    ]);
   });
 
   it('reads connection settings from the environment', async () => {
@@ -226,9 +228,12 @@ describe('diaryx-sync pull / push against an in-process server', () => {
     await new Promise((r) => silent.once('listening', r));
     const port = (silent.address() as { port: number }).port;
     const controller = new AbortController();
-    const run = cli(['pull', tempDir(), '--server', `ws://127.0.0.1:${port}`, '--workspace', WS], {
-      signal: controller.signal,
-    });
+    const run = cli(
+      ['pull', tempDir(), '--server', `ws://127.0.0.1:${port}`, '--workspace', WS, '--token', 'tok'],
+      {
+        signal: controller.signal,
+      },
+    );
     setTimeout(() => controller.abort(), 300);
     const r = await run;
     for (const c of silent.clients) c.terminate();

@@ -29,7 +29,7 @@ export async function pullCommand(
   tuning?: ClientTuning,
 ): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
-  await ensureFolder(root, true);
+  await ensureFolder(root, 'write');
   const local = new LocalWorkspace(opts.workspace);
   const progress = createProgress(io, opts.progress && !opts.quiet);
   const client = createClient(

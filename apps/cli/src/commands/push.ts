@@ -26,7 +26,7 @@ export async function pushCommand(
   tuning?: ClientTuning,
 ): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
-  await ensureFolder(root, false);
+  await ensureFolder(root, 'read');
   const files = await readMarkdownFolder(root);
   const local = new LocalWorkspace(opts.workspace);
   const progress = createProgress(io, opts.progress && !opts.quiet);

@@ -31,7 +31,7 @@ export async function startCommand(
   tuning: ClientTuning & StartHooks = {},
 ): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
-  await ensureFolder(root, true);
+  await ensureFolder(root, 'write');
   const local = new LocalWorkspace(opts.workspace);
   const log = (line: string): void => {
     if (!opts.quiet) io.out(`${line}\n`);

@@ -43,11 +43,22 @@ export function errorForCloseCode(code: number, reason: string): SyncClientError
   return new SyncClientError('protocol', `server closed the connection with ${code}${detail}`, code);
 }
 
-/** Maps a failed upgrade's HTTP status to an error (401 → unauthorized, 403/404 → forbidden). */
+/**
+ * Maps a failed upgrade's HTTP status to an error: 401 → unauthorized, 403 → forbidden, 404 (no
+ * sync endpoint at that path: a wrong server URL, not a missing workspace) → unreachable.
+ */
 export function errorForHttpStatus(status: number): SyncClientError {
   if (status === 401)
     return new SyncClientError('unauthorized', 'token rejected by the server (HTTP 401)', undefined, status);
-  if (status === 403 || status === 404) {
+  if (status === 404) {
+    return new SyncClientError(
+      'unreachable',
+      'no sync endpoint at this URL (HTTP 404): the server URL should be the gateway address, e.g. ws://localhost:8080',
+      undefined,
+      status,
+    );
+  }
+  if (status === 403) {
     return new SyncClientError(
       'forbidden',
       `workspace not found or not accessible (HTTP ${status})`,

@@ -510,9 +510,20 @@ export class SyncClient {
   }
 }
 
+/** OpenSSL's words for a TLS client talking to a plain-text server. */
+const TLS_MISMATCH = /wrong version number|WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i;
+
 function permanentError(info: CloseInfo): SyncClientError | undefined {
   if (info.httpStatus === 401 || info.httpStatus === 403 || info.httpStatus === 404) {
     return errorForHttpStatus(info.httpStatus);
+  }
+  if (info.error !== undefined && TLS_MISMATCH.test(info.error)) {
+    // Retrying cannot help: the URL asks for TLS (wss://, https://) where the server has none.
+    return new SyncClientError(
+      'unreachable',
+      'TLS handshake failed: the server does not speak TLS on this port (use ws:// or http:// instead of wss:// or https://)',
+      info.code,
+    );
   }
   if (isTerminalCloseCode(info.code)) return errorForCloseCode(info.code, info.reason);
   return undefined;
