@@ -41,10 +41,10 @@ export function dashboardPage(): string {
   ${section('busiest-docs', 'Busiest docs')}
   ${section('queues', 'Queues')}
   ${section('workers', 'History workers')}
-  ${section('alerts', 'Validation alerts (commits stopped)')}
-  ${section('repairs', 'Repairs in place')}
-  ${section('rebuilds', 'Rebuilds of unreadable CRDTs')}
-  ${section('validations', 'Failed validations')}
+  ${section('alerts', 'Validation alerts (commits stopped)', ' wide')}
+  ${section('repairs', 'Repairs in place', ' wide')}
+  ${section('rebuilds', 'Rebuilds of unreadable CRDTs', ' wide')}
+  ${section('validations', 'Failed validations', ' wide')}
   ${section('workspaces', 'Workspace health', ' wide')}
 </main>
 <footer class="muted">Data: heartbeats in Redis (every 2 s) and the history worker's tables. <a href="/ops/api/state">JSON</a> · <a href="/ops/queues">queues</a></footer>
@@ -103,6 +103,9 @@ table { width:100%; border-collapse:collapse; font-size:13px; }
 th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:260px; }
 th { color:var(--muted); font-weight:500; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.wrap { white-space:normal; max-width:none; overflow:visible; word-break:break-word; min-width:160px; }
+.details ul { margin:2px 0 4px; padding-left:18px; }
+.details b { font-weight:500; color:var(--muted); }
 .muted { color:var(--muted); }
 .pill { display:inline-block; padding:0 8px; border-radius:10px; font-size:12px; }
 .pill.healthy { background:#12361f; color:var(--ok); }
@@ -156,7 +159,7 @@ export const OPS_JS = `
       var tr = el('tr');
       columns.forEach(function (c) {
         var v = c.get(r);
-        var td = el('td', { class: c.num ? 'num' : '' });
+        var td = el('td', { class: c.num ? 'num' : c.wrap ? 'wrap' : '' });
         if (v instanceof Node) td.appendChild(v); else td.textContent = v == null ? '—' : String(v);
         if (c.title) td.title = c.title(r);
         tr.appendChild(td);
@@ -164,6 +167,27 @@ export const OPS_JS = `
       body.appendChild(tr);
     });
     return el('table', {}, el('thead', {}, head), body);
+  }
+  // Audit details as readable lines: "key: value", issue lists as "kind · file — message".
+  function details(d) {
+    var box = el('div', { class: 'details' });
+    Object.keys(d || {}).forEach(function (k) {
+      var v = d[k];
+      if (Array.isArray(v) && v.length && typeof v[0] === 'object' && v[0] !== null) {
+        box.appendChild(el('div', {}, el('b', { text: k + ' (' + v.length + ')' })));
+        var ul = el('ul');
+        v.forEach(function (item) {
+          var line = 'kind' in item || 'message' in item
+            ? [item.kind, item.file || item.path].filter(Boolean).join(' · ') + (item.message ? ' — ' + item.message : '')
+            : Object.keys(item).map(function (ik) { return ik + '=' + (typeof item[ik] === 'object' ? JSON.stringify(item[ik]) : item[ik]); }).join(', ');
+          ul.appendChild(el('li', { text: line }));
+        });
+        box.appendChild(ul);
+      } else {
+        box.appendChild(el('div', {}, el('b', { text: k + ': ' }), document.createTextNode(typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))));
+      }
+    });
+    return box;
   }
   function fill(id, node) {
     var body = document.querySelector('#' + id + ' .body');
@@ -214,7 +238,7 @@ export const OPS_JS = `
     var owners = s.doc_services.map(function (d) { return d.id; });
     fill('doc-services', table([
       { label: 'id', get: function (d) { return el('span', {}, el('i', { class: 'dot', style: 'display:inline-block;width:8px;height:8px;border-radius:2px;margin-right:6px;background:' + colorOf(d.id, owners) }), document.createTextNode(d.id)); } },
-      { label: 'shards', get: function (d) { return d.shards.length + ': ' + ranges(d.shards); }, title: function (d) { return d.shards.join(','); } },
+      { label: 'shards', wrap: true, get: function (d) { return d.shards.length + ': ' + ranges(d.shards); }, title: function (d) { return d.shards.join(','); } },
       { label: 'docs', num: true, get: function (d) { return d.docs_loaded; } },
       { label: 'workspaces', num: true, get: function (d) { return d.workspaces; } },
       { label: 'heartbeat', get: function (d) { return ago(d.updated_at); } }
@@ -262,11 +286,13 @@ export const OPS_JS = `
 
     var audit = [
       { label: 'when', get: function (a) { return ago(a.created_at); }, title: function (a) { return a.created_at; } },
-      { label: 'tenant', get: function (a) { return a.tenant; } },
+      { label: 'tenant id', get: function (a) { return a.tenant; } },
       { label: 'workspace', get: function (a) { return a.workspace; } },
+      { label: 'action', get: function (a) { return a.event; } },
       { label: 'by', get: function (a) { return a.actor; } },
-      { label: 'commit', get: function (a) { return a.commit_id ? a.commit_id.slice(0, 10) : '—'; } },
-      { label: 'details', get: function (a) { return JSON.stringify(a.details); }, title: function (a) { return JSON.stringify(a.details); } }
+      { label: 'commit', get: function (a) { return a.commit_id ? a.commit_id.slice(0, 10) : '—'; }, title: function (a) { return a.commit_id || ''; } },
+      { label: 'backup', wrap: true, get: function (a) { return a.backup_key || '—'; } },
+      { label: 'what changed / details', wrap: true, get: function (a) { return details(a.details); } }
     ];
     fill('alerts', table(audit, s.validation_alerts, 'no alerts'));
     fill('repairs', table(audit, s.recent_repairs, 'no repairs'));
@@ -275,7 +301,8 @@ export const OPS_JS = `
 
     var wsTable = table([
       { label: 'status', get: function (x) { return pill(x.status); } },
-      { label: 'tenant', get: function (x) { return x.tenant_name || x.tenant; }, title: function (x) { return x.tenant; } },
+      { label: 'tenant id', get: function (x) { return x.tenant; }, title: function (x) { return x.tenant_name || ''; } },
+      { label: 'tenant name', get: function (x) { return x.tenant_name || '—'; } },
       { label: 'workspace', get: function (x) { return x.name && x.name !== x.workspace ? x.workspace + ' · ' + x.name : x.workspace; } },
       { label: 'failures', num: true, get: function (x) { return x.consecutive_failures; } },
       { label: 'issues', num: true, get: function (x) { return x.issues; } },
