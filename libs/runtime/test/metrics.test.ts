@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import {
+  FRAME_DROP_REASONS,
   METRIC_NAMES,
   createMetrics,
   createMetricsRegistry,
@@ -113,6 +114,19 @@ describe('ops server', () => {
       expect(JSON.parse(r.body).reason).toBe('draining');
     } finally {
       await ops.close();
+      m.stop();
+    }
+  });
+});
+
+describe('frames dropped', () => {
+  it('has a zero series for every drop reason on the gateway from the start', async () => {
+    const m = createMetricsRegistry({ service: 'gateway', defaultMetrics: false });
+    try {
+      const text = await m.registry.metrics();
+      for (const reason of FRAME_DROP_REASONS)
+        expect(text).toMatch(new RegExp(`diaryx_gateway_frames_dropped_total\\{reason="${reason}"[^}]*\\} 0`));
+    } finally {
       m.stop();
     }
   });
