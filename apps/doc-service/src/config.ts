@@ -2,6 +2,7 @@
  * Doc-service configuration: the shared settings of `loadServiceConfig` (PORT defaults to 8081
  * here) plus the doc-service knobs below, all from environment variables.
  */
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/git-store';
 import { loadServiceConfig, parseEnv, type ServiceConfig } from '@diaryx-sync/runtime';
 import { z } from 'zod';
 
@@ -25,6 +26,10 @@ export const docServiceEnvSchema = z.object({
    * are reported for quiet-period git commits. `off`: compact inline in this process, no history.
    */
   HISTORY_JOBS: z.enum(['on', 'off']).default('on'),
+  /** Quiet period after a workspace's last change before its automatic git commit. */
+  HISTORY_QUIET_MS: z.coerce.number().int().nonnegative().default(DEFAULT_QUIET_MS),
+  /** Under constant editing, a workspace is committed at least this often. */
+  HISTORY_MAX_WAIT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_MAX_WAIT_MS),
 });
 
 /** All settings of a doc-service process. */

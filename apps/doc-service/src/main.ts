@@ -39,7 +39,12 @@ async function main(): Promise<void> {
   // With the history worker: compaction jobs and quiet-period commit triggers go to its queues.
   const history =
     cfg.HISTORY_JOBS === 'on'
-      ? new HistoryQueues({ connect: () => createRedis(redisTopology), prefix: cfg.REDIS_PREFIX })
+      ? new HistoryQueues({
+          connect: () => createRedis(redisTopology),
+          prefix: cfg.REDIS_PREFIX,
+          quietMs: cfg.HISTORY_QUIET_MS,
+          maxWaitMs: cfg.HISTORY_MAX_WAIT_MS,
+        })
       : undefined;
   const compaction = history
     ? new QueueCompactionScheduler((tenant, docId) => history.enqueueCompaction({ tenant, docId }), logger)

@@ -3,6 +3,7 @@
  * (all optional, with defaults suitable for a developer machine).
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_OBJECT_CACHE_BYTES, DEFAULT_QUIET_MS } from '@diaryx-sync/git-store';
 import { parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -10,9 +11,9 @@ const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 export const workerConfigSchema = serviceConfigSchema.extend({
   PORT: int(8090),
   /** Quiet period after the last edit before an automatic commit. */
-  HISTORY_QUIET_MS: int(10_000),
+  HISTORY_QUIET_MS: int(DEFAULT_QUIET_MS),
   /** Under constant editing, commit at least this often. */
-  HISTORY_MAX_WAIT_MS: int(5 * 60_000),
+  HISTORY_MAX_WAIT_MS: int(DEFAULT_MAX_WAIT_MS),
   /** Updates kept in the log by compaction (recent versions stay browsable). */
   HISTORY_KEEP_UPDATES: int(300),
   /** Jobs processed in parallel per queue by one worker process. */
@@ -36,6 +37,8 @@ export const workerConfigSchema = serviceConfigSchema.extend({
   HISTORY_DRAIN_TIMEOUT_MS: int(20_000),
   /** BullMQ job lock; a job of a dead worker is retried by another after about this long. */
   HISTORY_JOB_LOCK_MS: int(30_000).pipe(z.number().min(1000)),
+  /** Bytes of git objects cached in process (objects are immutable, so never stale). */
+  GIT_OBJECT_CACHE_BYTES: int(DEFAULT_OBJECT_CACHE_BYTES).pipe(z.number().min(1)),
   GIT_AUTHOR_NAME: z.string().min(1).default('Diaryx Sync'),
   GIT_AUTHOR_EMAIL: z.string().min(3).default('history@diaryx-sync.local'),
 });

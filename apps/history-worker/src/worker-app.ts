@@ -92,7 +92,7 @@ export async function startWorkerApp(
     ],
     { migrate: migrations.migrateOnStart, lockTimeoutMs: migrations.lockTimeoutMs },
   );
-  const git = new GitStore(objects, pool);
+  const git = new GitStore(objects, pool, { objectCacheBytes: config.GIT_OBJECT_CACHE_BYTES });
 
   const connect = () => createRedis(redisTopology);
   const redis = connect();

@@ -4,17 +4,26 @@ import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
 import { RefStore } from './refs/ref-store';
 import { ensureGitStoreSchema } from './refs/schema';
 import { WorkspaceRepository } from './git/workspace-repository';
-import { forgetCachedObjects } from './git/s3-object-backend';
+import { DEFAULT_OBJECT_CACHE_BYTES, GitObjectCache } from './git/s3-object-backend';
+
+/** Options of {@link GitStore}. */
+export interface GitStoreOptions {
+  /** Size of the in-process git object cache (default {@link DEFAULT_OBJECT_CACHE_BYTES}). */
+  objectCacheBytes?: number;
+}
 
 /** Repositories of all workspaces: objects in `storage`, refs in `pool`. */
 export class GitStore {
   readonly refs: RefStore;
+  private readonly cache: GitObjectCache;
 
   constructor(
     readonly storage: ObjectStorage,
     private readonly pool: Pool,
+    options: GitStoreOptions = {},
   ) {
     this.refs = new RefStore(pool);
+    this.cache = new GitObjectCache(options.objectCacheBytes ?? DEFAULT_OBJECT_CACHE_BYTES);
   }
 
   /** Creates the refs table when missing (run once at start-up). */
@@ -24,7 +33,7 @@ export class GitStore {
 
   /** The repository of `{tenant}/{workspace}` (cheap; no I/O). */
   repository(tenant: string, workspace: string): WorkspaceRepository {
-    return new WorkspaceRepository(this.storage, this.refs, tenant, workspace);
+    return new WorkspaceRepository(this.storage, this.refs, tenant, workspace, this.cache);
   }
 
   /**
@@ -51,7 +60,7 @@ export class GitStore {
   /** The S3 half of {@link deleteWorkspace}: deletes the workspace's git objects. */
   async purgeObjects(tenant: string, workspace: string): Promise<void> {
     const prefix = gitPrefix(tenant, workspace);
-    forgetCachedObjects(prefix);
+    this.cache.forget(prefix);
     for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
   }
 }

@@ -11,6 +11,7 @@ export * from './git/commit-message';
 export * from './git/workspace-repository';
 export * from './git/dumb-http';
 export * from './git-store';
+export { DEFAULT_OBJECT_CACHE_BYTES } from './git/s3-object-backend';
 export * from './queues/job-types';
 export * from './queues/history-queues';
 export * from './history/health-store';

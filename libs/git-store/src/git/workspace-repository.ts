@@ -7,7 +7,7 @@ import type { PromiseFsClient } from 'isomorphic-git';
 import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
 import type { RefStore } from '../refs/ref-store';
 import { createIsoGitFs, GITDIR } from './isogit-fs';
-import { forgetCachedObjects, S3ObjectBackend } from './s3-object-backend';
+import { S3ObjectBackend, type GitObjectCache } from './s3-object-backend';
 import { buildCommitMessage } from './commit-message';
 import {
   diffTrees,
@@ -69,8 +69,9 @@ export class WorkspaceRepository {
     private readonly refs: RefStore,
     readonly tenant: string,
     readonly workspace: string,
+    private readonly cache: GitObjectCache,
   ) {
-    this.backend = new S3ObjectBackend(storage, tenant, workspace);
+    this.backend = new S3ObjectBackend(storage, tenant, workspace, cache);
     this.fs = createIsoGitFs(this.backend);
   }
 
@@ -86,7 +87,7 @@ export class WorkspaceRepository {
    */
   async commitFiles(files: RepoFile[], options: CommitOptions): Promise<CommitResult> {
     // An empty repository may be a deleted-and-recreated one: never trust cached existence then.
-    if ((await this.head()) === null) forgetCachedObjects(gitPrefix(this.tenant, this.workspace));
+    if ((await this.head()) === null) this.cache.forget(gitPrefix(this.tenant, this.workspace));
     const tree = await writeTreeFromFiles(this.fs, files);
     const attempts = options.maxAttempts ?? 20;
     for (let attempt = 0; attempt < attempts; attempt++) {

@@ -35,14 +35,19 @@ export interface HistoryQueuesOptions {
   connect: () => Redis | Cluster;
   /** `REDIS_PREFIX`: the queues' BullMQ prefix is {@link queuePrefix} of it. */
   prefix: string;
-  /** Quiet period before an automatic commit (default: env `HISTORY_QUIET_MS`, else 10 s). */
+  /** Quiet period before an automatic commit (default {@link DEFAULT_QUIET_MS}). */
   quietMs?: number;
   /**
    * Longest delay between the first touch and its commit under constant editing
-   * (default: env `HISTORY_MAX_WAIT_MS`, else 5 min).
+   * (default {@link DEFAULT_MAX_WAIT_MS}).
    */
   maxWaitMs?: number;
 }
+
+/** Default quiet period before an automatic commit (`HISTORY_QUIET_MS`). */
+export const DEFAULT_QUIET_MS = 10_000;
+/** Default longest wait of an automatic commit under constant editing (`HISTORY_MAX_WAIT_MS`). */
+export const DEFAULT_MAX_WAIT_MS = 5 * 60_000;
 
 /** Retries with exponential backoff for every job. */
 const RETRY: JobsOptions = {
@@ -51,13 +56,6 @@ const RETRY: JobsOptions = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 24 * 3600, count: 1000 },
 };
-
-/** A non-negative integer from the environment, or `fallback`. */
-function envMs(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
-}
 
 /** The Redis key marking a workspace as dirty since its value (ms). */
 export function dirtyKey(prefix: string, tenant: string, workspace: string): string {
@@ -81,8 +79,8 @@ export class HistoryQueues {
 
   constructor(private readonly opts: HistoryQueuesOptions) {
     this.prefix = opts.prefix;
-    this.quietMs = opts.quietMs ?? envMs('HISTORY_QUIET_MS', 10_000);
-    this.maxWaitMs = opts.maxWaitMs ?? envMs('HISTORY_MAX_WAIT_MS', 5 * 60_000);
+    this.quietMs = opts.quietMs ?? DEFAULT_QUIET_MS;
+    this.maxWaitMs = opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.redis = opts.connect();
     this.redis.on('error', () => undefined);
     for (const name of ALL_QUEUES) {
