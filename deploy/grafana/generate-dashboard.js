@@ -60,7 +60,10 @@ ts('PostgreSQL append batch size (avg / p99)', [
 ts('Event-loop delay p99 by instance', [['max by (service, instance_id) (diaryx_event_loop_delay_seconds{quantile="0.99"})', '{{service}} {{instance_id}}']], 's');
 row('Errors');
 ts('Close codes', [['sum by (code) (rate(diaryx_gateway_closes_total[$__rate_interval]))', '{{code}}']], 'ops');
-ts('Auth failures', [['sum by (reason) (rate(diaryx_gateway_auth_failures_total[$__rate_interval]))', '{{reason}}']], 'ops');
+ts('Auth failures', [
+  ['sum by (reason) (rate(diaryx_gateway_auth_failures_total[$__rate_interval]))', '{{reason}}'],
+  ['sum by (outcome) (rate(diaryx_gateway_admin_logins_total{outcome!="succeeded"}[$__rate_interval]))', '/ops login {{outcome}}'],
+], 'ops');
 ts('Dropped frames, retries, resyncs', [
   ['sum by (reason) (rate(diaryx_gateway_frames_dropped_total[$__rate_interval]))', 'dropped {{reason}}'],
   ['sum(rate(diaryx_gateway_forward_retries_total[$__rate_interval]))', 'forward retries'],

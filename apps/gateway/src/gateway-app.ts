@@ -30,6 +30,7 @@ export async function createGatewayApp(
     abortOnError: false,
   });
   configureGatewayApp(app);
+  if (config.TRUST_PROXY_HOPS > 0) app.set('trust proxy', config.TRUST_PROXY_HOPS);
   return app;
 }
 

@@ -21,6 +21,8 @@
  * - `diaryx_gateway_frames_dropped_total{reason}` counter — rate-limited, too large, slow consumer, …
  * - `diaryx_gateway_forward_retries_total` counter — frames re-published because no owner answered.
  * - `diaryx_gateway_resyncs_total` counter — clients told to resync (close 1013).
+ * - `diaryx_gateway_admin_logins_total{outcome}` counter — `/ops/login` attempts: `succeeded`,
+ *   `failed` (wrong token), `throttled` (refused with 429 while the source address is locked out).
  * - `diaryx_http_request_duration_seconds{method,route,status}` histogram — HTTP API.
  *
  * End-to-end update latency, measured from the moment the gateway received the frame
@@ -80,6 +82,7 @@ export const METRIC_NAMES = {
   gatewayFramesDropped: 'diaryx_gateway_frames_dropped_total',
   gatewayForwardRetries: 'diaryx_gateway_forward_retries_total',
   gatewayResyncs: 'diaryx_gateway_resyncs_total',
+  gatewayAdminLogins: 'diaryx_gateway_admin_logins_total',
   httpRequestDuration: 'diaryx_http_request_duration_seconds',
   updateStage: 'diaryx_update_stage_seconds',
   shardsOwned: 'diaryx_shards_owned',
@@ -161,6 +164,7 @@ export interface DiaryxMetrics {
     framesDropped: Counter<'reason'>;
     forwardRetries: Counter<string>;
     resyncs: Counter<string>;
+    adminLogins: Counter<'outcome'>;
   };
   readonly http: { requestDuration: Histogram<'method' | 'route' | 'status'> };
   /** `updateStage.observe({ stage: 'persisted' }, seconds)` — see {@link observeStageSince}. */
@@ -278,6 +282,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
         'Frames re-published because no shard owner answered.',
       ),
       resyncs: counter(N.gatewayResyncs, 'Clients told to resync (close 1013).'),
+      adminLogins: counter(
+        N.gatewayAdminLogins,
+        '/ops/login attempts by outcome (succeeded, failed, throttled).',
+        ['outcome'],
+      ),
     },
     http: {
       requestDuration: histogram(N.httpRequestDuration, 'HTTP request duration (seconds).', LATENCY_BUCKETS, [

@@ -4,9 +4,9 @@ import { AuthService } from '../auth/auth.service';
 import { ClusterAdminGuard } from '../auth/cluster-admin.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { TenantStore } from '../tenancy/tenant.store';
-import { parseRequest } from './request-validation';
+import { parseRequest, textSchema } from './request-validation';
 
-const createTenantSchema = z.object({ name: z.string().trim().min(1).max(128) });
+const createTenantSchema = z.object({ name: textSchema(128, { trim: true }) });
 
 /** `201` answer of `POST /api/tenants`. */
 export interface CreatedTenantResponse {

@@ -6,7 +6,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { ALL_WORKSPACES, TOKEN_ROLES, type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiError } from './api-error';
-import { parseRequest } from './request-validation';
+import { parseRequest, textSchema } from './request-validation';
 
 /** `201` answer of `POST /api/tokens`. */
 export interface IssuedTokenResponse {
@@ -30,7 +30,7 @@ export class TokensController {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.schema = z.object({
-      sub: z.string().min(1).max(256),
+      sub: textSchema(256, { trim: false }),
       ws: z
         .array(
           z

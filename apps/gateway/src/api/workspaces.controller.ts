@@ -8,7 +8,7 @@ import { SyncService } from '../sync/sync.service';
 import { WorkspaceIdTakenError } from '../tenancy/tenancy.errors';
 import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
-import { parseRequest } from './request-validation';
+import { parseRequest, textSchema } from './request-validation';
 import { WorkspaceAccessService } from './workspace-access.service';
 import { WorkspaceDocumentsService } from './workspace-documents.service';
 
@@ -19,7 +19,7 @@ export interface WorkspaceResponse {
   created_at: string;
 }
 
-const nameSchema = z.string().trim().min(1).max(256);
+const nameSchema = textSchema(256, { trim: true });
 const createSchema = z.object({
   id: z.string().regex(WORKSPACE_ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
   name: nameSchema.optional(),

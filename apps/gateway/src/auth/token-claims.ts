@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasUnsafeText } from '../api/request-validation';
 
 /** Roles of docs/protocol.md#tokens: `admin` manages the tenant, `editor` reads and writes, `viewer` reads. */
 export const TOKEN_ROLES = ['editor', 'viewer', 'admin'] as const;
@@ -14,8 +15,15 @@ export const ALL_WORKSPACES = '*';
 
 /** zod schema of the verified JWT payload (docs/protocol.md#tokens). */
 export const tokenClaimsSchema = z.object({
-  sub: z.string().min(1),
-  tid: z.string().min(1),
+  // Subjects and tenant ids end up in PostgreSQL rows and logs: no control characters.
+  sub: z
+    .string()
+    .min(1)
+    .refine((s) => !hasUnsafeText(s), 'unsafe characters'),
+  tid: z
+    .string()
+    .min(1)
+    .refine((s) => !hasUnsafeText(s), 'unsafe characters'),
   ws: z.array(z.string().min(1)),
   role: z.enum(TOKEN_ROLES),
   exp: z.number().int(),

@@ -26,6 +26,12 @@ export const gatewayConfigSchema = serviceConfigSchema.extend({
    * Empty = no previous secret.
    */
   JWT_PREVIOUS_SECRET: z.string().default(''),
+  /**
+   * Reverse proxies in front of the gateway whose `X-Forwarded-For` is trusted (Express
+   * `trust proxy` hop count): the client address of per-address limits such as the `/ops/login`
+   * throttle. 0 = the socket's peer address (no proxy).
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Timeout of a restore's forward update through the cluster (ms). */
   RESTORE_TIMEOUT_MS: positiveInt(10000),
   /**

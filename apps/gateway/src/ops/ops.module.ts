@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LoginThrottle } from './login-throttle';
 import { OpsAuth } from './ops-auth';
 import { OpsController } from './ops.controller';
 import { OpsStateService } from './ops-state.service';
@@ -9,6 +10,6 @@ import { OpsStateService } from './ops-state.service';
  */
 @Module({
   controllers: [OpsController],
-  providers: [OpsAuth, OpsStateService],
+  providers: [OpsAuth, OpsStateService, { provide: LoginThrottle, useFactory: () => new LoginThrottle() }],
 })
 export class OpsModule {}
