@@ -1,6 +1,8 @@
 /** Test helpers: isolated PostgreSQL schema + Redis prefix, a fake gateway speaking the bus. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  BusPubSub,
+  publishOnBus,
   decodeEnvelope,
   docChannel,
   encodeEnvelope,
@@ -15,7 +17,7 @@ import {
 } from '@diaryx-sync/bus';
 import { encodeMessage } from '@diaryx-sync/protocol';
 import { createLogger, type Logger } from '@diaryx-sync/runtime';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { Pool } from 'pg';
 import * as Y from 'yjs';
 
@@ -112,22 +114,25 @@ export function fileUpdate(path: string, meta: Record<string, unknown>, doc = ne
   return captured!;
 }
 
-/** A gateway stand-in: publishes inbox envelopes, collects everything sent back to it. */
+/**
+ * A gateway stand-in: publishes inbox envelopes, collects everything sent back to it. Speaks the
+ * bus over any topology (`BusPubSub`: sharded pub/sub on a Redis Cluster).
+ */
 export class FakeGateway {
   readonly id: string;
   readonly received: { channel: string; env: Envelope }[] = [];
-  private readonly sub: Redis;
+  private readonly sub: BusPubSub;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly shardCount: number,
     id?: string,
   ) {
     this.id = id ?? `gw-${randomUUID().slice(0, 8)}`;
-    this.sub = redis.duplicate();
-    this.sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => {
-      this.received.push({ channel: ch.toString(), env: decodeEnvelope(msg) });
+    this.sub = new BusPubSub({
+      redis,
+      onMessage: (channel, msg) => this.received.push({ channel, env: decodeEnvelope(msg) }),
     });
   }
 
@@ -147,7 +152,7 @@ export class FakeGateway {
   /** Publishes to the doc's shard inbox; resolves to the number of receivers. */
   async send(env: InboxEnvelope): Promise<number> {
     const shard = shardOf(env.tenant, env.docId, this.shardCount);
-    return this.redis.publish(shardInboxChannel(this.prefix, shard), Buffer.from(encodeEnvelope(env)));
+    return publishOnBus(this.redis, shardInboxChannel(this.prefix, shard), Buffer.from(encodeEnvelope(env)));
   }
 
   /** Envelopes of one type (optionally filtered). */
@@ -206,6 +211,6 @@ export class FakeGateway {
   }
 
   close(): void {
-    this.sub.disconnect();
+    this.sub.close();
   }
 }

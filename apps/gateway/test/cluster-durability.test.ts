@@ -6,11 +6,10 @@
  */
 import { listInstances, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt';
-import { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import {
-  REDIS_URL,
   Sync2TestClient,
+  connectTestRedis,
   bodyText,
   sleep,
   startCluster,
@@ -108,7 +107,7 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
   })();
 
   // The victim owns shards of some of the docs being written.
-  const redis = new Redis(REDIS_URL);
+  const redis = connectTestRedis();
   const docShards = new Set(DOCS.map((d) => shardOf(tenant.id, d, SHARDS)));
   const victimId = cluster.docServices[0]!.env.DOC_SERVICE_ID;
   const victimShards = await waitUntil(

@@ -5,11 +5,11 @@
  */
 import { createFileMetadata, PostgresStorage, serializeFileMetadata } from '@diaryx-sync/crdt';
 import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
-import { Redis } from 'ioredis';
+import { listInstances } from '@diaryx-sync/bus';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import {
-  REDIS_URL,
+  connectTestRedis,
   Sync2TestClient,
   bodyText,
   closedOf,
@@ -242,7 +242,7 @@ describe('convergence', () => {
     const busyDoc = 'body:shared/busy.md';
     const c = await connect(editorA, 0);
     const doc = await c.openSynced(busyDoc);
-    const redis = new Redis(REDIS_URL);
+    const redis = connectTestRedis();
     const typing = setInterval(() => doc.getText('body').insert(0, 'x'), 50);
     try {
       type Beat = Record<string, unknown> & {
@@ -250,16 +250,12 @@ describe('convergence', () => {
       };
       const record = await waitUntil(
         async () => {
-          const keys = await redis.keys(`${cluster.prefix}:instance:gateway:*`);
-          const values = keys.length ? await redis.mget(...keys) : [];
-          return values
-            .filter((v): v is string => v !== null)
-            .map((v) => JSON.parse(v) as Beat)
-            .find(
-              (r) =>
-                ((r.connections_by_tenant as Record<string, number>)[tenantA.id] ?? 0) > 0 &&
-                r.busiest_docs.some((d) => d.doc === busyDoc && d.frames > 0),
-            );
+          const records = (await listInstances(redis, cluster.prefix, 'gateway')) as Beat[];
+          return records.find(
+            (r) =>
+              ((r.connections_by_tenant as Record<string, number>)[tenantA.id] ?? 0) > 0 &&
+              r.busiest_docs.some((d) => d.doc === busyDoc && d.frames > 0),
+          );
         },
         10_000,
         'gateway heartbeat with tenant A connections and the busy doc',

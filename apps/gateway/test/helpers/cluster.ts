@@ -17,6 +17,14 @@ import {
   encodeMessage,
   type ProtocolMessage,
 } from '@diaryx-sync/protocol';
+import {
+  createRedis,
+  loadServiceConfig,
+  redisTopologyEnv,
+  redisTopologyOf,
+  type RedisClient,
+  type RedisTopology,
+} from '@diaryx-sync/runtime';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
@@ -29,6 +37,22 @@ const HISTORY_WORKER_MAIN = join(ROOT, 'apps/history-worker/dist/main.js');
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The Redis the tests run against: the environment's topology (`REDIS_CLUSTER_NODES` →
+ * Redis Cluster, as `npm run test:redis-cluster` sets it; `REDIS_SENTINELS` → Sentinel), else
+ * `REDIS_URL`.
+ */
+export function testRedisTopology(): RedisTopology {
+  return redisTopologyOf(loadServiceConfig({ ...process.env, REDIS_URL }));
+}
+
+/** A test-side client of `topology` (default {@link testRedisTopology}); disconnect it when done. */
+export function connectTestRedis(topology: RedisTopology = testRedisTopology()): RedisClient {
+  const redis = createRedis(topology);
+  redis.on('error', () => undefined);
+  return redis;
+}
 
 /** A free TCP port on 127.0.0.1 (asked from the OS). */
 export async function freePort(): Promise<number> {
@@ -150,6 +174,8 @@ export interface ClusterOptions {
   shardCount?: number;
   /** Wait for every gateway's `/readyz` (needs a live doc service). Default true. */
   waitReady?: boolean;
+  /** The Redis every process uses (default {@link testRedisTopology}). */
+  redis?: RedisTopology;
 }
 
 /** A tenant created through the HTTP API. */
@@ -298,9 +324,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const adminToken = `admin-${randomBytes(12).toString('hex')}`;
   const logDir = mkdtempSync(join(tmpdir(), `cluster-${id}-`));
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...withoutRedisTopology(process.env),
     NODE_ENV: 'test',
-    REDIS_URL,
+    ...redisTopologyEnv(options.redis ?? testRedisTopology()),
     REDIS_PREFIX: prefix,
     DATABASE_URL: databaseUrl,
     JWT_SECRET: jwtSecret,
@@ -353,6 +379,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     throw err;
   }
   return cluster;
+}
+
+/** `env` without the variables that select a Redis topology (the cluster sets its own). */
+function withoutRedisTopology(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME'])
+    delete out[k];
+  return out;
 }
 
 /** How a socket closed. */
