@@ -60,6 +60,14 @@ export function docServiceMembersKey(prefix: string): string {
   return `${prefix}:docsvc:members`;
 }
 
+/**
+ * Hash of doc-service instance id → shards it is shedding because it is overloaded (absent: 0);
+ * every instance weighs its shard target by it (docs/fencing.md "Renewal and overload").
+ */
+export function docServiceShedKey(prefix: string): string {
+  return `${prefix}:docsvc:shed`;
+}
+
 /** JSON heartbeat of one service instance (TTL ~6 s), see docs/architecture.md#heartbeats-and-ports. */
 export function instanceKey(prefix: string, kind: InstanceKind, id: string): string {
   return `${prefix}:instance:${kind}:${id}`;

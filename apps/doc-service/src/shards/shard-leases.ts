@@ -1,21 +1,26 @@
 /**
  * Shard ownership by Redis lease (docs/architecture.md#properties, property 1).
  *
- * - Every instance registers in the members sorted set (`score` = expiry ms) at each tick.
- * - It renews its leases every `renewMs` (TTL `ttlMs`); a lease it fails to renew is LOST: the
- *   owner is told at once ({@link ShardLeaseHandlers.onLost}) and must stop serving the shard.
+ * - Every instance registers in the members sorted set (`score` = expiry ms) at each renewal.
+ * - It renews its leases every `renewMs` (TTL `ttlMs`) on a timer of its own, never behind a
+ *   rebalance round; a lease it fails to renew is LOST: the owner is told at once
+ *   ({@link ShardLeaseHandlers.onLost}) and must stop serving the shard.
+ * - Overloaded (event-loop delay above `overloadDelayMs` for `overloadRounds` rounds), it hands
+ *   shards over gracefully one at a time instead of losing them all by accident.
  * - It targets `ceil(shardCount / liveMembers)` shards: surplus shards are released gracefully
  *   ({@link ShardLeaseHandlers.onReleasing} flushes first, then the lease is deleted), missing
  *   ones are acquired among the free shards, preferring shards by rendezvous hash so instances
- *   settle on disjoint sets quickly. A crashed instance's leases expire after `ttlMs` and are
- *   taken over at the next tick of the others.
- * - Each acquisition gets a fencing token (INCR per shard), stored in the lease value.
+ *   settle on disjoint sets quickly. A crashed instance's leases expire after `ttlMs`; the others
+ *   tick right after that expiry (docs/fencing.md "Takeover").
+ * - Each acquisition gets a fencing token (INCR per shard, then raised in PostgreSQL above every
+ *   earlier one, docs/fencing.md); the database refuses batches under an older token.
  *   {@link ShardLeaseManager.checkFence} is called before each PostgreSQL write: it requires a
  *   locally valid lease (renewed less than `ttlMs - fenceMarginMs` ago) AND the same lease value
  *   in Redis (Lua), so an instance whose lease expired or was taken cannot persist.
  */
-import { docServiceMembersKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
+import { docServiceMembersKey, docServiceShedKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getEach, pttlEach } from './key-reads';
 import { leaseScripts, type LeaseScripts } from './lease-scripts';
 
@@ -51,6 +56,16 @@ export interface ShardLeaseOptions {
    * least `redisToken`). Default: the Redis token as is (no database fence).
    */
   raiseFence?: (shard: number, redisToken: number) => Promise<number>;
+  /**
+   * Current load as event-loop delay in ms (default: the p99 of `monitorEventLoopDelay` over the
+   * last rebalance round). Above `overloadDelayMs` in `overloadRounds` consecutive rounds the
+   * instance hands one shard over gracefully (docs/fencing.md "Overload").
+   */
+  loadProbe?: () => number;
+  /** Event-loop delay that counts as overloaded (default ttlMs / 4). */
+  overloadDelayMs?: number;
+  /** Consecutive overloaded rounds before a shard is handed over (default 3). */
+  overloadRounds?: number;
 }
 
 interface OwnedShard {
@@ -75,6 +90,20 @@ export class ShardLeaseManager {
   private readonly releases = new Set<Promise<void>>();
   /** Delay of the next tick: `renewMs`, or less when another member's lease expires sooner. */
   private nextTickMs: number;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  /** Renewals continue while this is true (also during a graceful stop, until released). */
+  private renewingOn = false;
+  /** Time the last successful renewal round was sent (diagnostics of a loss). */
+  private lastRenewSentAt = 0;
+  private readonly loop: IntervalHistogram | undefined;
+  private readonly loadProbe: () => number;
+  private overloadedRounds = 0;
+  /** Shards handed over because of overload, subtracted from the target (decays when healthy). */
+  private shed = 0;
+  private healthySince = Date.now();
+  /** The shed count last written to the shed hash. */
+  private publishedShed = 0;
 
   constructor(private readonly opts: ShardLeaseOptions) {
     this.scripts = leaseScripts(opts.redis);
@@ -82,21 +111,37 @@ export class ShardLeaseManager {
     this.renewMs = opts.renewMs ?? 300;
     this.fenceMarginMs = opts.fenceMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 3));
     this.nextTickMs = this.renewMs;
+    if (opts.loadProbe) this.loadProbe = opts.loadProbe;
+    else {
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      this.loop = loop;
+      this.loadProbe = () => loop.percentile(99) / 1e6;
+    }
+  }
+
+  /** Event-loop delay p99 (ms) of the last rebalance round (metrics, diagnostics). */
+  get loadMs(): number {
+    return this.loadProbe();
   }
 
   /** Registers and runs the first tick (acquiring shards), then keeps ticking. */
   async start(): Promise<void> {
     this.running = true;
+    this.renewingOn = true;
     await this.tick();
     this.schedule();
+    this.scheduleRenew();
   }
 
   /** Runs one renew/rebalance round now (tests). */
   tick(): Promise<void> {
     if (!this.ticking) {
-      this.ticking = this.runTick().finally(() => {
-        this.ticking = undefined;
-      });
+      this.ticking = this.renewRound()
+        .then(() => this.runTick())
+        .finally(() => {
+          this.ticking = undefined;
+        });
     }
     return this.ticking;
   }
@@ -158,8 +203,15 @@ export class ShardLeaseManager {
     await this.opts.redis
       .zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId)
       .catch(() => undefined);
+    await this.opts.redis
+      .hdel(docServiceShedKey(this.opts.prefix), this.opts.instanceId)
+      .catch(() => undefined);
     for (const s of [...this.owned.keys()]) this.startRelease(s);
     await Promise.allSettled([...this.releases]);
+    this.renewingOn = false;
+    clearTimeout(this.renewTimer);
+    await this.renewing?.catch(() => undefined);
+    this.loop?.disable();
   }
 
   /**
@@ -178,7 +230,46 @@ export class ShardLeaseManager {
   /** Stops ticking WITHOUT releasing anything (simulates a crash in tests: leases expire). */
   abandon(): void {
     this.running = false;
+    this.renewingOn = false;
     clearTimeout(this.timer);
+    clearTimeout(this.renewTimer);
+    this.loop?.disable();
+  }
+
+  /**
+   * Renewal runs on its own timer, never behind a rebalance round (acquisitions wait for Redis,
+   * the database fence and subscriptions; under load that can outlast the TTL).
+   */
+  private scheduleRenew(): void {
+    if (!this.renewingOn) return;
+    this.renewTimer = setTimeout(() => {
+      this.renewing ??= this.renewRound()
+        .catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'shard lease renewal failed'))
+        .finally(() => {
+          this.renewing = undefined;
+          this.scheduleRenew();
+        });
+    }, this.renewMs);
+    this.renewTimer.unref();
+  }
+
+  /** Renews every held lease and the membership entry (both are liveness). */
+  private async renewRound(): Promise<void> {
+    const sentAt = Date.now();
+    try {
+      await this.renew(sentAt);
+      if (this.running) {
+        await this.opts.redis.zadd(
+          docServiceMembersKey(this.opts.prefix),
+          sentAt + this.ttlMs,
+          this.opts.instanceId,
+        );
+      }
+      this.lastRenewSentAt = sentAt;
+    } catch (err) {
+      this.expireLocally();
+      throw err;
+    }
   }
 
   private schedule(): void {
@@ -196,12 +287,13 @@ export class ShardLeaseManager {
     const sentAt = Date.now();
     const membersKey = docServiceMembersKey(prefix);
     try {
-      await this.renew(sentAt);
       if (!this.running) return;
       await redis.zadd(membersKey, sentAt + this.ttlMs, instanceId);
       await redis.zremrangebyscore(membersKey, '-inf', sentAt - 1);
-      const members = Math.max(1, await redis.zcount(membersKey, sentAt, '+inf'));
-      const target = Math.ceil(this.opts.shardCount / members);
+      const live = await redis.zrangebyscore(membersKey, sentAt, '+inf');
+      if (!live.includes(instanceId)) live.push(instanceId);
+      const members = live.length;
+      const target = await this.targetOf(live, this.overload(members));
       const active = this.ownedShards();
       if (active.length > target) {
         const surplus = active.sort((a, b) => this.score(a) - this.score(b)).slice(0, active.length - target);
@@ -219,6 +311,61 @@ export class ShardLeaseManager {
     }
   }
 
+  /**
+   * Deliberate load shedding: after `overloadRounds` rounds in a row with the event-loop delay
+   * above `overloadDelayMs`, shed one more step (halves this instance's weight in the targets;
+   * only when another instance is alive); after 10 s without overload one step back.
+   */
+  private overload(members: number): number {
+    const delay = this.loadProbe();
+    this.loop?.reset();
+    const limit = this.opts.overloadDelayMs ?? this.ttlMs / 4;
+    if (delay > limit && members > 1) {
+      this.healthySince = Date.now();
+      if (++this.overloadedRounds >= (this.opts.overloadRounds ?? 3)) {
+        this.overloadedRounds = 0;
+        this.shed++;
+        this.opts.logger.warn(
+          { delayMs: Math.round(delay), shed: this.shed },
+          'overloaded: handing a shard over deliberately',
+        );
+      }
+    } else {
+      this.overloadedRounds = 0;
+      if (this.shed > 0 && Date.now() - this.healthySince > 10_000) {
+        this.shed--;
+        this.healthySince = Date.now();
+      }
+    }
+    if (members <= 1) this.shed = 0;
+    this.shed = Math.min(this.shed, Math.ceil(Math.log2(this.opts.shardCount)));
+    return this.shed;
+  }
+
+  /**
+   * This instance's share of the shards. Without overload: `ceil(shards / members)`. An instance
+   * shedding `k` counts with weight 2^-k and takes the floor of its weighted share; the healthy
+   * ones split the rest (ceil), so the targets always cover every shard.
+   */
+  private async targetOf(live: string[], shed: number): Promise<number> {
+    const { redis, prefix, instanceId, shardCount } = this.opts;
+    const shedKey = docServiceShedKey(prefix);
+    if (shed !== this.publishedShed) {
+      if (shed > 0) await redis.hset(shedKey, instanceId, shed);
+      else await redis.hdel(shedKey, instanceId);
+      this.publishedShed = shed;
+    }
+    const sheds = live.length > 1 ? (await redis.hmget(shedKey, ...live)).map((v) => Number(v ?? 0)) : [shed];
+    const weight = (k: number) => 2 ** -k;
+    const total = sheds.reduce((sum, k) => sum + weight(k), 0);
+    const healthy = sheds.filter((k) => k === 0).length;
+    if (healthy === 0 || sheds.every((k) => k === 0)) return Math.ceil(shardCount / live.length);
+    const overloadedShare = (k: number) => Math.max(1, Math.floor((shardCount * weight(k)) / total));
+    if (shed > 0) return overloadedShare(shed);
+    const taken = sheds.filter((k) => k > 0).reduce((sum, k) => sum + overloadedShare(k), 0);
+    return Math.ceil(Math.max(0, shardCount - taken) / healthy);
+  }
+
   private async renew(sentAt: number): Promise<void> {
     const shards = [...this.owned.keys()];
     if (shards.length === 0) return;
@@ -232,7 +379,11 @@ export class ShardLeaseManager {
       const o = this.owned.get(s);
       if (!o || o.value !== values[i]) return;
       if (Number(res[i]) === 1) o.validUntil = sentAt + this.ttlMs;
-      else this.lose(s, 'lease taken or expired');
+      else
+        this.lose(
+          s,
+          `lease taken or expired (last renewal sent ${sentAt - this.lastRenewSentAt} ms earlier, event-loop delay p99 ${Math.round(this.loadProbe())} ms)`,
+        );
     });
   }
 
