@@ -358,9 +358,7 @@ class Repairer {
       }
       const loop = chain.slice(seen.get(cur));
       for (const k of chain) done.add(k);
-      const newest = loop.reduce((a, b) =>
-        live.get(b)!.modified_at > live.get(a)!.modified_at ? b : a,
-      );
+      const newest = loop.reduce((a, b) => (live.get(b)!.modified_at > live.get(a)!.modified_at ? b : a));
       const members = new Set(loop);
       const root = this.root(members);
       const target = root !== null && root !== newest ? root : null;
@@ -545,7 +543,8 @@ class Repairer {
       if (orphan === undefined) continue;
       const parent = f.metadata.part_of;
       const parentPath = parent === null ? null : (this.pathOf(parent) ?? null);
-      const filename = parent !== null && parentPath === null ? `/${orphan}` : docIdFilename(orphan, parentPath);
+      const filename =
+        parent !== null && parentPath === null ? `/${orphan}` : docIdFilename(orphan, parentPath);
       this.write(f.key, { ...f.metadata, filename });
       orphans.splice(orphans.indexOf(orphan), 1);
       livePaths.add(orphan);

@@ -40,7 +40,10 @@ class Replica {
 
   bodyInfo(): Map<string, BodyInfo> {
     return new Map(
-      [...this.bodies].map(([p, b]) => [p, { text: b.getBody(), firstUpdateAt: this.firstUpdateAt.get(p) ?? null }]),
+      [...this.bodies].map(([p, b]) => [
+        p,
+        { text: b.getBody(), firstUpdateAt: this.firstUpdateAt.get(p) ?? null },
+      ]),
     );
   }
 
@@ -93,7 +96,12 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
       const server = new Replica();
       // a root index, a folder index, files under both
       server.ws.setFile('README.md', { title: 'Root', contents: [], modified_at: T0 });
-      server.ws.setFile('notes/index.md', { title: 'Notes', part_of: 'README.md', contents: [], modified_at: T0 });
+      server.ws.setFile('notes/index.md', {
+        title: 'Notes',
+        part_of: 'README.md',
+        contents: [],
+        modified_at: T0,
+      });
       const root = server.ws.getFile('README.md')!;
       server.ws.setFile('README.md', { ...root, contents: ['notes/index.md'] });
       server.body('README.md', T0).setBody('root\n');
@@ -110,7 +118,9 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
       });
       if (sc.docIds) server.ws.migrateToDocIds();
       // the key of each generated file, fixed before the faults (a fault may make a path unresolvable)
-      const keys = new Map([...paths, 'README.md', 'notes/index.md'].map((p) => [p, server.ws.findByPath(p)!]));
+      const keys = new Map(
+        [...paths, 'README.md', 'notes/index.md'].map((p) => [p, server.ws.findByPath(p)!]),
+      );
       const keyOf = (path: string): string => keys.get(path)!;
       const pick = (n: number): string => paths[n % paths.length];
 
@@ -143,7 +153,12 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
           case 'broken_parent': {
             const key = keyOf(pick(f.pick));
             const m = server.ws.getFile(key);
-            if (m) server.ws.setFile(key, { ...m, part_of: sc.docIds ? crypto.randomUUID() : 'gone/x.md', modified_at: now });
+            if (m)
+              server.ws.setFile(key, {
+                ...m,
+                part_of: sc.docIds ? crypto.randomUUID() : 'gone/x.md',
+                modified_at: now,
+              });
             break;
           }
           case 'delete_parent': {
@@ -156,7 +171,11 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
           case 'missing_child': {
             const key = keyOf('README.md');
             const m = server.ws.getFile(key)!;
-            server.ws.setFile(key, { ...m, contents: [...(m.contents ?? []), sc.docIds ? crypto.randomUUID() : 'ghost.md'], modified_at: now });
+            server.ws.setFile(key, {
+              ...m,
+              contents: [...(m.contents ?? []), sc.docIds ? crypto.randomUUID() : 'ghost.md'],
+              modified_at: now,
+            });
             break;
           }
           case 'duplicate': {
@@ -170,7 +189,12 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
               server.ws.setFile(a, { ...m, filename: b.filename, part_of: b.part_of, modified_at: now });
             } else {
               // mixed keys: a UUID entry resolving to an existing path
-              server.ws.setFile(crypto.randomUUID(), { ...m, filename: bPath, part_of: null, modified_at: now });
+              server.ws.setFile(crypto.randomUUID(), {
+                ...m,
+                filename: bPath,
+                part_of: null,
+                modified_at: now,
+              });
             }
             break;
           }
@@ -190,7 +214,9 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
       // every acknowledged body text: bodies of live files and orphan bodies (a tombstoned
       // file's body is history, not a live text)
       const acknowledged = new Map(
-        checkedBodyPaths(server.ws, server.bodies.keys()).map((p) => [p, server.bodies.get(p)!.getBody()] as const),
+        checkedBodyPaths(server.ws, server.bodies.keys()).map(
+          (p) => [p, server.bodies.get(p)!.getBody()] as const,
+        ),
       );
       const allBodies = new Map([...server.bodies].map(([p, b]) => [p, b.getBody()] as const));
 
@@ -252,10 +278,17 @@ test('an orphan body is left alone during its grace period, then adopted under l
     ['nope.md', { text: 'typo text\n', firstUpdateAt: T0 + 10_000 }],
   ]);
   const young = planRepairs(ws, bodies, T0 + 20_000, { orphanGraceMs: 60_000 });
-  expect(young).toMatchObject({ repairs: [], workspaceUpdate: null, pendingOrphans: ['nope.md'], remaining: [] });
+  expect(young).toMatchObject({
+    repairs: [],
+    workspaceUpdate: null,
+    pendingOrphans: ['nope.md'],
+    remaining: [],
+  });
 
   const old = planRepairs(ws, bodies, T0 + 80_000, { orphanGraceMs: 60_000 });
-  expect(old.repairs.map((r) => [r.kind, r.files])).toEqual([['adopt_orphan', ['lost+found/nope.md', 'nope.md']]]);
+  expect(old.repairs.map((r) => [r.kind, r.files])).toEqual([
+    ['adopt_orphan', ['lost+found/nope.md', 'nope.md']],
+  ]);
   const healed = WorkspaceCrdt.fromUpdate(ws.encodeStateAsUpdate());
   healed.applyUpdate(old.workspaceUpdate!);
   expect(healed.getFile('lost+found/nope.md')).toMatchObject({

@@ -78,7 +78,15 @@ export async function runRebuild(ctx: JobContext, data: RebuildJobData): Promise
       },
     });
     ctx.log.warn(
-      { tenant, workspace, commit: commitId, backupKey, backupRef: backup.ref, updated, valid: healed.outcome.ok },
+      {
+        tenant,
+        workspace,
+        commit: commitId,
+        backupKey,
+        backupRef: backup.ref,
+        updated,
+        valid: healed.outcome.ok,
+      },
       'rebuilt unreadable workspace CRDT',
     );
     if (updated > 0 || healed.repairs > 0) await ctx.queues.touchWorkspace(tenant, workspace);

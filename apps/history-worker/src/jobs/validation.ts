@@ -137,7 +137,11 @@ export async function healAndValidate(
 }
 
 /** The CRDT cannot be read: queue a rebuild (unless the last one failed recently). */
-async function unreadable(ctx: JobContext, loaded: LoadedWorkspace, actor: string): Promise<HealedValidation> {
+async function unreadable(
+  ctx: JobContext,
+  loaded: LoadedWorkspace,
+  actor: string,
+): Promise<HealedValidation> {
   const { tenant, workspace } = loaded;
   const outcome: ValidationOutcome = {
     ok: false,

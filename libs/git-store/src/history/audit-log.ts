@@ -6,7 +6,8 @@ import type { Pool } from 'pg';
  * unreadable CRDT), `validation_failed` (every failed check), `validation_alert` (the failure
  * threshold was reached and repair did not help: commits are stopped).
  */
-export type AuditEvent = 'rebuild' | 'restore' | 'import' | 'validation_failed' | 'repair' | 'validation_alert';
+export type AuditEvent =
+  'rebuild' | 'restore' | 'import' | 'validation_failed' | 'repair' | 'validation_alert';
 
 /** One audit row. */
 export interface AuditEntry {
