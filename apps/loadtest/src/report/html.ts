@@ -157,7 +157,7 @@ ${table([
 ])}
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 ${r.convergence && r.convergence.examples.length ? `<h2>Mismatches</h2><ul>${r.convergence.examples.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
-<p class="muted">How to read this report: docs/load-testing.md in the repository.</p>
+<p class="muted">How to read this report: "Load testing" in the repository README and apps/loadtest/README.md.</p>
 </body></html>
 `;
 }
