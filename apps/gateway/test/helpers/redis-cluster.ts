@@ -58,7 +58,7 @@ export class LocalRedisCluster {
 
   /** A plain connection to one node (no cluster redirections). */
   connect(port: number): Redis {
-    const r = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, lazyConnect: false });
+    const r = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, commandTimeout: 3000 });
     r.on('error', () => undefined);
     return r;
   }
