@@ -51,6 +51,7 @@ import { InlineCompactionScheduler, type CompactionScheduler } from './persisten
 import { FencedError, GroupCommitter, WorkspaceDeletedError } from './persistence/group-commit';
 import { PgWorkspaceDirectory, UNGUARDED, type WorkspaceDirectory } from './persistence/workspace-directory';
 import { WorkspaceToucher, type TouchWorkspace } from './persistence/workspace-touch';
+import { TenantFairQueue } from './inbox/tenant-fair-queue';
 import { PresenceTracker, type WorkspacePresence } from './presence/presence-tracker';
 import { ShardLeaseManager } from './shards/shard-leases';
 
@@ -100,6 +101,16 @@ export interface DocServiceOptions {
    * (`HistoryQueues#touchWorkspace`); throttled per workspace. Default: none.
    */
   touchWorkspace?: TouchWorkspace;
+  /** CPU budget of one tenant per turn of the fair inbox queue, ms (default 5, docs/limits.md). */
+  inboxSliceMs?: number;
+  /** Inbox envelopes waiting per tenant before new ones are refused (default 10000). */
+  maxQueuedPerTenant?: number;
+}
+
+/** An inbox envelope waiting for its tenant's turn. */
+interface QueuedEnvelope {
+  env: InboxEnvelope | WorkspaceDeletedEnvelope;
+  inboxShard: number;
 }
 
 /** Counters exposed for tests and the heartbeat. */
@@ -124,6 +135,8 @@ export class DocService {
   private bus: BusPubSub | undefined;
   /** Subscribed inbox channel → shard. */
   private readonly inboxes = new Map<string, number>();
+  /** Inbox envelopes by tenant, served round-robin (docs/limits.md, "Fair share per tenant"). */
+  private readonly inbox: TenantFairQueue<QueuedEnvelope>;
   /** `${docKey}\0${connKey}` of connections whose update failed to persist (their next save fails). */
   private readonly failedWrites = new Set<string>();
   private heartbeat: HeartbeatHandle | undefined;
@@ -190,6 +203,20 @@ export class DocService {
       logger: this.log,
       metrics: opts.metrics,
     });
+    this.inbox = new TenantFairQueue<QueuedEnvelope>({
+      run: (item) => this.dispatch(item),
+      sliceMs: opts.inboxSliceMs,
+      maxQueued: opts.maxQueuedPerTenant,
+      onRefused: ({ env }) => {
+        opts.metrics?.docs.tenantInboxDropped.inc();
+        if (env.type !== 'workspace_deleted') this.replyError(env, 'unavailable', 'tenant inbox full; retry');
+      },
+      onDepth: (tenant, depth) => {
+        if (depth === 0) opts.metrics?.docs.tenantInboxDepth.remove({ tenant });
+        else opts.metrics?.docs.tenantInboxDepth.set({ tenant }, depth);
+      },
+      onError: (err) => this.log.error({ err: (err as Error).message }, 'inbox envelope failed'),
+    });
     this.presence = new PresenceTracker({
       redis: opts.redis,
       prefix: opts.prefix,
@@ -243,6 +270,7 @@ export class DocService {
     this.started = false;
     this.accepting = false;
     this.serving = false;
+    this.inbox.clear();
     clearTimeout(this.sweepTimer);
     await this.leases.stop();
     await this.registry.unloadAll();
@@ -350,6 +378,12 @@ export class DocService {
       }
       throw err;
     }
+    this.inbox.push(decoded.tenant, { env: decoded, inboxShard });
+  }
+
+  /** Handles one inbox envelope in its tenant's turn. */
+  private dispatch({ env: decoded, inboxShard }: QueuedEnvelope): void {
+    if (!this.accepting) return;
     if (decoded.type === 'workspace_deleted') return this.endWorkspace(decoded, inboxShard);
     const env = decoded;
     const shard = shardOf(env.tenant, env.docId, this.opts.shardCount);
