@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Generates deploy/grafana/diaryx-sync.json (the Grafana dashboard over the diaryx_* metrics of
-// libs/runtime/src/metrics.ts). Run: node deploy/grafana/generate-dashboard.js > deploy/grafana/diaryx-sync.json
+// libs/runtime/src/metrics.ts; each service exports its own part, SERVICE_METRIC_GROUPS there). Run: node deploy/grafana/generate-dashboard.js > deploy/grafana/diaryx-sync.json
 'use strict';
 const ds = { type: 'prometheus', uid: 'prometheus' };
 let id = 1; let y = 0;
@@ -57,7 +57,7 @@ ts('PostgreSQL append batch size (avg / p99)', [
   ['sum(rate(diaryx_pg_append_batch_size_sum[$__rate_interval])) / sum(rate(diaryx_pg_append_batch_size_count[$__rate_interval]))', 'avg'],
   [q('0.99', 'diaryx_pg_append_batch_size'), 'p99'],
 ]);
-ts('Event-loop delay p99 by instance', [['max by (service, instance_id) (diaryx_event_loop_delay_seconds{quantile="0.99"})', '{{service}} {{instance_id}}']], 's');
+ts('Event-loop delay p99 by instance', [['max by (service, instance_id) (nodejs_eventloop_lag_p99_seconds)', '{{service}} {{instance_id}}']], 's');
 row('Errors');
 ts('Close codes', [['sum by (code) (rate(diaryx_gateway_closes_total[$__rate_interval]))', '{{code}}']], 'ops');
 ts('Auth failures', [
@@ -79,6 +79,17 @@ ts('Docs loaded / updates applied', [
   ['sum(rate(diaryx_doc_loads_total[$__rate_interval]))', 'loads/s'],
   ['sum(rate(diaryx_doc_unloads_total[$__rate_interval]))', 'unloads/s'],
 ]);
+ts('Tenant inbox depth (fair queues)', [
+  ['topk(10, sum by (tenant) (diaryx_tenant_inbox_depth))', '{{tenant}}'],
+  ['sum(rate(diaryx_tenant_inbox_dropped_total[$__rate_interval]))', 'dropped/s'],
+]);
+ts('Doc-service drops and bounds', [
+  ['sum by (reason) (increase(diaryx_doc_pending_dropped_total[$__rate_interval]))', 'pending dropped {{reason}}'],
+  ['sum(increase(diaryx_focus_list_truncated_total[$__rate_interval]))', 'focus lists truncated'],
+  ['sum(increase(diaryx_workspace_deletions_total[$__rate_interval]))', 'workspaces deleted'],
+  ['sum(increase(diaryx_doc_output_failures_total[$__rate_interval]))', 'outputs failed to publish'],
+]);
+ts('Versions running', [['count by (service, version) (diaryx_build_info)', '{{service}} {{version}}']]);
 row('Queues');
 ts('Queue depth', [['max by (queue, state) (diaryx_queue_depth)', '{{queue}} {{state}}']]);
 ts('Job duration p95', [[q('0.95', 'diaryx_job_duration_seconds', 'queue'), '{{queue}}']], 's');

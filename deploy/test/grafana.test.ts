@@ -6,7 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { METRIC_NAMES } from '@diaryx-sync/runtime';
+import {
+  METRIC_NAMES,
+  type MetricService,
+  SERVICE_METRIC_GROUPS,
+  createMetricsRegistry,
+} from '@diaryx-sync/runtime';
 import { ROOT } from './lib/apps';
 
 interface Panel {
@@ -25,6 +30,32 @@ const dashboard = JSON.parse(fs.readFileSync(file, 'utf8')) as {
 };
 const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
+/** Metric names each service really exports (its registry, prom-client defaults included). */
+const EXPORTED: Record<MetricService, Set<string>> = Object.fromEntries(
+  (Object.keys(SERVICE_METRIC_GROUPS) as MetricService[]).map((service) => {
+    const m = createMetricsRegistry({ service });
+    return [service, new Set(m.registry.getMetricsAsArray().map((x) => x.name))];
+  }),
+) as Record<MetricService, Set<string>>;
+/** Base metric names of one PromQL expression (label names, functions, strings removed). */
+function metricsOf(expr: string): string[] {
+  const withoutStrings = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring) \([^)]*\)/g, '');
+  return [...withoutStrings.matchAll(/[a-z_][a-z0-9_]*/g)]
+    .map((m) => m[0])
+    .filter((w) => !PROMQL_WORDS.has(w))
+    .map((w) => {
+      const all = new Set(Object.values(EXPORTED).flatMap((x) => [...x]));
+      return HISTOGRAM_SUFFIXES.reduce(
+        (n, suffix) =>
+          n.endsWith(suffix) && all.has(n.slice(0, -suffix.length)) ? n.slice(0, -suffix.length) : n,
+        w,
+      );
+    });
+}
 const PROMQL_WORDS = new Set([
   'sum',
   'max',
@@ -39,6 +70,7 @@ const PROMQL_WORDS = new Set([
   'without',
   'on',
   'ignoring',
+  'topk',
 ]);
 
 describe('deploy/grafana/diaryx-sync.json', () => {
@@ -51,31 +83,34 @@ describe('deploy/grafana/diaryx-sync.json', () => {
     expect(generated).toBe(fs.readFileSync(file, 'utf8'));
   });
 
+  it('every query uses metrics that the services exporting them really export (and job/service selectors agree)', () => {
+    const problems: string[] = [];
+    for (const expr of exprs) {
+      const scoped = /(?:job|service)="([\w-]+)"/.exec(expr)?.[1] as MetricService | undefined;
+      for (const name of metricsOf(expr)) {
+        if (name === 'up') continue;
+        const exporters = (Object.keys(EXPORTED) as MetricService[]).filter((s) => EXPORTED[s].has(name));
+        if (exporters.length === 0) problems.push(`${name} is exported by no service: ${expr}`);
+        if (scoped && scoped in EXPORTED && !EXPORTED[scoped].has(name))
+          problems.push(`${name} is not exported by ${scoped}: ${expr}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // The check can fail: a doc-service metric scoped to the gateway is caught.
+    expect(EXPORTED.gateway.has(METRIC_NAMES.shardsOwned)).toBe(false);
+    expect(EXPORTED['doc-service'].has(METRIC_NAMES.shardsOwned)).toBe(true);
+    expect(metricsOf('sum by (le) (rate(diaryx_update_stage_seconds_bucket[5m]))')).toEqual([
+      'diaryx_update_stage_seconds',
+    ]);
+  });
+
   it('queries only known metrics, through the provisioned Prometheus datasource', () => {
     const known = new Set<string>(Object.values(METRIC_NAMES));
     const unknown: string[] = [];
-    for (const expr of exprs) {
-      const withoutStrings = expr
-        .replace(/"[^"]*"/g, '""')
-        .replace(/\{[^}]*\}/g, '')
-        .replace(/\[[^\]]*\]/g, '');
-      for (const m of withoutStrings.matchAll(/[a-z_][a-z0-9_]*/g)) {
-        const word = m[0];
-        if (
-          PROMQL_WORDS.has(word) ||
-          /^(service|instance_id|endpoint|type|code|reason|stage|event|queue|state|check|outcome|route|status|job|app)$/.test(
-            word,
-          )
-        )
-          continue;
-        const base = HISTOGRAM_SUFFIXES.reduce(
-          (n, s) => (n.endsWith(s) && known.has(n.slice(0, -s.length)) ? n.slice(0, -s.length) : n),
-          word,
-        );
-        if (known.has(base) || base === 'up' || /^(process|nodejs)_/.test(base)) continue;
-        unknown.push(`${word} in ${expr}`);
-      }
-    }
+    for (const expr of exprs)
+      for (const name of metricsOf(expr))
+        if (!known.has(name) && name !== 'up' && !/^(process|nodejs)_/.test(name))
+          unknown.push(`${name} in ${expr}`);
     expect(unknown).toEqual([]);
     for (const p of dashboard.panels.filter((x) => x.type !== 'row'))
       expect(p.datasource?.uid).toBe('prometheus');
@@ -92,8 +127,7 @@ describe('deploy/grafana/diaryx-sync.json', () => {
       expect.arrayContaining(['Traffic', 'Latency', 'Errors', 'Shards', 'Queues', 'Health']),
     );
     const all = exprs.join('\n');
-    for (const name of Object.values(METRIC_NAMES).filter((n) => n !== METRIC_NAMES.buildInfo))
-      expect([name, all.includes(name)]).toEqual([name, true]);
+    for (const name of Object.values(METRIC_NAMES)) expect([name, all.includes(name)]).toEqual([name, true]);
     expect(all).toMatch(
       /histogram_quantile\(0\.99, sum by \(le, stage\) \(rate\(diaryx_update_stage_seconds_bucket/,
     );

@@ -3,8 +3,10 @@
  *
  * Use {@link createMetrics} on your service's own `Registry` (never the prom-client global one:
  * tests run several services in one process) and record through the returned typed handles.
- * Every service registers the whole catalogue, so dashboards and alerts can rely on the names
- * existing everywhere; a metric a service never touches simply has no samples.
+ * Each service exports only its own part of the catalogue ({@link SERVICE_METRIC_GROUPS}: the
+ * gateway its `gateway`/`http` metrics, doc services `shards`/`docs`/`postgres`, history workers
+ * `jobs`/`validation`; `updateStage` on the gateway and doc services), so no service shows
+ * permanently-zero series of another; `diaryx_build_info` and prom-client's defaults are on all.
  *
  * Names (all prefixed `diaryx_`; labels in braces; the registry also carries the default labels
  * `service` and `instance_id`):
@@ -61,11 +63,8 @@
  *
  * Process (every service):
  * - prom-client default metrics (`process_*`, `nodejs_*`, including `nodejs_eventloop_lag_*`).
- * - `diaryx_event_loop_delay_seconds{quantile}` gauge — `0.5`, `0.9`, `0.99`, `max` of the
- *   event-loop delay since the previous scrape (perf_hooks `monitorEventLoopDelay`).
  * - `diaryx_build_info{version,node}` gauge, always 1.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric name of the catalogue, for dashboards, alerts and tests. */
@@ -108,9 +107,30 @@ export const METRIC_NAMES = {
   repairs: 'diaryx_repairs_total',
   validationAlerts: 'diaryx_validation_alerts_total',
   gitCommits: 'diaryx_git_commits_total',
-  eventLoopDelay: 'diaryx_event_loop_delay_seconds',
   buildInfo: 'diaryx_build_info',
 } as const;
+
+/** Groups of {@link DiaryxMetrics} (each a set of related metrics). */
+export type MetricGroup = Exclude<keyof DiaryxMetrics, 'registry' | 'stop'>;
+/** Every group, in catalogue order. */
+export const METRIC_GROUPS: readonly MetricGroup[] = [
+  'gateway',
+  'http',
+  'updateStage',
+  'shards',
+  'docs',
+  'postgres',
+  'jobs',
+  'validation',
+];
+/** The services with their own part of the catalogue. */
+export type MetricService = 'gateway' | 'doc-service' | 'history-worker';
+/** The groups each service exports (`diaryx_build_info` and prom-client defaults: every service). */
+export const SERVICE_METRIC_GROUPS: Readonly<Record<MetricService, readonly MetricGroup[]>> = {
+  gateway: ['gateway', 'http', 'updateStage'],
+  'doc-service': ['updateStage', 'shards', 'docs', 'postgres'],
+  'history-worker': ['jobs', 'validation'],
+};
 
 /** Which service a registry belongs to (the `service` default label). */
 export type ServiceKind = 'gateway' | 'doc-service' | 'history-worker' | (string & {});
@@ -126,6 +146,18 @@ export interface MetricsOptions {
   /** Version reported by `diaryx_build_info` (default: npm_package_version or `0.0.0`). */
   version?: string;
 }
+
+/** Reasons of {@link METRIC_NAMES.gatewayFramesDropped} (initialised to 0 on the gateway). */
+export const FRAME_DROP_REASONS = [
+  'slow_consumer',
+  'rate_limited',
+  'tenant_rate_limited',
+  'control_rate_limited',
+  'tenant_connection_limit',
+  'focus_limit',
+  'too_large',
+  'malformed',
+] as const;
 
 /** Reasons of {@link METRIC_NAMES.gatewayFramesDropped} (initialised to 0 on the gateway). */
 export const FRAME_DROP_REASONS = [
@@ -202,7 +234,10 @@ export interface DiaryxMetrics {
     alerts: Counter<string>;
     gitCommits: Counter<string>;
   };
-  /** Stops the event-loop delay monitor (call on shutdown; metrics stay registered). */
+  /**
+   * Shutdown hook of the catalogue. It holds no timers (event-loop delay comes from prom-client's
+   * `nodejs_eventloop_lag_*` defaults), so this does nothing; metrics stay registered.
+   */
   stop(): void;
 }
 
@@ -218,8 +253,10 @@ export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 const created = new WeakMap<Registry, DiaryxMetrics>();
 
 /**
- * Registers the catalogue (plus default metrics and the event-loop delay monitor) on `registry`
- * and sets its default labels. Idempotent per registry: a second call returns the same handles.
+ * Registers the service's part of the catalogue (plus prom-client default metrics) on `registry`
+ * and sets its default labels. Every handle of {@link DiaryxMetrics} exists, but only the groups
+ * of {@link SERVICE_METRIC_GROUPS} for `options.service` are exported (a service not listed there
+ * exports everything). Idempotent per registry: a second call returns the same handles.
  */
 export function createMetrics(registry: Registry, options: MetricsOptions): DiaryxMetrics {
   const existing = created.get(registry);
@@ -243,17 +280,6 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
   ) => new Histogram<L>({ name, help, buckets, labelNames, registers });
   const N = METRIC_NAMES;
 
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  new Gauge<'quantile'>({
-    name: N.eventLoopDelay,
-    help: 'Event-loop delay since the previous scrape, by quantile (seconds).',
-    labelNames: ['quantile'],
-    registers,
-    collect() {
-      reportDelay(this, delay);
-    },
-  });
   const version = options.version ?? process.env.npm_package_version ?? '0.0.0';
   gauge<'version' | 'node'>(N.buildInfo, 'Build information; always 1.', ['version', 'node']).set(
     { version, node: process.versions.node },
@@ -354,8 +380,16 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       ),
       gitCommits: counter(N.gitCommits, 'Git commits written.'),
     },
-    stop: () => delay.disable(),
+    stop: () => undefined,
   };
+  const own = SERVICE_METRIC_GROUPS[options.service as MetricService] as readonly MetricGroup[] | undefined;
+  if (own)
+    for (const group of METRIC_GROUPS)
+      if (!own.includes(group))
+        for (const name of metricNamesOf(metrics[group])) registry.removeSingleMetric(name);
+  // Every drop reason has a series from the start (0), so its panel shows 0, not "No data".
+  if (options.service === 'gateway')
+    for (const reason of FRAME_DROP_REASONS) metrics.gateway.framesDropped.inc({ reason }, 0);
   // Every drop reason has a series from the start (0), so its panel shows 0, not "No data".
   if (options.service === 'gateway')
     for (const reason of FRAME_DROP_REASONS) metrics.gateway.framesDropped.inc({ reason }, 0);
@@ -385,12 +419,10 @@ export function observeStageSince(
   metrics.updateStage.observe({ stage }, Math.max(0, now - receivedAtMs) / 1000);
 }
 
-function reportDelay(g: Gauge<'quantile'>, h: IntervalHistogram): void {
-  // The histogram reports nanoseconds; NaN/very large values appear before the first sample.
-  const toSeconds = (ns: number) => (Number.isFinite(ns) && h.count > 0 ? ns / 1e9 : 0);
-  g.set({ quantile: '0.5' }, toSeconds(h.percentile(50)));
-  g.set({ quantile: '0.9' }, toSeconds(h.percentile(90)));
-  g.set({ quantile: '0.99' }, toSeconds(h.percentile(99)));
-  g.set({ quantile: 'max' }, toSeconds(h.max));
-  h.reset();
+/** Names of the prom-client metrics in one group of {@link DiaryxMetrics} (a metric or a record of them). */
+function metricNamesOf(group: unknown): string[] {
+  const isMetric = (m: unknown): m is { name: string } =>
+    typeof m === 'object' && m !== null && typeof (m as { name?: unknown }).name === 'string' && 'get' in m;
+  if (isMetric(group)) return [group.name];
+  return Object.values(group as Record<string, unknown>).flatMap((m) => (isMetric(m) ? [m.name] : []));
 }

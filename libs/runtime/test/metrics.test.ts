@@ -2,7 +2,11 @@ import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import {
   FRAME_DROP_REASONS,
+  METRIC_GROUPS,
   METRIC_NAMES,
+  type MetricGroup,
+  type MetricService,
+  SERVICE_METRIC_GROUPS,
   createMetrics,
   createMetricsRegistry,
   observeStageSince,
@@ -25,17 +29,16 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 }
 
 describe('metric catalogue', () => {
-  it('registers every named metric with the diaryx_ prefix, plus default metrics', async () => {
+  it("registers the service's own metrics with the diaryx_ prefix, plus default metrics", async () => {
     const m = createMetricsRegistry({ service: 'gateway', instanceId: 'gw-1' });
     try {
       m.gateway.framesReceived.inc({ type: 'update' });
       observeStageSince(m, 'persisted', Date.now() - 25);
       const text = await m.registry.metrics();
-      for (const name of Object.values(METRIC_NAMES)) {
-        expect(name.startsWith('diaryx_')).toBe(true);
-        expect(text).toContain(`# TYPE ${name} `);
-      }
+      for (const name of Object.values(METRIC_NAMES)) expect(name.startsWith('diaryx_')).toBe(true);
       expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toContain('nodejs_eventloop_lag_p99_seconds'); // prom-client's, no duplicate of ours
+      expect(text).not.toContain('diaryx_event_loop_delay');
       expect(text).toMatch(
         /diaryx_gateway_frames_received_total\{type="update",service="gateway",instance_id="gw-1"\} 1/,
       );
@@ -43,11 +46,35 @@ describe('metric catalogue', () => {
       expect(count).toContain('stage="persisted"');
       expect(count).toContain('instance_id="gw-1"');
       expect(count?.endsWith(' 1')).toBe(true);
-      expect(text).toMatch(/diaryx_event_loop_delay_seconds\{quantile="0.99"/);
     } finally {
       m.stop();
     }
   });
+
+  it.each(Object.keys(SERVICE_METRIC_GROUPS) as MetricService[])(
+    '%s exports exactly its own groups of the catalogue (no series of other services)',
+    async (service) => {
+      const m = createMetricsRegistry({ service, defaultMetrics: false });
+      const exported = new Set(m.registry.getMetricsAsArray().map((x) => x.name));
+      const own = new Set(SERVICE_METRIC_GROUPS[service]);
+      const names = (group: MetricGroup) => {
+        const g = m[group] as unknown as { name?: string } & Record<string, { name: string }>;
+        return typeof g.name === 'string' ? [g.name] : Object.values(g).map((x) => x.name);
+      };
+      for (const group of METRIC_GROUPS)
+        for (const name of names(group)) expect([name, exported.has(name)]).toEqual([name, own.has(group)]);
+      expect(exported.has(METRIC_NAMES.buildInfo)).toBe(true);
+      // Every catalogue name is exported by at least one service.
+      const all = new Set(
+        (Object.keys(SERVICE_METRIC_GROUPS) as MetricService[]).flatMap((s) =>
+          createMetricsRegistry({ service: s, defaultMetrics: false })
+            .registry.getMetricsAsArray()
+            .map((x) => x.name),
+        ),
+      );
+      for (const name of Object.values(METRIC_NAMES)) expect([name, all.has(name)]).toEqual([name, true]);
+    },
+  );
 
   it('is idempotent per registry and isolated between registries', () => {
     const r = new Registry();
@@ -125,7 +152,9 @@ describe('frames dropped', () => {
     try {
       const text = await m.registry.metrics();
       for (const reason of FRAME_DROP_REASONS)
-        expect(text).toMatch(new RegExp(`diaryx_gateway_frames_dropped_total\\{reason="${reason}"[^}]*\\} 0`));
+        expect(text).toMatch(
+          new RegExp(`diaryx_gateway_frames_dropped_total\\{reason="${reason}"[^}]*\\} 0`),
+        );
     } finally {
       m.stop();
     }
