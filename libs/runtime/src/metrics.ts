@@ -38,6 +38,8 @@
  * - `diaryx_docs_loaded` gauge — docs held in memory.
  * - `diaryx_doc_loads_total` / `diaryx_doc_unloads_total` counters; `diaryx_doc_load_seconds` histogram.
  * - `diaryx_updates_applied_total` counter — updates applied by shard owners.
+ * - `diaryx_doc_output_failures_total` counter — a reply, broadcast or `saved` of a doc that could
+ *   not be published (logged with the doc id; the client retries or resyncs).
  * - `diaryx_doc_pending_dropped_total{reason}` counter — Yjs pending state dropped instead of
  *   carried (`refused`: an update pushed it over the bound, its connection closed with 4400;
  *   `stale`: older than the bound; `load`: found in a doc's stored state). See docs/limits.md.
@@ -92,6 +94,7 @@ export const METRIC_NAMES = {
   docLoadSeconds: 'diaryx_doc_load_seconds',
   updatesApplied: 'diaryx_updates_applied_total',
   docPendingDropped: 'diaryx_doc_pending_dropped_total',
+  docOutputFailures: 'diaryx_doc_output_failures_total',
   tenantInboxDepth: 'diaryx_tenant_inbox_depth',
   tenantInboxDropped: 'diaryx_tenant_inbox_dropped_total',
   workspaceDeletions: 'diaryx_workspace_deletions_total',
@@ -212,6 +215,7 @@ export interface DiaryxMetrics {
     loadSeconds: Histogram<string>;
     updatesApplied: Counter<string>;
     pendingDropped: Counter<'reason'>;
+    outputFailures: Counter<string>;
     tenantInboxDepth: Gauge<'tenant'>;
     tenantInboxDropped: Counter<string>;
     workspaceDeletions: Counter<string>;
@@ -337,6 +341,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       unloads: counter(N.docUnloads, 'Documents unloaded from memory.'),
       loadSeconds: histogram(N.docLoadSeconds, 'Time to load a document (seconds).', LATENCY_BUCKETS),
       updatesApplied: counter(N.updatesApplied, 'Updates applied by shard owners.'),
+      outputFailures: counter(N.docOutputFailures, 'Doc outputs (reply, broadcast, saved) that failed to publish.'),
       pendingDropped: counter(
         N.docPendingDropped,
         'Yjs pending state dropped instead of carried (refused update, or found at load).',

@@ -234,7 +234,13 @@ export class DocRegistry {
       throw new ShardNotServedError(`shard ${shard} is no longer served`);
     if ((this.workspaceEpochs.get(epochKey) ?? 0) !== epoch)
       throw new WorkspaceNotFoundError(`workspace ${parsed.workspaceId} was deleted`);
-    const doc = new LoadedDoc(tenant, docId, parsed, shard, token, generation, state, count);
+    const doc = new LoadedDoc(tenant, docId, parsed, shard, token, generation, state, count, (err) => {
+      this.opts.metrics?.docs.outputFailures.inc();
+      this.opts.logger.error(
+        { tenant, docId, err: err instanceof Error ? err.message : String(err) },
+        'publishing a doc output failed',
+      );
+    });
     if (doc.droppedPending) {
       // alert: the stored state held structs/deletes that can never integrate (docs/limits.md)
       this.opts.metrics?.docs.pendingDropped.inc({ reason: 'load' });

@@ -43,6 +43,8 @@ export class LoadedDoc {
     readonly generation: string,
     state: Uint8Array | null,
     storedUpdates: number,
+    /** Called when a step of the output chain fails (it is logged and counted, never swallowed). */
+    private readonly onOutputError: (error: unknown) => void,
   ) {
     const doc = new Y.Doc({ gc: true });
     if (state && state.length > 0) Y.applyUpdate(doc, state);
@@ -60,12 +62,15 @@ export class LoadedDoc {
     return LoadedDoc.key(this.tenant, this.docId);
   }
 
-  /** Appends a step to the output chain (never rejects). */
+  /**
+   * Appends a step to the output chain. Never rejects: a failing step is reported to
+   * `onOutputError` and the chain goes on with the next one.
+   */
   chain(step: () => Promise<void> | void): Promise<void> {
     this.inflight++;
     const next = this.outputs
       .then(step)
-      .catch(() => undefined)
+      .catch((error: unknown) => this.onOutputError(error))
       .finally(() => {
         this.inflight--;
       });
