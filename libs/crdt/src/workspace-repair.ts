@@ -430,7 +430,6 @@ class Repairer {
       for (const key of others) {
         const target = this.freePath(path);
         const meta = this.ws.entries().get(key)!;
-        const sharedBody = this.bodyText(path);
         if (isDocIdKey(key)) {
           const slash = meta.filename.lastIndexOf('/');
           const filename = `${meta.filename.slice(0, slash + 1)}${baseName(target)}`;
@@ -444,8 +443,9 @@ class Repairer {
           this.write(key, { ...this.ws.entries().get(key)!, deleted: true });
         }
         // the body at the shared path stays with the keeper; the moved file keeps a copy of it
-        if (sharedBody !== undefined && this.bodyText(key) === undefined && !this.created.has(target))
-          this.created.set(target, sharedBody);
+        const ownBody = key !== path && (this.created.has(key) || this.bodies.has(key));
+        const sharedBody = ownBody || this.created.has(target) ? undefined : this.bodyText(path);
+        if (sharedBody !== undefined) this.created.set(target, sharedBody);
         changed = true;
         this.repairs.push({
           kind: 'rename_duplicate',

@@ -107,10 +107,13 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
         const rows = await storage.getUpdatesSince(docIdOf.get(orphan)!, 0);
         firstUpdateAt.set(orphan, rows.length > 0 ? rows[0].timestamp : null);
       }
+      // texts are decoded only when a repair needs them (an adopted orphan, a shared duplicate body)
       const bodies = new Map<string, BodyInfo>();
       for (const [docId, path] of paths) {
         bodies.set(path, {
-          text: BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody(),
+          get text() {
+            return BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody();
+          },
           firstUpdateAt: firstUpdateAt.get(path) ?? null,
         });
       }
