@@ -77,6 +77,7 @@ async function main(): Promise<void> {
 
   const ops = await startOpsServer({
     port: cfg.PORT,
+    host: cfg.BIND_HOST,
     registry: metrics.registry,
     ready: async () => {
       const redisOk = (await redis.ping().catch(() => 'down')) === 'PONG';

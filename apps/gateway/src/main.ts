@@ -28,10 +28,11 @@ async function main(): Promise<void> {
   await assertPostgresReachable(config.DATABASE_URL);
 
   const app = await createGatewayApp(config, { logger });
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, config.BIND_HOST);
   logger.info(
     {
       port: config.PORT,
+      host: config.BIND_HOST,
       redis: describeRedis(redisTopology),
       database: redactUrl(config.DATABASE_URL),
       prefix: config.REDIS_PREFIX,

@@ -176,6 +176,7 @@ export async function startWorkerApp(
 
   const ops = await startOpsServer({
     port: config.PORT,
+    host: config.BIND_HOST,
     registry: metrics.registry,
     ready: async () => {
       const checks = await Promise.allSettled([

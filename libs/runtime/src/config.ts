@@ -31,6 +31,12 @@ export const serviceConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(1).default(DEV_ADMIN_TOKEN),
   SHARD_COUNT: intFromEnv(64).pipe(z.number().min(1).max(4096)),
   PORT: intFromEnv(8080),
+  /**
+   * Interface every listener of the service binds (main port, ops/metrics port). Loopback by
+   * default, so `npm start` exposes nothing to the network; the container image sets `0.0.0.0`
+   * (docs/architecture.md#configuration).
+   */
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -53,6 +53,7 @@ export class MetricsModule implements NestModule, OnApplicationBootstrap, OnAppl
     if (this.config.METRICS_PORT > 0)
       this.server = await startMetricsServer({
         port: this.config.METRICS_PORT,
+        host: this.config.BIND_HOST,
         registry: this.metrics.registry,
       });
   }
