@@ -437,6 +437,6 @@ async function main() {
   }
 }
 
-module.exports = { launchCluster, checkRedis, checkPostgres, buildIfNeeded, startEmbeddedS3 };
+module.exports = { launchCluster, checkRedis, checkPostgres, buildIfNeeded, startEmbeddedS3, ensureDemo };
 
 if (require.main === module) void main();

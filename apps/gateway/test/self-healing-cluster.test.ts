@@ -4,6 +4,9 @@
  * never revert acknowledged edits; commits continue and the orphan's text ends up committed under
  * `lost+found/`. The same for the README's `/yjs` example on an empty workspace.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { BodyDoc, PostgresStorage, WorkspaceCrdt } from '@diaryx-sync/crdt';
@@ -221,6 +224,59 @@ describe('self-healing on a running cluster', () => {
       provider.destroy();
       provider.awareness.destroy();
       other.close();
+    }
+  });
+  it("npm start's demo workspace has a README.md, so the README's /yjs example edits a real file that gets committed", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ensureDemo } = require('../../../scripts/start.js') as {
+      ensureDemo: (
+        httpBase: string,
+        adminToken: string,
+        stateFile: string,
+        log: (line: string) => void,
+        env: Record<string, string>,
+      ) => Promise<{ tenant: string; token: string }>;
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'demo-state-'));
+    try {
+      const demo = await ensureDemo(
+        cluster.http(),
+        cluster.adminToken,
+        join(dir, 'demo.json'),
+        () => undefined,
+        {},
+      );
+      const ydoc = new Y.Doc();
+      const provider = new WebsocketProvider(
+        `${cluster.ws()}/yjs`,
+        encodeURIComponent('body:demo/README.md'),
+        ydoc,
+        {
+          params: { token: demo.token },
+          WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+          disableBc: true,
+        },
+      );
+      try {
+        await waitUntil(async () => (provider.synced ? true : null), 15_000, 'y-websocket synced');
+        expect(ydoc.getText('body').toString()).toContain('# Demo');
+        ydoc.getText('body').insert(ydoc.getText('body').length, 'typed over /yjs\n');
+        const committed = await waitUntil(
+          async () => {
+            await commit(demo.token, 'demo');
+            const readme = text(await headFiles(demo.token, 'demo'), 'README.md');
+            return readme?.includes('typed over /yjs') ? readme : null;
+          },
+          20_000,
+          'the /yjs edit committed in README.md',
+        );
+        expect(committed).toMatch(/^---\ntitle: Demo\n/);
+      } finally {
+        provider.destroy();
+        provider.awareness.destroy();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
