@@ -85,8 +85,11 @@ export function baseName(path: string): string {
 // Rules for names that enter the system (zip import, doc ids on the sockets, the CLI):
 // docs/protocol.md#paths.
 
-/** Longest file or folder name, in UTF-8 bytes (eCryptfs' limit; ext4, APFS and NTFS allow 255). */
-export const MAX_PATH_SEGMENT_BYTES = 143;
+/**
+ * Longest file or folder name, in UTF-8 bytes: the name limit of ext4, APFS and NTFS (255 UTF-16
+ * units ≥ 255 UTF-8 bytes), so a pulled file can always be created.
+ */
+export const MAX_PATH_SEGMENT_BYTES = 255;
 
 /**
  * Longest path, in UTF-8 bytes: `body:{workspace id}/{path}` must fit in a 255-byte doc id for
@@ -114,14 +117,14 @@ const WINDOWS_RESERVED_NAME = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\s*\..*)?\s*
 export function safePath(path: string): string {
   const p = normalizePath(path).normalize('NFC');
   if (BIDI_CONTROL_CHARS.test(p)) throw new InvalidPathError(path, 'contains a bidi control character');
-  if (Buffer.byteLength(p, 'utf8') > MAX_PATH_BYTES)
-    throw new InvalidPathError(path, `longer than ${MAX_PATH_BYTES} UTF-8 bytes`);
   for (const segment of p.split('/')) {
     if (WINDOWS_RESERVED_NAME.test(segment))
       throw new InvalidPathError(path, `"${segment}" is a reserved name on Windows`);
     if (Buffer.byteLength(segment, 'utf8') > MAX_PATH_SEGMENT_BYTES)
       throw new InvalidPathError(path, `a name is longer than ${MAX_PATH_SEGMENT_BYTES} UTF-8 bytes`);
   }
+  if (Buffer.byteLength(p, 'utf8') > MAX_PATH_BYTES)
+    throw new InvalidPathError(path, `longer than ${MAX_PATH_BYTES} UTF-8 bytes`);
   return p;
 }
 

@@ -91,7 +91,8 @@ describe('safePath', () => {
     ['CONSOLE.md', 'CONSOLE.md'],
     ['com10.md', 'com10.md'],
     ['lpt/a.md', 'lpt/a.md'],
-    [`${'n'.repeat(MAX_PATH_SEGMENT_BYTES)}`, 'n'.repeat(MAX_PATH_SEGMENT_BYTES)],
+    ['n'.repeat(MAX_PATH_BYTES), 'n'.repeat(MAX_PATH_BYTES)],
+    [`${'é'.repeat(91)}.md`, `${'é'.repeat(91)}.md`],
   ])('accepts %j as %j', (input, expected) => {
     expect(safePath(input)).toBe(expected);
   });
@@ -112,7 +113,7 @@ describe('safePath', () => {
     'COM9.md',
     'lpt1',
     'n'.repeat(MAX_PATH_SEGMENT_BYTES + 1),
-    `${'é'.repeat(72)}.md`,
+    `${'é'.repeat(92)}.md`,
     Array.from({ length: 10 }, () => 'd'.repeat(18)).join('/') + '/x.md',
   ])('refuses %j', (input) => {
     expect(() => safePath(input)).toThrow(InvalidPathError);
@@ -123,6 +124,15 @@ describe('safePath', () => {
     expect(safePath(longest)).toBe(longest);
     expect(Buffer.byteLength(bodyDocId('w'.repeat(64), longest))).toBeLessThanOrEqual(255);
     expect(() => safePath(`${longest}x`)).toThrow(InvalidPathError);
+  });
+
+  it('names a name over 255 bytes as such, and a path over 185 bytes as such', () => {
+    expect(() => safePath('n'.repeat(MAX_PATH_SEGMENT_BYTES + 1))).toThrow(
+      `a name is longer than ${MAX_PATH_SEGMENT_BYTES} UTF-8 bytes`,
+    );
+    expect(() => safePath('n'.repeat(MAX_PATH_SEGMENT_BYTES))).toThrow(
+      `longer than ${MAX_PATH_BYTES} UTF-8 bytes`,
+    );
   });
 
   it('isSafePath is true only for the safe canonical spelling', () => {

@@ -43,7 +43,8 @@ export class SyncHttpController {
       if (docId === null) throw new Error('bad doc id encoding');
       workspaceId = parseDocId(docId).workspaceId;
     } catch (err) {
-      throw ApiError.badRequest(isProtocolError(err) ? err.reason : 'bad doc id', 'bad_doc_id');
+      if (!isProtocolError(err)) throw ApiError.badRequest('bad doc id', 'bad_doc_id');
+      throw ApiError.badRequest(err.reason, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id');
     }
     if (!(await this.authorizer.mayUseWorkspace(claims, workspaceId))) throw ApiError.forbidden('forbidden');
     throw upgradeRequired(res);
