@@ -15,8 +15,8 @@ export const docServiceEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/)
     .optional(),
-  LEASE_TTL_MS: int(1500),
-  LEASE_RENEW_MS: int(300),
+  LEASE_TTL_MS: int(1200),
+  LEASE_RENEW_MS: int(250),
   MAX_LOADED_DOCS: int(5000),
   DOC_IDLE_MS: int(120000),
   COMPACTION_THRESHOLD: int(500),

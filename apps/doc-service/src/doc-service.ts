@@ -74,9 +74,9 @@ export interface DocServiceOptions {
    * checks that the `migrate` command applied them (MIGRATE_ON_START, deploy/README.md "Upgrade").
    */
   schema?: { migrate: boolean; lockTimeoutMs?: number };
-  /** Lease TTL (default 1500 ms, docs/fencing.md). */
+  /** Lease TTL (default 1200 ms, docs/fencing.md). */
   leaseTtlMs?: number;
-  /** Lease renew/rebalance period (default 300 ms). */
+  /** Lease renew/rebalance period (default 250 ms). */
   leaseRenewMs?: number;
   /** Most docs in memory (default 5000). */
   maxLoadedDocs?: number;

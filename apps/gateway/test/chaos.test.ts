@@ -172,9 +172,9 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
     await p.start();
   };
 
-  // Two lanes run side by side: ownership faults (doc services, Redis) one after the other, so
-  // takeovers are measured one at a time, and process faults (gateway, worker, self-healing).
-  const processFaults: (() => Promise<void>)[] = [
+  // Three lanes run side by side: ownership faults (doc services, Redis) one after the other, so
+  // takeovers are measured one at a time; the gateway; the history worker and self-healing.
+  const gatewayFaults: (() => Promise<void>)[] = [
     async () => {
       const gw = cluster.gateways[0]!;
       const at = Date.now();
@@ -187,6 +187,8 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
       );
       record('SIGKILL gateway + restart', at, Date.now() - at, 'every writer reconnected and synced');
     },
+  ];
+  const workerFaults: (() => Promise<void>)[] = [
     async () => {
       const at = Date.now();
       await worker.stop('SIGKILL');
@@ -201,15 +203,31 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
     async () => {
       // self-healing pass: an orphan body doc (no workspace entry), then a commit (validation)
       const at = Date.now();
-      const c = await Sync2TestClient.connect(cluster.ws(), token);
       const orphan = `body:${WS}/orphan-${at}.md`;
-      (await c.openSynced(orphan)).getText('body').insert(0, 'orphan text\n');
-      await c.save(orphan);
-      c.close();
-      const res = await fetch(`${cluster.http()}/api/workspaces/${WS}/commit`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tenant.adminToken}` },
-      });
+      // the gateway lane may be restarting the gateway: retry until it answers
+      await waitUntil(
+        async () => {
+          const c = await Sync2TestClient.connect(cluster.ws(), token);
+          try {
+            (await c.openSynced(orphan)).getText('body').insert(0, 'orphan text\n');
+            await c.save(orphan);
+            return true;
+          } finally {
+            c.close();
+          }
+        },
+        60_000,
+        'the orphan body doc written',
+      );
+      const res = await waitUntil(
+        () =>
+          fetch(`${cluster.http()}/api/workspaces/${WS}/commit`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${tenant.adminToken}` },
+          }).catch(() => null),
+        60_000,
+        'the commit request',
+      );
       record(`orphan body + commit (HTTP ${res.status})`, at, Date.now() - at, 'the commit request answered');
     },
   ];
@@ -239,11 +257,17 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
       }
     }
   };
-  await Promise.all([lane(ownershipFaults), lane(processFaults)]);
+  try {
+    await Promise.all([lane(ownershipFaults), lane(gatewayFaults), lane(workerFaults)]);
+    await sleep(GAP_MS);
+  } catch (err) {
+    for (const w of writers) w.close();
+    throw err;
+  } finally {
+    writing = false;
+    await Promise.all(loops);
+  }
   events.sort((a, b) => a.at - b.at);
-  await sleep(GAP_MS);
-  writing = false;
-  await Promise.all(loops);
   const writeSeconds = (Date.now() - t0) / 1000;
 
   // every writer gets a final acknowledged save

@@ -42,9 +42,9 @@ export interface ShardLeaseOptions {
   instanceId: string;
   logger: Logger;
   handlers: ShardLeaseHandlers;
-  /** Lease TTL (default 1500 ms; docs/fencing.md explains the choice). */
+  /** Lease TTL (default 1200 ms; docs/fencing.md explains the choice). */
   ttlMs?: number;
-  /** Renew/rebalance period (default 300 ms). */
+  /** Renew/rebalance period (default 250 ms). */
   renewMs?: number;
   /** A lease counts as valid for writes only while at least this much of its TTL is left (default 1000 ms). */
   fenceMarginMs?: number;
@@ -107,8 +107,8 @@ export class ShardLeaseManager {
 
   constructor(private readonly opts: ShardLeaseOptions) {
     this.scripts = leaseScripts(opts.redis);
-    this.ttlMs = opts.ttlMs ?? 1500;
-    this.renewMs = opts.renewMs ?? 300;
+    this.ttlMs = opts.ttlMs ?? 1200;
+    this.renewMs = opts.renewMs ?? 250;
     this.fenceMarginMs = opts.fenceMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 3));
     this.nextTickMs = this.renewMs;
     if (opts.loadProbe) this.loadProbe = opts.loadProbe;
