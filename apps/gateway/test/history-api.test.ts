@@ -471,17 +471,23 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     ).toBe(403);
   });
 
-  it('answers 409 validation_failed with the issues for a corrupt workspace', async () => {
+  it('repairs a broken parent in place and commits; answers 409 validation_failed (action rebuild) for an unreadable workspace', async () => {
     await editWorkspace(storage, WS, (w) => {
       const meta = w.getFile('notes/a.md')!;
       w.setFile('notes/a.md', { ...meta, part_of: 'gone.md', modified_at: meta.modified_at + 1 });
     });
+    const repaired = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
+    expect(repaired.status).toBe(200);
+    const ws = WorkspaceCrdt.fromUpdate(await storage.loadDoc(workspaceDocId(WS)));
+    expect(ws.getFile('notes/a.md')!.part_of).not.toBe('gone.md');
+
+    await storage.appendUpdate(workspaceDocId(WS), Buffer.from('not a yjs update'), { origin: 'disk-rot' });
     const res = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('validation_failed');
-    expect(res.body.error.issues).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'broken_parent', file: 'notes/a.md' })]),
-    );
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', action: 'rebuild' });
+    expect(res.body.error.issues).toEqual([
+      expect.objectContaining({ kind: 'unreadable_doc', file: workspaceDocId(WS) }),
+    ]);
   });
 
   it('mounts Bull Board at /ops/queues behind the admin token', async () => {
