@@ -1,0 +1,88 @@
+/**
+ * Unsafe paths arriving over the sockets (docs/protocol.md#paths), against real gateway and
+ * doc-service processes: a body doc id whose path is not NFC, holds a bidi control character or
+ * is a Windows reserved name is a protocol error (close 4400, reason `unsafe_path: …`) on `/sync2`
+ * frames, `/sync2` focus messages and `/yjs` URLs; nothing of it is stored; other connections
+ * keep syncing.
+ */
+import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
+import { closedOf, openSocket, startCluster, Sync2TestClient, type TestCluster } from './helpers/cluster';
+
+jest.setTimeout(60_000);
+
+const UNSAFE = [
+  ['bidi override', 'invoice\u202Edm.exe.md'],
+  ['bidi isolate', 'a\u2067b.md'],
+  ['Windows reserved name', 'CON.md'],
+  ['reserved folder', 'notes/Lpt1/a.md'],
+  ['NFD spelling', 'cafe\u0301.md'],
+] as const;
+
+let cluster: TestCluster;
+let editor: string;
+const clients: Sync2TestClient[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({ docServices: 1 });
+  const tenant = await cluster.createTenant('paths');
+  await cluster.createWorkspace(tenant, 'ws');
+  editor = await cluster.token({ tid: tenant.id, ws: ['ws'], role: 'editor' });
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await cluster?.stop();
+});
+
+async function connect(): Promise<Sync2TestClient> {
+  const c = await Sync2TestClient.connect(cluster.ws(), editor);
+  clients.push(c);
+  return c;
+}
+
+describe.each(UNSAFE)('%s', (_what, path) => {
+  const docId = `body:ws/${path}`;
+
+  it('in a /sync2 frame: close 4400 unsafe_path, nothing stored', async () => {
+    const c = await connect();
+    c.sendRaw(encodeFrame(docId, encodeMessage({ type: 'syncStep1', stateVector: new Uint8Array([0]) })));
+    const closed = await c.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/^unsafe_path: /);
+    const rows = await cluster.pool.query('SELECT 1 FROM crdt_updates WHERE doc = $1', [docId]);
+    expect(rows.rows).toHaveLength(0);
+  });
+
+  it('in a /sync2 focus message: close 4400 unsafe_path', async () => {
+    const c = await connect();
+    await c.openSynced('workspace:ws');
+    c.sendText(JSON.stringify({ type: 'focus', files: [docId] }));
+    const closed = await c.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/^unsafe_path: /);
+  });
+
+  it('in a /yjs URL: close 4400 unsafe_path after the upgrade, 400 unsafe_path without one', async () => {
+    const url = `${cluster.ws()}/yjs/${encodeURIComponent(docId)}?token=${editor}`;
+    const ws = await openSocket(url);
+    const closed = await closedOf(ws);
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/^unsafe_path: /);
+    const plain = await fetch(url.replace(/^ws/, 'http'));
+    expect(plain.status).toBe(400);
+    expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('unsafe_path');
+  });
+});
+
+it('safe names next to the refused ones sync normally', async () => {
+  const a = await connect();
+  const b = await connect();
+  for (const path of ['caf\u00e9.md', 'CONSOLE.md', 'notes/lpt10/a.md']) {
+    const docId = `body:ws/${path}`;
+    const docA = await a.openSynced(docId);
+    const docB = await b.openSynced(docId);
+    docA.getText('body').insert(0, `hello ${path}`);
+    await a.save(docId);
+    await b.waitFor(() => docB.getText('body').toString() === `hello ${path}`, 10_000, `sync of ${path}`);
+  }
+});
