@@ -162,18 +162,6 @@ export const FRAME_DROP_REASONS = [
   'malformed',
 ] as const;
 
-/** Reasons of {@link METRIC_NAMES.gatewayFramesDropped} (initialised to 0 on the gateway). */
-export const FRAME_DROP_REASONS = [
-  'slow_consumer',
-  'rate_limited',
-  'tenant_rate_limited',
-  'control_rate_limited',
-  'tenant_connection_limit',
-  'focus_limit',
-  'too_large',
-  'malformed',
-] as const;
-
 /** Socket endpoints of the gateway. */
 export type GatewayEndpoint = 'sync2' | 'yjs';
 /** Stages of {@link METRIC_NAMES.updateStage}, all measured from gateway receive. */
@@ -392,9 +380,6 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
     for (const group of METRIC_GROUPS)
       if (!own.includes(group))
         for (const name of metricNamesOf(metrics[group])) registry.removeSingleMetric(name);
-  // Every drop reason has a series from the start (0), so its panel shows 0, not "No data".
-  if (options.service === 'gateway')
-    for (const reason of FRAME_DROP_REASONS) metrics.gateway.framesDropped.inc({ reason }, 0);
   // Every drop reason has a series from the start (0), so its panel shows 0, not "No data".
   if (options.service === 'gateway')
     for (const reason of FRAME_DROP_REASONS) metrics.gateway.framesDropped.inc({ reason }, 0);
