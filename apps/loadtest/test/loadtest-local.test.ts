@@ -150,6 +150,50 @@ describe('loadtest against the local stack', () => {
     expect(r.convergence).toMatchObject({ docs: 6, convergedDocs: 6, freshMatchingDocs: 6 });
   });
 
+  it('fanout by URL and token against the running stack reads the gateway /metrics before and after', async () => {
+    const { base, token } = target.endpoints[0];
+    const workspace = /^body:([^/]+)\//.exec(target.docId('x'))![1];
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-cli-'));
+    const r = await runCli([
+      'loadtest',
+      'fanout',
+      '--server',
+      base,
+      '--token',
+      token,
+      '--workspace',
+      workspace,
+      '--docs',
+      '3',
+      '--clients',
+      '2',
+      '--duration',
+      '2',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(
+      fs.readFileSync(
+        path.join(
+          out,
+          fs.readdirSync(out).find((f) => f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    ) as RunResult;
+    expect(json.target.local).toBe(false);
+    expect(json.server.source).toBe('metrics');
+    const [before, after] = [json.server.metrics!.before[0], json.server.metrics!.after[0]];
+    expect(after.url).toBe(`${base.replace('ws://', 'http://')}/metrics`);
+    expect(after.cpuSeconds).toBeGreaterThan(before.cpuSeconds);
+    expect(after.rssBytes).toBeGreaterThan(10 << 20);
+    expect(json.loss.deliveriesReceived).toBe(json.loss.deliveriesExpected);
+    expect(json.convergence).toMatchObject({ docs: 3, convergedDocs: 3, freshMatchingDocs: 3 });
+  });
+
   itWithBrowser('the HTML report renders in headless Chromium with data in every chart', async () => {
     const html = path.join(OUT, 'fanout.html');
     const browser = await chromium.launch({
