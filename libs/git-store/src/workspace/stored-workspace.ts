@@ -5,13 +5,18 @@
 import {
   BodyDoc,
   materializeWorkspace,
+  readDocState,
   workspaceDocId,
   WorkspaceCrdt,
   type CrdtStorage,
 } from '@diaryx-sync/crdt';
 import type { RepoFile } from '../git/tree-builder';
 
-/** Doc id → full state of every persisted doc of the workspace (workspace doc and bodies). */
+/**
+ * Doc id → full state of every persisted doc of the workspace (workspace doc and bodies). A doc
+ * with a snapshot or update rows that do not decode contributes what still decodes (`readDocState`;
+ * the history worker rebuilds such docs: docs/self-healing.md).
+ */
 export async function loadWorkspaceStates(
   storage: CrdtStorage,
   workspace: string,
@@ -21,7 +26,7 @@ export async function loadWorkspaceStates(
   const prefix = `body:${workspace}/`;
   for (const docId of await storage.listDocs()) {
     if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
-    const state = await storage.loadDoc(docId);
+    const { state } = await readDocState(storage, docId);
     if (state) states.set(docId, state);
   }
   return states;
