@@ -81,6 +81,22 @@ afterAll(async () => {
   await redis?.kill();
 }, 60_000);
 
+/**
+ * Starts a killed process again. A service started while Redis is down exits at once (fail
+ * fast); like an orchestrator, start it again until it stays up.
+ */
+async function restart(p: ServiceProcess): Promise<void> {
+  await waitUntil(
+    () =>
+      p.start().then(
+        () => true,
+        () => false,
+      ),
+    90_000,
+    `${p.name} to start again`,
+  );
+}
+
 const docIdOf = (d: number) => `body:${WS}/doc-${String(d).padStart(2, '0')}.md`;
 
 /** Gives every written doc a workspace entry (so only the injected orphan is an orphan). */
@@ -169,7 +185,7 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
       took.length === before.size && took.length > 0 ? Math.max(...took) : null,
       'every shard it owned has a new owner (database fence raised)',
     );
-    await p.start();
+    await restart(p);
   };
 
   // Three lanes run side by side: ownership faults (doc services, Redis) one after the other, so
@@ -179,7 +195,7 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
       const gw = cluster.gateways[0]!;
       const at = Date.now();
       await gw.stop('SIGKILL');
-      await gw.start();
+      await restart(gw);
       await waitUntil(
         () => writers.every((w) => w.syncedAt > at),
         30_000,
@@ -192,7 +208,7 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
     async () => {
       const at = Date.now();
       await worker.stop('SIGKILL');
-      await worker.start();
+      await restart(worker);
       record(
         'SIGKILL history worker + restart',
         at,

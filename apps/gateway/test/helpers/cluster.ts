@@ -127,7 +127,7 @@ export class ServiceProcess {
     this.exitPromise = new Promise((r) => child.once('exit', () => r()));
     await waitUntil(
       async () => {
-        if (!this.running) throw new Error(`${this.name} exited early:\n${this.logTail()}`);
+        if (!this.running) return true; // exited early: fail at once, not after the timeout
         const res = await fetch(`http://127.0.0.1:${this.port}/healthz`).catch(() => null);
         return res?.status === 200;
       },
@@ -136,6 +136,7 @@ export class ServiceProcess {
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n--- ${this.name} log ---\n${this.logTail()}`);
     });
+    if (!this.running) throw new Error(`${this.name} exited early:\n${this.logTail()}`);
   }
 
   /** Sends `signal` and waits for the exit (SIGKILL after `graceMs`). */
