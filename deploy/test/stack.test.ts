@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { METRIC_NAMES } from '@diaryx-sync/runtime';
+import { METRIC_NAMES, createMetricsRegistry } from '@diaryx-sync/runtime';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
 import { chromium, type Browser } from 'playwright-core';
 import {
@@ -118,7 +118,7 @@ describe('a running stack', () => {
       ...cluster.gateways.map((p) => ({ p, service: 'gateway' })),
       ...cluster.docServices.map((p) => ({ p, service: 'doc-service' })),
       { p: worker, service: 'history-worker' },
-    ];
+    ] as const;
     for (const { p, service } of services) {
       expect([p.name, (await fetch(`http://127.0.0.1:${p.port}/healthz`)).status]).toEqual([p.name, 200]);
       await waitUntil(
@@ -127,8 +127,16 @@ describe('a running stack', () => {
         `${p.name} ready`,
       );
       const text = await scrape(p.port);
-      const missing = Object.values(METRIC_NAMES).filter((n) => !text.includes(`# TYPE ${n} `));
+      // Its own part of the catalogue, and nothing of the other services' parts.
+      const own = createMetricsRegistry({ service, defaultMetrics: false })
+        .registry.getMetricsAsArray()
+        .map((m) => m.name);
+      const missing = own.filter((n) => !text.includes(`# TYPE ${n} `));
       expect([p.name, missing]).toEqual([p.name, []]);
+      const foreign = Object.values(METRIC_NAMES).filter(
+        (n) => !own.includes(n) && text.includes(`# TYPE ${n} `),
+      );
+      expect([p.name, foreign]).toEqual([p.name, []]);
       for (const n of [
         'process_cpu_user_seconds_total',
         'process_resident_memory_bytes',
