@@ -76,7 +76,7 @@ export class BusPubSub {
     };
     sub.on('ready', ready);
     if (sub instanceof Cluster) {
-      for (const e of ['-node', '+node', '-subscriber', 'nodeError']) sub.on(e, disrupted);
+      for (const e of ['-node', '-subscriber', 'nodeError']) sub.on(e, disrupted);
       sub.on('subscribersReady', () => this.settle());
     } else {
       // ioredis re-sends the subscriptions before 'ready' on a reconnect

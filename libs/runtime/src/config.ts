@@ -4,7 +4,7 @@
  * developer machine. Parsed once with `zod`; a bad value fails start-up with a clear message.
  */
 import { z } from 'zod';
-import { redisConfigShape } from './redis-topology';
+import type { RedisNodeAddress } from './redis-topology';
 
 /** Development defaults of the secrets (deployments must override them; see deploy/README.md). */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
@@ -12,10 +12,42 @@ export const DEV_ADMIN_TOKEN = 'dev-admin-token';
 
 const intFromEnv = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
+/** Comma-separated `host:port` list (Redis Cluster seed nodes, sentinels). */
+const hostPortList = z.string().transform((s, ctx): RedisNodeAddress[] => {
+  const out: RedisNodeAddress[] = [];
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(part);
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || port < 1 || port > 65535) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${part}" is not host:port` });
+      return z.NEVER;
+    }
+    out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'needs at least one host:port' });
+    return z.NEVER;
+  }
+  return out;
+});
+
 export const serviceConfigSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  /** REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS, …: see `redis-topology.ts`, docs/redis.md. */
-  ...redisConfigShape,
+  /** One Redis node (docs/redis.md: REDIS_CLUSTER_NODES or REDIS_SENTINELS select the others). */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Comma-separated `host:port` seed nodes: selects Redis Cluster. */
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  /** Comma-separated `host:port` of the sentinels: selects Sentinel (with REDIS_SENTINEL_NAME). */
+  REDIS_SENTINELS: hostPortList.optional(),
+  /** Name of the master the sentinels monitor. */
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  /** Password of the Redis Cluster / sentinel-managed data nodes. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** `true`: TLS to the Redis Cluster / sentinel-managed data nodes. */
+  REDIS_TLS: z.enum(['true', 'false']).default('false'),
   /** Prefix of every Redis key, channel and BullMQ queue: lets several clusters share one Redis. */
   REDIS_PREFIX: z
     .string()

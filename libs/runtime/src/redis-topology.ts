@@ -12,7 +12,7 @@
  * single node takes them from its `REDIS_URL`, `rediss://user:pass@…`).
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
+import type { ServiceConfig } from './config';
 
 /** A command or subscriber client of any topology. */
 export type RedisClient = Redis | Cluster;
@@ -35,54 +35,16 @@ export type RedisTopology =
       tls: boolean;
     };
 
-const addressList = z
-  .string()
-  .transform((s, ctx) => {
-    const out: RedisNodeAddress[] = [];
-    for (const part of s
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean)) {
-      const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(part);
-      const port = m ? Number(m[2]) : NaN;
-      if (!m || port < 1 || port > 65535) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${part}" is not host:port` });
-        return z.NEVER;
-      }
-      out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
-    }
-    if (out.length === 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'needs at least one host:port' });
-      return z.NEVER;
-    }
-    return out;
-  })
-  .optional();
-
-/** The Redis settings of the service configuration (merged into `serviceConfigSchema`). */
-export const redisConfigShape = {
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Comma-separated `host:port` seed nodes: selects Redis Cluster. */
-  REDIS_CLUSTER_NODES: addressList,
-  /** Comma-separated `host:port` of the sentinels: selects Sentinel (with `REDIS_SENTINEL_NAME`). */
-  REDIS_SENTINELS: addressList,
-  /** Name of the master the sentinels monitor. */
-  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
-  /** Password of the cluster / sentinel-managed data nodes. */
-  REDIS_PASSWORD: z.string().min(1).optional(),
-  /** `true`: TLS to the cluster / sentinel-managed data nodes. */
-  REDIS_TLS: z.enum(['true', 'false']).default('false'),
-};
-
-/** The settings {@link redisTopologyOf} reads. */
-export interface RedisSettings {
-  REDIS_URL: string;
-  REDIS_CLUSTER_NODES?: RedisNodeAddress[] | undefined;
-  REDIS_SENTINELS?: RedisNodeAddress[] | undefined;
-  REDIS_SENTINEL_NAME?: string | undefined;
-  REDIS_PASSWORD?: string | undefined;
-  REDIS_TLS: 'true' | 'false';
-}
+/** The settings {@link redisTopologyOf} reads (a subset of `ServiceConfig`). */
+export type RedisSettings = Pick<
+  ServiceConfig,
+  | 'REDIS_URL'
+  | 'REDIS_CLUSTER_NODES'
+  | 'REDIS_SENTINELS'
+  | 'REDIS_SENTINEL_NAME'
+  | 'REDIS_PASSWORD'
+  | 'REDIS_TLS'
+>;
 
 /** Error for contradictory Redis settings (both cluster and sentinel, sentinel without a name). */
 export class RedisTopologyError extends Error {
@@ -137,7 +99,7 @@ export function redisTopologyEnv(t: RedisTopology): Record<string, string> {
 export function describeRedis(t: RedisTopology): string {
   switch (t.kind) {
     case 'single':
-      return t.url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+      return withoutPassword(t.url);
     case 'cluster':
       return `cluster ${t.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
     case 'sentinel':
@@ -186,5 +148,15 @@ export function createRedis(topology: RedisTopology, options: CreateRedisOptions
       };
       return new Cluster(topology.nodes, clusterOptions);
     }
+  }
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
   }
 }
