@@ -2,7 +2,13 @@
 export { runCli, createProgram } from './cli';
 export { ExitCode, type ExitCodeValue } from './exit-codes';
 export type { CliIo } from './io';
-export { LocalWorkspace, type FileBase, type ImportSummary, type LocalMergeResult } from './local-workspace';
+export {
+  LocalWorkspace,
+  syncPathProblem,
+  type FileBase,
+  type ImportSummary,
+  type LocalMergeResult,
+} from './local-workspace';
 export { mergeLocalText, applyTextDiff, type TextMergeResult } from './text-merge';
 export { mergeLocalMetadata } from './metadata-merge';
 export { FolderSync, type FolderSyncOptions } from './folder-sync';

@@ -2,11 +2,14 @@ import * as Y from 'yjs';
 import {
   BODY_TEXT_NAME,
   BodyDocManager,
+  InvalidPathError,
   LOCAL_ORIGIN,
   WorkspaceCrdt,
   materializeWorkspace,
   parseMarkdownFiles,
+  safePath,
   serializeFileMetadata,
+  windowsPathProblem,
   type FileMetadata,
   type MarkdownFile,
 } from '@diaryx-sync/crdt';
@@ -56,8 +59,28 @@ const EMPTY_BODY_STATE = Y.encodeStateAsUpdate(new Y.Doc());
 /** Sends a local Yjs update for a doc id. */
 export type LocalUpdateSink = (docId: string, update: Uint8Array) => void;
 
-/** Why `path` cannot have a body doc in `workspaceId` (e.g. the doc id is too long), if it cannot. */
-function bodyDocIdProblem(workspaceId: string, path: string): string | undefined {
+/**
+ * Why this client cannot sync `path` of `workspaceId`, if it cannot: an unsafe name (the rules of
+ * `safePath`, docs/protocol.md#paths: not NFC, bidi control characters, Windows reserved names,
+ * over-long names), a name this OS cannot hold (on Windows: `<>:"|?*`, a trailing dot or space),
+ * or a body doc id over 255 bytes. The server refuses such body doc ids (close 4400), so they are
+ * skipped with a message instead: never opened, pushed or written to disk.
+ */
+export function syncPathProblem(
+  workspaceId: string,
+  path: string,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  try {
+    const safe = safePath(path);
+    if (safe !== path) return `unsafe name: not in Unicode NFC (rename it to ${JSON.stringify(safe)})`;
+  } catch (err) {
+    return `unsafe name: ${err instanceof InvalidPathError ? err.reason : String(err)}`;
+  }
+  if (platform === 'win32') {
+    const problem = windowsPathProblem(path);
+    if (problem !== undefined) return `name not allowed on Windows: ${problem}`;
+  }
   try {
     bodyDocId(workspaceId, path);
     return undefined;
@@ -65,6 +88,8 @@ function bodyDocIdProblem(workspaceId: string, path: string): string | undefined
     return err instanceof Error ? err.message : String(err);
   }
 }
+
+const bodyDocIdProblem = (workspaceId: string, path: string) => syncPathProblem(workspaceId, path);
 
 function sameMetadata(a: FileMetadata, b: FileMetadata): boolean {
   return serializeFileMetadata({ ...a, modified_at: 0 }) === serializeFileMetadata({ ...b, modified_at: 0 });
@@ -197,9 +222,24 @@ export class LocalWorkspace {
     };
   }
 
-  /** Every live file as markdown (exactly the `@diaryx-sync/crdt` format). */
+  /**
+   * Every live file as markdown (exactly the `@diaryx-sync/crdt` format), without the files this
+   * client cannot sync ({@link unsyncableFiles}).
+   */
   materialize(): MarkdownFile[] {
-    return materializeWorkspace(this.workspace, (p) => this.bodies.get(p)?.getBody());
+    return materializeWorkspace(this.workspace, (p) => this.bodies.get(p)?.getBody()).filter(
+      (f) => bodyDocIdProblem(this.workspaceId, f.path) === undefined,
+    );
+  }
+
+  /** Live files skipped because this client cannot sync their paths, and why ({@link syncPathProblem}). */
+  unsyncableFiles(): { path: string; problem: string }[] {
+    const out: { path: string; problem: string }[] = [];
+    for (const path of this.livePaths()) {
+      const problem = bodyDocIdProblem(this.workspaceId, path);
+      if (problem !== undefined) out.push({ path, problem });
+    }
+    return out;
   }
 
   /**

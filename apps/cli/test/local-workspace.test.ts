@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { LocalWorkspace } from '@diaryx-sync/cli';
+import { LocalWorkspace, syncPathProblem } from '@diaryx-sync/cli';
 
 describe('LocalWorkspace (CLI document model)', () => {
   it('imports markdown as minimal changes and forwards only local updates', () => {
@@ -52,7 +52,9 @@ describe('LocalWorkspace (CLI document model)', () => {
       { path: 'ok.md', content: 'ok' },
     ]);
     expect(summary.created).toEqual(['ok.md']);
-    expect(summary.problems).toEqual([{ path: long, message: expect.stringMatching(/max 255/) }]);
+    // Over the 185-byte path limit of safe names (docs/protocol.md#paths), which keeps every body
+    // doc id within 255 bytes.
+    expect(summary.problems).toEqual([{ path: long, message: expect.stringMatching(/longer than 185/) }]);
     expect(local.livePaths()).toEqual(['ok.md']);
     expect(local.renameFile('ok.md', long)).toBe(false);
     expect(local.livePaths()).toEqual(['ok.md']);
@@ -92,5 +94,16 @@ describe('LocalWorkspace (CLI document model)', () => {
     Y.applyUpdate(replica, bodyUpdate![1]);
     expect(replica.getText('body').toString()).toBe('x');
     expect(local.renameFile('missing.md', 'q.md')).toBe(false);
+  });
+
+  it('syncPathProblem: unsafe names everywhere, names Windows cannot hold only on Windows', () => {
+    expect(syncPathProblem('ws', 'notes/a.md', 'linux')).toBeUndefined();
+    expect(syncPathProblem('ws', 'PRN.md', 'linux')).toMatch(/reserved name on Windows/);
+    expect(syncPathProblem('ws', 'a\u202Eb.md', 'darwin')).toMatch(/bidi control/);
+    expect(syncPathProblem('ws', 'cafe\u0301.md', 'linux')).toMatch(/not in Unicode NFC/);
+    for (const name of ['what?.md', 'a:b.md', 'x/trailing. /y.md', 'pipe|.md']) {
+      expect(syncPathProblem('ws', name, 'linux')).toBeUndefined();
+      expect(syncPathProblem('ws', name, 'win32')).toMatch(/not allowed on Windows/);
+    }
   });
 });

@@ -3,9 +3,13 @@
  * doc-service processes: a body doc id whose path is not NFC, holds a bidi control character or
  * is a Windows reserved name is a protocol error (close 4400, reason `unsafe_path: …`) on `/sync2`
  * frames, `/sync2` focus messages and `/yjs` URLs; nothing of it is stored; other connections
- * keep syncing.
+ * keep syncing. The CLI skips such names with a message, when pulling and when pushing.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkspaceCrdt } from '@diaryx-sync/crdt';
 import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
+import { cleanupCli, readTree, runCli, tempDir } from './helpers/cli';
 import { closedOf, openSocket, startCluster, Sync2TestClient, type TestCluster } from './helpers/cluster';
 
 jest.setTimeout(60_000);
@@ -30,6 +34,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await cleanupCli();
   for (const c of clients) c.close();
   await cluster?.stop();
 });
@@ -85,4 +90,66 @@ it('safe names next to the refused ones sync normally', async () => {
     await a.save(docId);
     await b.waitFor(() => docB.getText('body').toString() === `hello ${path}`, 10_000, `sync of ${path}`);
   }
+});
+
+describe('the CLI', () => {
+  const conn = (workspace: string) => ['--server', cluster.ws(), '--workspace', workspace, '--token', editor];
+
+  it('pull writes the safe files and skips remote entries with unsafe names, saying why', async () => {
+    // Another client put entries with unsafe names into the workspace doc (its id is safe).
+    const writer = await connect();
+    const wsDoc = await writer.openSynced('workspace:ws');
+    const workspace = new WorkspaceCrdt(wsDoc);
+    workspace.setFile('AUX.md', { title: 'Device', modified_at: 1_700_000_000_000 });
+    workspace.setFile('spoof\u202Edm.exe.md', { title: 'Spoof', modified_at: 1_700_000_000_000 });
+    workspace.setFile('pulled.md', { title: 'Pulled', modified_at: 1_700_000_000_000 });
+    const body = await writer.openSynced('body:ws/pulled.md');
+    body.getText('body').insert(0, 'safe text\n');
+    await writer.save('workspace:ws');
+    await writer.save('body:ws/pulled.md');
+
+    const dir = tempDir('unsafe-pull');
+    const r = await runCli(['pull', dir, ...conn('ws'), '--no-progress']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const tree = readTree(dir);
+    expect(tree.get('pulled.md')).toContain('safe text');
+    expect([...tree.keys()].filter((p) => /aux|spoof/i.test(p))).toEqual([]);
+    expect(r.stderr).toContain(
+      'warning: AUX.md: not written: unsafe name: "AUX.md" is a reserved name on Windows',
+    );
+    expect(r.stderr).toContain('not written: unsafe name: contains a bidi control character');
+    expect(r.stdout).toContain('2 skipped (unsafe names)');
+  });
+
+  it('push sends the safe files and skips local files with unsafe names, saying why', async () => {
+    const dir = tempDir('unsafe-push');
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'fine.md'), '---\ntitle: Fine\n---\n\nfine\n');
+    writeFileSync(join(dir, 'con.md'), 'device\n');
+    writeFileSync(join(dir, 'notes', 'x\u2066y.md'), 'isolate\n');
+    writeFileSync(join(dir, 'cafe\u0301.md'), 'nfd\n');
+    const tenant = await cluster.createTenant('push-paths');
+    await cluster.createWorkspace(tenant, 'pushed');
+    const token = await cluster.token({ tid: tenant.id, ws: ['pushed'], role: 'editor' });
+    const r = await runCli([
+      'push',
+      dir,
+      '--server',
+      cluster.ws(),
+      '--workspace',
+      'pushed',
+      '--token',
+      token,
+      '--no-progress',
+    ]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain('warning: con.md: unsafe name: "con.md" is a reserved name on Windows');
+    expect(r.stderr).toContain('unsafe name: contains a bidi control character');
+    expect(r.stderr).toContain('unsafe name: not in Unicode NFC');
+
+    const reader = await Sync2TestClient.connect(cluster.ws(), token);
+    clients.push(reader);
+    const wsDoc = await reader.openSynced('workspace:pushed');
+    expect(new WorkspaceCrdt(wsDoc).listFiles().map((f) => f.path)).toEqual(['fine.md']);
+  });
 });

@@ -136,3 +136,20 @@ export function isSafePath(path: string): boolean {
     return false;
   }
 }
+
+// Characters Windows refuses in file names (besides controls and `\`, refused everywhere).
+const WINDOWS_FORBIDDEN_CHARS = /[<>:"|?*]/;
+
+/**
+ * Why `path` (already safe, see {@link safePath}) cannot name a file on Windows: a character of
+ * `<>:"|?*`, or a name ending in a dot or a space (Windows strips them, so two names would meet).
+ * `undefined` when it can. Clients writing files on Windows skip such paths.
+ */
+export function windowsPathProblem(path: string): string | undefined {
+  for (const segment of path.split('/')) {
+    if (WINDOWS_FORBIDDEN_CHARS.test(segment))
+      return `"${segment}" holds a character Windows refuses (<>:"|?*)`;
+    if (/[. ]$/.test(segment)) return `"${segment}" ends in a dot or a space (Windows strips them)`;
+  }
+  return undefined;
+}

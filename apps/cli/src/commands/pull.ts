@@ -47,6 +47,9 @@ export async function pullCommand(
     client.stop(); // never leave the socket and its timers running after an error
   }
   const files = local.materialize();
+  // Remote files whose names are unsafe (or impossible on this OS) are not written: say so.
+  const skipped = local.unsyncableFiles();
+  for (const s of skipped) io.err(`warning: ${s.path}: not written: ${s.problem}\n`);
   const knownPaths = new Set(files.map((f) => f.path));
   let written = 0;
   for (const [i, file] of files.entries()) {
@@ -66,7 +69,7 @@ export async function pullCommand(
   progress.stop();
   let deleted = 0;
   if (opts.delete) {
-    const keep = new Set(files.map((f) => f.path));
+    const keep = new Set([...files.map((f) => f.path), ...skipped.map((s) => s.path)]);
     for (const f of await readMarkdownFolder(root)) {
       if (!keep.has(f.path)) {
         await removeFileAndEmptyParents(root, toFilePath(root, f.path));
@@ -75,7 +78,7 @@ export async function pullCommand(
     }
   }
   if (!opts.quiet) {
-    const extra = opts.delete ? `, ${deleted} deleted` : '';
+    const extra = `${opts.delete ? `, ${deleted} deleted` : ''}${skipped.length > 0 ? `, ${skipped.length} skipped (unsafe names)` : ''}`;
     io.out(
       `pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})\n`,
     );
