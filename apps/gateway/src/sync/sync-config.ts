@@ -23,8 +23,15 @@ const syncEnvSchema = z.object({
    * closes with 1008 like for binary frames.
    */
   SYNC_CONTROL_RATE: positiveInt(20),
-  /** Token-bucket burst per connection of text frames (a client opening many docs saves each). */
-  SYNC_CONTROL_BURST: positiveInt(200),
+  /** Token-bucket burst per connection of text frames. */
+  SYNC_CONTROL_BURST: positiveInt(60),
+  /**
+   * Sustained rate per connection of doc ids in `focus`/`unfocus` messages (ids/s; each costs a
+   * doc-id validation and presence work); above it the connection closes with 1008.
+   */
+  SYNC_FOCUS_RATE: positiveInt(100),
+  /** Token-bucket burst per connection of focus doc ids. */
+  SYNC_FOCUS_BURST: positiveInt(400),
   /** Most doc ids in one `focus`/`unfocus` message; more is refused with `focus_limit`. */
   SYNC_MAX_FOCUS_PER_MESSAGE: positiveInt(100),
   /** Most focused paths per connection (all workspaces); a focus beyond is refused with `focus_limit`. */
@@ -60,6 +67,8 @@ export interface SyncSettings {
   updateBurst: number;
   controlRatePerSecond: number;
   controlBurst: number;
+  focusRatePerSecond: number;
+  focusBurst: number;
   maxFocusPerMessage: number;
   maxFocusPerConnection: number;
   tenantUpdateRate: number;
@@ -81,6 +90,8 @@ export function loadSyncSettings(env: NodeJS.ProcessEnv = process.env): SyncSett
     updateBurst: e.SYNC_UPDATE_BURST,
     controlRatePerSecond: e.SYNC_CONTROL_RATE,
     controlBurst: e.SYNC_CONTROL_BURST,
+    focusRatePerSecond: e.SYNC_FOCUS_RATE,
+    focusBurst: e.SYNC_FOCUS_BURST,
     maxFocusPerMessage: e.SYNC_MAX_FOCUS_PER_MESSAGE,
     maxFocusPerConnection: e.SYNC_MAX_FOCUS_PER_CONNECTION,
     tenantUpdateRate: e.SYNC_TENANT_UPDATE_RATE,

@@ -148,6 +148,12 @@ export class ChaosWriter {
     this.ws?.terminate();
   }
 
+  /** SyncStep1 plus the whole local state (everything written, also while disconnected). */
+  private sendState(): void {
+    this.send(encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
+    this.send(encodeMessage({ type: 'update', update: Y.encodeStateAsUpdate(this.doc) }));
+  }
+
   private send(payload: Uint8Array): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(this.docId, payload));
   }
@@ -167,8 +173,12 @@ export class ChaosWriter {
       ws.once('open', () => {
         this.ws = ws;
         this.syncedAt = 0;
-        this.send(encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
-        this.send(encodeMessage({ type: 'update', update: Y.encodeStateAsUpdate(this.doc) }));
+        this.sendState();
+        // like a real client: no SyncStep2 within a few seconds (the shard was moving), ask again
+        const retry = setInterval(() => {
+          if (this.ws !== ws || this.syncedAt > 0) clearInterval(retry);
+          else this.sendState();
+        }, 3000);
         resolve(true);
       });
       ws.once('error', () => resolve(false));
