@@ -67,6 +67,8 @@ export abstract class ClientConnection implements HubConnection {
   private readonly bucket: TokenBucket;
   /** Text (JSON control) frames: rate-limited like binary ones (docs/limits.md). */
   private readonly controlBucket: TokenBucket;
+  /** Doc ids in focus/unfocus messages (docs/limits.md). */
+  private readonly focusBucket: TokenBucket;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closedHandled = false;
   /** Liveness flag for the server's WebSocket ping. */
@@ -82,6 +84,7 @@ export abstract class ClientConnection implements HubConnection {
     this.role = claims.role;
     this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
     this.controlBucket = new TokenBucket(ctx.settings.controlRatePerSecond, ctx.settings.controlBurst);
+    this.focusBucket = new TokenBucket(ctx.settings.focusRatePerSecond, ctx.settings.focusBurst);
     this.out = new BoundedSocket(socket, ctx.settings.maxBufferedBytes, () =>
       ctx.metrics.framesDropped.inc({ reason: 'slow_consumer' }),
     );
@@ -200,6 +203,16 @@ export abstract class ClientConnection implements HubConnection {
       this.ctx.metrics.framesDropped.inc({ reason: 'tenant_rate_limited' });
       throw new CloseConnection(CloseCode.RateLimited, 'tenant update rate limit exceeded');
     }
+  }
+
+  /**
+   * Charges the focus-rate bucket for `docIds` doc ids of a focus/unfocus message.
+   * @throws CloseConnection 1008 when the rate is exceeded.
+   */
+  protected chargeFocus(docIds: number): void {
+    if (this.focusBucket.take(docIds)) return;
+    this.ctx.metrics.framesDropped.inc({ reason: 'focus_rate_limited' });
+    throw new CloseConnection(CloseCode.RateLimited, 'focus rate limit exceeded');
   }
 
   /** Remembers the client's latest SyncStep1 state vector for `docId` (copied). */

@@ -157,6 +157,7 @@ export class Sync2Connection extends ClientConnection {
       this.refuseFocus(`at most ${maxFocusPerMessage} doc ids per focus/unfocus message`);
       return;
     }
+    this.chargeFocus(docIds.length);
     const bodies = docIds.map((id) => this.parseDoc(id)).filter((p) => p.kind === 'body');
     if (add) {
       let focused = 0;

@@ -12,11 +12,11 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token; false when the bucket is empty (rate exceeded). */
-  take(): boolean {
+  /** Takes `n` tokens (default one); false, taking none, when fewer are left (rate exceeded). */
+  take(n = 1): boolean {
     this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 
