@@ -198,7 +198,7 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
       await restart(gw);
       await waitUntil(
         () => writers.every((w) => w.syncedAt > at),
-        30_000,
+        90_000,
         'writers back after gateway restart',
       );
       record('SIGKILL gateway + restart', at, Date.now() - at, 'every writer reconnected and synced');
