@@ -15,7 +15,7 @@ import { editWorkspace, getBody, setBody } from './helpers/workspace-seed';
 
 const T = 'tenant-rebuild';
 
-async function until<V>(fn: () => Promise<V | undefined | null | false>, timeoutMs = 20_000): Promise<V> {
+async function until<V>(fn: () => Promise<V | undefined | null | false>, timeoutMs = 60_000): Promise<V> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -126,5 +126,5 @@ describe('rebuild of an unreadable CRDT (PostgreSQL, BullMQ, s3rver)', () => {
       }),
       { numRuns: 8 },
     );
-  });
+  }, 300_000);
 });

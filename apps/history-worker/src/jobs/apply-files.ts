@@ -13,7 +13,7 @@ export async function applyFiles(
   loaded: LoadedWorkspace,
   files: RepoFile[],
   origin: string,
-  options: { keepOrphans?: boolean } = {},
+  options: { addOnly?: boolean } = {},
 ): Promise<number> {
   const plan = ctx.model.planRestore(loaded, files, options);
   const workspaceDocId = `workspace:${loaded.workspace}`;

@@ -51,7 +51,7 @@ export async function runRebuild(ctx: JobContext, data: RebuildJobData): Promise
     const commitFiles = commitId ? await repo.readFiles(commitId) : [];
     const lostBase = new Set(before.unreadable.filter((u) => u.badSnapshot).map((u) => u.docId));
     const target = ctx.model.rebuildTarget(readable, commitFiles, lostBase);
-    const updated = await applyFiles(ctx, readable, target, 'rebuild', { keepOrphans: true });
+    const updated = await applyFiles(ctx, readable, target, 'rebuild', { addOnly: true });
 
     // 4. repair in place, validate, tell operators
     const healed = await healAndValidate(ctx, await ctx.model.load(tenant, workspace), actor);

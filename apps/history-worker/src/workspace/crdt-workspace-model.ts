@@ -179,15 +179,15 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
         workspace.doc.transact(() => {
           // 1. tombstone live files the target does not have, duplicates of a target path, and
           //    live entries without a resolvable path (cycles, broken doc-id chains)
-          for (const f of live) {
+          for (const f of options.addOnly ? [] : live) {
             if (!target.files.has(f.path) || keyOf.get(f.path) !== f.key) workspace.deleteFile(f.key);
           }
           const listed = new Set(live.map((f) => f.key));
-          for (const [key, meta] of workspace.entries()) {
+          for (const [key, meta] of options.addOnly ? [] : workspace.entries()) {
             if (!meta.deleted && !listed.has(key)) workspace.deleteFile(key);
           }
           // 1b. body docs with no workspace entry at all (orphans) get a tombstone entry
-          for (const path of options.keepOrphans ? [] : bodyPaths(ws).values()) {
+          for (const path of options.addOnly ? [] : bodyPaths(ws).values()) {
             if (!keyOf.has(path) && !target.files.has(path)) {
               workspace.setFile(path, {
                 filename: path.split('/').pop() ?? path,

@@ -78,20 +78,21 @@ export interface WorkspaceModel {
   /** Feeds one outcome into the health tracker restored from `tracker`. */
   decide(tracker: Record<string, unknown>, ok: boolean, threshold: number): HealthDecision;
   /**
-   * Forward updates (doc id → Yjs update) that make the workspace's live files equal to `files`
-   * (markdown with frontmatter): changed metadata/bodies are rewritten, files absent from `files`
-   * become tombstones. Empty map when nothing differs. `keepOrphans`: body docs with no entry are
-   * left alone (a rebuild leaves them to repair in place) instead of getting a tombstone entry.
-   */
-  /**
    * The files a rebuild restores (docs/self-healing.md): every live file that can still be read,
    * plus each file of the last good commit whose workspace entry was lost; a body doc whose
    * snapshot was lost (`lostBase`, doc ids) gets the commit's text back in front of what was read.
    */
   rebuildTarget(ws: LoadedWorkspace, commitFiles: RepoFile[], lostBase: ReadonlySet<string>): RepoFile[];
+  /**
+   * Forward updates (doc id → Yjs update) that make the workspace's live files equal to `files`
+   * (markdown with frontmatter): changed metadata/bodies are rewritten, files absent from `files`
+   * become tombstones. Empty map when nothing differs. `addOnly` (a rebuild): nothing gets a
+   * tombstone — not live files absent from `files`, not entries without a path, not orphan body
+   * docs; repair in place deals with those afterwards.
+   */
   planRestore(
     ws: LoadedWorkspace,
     files: RepoFile[],
-    options?: { keepOrphans?: boolean },
+    options?: { addOnly?: boolean },
   ): Map<string, Uint8Array>;
 }
