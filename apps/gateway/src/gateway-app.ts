@@ -1,7 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { createLogger, type Logger } from '@diaryx-sync/runtime';
 import { ApiExceptionFilter } from './api/api-exception.filter';
 import { AppModule } from './app.module';
@@ -15,8 +14,8 @@ export interface CreateGatewayAppOptions {
 }
 
 /**
- * Builds (but does not start) the gateway Nest application: module tree for `config`, the `ws`
- * WebSocket adapter, the JSON error filter of the HTTP API. Migrations run during `app.init()` /
+ * Builds (but does not start) the gateway Nest application: module tree for `config`, the JSON
+ * error filter of the HTTP API (WebSocket upgrades are taken by `SyncServer`, not by Nest). Migrations run during `app.init()` /
  * `app.listen()`. Used by `main.ts` and by in-process tests (`await app.listen(0)`).
  */
 export async function createGatewayApp(
@@ -42,9 +41,8 @@ export const MAX_JSON_BODY_BYTES = 128 * 1024;
 /** Largest form body (bytes; only the `/ops` login form uses one). */
 export const MAX_FORM_BODY_BYTES = 8 * 1024;
 
-/** Applies the app-wide settings that are not modules (adapter, filters, body limits, proxy trust). */
+/** Applies the app-wide settings that are not modules (filters, body limits). */
 export function configureGatewayApp(app: INestApplication): void {
-  app.useWebSocketAdapter(new WsAdapter(app));
   // Explicit limits for every parsed body (zip uploads are raw and streamed to disk instead).
   (app as NestExpressApplication).useBodyParser?.('json', { limit: MAX_JSON_BODY_BYTES });
   (app as NestExpressApplication).useBodyParser?.('urlencoded', {

@@ -1,9 +1,9 @@
 /**
- * Settings of the gateway's history features that are not part of the shared `GatewayConfig`
- * (all optional): zip import limits and how long the API waits for a history job.
+ * Settings of the gateway's history features (all optional): zip import limits and how long the
+ * API waits for a history job. Part of the gateway's configuration (`gatewayConfigSchema`),
+ * parsed once at start-up.
  */
 import { z } from 'zod';
-import { parseEnv } from '@diaryx-sync/runtime';
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -32,7 +32,3 @@ export type HistoryConfig = z.infer<typeof historyConfigSchema>;
 
 /** Injection token of {@link HistoryConfig}. */
 export const HISTORY_CONFIG = Symbol('HISTORY_CONFIG');
-
-export function loadHistoryConfig(env: NodeJS.ProcessEnv = process.env): HistoryConfig {
-  return parseEnv(historyConfigSchema, env);
-}

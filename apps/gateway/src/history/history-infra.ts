@@ -18,11 +18,11 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
 import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
 import { HISTORY_SCHEMA, prepareGatewaySchema } from '../infra/schema';
-import { HISTORY_CONFIG, loadHistoryConfig, type HistoryConfig } from './history-config';
+import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
 import { ImportSlots } from './import-slots';
 
 export const historyProviders: Provider[] = [
-  { provide: HISTORY_CONFIG, useFactory: () => loadHistoryConfig(process.env) },
+  { provide: HISTORY_CONFIG, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig): HistoryConfig => c },
   {
     provide: ImportSlots,
     inject: [HISTORY_CONFIG],

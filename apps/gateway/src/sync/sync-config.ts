@@ -1,14 +1,13 @@
 /**
- * Settings of the real-time endpoints (`/sync2`, `/yjs/:docId`), read from the environment with
- * zod. Every limit of docs/architecture.md#properties, property 4 that the gateway enforces lives here.
+ * Settings of the real-time endpoints (`/sync2`, `/yjs/:docId`): environment variables (part of
+ * the gateway's configuration, `gatewayConfigSchema`, parsed once at start-up) and their typed form. Every limit of docs/architecture.md#properties, property 4 that the gateway enforces lives here.
  */
-import { parseEnv } from '@diaryx-sync/runtime';
 import { z } from 'zod';
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 const nonNegativeInt = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
-const syncEnvSchema = z.object({
+export const syncEnvSchema = z.object({
   /** Largest accepted WebSocket frame in bytes; bigger frames close the connection with 4413. */
   SYNC_MAX_FRAME_BYTES: positiveInt(16 * 1024 * 1024),
   /**
@@ -81,9 +80,8 @@ export interface SyncSettings {
   keepaliveMs: number;
 }
 
-/** Reads {@link SyncSettings} from `env`; throws a `ConfigError` on a bad value. */
-export function loadSyncSettings(env: NodeJS.ProcessEnv = process.env): SyncSettings {
-  const e = parseEnv(syncEnvSchema, env);
+/** The {@link SyncSettings} of parsed `SYNC_*` variables. */
+export function syncSettingsOf(e: z.infer<typeof syncEnvSchema>): SyncSettings {
   return {
     maxFrameBytes: e.SYNC_MAX_FRAME_BYTES,
     updateRatePerSecond: e.SYNC_UPDATE_RATE,

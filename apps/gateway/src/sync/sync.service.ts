@@ -23,7 +23,7 @@ import { ClusterLink } from './cluster-link';
 import { ClusterTenantView } from './cluster-tenant-view';
 import { DocAuthorizer } from './doc-authorizer';
 import { startGatewayHeartbeat } from './gateway-heartbeat';
-import { loadSyncSettings, type SyncSettings } from './sync-config';
+import { syncSettingsOf, type SyncSettings } from './sync-config';
 import { SyncHub } from './sync-hub';
 import { SyncServer } from './sync-server';
 import { WorkspaceEnder, type WorkspaceEnding } from './workspace-ending';
@@ -31,7 +31,7 @@ import { WorkspaceEnder, type WorkspaceEnding } from './workspace-ending';
 /** See module doc. */
 @Injectable()
 export class SyncService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly settings: SyncSettings = loadSyncSettings();
+  private readonly settings: SyncSettings;
   private readonly logger: Logger;
   private link: ClusterLink | undefined;
   private hub: SyncHub | undefined;
@@ -51,6 +51,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(DIARYX_METRICS) private readonly metrics: DiaryxMetrics,
   ) {
     this.logger = rootLogger.child({ component: 'sync' });
+    this.settings = syncSettingsOf(config);
   }
 
   /**
