@@ -268,7 +268,7 @@ test('repair in place keeps every acknowledged body text and leaves a valid work
     }),
     { numRuns: 200 },
   );
-});
+}, 180_000);
 
 test('an orphan body is left alone during its grace period, then adopted under lost+found', () => {
   const ws = new WorkspaceCrdt();
