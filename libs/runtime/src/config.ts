@@ -12,6 +12,9 @@ export const DEV_ADMIN_TOKEN = 'dev-admin-token';
 
 const intFromEnv = (def: number) => z.coerce.number().int().nonnegative().default(def);
 
+/** An empty variable (`VAR=` in a compose .env file) counts as unset. */
+const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v);
+
 /** Comma-separated `host:port` list (Redis Cluster seed nodes, sentinels). */
 const hostPortList = z.string().transform((s, ctx): RedisNodeAddress[] => {
   const out: RedisNodeAddress[] = [];
@@ -39,13 +42,13 @@ export const serviceConfigSchema = z.object({
   /** One Redis node (docs/redis.md: REDIS_CLUSTER_NODES or REDIS_SENTINELS select the others). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Comma-separated `host:port` seed nodes: selects Redis Cluster. */
-  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  REDIS_CLUSTER_NODES: z.preprocess(emptyAsUnset, hostPortList.optional()),
   /** Comma-separated `host:port` of the sentinels: selects Sentinel (with REDIS_SENTINEL_NAME). */
-  REDIS_SENTINELS: hostPortList.optional(),
+  REDIS_SENTINELS: z.preprocess(emptyAsUnset, hostPortList.optional()),
   /** Name of the master the sentinels monitor. */
-  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_NAME: z.preprocess(emptyAsUnset, z.string().min(1).optional()),
   /** Password of the Redis Cluster / sentinel-managed data nodes. */
-  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.preprocess(emptyAsUnset, z.string().min(1).optional()),
   /** `true`: TLS to the Redis Cluster / sentinel-managed data nodes. */
   REDIS_TLS: z.enum(['true', 'false']).default('false'),
   /** Prefix of every Redis key, channel and BullMQ queue: lets several clusters share one Redis. */

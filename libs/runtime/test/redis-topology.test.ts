@@ -49,6 +49,17 @@ describe('Redis topology from the environment', () => {
     });
   });
 
+  it('treats empty variables as unset (compose .env files)', () => {
+    expect(
+      topologyOf({
+        REDIS_CLUSTER_NODES: '',
+        REDIS_SENTINELS: '',
+        REDIS_SENTINEL_NAME: '',
+        REDIS_PASSWORD: '',
+      }),
+    ).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+  });
+
   it('refuses bad lists and contradictory settings with a message naming them', () => {
     expect(() => loadServiceConfig({ REDIS_CLUSTER_NODES: 'a:7000,b' })).toThrow(ConfigError);
     expect(() => loadServiceConfig({ REDIS_CLUSTER_NODES: 'a:99999' })).toThrow(/REDIS_CLUSTER_NODES/);
