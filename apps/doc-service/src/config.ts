@@ -8,6 +8,19 @@ import { z } from 'zod';
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
+/**
+ * Defaults of the doc-service settings, stated once: the environment schema below and
+ * `DocService`/`ShardLeaseManager` (when a caller leaves an option out) both use them.
+ */
+export const DOC_SERVICE_DEFAULTS = {
+  leaseTtlMs: 1200,
+  leaseRenewMs: 250,
+  maxLoadedDocs: 5000,
+  docIdleMs: 120_000,
+  compactionThreshold: 500,
+  compactKeepUpdates: 100,
+} as const;
+
 /** Doc-service specific environment variables (with defaults). */
 export const docServiceEnvSchema = z.object({
   /** Instance id used in leases, heartbeats and logs (default: hostname + random suffix). */
@@ -15,12 +28,16 @@ export const docServiceEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/)
     .optional(),
-  LEASE_TTL_MS: int(1200),
-  LEASE_RENEW_MS: int(250),
-  MAX_LOADED_DOCS: int(5000),
-  DOC_IDLE_MS: int(120000),
-  COMPACTION_THRESHOLD: int(500),
-  COMPACT_KEEP_UPDATES: z.coerce.number().int().nonnegative().default(100),
+  LEASE_TTL_MS: int(DOC_SERVICE_DEFAULTS.leaseTtlMs),
+  LEASE_RENEW_MS: int(DOC_SERVICE_DEFAULTS.leaseRenewMs),
+  MAX_LOADED_DOCS: int(DOC_SERVICE_DEFAULTS.maxLoadedDocs),
+  DOC_IDLE_MS: int(DOC_SERVICE_DEFAULTS.docIdleMs),
+  COMPACTION_THRESHOLD: int(DOC_SERVICE_DEFAULTS.compactionThreshold),
+  COMPACT_KEEP_UPDATES: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(DOC_SERVICE_DEFAULTS.compactKeepUpdates),
   /**
    * `on`: compaction runs as the history worker's BullMQ `compaction` job and changed workspaces
    * are reported for quiet-period git commits. `off`: compact inline in this process, no history.

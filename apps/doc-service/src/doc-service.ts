@@ -44,6 +44,7 @@ import {
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
 import { observeStageSince, type DiaryxMetrics, type Logger, type RedisClient } from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
+import { DOC_SERVICE_DEFAULTS } from './config';
 import { BadPayloadError, type SyncResult } from './docs/doc-sync';
 import { DocRegistry, ShardNotServedError, WorkspaceNotFoundError } from './docs/doc-registry';
 import { LoadedDoc } from './docs/loaded-doc';
@@ -155,7 +156,7 @@ export class DocService {
       opts.compaction ??
       new InlineCompactionScheduler({
         storage: this.storage,
-        keepUpdates: opts.compactKeepUpdates ?? 100,
+        keepUpdates: opts.compactKeepUpdates ?? DOC_SERVICE_DEFAULTS.compactKeepUpdates,
         logger: this.log,
       });
     this.toucher = opts.touchWorkspace ? new WorkspaceToucher(opts.touchWorkspace, this.log) : undefined;
@@ -195,10 +196,10 @@ export class DocService {
       storage: this.storage,
       directory: opts.workspaceDirectory ?? new PgWorkspaceDirectory(opts.pool, this.log),
       compaction: this.compaction,
-      compactionThreshold: opts.compactionThreshold ?? 500,
-      compactKeepUpdates: opts.compactKeepUpdates ?? 100,
-      maxLoadedDocs: opts.maxLoadedDocs ?? 5000,
-      idleMs: opts.docIdleMs ?? 120000,
+      compactionThreshold: opts.compactionThreshold ?? DOC_SERVICE_DEFAULTS.compactionThreshold,
+      compactKeepUpdates: opts.compactKeepUpdates ?? DOC_SERVICE_DEFAULTS.compactKeepUpdates,
+      maxLoadedDocs: opts.maxLoadedDocs ?? DOC_SERVICE_DEFAULTS.maxLoadedDocs,
+      idleMs: opts.docIdleMs ?? DOC_SERVICE_DEFAULTS.docIdleMs,
       isServing: (shard, token) => this.leases.serves(shard) && this.leases.tokenOf(shard) === token,
       logger: this.log,
       metrics: opts.metrics,

@@ -22,6 +22,7 @@ import { docServiceMembersKey, docServiceShedKey, shardFenceKey, shardLeaseKey }
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getEach, pttlEach } from './key-reads';
+import { DOC_SERVICE_DEFAULTS } from '../config';
 import { leaseScripts, type LeaseScripts } from './lease-scripts';
 
 /** Callbacks of {@link ShardLeaseManager}. */
@@ -42,9 +43,9 @@ export interface ShardLeaseOptions {
   instanceId: string;
   logger: Logger;
   handlers: ShardLeaseHandlers;
-  /** Lease TTL (default 1200 ms; docs/fencing.md explains the choice). */
+  /** Lease TTL (default `DOC_SERVICE_DEFAULTS.leaseTtlMs`; docs/fencing.md explains the choice). */
   ttlMs?: number;
-  /** Renew/rebalance period (default 250 ms). */
+  /** Renew/rebalance period (default `DOC_SERVICE_DEFAULTS.leaseRenewMs`). */
   renewMs?: number;
   /** A lease counts as valid for writes only while at least this much of its TTL is left (default 1000 ms). */
   fenceMarginMs?: number;
@@ -107,8 +108,8 @@ export class ShardLeaseManager {
 
   constructor(private readonly opts: ShardLeaseOptions) {
     this.scripts = leaseScripts(opts.redis);
-    this.ttlMs = opts.ttlMs ?? 1200;
-    this.renewMs = opts.renewMs ?? 250;
+    this.ttlMs = opts.ttlMs ?? DOC_SERVICE_DEFAULTS.leaseTtlMs;
+    this.renewMs = opts.renewMs ?? DOC_SERVICE_DEFAULTS.leaseRenewMs;
     this.fenceMarginMs = opts.fenceMarginMs ?? Math.min(1000, Math.floor(this.ttlMs / 3));
     this.nextTickMs = this.renewMs;
     if (opts.loadProbe) this.loadProbe = opts.loadProbe;
