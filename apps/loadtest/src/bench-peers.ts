@@ -39,8 +39,8 @@ export interface PeerRunSpec {
 }
 
 export const PEER_RUNS: PeerRunSpec[] = [
-  { key: 'fanout-50x4x2', scenario: 'fanout', knobs: { docs: 50, clients: 4, rate: 2 } },
-  { key: 'fanout-100x10x2', scenario: 'fanout', knobs: { docs: 100, clients: 10, rate: 2 } },
+  { key: 'fanout-50x4x2', scenario: 'fanout', knobs: { docs: 50, clients: 4, rate: 2, drain: 30 } },
+  { key: 'fanout-100x10x2', scenario: 'fanout', knobs: { docs: 100, clients: 10, rate: 2, drain: 30 } },
   { key: 'connections', scenario: 'connections', knobs: {} },
   { key: 'ingest', scenario: 'ingest', knobs: {} },
   { key: 'coldload', scenario: 'coldload', knobs: {} },
@@ -185,6 +185,19 @@ export function writeBenchmarksSection(file: string, body: string): void {
   fs.writeFileSync(file, next);
 }
 
+/** Results in `dir` named `<target>-<run>.json`, keyed `<target>/<run>`. */
+export function readResults(dir: string): Map<string, RunResult> {
+  const results = new Map<string, RunResult>();
+  for (const t of PEER_TARGETS) {
+    for (const run of PEER_RUNS) {
+      const file = path.join(dir, `${t.key}-${run.key}.json`);
+      if (fs.existsSync(file))
+        results.set(`${t.key}/${run.key}`, JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult);
+    }
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const only = (name: string) => (process.env[name] ?? '').split(',').filter(Boolean);
   const targetFilter = only('BENCH_PEERS_TARGETS');
@@ -196,21 +209,27 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[bench:peers] ${line}\n`);
   const loadStart = os.loadavg();
   const started = new Date();
-  const results = new Map<string, RunResult>();
+  let current: Target | null = null;
+  // Ctrl-C: stop the server of the current run (the local stack drops its schema) before exiting.
+  const interrupt = () => {
+    log('interrupted: stopping the current server ...');
+    void (current?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   for (const run of runs) {
     for (const t of targets) {
       log(`${run.key} on ${t.label}: starting a fresh server ...`);
       let target: Target | null = null;
       try {
         target = await t.open();
+        current = target;
         const knobs = {
           ...run.knobs,
           ...(duration !== undefined && run.scenario === 'fanout' ? { duration } : {}),
         };
         const result = await runScenario({ target, workers: defaultWorkers(), log }, run.scenario, knobs);
-        results.set(`${t.key}/${run.key}`, result);
         writeReports(result, outDir, `${t.key}-${run.key}`);
-        fs.rmSync(path.join(outDir, `${t.key}-${run.key}.json`));
         log(
           `${run.key} on ${t.label}: ${result.ok ? 'PASS' : `FAIL (${result.failures.join('; ')})`}${result.saturation.saturated ? ', saturated' : ''}`,
         );
@@ -223,7 +242,9 @@ async function main(): Promise<void> {
   }
   const loadEnd = os.loadavg();
   const cpus = os.cpus();
-  const table = comparisonTable(results, targets);
+  // The table covers every result in docs/bench, so a narrowed re-run (BENCH_PEERS_RUNS=…)
+  // replaces its own cells and keeps the others.
+  const table = comparisonTable(readResults(outDir));
   const body = [
     '### Peer comparison (`npm run bench:peers`)',
     '',
@@ -231,7 +252,7 @@ async function main(): Promise<void> {
       `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'} (shared), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ` +
       `load average ${loadStart[0].toFixed(1)} at the start, ${loadEnd[0].toFixed(1)} at the end (other engineers' builds and tests were running).`,
     '',
-    `Command: \`npm run bench:peers\`${duration !== undefined ? ` (BENCH_PEERS_DURATION=${duration})` : ''}. Reports: [docs/bench/](bench/) (one HTML file per target and run).`,
+    `Command: \`npm run bench:peers\`${duration !== undefined ? ` (BENCH_PEERS_DURATION=${duration})` : ''}. Reports: [docs/bench/](bench/) (HTML report and JSON result per target and run).`,
     '',
     table,
     '',

@@ -135,7 +135,13 @@ export class FanoutShard {
 
   private onRemote(client: LoadClient, update: Uint8Array, now: number): void {
     const seen = this.seenByClient.get(client.id)!;
+    const docEdits = this.editsByDoc.get(client.docId)!;
     scanMarkers(update, (id) => {
+      // Only this doc's edits count: anything else is a stray match or another doc's data.
+      if (!docEdits.has(id)) {
+        this.ledger.unknownDelivery();
+        return;
+      }
       seen.add(id);
       const latency = this.ledger.delivered(id, client.id, now, (all) => {
         const sentAt = now - all;

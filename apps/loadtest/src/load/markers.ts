@@ -1,14 +1,16 @@
 /**
- * Edit markers: every edit of a load client inserts `#<id>;` into the doc's `body` text. The
+ * Edit markers: every edit of a load client inserts `~lt<id>;` into the doc's `body` text. The
  * marker travels as UTF-8 inside the Yjs update, so arrivals are counted by scanning the update
- * bytes — no Y.Doc needed on the receiving side.
+ * bytes — no Y.Doc needed on the receiving side. The prefix is long enough that the binary parts
+ * of an update (varint clocks, lengths) practically never spell a marker; receivers also accept
+ * only ids of their own doc's edits (load/fanout-shard.ts).
  */
 
-const MARKER = /#(\d+);/g;
+const MARKER = /~lt(\d+);/g;
 
 /** The text one edit inserts. */
 export function markerText(id: number): string {
-  return `#${id};`;
+  return `~lt${id};`;
 }
 
 /** Calls `found(id)` for every marker in `bytes` (a Yjs update or a SyncStep2). */

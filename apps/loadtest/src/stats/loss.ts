@@ -77,6 +77,11 @@ export class DeliveryLedger {
     return now - edit.sentAt;
   }
 
+  /** Counts a marker that is not an edit of the receiver's doc (see {@link LossTotals.unknownDeliveries}). */
+  unknownDelivery(): void {
+    this.unknown++;
+  }
+
   /** Send time of edit `id` (ms), or undefined. */
   sentAt(id: number): number | undefined {
     return this.edits.get(id)?.sentAt;
