@@ -200,7 +200,10 @@ test('chaos: kills and restarts lose no acknowledged line, replicas converge, on
         () => writers.every((w) => w.syncedAt > at),
         90_000,
         'writers back after gateway restart',
-      );
+      ).catch((err: Error) => {
+        const stuck = writers.filter((w) => w.syncedAt <= at).map((w) => w.describe());
+        throw new Error(`${err.message}: ${stuck.join('; ')}\n${gw.logTail(10)}`);
+      });
       record('SIGKILL gateway + restart', at, Date.now() - at, 'every writer reconnected and synced');
     },
   ];

@@ -61,11 +61,11 @@ export function docServiceMembersKey(prefix: string): string {
 }
 
 /**
- * Hash of doc-service instance id → shards it is shedding because it is overloaded (absent: 0);
- * every instance weighs its shard target by it (docs/fencing.md "Renewal and overload").
+ * Hash of doc-service instance id → its load as JSON `{"shed":k,"delayMs":d}` (event-loop delay,
+ * shed step); every instance weighs its shard target by it (docs/fencing.md "Renewal and overload").
  */
-export function docServiceShedKey(prefix: string): string {
-  return `${prefix}:docsvc:shed`;
+export function docServiceLoadKey(prefix: string): string {
+  return `${prefix}:docsvc:load`;
 }
 
 /** JSON heartbeat of one service instance (TTL ~6 s), see docs/architecture.md#heartbeats-and-ports. */

@@ -18,7 +18,7 @@
  *   locally valid lease (renewed less than `ttlMs - fenceMarginMs` ago) AND the same lease value
  *   in Redis (Lua), so an instance whose lease expired or was taken cannot persist.
  */
-import { docServiceMembersKey, docServiceShedKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
+import { docServiceLoadKey, docServiceMembersKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getEach, pttlEach } from './key-reads';
@@ -103,8 +103,6 @@ export class ShardLeaseManager {
   /** Shards handed over because of overload, subtracted from the target (decays when healthy). */
   private shed = 0;
   private healthySince = Date.now();
-  /** The shed count last written to the shed hash. */
-  private publishedShed = 0;
 
   constructor(private readonly opts: ShardLeaseOptions) {
     this.scripts = leaseScripts(opts.redis);
@@ -205,7 +203,7 @@ export class ShardLeaseManager {
       .zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId)
       .catch(() => undefined);
     await this.opts.redis
-      .hdel(docServiceShedKey(this.opts.prefix), this.opts.instanceId)
+      .hdel(docServiceLoadKey(this.opts.prefix), this.opts.instanceId)
       .catch(() => undefined);
     for (const s of [...this.owned.keys()]) this.startRelease(s);
     await Promise.allSettled([...this.releases]);
@@ -294,7 +292,7 @@ export class ShardLeaseManager {
       const live = await redis.zrangebyscore(membersKey, sentAt, '+inf');
       if (!live.includes(instanceId)) live.push(instanceId);
       const members = live.length;
-      const target = await this.targetOf(live, this.overload(members));
+      const target = await this.targetOf(live);
       const active = this.ownedShards();
       if (active.length > target) {
         const surplus = active.sort((a, b) => this.score(a) - this.score(b)).slice(0, active.length - target);
@@ -313,22 +311,21 @@ export class ShardLeaseManager {
   }
 
   /**
-   * Deliberate load shedding: after `overloadRounds` rounds in a row with the event-loop delay
-   * above `overloadDelayMs`, shed one more step (halves this instance's weight in the targets;
-   * only when another instance is alive); after 10 s without overload one step back.
+   * Deliberate load shedding: after `overloadRounds` rounds in a row with this instance's
+   * event-loop delay above `overloadDelayMs` while another live instance is below half of it (a
+   * machine-wide slowdown is no reason to move shards), shed one more step (halves this
+   * instance's weight in the targets); after 10 s without overload one step back.
    */
-  private overload(members: number): number {
-    const delay = this.loadProbe();
-    this.loop?.reset();
+  private overload(delay: number, peerDelays: number[]): number {
     const limit = this.opts.overloadDelayMs ?? this.ttlMs / 4;
-    if (delay > limit && members > 1) {
+    if (delay > limit && peerDelays.some((d) => d < limit / 2)) {
       this.healthySince = Date.now();
       if (++this.overloadedRounds >= (this.opts.overloadRounds ?? 3)) {
         this.overloadedRounds = 0;
-        this.shed++;
+        this.shed = Math.min(this.shed + 1, Math.ceil(Math.log2(this.opts.shardCount)));
         this.opts.logger.warn(
           { delayMs: Math.round(delay), shed: this.shed },
-          'overloaded: handing a shard over deliberately',
+          'overloaded: handing shards over deliberately',
         );
       }
     } else {
@@ -338,29 +335,33 @@ export class ShardLeaseManager {
         this.healthySince = Date.now();
       }
     }
-    if (members <= 1) this.shed = 0;
-    this.shed = Math.min(this.shed, Math.ceil(Math.log2(this.opts.shardCount)));
+    if (peerDelays.length === 0) this.shed = 0;
     return this.shed;
   }
 
   /**
-   * This instance's share of the shards. Without overload: `ceil(shards / members)`. An instance
-   * shedding `k` counts with weight 2^-k and takes the floor of its weighted share; the healthy
-   * ones split the rest (ceil), so the targets always cover every shard.
+   * This instance's share of the shards. Publishes its load (event-loop delay, shed step) in the
+   * load hash and reads the other live members'. Without overload: `ceil(shards / members)`. An
+   * instance shedding `k` counts with weight 2^-k and takes the floor of its weighted share; the
+   * healthy ones split the rest (ceil), so the targets always cover every shard.
    */
-  private async targetOf(live: string[], shed: number): Promise<number> {
+  private async targetOf(live: string[]): Promise<number> {
     const { redis, prefix, instanceId, shardCount } = this.opts;
-    const shedKey = docServiceShedKey(prefix);
-    if (shed !== this.publishedShed) {
-      if (shed > 0) await redis.hset(shedKey, instanceId, shed);
-      else await redis.hdel(shedKey, instanceId);
-      this.publishedShed = shed;
-    }
-    const sheds = live.length > 1 ? (await redis.hmget(shedKey, ...live)).map((v) => Number(v ?? 0)) : [shed];
+    const loadKey = docServiceLoadKey(prefix);
+    const delay = this.loadProbe();
+    this.loop?.reset();
+    const others = live.filter((id) => id !== instanceId);
+    const loads = others.length > 0 ? (await redis.hmget(loadKey, ...others)).map(parseLoad) : [];
+    const shed = this.overload(
+      delay,
+      loads.map((l) => l.delayMs),
+    );
+    await redis.hset(loadKey, instanceId, JSON.stringify({ shed, delayMs: Math.round(delay) }));
+    const sheds = [shed, ...loads.map((l) => l.shed)];
     const weight = (k: number) => 2 ** -k;
     const total = sheds.reduce((sum, k) => sum + weight(k), 0);
     const healthy = sheds.filter((k) => k === 0).length;
-    if (healthy === 0 || sheds.every((k) => k === 0)) return Math.ceil(shardCount / live.length);
+    if (healthy === 0 || healthy === sheds.length) return Math.ceil(shardCount / sheds.length);
     const overloadedShare = (k: number) => Math.max(1, Math.floor((shardCount * weight(k)) / total));
     if (shed > 0) return overloadedShare(shed);
     const taken = sheds.filter((k) => k > 0).reduce((sum, k) => sum + overloadedShare(k), 0);
@@ -522,5 +523,18 @@ export class ShardLeaseManager {
     h = Math.imul(h, 0x2c1b3c6d);
     h ^= h >>> 12;
     return h >>> 0;
+  }
+}
+
+/** One member's entry of the load hash (absent or unreadable: no load known). */
+function parseLoad(raw: string | null): { shed: number; delayMs: number } {
+  try {
+    const v = JSON.parse(raw ?? '{}') as { shed?: unknown; delayMs?: unknown };
+    return {
+      shed: typeof v.shed === 'number' ? v.shed : 0,
+      delayMs: typeof v.delayMs === 'number' ? v.delayMs : 0,
+    };
+  } catch {
+    return { shed: 0, delayMs: 0 };
   }
 }

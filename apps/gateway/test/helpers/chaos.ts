@@ -95,6 +95,12 @@ export class ChaosWriter {
     });
   }
 
+  /** Connection state for failure messages. */
+  describe(): string {
+    const state = this.ws ? ['connecting', 'open', 'closing', 'closed'][this.ws.readyState] : 'none';
+    return `${this.name} socket=${state} reconnecting=${this.connecting !== undefined} synced=${this.syncedAt > 0}`;
+  }
+
   get text(): string {
     return this.doc.getText('body').toString();
   }
@@ -168,7 +174,7 @@ export class ChaosWriter {
 
   private open(): Promise<boolean> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(this.url());
+      const ws = new WebSocket(this.url(), { handshakeTimeout: 5000 });
       ws.binaryType = 'nodebuffer';
       ws.once('open', () => {
         this.ws = ws;
