@@ -13,9 +13,8 @@ import {
   type Envelope,
   type InboxEnvelope,
   type ReplyEnvelope,
-  type Role,
 } from '@diaryx-sync/bus';
-import { encodeMessage } from '@diaryx-sync/protocol';
+import { encodeMessage, type Role } from '@diaryx-sync/protocol';
 import { createLogger, type Logger } from '@diaryx-sync/runtime';
 import { Redis, type Cluster } from 'ioredis';
 import { Pool } from 'pg';

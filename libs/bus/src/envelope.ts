@@ -54,14 +54,12 @@
  *    workspace's docs with 4403. The deleting gateway re-sends to shards that have not answered
  *    (no owner right now) until all did or its deadline passed, then deletes storage.
  */
+import type { Role } from '@diaryx-sync/protocol';
 import type * as Lib0Encoding from 'lib0/encoding' with { 'resolution-mode': 'import' };
 
 // lib0 ships ESM typings with a CommonJS build: load the CJS build, typed by the ESM declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const encoding = require('lib0/encoding') as typeof Lib0Encoding;
-
-/** Role from the JWT (docs/protocol.md#tokens). */
-export type Role = 'editor' | 'viewer' | 'admin';
 
 /** gateway → shard: one client binary frame for `docId`. */
 export interface FrameEnvelope {
@@ -268,7 +266,8 @@ const KIND = {
   workspace_deleted: 43,
 } as const satisfies Record<Envelope['type'], number>;
 
-const ROLES: readonly Role[] = ['editor', 'viewer', 'admin'];
+/** Role byte of a `frame` envelope: the index in this table (never reorder it). */
+const ROLE_CODES: readonly Role[] = ['editor', 'viewer', 'admin'];
 const ERROR_CODES: readonly BusErrorCode[] = ['bad_payload', 'not_found', 'unavailable', 'internal'];
 const WS_EVENTS = ['peer_joined', 'peer_left', 'focus_list_changed'] as const;
 
@@ -295,7 +294,7 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       s(env.gatewayId);
       s(env.connId);
       s(env.tenant);
-      encoding.writeUint8(e, indexOrThrow(ROLES, env.role, 'role'));
+      encoding.writeUint8(e, indexOrThrow(ROLE_CODES, env.role, 'role'));
       s(env.docId);
       b(env.payload);
       optTime(env.receivedAt);
@@ -484,7 +483,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
         gatewayId: r.str(),
         connId: r.str(),
         tenant: r.str(),
-        role: r.pick(ROLES, 'role'),
+        role: r.pick(ROLE_CODES, 'role'),
         docId: r.str(),
         payload: r.bytes(),
       };

@@ -32,6 +32,7 @@
 import * as Y from 'yjs';
 import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
 import { ProtocolError } from './errors';
+import type { Role } from './roles';
 import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
 import { DEFAULT_PENDING_LIMITS, PendingBudget, type PendingLimits } from './pending-budget';
 import {
@@ -42,15 +43,12 @@ import {
   type PendingState,
 } from './update-inspection';
 
-/** Role from the token (docs/protocol.md#tokens). */
-export type ConnectionRole = 'editor' | 'viewer' | 'admin';
-
 /** The connection a payload came from. */
 export interface ConnectionDescriptor {
   /** Unique connection id (cluster-wide, e.g. `${gatewayId}:${n}`). */
   id: string;
   /** Role of its token. `viewer` may sync and read but not change the document. */
-  role: ConnectionRole;
+  role: Role;
   /** Endpoint dialect: `sync2` (default) or `yjs` (allows Auth/QueryAwareness). */
   dialect?: Dialect;
 }

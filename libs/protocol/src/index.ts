@@ -5,6 +5,7 @@
  */
 export * from './codes';
 export * from './errors';
+export * from './roles';
 export * from './strict-decoding';
 export * from './framing';
 export * from './doc-id';

@@ -17,8 +17,8 @@ import {
   splitMessages,
   type PendingState,
   type ProtocolErrorKind,
+  type Role,
 } from '@diaryx-sync/protocol';
-import type { Role } from '@diaryx-sync/bus';
 import type * as Y from 'yjs';
 
 /** Outer y-protocols type of an Auth message (varUint 2, one byte). */

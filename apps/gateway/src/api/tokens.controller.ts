@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { ALL_WORKSPACES, TOKEN_ROLES, type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
+import { ROLES } from '@diaryx-sync/protocol';
+import { ALL_WORKSPACES, type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiError } from './api-error';
 import { parseRequest, textSchema } from './request-validation';
@@ -39,7 +40,7 @@ export class TokensController {
         )
         .max(1000)
         .refine((ws) => !ws.includes(ALL_WORKSPACES) || ws.length === 1, '"*" must be the only entry'),
-      role: z.enum(TOKEN_ROLES),
+      role: z.enum(ROLES),
       ttl_s: z.number().int().positive().max(config.TOKEN_MAX_TTL_S).default(config.TOKEN_DEFAULT_TTL_S),
     });
   }

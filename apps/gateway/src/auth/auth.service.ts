@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Role } from '@diaryx-sync/protocol';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { InvalidTokenError } from './auth.errors';
 import {
   ALL_WORKSPACES,
   type TokenClaims,
-  type TokenRole,
   type WorkspaceAccessLevel,
   tokenClaimsSchema,
 } from './token-claims';
@@ -15,7 +15,7 @@ export interface TokenRequest {
   sub: string;
   tid: string;
   ws: string[];
-  role: TokenRole;
+  role: Role;
 }
 
 /** A freshly signed token and its expiry. */

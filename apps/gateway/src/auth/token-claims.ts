@@ -1,11 +1,6 @@
+import { ROLES } from '@diaryx-sync/protocol';
 import { z } from 'zod';
 import { hasUnsafeText } from '../api/request-validation';
-
-/** Roles of docs/protocol.md#tokens: `admin` manages the tenant, `editor` reads and writes, `viewer` reads. */
-export const TOKEN_ROLES = ['editor', 'viewer', 'admin'] as const;
-
-/** One of {@link TOKEN_ROLES}. */
-export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** Workspace id rule of docs/protocol.md#names. */
 export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -25,7 +20,7 @@ export const tokenClaimsSchema = z.object({
     .min(1)
     .refine((s) => !hasUnsafeText(s), 'unsafe characters'),
   ws: z.array(z.string().min(1)),
-  role: z.enum(TOKEN_ROLES),
+  role: z.enum(ROLES),
   exp: z.number().int(),
 });
 

@@ -5,7 +5,6 @@
  * send-buffer bound (1013), the mid-session token expiry (4401) and clean-up when the socket
  * closes.
  */
-import type { Role } from '@diaryx-sync/bus';
 import {
   CloseCode,
   encodeMessage,
@@ -13,6 +12,7 @@ import {
   parseDocId,
   type ParsedDocId,
   type ProtocolMessage,
+  type Role,
 } from '@diaryx-sync/protocol';
 import type { Logger } from '@diaryx-sync/runtime';
 import type WebSocket from 'ws';
@@ -264,6 +264,11 @@ export abstract class ClientConnection implements HubConnection {
     if (isBinary) {
       this.enqueue(() => this.handleBinary(bytes));
     } else {
+      if (bytes.length > this.ctx.settings.maxControlBytes) {
+        this.ctx.metrics.framesDropped.inc({ reason: 'too_large' });
+        this.close(CloseCode.FrameTooLarge, 'control message too large');
+        return;
+      }
       if (!this.controlBucket.take()) {
         this.ctx.metrics.framesDropped.inc({ reason: 'control_rate_limited' });
         this.close(CloseCode.RateLimited, 'control message rate limit exceeded');

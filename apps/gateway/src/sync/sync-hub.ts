@@ -7,12 +7,11 @@
 import type {
   BroadcastEnvelope,
   ReplyChannelEnvelope,
-  Role,
   ShardAcquiredEnvelope,
   WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
 import { workspaceEventJson } from '@diaryx-sync/bus';
-import { CloseCode, encodeFrame, tryParseDocId } from '@diaryx-sync/protocol';
+import { CloseCode, encodeFrame, tryParseDocId, type Role } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
 import type { ClusterLink } from './cluster-link';
 import { PendingUpdates } from './pending-updates';

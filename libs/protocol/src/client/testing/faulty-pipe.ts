@@ -1,7 +1,8 @@
 import type { SessionAction, SessionEvent, SyncEvent } from '../events';
 import type { SyncSession } from '../session';
 import { decodeFrame } from '../wire';
-import type { TestConnection, TestRole, TestSyncServerCore } from './server-core';
+import type { Role } from '../../roles';
+import type { TestConnection, TestSyncServerCore } from './server-core';
 
 /** Faults injected on every whole frame, in both directions. */
 export interface PipeFaults {
@@ -81,7 +82,7 @@ export class SessionPipe {
   }
 
   /** Opens a (new) connection. */
-  connect(role: TestRole = 'editor'): void {
+  connect(role: Role = 'editor'): void {
     const generation = ++this.generation;
     this.connection = this.server.connect(
       {

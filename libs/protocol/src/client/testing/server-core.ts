@@ -11,9 +11,7 @@ import { parseClientControl } from '../../control';
 import { CloseCode } from '../../codes';
 import { isProtocolError } from '../../errors';
 import { DocSyncHandler } from '../../doc-sync-handler';
-
-/** Role of a test connection. */
-export type TestRole = 'editor' | 'viewer';
+import type { Role } from '../../roles';
 
 /** Options of a {@link TestSyncServerCore}. */
 export interface TestSyncServerOptions {
@@ -38,7 +36,7 @@ export interface TestConnection {
 interface ConnState {
   readonly id: string;
   readonly sink: TestConnectionSink;
-  readonly role: TestRole;
+  readonly role: Role;
   readonly subscribed: Set<string>;
   sentSyncComplete: boolean;
   closed: boolean;
@@ -96,7 +94,7 @@ export class TestSyncServerCore {
   }
 
   /** Registers a connection. */
-  connect(sink: TestConnectionSink, role: TestRole = 'editor'): TestConnection {
+  connect(sink: TestConnectionSink, role: Role = 'editor'): TestConnection {
     const state: ConnState = {
       id: `test:${++this.nextConnectionId}`,
       sink,

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { TestSyncServerCore, type TestRole, type TestSyncServerOptions } from './server-core';
+import type { Role } from '../../roles';
+import { TestSyncServerCore, type TestSyncServerOptions } from './server-core';
 
 /** Options of {@link startTestSyncServer}. */
 export interface StartTestSyncServerOptions extends TestSyncServerOptions {
   /** Accepted tokens and their role (`?token=` or `Authorization: Bearer`); default `{ "test-token": "editor" }`. */
-  readonly tokens?: Readonly<Record<string, TestRole>>;
+  readonly tokens?: Readonly<Record<string, Role>>;
   /** Port (default 0: any free port). */
   readonly port?: number;
 }
