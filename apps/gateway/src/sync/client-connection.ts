@@ -264,6 +264,11 @@ export abstract class ClientConnection implements HubConnection {
     if (isBinary) {
       this.enqueue(() => this.handleBinary(bytes));
     } else {
+      if (bytes.length > this.ctx.settings.maxControlBytes) {
+        this.ctx.metrics.framesDropped.inc({ reason: 'too_large' });
+        this.close(CloseCode.FrameTooLarge, 'control message too large');
+        return;
+      }
       if (!this.controlBucket.take()) {
         this.ctx.metrics.framesDropped.inc({ reason: 'control_rate_limited' });
         this.close(CloseCode.RateLimited, 'control message rate limit exceeded');

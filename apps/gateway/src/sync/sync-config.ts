@@ -30,7 +30,9 @@ export const syncEnvSchema = z.object({
    */
   SYNC_FOCUS_RATE: positiveInt(100),
   /** Token-bucket burst per connection of focus doc ids. */
-  SYNC_FOCUS_BURST: positiveInt(400),
+  SYNC_FOCUS_BURST: positiveInt(200),
+  /** Largest text (JSON control) frame in bytes; a bigger one closes the connection with 4413. */
+  SYNC_MAX_CONTROL_BYTES: positiveInt(32 * 1024),
   /** Most doc ids in one `focus`/`unfocus` message; more is refused with `focus_limit`. */
   SYNC_MAX_FOCUS_PER_MESSAGE: positiveInt(100),
   /** Most focused paths per connection (all workspaces); a focus beyond is refused with `focus_limit`. */
@@ -68,6 +70,7 @@ export interface SyncSettings {
   controlBurst: number;
   focusRatePerSecond: number;
   focusBurst: number;
+  maxControlBytes: number;
   maxFocusPerMessage: number;
   maxFocusPerConnection: number;
   tenantUpdateRate: number;
@@ -90,6 +93,7 @@ export function syncSettingsOf(e: z.infer<typeof syncEnvSchema>): SyncSettings {
     controlBurst: e.SYNC_CONTROL_BURST,
     focusRatePerSecond: e.SYNC_FOCUS_RATE,
     focusBurst: e.SYNC_FOCUS_BURST,
+    maxControlBytes: e.SYNC_MAX_CONTROL_BYTES,
     maxFocusPerMessage: e.SYNC_MAX_FOCUS_PER_MESSAGE,
     maxFocusPerConnection: e.SYNC_MAX_FOCUS_PER_CONNECTION,
     tenantUpdateRate: e.SYNC_TENANT_UPDATE_RATE,
