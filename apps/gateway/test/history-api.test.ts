@@ -345,7 +345,7 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect(await materializeStoredWorkspace(storage, WS)).toEqual(before);
   });
 
-  it('runs one import per tenant and two per gateway; more get 429 with Retry-After', async () => {
+  it('runs one import per tenant (cluster-wide) and two per gateway; more get 429 with Retry-After', async () => {
     const zip = await zipBuffer({ 'slot.md': 'slot\n' });
     const others: { token: string; ws: string }[] = [];
     for (const name of ['Slot B', 'Slot C']) {
@@ -392,6 +392,18 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect(sameTenant.status).toBe(429);
     expect(sameTenant.headers.get('retry-after')).toBe('5');
     expect(((await sameTenant.json()) as { error: { code: string } }).error.code).toBe('too_many_imports');
+    // The tenant limit holds across gateways (a Redis lease per running import).
+    const gw2 = await startGateway({ S3_ENDPOINT: s3.endpoint }, { schema: gw.schema, prefix: gw.prefix });
+    try {
+      const elsewhere = await fetch(`${gw2.baseUrl}/api/workspaces/slots/snapshot?mode=merge`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/zip' },
+        body: zip,
+      });
+      expect(elsewhere.status).toBe(429);
+    } finally {
+      await gw2.close();
+    }
     const b = held(others[0].token, others[0].ws);
     await new Promise((r) => setTimeout(r, 300));
     const thirdTenant = await post(others[1].token, others[1].ws);

@@ -13,21 +13,26 @@ import {
 import type { Pool } from 'pg';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';
-import { createRedis, redisTopologyOf } from '@diaryx-sync/runtime';
+import { createRedis, redisTopologyOf, type RedisClient } from '@diaryx-sync/runtime';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { PG_POOL } from '../infra/infra.tokens';
+import { PG_POOL, REDIS } from '../infra/infra.tokens';
 import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
 import { HISTORY_SCHEMA, prepareGatewaySchema } from '../infra/schema';
 import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
 import { ImportSlots } from './import-slots';
+import { TenantImportLeases } from './tenant-import-leases';
 
 export const historyProviders: Provider[] = [
   { provide: HISTORY_CONFIG, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig): HistoryConfig => c },
   {
     provide: ImportSlots,
-    inject: [HISTORY_CONFIG],
-    useFactory: (h: HistoryConfig) =>
-      new ImportSlots(h.SNAPSHOT_MAX_CONCURRENT_IMPORTS, h.SNAPSHOT_MAX_TENANT_IMPORTS),
+    inject: [HISTORY_CONFIG, REDIS, GATEWAY_CONFIG],
+    useFactory: (h: HistoryConfig, redis: RedisClient, c: GatewayConfig) =>
+      new ImportSlots(
+        h.SNAPSHOT_MAX_CONCURRENT_IMPORTS,
+        h.SNAPSHOT_MAX_TENANT_IMPORTS,
+        new TenantImportLeases(redis, c.REDIS_PREFIX, h.SNAPSHOT_MAX_TENANT_IMPORTS),
+      ),
   },
   {
     provide: ObjectStorage,

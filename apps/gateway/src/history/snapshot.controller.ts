@@ -69,7 +69,7 @@ export class SnapshotController {
     const m = mode === undefined ? 'merge' : mode;
     if (m !== 'replace' && m !== 'merge')
       throw ApiError.badRequest('mode must be "replace" or "merge"', 'invalid_mode');
-    const release = this.slots.tryAcquire(claims.tid);
+    const release = await this.slots.tryAcquire(claims.tid);
     if (!release) {
       // Refused before the body is read: do not keep the connection for the rest of it.
       res.setHeader('Retry-After', String(this.config.SNAPSHOT_IMPORT_RETRY_AFTER_S));
@@ -91,7 +91,7 @@ export class SnapshotController {
         await upload.dispose();
       }
     } finally {
-      release();
+      await release();
     }
   }
 }
