@@ -32,6 +32,7 @@ import {
   type WorkspaceDeletedEnvelope,
   connectionField,
   isInstanceAlive,
+  parseConnectionField,
 } from '@diaryx-sync/bus';
 import {
   CRDT_MIGRATIONS,
@@ -484,7 +485,7 @@ export class DocService {
       origin: `sync:${env.gatewayId}`,
       deviceId: env.connId,
     });
-    const failKey = `${doc.key}\u0000${connKey}`;
+    const failKey = failedSaveKey(doc.key, connKey);
     doc.chain(async () => {
       if (persisted && !(await this.awaitPersist(doc, persisted, env, failKey))) return;
       if (persisted && env.receivedAt !== undefined && this.opts.metrics) {
@@ -588,7 +589,10 @@ export class DocService {
   }
 
   private handleSave(env: SaveEnvelope, shard: number, token: number): void {
-    const failKey = `${LoadedDoc.key(env.tenant, env.docId)}\u0000${connectionField(env.gatewayId, env.connId)}`;
+    const failKey = failedSaveKey(
+      LoadedDoc.key(env.tenant, env.docId),
+      connectionField(env.gatewayId, env.connId),
+    );
     const answer = () => {
       if (this.failedWrites.delete(failKey)) {
         this.replyError(
@@ -793,14 +797,14 @@ export class DocService {
   private async sweepDeadGatewayConnections(): Promise<void> {
     const gateways = new Set<string>();
     for (const doc of this.registry.loaded())
-      for (const c of doc.connections) gateways.add(c.slice(0, c.indexOf('|')));
+      for (const c of doc.connections) gateways.add(parseConnectionField(c).gatewayId);
     const dead = new Set<string>();
     for (const g of gateways)
       if (!(await isInstanceAlive(this.opts.redis, this.opts.prefix, 'gateway', g))) dead.add(g);
     if (dead.size === 0) return;
     for (const doc of this.registry.loaded()) {
       for (const c of [...doc.connections]) {
-        if (!dead.has(c.slice(0, c.indexOf('|')))) continue;
+        if (!dead.has(parseConnectionField(c).gatewayId)) continue;
         doc.connections.delete(c);
         doc.syncCompleted.delete(c);
         const removal = doc.sync.removeConnection(c);
@@ -824,4 +828,9 @@ export class DocService {
       this.log.warn({ err: (err as Error).message }, 'sweep failed');
     }
   }
+}
+
+/** Key of a connection's failed persist on one doc (`LoadedDoc.key` + connection field). */
+function failedSaveKey(docKey: string, connKey: string): string {
+  return `${docKey}\u0000${connKey}`;
 }

@@ -103,3 +103,25 @@ export function presenceIndexKey(prefix: string): string {
 export function connectionField(gatewayId: string, connId: string): string {
   return `${gatewayId}|${connId}`;
 }
+
+/** Inverse of {@link connectionField} (gateway ids never contain `|`). */
+export function parseConnectionField(field: string): { gatewayId: string; connId: string } {
+  const i = field.indexOf('|');
+  return i < 0
+    ? { gatewayId: field, connId: '' }
+    : { gatewayId: field.slice(0, i), connId: field.slice(i + 1) };
+}
+
+/**
+ * In-process key of something a tenant owns (a doc id, a workspace id): `${tenant}\u0000${id}`.
+ * Also what {@link shardOf} hashes. NUL never occurs in tenant ids.
+ */
+export function tenantKey(tenant: string, id: string): string {
+  return `${tenant}\u0000${id}`;
+}
+
+/** Inverse of {@link tenantKey}. */
+export function parseTenantKey(key: string): { tenant: string; id: string } {
+  const i = key.indexOf('\u0000');
+  return { tenant: key.slice(0, i), id: key.slice(i + 1) };
+}

@@ -1,5 +1,7 @@
 /** Stable routing of tenant-qualified documents to virtual shards (docs/architecture.md#properties, property 1). */
 
+import { tenantKey } from './names';
+
 const utf8 = new TextEncoder();
 
 /**
@@ -13,7 +15,7 @@ export function shardOf(tenant: string, docId: string, shardCount: number): numb
   if (!Number.isInteger(shardCount) || shardCount < 1) {
     throw new RangeError(`shardCount must be a positive integer, got ${shardCount}`);
   }
-  const bytes = utf8.encode(`${tenant}\u0000${docId}`);
+  const bytes = utf8.encode(tenantKey(tenant, docId));
   let h = 0x811c9dc5;
   for (const b of bytes) {
     h ^= b;

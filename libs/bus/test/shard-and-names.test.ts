@@ -1,11 +1,15 @@
 import {
+  connectionField,
   docChannel,
   gatewayChannel,
   instanceKey,
+  parseConnectionField,
+  parseTenantKey,
   shardFenceKey,
   shardInboxChannel,
   shardLeaseKey,
   shardOf,
+  tenantKey,
   workspaceChannel,
   workspaceFocusKey,
   workspacePeersKey,
@@ -70,5 +74,25 @@ describe('names', () => {
     expect(hashTag(docChannel('dx', 't', 'body:w/a.md'))).not.toBe(
       hashTag(docChannel('dx', 't', 'body:w/b.md')),
     );
+  });
+});
+
+describe('composite keys', () => {
+  it('tenantKey and parseTenantKey are inverses, also for ids holding separators', () => {
+    for (const [tenant, id] of [
+      ['t1', 'body:w/a|b.md'],
+      ['tenant-2', 'workspace:w'],
+      ['t', ''],
+    ]) {
+      expect(parseTenantKey(tenantKey(tenant, id))).toEqual({ tenant, id });
+    }
+    expect(tenantKey('a', 'bc')).not.toBe(tenantKey('ab', 'c'));
+  });
+
+  it('parseConnectionField gives back the gateway and connection ids', () => {
+    expect(parseConnectionField(connectionField('gw-1', 'c|7'))).toEqual({
+      gatewayId: 'gw-1',
+      connId: 'c|7',
+    });
   });
 });

@@ -7,6 +7,7 @@
  * waits until the old copy's pending outputs and persists are done), then compaction is
  * requested when the log grew. Dropping (lease lost, persist failed) persists nothing.
  */
+import { tenantKey } from '@diaryx-sync/bus';
 import type { PostgresStorage } from '@diaryx-sync/crdt';
 import type { ParsedDocId } from '@diaryx-sync/protocol';
 import type { Logger, DiaryxMetrics } from '@diaryx-sync/runtime';
@@ -124,7 +125,7 @@ export class DocRegistry {
    * directory answer. Returns how many docs were dropped.
    */
   dropWorkspace(tenant: string, workspace: string): number {
-    const key = `${tenant}\u0000${workspace}`;
+    const key = tenantKey(tenant, workspace);
     this.workspaceEpochs.set(key, (this.workspaceEpochs.get(key) ?? 0) + 1);
     if (this.workspaceEpochs.size > 10000) this.workspaceEpochs.clear();
     this.opts.directory.forget(tenant, workspace);
@@ -216,7 +217,7 @@ export class DocRegistry {
     const key = LoadedDoc.key(tenant, docId);
     await this.unloading.get(key);
     await this.opts.compaction.idle(tenant, docId);
-    const epochKey = `${tenant}\u0000${parsed.workspaceId}`;
+    const epochKey = tenantKey(tenant, parsed.workspaceId);
     const epoch = this.workspaceEpochs.get(epochKey) ?? 0;
     const generation = await this.opts.directory.generation(tenant, parsed.workspaceId);
     if (generation === null) {

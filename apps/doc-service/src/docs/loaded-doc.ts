@@ -1,4 +1,5 @@
 /** One document held in memory by its shard owner. */
+import { tenantKey } from '@diaryx-sync/bus';
 import { takePendingState, type ParsedDocId, type PendingState } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
 import { DocSync } from './doc-sync';
@@ -55,7 +56,7 @@ export class LoadedDoc {
 
   /** Cache key of a tenant's doc. */
   static key(tenant: string, docId: string): string {
-    return `${tenant}\u0000${docId}`;
+    return tenantKey(tenant, docId);
   }
 
   get key(): string {

@@ -4,6 +4,7 @@
  * runs `PostgresStorage#compact` in-process, one doc at a time, de-duplicated per doc;
  * {@link QueueCompactionScheduler} enqueues a BullMQ job carrying ids only (jobId-deduplicated).
  */
+import { tenantKey } from '@diaryx-sync/bus';
 import type { PostgresStorage } from '@diaryx-sync/crdt';
 import type { Logger } from '@diaryx-sync/runtime';
 
@@ -34,7 +35,7 @@ export class InlineCompactionScheduler implements CompactionScheduler {
   constructor(private readonly opts: InlineCompactionOptions) {}
 
   request(tenant: string, docId: string, reason: CompactionReason): void {
-    const key = `${tenant}\u0000${docId}`;
+    const key = tenantKey(tenant, docId);
     if (this.queued.has(key)) return;
     const p = this.tail.then(async () => {
       const started = Date.now();
@@ -52,7 +53,7 @@ export class InlineCompactionScheduler implements CompactionScheduler {
   }
 
   async idle(tenant: string, docId: string): Promise<void> {
-    await this.queued.get(`${tenant}\u0000${docId}`);
+    await this.queued.get(tenantKey(tenant, docId));
   }
 
   async close(): Promise<void> {

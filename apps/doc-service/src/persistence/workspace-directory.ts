@@ -9,6 +9,7 @@
  * exist (the gateway has not migrated this database yet) every workspace is accepted, unguarded,
  * and a warning is logged once.
  */
+import { tenantKey } from '@diaryx-sync/bus';
 import type { Logger } from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
 
@@ -48,7 +49,7 @@ export class PgWorkspaceDirectory implements WorkspaceDirectory {
   ) {}
 
   async generation(tenant: string, workspace: string): Promise<WorkspaceGeneration | null> {
-    const key = `${tenant}\u0000${workspace}`;
+    const key = tenantKey(tenant, workspace);
     const hit = this.cache.get(key);
     const now = Date.now();
     if (hit && hit.until > now) return hit.generation;
@@ -78,6 +79,6 @@ export class PgWorkspaceDirectory implements WorkspaceDirectory {
   }
 
   forget(tenant: string, workspace: string): void {
-    this.cache.delete(`${tenant}\u0000${workspace}`);
+    this.cache.delete(tenantKey(tenant, workspace));
   }
 }

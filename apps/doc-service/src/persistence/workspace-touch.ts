@@ -4,6 +4,7 @@
  * Throttled per workspace: at most one touch per `intervalMs`, with a trailing touch so the quiet
  * period is measured from the last change.
  */
+import { parseTenantKey, tenantKey } from '@diaryx-sync/bus';
 import type { Logger } from '@diaryx-sync/runtime';
 
 /** Marks a workspace as edited. */
@@ -23,7 +24,7 @@ export class WorkspaceToucher {
 
   /** A doc of the workspace changed. */
   changed(tenant: string, workspace: string): void {
-    const key = `${tenant}\u0000${workspace}`;
+    const key = tenantKey(tenant, workspace);
     const now = Date.now();
     const since = now - (this.last.get(key) ?? 0);
     if (since >= this.intervalMs) {
@@ -42,8 +43,8 @@ export class WorkspaceToucher {
   async flush(): Promise<void> {
     for (const [key, t] of this.trailing) {
       clearTimeout(t);
-      const i = key.indexOf('\u0000');
-      this.fire(key, key.slice(0, i), key.slice(i + 1));
+      const { tenant, id } = parseTenantKey(key);
+      this.fire(key, tenant, id);
     }
     this.trailing.clear();
     await Promise.allSettled([...this.inflight]);

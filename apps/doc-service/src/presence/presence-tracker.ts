@@ -26,6 +26,7 @@ import {
   workspacePeersKey,
   publishOnBus,
   type WorkspaceEvent,
+  parseConnectionField,
 } from '@diaryx-sync/bus';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 
@@ -157,13 +158,13 @@ export class PresenceTracker {
         const deadPeers: string[] = [];
         for (const [field, joined] of Object.entries(peers)) {
           if (now - Number(joined) < this.graceMs) continue;
-          if (!(await gatewayAlive(gatewayOf(field)))) deadPeers.push(field);
+          if (!(await gatewayAlive(parseConnectionField(field).gatewayId))) deadPeers.push(field);
         }
         const deadFocus: string[] = [];
         for (const field of Object.keys(focus)) {
           const joined = Number(peers[field] ?? 0);
           if (now - joined < this.graceMs) continue;
-          if (!(await gatewayAlive(gatewayOf(field)))) deadFocus.push(field);
+          if (!(await gatewayAlive(parseConnectionField(field).gatewayId))) deadFocus.push(field);
         }
         if (deadPeers.length > 0 || deadFocus.length > 0)
           await this.removeFields(tenant, workspace, deadPeers, deadFocus);
@@ -330,9 +331,4 @@ function indexEntry(tenant: string, workspace: string): string {
 function parseIndexEntry(entry: string): { tenant: string; workspace: string } | null {
   const i = entry.indexOf('\n');
   return i > 0 ? { tenant: entry.slice(0, i), workspace: entry.slice(i + 1) } : null;
-}
-
-function gatewayOf(field: string): string {
-  const i = field.indexOf('|');
-  return i >= 0 ? field.slice(0, i) : field;
 }

@@ -10,7 +10,7 @@ import type {
   ShardAcquiredEnvelope,
   WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
-import { workspaceEventJson } from '@diaryx-sync/bus';
+import { parseTenantKey, tenantKey, workspaceEventJson } from '@diaryx-sync/bus';
 import { CloseCode, encodeFrame, tryParseDocId, type Role } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
 import type { ClusterLink } from './cluster-link';
@@ -135,7 +135,7 @@ export class SyncHub {
       docId,
       workspaceId,
       shard: this.link.shardOf(tenant, docId),
-      key: `${tenant}\u0000${docId}`,
+      key: tenantKey(tenant, docId),
     };
   }
 
@@ -166,7 +166,7 @@ export class SyncHub {
 
   /** Subscribes a /sync2 connection to a workspace's presence/focus events. */
   async subscribeWorkspace(conn: HubConnection, tenant: string, workspaceId: string): Promise<void> {
-    const key = `${tenant}\u0000${workspaceId}`;
+    const key = tenantKey(tenant, workspaceId);
     let subs = this.workspaceSubscribers.get(key);
     if (!subs) this.workspaceSubscribers.set(key, (subs = new Set()));
     subs.add(conn);
@@ -175,7 +175,7 @@ export class SyncHub {
 
   /** Undoes {@link subscribeWorkspace}. */
   unsubscribeWorkspace(conn: HubConnection, tenant: string, workspaceId: string): void {
-    const key = `${tenant}\u0000${workspaceId}`;
+    const key = tenantKey(tenant, workspaceId);
     const subs = this.workspaceSubscribers.get(key);
     if (!subs?.delete(conn)) return;
     if (subs.size === 0) this.workspaceSubscribers.delete(key);
@@ -314,12 +314,12 @@ export class SyncHub {
   closeWorkspace(tenant: string, workspaceId: string): number {
     const doomed = new Set<HubConnection>();
     for (const [key, subs] of this.docSubscribers) {
-      const sep = key.indexOf('\u0000');
-      if (key.slice(0, sep) !== tenant) continue;
-      if (tryParseDocId(key.slice(sep + 1))?.workspaceId !== workspaceId) continue;
+      const { tenant: owner, id: docId } = parseTenantKey(key);
+      if (owner !== tenant) continue;
+      if (tryParseDocId(docId)?.workspaceId !== workspaceId) continue;
       for (const conn of subs) doomed.add(conn);
     }
-    for (const conn of this.workspaceSubscribers.get(`${tenant}\u0000${workspaceId}`) ?? []) doomed.add(conn);
+    for (const conn of this.workspaceSubscribers.get(tenantKey(tenant, workspaceId)) ?? []) doomed.add(conn);
     for (const conn of doomed) conn.close(CloseCode.Forbidden, 'workspace deleted');
     if (doomed.size > 0) this.logger.info({ tenant, workspaceId, closed: doomed.size }, 'workspace deleted');
     return doomed.size;
@@ -327,7 +327,7 @@ export class SyncHub {
 
   /** Fan-out of a doc broadcast to the local sockets using the doc, except its origin. */
   onBroadcast(env: BroadcastEnvelope): void {
-    const key = `${env.tenant}\u0000${env.docId}`;
+    const key = tenantKey(env.tenant, env.docId);
     const subs = this.docSubscribers.get(key);
     if (!subs) return;
     let framed: Uint8Array | undefined;
@@ -343,7 +343,7 @@ export class SyncHub {
 
   /** Presence/focus events to the /sync2 connections of that workspace. */
   onWorkspaceEvent(env: WorkspaceEventEnvelope): void {
-    const subs = this.workspaceSubscribers.get(`${env.tenant}\u0000${env.event.workspace}`);
+    const subs = this.workspaceSubscribers.get(tenantKey(env.tenant, env.event.workspace));
     if (!subs) return;
     const text = workspaceEventJson(env.event);
     for (const conn of subs) conn.deliverText(text);

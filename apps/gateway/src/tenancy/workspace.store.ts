@@ -1,3 +1,4 @@
+import { tenantKey } from '@diaryx-sync/bus';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
@@ -61,7 +62,7 @@ export class WorkspaceStore {
           `INSERT INTO workspaces (tenant_id, id, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
           [tenantId, id, input.name ?? id],
         );
-        this.existsCache.delete(cacheKey(tenantId, id));
+        this.existsCache.delete(tenantKey(tenantId, id));
         return toWorkspace(rows[0]);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -103,13 +104,13 @@ export class WorkspaceStore {
       tenantId,
       id,
     ]);
-    this.existsCache.delete(cacheKey(tenantId, id));
+    this.existsCache.delete(tenantKey(tenantId, id));
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Whether the workspace exists in this tenant; answers are cached briefly (see class doc). */
   async exists(tenantId: string, id: string): Promise<boolean> {
-    const key = cacheKey(tenantId, id);
+    const key = tenantKey(tenantId, id);
     const now = Date.now();
     const cached = this.existsCache.get(key);
     if (cached && cached.until > now) return cached.exists;
@@ -128,10 +129,6 @@ export class WorkspaceStore {
     for (const [key, entry] of this.existsCache) if (entry.until <= now) this.existsCache.delete(key);
     if (this.existsCache.size >= MAX_CACHE_ENTRIES) this.existsCache.clear();
   }
-}
-
-function cacheKey(tenantId: string, id: string): string {
-  return `${tenantId}\u0000${id}`;
 }
 
 function toWorkspace(row: WorkspaceRow): Workspace {
