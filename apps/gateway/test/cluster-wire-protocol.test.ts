@@ -1,5 +1,5 @@
 /**
- * Acceptance audit of the wire protocol (docs/protocol.md) against a REAL cluster (2 gateway
+ * The wire contract of docs/protocol.md, end to end against a REAL cluster (2 gateway
  * processes, 1 doc service, real Redis, PostgreSQL and sockets). Complements
  * cluster-sync.test.ts: every test here checks a normative statement of the spec that the other
  * cluster tests do not prove (exact JSON shapes, message order, who receives what).
@@ -203,7 +203,7 @@ async function api(path: string, token: string, init: { method?: string; body?: 
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
 }
 
-describe('§2/§4 authentication at the upgrade', () => {
+describe('authentication at the upgrade', () => {
   test('/sync2 accepts Authorization: Bearer; bad tokens get HTTP 401 before the upgrade', async () => {
     const viaHeader = await Raw.sync2(editorAll, 0, true);
     viaHeader.send('workspace:main', { type: 'syncStep1', stateVector: sv0() });
@@ -284,7 +284,7 @@ describe('§2/§4 authentication at the upgrade', () => {
   });
 });
 
-describe('§2 server behaviour per document', () => {
+describe('server behaviour per document', () => {
   test('SyncStep1 is answered with SyncStep2 (what the client lacks) then the server SyncStep1', async () => {
     const writer = track(await Sync2TestClient.connect(cluster.ws(0), editorAll));
     const wDoc = await writer.openSynced('body:main/order.md');
@@ -461,7 +461,7 @@ describe('§2 server behaviour per document', () => {
   });
 });
 
-describe('§2 text frames', () => {
+describe('text frames', () => {
   test('FilesReady / files_ready are accepted and ignored; ping gets exactly pong', async () => {
     const c = await Raw.sync2(editorAll, 0);
     c.text({ type: 'FilesReady' });
@@ -577,7 +577,7 @@ describe('§2 text frames', () => {
   });
 });
 
-describe('§1/§2 doc ids on the wire', () => {
+describe('doc ids on the wire', () => {
   test('non-canonical or oversized doc ids close with 4400 in frames and in save/leave; a 255-byte id works', async () => {
     const step1 = encodeMessage({ type: 'syncStep1', stateVector: sv0() });
     const badFrames = [
@@ -634,7 +634,7 @@ describe('§1/§2 doc ids on the wire', () => {
   });
 });
 
-describe('§3 /yjs', () => {
+describe('the /yjs endpoint', () => {
   test('no JSON text frames ever (peers, focus, errors); a viewer: silent no-op, Auth permission denied for a change', async () => {
     const doc = 'workspace:main';
     const y = await Raw.yjs(editorAll, doc, 0);
@@ -740,7 +740,7 @@ describe('§3 /yjs', () => {
   });
 });
 
-describe('§4 tenancy', () => {
+describe('tenancy', () => {
   test('equal workspace ids in two tenants are separate docs on /yjs too', async () => {
     const doc = 'body:main/tenant.md';
     const tokenB = await cluster.token({ tid: tenantB.id, ws: ['main'] });

@@ -1,5 +1,5 @@
 /**
- * Acceptance checks of the HTTP API (docs/protocol.md#tokens and #http-api) and the history features (issue 5) on a
+ * The HTTP API (docs/protocol.md#tokens and #http-api) and the history features on a
  * real topology: gateway + doc service + history worker processes (from `dist`; run
  * `npm run build` first) and s3rver. Only what the other api-* / history-* tests leave open:
  * exact JSON shapes, tokens minted by the API working on /sync2, the role matrix of every
@@ -47,7 +47,7 @@ function expectError(res: Res, status: number, code?: string): void {
   });
 }
 
-describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)', () => {
+describe('HTTP API on a real topology (gateway + doc service + history worker + s3rver)', () => {
   let s3: EmbeddedS3;
   let cluster: TestCluster;
   let worker: ServiceProcess;
@@ -160,7 +160,7 @@ describe('HTTP API acceptance (gateway + doc service + history worker + s3rver)'
     expect((await viewer.closed).code).toBe(4403);
   });
 
-  it('POST /api/tenants always answers 201 with a new tenant, also for a name used before (no 409 in §5)', async () => {
+  it('POST /api/tenants always answers 201 with a new tenant, also for a name used before (names are labels, never 409)', async () => {
     const first = await call('POST', '/api/tenants', cluster.adminToken, { name: 'acc-same-name' });
     const second = await call('POST', '/api/tenants', cluster.adminToken, { name: 'acc-same-name' });
     expect(first.status).toBe(201);
