@@ -2,6 +2,8 @@
  * libs/crdt benchmark: `npm run bench -w @diaryx-sync/crdt`.
  *
  * - materialize / parse a workspace of 1,000 files with 5 KB bodies;
+ * - the repair pass every commit runs first (`planRepairs`, docs/self-healing.md) on that
+ *   workspace, healthy and with 50 broken parents + 50 orphan bodies;
  * - one doc with 10,000 small updates in PostgreSQL (DATABASE_URL, isolated schema):
  *   load (snapshot + updates), Y.mergeUpdates vs apply-into-Y.Doc, and compact.
  */
@@ -14,7 +16,9 @@ import {
   materializeWorkspace,
   mergeIntoState,
   parseMarkdownFiles,
+  planRepairs,
   PostgresStorage,
+  type BodyInfo,
   WorkspaceCrdt,
 } from '../src';
 
@@ -75,6 +79,22 @@ async function benchMarkdown(): Promise<void> {
   const parse = await time(RUNS, () => parseMarkdownFiles(mat.result));
   if (parse.result.files.size !== FILES) throw new Error('parse lost files');
   report(`parse ${FILES} files x 5 KB`, parse.ms);
+
+  // The repair pass of every commit: nothing to repair, then 50 broken parents + 50 orphans.
+  const infos = new Map<string, BodyInfo>([...bodies].map(([p, text]) => [p, { text, firstUpdateAt: null }]));
+  const healthy = await time(RUNS, () => planRepairs(ws, infos, Date.now()));
+  if (healthy.result.repairs.length !== 0) throw new Error('healthy workspace got repairs');
+  report(`planRepairs ${FILES} files, nothing to repair`, healthy.ms);
+  const broken = WorkspaceCrdt.fromUpdate(ws.encodeStateAsUpdate());
+  const faulty = new Map(infos);
+  for (let i = 0; i < 50; i++) {
+    broken.setFile(children[i], { ...broken.getFile(children[i])!, part_of: `gone/${i}.md` });
+    faulty.set(`orphan-${i}.md`, { text: body, firstUpdateAt: null });
+  }
+  const repaired = await time(RUNS, () => planRepairs(broken, faulty, Date.now()));
+  if (repaired.result.repairs.length !== 100 || repaired.result.remaining.length !== 0)
+    throw new Error('repair bench: unexpected plan');
+  report(`planRepairs ${FILES} files, 100 repairs`, repaired.ms);
 
   // A replica applying 200 single-file edits of that workspace, with change reports.
   const replica = WorkspaceCrdt.fromUpdate(ws.encodeStateAsUpdate());

@@ -96,25 +96,33 @@ export interface RepairPlan {
  * of the workspace, like the temp files themselves.
  */
 export function checkedBodyPaths(workspace: WorkspaceCrdt, bodyPaths: Iterable<string>): string[] {
-  const live = new Set<string>();
-  const tombstoned = new Set<string>();
-  for (const f of workspace.listFiles({ includeDeleted: true })) {
-    (f.metadata.deleted ? tombstoned : live).add(f.path);
-    (f.metadata.deleted ? tombstoned : live).add(f.key);
-  }
-  for (const [key, meta] of workspace.entries()) if (meta.deleted) tombstoned.add(key);
-  return [...bodyPaths].filter((p) => live.has(p) || (!tombstoned.has(p) && !isTempFile(p)));
+  return checkedAgainst(entryNames(workspace), bodyPaths);
 }
 
 /** Body paths with no live file (orphans), bodies of tombstoned files excluded. */
 export function findOrphanBodies(workspace: WorkspaceCrdt, bodyPaths: Iterable<string>): string[] {
+  const names = entryNames(workspace);
+  return checkedAgainst(names, bodyPaths).filter((p) => !names.live.has(p));
+}
+
+/** Keys and paths of the live and of the tombstoned entries (one pass over the entries). */
+function entryNames(workspace: WorkspaceCrdt): { live: Set<string>; tombstoned: Set<string> } {
   const live = new Set<string>();
-  for (const f of workspace.listFiles()) {
-    live.add(f.path);
-    live.add(f.key);
+  const tombstoned = new Set<string>();
+  for (const [key, meta] of workspace.entries()) {
+    const names = meta.deleted ? tombstoned : live;
+    names.add(key);
+    const path = isDocIdKey(key) ? workspace.getPath(key) : key;
+    if (path !== undefined) names.add(path);
   }
-  for (const [key, meta] of workspace.entries()) if (!meta.deleted) live.add(key);
-  return checkedBodyPaths(workspace, bodyPaths).filter((p) => !live.has(p));
+  return { live, tombstoned };
+}
+
+function checkedAgainst(
+  names: { live: Set<string>; tombstoned: Set<string> },
+  bodyPaths: Iterable<string>,
+): string[] {
+  return [...bodyPaths].filter((p) => names.live.has(p) || (!names.tombstoned.has(p) && !isTempFile(p)));
 }
 
 const GROUPS: ValidationIssueKind[][] = [
@@ -137,17 +145,38 @@ export function planRepairs(
 ): RepairPlan {
   const graceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
   const maxPasses = options.maxPasses ?? 8;
+  // The common case (every commit): nothing to repair, no copy of the doc.
+  const isYoung = (path: string): boolean => {
+    const first = bodies.get(path)?.firstUpdateAt ?? null;
+    return first !== null && now - first < graceMs;
+  };
+  const firstIssues = validateWorkspace(workspace, checkedBodyPaths(workspace, bodies.keys())).issues;
+  const firstPending = firstIssues
+    .filter((i) => i.kind === 'orphan_body' && isYoung(i.file))
+    .map((i) => i.file);
+  const findings = firstIssues.filter((i) => !(i.kind === 'orphan_body' && isYoung(i.file)));
+  if (findings.length === 0) {
+    return {
+      repairs: [],
+      workspaceUpdate: null,
+      bodyUpdates: new Map(),
+      pendingOrphans: firstPending,
+      remaining: [],
+    };
+  }
   const ws = WorkspaceCrdt.fromUpdate(workspace.encodeStateAsUpdate());
   const before = Y.encodeStateVector(ws.doc);
   const r = new Repairer(ws, bodies, now);
   let pending: string[] = [];
   let remaining: ValidationIssue[] = [];
   for (let pass = 0; ; pass++) {
-    pending = r.youngOrphans(graceMs);
+    const issues = validateWorkspace(ws, checkedBodyPaths(ws, r.bodyPaths())).issues;
+    // a body created by a repair is never a young orphan
+    const youngOrphan = (i: ValidationIssue) =>
+      i.kind === 'orphan_body' && !r.created.has(i.file) && isYoung(i.file);
+    pending = issues.filter(youngOrphan).map((i) => i.file);
     const young = new Set(pending);
-    remaining = validateWorkspace(ws, checkedBodyPaths(ws, r.bodyPaths())).issues.filter(
-      (i) => !(i.kind === 'orphan_body' && young.has(i.file)),
-    );
+    remaining = issues.filter((i) => !youngOrphan(i));
     if (remaining.length === 0 || pass >= maxPasses) break;
     const kinds = new Set(remaining.map((i) => i.kind));
     const group = GROUPS.find((g) => g.some((k) => kinds.has(k)));
@@ -177,15 +206,21 @@ function sameVector(a: Uint8Array, b: Uint8Array): boolean {
 class Repairer {
   readonly repairs: Repair[] = [];
   /** New body docs: path → text. */
-  private readonly created = new Map<string, string>();
+  readonly created = new Map<string, string>();
   /** Orphans already handled in this run. */
   private readonly adopted = new Set<string>();
+
+  /** Per `repair()` call: the root candidates and the taken paths (built on first use). */
+  private rootCandidates: { key: string; path: string }[] | null = null;
+  private taken: Set<string> | null = null;
 
   constructor(
     private readonly ws: WorkspaceCrdt,
     private readonly bodies: ReadonlyMap<string, BodyInfo>,
     private readonly now: number,
-  ) {}
+  ) {
+    this.docIdMode = [...ws.files.keys()].some(isDocIdKey);
+  }
 
   bodyPaths(): string[] {
     return [...this.bodies.keys(), ...this.created.keys()];
@@ -193,14 +228,6 @@ class Repairer {
 
   private bodyText(path: string): string | undefined {
     return this.created.get(path) ?? this.bodies.get(path)?.text;
-  }
-
-  youngOrphans(graceMs: number): string[] {
-    return findOrphanBodies(this.ws, this.bodyPaths()).filter((p) => {
-      if (this.created.has(p)) return false;
-      const first = this.bodies.get(p)?.firstUpdateAt ?? null;
-      return first !== null && this.now - first < graceMs;
-    });
   }
 
   bodyUpdates(): Map<string, Uint8Array> {
@@ -219,6 +246,8 @@ class Repairer {
   }
 
   repair(kind: ValidationIssueKind, young: ReadonlySet<string>): boolean {
+    this.rootCandidates = null;
+    this.taken = null;
     switch (kind) {
       case 'path_cycle':
         return this.breakCycles();
@@ -237,10 +266,8 @@ class Repairer {
 
   // ------------------------------------------------------------------ helpers
 
-  private get docIdMode(): boolean {
-    for (const key of this.ws.entries().keys()) if (isDocIdKey(key)) return true;
-    return false;
-  }
+  /** Doc-id mode: some key is a UUID (decided once, before any repair). */
+  private readonly docIdMode: boolean;
 
   private live(): Map<string, FileMetadata> {
     return new Map([...this.ws.entries()].filter(([, m]) => !m.deleted));
@@ -264,16 +291,16 @@ class Repairer {
 
   /** The workspace root: the live index (no parent, has `contents`); README.md/index.md first. */
   private root(exclude: ReadonlySet<string> = new Set()): string | null {
-    const candidates = [...this.live()]
-      .filter(([k, m]) => m.part_of === null && m.contents !== null && !exclude.has(k))
+    this.rootCandidates ??= [...this.live()]
+      .filter(([, m]) => m.part_of === null && m.contents !== null)
       .map(([k]) => ({ key: k, path: this.pathOf(k) }))
       .filter((c): c is { key: string; path: string } => c.path !== undefined)
       .sort((a, b) => rootRank(a.path) - rootRank(b.path) || (a.path < b.path ? -1 : 1));
-    return candidates[0]?.key ?? null;
+    return this.rootCandidates.find((c) => !exclude.has(c.key))?.key ?? null;
   }
 
   private addChild(parentKey: string, child: string): void {
-    const p = this.ws.entries().get(parentKey);
+    const p = this.ws.getFile(parentKey);
     if (!p || p.deleted) return;
     const contents = p.contents ?? [];
     if (contents.some((c) => this.keyOfLink(c) === child)) return;
@@ -283,7 +310,7 @@ class Repairer {
   private removeChild(parentLink: string | null, child: string): void {
     if (parentLink === null) return;
     const pk = this.keyOfLink(parentLink);
-    const p = pk === null ? undefined : this.ws.entries().get(pk);
+    const p = pk === null ? undefined : this.ws.getFile(pk);
     if (pk === null || !p || !p.contents) return;
     const contents = p.contents.filter((c) => this.keyOfLink(c) !== child);
     if (contents.length !== p.contents.length) this.write(pk, { ...p, contents });
@@ -294,27 +321,30 @@ class Repairer {
    * the file lands below the new parent with the same name.
    */
   private attach(key: string, parent: string | null): void {
-    const meta = this.ws.entries().get(key)!;
+    const meta = this.ws.getFile(key)!;
     this.removeChild(meta.part_of, key);
-    this.write(key, { ...this.ws.entries().get(key)!, part_of: parent });
+    this.write(key, { ...this.ws.getFile(key)!, part_of: parent });
     if (parent !== null) this.addChild(parent, key);
   }
 
-  /** A free path like `dir/name (2).md` (no entry, live or not, and no body doc there). */
+  /** A free path like `dir/name (2).md` (no entry, live or not, and no body doc there); reserved. */
   private freePath(path: string): string {
-    const taken = new Set<string>(this.bodyPaths());
-    for (const f of this.ws.listFiles({ includeDeleted: true })) taken.add(f.path);
-    for (const key of this.ws.entries().keys()) taken.add(key);
-    if (!taken.has(path)) return path;
+    if (this.taken === null) {
+      this.taken = new Set<string>(this.bodyPaths());
+      for (const f of this.ws.listFiles({ includeDeleted: true })) this.taken.add(f.path);
+      for (const key of this.ws.entries().keys()) this.taken.add(key);
+    }
+    const taken = this.taken;
     const dir = parentDir(path);
     const name = baseName(path);
     const dot = name.lastIndexOf('.');
     const stem = dot > 0 ? name.slice(0, dot) : name;
     const ext = dot > 0 ? name.slice(dot) : '';
-    for (let n = 2; ; n++) {
-      const candidate = dir === '' ? `${stem} (${n})${ext}` : `${dir}/${stem} (${n})${ext}`;
-      if (!taken.has(candidate)) return candidate;
-    }
+    let candidate = path;
+    for (let n = 2; taken.has(candidate); n++)
+      candidate = dir === '' ? `${stem} (${n})${ext}` : `${dir}/${stem} (${n})${ext}`;
+    taken.add(candidate);
+    return candidate;
   }
 
   /**
@@ -429,7 +459,7 @@ class Repairer {
       const [keeper, ...others] = sorted;
       for (const key of others) {
         const target = this.freePath(path);
-        const meta = this.ws.entries().get(key)!;
+        const meta = this.ws.getFile(key)!;
         if (isDocIdKey(key)) {
           const slash = meta.filename.lastIndexOf('/');
           const filename = `${meta.filename.slice(0, slash + 1)}${baseName(target)}`;
@@ -437,10 +467,10 @@ class Repairer {
         } else {
           // a path key cannot change its name: re-create it at the new path, tombstone the old key
           const pk = meta.part_of === null ? null : this.keyOfLink(meta.part_of);
-          const parent = pk !== null && this.live().has(pk) ? pk : null;
+          const parent = pk !== null && this.ws.getFile(pk)?.deleted === false ? pk : null;
           this.createEntry(target, meta, parent);
           this.removeChild(meta.part_of, key);
-          this.write(key, { ...this.ws.entries().get(key)!, deleted: true });
+          this.write(key, { ...this.ws.getFile(key)!, deleted: true });
         }
         // the body at the shared path stays with the keeper; the moved file keeps a copy of it
         const ownBody = key !== path && (this.created.has(key) || this.bodies.has(key));
