@@ -9,14 +9,12 @@
  * - asserts no shard lease moved (`diaryx_shard_rebalances_total` of every doc service unchanged);
  * - asserts every acknowledged write of the victim is there when read back by a fresh client.
  */
-import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import WebSocket from 'ws';
-import * as Y from 'yjs';
 import {
   bodyText,
-  closedOf,
   type CloseInfo,
-  openSocket,
   sleep,
   startCluster,
   Sync2TestClient,
@@ -50,8 +48,6 @@ async function victimSaves(n: number): Promise<number[]> {
     await victim.save(VICTIM_DOC, 30_000);
     victimWrites++;
     out.push(performance.now() - t0);
-    if (process.env.ISOLATION_DEBUG)
-      console.log('save', i, Math.round(t0), Math.round(performance.now() - t0));
     await sleep(40);
   }
   return out;
@@ -85,18 +81,8 @@ async function expectVictimWritesKept(): Promise<void> {
   }
 }
 
-/** The victim's save p99 while `attack` runs; stops the attack afterwards. */
-async function measureUnder(attack: { stop(): Promise<void> }): Promise<number> {
-  try {
-    return p99(await victimSaves(SAMPLES));
-  } finally {
-    await attack.stop();
-  }
-}
-
 function expectWithinBound(idle: number, under: number): void {
   const bound = Math.max(2 * idle, P99_FLOOR_MS);
-  // eslint-disable-next-line no-console
   console.log(
     `victim save p99: idle ${idle.toFixed(1)} ms, under attack ${under.toFixed(1)} ms (bound ${bound.toFixed(1)} ms)`,
   );
@@ -104,7 +90,7 @@ function expectWithinBound(idle: number, under: number): void {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ gateways: 1, docServices: 2, shardCount: 16, env: { LOG_LEVEL: 'info' } });
+  cluster = await startCluster({ gateways: 1, docServices: 2, shardCount: 16 });
   victimTenant = await cluster.createTenant('victim');
   attackerTenant = await cluster.createTenant('attacker');
   await cluster.createWorkspace(victimTenant, 'v');
@@ -119,48 +105,28 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/**
- * An editor that sends updates whose structs start far beyond the doc's clock for their client
- * (they can never integrate), `perSecond` frames/s over fresh connections (it reconnects when
- * closed). Records how its connections were closed.
- */
-function farFutureFlood(token: string, perSecond: number) {
-  const closes: CloseInfo[] = [];
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    while (running) {
-      const ws = await openSocket(`${cluster.ws()}/sync2?token=${encodeURIComponent(token)}`);
-      const closed = closedOf(ws).then((c) => {
-        closes.push(c);
-        return c;
-      });
-      const src = new Y.Doc();
-      src.clientID = Math.floor(Math.random() * 2 ** 30);
-      const text = src.getText('body');
-      text.insert(0, 'a'.repeat(100_000)); // never sent: every later update misses it
-      let isClosed = false;
-      void closed.then(() => (isClosed = true));
-      while (running && !isClosed && ws.readyState === WebSocket.OPEN) {
-        const sv = Y.encodeStateVector(src);
-        text.insert(text.length, 'z');
-        const update = Y.encodeStateAsUpdate(src, sv);
-        ws.send(encodeFrame('body:a/attack.md', encodeMessage({ type: 'update', update })));
-        sent++;
-        await sleep(1000 / perSecond);
-      }
-      if (ws.readyState === WebSocket.OPEN) ws.close();
-      await closed;
-    }
-  })();
+/** What an attacker process did (see helpers/attacker.cjs). */
+interface AttackSummary {
+  sent: number;
+  closes: CloseInfo[];
+  texts: string[][];
+  errors: string[];
+}
+
+/** Starts a hostile client in its own process; `stop()` ends it and returns its summary. */
+function startAttacker(config: Record<string, unknown>): { stop(): Promise<AttackSummary> } {
+  const child = spawn(process.execPath, [join(__dirname, 'helpers/attacker.cjs')], {
+    env: { ...process.env, ATTACK: JSON.stringify({ url: cluster.ws(), ...config }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
-    closes,
-    get sent() {
-      return sent;
-    },
     async stop() {
-      running = false;
-      await loop;
+      child.kill('SIGTERM');
+      await exited;
+      return JSON.parse(out.trim().split('\n').pop() ?? '{}') as AttackSummary;
     },
   };
 }
@@ -170,13 +136,18 @@ describe('updates that can never apply (far-future clocks)', () => {
     const idle = p99(await victimSaves(SAMPLES));
     const movesBefore = await leaseMoves();
     const token = await cluster.token({ tid: attackerTenant.id, role: 'editor' });
-    const attack = farFutureFlood(token, 300);
+    const attack = startAttacker({ mode: 'far-future', token, perSecond: 300 });
     await sleep(1000); // let the flood build up
-    const under = await measureUnder(attack);
-    expect(attack.sent).toBeGreaterThan(300);
-    const refused = attack.closes.filter(
-      (c) => c.code === 4400 && /missing dependencies|cannot apply/.test(c.reason),
-    );
+    let under: number;
+    let summary: AttackSummary;
+    try {
+      under = p99(await victimSaves(SAMPLES));
+    } finally {
+      summary = await attack.stop();
+    }
+    expect(summary.errors).toEqual([]);
+    expect(summary.sent).toBeGreaterThan(300);
+    const refused = summary.closes.filter((c) => c.code === 4400 && /cannot apply/.test(c.reason));
     expect(refused.length).toBeGreaterThan(0);
     expectWithinBound(idle, under);
     expect(await leaseMoves()).toBe(movesBefore);
@@ -207,94 +178,27 @@ describe('a viewer flooding a workspace with focus traffic', () => {
     await bystander.openSynced('workspace:a');
 
     const viewerToken = await cluster.token({ tid: attackerTenant.id, role: 'viewer' });
-    const path = (v: number, i: number) => `body:a/d${v}/${'p'.repeat(150)}${i}.md`;
-    const viewers = await Promise.all(
-      Array.from({ length: 20 }, () => Sync2TestClient.connect(cluster.ws(), viewerToken)),
-    );
-    const viewerCloses = viewers.map((v) => v.closed);
-    let running = true;
     const started = Date.now();
-    if (process.env.ISOLATION_DEBUG)
-      for (const svc of [...cluster.gateways, ...cluster.docServices]) {
-        const text = await (await fetch(`http://127.0.0.1:${svc.port}/metrics`)).text();
-        console.log(
-          'before',
-          svc.name,
-          text
-            .split('\n')
-            .filter((l) => l.startsWith('process_cpu_seconds_total'))
-            .join(' | '),
-        );
-      }
-    const flood = Promise.all(
-      viewers.map(async (v, k) => {
-        const many = (n: number) =>
-          JSON.stringify({ type: 'focus', files: Array.from({ length: n }, (_, i) => path(k, i)) });
-        // 1,000 paths (170 KB) in one message: too large, closed with 4413 before it is parsed
-        if (k === 0) {
-          v.sendText(many(1000));
-          return;
-        }
-        // 150 doc ids in one message: refused with focus_limit (not applied)
-        v.sendText(many(150));
-        let round = 0;
-        while (running && v.ws.readyState === WebSocket.OPEN) {
-          const files = Array.from({ length: 100 }, (_, i) => path(k, i + (round % 3) * 100));
-          v.sendText(JSON.stringify({ type: round % 2 === 0 ? 'focus' : 'unfocus', files }));
-          round++;
-          await sleep(5);
-        }
-      }),
-    );
-    const probes: Record<string, number> = {};
-    let probing = true;
-    const probe = Promise.all(
-      [...cluster.gateways, ...cluster.docServices].map(async (svc) => {
-        while (probing) {
-          const t0 = performance.now();
-          await fetch(`http://127.0.0.1:${svc.port}/healthz`).catch(() => undefined);
-          probes[svc.name] = Math.max(probes[svc.name] ?? 0, performance.now() - t0);
-          await sleep(50);
-        }
-      }),
-    );
+    const attack = startAttacker({ mode: 'focus-flood', token: viewerToken, viewers: 20 });
     await sleep(500);
     let under: number;
+    let summary: AttackSummary;
     try {
       under = p99(await victimSaves(SAMPLES));
     } finally {
-      running = false;
-      await flood;
+      summary = await attack.stop();
     }
     const seconds = (Date.now() - started) / 1000;
-    probing = false;
-    await probe;
-    if (process.env.ISOLATION_DEBUG) console.log('healthz max ms', probes);
-    if (process.env.ISOLATION_DEBUG)
-      for (const svc of [...cluster.gateways, ...cluster.docServices]) {
-        const text = await (await fetch(`http://127.0.0.1:${svc.port}/metrics`)).text();
-        console.log(
-          svc.name,
-          text
-            .split('\n')
-            .filter(
-              (l) => l.startsWith('process_cpu_seconds_total') || l.startsWith('nodejs_eventloop_lag_max'),
-            )
-            .join(' | '),
-        );
-      }
-    await sleep(500);
-    // refused at the door: oversized message closed (4413), too many ids per message refused
-    // (focus_limit), and the flood hit the control/focus rate limits (1008)
-    const closes = await Promise.all(
-      viewerCloses.map((c) => Promise.race([c, sleep(2000).then(() => null)])),
-    );
-    expect(closes[0]).toEqual({ code: 4413, reason: 'control message too large' });
-    for (const v of viewers.slice(1))
-      expect(v.texts.some((t) => t.type === 'error' && t.code === 'focus_limit')).toBe(true);
-    expect(closes.slice(1).filter((c) => c?.code === 1008).length).toBeGreaterThan(0);
+    expect(summary.errors).toEqual([]);
+    // refused at the door: the oversized message closed (4413), too many ids per message refused
+    // (focus_limit, every other viewer), and the flood hit the control/focus rate limits (1008)
+    expect(
+      summary.closes.filter((c) => c.code === 4413 && c.reason === 'control message too large'),
+    ).toHaveLength(1);
+    const refusedFocus = summary.texts.filter((t) => t.some((m) => m.includes('"focus_limit"')));
+    expect(refusedFocus.length).toBe(19);
+    expect(summary.closes.filter((c) => c.code === 1008).length).toBeGreaterThan(0);
     // bounded fan-out: coalesced (≤ 4/s + slack) and no message above the bound
-    // eslint-disable-next-line no-console
     console.log(
       `bystander: ${focusMessages} focus_list_changed, ${focusBytes} bytes, largest ${largest} bytes in ${seconds.toFixed(1)} s`,
     );
