@@ -8,6 +8,10 @@ const fs = require('node:fs');
 
 const root = __dirname;
 
+/**
+ * `@diaryx-sync/<pkg>` → `src/index.ts`, and every sub-path of the package's `exports`
+ * (`@diaryx-sync/<pkg>/<sub>`) → the `src/*.ts` file its `dist/*.js` is built from.
+ */
 function workspaceMappings() {
   const map = {};
   for (const dir of ['libs', 'apps']) {
@@ -16,6 +20,15 @@ function workspaceMappings() {
     for (const name of fs.readdirSync(abs)) {
       const src = path.join(abs, name, 'src', 'index.ts');
       if (fs.existsSync(src)) map[`^@diaryx-sync/${name}$`] = src;
+      const pkgFile = path.join(abs, name, 'package.json');
+      if (!fs.existsSync(pkgFile)) continue;
+      const exportsField = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).exports ?? {};
+      for (const [sub, target] of Object.entries(exportsField)) {
+        if (sub === '.' || !sub.startsWith('./')) continue;
+        const built = typeof target === 'string' ? target : target.default;
+        const source = path.join(abs, name, built.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+        map[`^@diaryx-sync/${name}/${sub.slice(2)}$`] = source;
+      }
     }
   }
   return map;

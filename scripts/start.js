@@ -101,11 +101,11 @@ async function checkPostgres(url) {
 }
 
 /**
- * Starts the embedded S3 (`startEmbeddedS3` of @diaryx-sync/objstore: s3rver, temp directory,
+ * Starts the embedded S3 (`startEmbeddedS3` of @diaryx-sync/objstore/embedded: s3rver, temp directory,
  * bucket created); resolves to `{ close() }`. A port already in use is taken as a running S3.
  */
 async function startEmbeddedS3(port, bucket, log) {
-  const { startEmbeddedS3: start } = require('@diaryx-sync/objstore');
+  const { startEmbeddedS3: start } = require('@diaryx-sync/objstore/embedded');
   try {
     const s3 = await start({ port, bucket });
     return { close: () => s3.stop().catch(() => undefined) };

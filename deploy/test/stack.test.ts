@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRIC_NAMES, createMetricsRegistry } from '@diaryx-sync/runtime';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { chromium, type Browser } from 'playwright-core';
 import {
   REDIS_URL,

@@ -16,7 +16,7 @@ import {
   readShardFences,
   serializeFileMetadata,
 } from '@diaryx-sync/crdt';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import * as Y from 'yjs';
 import {
   bodyText,

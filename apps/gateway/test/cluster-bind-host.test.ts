@@ -4,7 +4,7 @@
  * real processes from the kernel's table of listening sockets (/proc/net/tcp).
  */
 import { readFileSync } from 'node:fs';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { freePort, ServiceProcess, startCluster, type TestCluster } from './helpers/cluster';
 
 /** Local IPv4 addresses of the sockets listening on `port` (e.g. `127.0.0.1`, `0.0.0.0`). */

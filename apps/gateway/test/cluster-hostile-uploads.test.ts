@@ -11,7 +11,7 @@
  * (`UPLOAD_ATTACK_ZIPS` changes the number of parallel uploads.)
  */
 import { readFileSync } from 'node:fs';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { startCluster, Sync2TestClient, type TestCluster } from './helpers/cluster';
 
 const ENTRIES = Number(process.env.UPLOAD_ATTACK_ENTRIES ?? 100_000);

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { BodyDoc, WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { ObjectStorage } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
   ServiceProcess,

@@ -12,7 +12,7 @@ import JSZip from 'jszip';
 import * as Y from 'yjs';
 import { Pool } from 'pg';
 import { BodyDoc, bodyDocId, PostgresStorage, workspaceDocId, WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { materializeStoredWorkspace, readWorkspaceZip } from '@diaryx-sync/git-store';
 import { loadWorkerConfig, startWorkerApp, type WorkerApp } from '@diaryx-sync/history-worker';
 import {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BodyDoc, materializeWorkspace, WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
   ServiceProcess,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { BodyDoc, PostgresStorage, WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {
   ServiceProcess,

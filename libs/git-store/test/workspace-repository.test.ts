@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { Pool } from 'pg';
-import { ObjectStorage, startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { ObjectStorage } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { GitStore, serveDumbHttp, type RepoFile } from '@diaryx-sync/git-store';
 import { createTestSchema, DATABASE_URL } from './helpers/env';
 

@@ -1,10 +1,5 @@
-import {
-  ObjectStorage,
-  startEmbeddedS3,
-  gitObjectKey,
-  backupKey,
-  type EmbeddedS3,
-} from '@diaryx-sync/objstore';
+import { ObjectStorage, gitObjectKey, backupKey } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 
 describe('ObjectStorage against embedded s3rver', () => {
   let s3: EmbeddedS3;

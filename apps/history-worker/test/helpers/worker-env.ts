@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Redis } from 'ioredis';
-import { startEmbeddedS3, ObjectStorage, type EmbeddedS3 } from '@diaryx-sync/objstore';
+import { ObjectStorage } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { PostgresStorage } from '@diaryx-sync/crdt';
 import { queuePrefix } from '@diaryx-sync/git-store';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
