@@ -7,7 +7,14 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, isProtocolError, parseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import {
+  CloseCode,
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  isProtocolError,
+  parseDocId,
+  type ParsedDocId,
+} from '@diaryx-sync/protocol';
 import type { Logger } from '@diaryx-sync/runtime';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
@@ -18,13 +25,7 @@ import type { SyncSettings } from './sync-config';
 import { Sync2Connection } from './sync2-connection';
 import { TenantConnections } from './tenant-connections';
 import { TenantRates } from './tenant-rates';
-import {
-  SYNC_SUBPROTOCOL,
-  TOKEN_SUBPROTOCOL_PREFIX,
-  offeredSubprotocols,
-  upgradeTarget,
-  upgradeToken,
-} from './upgrade-request';
+import { offeredSubprotocols, upgradeTarget, upgradeToken } from './upgrade-request';
 import { YjsConnection } from './yjs-connection';
 
 /** Verifies a JWT (the gateway's `AuthService`); throws for any token that must be refused. */

@@ -4,6 +4,7 @@
  * `Authorization: Bearer`, docs/protocol.md#authentication).
  */
 import type { IncomingMessage } from 'node:http';
+import { TOKEN_SUBPROTOCOL_PREFIX } from '@diaryx-sync/protocol';
 import { extractBearerToken } from '../auth/bearer-token';
 
 /** The real-time endpoint an upgrade request targets. */
@@ -29,11 +30,6 @@ export function upgradeTarget(req: IncomingMessage): UpgradeTarget | null {
   }
   return null;
 }
-
-/** The subprotocol the server selects (echoes) when a client offers it. */
-export const SYNC_SUBPROTOCOL = 'diaryx-sync';
-/** Prefix of the subprotocol entry that carries the token: `bearer.<jwt>` (never echoed). */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
 
 /** The subprotocols a client offered (`Sec-WebSocket-Protocol`, comma-separated, any header count). */
 export function offeredSubprotocols(req: IncomingMessage): string[] {

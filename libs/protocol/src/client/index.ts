@@ -11,8 +11,11 @@ export {
 export { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
 export { SyncClientError, type SyncClientErrorKind } from './errors';
 export {
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
   buildSyncUrl,
   defaultWebSocketFactory,
+  syncSubprotocols,
   type WebSocketFactory,
   type WebSocketLike,
 } from './transport';

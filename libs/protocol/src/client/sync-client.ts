@@ -6,6 +6,7 @@ import { SyncSession, type SyncSessionOptions } from './session';
 import {
   WS_OPEN,
   buildSyncUrl,
+  syncSubprotocols,
   defaultWebSocketFactory,
   toMessageData,
   type WebSocketFactory,
@@ -24,7 +25,7 @@ export interface SyncClientOptions {
   readonly serverUrl: string;
   /** Workspace to sync. */
   readonly workspaceId: string;
-  /** JWT sent as `?token=`. */
+  /** JWT, sent in the `Sec-WebSocket-Protocol` list (`diaryx-sync, bearer.<jwt>`). */
   readonly token?: string;
   /** Local documents of the workspace. */
   readonly documents: SessionDocuments;
@@ -412,8 +413,8 @@ export class SyncClient {
 
   /** Opens one connection and wires it to the session. */
   private open(): Connection {
-    const url = buildSyncUrl(this.options.serverUrl, this.options.token);
-    const socket = this.factory(url);
+    const url = buildSyncUrl(this.options.serverUrl);
+    const socket = this.factory(url, syncSubprotocols(this.options.token));
     socket.binaryType = 'arraybuffer';
     const pingMs = this.options.pingIntervalMs ?? 15000;
     const deadMs = pingMs + (this.options.pongTimeoutMs ?? 10000);

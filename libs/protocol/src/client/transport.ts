@@ -13,8 +13,24 @@ export interface WebSocketLike {
   addEventListener(type: 'error', listener: (event: { message?: string; error?: unknown }) => void): void;
 }
 
-/** Opens a WebSocket to `url`. */
-export type WebSocketFactory = (url: string) => WebSocketLike;
+/**
+ * Opens a WebSocket to `url` offering `protocols` (`Sec-WebSocket-Protocol`; see
+ * {@link syncSubprotocols}).
+ */
+export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
+
+/** The subprotocol a Diaryx gateway selects and echoes (docs/protocol.md#authentication). */
+export const SYNC_SUBPROTOCOL = 'diaryx-sync';
+/** Prefix of the subprotocol entry carrying the token, `bearer.<jwt>` (never echoed by the server). */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+
+/**
+ * The subprotocols that authenticate a client: `['diaryx-sync', 'bearer.<jwt>']` (none without a
+ * token). Headers stay out of proxy access logs, unlike a `?token=` URL.
+ */
+export function syncSubprotocols(token?: string): string[] {
+  return token === undefined || token === '' ? [] : [SYNC_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`];
+}
 
 /** `WebSocket.OPEN`. */
 export const WS_OPEN = 1;
@@ -29,11 +45,13 @@ export function defaultWebSocketFactory(): WebSocketFactory {
     // Loaded lazily so that browser bundles never pull in `ws`.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ws = require('ws') as typeof import('ws');
-    return (url) => new ws.WebSocket(url, { perMessageDeflate: false }) as unknown as WebSocketLike;
+    return (url, protocols) =>
+      new ws.WebSocket(url, protocols, { perMessageDeflate: false }) as unknown as WebSocketLike;
   }
-  const Global = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  const Global = (globalThis as { WebSocket?: new (url: string, protocols?: string[]) => WebSocketLike })
+    .WebSocket;
   if (Global === undefined) throw new Error('no WebSocket implementation available');
-  return (url) => new Global(url);
+  return (url, protocols) => new Global(url, protocols);
 }
 
 /** Normalizes received data to a `Uint8Array` (binary) or a `string` (text). */
@@ -56,7 +74,8 @@ export function toMessageData(data: unknown): Uint8Array | string | undefined {
 
 /**
  * The `/sync2` URL for a server address: a bare `ws://host:port` (or `http(s)://`) gets the
- * `/sync2` path; the token is added as `?token=`.
+ * `/sync2` path; a token, when given, is added as `?token=` ({@link SyncClient} sends it in the
+ * subprotocol list instead, {@link syncSubprotocols}).
  */
 export function buildSyncUrl(serverUrl: string, token?: string): string {
   const url = new URL(serverUrl);

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Role } from '../../roles';
+import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../transport';
 import { TestSyncServerCore, type TestSyncServerOptions } from './server-core';
 
 /** Options of {@link startTestSyncServer}. */
 export interface StartTestSyncServerOptions extends TestSyncServerOptions {
-  /** Accepted tokens and their role (`?token=` or `Authorization: Bearer`); default `{ "test-token": "editor" }`. */
+  /** Accepted tokens and their role (`bearer.<token>` subprotocol, `?token=` or `Authorization: Bearer`); default `{ "test-token": "editor" }`. */
   readonly tokens?: Readonly<Record<string, Role>>;
   /** Port (default 0: any free port). */
   readonly port?: number;
@@ -29,6 +30,11 @@ export interface TestSyncServer {
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const fromProtocol = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  if (fromProtocol !== undefined) return fromProtocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
   const url = new URL(req.url ?? '/', 'http://localhost');
   const fromQuery = url.searchParams.get('token');
   if (fromQuery !== null) return fromQuery;
@@ -49,6 +55,8 @@ export async function startTestSyncServer(options: StartTestSyncServerOptions): 
   const wss = new WebSocketServer({
     port: options.port ?? 0,
     host: '127.0.0.1',
+    // Like the gateway: echo only `diaryx-sync`, never the token entry.
+    handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
     verifyClient: (info, done) => {
       const path = new URL(info.req.url ?? '/', 'http://localhost').pathname;
       const token = tokenOf(info.req);
