@@ -71,6 +71,8 @@ describe('history-worker process', () => {
         'diaryx_job_failures_total',
         'diaryx_validation_failures_total',
         'diaryx_rebuilds_total',
+        'diaryx_repairs_total',
+        'diaryx_validation_alerts_total',
       ]) {
         expect(metrics).toContain(name);
       }
