@@ -34,16 +34,22 @@ import {
   isInstanceAlive,
   parseConnectionField,
 } from '@diaryx-sync/bus';
+import { type UpdateMeta } from '@diaryx-sync/crdt';
 import {
   CRDT_MIGRATIONS,
   CRDT_MIGRATIONS_TABLE,
   PostgresStorage,
   prepareSchema,
   raiseShardFence,
-  type UpdateMeta,
-} from '@diaryx-sync/crdt';
+} from '@diaryx-sync/crdt/postgres';
 import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
-import { observeStageSince, type DiaryxMetrics, type Logger, type RedisClient } from '@diaryx-sync/runtime';
+import {
+  observeStageSince,
+  type DiaryxMetrics,
+  type Logger,
+  type RedisClient,
+  type RedisTopology,
+} from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
 import { DOC_SERVICE_DEFAULTS } from './config';
 import { BadPayloadError, type SyncResult } from './docs/doc-sync';
@@ -80,6 +86,11 @@ export interface DocServiceOptions {
   leaseTtlMs?: number;
   /** Lease renew/rebalance period (default 250 ms). */
   leaseRenewMs?: number;
+  /**
+   * Renew leases on a worker thread connected to this Redis (docs/fencing.md "Renewal and
+   * overload"); default: on a main-thread timer.
+   */
+  leaseRenewalRedis?: RedisTopology;
   /** Most docs in memory (default 5000). */
   maxLoadedDocs?: number;
   /** Unload docs without messages for this long (default 120000 ms). */
@@ -169,6 +180,7 @@ export class DocService {
       logger: this.log,
       ttlMs: opts.leaseTtlMs,
       renewMs: opts.leaseRenewMs,
+      renewalThread: opts.leaseRenewalRedis ? { redis: opts.leaseRenewalRedis } : undefined,
       raiseFence: (shard, redisToken) => raiseShardFence(opts.pool, shard, redisToken, this.instanceId),
       handlers: {
         onAcquired: (shard, token) => this.onShardAcquired(shard, token),

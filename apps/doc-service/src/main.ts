@@ -20,7 +20,7 @@ import { HistoryQueues } from '@diaryx-sync/git-store';
 import { loadDocServiceConfig } from './config';
 import { DocService } from './doc-service';
 import { InlineCompactionScheduler, QueueCompactionScheduler } from './persistence/compaction';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { loadMigrationSettings } from '@diaryx-sync/runtime';
 
 async function main(): Promise<void> {
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     ),
     leaseTtlMs: cfg.LEASE_TTL_MS,
     leaseRenewMs: cfg.LEASE_RENEW_MS,
+    leaseRenewalRedis: redisTopology,
     maxLoadedDocs: cfg.MAX_LOADED_DOCS,
     docIdleMs: cfg.DOC_IDLE_MS,
     compactionThreshold: cfg.COMPACTION_THRESHOLD,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt';
+import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
 import { DocService } from '@diaryx-sync/doc-service';
 import { Pool } from 'pg';
 import * as Y from 'yjs';

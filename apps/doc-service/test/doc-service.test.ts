@@ -4,7 +4,7 @@
  * save barrier ordering, persistence across restarts, ClusterClient, awareness, workspace check.
  */
 import { ClusterClient, type BroadcastEnvelope } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { DocService, PgWorkspaceDirectory } from '@diaryx-sync/doc-service';
 import { decodeMessages, encodeMessage } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';

@@ -3,7 +3,7 @@
  * crash takeover while a fake gateway keeps writing (every acknowledged update survives).
  */
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import { DocService } from '@diaryx-sync/doc-service';
 import { randomUUID } from 'node:crypto';

@@ -2,10 +2,14 @@
  * Lease renewal under load (docs/fencing.md "Renewal and overload"): renewals run on their own
  * timer, so a slow rebalance round (a takeover waiting for the database fence) never lets the
  * instance's other leases expire; an overloaded instance hands shards over one at a time and
- * the others adopt them, nothing is lost by accident.
+ * the others adopt them, nothing is lost by accident. On a worker thread, renewal survives a
+ * main thread blocked for longer than the TTL.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { shardLeaseKey } from '@diaryx-sync/bus';
 import { ShardLeaseManager, type ShardLeaseOptions } from '@diaryx-sync/doc-service';
-import { createTestEnv, sleep, waitFor, type TestEnv } from './helpers';
+import { createTestEnv, REDIS_URL, sleep, waitFor, type TestEnv } from './helpers';
 
 jest.setTimeout(60000);
 
@@ -94,5 +98,58 @@ describe('shard lease renewal (real Redis)', () => {
     // alone, an overloaded instance keeps everything (there is nobody to hand over to)
     b.abandon();
     await waitFor(() => a.ownedShards().length === SHARDS, 10000, 'a alone owns every shard');
+  });
+});
+
+describe('lease renewal on a worker thread (compiled worker from dist)', () => {
+  const workerFile = join(__dirname, '../dist/shards/lease-renewal-worker.js');
+  let env: TestEnv;
+  const managers: ShardLeaseManager[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(workerFile)) throw new Error(`${workerFile} is missing: run "npm run build" first`);
+    env = await createTestEnv();
+  });
+  afterAll(async () => {
+    for (const m of managers) m.abandon();
+    await sleep(100);
+    await env.close();
+  });
+
+  it('keeps every lease while the main thread is blocked for 3 s (TTL 1 s)', async () => {
+    const lost: number[] = [];
+    const m = new ShardLeaseManager({
+      redis: env.redis,
+      prefix: env.prefix,
+      shardCount: SHARDS,
+      instanceId: 'threaded',
+      logger: env.logger,
+      ttlMs: 1000,
+      renewMs: 200,
+      handlers: {
+        onAcquired: async () => undefined,
+        onReleasing: async () => undefined,
+        onLost: (s) => lost.push(s),
+      },
+      renewalThread: { redis: { kind: 'single', url: REDIS_URL }, workerFile },
+    });
+    managers.push(m);
+    await m.start();
+    expect(m.ownedShards()).toHaveLength(SHARDS);
+    await sleep(500); // the worker is up and renewing
+
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      // long synchronous document work: no timer of this thread runs
+    }
+    await sleep(300);
+    expect(lost).toEqual([]);
+    expect(m.ownedShards()).toHaveLength(SHARDS);
+    for (let s = 0; s < SHARDS; s++) expect(m.serves(s)).toBe(true);
+    // Redis agrees: every lease is still this instance's
+    const values = await env.redis.mget(
+      ...Array.from({ length: SHARDS }, (_, s) => shardLeaseKey(env.prefix, s)),
+    );
+    expect(values.every((v) => v?.startsWith('threaded:'))).toBe(true);
   });
 });

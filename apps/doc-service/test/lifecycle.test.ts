@@ -2,7 +2,7 @@
  * Doc lifecycle: bounded loaded docs (LRU), idle unload, compaction past the threshold and on
  * unload (inline and via the history queue hook), workspace change notifications.
  */
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { DocService, InlineCompactionScheduler, QueueCompactionScheduler } from '@diaryx-sync/doc-service';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt';
+import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
 import { DocService } from '@diaryx-sync/doc-service';
 import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
 import { Pool } from 'pg';

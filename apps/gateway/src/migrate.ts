@@ -12,7 +12,7 @@
  * Reads `DATABASE_URL`, `LOG_LEVEL` and `MIGRATION_LOCK_TIMEOUT_MS`. A migration that cannot take
  * its table lock within the timeout fails (exit 1); the Job's retries run it again.
  */
-import { pendingMigrations, runMigrations } from '@diaryx-sync/crdt';
+import { pendingMigrations, runMigrations } from '@diaryx-sync/crdt/postgres';
 import {
   ConfigError,
   DependencyUnavailableError,

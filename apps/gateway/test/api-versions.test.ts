@@ -5,7 +5,8 @@
  * in-process and a y-websocket client is connected to the doc while it is restored.
  */
 import { DocService } from '@diaryx-sync/doc-service';
-import { PostgresStorage, WorkspaceCrdt, BodyDoc } from '@diaryx-sync/crdt';
+import { WorkspaceCrdt, BodyDoc } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { createLogger } from '@diaryx-sync/runtime';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';

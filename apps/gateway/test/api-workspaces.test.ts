@@ -2,7 +2,7 @@
  * HTTP API of docs/protocol.md#http-api (tenants, tokens, workspaces) against the real gateway app,
  * real PostgreSQL and Redis: happy paths, error shapes, roles, tenancy isolation, expiry.
  */
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import * as Y from 'yjs';
 import {
   ADMIN_TOKEN,

@@ -10,12 +10,8 @@
  * Env: CHAOS_ROUNDS, CHAOS_WRITERS, CHAOS_DOCS, CHAOS_GAP_MS, CHAOS_WRITE_EVERY_MS,
  * CHAOS_TAKEOVER_BUDGET_MS override the profile.
  */
-import {
-  createFileMetadata,
-  PostgresStorage,
-  readShardFences,
-  serializeFileMetadata,
-} from '@diaryx-sync/crdt';
+import { createFileMetadata, serializeFileMetadata } from '@diaryx-sync/crdt';
+import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import * as Y from 'yjs';
 import {

@@ -7,12 +7,8 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstances, shardOf } from '@diaryx-sync/bus';
-import {
-  createFileMetadata,
-  PostgresStorage,
-  parseMarkdownFiles,
-  serializeFileMetadata,
-} from '@diaryx-sync/crdt';
+import { createFileMetadata, parseMarkdownFiles, serializeFileMetadata } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import * as Y from 'yjs';

@@ -5,7 +5,7 @@
  * whole cluster is stopped and started again: the state is intact.
  */
 import { listInstances, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import * as Y from 'yjs';
 import {
   Sync2TestClient,

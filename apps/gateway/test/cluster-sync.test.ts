@@ -3,7 +3,8 @@
  * processes, real Redis, real PostgreSQL, real sockets. One topology for the whole file:
  * 2 gateways + 2 doc services.
  */
-import { createFileMetadata, PostgresStorage, serializeFileMetadata } from '@diaryx-sync/crdt';
+import { createFileMetadata, serializeFileMetadata } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
 import { listInstances } from '@diaryx-sync/bus';
 import WebSocket from 'ws';

@@ -3,7 +3,7 @@
  * keeps re-sending an update; after the give-up bound the client is closed with 1013, and on
  * reconnect its sync exchange delivers the edit. Real processes: 1 gateway + 1 doc service.
  */
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import * as Y from 'yjs';
 import {
   Sync2TestClient,

@@ -18,7 +18,7 @@ import {
   type ProtocolMessage,
   type SyncEvent,
 } from '@diaryx-sync/protocol';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import * as Y from 'yjs';

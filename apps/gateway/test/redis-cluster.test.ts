@@ -12,7 +12,7 @@
  * (more docs, longer writing before and after the kill).
  */
 import { docChannel } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { RedisTopology } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
 import * as Y from 'yjs';

@@ -4,7 +4,7 @@
  * Clients on two gateways converge; a forced `SENTINEL FAILOVER` while they write and save is
  * followed by every process (no acknowledged update lost, all converge afterwards).
  */
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import * as Y from 'yjs';
 import {
   Sync2TestClient,

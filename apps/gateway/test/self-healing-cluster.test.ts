@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import WebSocket from 'ws';
-import { BodyDoc, PostgresStorage, WorkspaceCrdt } from '@diaryx-sync/crdt';
+import { BodyDoc, WorkspaceCrdt } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import {

@@ -19,7 +19,12 @@ import {
   type Logger,
 } from '@diaryx-sync/runtime';
 import { ClusterClient, startHeartbeat } from '@diaryx-sync/bus';
-import { CRDT_MIGRATIONS, CRDT_MIGRATIONS_TABLE, PostgresStorage, prepareSchema } from '@diaryx-sync/crdt';
+import {
+  CRDT_MIGRATIONS,
+  CRDT_MIGRATIONS_TABLE,
+  PostgresStorage,
+  prepareSchema,
+} from '@diaryx-sync/crdt/postgres';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import {
   AuditLog,

@@ -17,10 +17,10 @@ import {
   mergeIntoState,
   parseMarkdownFiles,
   planRepairs,
-  PostgresStorage,
   type BodyInfo,
   WorkspaceCrdt,
 } from '../src';
+import { PostgresStorage } from '../src/postgres';
 
 const FILES = 1000;
 const BODY_BYTES = 5 * 1024;

@@ -25,7 +25,7 @@ export function bodyDocId(workspaceId: string, path: string): string {
  * id, non-canonical path, longer than 255 UTF-8 bytes).
  */
 export function parseDocId(docId: string): ParsedDocId | null {
-  if (typeof docId !== 'string' || Buffer.byteLength(docId, 'utf8') > 255) return null;
+  if (typeof docId !== 'string' || new TextEncoder().encode(docId).length > 255) return null;
   if (docId.startsWith('workspace:')) {
     const ws = docId.slice('workspace:'.length);
     return WORKSPACE_ID_PATTERN.test(ws) ? { kind: 'workspace', workspaceId: ws } : null;

@@ -1,6 +1,8 @@
 /**
  * @diaryx-sync/crdt: the Yjs document model of a Diaryx workspace (workspace and body docs,
- * history, storage, materialize/parse, validation, health tracking). No I/O framework code.
+ * history, storage interface and in-memory storage, materialize/parse, validation, health
+ * tracking). No I/O framework code, no Node built-ins: bundles for a browser. PostgreSQL storage
+ * is the separate entry point `@diaryx-sync/crdt/postgres`.
  */
 export * from './paths';
 export * from './doc-ids';
@@ -19,12 +21,8 @@ export * from './validation';
 export * from './health-tracker';
 export * from './workspace-repair';
 export * from './history';
-export * from './migrations';
 export * from './storage/crdt-storage';
 export * from './storage/memory-storage';
-export * from './storage/postgres-storage';
-export * from './storage/crdt-migrations';
-export * from './storage/shard-fences';
 export * from './storage/workspace-guard';
 export { mergeIntoState } from './storage/merge';
 export * from './storage/readable-state';

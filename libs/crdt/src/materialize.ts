@@ -2,7 +2,6 @@
  * Materialize a workspace to markdown files with YAML frontmatter, and parse them back
  * (the exact inverse).
  */
-import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { FileMetadata } from './file-metadata';
 import {
@@ -138,7 +137,7 @@ export function stringifyFrontmatter(frontmatter: Record<string, unknown>): stri
   let exact = !hasMultilineString(frontmatter);
   if (!exact) {
     try {
-      exact = isDeepStrictEqual(parseYaml(pretty), frontmatter);
+      exact = sameJson(parseYaml(pretty), frontmatter);
     } catch {
       exact = false;
     }
@@ -254,4 +253,26 @@ export function parseMarkdownFile(f: MarkdownFile): ParsedMarkdownFile {
   const path = normalizePath(f.path);
   const split = splitFrontmatter(f.content);
   return { path, metadata: frontmatterToMetadata(split.frontmatter, { path }), body: split.body };
+}
+
+/**
+ * Deep equality of two YAML/JSON values (plain objects, arrays, strings, numbers, booleans, null,
+ * and the Dates YAML may produce), key order ignored. Portable (no `node:util`).
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (a instanceof Date || b instanceof Date)
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.prototype.hasOwnProperty.call(b, k) &&
+      sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

@@ -120,10 +120,10 @@ export function safePath(path: string): string {
   for (const segment of p.split('/')) {
     if (WINDOWS_RESERVED_NAME.test(segment))
       throw new InvalidPathError(path, `"${segment}" is a reserved name on Windows`);
-    if (Buffer.byteLength(segment, 'utf8') > MAX_PATH_SEGMENT_BYTES)
+    if (utf8Length(segment) > MAX_PATH_SEGMENT_BYTES)
       throw new InvalidPathError(path, `a name is longer than ${MAX_PATH_SEGMENT_BYTES} UTF-8 bytes`);
   }
-  if (Buffer.byteLength(p, 'utf8') > MAX_PATH_BYTES)
+  if (utf8Length(p) > MAX_PATH_BYTES)
     throw new InvalidPathError(path, `longer than ${MAX_PATH_BYTES} UTF-8 bytes`);
   return p;
 }
@@ -152,4 +152,11 @@ export function windowsPathProblem(path: string): string | undefined {
     if (/[. ]$/.test(segment)) return `"${segment}" ends in a dot or a space (Windows strips them)`;
   }
   return undefined;
+}
+
+const utf8 = new TextEncoder();
+
+/** Length of `text` in UTF-8 bytes. */
+function utf8Length(text: string): number {
+  return utf8.encode(text).length;
 }

@@ -2,7 +2,6 @@
  * `WorkspaceCrdt`: the workspace doc (root `Y.Map` `files`, JSON-string `FileMetadata` values),
  * in path mode (keys are normalized paths) and doc-id mode (keys are UUIDs).
  */
-import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { classifyChanges, emptyFileChanges, type FileChanges } from './file-changes';
 import {
@@ -217,7 +216,7 @@ export class WorkspaceCrdt {
    * new id is appended to the parent's `contents`.
    */
   createFile(metadata: Partial<FileMetadata>): string {
-    const id = randomUUID();
+    const id = globalThis.crypto.randomUUID();
     const meta = createFileMetadata(metadata);
     this.local(() => {
       this.files.set(id, serializeFileMetadata(meta));
@@ -338,7 +337,7 @@ export class WorkspaceCrdt {
   migrateToDocIds(): number {
     const entries = [...this.entries()].filter(([key]) => !isDocIdKey(key));
     if (entries.length === 0) return 0;
-    const idOf = new Map<string, string>(entries.map(([key]) => [key, randomUUID()]));
+    const idOf = new Map<string, string>(entries.map(([key]) => [key, globalThis.crypto.randomUUID()]));
     const mapLink = (link: string): string => {
       const p = tryNormalizePath(link);
       return (p !== null && idOf.get(p)) || link;

@@ -7,7 +7,6 @@
  * Yjs updates; the caller applies them as ordinary updates (through the owning shard), so every
  * connected client converges on the repaired state.
  */
-import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { BodyDoc } from './body-doc';
 import { createFileMetadata, type FileMetadata } from './file-metadata';
@@ -199,7 +198,7 @@ export function planRepairs(
 }
 
 function sameVector(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** The mutable state of one planning run. */
@@ -358,7 +357,7 @@ class Repairer {
       return path;
     }
     const parentPath = parent === null ? null : (this.pathOf(parent) ?? null);
-    const key = randomUUID();
+    const key = globalThis.crypto.randomUUID();
     const filename = parent !== null && parentPath === null ? `/${path}` : docIdFilename(path, parentPath);
     this.ws.setFile(key, { ...meta, filename, part_of: parent, modified_at: this.now });
     if (parent !== null) this.addChild(parent, key);
@@ -548,7 +547,7 @@ class Repairer {
         modified_at: this.now,
       });
       if (isDocIdKey(orphan) || !this.docIdMode) this.ws.setFile(orphan, tombstone);
-      else this.ws.setFile(randomUUID(), { ...tombstone, filename: orphan });
+      else this.ws.setFile(globalThis.crypto.randomUUID(), { ...tombstone, filename: orphan });
       changed = true;
       this.repairs.push({
         kind: 'adopt_orphan',

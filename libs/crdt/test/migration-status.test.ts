@@ -5,7 +5,7 @@ import {
   pendingMigrations,
   prepareSchema,
   runMigrations,
-} from '../src';
+} from '../src/postgres';
 import { createTestSchema, type TestSchema } from './helpers/pg-schema';
 
 let db: TestSchema;

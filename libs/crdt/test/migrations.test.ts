@@ -1,4 +1,4 @@
-import { runMigrations } from '../src';
+import { runMigrations } from '../src/postgres';
 import { createTestSchema, type TestSchema } from './helpers/pg-schema';
 
 let db: TestSchema;

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { PostgresStorage, type PostgresStorageOptions } from '../src';
+import { PostgresStorage, type PostgresStorageOptions } from '../src/postgres';
 import { createTestSchema, type TestSchema } from './helpers/pg-schema';
 import { bodyOf, describeStorageContract, edit } from './helpers/storage-contract';
 

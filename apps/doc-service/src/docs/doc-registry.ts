@@ -8,7 +8,7 @@
  * requested when the log grew. Dropping (lease lost, persist failed) persists nothing.
  */
 import { tenantKey } from '@diaryx-sync/bus';
-import type { PostgresStorage } from '@diaryx-sync/crdt';
+import type { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { ParsedDocId } from '@diaryx-sync/protocol';
 import type { Logger, DiaryxMetrics } from '@diaryx-sync/runtime';
 import type { CompactionScheduler } from '../persistence/compaction';

@@ -5,7 +5,7 @@
  * {@link QueueCompactionScheduler} enqueues a BullMQ job carrying ids only (jobId-deduplicated).
  */
 import { tenantKey } from '@diaryx-sync/bus';
-import type { PostgresStorage } from '@diaryx-sync/crdt';
+import type { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { Logger } from '@diaryx-sync/runtime';
 
 /** Why a compaction is requested. */

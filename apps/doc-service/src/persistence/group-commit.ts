@@ -11,13 +11,8 @@
  * workspace guard fails (the workspace was deleted, docs/workspace-deletion.md) is rejected with
  * {@link WorkspaceDeletedError} and the rest written again.
  */
-import {
-  StaleFenceError,
-  WorkspaceGoneError,
-  type ShardFence,
-  type UpdateMeta,
-  type WorkspaceGuard,
-} from '@diaryx-sync/crdt';
+import { WorkspaceGoneError, type UpdateMeta, type WorkspaceGuard } from '@diaryx-sync/crdt';
+import { StaleFenceError, type ShardFence } from '@diaryx-sync/crdt/postgres';
 
 /** One update to append. */
 export interface AppendRequest {

@@ -21,7 +21,9 @@
 import { docServiceLoadKey, docServiceMembersKey, shardFenceKey, shardLeaseKey } from '@diaryx-sync/bus';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { RedisTopology } from '@diaryx-sync/runtime';
 import { getEach, pttlEach } from './key-reads';
+import { ThreadLeaseRenewal } from './thread-lease-renewal';
 import { DOC_SERVICE_DEFAULTS } from '../config';
 import { leaseScripts, type LeaseScripts } from './lease-scripts';
 
@@ -67,6 +69,12 @@ export interface ShardLeaseOptions {
   overloadDelayMs?: number;
   /** Consecutive overloaded rounds before a shard is handed over (default 3). */
   overloadRounds?: number;
+  /**
+   * Renew on a worker thread with its own connection to this Redis ({@link ThreadLeaseRenewal}),
+   * so renewal never waits for the main event loop. Ignored where the compiled worker is missing
+   * (sources under a test runner): renewal then runs on a main-thread timer.
+   */
+  renewalThread?: { redis: RedisTopology; workerFile?: string };
 }
 
 interface OwnedShard {
@@ -92,6 +100,7 @@ export class ShardLeaseManager {
   /** Delay of the next tick: `renewMs`, or less when another member's lease expires sooner. */
   private nextTickMs: number;
   private renewTimer: NodeJS.Timeout | undefined;
+  private thread: ThreadLeaseRenewal | undefined;
   private renewing: Promise<void> | undefined;
   /** Renewals continue while this is true (also during a graceful stop, until released). */
   private renewingOn = false;
@@ -128,9 +137,26 @@ export class ShardLeaseManager {
   async start(): Promise<void> {
     this.running = true;
     this.renewingOn = true;
+    const threaded = this.opts.renewalThread;
+    if (threaded && ThreadLeaseRenewal.available(threaded.workerFile)) {
+      this.thread = new ThreadLeaseRenewal({
+        topology: threaded.redis,
+        workerFile: threaded.workerFile,
+        prefix: this.opts.prefix,
+        instanceId: this.opts.instanceId,
+        shardCount: this.opts.shardCount,
+        ttlMs: this.ttlMs,
+        renewMs: this.renewMs,
+        onLost: (shard, value, since) => {
+          if (this.owned.get(shard)?.value !== value) return;
+          this.lose(shard, `lease taken or expired (renewal thread; previous renewal ${since} ms earlier)`);
+        },
+        onReport: (level, message) => this.opts.logger[level](message),
+      });
+    }
     await this.tick();
     this.schedule();
-    this.scheduleRenew();
+    if (!this.thread) this.scheduleRenew();
   }
 
   /** Runs one renew/rebalance round now (tests). */
@@ -156,13 +182,13 @@ export class ShardLeaseManager {
   /** True while this instance may serve `shard` (owned, not being released, locally valid). */
   serves(shard: number): boolean {
     const o = this.owned.get(shard);
-    return !!o && !o.releasing && Date.now() < o.validUntil;
+    return !!o && !o.releasing && Date.now() < this.validOf(shard, o);
   }
 
   /** True while the lease of `shard` is held (also during a graceful release). */
   holds(shard: number): boolean {
     const o = this.owned.get(shard);
-    return !!o && Date.now() < o.validUntil;
+    return !!o && Date.now() < this.validOf(shard, o);
   }
 
   /** The fencing token of an owned shard. */
@@ -179,7 +205,7 @@ export class ShardLeaseManager {
     const candidates: [number, OwnedShard][] = [];
     for (const s of new Set(shards)) {
       const o = this.owned.get(s);
-      if (!o || now >= o.validUntil - this.fenceMarginMs) continue;
+      if (!o || now >= this.validOf(s, o) - this.fenceMarginMs) continue;
       if (tokens && tokens.has(s) && tokens.get(s) !== o.token) continue;
       candidates.push([s, o]);
     }
@@ -199,6 +225,7 @@ export class ShardLeaseManager {
     this.running = false;
     clearTimeout(this.timer);
     await this.ticking?.catch(() => undefined);
+    this.thread?.leave();
     await this.opts.redis
       .zrem(docServiceMembersKey(this.opts.prefix), this.opts.instanceId)
       .catch(() => undefined);
@@ -210,6 +237,7 @@ export class ShardLeaseManager {
     this.renewingOn = false;
     clearTimeout(this.renewTimer);
     await this.renewing?.catch(() => undefined);
+    await this.thread?.stop();
     this.loop?.disable();
   }
 
@@ -232,6 +260,7 @@ export class ShardLeaseManager {
     this.renewingOn = false;
     clearTimeout(this.timer);
     clearTimeout(this.renewTimer);
+    void this.thread?.stop();
     this.loop?.disable();
   }
 
@@ -419,11 +448,29 @@ export class ShardLeaseManager {
   private expireLocally(): void {
     const now = Date.now();
     for (const [s, o] of this.owned)
-      if (now >= o.validUntil - this.fenceMarginMs) this.lose(s, 'could not renew in time');
+      if (now >= this.validOf(s, o) - this.fenceMarginMs) this.lose(s, 'could not renew in time');
+  }
+
+  /** Validity bound of a held lease: its own, or the renewal thread's when later. */
+  private validOf(shard: number, o: OwnedShard): number {
+    return Math.max(o.validUntil, this.thread?.validUntilOf(shard) ?? 0);
+  }
+
+  /** Tells the renewal thread which leases are held now. */
+  private syncThread(): void {
+    this.thread?.setLeases(
+      [...this.owned].map(([shard, o]) => ({
+        shard,
+        key: shardLeaseKey(this.opts.prefix, shard),
+        value: o.value,
+      })),
+    );
   }
 
   private lose(shard: number, reason: string): void {
     if (!this.owned.delete(shard)) return;
+    this.thread?.clear(shard);
+    this.syncThread();
     this.opts.logger.warn({ shard, reason }, 'shard lease lost');
     this.opts.onEvent?.('lost', shard);
     try {
@@ -474,7 +521,9 @@ export class ShardLeaseManager {
       return false;
     }
     const o: OwnedShard = { token, value, validUntil: sentAt + this.ttlMs, releasing: false };
+    this.thread?.clear(s);
     this.owned.set(s, o);
+    this.syncThread();
     try {
       await this.opts.handlers.onAcquired(s, token);
       this.opts.onEvent?.('acquired', s);
@@ -486,6 +535,8 @@ export class ShardLeaseManager {
         'could not start serving shard; releasing it',
       );
       this.owned.delete(s);
+      this.thread?.clear(s);
+      this.syncThread();
       await this.scripts.release(key, o.value).catch(() => undefined);
       return false;
     }
@@ -503,6 +554,8 @@ export class ShardLeaseManager {
       }
       if (this.owned.get(shard) !== o) return; // lost meanwhile
       this.owned.delete(shard);
+      this.thread?.clear(shard);
+      this.syncThread();
       await this.scripts.release(shardLeaseKey(this.opts.prefix, shard), o.value).catch(() => undefined);
       this.opts.onEvent?.('released', shard);
       this.opts.logger.debug({ shard }, 'shard released');

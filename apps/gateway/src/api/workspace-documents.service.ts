@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { Pool } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';

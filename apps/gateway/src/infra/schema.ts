@@ -8,7 +8,7 @@ import {
   CRDT_MIGRATIONS_TABLE,
   prepareSchema,
   type RunMigrationsOptions,
-} from '@diaryx-sync/crdt';
+} from '@diaryx-sync/crdt/postgres';
 import { HISTORY_MIGRATIONS, HISTORY_MIGRATIONS_TABLE } from '@diaryx-sync/git-store';
 import { migrationSettingsOf } from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';

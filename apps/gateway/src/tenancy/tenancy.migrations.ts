@@ -1,4 +1,4 @@
-import type { Migration } from '@diaryx-sync/crdt';
+import type { Migration } from '@diaryx-sync/crdt/postgres';
 
 /** Bookkeeping table of the gateway's own migrations. */
 export const TENANCY_MIGRATIONS_TABLE = 'gateway_migrations';

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
-import { PostgresStorage } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { queuePrefix } from '@diaryx-sync/git-store';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
 

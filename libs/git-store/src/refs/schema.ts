@@ -4,7 +4,7 @@
  * `history_migrations`). Table names are unqualified: the connection's `search_path` decides.
  */
 import type { Pool } from 'pg';
-import { runMigrations, type Migration } from '@diaryx-sync/crdt';
+import { runMigrations, type Migration } from '@diaryx-sync/crdt/postgres';
 
 /** Bookkeeping table of the history migrations. */
 export const HISTORY_MIGRATIONS_TABLE = 'history_migrations';
