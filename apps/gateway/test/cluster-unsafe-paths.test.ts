@@ -3,11 +3,14 @@
  * doc-service processes: a body doc id whose path is not NFC, holds a bidi control character or
  * is a Windows reserved name is a protocol error (close 4400, reason `unsafe_path: …`) on `/sync2`
  * frames, `/sync2` focus messages and `/yjs` URLs; nothing of it is stored; other connections
- * keep syncing. The CLI skips such names with a message, when pulling and when pushing.
+ * keep syncing. A workspace-doc update adding a file under such a name is refused the same way.
+ * The CLI skips such names with a message, when pulling and when pushing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as Y from 'yjs';
 import { WorkspaceCrdt } from '@diaryx-sync/crdt';
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
 import { cleanupCli, readTree, runCli, tempDir } from './helpers/cli';
 import { closedOf, openSocket, startCluster, Sync2TestClient, type TestCluster } from './helpers/cluster';
@@ -24,13 +27,16 @@ const UNSAFE = [
 
 let cluster: TestCluster;
 let editor: string;
+let tenantId: string;
 const clients: Sync2TestClient[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ docServices: 1 });
   const tenant = await cluster.createTenant('paths');
+  tenantId = tenant.id;
   await cluster.createWorkspace(tenant, 'ws');
-  editor = await cluster.token({ tid: tenant.id, ws: ['ws'], role: 'editor' });
+  await cluster.createWorkspace(tenant, 'legacy');
+  editor = await cluster.token({ tid: tenant.id, ws: ['ws', 'legacy'], role: 'editor' });
 }, 90_000);
 
 afterAll(async () => {
@@ -79,6 +85,20 @@ describe.each(UNSAFE)('%s', (_what, path) => {
   });
 });
 
+it('a workspace-doc update adding a file with an unsafe name: close 4400 unsafe_path, not stored', async () => {
+  for (const [what, path] of UNSAFE) {
+    const c = await connect();
+    const wsDoc = await c.openSynced('workspace:ws');
+    new WorkspaceCrdt(wsDoc).setFile(path, { title: what, modified_at: 1_700_000_000_000 });
+    const closed = await c.closed;
+    expect({ what, code: closed.code }).toEqual({ what, code: 4400 });
+    expect(closed.reason).toContain('unsafe_path: workspace file: ');
+  }
+  const check = await connect();
+  const files = new WorkspaceCrdt(await check.openSynced('workspace:ws')).listFiles().map((f) => f.path);
+  expect(files.filter((p) => UNSAFE.some(([, u]) => u === p))).toEqual([]);
+});
+
 it('safe names next to the refused ones sync normally', async () => {
   const a = await connect();
   const b = await connect();
@@ -96,20 +116,19 @@ describe('the CLI', () => {
   const conn = (workspace: string) => ['--server', cluster.ws(), '--workspace', workspace, '--token', editor];
 
   it('pull writes the safe files and skips remote entries with unsafe names, saying why', async () => {
-    // Another client put entries with unsafe names into the workspace doc (its id is safe).
-    const writer = await connect();
-    const wsDoc = await writer.openSynced('workspace:ws');
-    const workspace = new WorkspaceCrdt(wsDoc);
+    // Entries with unsafe names stored before these rules existed (the sockets refuse new ones).
+    const storage = new PostgresStorage({ pool: cluster.pool, tenant: tenantId });
+    const workspace = new WorkspaceCrdt();
     workspace.setFile('AUX.md', { title: 'Device', modified_at: 1_700_000_000_000 });
     workspace.setFile('spoof\u202Edm.exe.md', { title: 'Spoof', modified_at: 1_700_000_000_000 });
     workspace.setFile('pulled.md', { title: 'Pulled', modified_at: 1_700_000_000_000 });
-    const body = await writer.openSynced('body:ws/pulled.md');
+    await storage.appendUpdate('workspace:legacy', workspace.encodeStateAsUpdate());
+    const body = new Y.Doc();
     body.getText('body').insert(0, 'safe text\n');
-    await writer.save('workspace:ws');
-    await writer.save('body:ws/pulled.md');
+    await storage.appendUpdate('body:legacy/pulled.md', Y.encodeStateAsUpdate(body));
 
     const dir = tempDir('unsafe-pull');
-    const r = await runCli(['pull', dir, ...conn('ws'), '--no-progress']);
+    const r = await runCli(['pull', dir, ...conn('legacy'), '--no-progress']);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const tree = readTree(dir);
     expect(tree.get('pulled.md')).toContain('safe text');

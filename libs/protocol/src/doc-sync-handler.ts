@@ -32,6 +32,7 @@
 import * as Y from 'yjs';
 import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
 import { ProtocolError } from './errors';
+import { assertSafeWorkspaceKeys } from './workspace-keys';
 import type { Role } from './roles';
 import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
 import { DEFAULT_PENDING_LIMITS, PendingBudget, type PendingLimits } from './pending-budget';
@@ -175,6 +176,8 @@ export class DocSyncHandler {
     const prepared = decodeMessages(payload, dialect).map((m) => prepare(m, canWrite));
     // Awareness updates are validated up front too, so a bad one rejects the whole payload.
     for (const p of prepared) if (p.kind === 'awareness') this.validateAwareness(p.update);
+    // A workspace file added under an unsafe name rejects the payload (docs/protocol.md#paths).
+    if (canWrite) for (const p of prepared) if (p.kind === 'change') assertSafeWorkspaceKeys(p.update);
 
     const replies: Uint8Array[] = [];
     const changes: Uint8Array[] = [];

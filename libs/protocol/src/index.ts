@@ -9,6 +9,7 @@ export * from './roles';
 export * from './strict-decoding';
 export * from './framing';
 export * from './doc-id';
+export * from './workspace-keys';
 export * from './sync';
 export * from './control';
 export * from './awareness';
