@@ -117,6 +117,8 @@ describe('GET /ops/api/state', () => {
     expect(state.warnings).toEqual([
       'failed validations: table not created yet',
       'rebuilds: table not created yet',
+      'repairs: table not created yet',
+      'validation alerts: table not created yet',
     ]);
 
     await ensureGitStoreSchema(gw.pool);
