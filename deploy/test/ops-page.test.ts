@@ -2,7 +2,8 @@
  * The /ops page as an operator sees it (in-process gateway, real PostgreSQL/Redis, headless
  * Chromium): workspaces by tenant id, failed validations readable (kind · file — message), the
  * complete shard list, and every self-healing action (repair and rebuild) with what it changed and
- * where the backup is. Screenshot: test-output/ops-page-healing.png.
+ * where the backup is; Bull Board loads nothing from the internet. Screenshots:
+ * test-output/ops-page-healing.png, test-output/ops-queues.png.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -142,6 +143,13 @@ afterAll(async () => {
       expect(external).toEqual([]);
       fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
       await page.screenshot({ path: path.join(ROOT, 'test-output/ops-page-healing.png'), fullPage: true });
+
+      // Bull Board (the "queues" link) renders its UI with nothing loaded from another origin.
+      await page.goto(`${gw.baseUrl}/ops/queues`);
+      await page.waitForLoadState('networkidle');
+      expect(await page.locator('#root').innerText()).toMatch(/compaction/i);
+      expect(external).toEqual([]);
+      await page.screenshot({ path: path.join(ROOT, 'test-output/ops-queues.png'), fullPage: true });
     } finally {
       await browser.close();
     }
