@@ -54,7 +54,7 @@ export class Recorder {
       const { p99, max } = this.mainProbe.take();
       this.eventLoopDelay(p99, max);
       this.printProgress();
-    }, 1000);
+    }, 1000).unref(); // never keeps a failed run's process alive
   }
 
   /**

@@ -100,17 +100,23 @@ export class FanoutShard {
     const lane = async () => {
       while (next < specs.length) {
         const { doc, k } = specs[next++];
-        const client = new LoadClient(this.clients.length, wires[k % wires.length], doc, {
-          onRemote: (c, update, now) => this.onRemote(c, update, now),
-          onDrop: (_c, code, reason) => {
-            this.tick.drops++;
-            this.note(`client dropped: ${code} ${reason}`);
+        const client = new LoadClient(
+          this.clients.length,
+          wires[k % wires.length],
+          doc,
+          {
+            onRemote: (c, update, now) => this.onRemote(c, update, now),
+            onDrop: (_c, code, reason) => {
+              this.tick.drops++;
+              this.note(`client dropped: ${code} ${reason} (reconnects)`);
+            },
+            onError: (_c, message) => {
+              this.tick.errors++;
+              this.note(message);
+            },
           },
-          onError: (_c, message) => {
-            this.tick.errors++;
-            this.note(message);
-          },
-        });
+          { reconnects: 5 },
+        );
         this.clients.push(client);
         this.seenByClient.set(client.id, new Set());
         await Promise.race([
@@ -218,7 +224,7 @@ export class FanoutShard {
       }, 2);
     });
     await waitFor(() => this.ledger.complete(), drainTimeoutMs, 50);
-    await sleep(100);
+    await sleep(1000); // quiet period before the saves and the convergence check
     const s = Math.floor((nowMs() - times.startAt) / 1000);
     while (second <= s) onTick(this.flushTick(second++));
     clearInterval(tickTimer);
@@ -256,7 +262,7 @@ export class FanoutShard {
         const missing = [...edits].filter((e) => !this.seenByClient.get(bad[0].id)!.has(e)).length;
         out.examples.push(`${docId}: ${bad.length} client(s) differ (first one misses ${missing} edit(s))`);
       }
-      const fresh = new LoadClient(-1, wire, docId, {}, true);
+      const fresh = new LoadClient(-1, wire, docId, {}, { keepInitialState: true });
       try {
         await Promise.race([
           fresh.ready(),

@@ -81,7 +81,7 @@ export async function joinDoc(
       wire,
       docId,
       { onRemote: (_c, update, now) => found(update, now) },
-      true,
+      { keepInitialState: true },
     );
     clients.push(client);
     void client.ready().then(

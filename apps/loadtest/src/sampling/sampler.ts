@@ -75,7 +75,7 @@ export class Sampler {
   /** Starts sampling; timeline times are seconds since `origin` (epoch ms, default now). */
   start(origin = Date.now()): this {
     this.started = origin;
-    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer = setInterval(() => this.sample(), 1000).unref();
     return this;
   }
 

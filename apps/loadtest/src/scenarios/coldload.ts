@@ -39,6 +39,9 @@ export async function runColdload(ctx: ScenarioContext, o: ColdloadOptions): Pro
   const written = writes.reduce((a, w) => a + w.seen, 0);
   if (written < o.updates * o.repetitions)
     failures.push(`only ${written} of ${o.updates * o.repetitions} updates were confirmed while writing`);
+  const writeErrors = [...new Set(writes.flatMap((w) => w.errors))];
+  if (writeErrors.length) failures.push(`errors while writing: ${writeErrors.slice(0, 3).join('; ')}`);
+  const drops = writes.reduce((a, w) => a + w.drops.length, 0);
   ctx.log('unloading ...');
   const how = await target.unloadDocs();
   recorder.measureFromNow();
@@ -83,6 +86,11 @@ export async function runColdload(ctx: ScenarioContext, o: ColdloadOptions): Pro
     loss,
     lostEdits: lost,
     failures,
-    notes: [`unload: ${how}`],
+    notes: [
+      `unload: ${how}`,
+      ...(drops
+        ? [`the writing clients were disconnected ${drops} time(s) and reconnected with a resync`]
+        : []),
+    ],
   });
 }

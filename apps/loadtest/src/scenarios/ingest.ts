@@ -48,6 +48,11 @@ export async function runIngest(ctx: ScenarioContext, o: IngestOptions): Promise
   if (w.seen < o.updates) failures.push(`the second client saw ${w.seen} of ${o.updates} updates`);
   if (lost > 0) failures.push(`${lost} updates absent from a fresh load`);
   if (w.errors.length) failures.push(`errors: ${[...new Set(w.errors)].slice(0, 3).join('; ')}`);
+  const notes = w.drops.length
+    ? [
+        `the clients were disconnected ${w.drops.length} time(s) (${[...new Set(w.drops)].slice(0, 3).join('; ')}) and reconnected with a resync`,
+      ]
+    : [];
   const loss = emptyLossTotals();
   loss.editsSent = o.updates;
   loss.deliveriesExpected = o.updates;
@@ -85,5 +90,6 @@ export async function runIngest(ctx: ScenarioContext, o: IngestOptions): Promise
     loss,
     lostEdits: lost,
     failures,
+    notes,
   });
 }

@@ -45,6 +45,8 @@ export async function runJoinstorm(ctx: ScenarioContext, o: JoinstormOptions): P
     const failures: string[] = [];
     if (w.seen < chunks)
       failures.push(`the doc was not fully written (${w.seen}/${chunks} chunks confirmed)`);
+    if (w.errors.length)
+      failures.push(`errors while writing: ${[...new Set(w.errors)].slice(0, 3).join('; ')}`);
     await recorder.begin();
     recorder.measureFromNow();
     ctx.log(`${o.clients} clients join at once ...`);

@@ -18,8 +18,10 @@ export interface WriteOutcome {
   seen: number;
   /** Per update: sent → seen by the reader (ms). */
   latencies: number[];
-  /** Connection drops and server errors. */
+  /** Server error messages and failed saves. */
   errors: string[];
+  /** Unexpected closes (the clients reconnect and resync, as real clients do). */
+  drops: string[];
 }
 
 /** Keeps the socket's send buffer under this many bytes ("as fast as its socket takes them"). */
@@ -39,26 +41,34 @@ export async function writeDoc(
   timeoutMs: number,
 ): Promise<WriteOutcome> {
   const errors: string[] = [];
+  const drops: string[] = [];
   const handlers = {
-    onDrop: (_c: LoadClient, code: number, reason: string) => errors.push(`dropped ${code} ${reason}`),
+    onDrop: (_c: LoadClient, code: number, reason: string) => drops.push(`${code} ${reason}`),
     onError: (_c: LoadClient, message: string) => errors.push(message),
   };
+  const options = { reconnects: 10 };
   const sentAt = new Float64Array(count + 1);
   const seenIds = new Set<number>();
   const latencies: number[] = [];
   let allSeenAt = NaN;
-  const reader = new LoadClient(1, new Wire(readerEndpoint), docId, {
-    ...handlers,
-    onRemote: (_c, update, now) => {
-      scanMarkers(update, (id) => {
-        if (id < 1 || id > count || seenIds.has(id)) return;
-        seenIds.add(id);
-        latencies.push(now - sentAt[id]);
-        if (seenIds.size === count) allSeenAt = now;
-      });
+  const reader = new LoadClient(
+    1,
+    new Wire(readerEndpoint),
+    docId,
+    {
+      ...handlers,
+      onRemote: (_c, update, now) => {
+        scanMarkers(update, (id) => {
+          if (id < 1 || id > count || seenIds.has(id)) return;
+          seenIds.add(id);
+          latencies.push(now - sentAt[id]);
+          if (seenIds.size === count) allSeenAt = now;
+        });
+      },
     },
-  });
-  const writer = new LoadClient(0, new Wire(writerEndpoint), docId, handlers);
+    options,
+  );
+  const writer = new LoadClient(0, new Wire(writerEndpoint), docId, handlers, options);
   try {
     await Promise.all([reader.ready(), writer.ready()]);
     // Encode every message first, so the timed loop only hands bytes to the socket.
@@ -67,6 +77,7 @@ export async function writeDoc(
     const startedAt = nowMs();
     for (let i = 1; i <= count; i++) {
       while (writer.ws.bufferedAmount > MAX_BUFFERED) await sleep(1);
+      // A dropped writer stops writing: after its reconnect the resync sends what the server lacks.
       if (!writer.isOpen) break;
       sentAt[i] = nowMs();
       writer.send(messages[i - 1]);
@@ -75,9 +86,21 @@ export async function writeDoc(
     }
     const writtenAt = nowMs();
     const deadline = Date.now() + timeoutMs;
-    while (seenIds.size < count && Date.now() < deadline && writer.isOpen) await sleep(5);
-    await writer.save(timeoutMs).catch((err: Error) => errors.push(err.message));
-    return { startedAt, writtenAt, allSeenAt, seen: seenIds.size, latencies, errors };
+    while (seenIds.size < count && Date.now() < deadline) await sleep(5);
+    // Durability barrier (/sync2); a save cut by a close is retried on the next connection.
+    for (let attempt = 1; ; attempt++) {
+      while (!writer.isOpen && Date.now() < deadline) await sleep(20);
+      try {
+        await writer.save(Math.max(1000, deadline - Date.now()));
+        break;
+      } catch (err) {
+        if (attempt >= 5 || Date.now() >= deadline) {
+          errors.push((err as Error).message);
+          break;
+        }
+      }
+    }
+    return { startedAt, writtenAt, allSeenAt, seen: seenIds.size, latencies, errors, drops };
   } finally {
     writer.close();
     reader.close();
@@ -90,7 +113,7 @@ export async function freshLoad(
   docId: string,
   timeoutMs: number,
 ): Promise<{ ms: number; markers: Set<number>; bytes: number }> {
-  const client = new LoadClient(2, new Wire(endpoint), docId, {}, true);
+  const client = new LoadClient(2, new Wire(endpoint), docId, {}, { keepInitialState: true });
   try {
     await Promise.race([
       client.ready(),
