@@ -54,7 +54,12 @@
  *    workspace's docs with 4403. The deleting gateway re-sends to shards that have not answered
  *    (no owner right now) until all did or its deadline passed, then deletes storage.
  */
-import type { Role } from '@diaryx-sync/protocol';
+import {
+  encodeServerControl,
+  focusListChangedMessage,
+  peerCountMessage,
+  type Role,
+} from '@diaryx-sync/protocol';
 import type * as Lib0Encoding from 'lib0/encoding' with { 'resolution-mode': 'import' };
 
 // lib0 ships ESM typings with a CommonJS build: load the CJS build, typed by the ESM declarations.
@@ -624,9 +629,11 @@ export function decodeEnvelopeOf<T extends Envelope['type']>(
   return env as Extract<Envelope, { type: T }>;
 }
 
-/** The exact JSON text frame a gateway sends to /sync2 clients for a workspace event. */
+/** The JSON text frame a gateway sends to /sync2 clients for a workspace event (built by the protocol's control-message builders). */
 export function workspaceEventJson(event: WorkspaceEvent): string {
-  return event.type === 'focus_list_changed'
-    ? JSON.stringify({ type: event.type, workspace: event.workspace, files: event.files })
-    : JSON.stringify({ type: event.type, workspace: event.workspace, peer_count: event.peer_count });
+  return encodeServerControl(
+    event.type === 'focus_list_changed'
+      ? focusListChangedMessage(event.workspace, event.files)
+      : peerCountMessage(event.type, event.workspace, event.peer_count),
+  );
 }

@@ -12,9 +12,9 @@
  *                                            broadcast: Update(change) to the other subscribers
  *                                            persist:   change (Yjs update) for storage
  *                                          viewer: not applied; if it WOULD change the doc →
- *                                            readOnlyViolation (sync2: send the read_only
- *                                            error; yjs: a permission-denied Auth reply is
- *                                            included in replies); else silently ignored
+ *                                            readOnlyViolation (the endpoint answers: sync2
+ *                                            the read_only error, yjs PERMISSION_DENIED_REPLY);
+ *                                            else silently ignored
  *   Awareness(a)     ───────────────────▶  recorded per connection; broadcast: Awareness(a)
  *   QueryAwareness   ───────────────────▶  replies: Awareness(all current states)   (yjs only)
  *   (connection leaves) connectionLeft ─▶  Awareness(its states set to null) to broadcast
@@ -69,6 +69,11 @@ export interface DocSyncResult {
   /** A viewer sent a SyncStep2/Update that would have changed the document (not applied). */
   readOnlyViolation: boolean;
   /**
+   * The payload held a SyncStep1 (the connection started a sync exchange; its answer is in
+   * `replies`). The cluster sends `sync_complete` after the first one on a workspace doc.
+   */
+  sawSyncStep1: boolean;
+  /**
    * The document holds pending state after this payload (part of some update waits for missing
    * dependencies): do NOT acknowledge the frame; its sender re-sends it later.
    */
@@ -99,8 +104,6 @@ export interface ServerUpdateResult {
 
 /** Options of {@link DocSyncHandler}. */
 export interface DocSyncHandlerOptions {
-  /** Reason sent in the y-websocket permission-denied Auth reply. Default `read-only`. */
-  permissionDeniedReason?: string;
   /** Bound of the doc's Yjs pending state (default {@link DEFAULT_PENDING_LIMITS}). */
   pendingLimits?: PendingLimits;
   /** Clock for the pending-state age (default `Date.now`). */
@@ -153,13 +156,11 @@ export class DocSyncHandler {
   readonly doc: Y.Doc;
   /** Awareness states of this document, by owning connection. */
   readonly awareness = new AwarenessRegistry();
-  private readonly permissionDeniedReason: string;
   private readonly pendingBudget: PendingBudget;
 
   /** Serves `doc` (the caller loads it and persists what {@link DocSyncHandler.handle} returns). */
   constructor(doc: Y.Doc, options: DocSyncHandlerOptions = {}) {
     this.doc = doc;
-    this.permissionDeniedReason = options.permissionDeniedReason ?? 'read-only';
     this.pendingBudget = new PendingBudget(options.pendingLimits ?? DEFAULT_PENDING_LIMITS, options.now);
   }
 
@@ -183,6 +184,7 @@ export class DocSyncHandler {
     const changes: Uint8Array[] = [];
     const relayed: ProtocolMessage[] = [];
     let readOnlyViolation = false;
+    let sawSyncStep1 = false;
     let error: ProtocolError | undefined;
     let pending = false;
     let droppedPending: PendingState | undefined;
@@ -191,6 +193,7 @@ export class DocSyncHandler {
       if (error) break;
       switch (p.kind) {
         case 'step1':
+          sawSyncStep1 = true;
           replies.push(
             encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, p.stateVector) }),
           );
@@ -220,14 +223,11 @@ export class DocSyncHandler {
       }
     }
 
-    if (readOnlyViolation && dialect === 'yjs') {
-      replies.push(encodeMessage({ type: 'permissionDenied', reason: this.permissionDeniedReason }));
-    }
     const persist = mergeAll(changes);
     const outgoing: ProtocolMessage[] = [];
     if (persist) outgoing.push({ type: 'update', update: persist });
     outgoing.push(...relayed);
-    const result: DocSyncResult = { replies, readOnlyViolation, pending };
+    const result: DocSyncResult = { replies, readOnlyViolation, sawSyncStep1, pending };
     if (droppedPending) result.droppedPending = droppedPending;
     if (outgoing.length > 0) result.broadcast = encodeMessages(outgoing);
     if (persist) result.persist = persist;

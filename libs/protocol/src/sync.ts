@@ -100,6 +100,16 @@ export function writePermissionDenied(encoder: encoding.Encoder, reason: string)
   encoding.writeVarString(encoder, reason);
 }
 
+/**
+ * The Auth "permission denied" message a `/yjs` server sends when it refuses a viewer's changing
+ * update (`2 0 varString("permission denied")`), built once. Do not mutate.
+ */
+export const PERMISSION_DENIED_REPLY: Uint8Array = (() => {
+  const encoder = encoding.createEncoder();
+  writePermissionDenied(encoder, 'permission denied');
+  return encoding.toUint8Array(encoder);
+})();
+
 /** Writes a QueryAwareness message (`3`). */
 export function writeQueryAwareness(encoder: encoding.Encoder): void {
   encoding.writeVarUint(encoder, MessageType.QueryAwareness);

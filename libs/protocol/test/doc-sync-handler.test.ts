@@ -7,6 +7,7 @@ import {
   DocSyncHandler,
   encodeMessage,
   encodeMessages,
+  PERMISSION_DENIED_REPLY,
   ProtocolError,
   splitMessages,
   updateWouldChangeDoc,
@@ -93,12 +94,12 @@ describe('DocSyncHandler: sync', () => {
     const server = docWith('x');
     const handler = new DocSyncHandler(server);
     const result = handler.handle(editor('a'), updateMessage(Y.encodeStateAsUpdate(server)));
-    expect(result).toEqual({ replies: [], readOnlyViolation: false, pending: false });
+    expect(result).toEqual({ replies: [], readOnlyViolation: false, sawSyncStep1: false, pending: false });
     const empty = handler.handle(
       editor('a'),
       encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) }),
     );
-    expect(empty).toEqual({ replies: [], readOnlyViolation: false, pending: false });
+    expect(empty).toEqual({ replies: [], readOnlyViolation: false, sawSyncStep1: false, pending: false });
   });
 
   it('merges several changing messages of one payload into one broadcast and one persist', () => {
@@ -159,12 +160,13 @@ describe('DocSyncHandler: viewer rule', () => {
     const handler = new DocSyncHandler(server);
     const v = new Y.Doc();
     const result = fullSync(handler, viewer('v'), v);
-    expect(result).toEqual({ replies: [], readOnlyViolation: false, pending: false });
+    expect(result).toEqual({ replies: [], readOnlyViolation: false, sawSyncStep1: false, pending: false });
     expect(contentOf(v)).toEqual(contentOf(server));
     // a second exchange, now with v holding the full delete set, is still harmless
     expect(fullSync(handler, viewer('v'), v)).toEqual({
       replies: [],
       readOnlyViolation: false,
+      sawSyncStep1: false,
       pending: false,
     });
   });
@@ -179,7 +181,7 @@ describe('DocSyncHandler: viewer rule', () => {
     v.on('update', (u: Uint8Array) => (edit = u));
     v.getText('t').insert(0, 'X');
     const insert = handler.handle(viewer('v'), updateMessage(edit as Uint8Array));
-    expect(insert).toEqual({ replies: [], readOnlyViolation: true, pending: false });
+    expect(insert).toEqual({ replies: [], readOnlyViolation: true, sawSyncStep1: false, pending: false });
     v.getText('t').delete(3, 1);
     const del = handler.handle(viewer('v'), updateMessage(edit as Uint8Array));
     expect(del.readOnlyViolation).toBe(true);
@@ -187,14 +189,15 @@ describe('DocSyncHandler: viewer rule', () => {
     expect(server.getText('t').toString()).toBe('shared');
   });
 
-  it('on /yjs a violation also replies with a permission-denied Auth message', () => {
-    const handler = new DocSyncHandler(new Y.Doc(), { permissionDeniedReason: 'read-only' });
+  it('on /yjs a violation is reported as data; the endpoint answers with the permission-denied Auth message', () => {
+    const handler = new DocSyncHandler(new Y.Doc());
     const result = handler.handle(
       { id: 'v', role: 'viewer', dialect: 'yjs' },
       updateMessage(Y.encodeStateAsUpdate(docWith('x'))),
     );
     expect(result.readOnlyViolation).toBe(true);
-    expect(result.replies.map((r) => Array.from(r))).toEqual([[2, 0, 9, ...Buffer.from('read-only')]]);
+    expect(result.replies).toEqual([]);
+    expect(Array.from(PERMISSION_DENIED_REPLY)).toEqual([2, 0, 17, ...Buffer.from('permission denied')]);
   });
 
   it('admins write like editors', () => {

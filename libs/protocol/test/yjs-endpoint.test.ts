@@ -6,7 +6,12 @@ import { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { ConnectionDescriptor, DocSyncHandler, splitMessages } from '@diaryx-sync/protocol';
+import {
+  ConnectionDescriptor,
+  DocSyncHandler,
+  splitMessages,
+  PERMISSION_DENIED_REPLY,
+} from '@diaryx-sync/protocol';
 
 interface Server {
   url: string;
@@ -38,7 +43,10 @@ async function startServer(): Promise<Server> {
         const result = handler.handle(conn, new Uint8Array(data));
         for (const reply of result.replies) socket.send(reply);
         if (result.broadcast) sendAll(result.broadcast, conn.id);
-        if (result.readOnlyViolation) violations.push(conn.id);
+        if (result.readOnlyViolation) {
+          socket.send(PERMISSION_DENIED_REPLY);
+          violations.push(conn.id);
+        }
       } catch {
         socket.close(4400, 'malformed');
       }

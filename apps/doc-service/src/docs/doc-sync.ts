@@ -7,9 +7,8 @@
  *
  * Payloads hold Sync and Awareness messages, and from `/yjs` connections also QueryAwareness
  * (answered with the current awareness states; the gateway's `/sync2` decoder never lets it
- * through). Client Auth messages are dropped by the gateway, which also sends the
- * permission-denied reply itself on a `readOnlyViolation`, so no Auth message is ever replied
- * from here.
+ * through). Client Auth messages are dropped by the gateway, which also answers a
+ * `readOnlyViolation` itself (the `read_only` error or the permission-denied Auth message).
  */
 import {
   DocSyncHandler,
@@ -20,9 +19,6 @@ import {
   type Role,
 } from '@diaryx-sync/protocol';
 import type * as Y from 'yjs';
-
-/** Outer y-protocols type of an Auth message (varUint 2, one byte). */
-const MESSAGE_AUTH = 2;
 
 /** The connection a payload comes from. */
 export interface SyncConnection {
@@ -89,14 +85,13 @@ export class DocSync {
       throw err;
     }
     // the gateway answers a read-only violation itself (JSON on /sync2, Auth on /yjs)
-    const replies = r.replies.filter((m) => m[0] !== MESSAGE_AUTH);
     return {
-      replies,
+      replies: r.replies,
       broadcast: r.broadcast ? splitMessages(r.broadcast) : [],
       persist: r.persist ? [r.persist] : [],
       readOnlyViolation: r.readOnlyViolation,
       // only a SyncStep1 is answered with a SyncStep2 (0 1 …), followed by the server SyncStep1
-      sawSyncStep1: replies.some((m) => m[0] === 0 && m[1] === 1),
+      sawSyncStep1: r.sawSyncStep1,
       pending: r.pending,
       ...(r.droppedPending ? { droppedPending: r.droppedPending } : {}),
       ...(r.error ? { error: new BadPayloadError(r.error.message, r.error.kind) } : {}),

@@ -18,6 +18,7 @@ import {
 import { ClientConnection } from './client-connection';
 import type { DocRef } from './sync-hub';
 
+/** Metric label (`diaryx_gateway_frames_*{type}`) of each y-protocols message type. */
 const TYPE_LABEL: Record<ProtocolMessage['type'], string> = {
   syncStep1: 'sync_step1',
   syncStep2: 'sync_step2',
@@ -26,6 +27,11 @@ const TYPE_LABEL: Record<ProtocolMessage['type'], string> = {
   permissionDenied: 'auth',
   queryAwareness: 'query_awareness',
 };
+
+/** The metric label of a received message (both endpoints). */
+export function messageLabel(m: ProtocolMessage): string {
+  return TYPE_LABEL[m.type];
+}
 
 /** True for messages that may change a document. */
 export function changes(m: ProtocolMessage): boolean {
@@ -74,7 +80,7 @@ export class Sync2Connection extends ClientConnection {
     const parsed = known ? undefined : this.parseDoc(frame.docId);
     const messages = decodeMessages(frame.payload, 'sync2');
     this.chargeRate(messages);
-    for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: TYPE_LABEL[m.type] });
+    for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: messageLabel(m) });
     const doc = known ?? (await this.useDoc(frame.docId, parsed!));
     this.noteMessages(frame.docId, messages);
     this.forward(doc, frame.payload, messages.some(changes));

@@ -6,18 +6,15 @@
 import {
   CloseCode,
   decodeMessages,
-  encodeMessage,
   encodeMessages,
+  PERMISSION_DENIED_REPLY,
   type ProtocolMessage,
 } from '@diaryx-sync/protocol';
 import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
 import { ClientConnection, CloseConnection, type ConnectionContext } from './client-connection';
 import type { DocRef } from './sync-hub';
-import { changes } from './sync2-connection';
-
-/** The Auth message sent when a viewer's changing update is refused. */
-const PERMISSION_DENIED = encodeMessage({ type: 'permissionDenied', reason: 'permission denied' });
+import { changes, messageLabel } from './sync2-connection';
 
 /** See module doc. */
 export class YjsConnection extends ClientConnection {
@@ -40,7 +37,7 @@ export class YjsConnection extends ClientConnection {
   deliverReply(_docId: string, payloads: Uint8Array[], readOnlyViolation: boolean): void {
     // Stock clients read one message per WebSocket message: never concatenate.
     for (const p of payloads) this.sendBinary(p, 'reply');
-    if (readOnlyViolation) this.sendBinary(PERMISSION_DENIED, 'auth');
+    if (readOnlyViolation) this.sendBinary(PERMISSION_DENIED_REPLY, 'auth');
   }
 
   deliverBroadcast(_docId: string, _framed: () => Uint8Array, payload: Uint8Array): void {
@@ -59,14 +56,7 @@ export class YjsConnection extends ClientConnection {
     this.chargeRate(messages);
     const forwarded: ProtocolMessage[] = [];
     for (const m of messages) {
-      this.ctx.metrics.framesReceived.inc({
-        type:
-          m.type === 'queryAwareness'
-            ? 'query_awareness'
-            : m.type === 'permissionDenied'
-              ? 'auth'
-              : labelOf(m),
-      });
+      this.ctx.metrics.framesReceived.inc({ type: messageLabel(m) });
       // A client's Auth message means nothing to the server; QueryAwareness is answered by the
       // shard with the doc's current awareness states.
       if (m.type !== 'permissionDenied') forwarded.push(m);
@@ -92,16 +82,5 @@ export class YjsConnection extends ClientConnection {
       this.ctx.metrics.framesSent.inc({ type });
       this.ctx.metrics.bytesSent.inc(bytes.length);
     }
-  }
-}
-
-function labelOf(m: ProtocolMessage): string {
-  switch (m.type) {
-    case 'syncStep1':
-      return 'sync_step1';
-    case 'syncStep2':
-      return 'sync_step2';
-    default:
-      return m.type;
   }
 }
