@@ -14,11 +14,11 @@ export {
   SYNC_SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
   buildSyncUrl,
-  defaultWebSocketFactory,
   syncSubprotocols,
   type WebSocketFactory,
   type WebSocketLike,
 } from './transport';
+export { defaultWebSocketFactory } from './default-websocket';
 export {
   SyncClient,
   type OneShotOptions,

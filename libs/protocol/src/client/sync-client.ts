@@ -7,11 +7,11 @@ import {
   WS_OPEN,
   buildSyncUrl,
   syncSubprotocols,
-  defaultWebSocketFactory,
   toMessageData,
   type WebSocketFactory,
   type WebSocketLike,
 } from './transport';
+import { defaultWebSocketFactory } from './default-websocket';
 import { bodyDocId, isTerminalCloseCode } from './wire';
 
 /** Receives everything a {@link SyncClient} reports: status, progress, file changes, errors. */

@@ -35,25 +35,6 @@ export function syncSubprotocols(token?: string): string[] {
 /** `WebSocket.OPEN`. */
 export const WS_OPEN = 1;
 
-function isNode(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
-
-/** The `ws` package in Node, the global `WebSocket` elsewhere. */
-export function defaultWebSocketFactory(): WebSocketFactory {
-  if (isNode()) {
-    // Loaded lazily so that browser bundles never pull in `ws`.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ws = require('ws') as typeof import('ws');
-    return (url, protocols) =>
-      new ws.WebSocket(url, protocols, { perMessageDeflate: false }) as unknown as WebSocketLike;
-  }
-  const Global = (globalThis as { WebSocket?: new (url: string, protocols?: string[]) => WebSocketLike })
-    .WebSocket;
-  if (Global === undefined) throw new Error('no WebSocket implementation available');
-  return (url, protocols) => new Global(url, protocols);
-}
-
 /** Normalizes received data to a `Uint8Array` (binary) or a `string` (text). */
 export function toMessageData(data: unknown): Uint8Array | string | undefined {
   if (typeof data === 'string') return data;
