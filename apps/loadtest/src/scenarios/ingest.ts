@@ -85,6 +85,12 @@ export async function runIngest(ctx: ScenarioContext, o: IngestOptions): Promise
         value: fresh?.ms ?? NaN,
         unit: 'ms',
       },
+      {
+        key: 'reconnections',
+        label: 'disconnects the clients recovered from',
+        value: w.drops.length,
+        unit: '',
+      },
     ],
     latencyMeaning: 'update sent → seen by the second client (ms; includes queueing behind earlier updates)',
     loss,
