@@ -1,3 +1,4 @@
+import { StaleFenceError } from '@diaryx-sync/crdt/postgres';
 import { FencedError, GroupCommitter, type BatchWriter } from '@diaryx-sync/doc-service';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,5 +82,31 @@ describe('GroupCommitter', () => {
     ).resolves.toBeUndefined();
     await gc.drain();
     expect(gc.pending).toBe(0);
+  });
+
+  it('a batch the database refuses for a stale shard: that shard is given up and fenced, the others are written', async () => {
+    const calls: { docs: string[]; fences: number[] }[] = [];
+    const stale: number[][] = [];
+    const gc = new GroupCommitter({
+      write: async (_tenant, entries) => {
+        calls.push({ docs: entries.map((e) => e.doc), fences: entries.map((e) => e.fence.token) });
+        if (entries.some((e) => e.fence.shard === 1)) throw new StaleFenceError([1]);
+      },
+      fence: allValid,
+      onStale: (shards) => stale.push(shards),
+    });
+    const results = await Promise.allSettled([
+      gc.append({ tenant: 't', doc: 'a', shard: 1, token: 7, data: new Uint8Array([1]) }),
+      gc.append({ tenant: 't', doc: 'b', shard: 2, token: 9, data: new Uint8Array([1]) }),
+      gc.append({ tenant: 't', doc: 'c', shard: 1, token: 7, data: new Uint8Array([1]) }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(FencedError);
+    expect(stale).toEqual([[1]]);
+    // every entry carries its shard's token; the second statement holds only the valid shard
+    expect(calls).toEqual([
+      { docs: ['a', 'b', 'c'], fences: [7, 9, 7] },
+      { docs: ['b'], fences: [9] },
+    ]);
   });
 });
