@@ -34,7 +34,6 @@ export function emptyFileChanges(): FileChanges {
   return { created: [], deleted: [], restored: [], modified: [], renamed: [] };
 }
 
-
 /** Every path mentioned by a change set (both ends of renames), sorted and unique. */
 export function changedPaths(c: FileChanges): string[] {
   const s = new Set<string>([...c.created, ...c.deleted, ...c.restored, ...c.modified]);

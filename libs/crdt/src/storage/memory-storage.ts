@@ -134,7 +134,11 @@ export class MemoryStorage implements CrdtStorage {
   async dropUpdates(doc: string, ids: readonly number[]): Promise<void> {
     const drop = new Set(ids);
     const rows = this.updates.get(doc);
-    if (rows) this.updates.set(doc, rows.filter((r) => !drop.has(r.id)));
+    if (rows)
+      this.updates.set(
+        doc,
+        rows.filter((r) => !drop.has(r.id)),
+      );
   }
 
   private latestId(doc: string): number {
