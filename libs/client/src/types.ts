@@ -70,8 +70,8 @@ export interface ClientEvents {
   /** The workspace's focus list (body doc paths someone has open) changed. */
   'focus-list': { readonly paths: readonly string[] };
   /**
-   * The server refused a local change: the token is read-only (`viewer`). The local document
-   * now differs from the server's; reopen the file ({@link DiaryxClient.reset}) to discard it.
+   * The server refused a local change: the token is read-only (`viewer`). The refused change
+   * stays in the local document only; make editors read-only when {@link DiaryxClient.readOnly}.
    */
   'read-only': { readonly path: string | null };
   /** The token provider was called and a new token is in use. */
