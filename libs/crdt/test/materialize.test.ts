@@ -152,9 +152,10 @@ describe('links', () => {
       { path: 'Folder/a.md', content: '---\npart_of: ../README.md\n---\n\n' },
       { path: 'Folder/b c.md', content: '---\npart_of: "[R](/README.md)"\n---\n\n' },
       { path: 'Folder/c.md', content: '---\npart_of: "[R](../README.md)"\n---\n\n' },
+      { path: 'Folder/d.md', content: '---\npart_of: "[Root](<../README.md>)"\n---\n\n' },
     ]);
     expect(parsed.files.get('README.md')?.contents).toEqual(['Folder/a.md', 'Folder/b c.md', 'Folder/c.md']);
-    for (const p of ['Folder/a.md', 'Folder/b c.md', 'Folder/c.md'])
+    for (const p of ['Folder/a.md', 'Folder/b c.md', 'Folder/c.md', 'Folder/d.md'])
       expect(parsed.files.get(p)?.part_of).toBe('README.md');
   });
   test('invalid frontmatter is reported, content kept as body', () => {
@@ -354,22 +355,6 @@ describe('materialize / parse: key order, links, body sources', () => {
     ws.setFile('a.md', meta({ title: 'A' }));
     const files = materializeWorkspace(ws, { 'a.md': 'hello' });
     expect(files[0].content.endsWith('\n---\n\nhello')).toBe(true);
-  });
-
-  test('accepted link formats canonicalize to workspace-relative paths', () => {
-    const parsed = parseMarkdownFiles([
-      {
-        path: 'README.md',
-        content:
-          '---\ntitle: Root\ncontents:\n  - "[A](/Folder/a.md)"\n  - "[B B](<Folder/b b.md>)"\n  - Folder/c.md\n---\n\n',
-      },
-      { path: 'Folder/a.md', content: '---\npart_of: ../README.md\n---\n\n' },
-      { path: 'Folder/b b.md', content: '---\npart_of: "[Root](/README.md)"\n---\n\n' },
-      { path: 'Folder/c.md', content: '---\npart_of: "[Root](<../README.md>)"\n---\n\n' },
-    ]);
-    expect(parsed.files.get('README.md')?.contents).toEqual(['Folder/a.md', 'Folder/b b.md', 'Folder/c.md']);
-    for (const p of ['Folder/a.md', 'Folder/b b.md', 'Folder/c.md'])
-      expect(parsed.files.get(p)?.part_of).toBe('README.md');
   });
 
   test('materializeWorkspace, parseMarkdownFiles and parseMarkdownFile agree', () => {
