@@ -19,6 +19,9 @@ import { freePort } from './helpers/cluster';
 
 const MIGRATE = path.resolve(__dirname, '../dist/migrate.js');
 
+// Spawns the built migrate command four times on a shared 2-core machine.
+jest.setTimeout(60_000);
+
 function runMigrate(databaseUrl: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MIGRATE, ...args], {
