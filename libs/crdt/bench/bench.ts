@@ -14,13 +14,13 @@ import * as Y from 'yjs';
 import {
   createFileMetadata,
   materializeWorkspace,
-  mergeIntoState,
   parseMarkdownFiles,
   planRepairs,
   type BodyInfo,
   WorkspaceCrdt,
 } from '../src';
 import { PostgresStorage } from '../src/postgres';
+import { mergeIntoState } from '../src/storage/merge';
 
 const FILES = 1000;
 const BODY_BYTES = 5 * 1024;

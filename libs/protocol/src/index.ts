@@ -6,7 +6,6 @@
 export * from './codes';
 export * from './errors';
 export * from './roles';
-export * from './strict-decoding';
 export * from './framing';
 export * from './doc-id';
 export * from './workspace-keys';
