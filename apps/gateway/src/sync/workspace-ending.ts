@@ -7,7 +7,8 @@
  *    to the workspace's docs with 4403;
  * 2. the same envelope to EVERY shard inbox: each owner drops the workspace's docs of its shard
  *    and answers `workspace_ended`; shards that did not answer (no owner right now, or a moving
- *    lease) get it again every {@link RESEND_MS} until all answered or `deadlineMs` passed.
+ *    lease) get it again every {@link RESEND_MS} until all answered or `deadlineMs` passed; a shard
+ *    nobody subscribes to for {@link NO_OWNER_MS} counts as ended (it has nothing in memory).
  */
 import { randomUUID } from 'node:crypto';
 import { encodeEnvelope, type WorkspaceEndedEnvelope } from '@diaryx-sync/bus';
@@ -15,10 +16,12 @@ import type { Logger } from '@diaryx-sync/runtime';
 import type { ClusterLink } from './cluster-link';
 
 const RESEND_MS = 250;
+/** A shard without any subscriber for this long counts as ended (no owner, nothing in memory). */
+const NO_OWNER_MS = 1000;
 
 /** How one workspace ending went. */
 export interface WorkspaceEnding {
-  /** Shards whose owner confirmed (dropped the docs). */
+  /** Shards whose owner confirmed (dropped the docs), or that had no owner. */
   shardsEnded: number;
   /** Shards in the cluster. */
   shardCount: number;
@@ -58,8 +61,19 @@ export class WorkspaceEnder {
           'workspace deletion not announced to gateways',
         );
       });
+      const noOwnerSince = new Map<number, number>();
       while (shards.size > 0 && Date.now() < deadline) {
-        await Promise.all([...shards].map((shard) => this.link.publishEncoded(shard, bytes)));
+        await Promise.all(
+          [...shards].map(async (shard) => {
+            const listeners = await this.link.publishEncoded(shard, bytes);
+            if (listeners > 0) return noOwnerSince.delete(shard);
+            // nobody owns the shard: nothing of it is in memory (its next owner loads nothing)
+            const since = noOwnerSince.get(shard) ?? Date.now();
+            noOwnerSince.set(shard, since);
+            if (Date.now() - since >= NO_OWNER_MS) shards.delete(shard);
+          }),
+        );
+        if (shards.size === 0) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, RESEND_MS);
           wake = () => {
@@ -75,7 +89,7 @@ export class WorkspaceEnder {
     if (shards.size > 0) {
       this.logger.warn(
         { tenant, workspace, unanswered: [...shards] },
-        'workspace deletion: some shards did not confirm (no owner); their next owner loads nothing of it',
+        'workspace deletion: some shard owners did not confirm in time; appends are refused by the database guard',
       );
     }
     return { shardsEnded: shardCount - shards.size, shardCount };
