@@ -2,6 +2,7 @@ import {
   ClientControlMessageSchema,
   encodeServerControl,
   ErrorCode,
+  focusLimitError,
   focusListChangedMessage,
   parseClientControl,
   parseServerControl,
@@ -97,6 +98,12 @@ describe('server control messages', () => {
       ReadOnly: 'read_only',
       UnknownMessage: 'unknown_message',
       BadJson: 'bad_json',
+      FocusLimit: 'focus_limit',
+    });
+    expect(JSON.parse(encodeServerControl(focusLimitError('at most 100 doc ids')))).toEqual({
+      type: 'error',
+      code: 'focus_limit',
+      message: 'at most 100 doc ids',
     });
   });
 
