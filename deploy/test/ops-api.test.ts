@@ -3,8 +3,8 @@
  * authentication (Bearer, login form cookie, logout, 401s), security headers, and
  * `GET /ops/api/state` built from heartbeats and the history tables.
  */
-import { instanceKey } from '@diaryx-sync/bus';
-import { AuditLog, HealthStore, ensureGitStoreSchema, queuePrefix } from '@diaryx-sync/git-store';
+import { instanceKey, queuePrefix } from '@diaryx-sync/bus';
+import { AuditLog, HealthStore, ensureGitStoreSchema } from '@diaryx-sync/git-store';
 import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
 import {
   ADMIN_TOKEN,

@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { instanceKey } from '@diaryx-sync/bus';
-import { AuditLog, queuePrefix } from '@diaryx-sync/git-store';
+import { instanceKey, queuePrefix } from '@diaryx-sync/bus';
+import { AuditLog } from '@diaryx-sync/git-store';
 import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
 import { chromium } from 'playwright-core';
 import {

@@ -2,7 +2,7 @@
  * Doc-service configuration: the shared settings of `loadServiceConfig` (PORT defaults to 8081
  * here) plus the doc-service knobs below, all from environment variables.
  */
-import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/git-store';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/bus';
 import { loadServiceConfig, parseEnv, type ServiceConfig } from '@diaryx-sync/runtime';
 import { z } from 'zod';
 

@@ -16,7 +16,7 @@ import {
   redisTopologyOf,
   startOpsServer,
 } from '@diaryx-sync/runtime';
-import { HistoryQueues } from '@diaryx-sync/git-store';
+import { HistoryQueues } from '@diaryx-sync/bus';
 import { loadDocServiceConfig } from './config';
 import { DocService } from './doc-service';
 import { InlineCompactionScheduler, QueueCompactionScheduler } from './persistence/compaction';

@@ -3,7 +3,8 @@
  * (all optional, with defaults suitable for a developer machine).
  */
 import { z } from 'zod';
-import { DEFAULT_MAX_WAIT_MS, DEFAULT_OBJECT_CACHE_BYTES, DEFAULT_QUIET_MS } from '@diaryx-sync/git-store';
+import { DEFAULT_OBJECT_CACHE_BYTES } from '@diaryx-sync/git-store';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/bus';
 import { parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);

@@ -4,7 +4,7 @@
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/git-store';
+import { QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/bus';
 import { parseCompactionJob, parseRebuildJob, parseRestoreJob, parseWorkspaceJob } from './jobs/job-payloads';
 import type { JobContext } from './jobs/job-context';
 import { ShutdownAbortError } from './workspace-lock';

@@ -18,7 +18,7 @@ import {
   startOpsServer,
   type Logger,
 } from '@diaryx-sync/runtime';
-import { ClusterClient, startHeartbeat } from '@diaryx-sync/bus';
+import { ClusterClient, startHeartbeat, HistoryQueues } from '@diaryx-sync/bus';
 import {
   CRDT_MIGRATIONS,
   CRDT_MIGRATIONS_TABLE,
@@ -32,7 +32,6 @@ import {
   HISTORY_MIGRATIONS,
   HISTORY_MIGRATIONS_TABLE,
   HealthStore,
-  HistoryQueues,
 } from '@diaryx-sync/git-store';
 import type { WorkerConfig } from './config';
 import { startHistoryWorkers } from './history-workers';

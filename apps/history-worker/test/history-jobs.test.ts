@@ -1,13 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import * as Y from 'yjs';
 import { BodyDoc } from '@diaryx-sync/crdt';
-import {
-  HistoryQueues,
-  GitStore,
-  AuditLog,
-  serveDumbHttp,
-  type CommitJobResult,
-} from '@diaryx-sync/git-store';
+import { GitStore, AuditLog, serveDumbHttp } from '@diaryx-sync/git-store';
+import { HistoryQueues, type CommitJobResult } from '@diaryx-sync/bus';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import type { ApplyUpdate } from '../src/jobs/job-context';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';

@@ -5,7 +5,8 @@
  * validation passes and commits resume.
  */
 import fc from 'fast-check';
-import { HistoryQueues, AuditLog } from '@diaryx-sync/git-store';
+import { AuditLog } from '@diaryx-sync/git-store';
+import { HistoryQueues } from '@diaryx-sync/bus';
 import { readDocState } from '@diaryx-sync/crdt';
 import { createRedis } from '@diaryx-sync/runtime';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app';

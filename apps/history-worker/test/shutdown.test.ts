@@ -1,4 +1,4 @@
-import { HistoryQueues, QUEUE_NAMES } from '@diaryx-sync/git-store';
+import { HistoryQueues, QUEUE_NAMES } from '@diaryx-sync/bus';
 import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import { workspaceLockKey } from '../src/workspace-lock';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';

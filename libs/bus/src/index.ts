@@ -1,7 +1,8 @@
 /**
  * @diaryx-sync/bus: the Redis contract between gateways, doc services and the history worker:
  * channel/key names, shard routing, the binary envelope codec (see `envelope.ts` for the full
- * message flow), `ClusterClient` for server-side forward updates, and instance heartbeats.
+ * message flow), `ClusterClient` for server-side forward updates, instance heartbeats, and the
+ * BullMQ history job contracts (`jobs/`: queue names, payloads, the `HistoryQueues` producer).
  */
 export * from './names';
 export * from './shard';
@@ -9,3 +10,5 @@ export * from './envelope';
 export * from './bus-pubsub';
 export * from './cluster-client';
 export * from './instances';
+export * from './jobs/job-types';
+export * from './jobs/history-queues';

@@ -12,8 +12,6 @@ export * from './git/workspace-repository';
 export * from './git/dumb-http';
 export * from './git-store';
 export { DEFAULT_OBJECT_CACHE_BYTES } from './git/s3-object-backend';
-export * from './queues/job-types';
-export * from './queues/history-queues';
 export * from './history/health-store';
 export * from './history/audit-log';
 export * from './zip/zip-limits';

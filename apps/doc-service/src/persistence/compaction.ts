@@ -61,7 +61,7 @@ export class InlineCompactionScheduler implements CompactionScheduler {
   }
 }
 
-/** Enqueues one compaction job (e.g. `HistoryQueues#enqueueCompaction` of `@diaryx-sync/git-store`). */
+/** Enqueues one compaction job (e.g. `HistoryQueues#enqueueCompaction` of `@diaryx-sync/bus`). */
 export type EnqueueCompaction = (tenant: string, docId: string) => Promise<void>;
 
 /**

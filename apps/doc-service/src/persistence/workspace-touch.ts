@@ -1,6 +1,6 @@
 /**
  * Tells the history worker that a workspace changed (its docs received persisted updates), so it
- * schedules a quiet-period git commit (`HistoryQueues#touchWorkspace` of `@diaryx-sync/git-store`).
+ * schedules a quiet-period git commit (`HistoryQueues#touchWorkspace` of `@diaryx-sync/bus`).
  * Throttled per workspace: at most one touch per `intervalMs`, with a trailing touch so the quiet
  * period is measured from the last change.
  */

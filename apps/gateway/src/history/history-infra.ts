@@ -12,7 +12,8 @@ import {
 } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { ObjectStorage } from '@diaryx-sync/objstore';
-import { GitStore, HistoryQueues } from '@diaryx-sync/git-store';
+import { GitStore } from '@diaryx-sync/git-store';
+import { HistoryQueues } from '@diaryx-sync/bus';
 import { createRedis, redisTopologyOf, type RedisClient } from '@diaryx-sync/runtime';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL, REDIS } from '../infra/infra.tokens';

@@ -12,7 +12,7 @@ import type { NextFunction, Request, Response, Express } from 'express';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { HistoryQueues } from '@diaryx-sync/git-store';
+import { HistoryQueues } from '@diaryx-sync/bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { OpsAuth } from '../ops/ops-auth';
 

@@ -8,19 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { listInstances } from '@diaryx-sync/bus';
+import { listInstances, HistoryJobError, HistoryQueues, type RestoreJobResult } from '@diaryx-sync/bus';
 import { ObjectStorage, importKey } from '@diaryx-sync/objstore';
 import {
   GitStore,
-  HistoryJobError,
-  HistoryQueues,
   checkWorkspaceZip,
   materializeStoredWorkspace,
   UnknownCommitError,
   workspaceZipStream,
   ZipImportError,
   type CommitSummary,
-  type RestoreJobResult,
   type ZipLimits,
 } from '@diaryx-sync/git-store';
 import { ApiError } from '../api/api-error';

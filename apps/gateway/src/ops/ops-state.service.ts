@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { listInstances } from '@diaryx-sync/bus';
-import { queuePrefix } from '@diaryx-sync/git-store';
+import { listInstances, queuePrefix } from '@diaryx-sync/bus';
 import type { Pool } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GATEWAY_INSTANCE_ID, PG_POOL, REDIS } from '../infra/infra.tokens';

@@ -3,7 +3,7 @@
  * (compare-and-swap). What repair cannot fix skips the commit (and alerts at the threshold); an
  * unreadable CRDT queues a rebuild (docs/self-healing.md). Content is never reverted.
  */
-import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/git-store';
+import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/bus';
 import { withWorkspaceLock } from '../workspace-lock';
 import type { JobContext } from './job-context';
 import { healAndValidate } from './validation';

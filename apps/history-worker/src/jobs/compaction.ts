@@ -1,5 +1,5 @@
 /** `compaction` job: fold a doc's old updates into its snapshot (PostgresStorage.compact, one transaction). */
-import type { CompactionJobData } from '@diaryx-sync/git-store';
+import type { CompactionJobData } from '@diaryx-sync/bus';
 import type { JobContext } from './job-context';
 
 export interface CompactionResult {

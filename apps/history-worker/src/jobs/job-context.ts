@@ -2,7 +2,8 @@
 import type { Logger } from '@diaryx-sync/runtime';
 import type { DiaryxMetrics, RedisClient } from '@diaryx-sync/runtime';
 import type { ObjectStorage } from '@diaryx-sync/objstore';
-import type { AuditLog, GitStore, HealthStore, HistoryQueues } from '@diaryx-sync/git-store';
+import type { AuditLog, GitStore, HealthStore } from '@diaryx-sync/git-store';
+import type { HistoryQueues } from '@diaryx-sync/bus';
 import type { CrdtStorage } from '@diaryx-sync/crdt';
 import type { WorkerConfig } from '../config';
 import type { WorkspaceModel } from '../workspace/workspace-model';

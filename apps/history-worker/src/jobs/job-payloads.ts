@@ -4,12 +4,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import type {
-  CompactionJobData,
-  RebuildJobData,
-  RestoreJobData,
-  WorkspaceJobData,
-} from '@diaryx-sync/git-store';
+import type { CompactionJobData, RebuildJobData, RestoreJobData, WorkspaceJobData } from '@diaryx-sync/bus';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const tenant = z.string().min(1).max(128);

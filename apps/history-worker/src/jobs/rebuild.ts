@@ -10,7 +10,7 @@
  * 4. Repair in place, validate, audit (`rebuild`), count (`diaryx_rebuilds_total`).
  */
 import * as Y from 'yjs';
-import type { RebuildJobData, RestoreJobResult } from '@diaryx-sync/git-store';
+import type { RebuildJobData, RestoreJobResult } from '@diaryx-sync/bus';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
 import { backupWorkspace } from './backup';

@@ -4,14 +4,8 @@
  * forward updates. History is kept; the change is audited and committed after the quiet period.
  */
 import { UnrecoverableError } from 'bullmq';
-import {
-  readWorkspaceZip,
-  UnknownCommitError,
-  ZipImportError,
-  type RepoFile,
-  type RestoreJobData,
-  type RestoreJobResult,
-} from '@diaryx-sync/git-store';
+import { readWorkspaceZip, UnknownCommitError, ZipImportError, type RepoFile } from '@diaryx-sync/git-store';
+import { type RestoreJobData, type RestoreJobResult } from '@diaryx-sync/bus';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
 import { lockOptions } from './commit';

@@ -7,7 +7,7 @@
  *   threshold raise an alert (audit row `validation_alert`, `diaryx_validation_alerts_total`, an
  *   error log). Commits stay stopped; content is never reverted.
  */
-import type { ValidationJobResult } from '@diaryx-sync/git-store';
+import type { ValidationJobResult } from '@diaryx-sync/bus';
 import type {
   HealthDecision,
   LoadedWorkspace,

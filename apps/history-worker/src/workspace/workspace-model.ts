@@ -3,7 +3,7 @@
  * of how `@diaryx-sync/crdt` spells it (see `crdt-workspace-model.ts` for the implementation).
  */
 import type { RepoFile } from '@diaryx-sync/git-store';
-import type { ValidationIssueSummary } from '@diaryx-sync/git-store';
+import type { ValidationIssueSummary } from '@diaryx-sync/bus';
 
 /** A stored doc with parts that do not decode (docs/self-healing.md "Rebuild"). */
 export interface UnreadableDoc {

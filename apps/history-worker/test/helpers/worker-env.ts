@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
-import { queuePrefix } from '@diaryx-sync/git-store';
+import { queuePrefix } from '@diaryx-sync/bus';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf, queuePrefix } from '@diaryx-sync/git-store';
+import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf, queuePrefix } from '@diaryx-sync/bus';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
-import { HistoryQueues, QUEUE_NAMES, queuePrefix } from '@diaryx-sync/git-store';
+import { HistoryQueues, QUEUE_NAMES, queuePrefix } from '@diaryx-sync/bus';
 import { startRedisCluster, type LocalRedisCluster } from '../../../apps/gateway/test/helpers/redis-cluster';
 
 jest.setTimeout(60_000);
