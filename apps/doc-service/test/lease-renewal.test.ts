@@ -136,7 +136,7 @@ describe('lease renewal on a worker thread (compiled worker from dist)', () => {
     managers.push(m);
     await m.start();
     expect(m.ownedShards()).toHaveLength(SHARDS);
-    await sleep(500); // the worker is up and renewing
+    await waitFor(() => m.renewingOnThread, 20000, 'the renewal thread renewing');
 
     const until = Date.now() + 3000;
     while (Date.now() < until) {

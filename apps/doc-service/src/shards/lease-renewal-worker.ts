@@ -35,6 +35,7 @@ export type RenewalReport =
   | { type: 'lost'; shard: number; value: string; sinceRenewMs: number }
   | { type: 'stalled'; stallMs: number }
   | { type: 'error'; message: string }
+  | { type: 'renewed' }
   | { type: 'stopped' };
 
 function run(data: RenewalWorkerData): void {
@@ -45,7 +46,8 @@ function run(data: RenewalWorkerData): void {
   const validUntil = new Float64Array(data.validUntil);
   const mainBeat = new Float64Array(data.mainBeat);
   let leases: { shard: number; key: string; value: string }[] = [];
-  let lastSentAt = Date.now();
+  /** Time the previous round was sent; 0 before the first (reported as `renewed`). */
+  let lastSentAt = 0;
   let stopped = false;
   let member = true;
   let stallReported = false;
@@ -75,12 +77,13 @@ function run(data: RenewalWorkerData): void {
             type: 'lost',
             shard: l.shard,
             value: l.value,
-            sinceRenewMs: sentAt - lastSentAt,
+            sinceRenewMs: lastSentAt ? sentAt - lastSentAt : 0,
           } satisfies RenewalReport);
         }
       });
     }
     if (member) await redis.zadd(docServiceMembersKey(data.prefix), sentAt + data.ttlMs, data.instanceId);
+    if (lastSentAt === 0) port.postMessage({ type: 'renewed' } satisfies RenewalReport);
     lastSentAt = sentAt;
   };
   const schedule = () => {

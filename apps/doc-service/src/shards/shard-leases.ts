@@ -128,6 +128,11 @@ export class ShardLeaseManager {
     }
   }
 
+  /** True once renewal runs on the worker thread (its first round is done). */
+  get renewingOnThread(): boolean {
+    return this.thread?.running ?? false;
+  }
+
   /** Event-loop delay p99 (ms) of the last rebalance round (metrics, diagnostics). */
   get loadMs(): number {
     return this.loadProbe();

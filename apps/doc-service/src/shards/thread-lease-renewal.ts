@@ -35,6 +35,8 @@ export class ThreadLeaseRenewal {
   private readonly mainBeat: Float64Array;
   private readonly beat: NodeJS.Timeout;
   private stopped: Promise<void> | undefined;
+  /** True once the worker completed its first renewal round. */
+  running = false;
 
   /** False where the compiled worker file is missing (sources run by a test runner). */
   static available(workerFile = WORKER_FILE): boolean {
@@ -62,7 +64,8 @@ export class ThreadLeaseRenewal {
     this.worker = new Worker(opts.workerFile ?? WORKER_FILE, { workerData });
     this.worker.unref();
     this.worker.on('message', (r: RenewalReport) => {
-      if (r.type === 'lost') opts.onLost(r.shard, r.value, r.sinceRenewMs);
+      if (r.type === 'renewed') this.running = true;
+      else if (r.type === 'lost') opts.onLost(r.shard, r.value, r.sinceRenewMs);
       else if (r.type === 'stalled')
         opts.onReport(
           'error',
