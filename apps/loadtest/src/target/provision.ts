@@ -1,5 +1,5 @@
 /**
- * Creating what a run needs through the gateway's HTTP API (PROTOCOL.md §5, see the gateway
+ * Creating what a run needs through the gateway's HTTP API (docs/protocol.md#http-api, see the gateway
  * README): a tenant (cluster `ADMIN_TOKEN`), a workspace and an editor token.
  */
 
