@@ -8,7 +8,8 @@ import { createTestEnv, DATABASE_URL, FakeGateway, type TestEnv } from '../helpe
 
 /**
  * Options of an in-process doc service on the test environment: its Redis, pool, prefix and
- * logger, no heartbeat, every workspace accepted. `overrides` replace or add single options.
+ * logger, no heartbeat, every workspace accepted, lease TTL 4 s. `overrides` replace or add single
+ * options.
  */
 export function docServiceOptions(
   env: TestEnv,
@@ -23,6 +24,10 @@ export function docServiceOptions(
     logger: env.logger,
     heartbeat: false,
     workspaceDirectory: ANY_WORKSPACE,
+    // tests renew on a main-thread timer (no compiled worker): a TTL that tolerates a loaded
+    // machine; the fencing/failover tests set their own
+    leaseTtlMs: 4000,
+    leaseRenewMs: 1000,
     ...overrides,
   };
 }
