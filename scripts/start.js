@@ -58,6 +58,18 @@ function buildIfNeeded(log) {
   if (r.status !== 0) throw new Error('build failed (see the TypeScript errors above)');
 }
 
+/** Bundles the browser SDK and the /play playground (the root `postbuild` steps) when stale. */
+function bundlePlaygroundIfNeeded(log) {
+  const index = path.join(ROOT, 'apps/playground/dist/index.html');
+  const sources = ['apps/playground/src', 'apps/playground/static', 'libs/client/src'].map((d) => path.join(ROOT, d));
+  if (fs.existsSync(index) && Math.max(...sources.map(newestMtime)) <= fs.statSync(index).mtimeMs) return;
+  log('bundling the browser SDK and the playground ...');
+  for (const script of ['libs/client/scripts/bundle.mjs', 'apps/playground/scripts/build.mjs']) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${script} failed`);
+  }
+}
+
 /** Redacts the password of a connection URL. */
 function redact(url) {
   return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
@@ -293,7 +305,10 @@ async function launchCluster(options = {}) {
 
   await checkRedis(env.REDIS_URL);
   await checkPostgres(env.DATABASE_URL);
-  if (options.build !== false) buildIfNeeded(log);
+  if (options.build !== false) {
+    buildIfNeeded(log);
+    bundlePlaygroundIfNeeded(log);
+  }
 
   let s3 = { close: async () => undefined };
   if (!baseEnv.S3_ENDPOINT) {
@@ -408,6 +423,7 @@ async function main() {
       `  ${demo.token}`,
       '',
       'Connect with:',
+      `  browser ${httpBase}/play#token=${demo.token}&workspace=demo   (the playground, signed in)`,
       `  /sync2  ${wsBase}/sync2?token=${demo.token}`,
       `  /yjs    ${wsBase}/yjs/${docId}?token=${demo.token}`,
       `          (y-websocket WebsocketProvider: serverUrl ${wsBase}/yjs, room ${docId}, params { token })`,

@@ -8,13 +8,14 @@ import { HistoryModule } from './history/history.module';
 import { InfraModule } from './infra/infra.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
+import { PlaygroundModule } from './playground/playground.module';
 import { SyncModule } from './sync/sync.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /**
  * Root module of the gateway. Global: configuration ({@link GatewayConfigModule}), connections
  * ({@link InfraModule}: PG pool, Redis, logger, instance id) and metrics ({@link MetricsModule}).
- * Feature modules: HTTP API, health, WebSocket sync, history, ops.
+ * Feature modules: HTTP API, health, WebSocket sync, history, ops, the `/play` playground.
  */
 @Module({})
 export class AppModule {
@@ -33,6 +34,7 @@ export class AppModule {
         SyncModule,
         HistoryModule,
         OpsModule,
+        PlaygroundModule,
       ],
     };
   }

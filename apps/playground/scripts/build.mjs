@@ -1,0 +1,24 @@
+// Builds the playground (README.md): static/ + one esbuild bundle of src/main.ts into dist/,
+// which the gateway serves at /play. Everything is bundled: the page loads nothing from elsewhere.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'assets'), { recursive: true });
+cpSync(join(root, 'static', 'index.html'), join(dist, 'index.html'));
+cpSync(join(root, 'static', 'app.css'), join(dist, 'assets', 'app.css'));
+await build({
+  entryPoints: [join(root, 'src', 'main.ts')],
+  outfile: join(dist, 'assets', 'app.js'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
