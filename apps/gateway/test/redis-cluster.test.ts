@@ -8,8 +8,11 @@
  *   subscriptions come back (every doc channel again subscribed by both gateways on its slot's
  *   master), no acknowledged update is lost and every client converges.
  *
+ * - (full size only) a master joins and a quarter of the slots migrate onto it while clients
+ *   write: same checks.
+ *
  * `npm test` runs the CI-sized version; `npm run test:redis-cluster` sets REDIS_CLUSTER_FULL=1
- * (more docs, longer writing before and after the kill).
+ * (more docs, longer writing before and after the kill, the slot migration).
  */
 import { docChannel } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
@@ -268,3 +271,38 @@ test('a Redis master killed while clients write: replica promoted, no acknowledg
   }
   await expectSubscriptionsOnSlotOwners(docs);
 });
+
+(FULL ? test : test.skip)(
+  'a master joins and slots migrate while clients write: no acknowledged update lost, all converge',
+  async () => {
+    const docs = DOCS.map((d) => d.replace('.md', '-m.md'));
+    const writers = await openWriters(docs, 's');
+    let writing = true;
+    const loop = (async () => {
+      let round = 0;
+      while (writing) {
+        for (const w of writers) w.write();
+        if (++round % 5 === 0) await Promise.all(writers.map((w) => w.save()));
+        await sleep(50);
+      }
+    })();
+    await sleep(2000);
+    const added = await redis.addMaster(); // rebalance moves about a quarter of the slots onto it
+    expect(await redis.masterPorts()).toContain(added);
+    await sleep(4000);
+    writing = false;
+    await loop;
+    for (const w of writers) {
+      await waitUntil(
+        async () => {
+          await w.save();
+          return w.acknowledged.length === w.next;
+        },
+        40_000,
+        `final save of ${w.name}`,
+      );
+    }
+    await expectConverged(writers, docs);
+    await expectSubscriptionsOnSlotOwners(docs);
+  },
+);

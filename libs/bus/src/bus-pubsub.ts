@@ -77,7 +77,12 @@ export class BusPubSub {
     sub.on('ready', ready);
     if (sub instanceof Cluster) {
       for (const e of ['-node', '-subscriber', 'nodeError']) sub.on(e, disrupted);
-      sub.on('subscribersReady', () => this.settle());
+      // ioredis resets its sharded subscribers only when the slot map changed (a failover, a slot
+      // migration) or a subscriber failed: messages of moved slots may have been missed.
+      sub.on('subscribersReady', () => {
+        if (this.everReady && !this.closed) this.disrupted = true;
+        this.settle();
+      });
     } else {
       // ioredis re-sends the subscriptions before 'ready' on a reconnect
       sub.on('close', disrupted);

@@ -131,7 +131,8 @@ export class ServiceProcess {
         const res = await fetch(`http://127.0.0.1:${this.port}/healthz`).catch(() => null);
         return res?.status === 200;
       },
-      30_000,
+      // generous: on a loaded 2-core CI machine a fresh gateway needs 10-30 s to start
+      60_000,
       `${this.name} /healthz`,
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n--- ${this.name} log ---\n${this.logTail()}`);
