@@ -9,7 +9,7 @@ import { Cluster } from 'ioredis';
 import { HistoryQueues, QUEUE_NAMES, queuePrefix } from '@diaryx-sync/bus';
 import { startRedisCluster, type LocalRedisCluster } from '../../../apps/gateway/test/helpers/redis-cluster';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 describe('HistoryQueues on Redis Cluster', () => {
   const prefix = `t${randomBytes(4).toString('hex')}`;
@@ -61,11 +61,11 @@ describe('HistoryQueues on Redis Cluster', () => {
       });
       validator.on('error', () => undefined);
       try {
-        expect(await queues.wait(QUEUE_NAMES.validation, job, 20_000)).toEqual({ valid: true });
+        expect(await queues.wait(QUEUE_NAMES.validation, job, 45_000)).toEqual({ valid: true });
       } finally {
         await validator.close();
       }
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 45_000;
       while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(seen).toEqual(['body:w/a.md']);
       expect((await queues.depths())['git-commit'].delayed).toBe(1);
