@@ -1,7 +1,7 @@
 /**
  * The WebSocket server of the gateway: takes over HTTP upgrades of `/sync2` and `/yjs/{docId}`
  * on the app's HTTP server (`ws` in `noServer` mode), authenticates BEFORE the upgrade (HTTP 401
- * for a bad token; on /yjs HTTP 403 for a forbidden doc), enforces the cluster-wide per-tenant
+ * for a bad token; on /yjs HTTP 400 for a malformed doc id and 403 for a forbidden doc), enforces the cluster-wide per-tenant
  * connection limit, pings sockets to detect dead peers, and drains on shutdown (close 1001 after in-flight
  * updates are acknowledged).
  */
@@ -162,37 +162,32 @@ export class SyncServer {
       this.deps.metrics.authFailures.inc({ reason: 'invalid_token' });
       return reject(socket, 401, 'unauthorized', (err as Error).message || 'invalid token');
     }
-    let parsedYjs: ParsedDocId | undefined;
-    let badDocId: string | undefined;
     if (target.endpoint === 'yjs') {
+      let parsedYjs: ParsedDocId;
       try {
         if (target.docId === null) throw new Error('bad doc id encoding');
         parsedYjs = parseDocId(target.docId);
       } catch (err) {
-        // Malformed doc id: a protocol error (4400) after the upgrade, like on /sync2.
-        badDocId = isProtocolError(err) ? err.reason : 'bad doc id';
+        // Malformed doc id: refused before the upgrade (HTTP 400), so that stock y-websocket
+        // clients back off instead of reconnecting after a post-upgrade close.
+        if (!isProtocolError(err)) return reject(socket, 400, 'bad_doc_id', 'bad doc id');
+        return reject(socket, 400, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id', err.reason);
       }
-      if (parsedYjs) {
-        let allowed = false;
-        try {
-          allowed = await this.deps.authorizer.mayUseWorkspace(claims, parsedYjs.workspaceId);
-        } catch (err) {
-          this.deps.logger.error({ err: (err as Error).message }, 'workspace lookup failed');
-          return reject(socket, 503, 'unavailable', 'try again later');
-        }
-        if (!allowed) {
-          this.deps.metrics.authFailures.inc({ reason: 'forbidden_doc' });
-          return reject(socket, 403, 'forbidden', 'forbidden');
-        }
+      let allowed = false;
+      try {
+        allowed = await this.deps.authorizer.mayUseWorkspace(claims, parsedYjs.workspaceId);
+      } catch (err) {
+        this.deps.logger.error({ err: (err as Error).message }, 'workspace lookup failed');
+        return reject(socket, 503, 'unavailable', 'try again later');
+      }
+      if (!allowed) {
+        this.deps.metrics.authFailures.inc({ reason: 'forbidden_doc' });
+        return reject(socket, 403, 'forbidden', 'forbidden');
       }
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       mapOversizeClose(ws);
-      if (badDocId !== undefined) {
-        ws.close(CloseCode.ProtocolError, badDocId);
-        return;
-      }
       if (!this.tenants.tryAcquire(claims.tid)) {
         this.deps.metrics.framesDropped.inc({ reason: 'tenant_connection_limit' });
         ws.close(CloseCode.Overloaded, 'too many connections for this tenant');
