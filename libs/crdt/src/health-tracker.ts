@@ -37,13 +37,8 @@ export interface HealthState {
 export class HealthTracker {
   private s: HealthState;
 
-  /**
-   * A fresh tracker, or one restored from persisted state. A number is taken as the threshold
-   * (`new HealthTracker(5)`).
-   */
-  constructor(stateOrThreshold: Partial<HealthState> | number = {}) {
-    const state: Partial<HealthState> =
-      typeof stateOrThreshold === 'number' ? { threshold: stateOrThreshold } : (stateOrThreshold ?? {});
+  /** A fresh tracker (`new HealthTracker({ threshold: 5 })`), or one restored from persisted state. */
+  constructor(state: Partial<HealthState> = {}) {
     const threshold = state.threshold ?? DEFAULT_FAILURE_THRESHOLD;
     this.s = {
       consecutive_failures: Math.max(0, Math.floor(state.consecutive_failures ?? 0)),
@@ -105,15 +100,5 @@ export class HealthTracker {
   /** The state as plain data. */
   toJSON(): HealthState {
     return this.state;
-  }
-
-  /** The state as plain data (same as {@link HealthTracker.state}). */
-  getState(): HealthState {
-    return this.state;
-  }
-
-  /** Alias of {@link HealthTracker.fromJSON}. */
-  static fromState(value: unknown): HealthTracker {
-    return HealthTracker.fromJSON(value);
   }
 }
