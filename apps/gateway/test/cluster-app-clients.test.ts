@@ -89,6 +89,10 @@ describe('browser SDK against the cluster', () => {
     const a = sdk(token);
     const closes: number[] = [];
     a.on('closed', ({ code }) => closes.push(code));
+    // A switch to a fresh token goes straight to `connecting`; a 4401 close (the token expired
+    // before it was replaced) would go through `reconnecting`.
+    const statuses: string[] = [];
+    a.on('status', ({ status }) => statuses.push(status));
     await a.whenSynced();
     a.createFile('refresh.md');
     const { text } = a.openFile('refresh.md');
@@ -106,6 +110,7 @@ describe('browser SDK against the cluster', () => {
     await a.save();
     expect(minted).toBeGreaterThanOrEqual(3);
     expect(closes).toEqual([]);
+    expect(statuses).not.toContain('reconnecting');
     expect(await freshRead('refresh.md')).toBe(typed);
   });
 
@@ -191,6 +196,7 @@ describe('stock y-websocket: refusals before the upgrade', () => {
     expect(await upgradeStatus('not-a-doc-id', token)).toBe(400);
     expect(await upgradeStatus(`body:${WS_ID}/./a.md`, token)).toBe(400);
     const attempts = await attemptsIn3s('not-a-doc-id', { token });
+    console.log(`stock y-websocket on a bad doc id: ${attempts} connection attempts in 3 s`);
     // Exponential backoff from 100 ms: 0, 0.1, 0.3, 0.7, 1.5, 3.1 s → at most 6 attempts (a
     // post-upgrade close resets y-websocket's backoff: dozens).
     expect(attempts).toBeGreaterThanOrEqual(2);
