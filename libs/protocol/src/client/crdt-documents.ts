@@ -1,9 +1,10 @@
-import type { BodyDocManager, WorkspaceCrdt } from '@diaryx-sync/crdt';
+import { isDocIdKey, type BodyDocManager, type WorkspaceCrdt } from '@diaryx-sync/crdt';
 import type { FileChangeSet, SessionDocuments } from './documents';
 
 /**
  * {@link SessionDocuments} over the `@diaryx-sync/crdt` model: a path-mode (or doc-id mode)
- * {@link WorkspaceCrdt} and a {@link BodyDocManager}. Remote updates are applied with the crdt's
+ * {@link WorkspaceCrdt} and a {@link BodyDocManager} keyed by body name (the path of a path-keyed
+ * entry, the UUID key of a doc-id entry). Remote updates are applied with the crdt's
  * remote origin, so update observers (`onUpdate` with `info.local`, `setSyncCallback`) never echo
  * them back.
  */
@@ -17,6 +18,9 @@ export function createCrdtSessionDocuments(
       encodeStateAsUpdate: (sv) => workspace.encodeStateAsUpdate(sv),
       applyRemoteUpdate: (update): FileChangeSet => workspace.applyUpdate(update),
       livePaths: () => workspace.listFiles().map((f) => f.path),
+      bodyNames: () =>
+        new Map(workspace.listFiles().map((f) => [f.path, isDocIdKey(f.key) ? f.key : f.path] as const)),
+      pathOfBody: (name) => (isDocIdKey(name) ? workspace.getPath(name) : name),
     },
     bodies: {
       get(path) {

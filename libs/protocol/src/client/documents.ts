@@ -27,6 +27,14 @@ export interface SessionWorkspaceDoc extends SessionSyncDoc {
   applyRemoteUpdate(update: Uint8Array): FileChangeSet;
   /** Canonical paths of every live (not tombstoned) file. */
   livePaths(): string[];
+  /**
+   * The body name of every live file (canonical path → name; the body doc id is
+   * `body:{ws}/{name}`, docs/protocol.md#doc-ids): the path for a path-keyed entry, the key for a
+   * doc-id entry (a UUID key, which a rename or move never changes).
+   */
+  bodyNames(): Map<string, string>;
+  /** The path of the live or tombstoned file whose body is named `name`, when known. */
+  pathOfBody(name: string): string | undefined;
 }
 
 /** A body doc as seen by the session. */
@@ -35,13 +43,13 @@ export interface SessionBodyDoc extends SessionSyncDoc {
   applyRemoteUpdate(update: Uint8Array): boolean;
 }
 
-/** The body docs, keyed by canonical path. */
+/** The body docs, keyed by body name ({@link SessionWorkspaceDoc.bodyNames}). */
 export interface SessionBodyStore {
   /** The body doc of `path`, created empty when missing. */
   get(path: string): SessionBodyDoc;
   /** Whether a body doc for `path` is loaded or stored. */
   has(path: string): boolean;
-  /** Moves the body doc (and its stored state) from `from` to `to`. */
+  /** Moves the body doc (and its stored state) from `from` to `to` (path-keyed renames only). */
   rename(from: string, to: string): void;
 }
 

@@ -65,11 +65,18 @@ export class SyncSession {
   private filesSyncedByServer: number | undefined;
   private fallbackStartedAt: number | undefined;
   private syncedReported = false;
-  /** Bodies whose SyncStep1 was sent and that await the server's SyncStep2 (path → sent at). */
+  /**
+   * Bodies whose SyncStep1 was sent and that await the server's SyncStep2 (body name → sent at).
+   * A body name is the path of a path-keyed file, the UUID key of a doc-id file
+   * ({@link SessionWorkspaceDoc.bodyNames}).
+   */
   private readonly pending = new Map<string, number>();
   /** Bodies that received the server's SyncStep2 on this connection. */
   private readonly synced = new Set<string>();
-  /** Old path → new path of remote renames (late frames for the old path go to the new doc). */
+  /**
+   * Old path → new path of remote renames of path-keyed files (late frames for the old path go
+   * to the new doc). Doc-id files keep their body name across renames: nothing to track.
+   */
   private readonly renamedFrom = new Map<string, string>();
   private bootstrapTotal = 0;
   /** Live paths that have no valid body doc id (e.g. over 255 bytes), already reported once. */
@@ -95,12 +102,12 @@ export class SyncSession {
     return this.syncedReported;
   }
 
-  /** Canonical paths of bodies still waiting for the server's SyncStep2. */
+  /** Body names of bodies still waiting for the server's SyncStep2. */
   pendingBodies(): string[] {
     return [...this.pending.keys()];
   }
 
-  /** Canonical paths of bodies that received the server's SyncStep2 on this connection. */
+  /** Body names of bodies that received the server's SyncStep2 on this connection. */
   syncedBodies(): string[] {
     return [...this.synced];
   }
@@ -182,8 +189,8 @@ export class SyncSession {
     out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, step1) });
   }
 
-  private sendBodyStep1(path: string, docId: string, out: SessionAction[]): void {
-    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.bodies.get(path).getSyncState());
+  private sendBodyStep1(name: string, docId: string, out: SessionAction[]): void {
+    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.bodies.get(name).getSyncState());
     out.push({ type: 'SendBinary', data: encodeFrame(docId, step1) });
   }
 
@@ -192,9 +199,9 @@ export class SyncSession {
    * wrote an entry whose doc id is invalid, e.g. over 255 bytes): such a path is skipped and
    * reported once with an `Error` event instead of throwing out of {@link handle}.
    */
-  private usableBodyDocId(path: string, out: SessionAction[]): string | undefined {
+  private usableBodyDocId(path: string, name: string, out: SessionAction[]): string | undefined {
     try {
-      return bodyDocId(this.workspaceId, path);
+      return bodyDocId(this.workspaceId, name);
     } catch (err) {
       if (!this.unusablePaths.has(path)) {
         this.unusablePaths.add(path);
@@ -219,12 +226,12 @@ export class SyncSession {
   private bootstrapBodies(out: SessionAction[]): number {
     const now = this.clock();
     let queued = 0;
-    for (const path of this.docs.workspace.livePaths()) {
-      if (this.pending.has(path) || this.synced.has(path)) continue;
-      const docId = this.usableBodyDocId(path, out);
+    for (const [path, name] of this.docs.workspace.bodyNames()) {
+      if (this.pending.has(name) || this.synced.has(name)) continue;
+      const docId = this.usableBodyDocId(path, name, out);
       if (docId === undefined) continue;
-      this.pending.set(path, now);
-      this.sendBodyStep1(path, docId, out);
+      this.pending.set(name, now);
+      this.sendBodyStep1(name, docId, out);
       queued++;
     }
     if (queued > 0) {
@@ -271,10 +278,10 @@ export class SyncSession {
       this.sendWorkspaceStep1(out);
     }
     if (this.phase !== 'active') return;
-    for (const [path, sentAt] of this.pending) {
+    for (const [name, sentAt] of this.pending) {
       if (now - sentAt >= this.retryMs) {
-        this.pending.set(path, now);
-        this.sendBodyStep1(path, bodyDocId(this.workspaceId, path), out);
+        this.pending.set(name, now);
+        this.sendBodyStep1(name, bodyDocId(this.workspaceId, name), out);
       }
     }
   }
@@ -326,7 +333,11 @@ export class SyncSession {
       this.emit(out, { type: 'Error', message: `workspace update failed: ${String(err)}` });
       return NO_CHANGES;
     }
-    for (const { from, to } of changes.renamed) this.moveBody(from, to);
+    if (changes.renamed.length > 0) {
+      // Only a path-keyed body is named by its path; a doc-id file keeps its body on a rename.
+      const names = this.docs.workspace.bodyNames();
+      for (const { from, to } of changes.renamed) if (names.get(to) === to) this.moveBody(from, to);
+    }
     for (const path of changes.deleted) this.pending.delete(path);
     return changes;
   }
@@ -350,19 +361,20 @@ export class SyncSession {
     if (this.pending.delete(from) || this.synced.delete(from)) this.bootstrapTotal--;
   }
 
-  private onBodySync(path: string, subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
-    const alias = this.renamedFrom.get(path);
-    if (alias !== undefined && !this.docs.workspace.livePaths().includes(path)) {
+  private onBodySync(name: string, subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
+    const alias = this.renamedFrom.get(name);
+    if (alias !== undefined && !this.docs.workspace.livePaths().includes(name)) {
       // Late frame for a path renamed away: keep one body stream, never answer for the old id.
       if (subtype !== SYNC_STEP1) this.docs.bodies.get(alias).applyRemoteUpdate(data);
       return;
     }
-    const body = this.docs.bodies.get(path);
+    const body = this.docs.bodies.get(name);
     if (subtype === SYNC_STEP1) {
       const reply = encodeSyncMessage(SYNC_STEP2, body.encodeStateAsUpdate(data));
-      out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, path), reply) });
+      out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, name), reply) });
       return;
     }
+    const path = this.docs.workspace.pathOfBody(name) ?? name;
     let changed = false;
     try {
       changed = body.applyRemoteUpdate(data);
@@ -371,8 +383,8 @@ export class SyncSession {
       return;
     }
     if (changed) this.emit(out, { type: 'BodyChanged', path });
-    if (subtype === SYNC_STEP2 && this.pending.delete(path)) {
-      this.synced.add(path);
+    if (subtype === SYNC_STEP2 && this.pending.delete(name)) {
+      this.synced.add(name);
       const done = this.synced.size;
       if (done % this.progressEvery === 0 || this.pending.size === 0) {
         this.emit(out, { type: 'Progress', completed: done, total: this.bootstrapTotal });
@@ -450,11 +462,10 @@ export class SyncSession {
     if (this.pending.size > 0 && !audit) return;
     // Integrity audit: drop pending entries of files no longer live, re-queue live files that
     // are not synced (or whose body doc is missing).
-    const live = this.docs.workspace.livePaths();
-    const liveSet = new Set(live);
-    for (const path of [...this.pending.keys()]) if (!liveSet.has(path)) this.pending.delete(path);
+    const liveSet = new Set(this.docs.workspace.bodyNames().values());
+    for (const name of [...this.pending.keys()]) if (!liveSet.has(name)) this.pending.delete(name);
     if (this.pending.size > 0) return;
-    for (const path of live) if (!this.docs.bodies.has(path)) this.synced.delete(path);
+    for (const name of liveSet) if (!this.docs.bodies.has(name)) this.synced.delete(name);
     if (this.bootstrapBodies(out) > 0) return;
     this.syncedReported = true;
     const last = [...out].reverse().find((a) => a.type === 'Emit' && a.event.type === 'Progress');

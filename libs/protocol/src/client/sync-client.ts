@@ -344,9 +344,9 @@ export class SyncClient {
    */
   private savableBodyDocIds(): string[] {
     const ids: string[] = [];
-    for (const path of this.options.documents.workspace.livePaths()) {
+    for (const [path, name] of this.options.documents.workspace.bodyNames()) {
       try {
-        ids.push(bodyDocId(this.options.workspaceId, path));
+        ids.push(bodyDocId(this.options.workspaceId, name));
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
         this.dispatch({

@@ -103,6 +103,12 @@ class YDocWorkspace implements SessionWorkspaceDoc {
   livePaths(): string[] {
     return [...snapshot(this.files)].filter(([, e]) => e.live).map(([p]) => p);
   }
+  bodyNames(): Map<string, string> {
+    return new Map(this.livePaths().map((p) => [p, p] as const));
+  }
+  pathOfBody(name: string): string {
+    return name;
+  }
 }
 
 class YDocBody implements SessionBodyDoc {
