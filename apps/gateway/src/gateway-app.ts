@@ -1,8 +1,11 @@
 import { type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger, type Logger } from '@diaryx-sync/runtime';
+import { BodyMediaTypeInterceptor } from './api/accepts-body';
 import { ApiExceptionFilter } from './api/api-exception.filter';
+import { enableCors } from './api/cors';
+import { mountOpenApi } from './api/openapi';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { PinoNestLogger } from './infra/pino-nest-logger';
@@ -28,7 +31,7 @@ export async function createGatewayApp(
     forceCloseConnections: true,
     abortOnError: false,
   });
-  configureGatewayApp(app);
+  configureGatewayApp(app, config);
   if (config.TRUST_PROXY_HOPS > 0) app.set('trust proxy', config.TRUST_PROXY_HOPS);
   return app;
 }
@@ -41,8 +44,13 @@ export const MAX_JSON_BODY_BYTES = 128 * 1024;
 /** Largest form body (bytes; only the `/ops` login form uses one). */
 export const MAX_FORM_BODY_BYTES = 8 * 1024;
 
-/** Applies the app-wide settings that are not modules (filters, body limits). */
-export function configureGatewayApp(app: INestApplication): void {
+/**
+ * Applies the app-wide HTTP conventions that are not modules (docs/protocol.md#http-conventions):
+ * body limits, CORS, the body media-type check (415), the JSON error filter (codes, 405), the
+ * OpenAPI document. They apply to every controller, including ones added later.
+ */
+export function configureGatewayApp(app: INestApplication, config: GatewayConfig): void {
+  enableCors(app, config.CORS_ORIGINS);
   // Explicit limits for every parsed body (zip uploads are raw and streamed to disk instead).
   (app as NestExpressApplication).useBodyParser?.('json', { limit: MAX_JSON_BODY_BYTES });
   (app as NestExpressApplication).useBodyParser?.('urlencoded', {
@@ -50,5 +58,7 @@ export function configureGatewayApp(app: INestApplication): void {
     extended: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalInterceptors(new BodyMediaTypeInterceptor(app.get(Reflector)));
+  mountOpenApi(app);
   (app as NestExpressApplication).disable?.('x-powered-by');
 }

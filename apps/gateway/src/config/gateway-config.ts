@@ -38,6 +38,22 @@ export const gatewayConfigSchema = serviceConfigSchema
      * throttle. 0 = the socket's peer address (no proxy).
      */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /**
+     * Browser origins allowed to call the HTTP API (CORS), comma-separated exact origins such as
+     * `https://app.example.com,http://localhost:5173`. Empty (default): no CORS headers at all.
+     */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0),
+      )
+      .pipe(
+        z.array(z.string().url('each CORS_ORIGINS entry must be an origin such as https://app.example.com')),
+      ),
     /** Timeout of a restore's forward update through the cluster (ms). */
     RESTORE_TIMEOUT_MS: positiveInt(10000),
     /**

@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
+import { AcceptsBody } from '../api/accepts-body';
 import { ApiError } from '../api/api-error';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
@@ -58,6 +59,7 @@ export class SnapshotController {
 
   @Post()
   @HttpCode(200)
+  @AcceptsBody('application/zip', 'application/octet-stream', 'multipart/form-data')
   async import(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,

@@ -18,10 +18,10 @@ export interface TempUpload {
 
 /**
  * Streams `req`'s body into a new file under the OS temp dir. More than `max` bytes (declared in
- * `Content-Length` or counted) → 400 `too_large`, the rest of the body is not read.
+ * `Content-Length` or counted) → 413 `payload_too_large`, the rest of the body is not read.
  */
 export async function receiveUpload(req: Request, max: number, what: string): Promise<TempUpload> {
-  const tooLarge = () => ApiError.badRequest(`${what} is larger than ${max} bytes`, 'too_large');
+  const tooLarge = () => new ApiError(413, 'payload_too_large', `${what} is larger than ${max} bytes`);
   if (req.readableEnded && !Buffer.isBuffer(req.body)) {
     // A body parser consumed it (JSON/form content type): not a raw upload.
     throw ApiError.badRequest(`send the ${what} as the raw body`, 'invalid_request');

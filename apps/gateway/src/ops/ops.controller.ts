@@ -1,3 +1,4 @@
+import { AcceptsBody } from '../api/accepts-body';
 import { Body, Controller, Get, Header, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { DiaryxMetrics } from '@diaryx-sync/runtime';
@@ -34,6 +35,7 @@ export class OpsController {
   }
 
   @Post('login')
+  @AcceptsBody('application/x-www-form-urlencoded', 'application/json')
   login(@Req() req: Request, @Res() res: Response, @Body() body: unknown): void {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const wait = this.throttle.retryAfterSeconds(address);
@@ -60,6 +62,7 @@ export class OpsController {
   }
 
   @Post('logout')
+  @AcceptsBody('application/x-www-form-urlencoded', 'application/json')
   logout(@Res() res: Response): void {
     res.setHeader('Set-Cookie', this.auth.logoutCookie());
     res.redirect(303, '/ops');

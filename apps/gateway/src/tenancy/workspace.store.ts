@@ -89,6 +89,23 @@ export class WorkspaceStore {
     return rows.map(toWorkspace);
   }
 
+  /**
+   * One page of the tenant's workspaces in id order: at most `limit` with an id after `afterId`,
+   * restricted to `only` when given (a token's `ws`).
+   */
+  async listPage(
+    tenantId: string,
+    page: { afterId?: string; limit: number; only?: readonly string[] },
+  ): Promise<Workspace[]> {
+    const { rows } = await this.pool.query<WorkspaceRow>(
+      `SELECT ${COLUMNS} FROM workspaces
+        WHERE tenant_id = $1 AND ($2::text IS NULL OR id COLLATE "C" > $2) AND ($3::text[] IS NULL OR id = ANY($3))
+        ORDER BY id COLLATE "C" LIMIT $4`,
+      [tenantId, page.afterId ?? null, page.only ?? null, page.limit],
+    );
+    return rows.map(toWorkspace);
+  }
+
   /** Renames; returns the updated workspace or null when absent. */
   async rename(tenantId: string, id: string, name: string): Promise<Workspace | null> {
     const { rows } = await this.pool.query<WorkspaceRow>(
