@@ -102,7 +102,11 @@ export class DiaryxClient {
   connect(): void {
     if (this.started || this.destroyed) return;
     this.started = true;
-    void this.run();
+    this.run().catch((err: unknown) => {
+      // Only a missing WebSocket implementation gets here: nothing to retry.
+      this.events.emit('closed', { code: 1006, reason: err instanceof Error ? err.message : String(err) });
+      this.setStatus('closed');
+    });
   }
 
   /** Closes the connection for good, stops presence timers, rejects pending saves. */
