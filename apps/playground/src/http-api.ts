@@ -68,7 +68,7 @@ export class HttpApi {
   }
 
   /** The update log of one file's body, newest first. */
-  async fileVersions(ws: string, path: string, limit = 15): Promise<VersionEntry[]> {
+  async fileVersions(ws: string, path: string, limit = 8): Promise<VersionEntry[]> {
     const doc = encodeURIComponent(bodyDocId(ws, path));
     return (
       await this.json<{ versions: VersionEntry[] }>('GET', `${base(ws)}/versions?doc=${doc}&limit=${limit}`)

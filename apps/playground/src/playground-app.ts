@@ -11,6 +11,7 @@ import { byId, clear, el } from './dom';
  */
 export class PlaygroundApp {
   private open: { file: OpenFile; view: EditorView } | null = null;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly client: DiaryxClient,
@@ -26,9 +27,6 @@ export class PlaygroundApp {
     client.on('status', ({ status }) => this.showStatus(status));
     for (const event of ['file-created', 'file-deleted', 'file-renamed'] as const)
       client.on(event, () => this.renderTree());
-    client.on('body-changed', ({ path }) => {
-      if (path === this.open?.file.path) void this.renderFileHistory();
-    });
     client.on('peers', ({ peerCount }) => {
       byId('peers').textContent = `${peerCount} connection${peerCount === 1 ? '' : 's'} on this workspace`;
     });
@@ -103,14 +101,17 @@ export class PlaygroundApp {
   }
 
   private openFile(path: string): void {
+    if (this.open?.file.path === path) return;
     if (this.open) {
       this.open.view.destroy();
       this.open.file.awareness.off('change', this.renderPeople);
+      this.open.file.doc.off('update', this.onBodyUpdate);
       this.client.closeFile(this.open.file.path);
     }
     const file = this.client.openFile(path);
     file.awareness.setLocalStateField('user', { name: this.me, color: presenceColor(this.me) });
     file.awareness.on('change', this.renderPeople);
+    file.doc.on('update', this.onBodyUpdate);
     const view = createEditor(clear(byId('editor')), file, this.client.readOnly);
     this.open = { file, view };
     byId('file-title').textContent = path;
@@ -118,6 +119,9 @@ export class PlaygroundApp {
     this.renderPeople();
     void this.renderFileHistory();
   }
+
+  /** Any change of the open body (local or remote) makes a new version: refresh the list soon. */
+  private readonly onBodyUpdate = (): void => this.scheduleFileHistory();
 
   /** Everyone with this file open (its awareness states), you first. */
   private readonly renderPeople = (): void => {
@@ -142,6 +146,15 @@ export class PlaygroundApp {
     }
   };
 
+  /** Refreshes the file history at most once per {@link HISTORY_REFRESH_MS} while others type. */
+  private scheduleFileHistory(): void {
+    if (this.historyTimer) return;
+    this.historyTimer = setTimeout(() => {
+      this.historyTimer = null;
+      void this.renderFileHistory();
+    }, HISTORY_REFRESH_MS);
+  }
+
   private async renderFileHistory(): Promise<void> {
     const path = this.open?.file.path;
     if (!path) return;
@@ -157,7 +170,7 @@ export class PlaygroundApp {
           el(
             'li',
             {},
-            el('span', {}, `${new Date(v.timestamp).toLocaleTimeString()} · ${v.origin}`),
+            el('span', {}, `#${v.update_id} · ${new Date(v.timestamp).toLocaleTimeString()} · ${v.origin}`),
             i === 0 ? '' : restore,
           ),
         );
@@ -253,6 +266,9 @@ export class PlaygroundApp {
     n.classList.toggle('ok', ok);
   }
 }
+
+/** How often the file history is reloaded while the file changes. */
+const HISTORY_REFRESH_MS = 2000;
 
 /** A refusal as the user should read it: the server's code and message. */
 function describe(err: unknown): string {
