@@ -134,14 +134,17 @@ describe('browser SDK against the cluster', () => {
     expect(await freshRead('readonly.md')).toBe('original');
   });
 
-  test('presence: a peer on another gateway sees the user of an open file', async () => {
+  test('presence and focus list: a peer on another gateway sees the user of an open file', async () => {
     const token = await mintToken('editor');
     const a = sdk(async () => token, 0);
     const b = sdk(async () => token, 1);
     await Promise.all([a.whenSynced(), b.whenSynced()]);
     a.createFile('presence.md', 'x');
     await waitUntil(async () => b.hasFile('presence.md'), 10_000, 'file on b');
+    const focusLists: string[][] = [];
+    b.on('focus-list', ({ paths }) => focusLists.push([...paths]));
     const fileA = a.openFile('presence.md');
+    await waitUntil(async () => focusLists.some((l) => l.includes('presence.md')), 10_000, 'focus list on b');
     const fileB = b.openFile('presence.md');
     fileA.awareness.setLocalStateField('user', { name: 'Ada' });
     const names = (): string[] =>
