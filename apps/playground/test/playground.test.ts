@@ -2,15 +2,18 @@
  * The /play playground as users see it: real headless Chromium (playwright-core + the Debian
  * `chromium`), pages served by a real gateway process of a TestCluster (doc service, PostgreSQL,
  * Redis). Two editors converge and see each other, a viewer can change nothing and is told so,
- * and a session on short-lived minted tokens outlives them without losing an edit.
- * Needs `npm run build` (gateway dist and apps/playground/dist). Screenshots: test-output/playground-*.png.
+ * a session on short-lived minted tokens outlives them without losing an edit, restore, commit and
+ * zip download work. Needs `npm run build` (gateway dist and apps/playground/dist). Screenshots: test-output/playground-*.png.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readWorkspaceZip } from '@diaryx-sync/git-store';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   startCluster,
   waitUntil,
+  type ServiceProcess,
   type TestCluster,
   type TestTenant,
 } from '../../gateway/test/helpers/cluster';
@@ -24,13 +27,23 @@ const WORKSPACE = 'journal';
 const FILE = 'notes/today.md';
 const haveChromium = fs.existsSync(CHROMIUM);
 
+let s3: EmbeddedS3;
 let cluster: TestCluster;
+let worker: ServiceProcess;
 let tenant: TestTenant;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  cluster = await startCluster({ gateways: 1, docServices: 1 });
+  s3 = await startEmbeddedS3({ port: 0 });
+  // Commits on demand only (the Commit button), never by the quiet-period timer.
+  cluster = await startCluster({
+    gateways: 1,
+    docServices: 1,
+    env: { S3_ENDPOINT: s3.endpoint, HISTORY_QUIET_MS: '600000', HISTORY_MAX_WAIT_MS: '600000' },
+  });
+  worker = await cluster.historyWorker();
+  await worker.start();
   tenant = await cluster.createTenant('playground');
   await cluster.createWorkspace(tenant, WORKSPACE);
   browser = await chromium.launch({
@@ -49,7 +62,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await worker?.stop();
   await cluster?.stop();
+  await s3?.stop();
 });
 
 /** A token minted through the gateway's token API (`POST /api/tokens`, tenant admin). */
@@ -88,6 +103,16 @@ const editorText = (page: Page) =>
     copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer').forEach((n) => n.remove());
     return Array.from(copy.querySelectorAll('.cm-line'), (line) => line.textContent ?? '').join('\n');
   });
+
+/** The last non-empty line of the open file. */
+async function lastLine(page: Page): Promise<string> {
+  return (
+    (await editorText(page))
+      .split('\n')
+      .filter((l) => l.trim())
+      .pop() ?? ''
+  );
+}
 
 async function openFile(page: Page, file: string): Promise<void> {
   await page.locator(`#tree li[data-path="${file}"]`).click({ timeout: 30_000 });
@@ -161,6 +186,26 @@ maybe('playground in Chromium', () => {
       30_000,
       'Grace follows',
     );
+  });
+
+  it('commits the workspace and downloads it as a zip', async () => {
+    await ada.click('#commit');
+    await ada.waitForFunction(
+      () => document.getElementById('notice')?.textContent?.startsWith('Committed'),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await ada.waitForSelector('#commits li[data-commit]');
+    const [download] = await Promise.all([ada.waitForEvent('download'), ada.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`${WORKSPACE}.zip`);
+    const zip = fs.readFileSync(await download.path());
+    const files = await readWorkspaceZip(zip);
+    const today = files.find((f) => f.path === FILE);
+    const content =
+      typeof today?.content === 'string' ? today.content : Buffer.from(today?.content ?? []).toString();
+    expect(content).toContain(await lastLine(ada));
   });
 
   it('a viewer can change nothing and is told so', async () => {
