@@ -8,6 +8,7 @@ import * as Y from 'yjs';
 import {
   BodyDoc,
   bodyDocId,
+  bodyDocIdPrefix,
   docIdFilename,
   isDocIdKey,
   findOrphanBodies,
@@ -31,7 +32,7 @@ const text = (c: Uint8Array | string) => (typeof c === 'string' ? c : Buffer.fro
 
 /** Path of each body doc of the workspace (doc id → path). */
 export function bodyPaths(ws: LoadedWorkspace): Map<string, string> {
-  const prefix = `body:${ws.workspace}/`;
+  const prefix = bodyDocIdPrefix(ws.workspace);
   const out = new Map<string, string>();
   for (const docId of ws.states.keys())
     if (docId.startsWith(prefix)) out.set(docId, docId.slice(prefix.length));
@@ -77,7 +78,7 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
       const states = new Map<string, Uint8Array>();
       const unreadable: UnreadableDoc[] = [];
       const wsDoc = workspaceDocId(workspace);
-      const prefix = `body:${workspace}/`;
+      const prefix = bodyDocIdPrefix(workspace);
       for (const docId of await storage.listDocs()) {
         if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
         const { state, damage } = await readDocState(storage, docId);
@@ -133,15 +134,23 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
 
     rebuildTarget(ws, commitFiles, lostBase) {
       const target = new Map(this.materialize(ws).map((f) => [f.path, f] as const));
-      const entries = new Set(
+      const keyOf = new Map(
         workspaceOf(ws)
           .listFiles({ includeDeleted: true })
-          .map((f) => f.path),
+          .map((f) => [f.path, f.key] as const),
       );
+      // a doc-id entry's body may be named by its key (docs/protocol.md#doc-ids)
+      const baseLost = (path: string): boolean => {
+        const key = keyOf.get(path) ?? path;
+        return (
+          lostBase.has(bodyDocId(ws.workspace, path)) ||
+          (isDocIdKey(key) && lostBase.has(bodyDocId(ws.workspace, key)))
+        );
+      };
       for (const f of commitFiles) {
         const current = target.get(f.path);
-        if (!entries.has(f.path)) target.set(f.path, f);
-        else if (current && lostBase.has(bodyDocId(ws.workspace, f.path))) {
+        if (!keyOf.has(f.path)) target.set(f.path, f);
+        else if (current && baseLost(f.path)) {
           try {
             const committed = splitFrontmatter(text(f.content)).body;
             const read = splitFrontmatter(text(current.content));
@@ -220,9 +229,12 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
       });
       if (wsUpdate) plan.set(workspaceDocId(ws.workspace), wsUpdate);
 
-      // 3. bodies
+      // 3. bodies: a doc-id entry's body is named by its key (docs/protocol.md#doc-ids), unless a
+      //    body is stored under its path (read first, as materializeWorkspace does)
       for (const [path, body] of target.bodies) {
-        const docId = bodyDocId(ws.workspace, path);
+        const key = keyOf.get(path) ?? path;
+        const byPath = bodyDocId(ws.workspace, path);
+        const docId = isDocIdKey(key) && !ws.states.has(byPath) ? bodyDocId(ws.workspace, key) : byPath;
         const state = ws.states.get(docId) ?? null;
         const doc = BodyDoc.fromUpdate(path, state);
         if (state !== null && doc.getBody() === body) continue;
