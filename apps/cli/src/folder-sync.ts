@@ -83,7 +83,7 @@ export class FolderSync {
       if (theirs === undefined) toImport.push({ path: p, content });
       else if (theirs.content !== content) {
         const stat = await fs.stat(toFilePath(this.root, p));
-        const remoteModified = this.local.workspace.getFile(p)?.modified_at ?? 0;
+        const remoteModified = this.local.getFile(p)?.modified_at ?? 0;
         if (stat.mtimeMs > remoteModified) toImport.push({ path: p, content });
         else {
           await this.write(p, theirs);
@@ -100,7 +100,7 @@ export class FolderSync {
     if (toImport.length > 0) {
       this.local.importFiles(toImport);
       for (const f of toImport) {
-        if (this.local.workspace.getFile(f.path)?.deleted === false)
+        if (this.local.getFile(f.path)?.deleted === false)
           this.bases.set(f.path, this.local.captureBase(f.path, f.content));
       }
     }
@@ -262,7 +262,7 @@ export class FolderSync {
 
   /** Whether `p` is no longer live, or renamed remotely and not yet moved on disk. */
   private isGoingAway(p: string): boolean {
-    return this.local.workspace.getFile(p)?.deleted !== false || this.renames.some((r) => r.from === p);
+    return this.local.getFile(p)?.deleted !== false || this.renames.some((r) => r.from === p);
   }
 
   /** Merges the local text `content` of `p` (base → content) into the docs; true when merged. */
@@ -309,9 +309,9 @@ export class FolderSync {
    * wins and the file is restored (returns true: write it).
    */
   private async applyRemoteDelete(p: string): Promise<boolean> {
-    if (this.local.workspace.getFile(p)?.deleted === false) return false; // live again
+    if (this.local.getFile(p)?.deleted === false) return false; // live again
     const onDisk = await readFileIfExists(toFilePath(this.root, p));
-    if (this.local.workspace.getFile(p)?.deleted === false) return false; // restored meanwhile
+    if (this.local.getFile(p)?.deleted === false) return false; // restored meanwhile
     const base = this.bases.get(p);
     if (onDisk === undefined) {
       this.bases.delete(p);
@@ -373,7 +373,7 @@ export class FolderSync {
     // Renamed remotely and not yet written: the flush carries a local edit over to the new path.
     if (this.renames.some((r) => r.from === p)) return;
     if (content === undefined) {
-      if (!this.bases.has(p) && this.local.workspace.getFile(p)?.deleted !== false) return;
+      if (!this.bases.has(p) && this.local.getFile(p)?.deleted !== false) return;
       this.bases.delete(p);
       // Hold the delete briefly: an add with the same body right after is a rename.
       const body = this.local.bodyText(p);
@@ -389,7 +389,7 @@ export class FolderSync {
     }
     const base = this.bases.get(p);
     if (content === base?.content) return; // our own write, or no change
-    const live = this.local.workspace.getFile(p)?.deleted === false;
+    const live = this.local.getFile(p)?.deleted === false;
     if (live || base !== undefined) {
       // Three-way merge against what was last synchronized: remote edits that reached the docs
       // since then are kept. (A tombstoned file with a base was deleted remotely while edited
@@ -424,7 +424,7 @@ export class FolderSync {
     const summary = this.local.importFiles([{ path: p, content }], { now: Date.now() });
     for (const problem of summary.problems)
       this.options.onError?.(new Error(`${problem.path}: ${problem.message}`));
-    if (this.local.workspace.getFile(p)?.deleted !== false) return;
+    if (this.local.getFile(p)?.deleted !== false) return;
     this.bases.set(p, this.local.captureBase(p, content));
     this.options.log?.(renamedFrom !== undefined ? `renamed ${renamedFrom} → ${p}` : `added ${p}`);
   }

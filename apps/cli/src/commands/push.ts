@@ -12,6 +12,8 @@ import { CliError } from '../cli-error';
 export interface PushOptions extends ConnectionOptions {
   /** Tombstone workspace files that are not in the folder. */
   readonly delete: boolean;
+  /** A workspace without any entry gets doc-id keys (`--doc-ids`; apps/cli/README.md, "Key forms"). */
+  readonly docIds?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function pushCommand(
   const root = path.resolve(dir);
   await ensureFolder(root, 'read');
   const files = await readMarkdownFolder(root);
-  const local = new LocalWorkspace(opts.workspace);
+  const local = new LocalWorkspace(opts.workspace, opts.docIds === true ? 'doc-id' : 'path');
   const progress = createProgress(io, opts.progress && !opts.quiet);
   const client = createClient(
     opts,

@@ -13,6 +13,8 @@ import { describeError } from '../cli-error';
 export interface StartOptions extends ConnectionOptions {
   /** Quiet time before a changed file is read. */
   readonly debounceMs: number;
+  /** A workspace without any entry gets doc-id keys (`--doc-ids`; apps/cli/README.md, "Key forms"). */
+  readonly docIds?: boolean;
 }
 
 /** Hooks for tests: notified once the folder is reconciled and watched. */
@@ -32,7 +34,7 @@ export async function startCommand(
 ): Promise<ExitCodeValue> {
   const root = path.resolve(dir);
   await ensureFolder(root, 'write');
-  const local = new LocalWorkspace(opts.workspace);
+  const local = new LocalWorkspace(opts.workspace, opts.docIds === true ? 'doc-id' : 'path');
   const log = (line: string): void => {
     if (!opts.quiet) io.out(`${line}\n`);
   };
