@@ -23,6 +23,7 @@ export const EXIT_CODE_MEANINGS: readonly (readonly [number, string])[] = [
   [6, 'timed out'],
   [7, 'server rejected the data (protocol error)'],
   [8, 'local file or folder error (folders are checked before syncing)'],
+  [9, '`loadtest`: an update was lost, replicas diverged or another check of the run failed'],
   [130, 'interrupted'],
 ];
 

@@ -123,7 +123,7 @@ describe('exit codes are documented once', () => {
     const fromReadme = [...readme.matchAll(/^\| (\d+)\s*\| (.+?)\s*\|$/gm)].map((m) => `${m[1]} ${m[2]}`);
     const help = await cli(['pull', '--help']);
     const fromHelp = [...help.out.matchAll(/^\s+(\d+)\s{2}(.+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
-    expect(fromReadme).toHaveLength(10);
+    expect(fromReadme).toHaveLength(11);
     expect(fromHelp).toEqual(fromReadme);
   });
 });
