@@ -1,11 +1,17 @@
 /**
- * The BullMQ workers of the five history queues, with bounded concurrency, retries (from the
+ * The BullMQ workers of the history queues (and webhook deliveries), with bounded concurrency, retries (from the
  * producers' job options), job metrics, and graceful shutdown that returns unfinished jobs.
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/bus';
-import { parseCompactionJob, parseRebuildJob, parseRestoreJob, parseWorkspaceJob } from './jobs/job-payloads';
+import {
+  parseCompactionJob,
+  parseRebuildJob,
+  parseRestoreJob,
+  parseWebhookDeliveryJob,
+  parseWorkspaceJob,
+} from './jobs/job-payloads';
 import type { JobContext } from './jobs/job-context';
 import { ShutdownAbortError } from './workspace-lock';
 import { runCompaction } from './jobs/compaction';
@@ -13,6 +19,7 @@ import { runCommit } from './jobs/commit';
 import { runRebuild } from './jobs/rebuild';
 import { runRestore } from './jobs/restore';
 import { runValidation } from './jobs/validation';
+import { runWebhookDelivery } from './jobs/webhook-delivery';
 
 export interface HistoryWorkersOptions {
   /** Opens a new Redis connection (the runtime's `createRedis`); one per queue worker. */
@@ -62,6 +69,8 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
       return (job) => runRebuild(ctx, parseRebuildJob(job.data));
     case QUEUE_NAMES.restore:
       return (job) => runRestore(ctx, parseRestoreJob(job.data));
+    case QUEUE_NAMES.webhookDelivery:
+      return (job) => runWebhookDelivery(ctx, parseWebhookDeliveryJob(job.data));
   }
 }
 

@@ -28,6 +28,7 @@ import {
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import {
   AuditLog,
+  WebhookStore,
   GitStore,
   HISTORY_MIGRATIONS,
   HISTORY_MIGRATIONS_TABLE,
@@ -131,6 +132,7 @@ export async function startWorkerApp(
     git,
     health: new HealthStore(pool),
     audit: new AuditLog(pool),
+    webhooks: new WebhookStore(pool),
     queues,
     storageFor,
     model: createCrdtWorkspaceModel(storageFor),

@@ -12,3 +12,4 @@ export * from './cluster-client';
 export * from './instances';
 export * from './jobs/job-types';
 export * from './jobs/history-queues';
+export * from './jobs/webhooks';

@@ -7,6 +7,7 @@ import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-s
 import { withWorkspaceLock } from '../workspace-lock';
 import type { JobContext } from './job-context';
 import { healAndValidate } from './validation';
+import { emitWebhookEventSafely } from './webhook-events';
 
 const CLEAR_IF_EQUAL = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -55,13 +56,29 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
     await ctx.health.setLastGoodCommit(tenant, workspace, result.commitId);
     ctx.metrics.validation.gitCommits.inc();
     ctx.log.info({ tenant, workspace, commit: result.commitId, files: result.files }, 'committed workspace');
-    return {
-      status: 'committed',
+    const committed = {
+      status: 'committed' as const,
       commit_id: result.commitId,
       files: result.files,
       added: result.diff.added.length,
       changed: result.diff.changed.length,
       removed: result.diff.removed.length,
     };
+    // The event id is the commit id: a retried job emits the same deliveries (de-duplicated).
+    await emitWebhookEventSafely(
+      ctx,
+      tenant,
+      workspace,
+      'commit.created',
+      {
+        commit_id: committed.commit_id,
+        files: committed.files,
+        added: result.diff.added,
+        changed: result.diff.changed,
+        removed: result.diff.removed,
+      },
+      `commit-${result.commitId}`,
+    );
+    return committed;
   });
 }

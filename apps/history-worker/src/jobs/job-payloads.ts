@@ -4,7 +4,14 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import type { CompactionJobData, RebuildJobData, RestoreJobData, WorkspaceJobData } from '@diaryx-sync/bus';
+import {
+  WEBHOOK_EVENTS,
+  type CompactionJobData,
+  type RebuildJobData,
+  type RestoreJobData,
+  type WebhookDeliveryJobData,
+  type WorkspaceJobData,
+} from '@diaryx-sync/bus';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const tenant = z.string().min(1).max(128);
@@ -41,6 +48,18 @@ const restore = z.object({
   ]),
 });
 
+const webhookDelivery = z.object({
+  tenant,
+  webhookId: z.string().min(1).max(64),
+  event: z.object({
+    id: z.string().min(1).max(200),
+    type: z.enum(WEBHOOK_EVENTS),
+    created_at: z.string(),
+    workspace: id,
+    data: z.record(z.unknown()),
+  }),
+});
+
 function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
   const r = schema.safeParse(data);
   if (!r.success)
@@ -54,3 +73,5 @@ export const parseCompactionJob = (d: unknown): CompactionJobData => parse(compa
 export const parseWorkspaceJob = (d: unknown): WorkspaceJobData => parse(workspaceJob, d, 'workspace');
 export const parseRebuildJob = (d: unknown): RebuildJobData => parse(rebuild, d, 'rebuild');
 export const parseRestoreJob = (d: unknown): RestoreJobData => parse(restore, d, 'restore');
+export const parseWebhookDeliveryJob = (d: unknown): WebhookDeliveryJobData =>
+  parse(webhookDelivery, d, 'webhook delivery');

@@ -25,6 +25,7 @@ import {
   type ValidationJobResult,
   type WorkspaceJobData,
 } from './job-types';
+import type { WebhookDeliveryJobData } from './webhooks';
 
 /** Options of {@link HistoryQueues}. */
 export interface HistoryQueuesOptions {
@@ -191,6 +192,20 @@ export class HistoryQueues {
       jobId: jobIdOf('rebuild', data.tenant, data.workspace),
       removeOnComplete: true,
       removeOnFail: { count: 100 },
+    });
+  }
+
+  /**
+   * Queues the delivery of one webhook event to one hook, de-duplicated by event and hook (an
+   * event emitted twice is delivered once). 8 attempts with exponential backoff from 2 s.
+   */
+  enqueueWebhookDelivery(data: WebhookDeliveryJobData): Promise<Job> {
+    return this.queue(QUEUE_NAMES.webhookDelivery).add(data.event.type, data, {
+      jobId: jobIdOf('webhook', data.tenant, data.webhookId, data.event.id),
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 24 * 3600, count: 1000 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
     });
   }
 

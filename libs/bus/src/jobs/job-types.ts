@@ -19,6 +19,8 @@ export const QUEUE_NAMES = {
   gitCommit: 'git-commit',
   rebuild: 'rebuild',
   restore: 'restore',
+  /** Change webhooks (jobs/webhooks.ts): one job per event and hook. */
+  webhookDelivery: 'webhook-delivery',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

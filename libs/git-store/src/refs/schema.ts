@@ -9,7 +9,7 @@ import { runMigrations, type Migration } from '@diaryx-sync/crdt/postgres';
 /** Bookkeeping table of the history migrations. */
 export const HISTORY_MIGRATIONS_TABLE = 'history_migrations';
 
-/** `git_refs`, `workspace_health`, `history_audit`. */
+/** `git_refs`, `workspace_health`, `history_audit`, `webhooks`. */
 export const HISTORY_MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -54,6 +54,20 @@ export const HISTORY_MIGRATIONS: Migration[] = [
           );
           CREATE INDEX history_audit_ws_idx ON history_audit (tenant, workspace, id DESC);
           CREATE INDEX history_audit_created_idx ON history_audit (created_at DESC)`,
+  },
+  {
+    id: 4,
+    name: 'webhooks',
+    sql: `CREATE TABLE webhooks (
+            id text PRIMARY KEY,
+            tenant text NOT NULL,
+            workspace text NOT NULL,
+            url text NOT NULL,
+            events text[] NOT NULL,
+            secret text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+          CREATE INDEX webhooks_ws_idx ON webhooks (tenant, workspace)`,
   },
 ];
 

@@ -1,0 +1,202 @@
+/**
+ * Change webhooks (docs/protocol.md#webhooks) on a real topology: gateway + doc service + history
+ * worker processes (from `dist`; run `npm run build` first), s3rver, and a real HTTP receiver on
+ * loopback. Deliveries are signed (the documented recipe verifies them), a 500 is retried with the
+ * same idempotency id, and a tenant's events never reach another tenant's hooks.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhook } from '@diaryx-sync/bus';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
+import {
+  type ServiceProcess,
+  startCluster,
+  type TestCluster,
+  type TestTenant,
+  waitUntil,
+} from './helpers/cluster';
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  answered: number;
+}
+
+describe('change webhooks (gateway + doc service + history worker + loopback receiver)', () => {
+  let s3: EmbeddedS3;
+  let cluster: TestCluster;
+  let worker: ServiceProcess;
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Received[] = [];
+  const failuresLeft = new Map<string, number>([['/flaky', 1]]);
+  let a: TestTenant;
+  let b: TestTenant;
+
+  const api = async (
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    type = 'application/json',
+  ) => {
+    const res = await fetch(`${cluster.http()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': type }) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, any>) : {} }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        const left = failuresLeft.get(path) ?? 0;
+        const status = left > 0 ? 500 : 200;
+        if (left > 0) failuresLeft.set(path, left - 1);
+        received.push({
+          path,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          answered: status,
+        });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    s3 = await startEmbeddedS3({ port: 0 });
+    cluster = await startCluster({
+      docServices: 1,
+      env: { S3_ENDPOINT: s3.endpoint, HISTORY_QUIET_MS: '60000' },
+    });
+    worker = await cluster.historyWorker();
+    await worker.start();
+    a = await cluster.createTenant('hooks-a');
+    b = await cluster.createTenant('hooks-b');
+    await cluster.createWorkspace(a, 'w1');
+    await cluster.createWorkspace(b, 'w1'); // same workspace id, other tenant
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await cluster?.stop();
+    await s3?.stop();
+    await new Promise((r) => receiver?.close(r));
+  }, 60_000);
+
+  test('register, list without secret, refuse non-http(s) URLs; signed commit events, 500 retried, no cross-tenant delivery', async () => {
+    const bad = await api(a.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: 'ftp://127.0.0.1/x',
+      events: ['commit.created'],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('invalid_request');
+    const editor = await cluster.token({ tid: a.id, ws: ['w1'], role: 'editor' });
+    expect(
+      (
+        await api(editor, 'POST', '/api/workspaces/w1/webhooks', {
+          url: `${receiverUrl}/a`,
+          events: ['commit.created'],
+        })
+      ).status,
+    ).toBe(403);
+
+    const hookA = await api(a.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: `${receiverUrl}/a`,
+      events: ['commit.created'],
+    });
+    expect(hookA.status).toBe(201);
+    expect(hookA.json).toEqual({
+      id: expect.stringMatching(/^wh_/),
+      url: `${receiverUrl}/a`,
+      events: ['commit.created'],
+      created_at: expect.any(String),
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    const flaky = await api(a.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: `${receiverUrl}/flaky`,
+      events: ['commit.created', 'file.changed'],
+      secret: 'my-own-secret-0123456789',
+    });
+    expect(flaky.status).toBe(201);
+    const hookB = await api(b.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: `${receiverUrl}/b`,
+      events: ['commit.created'],
+    });
+    expect(hookB.status).toBe(201);
+
+    const list = await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks');
+    expect(list.status).toBe(200);
+    expect(list.json.webhooks.map((h: { id: string }) => h.id)).toEqual([hookA.json.id, flaky.json.id]);
+    expect(JSON.stringify(list.json)).not.toContain('secret');
+
+    // Tenant A changes a file and commits.
+    expect(
+      (await api(editor, 'PUT', '/api/workspaces/w1/files/hello.md', '# Hello\n', 'text/markdown')).status,
+    ).toBe(201);
+    const commit = await api(editor, 'POST', '/api/workspaces/w1/commit');
+    expect(commit.status).toBe(200);
+    const commitId = commit.json.commit_id as string;
+
+    await waitUntil(() => received.some((r) => r.path === '/a'), 30_000, 'delivery to hook A');
+    const delivery = received.find((r) => r.path === '/a')!;
+    const event = JSON.parse(delivery.body) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(event).toEqual({
+      id: expect.any(String),
+      type: 'commit.created',
+      created_at: expect.any(String),
+      workspace: 'w1',
+      data: expect.objectContaining({ commit_id: commitId, added: ['hello.md'] }),
+    });
+    expect(delivery.headers['diaryx-webhook-id']).toBe(event.id);
+    const sig = {
+      timestamp: delivery.headers['diaryx-timestamp'] as string,
+      signature: delivery.headers['diaryx-signature'] as string,
+    };
+    expect(verifyWebhook(hookA.json.secret, sig, delivery.body)).toBe(true);
+    expect(verifyWebhook(hookA.json.secret, sig, delivery.body.replace('w1', 'w2'))).toBe(false);
+    expect(verifyWebhook(hookB.json.secret, sig, delivery.body)).toBe(false);
+
+    // The flaky hook answered 500 once: the same event (same idempotency id) arrives again.
+    await waitUntil(() => received.filter((r) => r.path === '/flaky').length >= 2, 30_000, 'the retry');
+    const [first, second] = received.filter((r) => r.path === '/flaky');
+    expect(first!.answered).toBe(500);
+    expect(second!.answered).toBe(200);
+    expect(second!.headers['diaryx-webhook-id']).toBe(first!.headers['diaryx-webhook-id']);
+    expect(
+      verifyWebhook(
+        'my-own-secret-0123456789',
+        {
+          timestamp: second!.headers['diaryx-timestamp'] as string,
+          signature: second!.headers['diaryx-signature'] as string,
+        },
+        second!.body,
+      ),
+    ).toBe(true);
+    // Tenant B's hook on its own "w1" heard nothing of tenant A.
+    expect(received.filter((r) => r.path === '/b')).toEqual([]);
+
+    // Tenant B commits: only B's hook hears it.
+    const editorB = await cluster.token({ tid: b.id, ws: ['w1'], role: 'editor' });
+    await api(editorB, 'PUT', '/api/workspaces/w1/files/b.md', 'b\n', 'text/markdown');
+    expect((await api(editorB, 'POST', '/api/workspaces/w1/commit')).status).toBe(200);
+    await waitUntil(() => received.some((r) => r.path === '/b'), 30_000, 'delivery to hook B');
+    expect(received.filter((r) => r.path === '/a')).toHaveLength(1);
+    expect(received.filter((r) => r.path === '/flaky')).toHaveLength(2);
+
+    // Tenant B cannot see or delete A's hooks; A deletes its own.
+    expect((await api(b.adminToken, 'DELETE', `/api/workspaces/w1/webhooks/${hookA.json.id}`)).status).toBe(
+      404,
+    );
+    expect((await api(a.adminToken, 'DELETE', `/api/workspaces/w1/webhooks/${hookA.json.id}`)).status).toBe(
+      204,
+    );
+    expect((await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks')).json.webhooks).toHaveLength(1);
+  }, 120_000);
+});
