@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { isValidWorkspaceId, type ReconnectOptions } from '@diaryx-sync/protocol';
+import { isValidWorkspaceId } from '@diaryx-sync/crdt';
+import type { ReconnectOptions } from '@diaryx-sync/protocol';
 import { CliError } from './cli-error';
 import { ExitCode } from './exit-codes';
 import type { CliIo } from './io';

@@ -42,7 +42,7 @@ import {
   prepareSchema,
   raiseShardFence,
 } from '@diaryx-sync/crdt/postgres';
-import { tryParseDocId, type ParsedDocId } from '@diaryx-sync/protocol';
+import { isDocId, parseDocId, workspaceDocId, type ParsedDocId } from '@diaryx-sync/crdt';
 import {
   observeStageSince,
   type DiaryxMetrics,
@@ -410,11 +410,11 @@ export class DocService {
     }
     const token = this.leases.tokenOf(shard);
     if (!this.leases.serves(shard) || token === undefined) return; // the gateway retries with the next owner
-    const parsed = tryParseDocId(env.docId);
-    if (!parsed) {
+    if (!isDocId(env.docId)) {
       this.replyError(env, 'bad_payload', `invalid doc id ${JSON.stringify(env.docId.slice(0, 80))}`);
       return;
     }
+    const parsed = parseDocId(env.docId);
     try {
       switch (env.type) {
         case 'frame':
@@ -584,7 +584,7 @@ export class DocService {
   private endWorkspace(env: WorkspaceDeletedEnvelope, shard: number): void {
     if (!this.leases.serves(shard)) return; // the gateway re-sends to the next owner
     const dropped = this.registry.dropWorkspace(env.tenant, env.workspace);
-    if (shardOf(env.tenant, `workspace:${env.workspace}`, this.opts.shardCount) === shard) {
+    if (shardOf(env.tenant, workspaceDocId(env.workspace), this.opts.shardCount) === shard) {
       this.opts.metrics?.docs.workspaceDeletions.inc();
       void this.presence.forgetWorkspace(env.tenant, env.workspace);
     }
@@ -828,7 +828,7 @@ export class DocService {
   /** One housekeeping round: idle unloads, dead-gateway presence, heartbeat workspace list. */
   async sweep(): Promise<void> {
     const owns = (tenant: string, workspace: string) =>
-      this.leases.serves(shardOf(tenant, `workspace:${workspace}`, this.opts.shardCount));
+      this.leases.serves(shardOf(tenant, workspaceDocId(workspace), this.opts.shardCount));
     try {
       for (const doc of this.registry.loaded())
         if (doc.sync.dropStalePending()) this.notePendingDropped(doc, null, 'stale', 'too old');

@@ -5,12 +5,21 @@
  * before the current token expires, relays presence, and offers `save()` as a durability barrier.
  */
 import type * as Y from 'yjs';
-import { BodyDocManager, LOAD_ORIGIN, REMOTE_ORIGIN, WorkspaceCrdt, type BodyDoc } from '@diaryx-sync/crdt';
+import {
+  BodyDocManager,
+  LOAD_ORIGIN,
+  REMOTE_ORIGIN,
+  WorkspaceCrdt,
+  bodyDocId,
+  isDocId,
+  parseDocId,
+  workspaceDocId,
+  type BodyDoc,
+} from '@diaryx-sync/crdt';
 import {
   CloseCode,
   SyncSession,
   backoffDelay,
-  bodyDocId,
   buildSyncUrl,
   canonicalSessionPath,
   createCrdtSessionDocuments,
@@ -21,8 +30,6 @@ import {
   isPermanentCloseCode,
   syncSubprotocols,
   toMessageData,
-  tryParseDocId,
-  workspaceDocId,
   type SessionAction,
   type SessionDocuments,
   type SyncEvent,
@@ -649,7 +656,7 @@ export class DiaryxClient {
 }
 
 function pathOf(docId: string): string | null {
-  const parsed = tryParseDocId(docId);
+  const parsed = isDocId(docId) ? parseDocId(docId) : null;
   return parsed?.kind === 'body' ? parsed.path : null;
 }
 

@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs';
 import { BodyDoc } from './body-doc';
+import { bodyDocIdPrefix } from './doc-ids';
 import { LOAD_ORIGIN } from './origins';
 import { normalizePath } from './paths';
 import type { CrdtStorage, UpdateMeta } from './storage/crdt-storage';
@@ -47,7 +48,8 @@ export class BodyDocManager {
   constructor(opts: BodyDocManagerOptions = {}) {
     this.storage = opts.storage;
     const ws = opts.workspaceId;
-    this.docNameOf = opts.docName ?? (ws !== undefined ? (p: string) => `body:${ws}/${p}` : (p: string) => p);
+    this.docNameOf =
+      opts.docName ?? (ws !== undefined ? (p: string) => `${bodyDocIdPrefix(ws)}${p}` : (p: string) => p);
     this.maxLoaded = Math.max(1, opts.maxLoaded ?? 1000);
     this.updateMeta = opts.updateMeta ?? {};
   }

@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { BODY_TEXT_NAME, BodyDoc } from './body-doc';
-import { parseDocId } from './doc-ids';
+import { isDocId, parseDocId, WORKSPACE_DOC_PREFIX, type ParsedDocId } from './doc-ids';
 import { changedPaths } from './file-changes';
 import { serializeFileMetadata, type FileMetadata } from './file-metadata';
 import { LOCAL_ORIGIN } from './origins';
@@ -66,8 +66,13 @@ export interface HistoryOptions {
   limit?: number;
 }
 
+/** The parsed id of `doc`, or null for a plain name (`workspace`, `notes/a.md`). */
+function parsedDocId(doc: string): ParsedDocId | null {
+  return isDocId(doc) ? parseDocId(doc) : null;
+}
+
 function isWorkspaceDocName(doc: string): boolean {
-  return doc.startsWith('workspace:') || parseDocId(doc)?.kind === 'workspace';
+  return doc.startsWith(WORKSPACE_DOC_PREFIX);
 }
 
 /**
@@ -140,7 +145,7 @@ export class HistoryManager {
         );
       ws.doc.destroy();
     } else {
-      const parsed = parseDocId(doc);
+      const parsed = parsedDocId(doc);
       const path = parsed?.kind === 'body' ? parsed.path : doc;
       const body = BodyDoc.fromUpdate(doc, snapshot);
       for (const u of updates) {
@@ -190,7 +195,7 @@ export class HistoryManager {
       after.doc.destroy();
       return out;
     }
-    const parsed = parseDocId(doc);
+    const parsed = parsedDocId(doc);
     const path = parsed?.kind === 'body' ? parsed.path : doc;
     const before = BodyDoc.fromUpdate(doc, a);
     const after = BodyDoc.fromUpdate(doc, b);

@@ -7,6 +7,7 @@ import {
   MAX_PATH_BYTES,
   MAX_PATH_SEGMENT_BYTES,
   normalizePath,
+  isDocId,
   parseDocId,
   safePath,
   workspaceDocId,
@@ -80,7 +81,7 @@ describe('doc ids', () => {
     'other:x',
     `body:ws/${'a'.repeat(260)}`,
   ])('rejects %j', (id) => {
-    expect(parseDocId(id)).toBeNull();
+    expect(isDocId(id)).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@
  * update) is reported as a {@link ProtocolError}, never as a random exception. It carries the
  * WebSocket close code to use and a reason that fits in a close frame.
  */
+import type { DocIdError } from '@diaryx-sync/crdt';
 import { CloseCode, MAX_CLOSE_REASON_BYTES } from './codes';
 
 /** Why an input was rejected (stable, machine-readable). */
@@ -71,6 +72,14 @@ export class ProtocolError extends Error {
     this.reason = short;
     this.closeCode = closeCode;
   }
+}
+
+/**
+ * The {@link ProtocolError} (close 4400) of a doc id refused by `parseDocId` of
+ * `@diaryx-sync/crdt`, for a doc id received on a connection.
+ */
+export function docIdProtocolError(error: DocIdError): ProtocolError {
+  return new ProtocolError(error.kind, error.message);
 }
 
 /** Type guard for {@link ProtocolError}. */

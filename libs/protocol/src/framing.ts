@@ -9,16 +9,14 @@
  * ```
  *
  * The doc id is 1-255 UTF-8 bytes; the payload is never empty. `decodeFrame` checks only the
- * framing (lengths, UTF-8); validate the doc id itself with `parseDocId` (doc-id.ts) and the
+ * framing (lengths, UTF-8); validate the doc id itself with `parseDocId` (`@diaryx-sync/crdt`) and the
  * payload with `decodeMessages` (sync.ts). Any violation is a {@link ProtocolError} (close 4400;
  * 4413 for a frame over `maxFrameBytes`).
  */
+import { MAX_DOC_ID_BYTES } from '@diaryx-sync/crdt';
 import { CloseCode } from './codes';
 import { ProtocolError } from './errors';
 import { decodeUtf8Strict } from './strict-decoding';
-
-/** Maximum length of a doc id in UTF-8 bytes (the length prefix is one byte). */
-export const MAX_DOC_ID_BYTES = 255;
 
 /** A decoded `/sync2` binary frame. */
 export interface Frame {

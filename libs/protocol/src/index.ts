@@ -7,7 +7,6 @@ export * from './codes';
 export * from './errors';
 export * from './roles';
 export * from './framing';
-export * from './doc-id';
 export * from './workspace-keys';
 export * from './sync';
 export * from './control';

@@ -5,15 +5,13 @@
  */
 import fc from 'fast-check';
 import * as Y from 'yjs';
+import { bodyDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import {
-  bodyDocId,
   ConnectionDescriptor,
   decodeFrame,
   DocSyncHandler,
   encodeFrame,
   encodeMessage,
-  parseDocId,
-  workspaceDocId,
 } from '@diaryx-sync/protocol';
 import { clientHandle, contentOf, REMOTE, step1Of } from './helpers/sim-client';
 

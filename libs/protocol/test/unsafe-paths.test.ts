@@ -1,4 +1,5 @@
-import { CloseCode, parseDocId, ProtocolError } from '../src';
+import { DocIdError, parseDocId } from '@diaryx-sync/crdt';
+import { CloseCode, docIdProtocolError, ProtocolError } from '../src';
 
 describe('body doc ids with unsafe paths', () => {
   test.each([
@@ -13,7 +14,7 @@ describe('body doc ids with unsafe paths', () => {
     try {
       parseDocId(docId);
     } catch (e) {
-      error = e;
+      error = e instanceof DocIdError ? docIdProtocolError(e) : e;
     }
     expect(error).toBeInstanceOf(ProtocolError);
     const p = error as ProtocolError;

@@ -9,7 +9,7 @@
  */
 import { tenantKey } from '@diaryx-sync/bus';
 import type { PostgresStorage } from '@diaryx-sync/crdt/postgres';
-import type { ParsedDocId } from '@diaryx-sync/protocol';
+import type { ParsedDocId } from '@diaryx-sync/crdt';
 import type { Logger, DiaryxMetrics } from '@diaryx-sync/runtime';
 import type { CompactionScheduler } from '../persistence/compaction';
 import type { WorkspaceDirectory } from '../persistence/workspace-directory';

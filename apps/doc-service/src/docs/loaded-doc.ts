@@ -1,6 +1,7 @@
 /** One document held in memory by its shard owner. */
 import { tenantKey } from '@diaryx-sync/bus';
-import { takePendingState, type ParsedDocId, type PendingState } from '@diaryx-sync/protocol';
+import type { ParsedDocId } from '@diaryx-sync/crdt';
+import { takePendingState, type PendingState } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
 import { DocSync } from './doc-sync';
 

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { parseDocId } from '@diaryx-sync/crdt';
+import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
@@ -82,9 +82,9 @@ export class VersionsController {
 }
 
 function resolveDoc(workspaceId: string, doc: unknown): string {
-  if (doc === undefined || doc === '') return `workspace:${workspaceId}`;
+  if (doc === undefined || doc === '') return workspaceDocId(workspaceId);
   if (typeof doc !== 'string') throw ApiError.badRequest('doc must be given once', 'invalid_doc');
-  const parsed = parseDocId(doc);
+  const parsed = isDocId(doc) ? parseDocId(doc) : null;
   if (!parsed) throw ApiError.badRequest(`"${doc.slice(0, 300)}" is not a canonical doc id`, 'invalid_doc');
   if (parsed.workspaceId !== workspaceId) {
     throw ApiError.badRequest(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
-import { WORKSPACE_ID_PATTERN, type TokenClaims, type WorkspaceAccessLevel } from '../auth/token-claims';
+import { WORKSPACE_ID_PATTERN } from '@diaryx-sync/crdt';
+import { type TokenClaims, type WorkspaceAccessLevel } from '../auth/token-claims';
 import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { bodyDocIdPrefix, workspaceDocId } from '@diaryx-sync/crdt';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { Pool } from 'pg';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -46,7 +47,7 @@ export class WorkspaceDocumentsService implements OnModuleInit {
   async deleteWorkspaceDocs(tenantId: string, workspaceId: string): Promise<number> {
     const storage = this.storageFor(tenantId);
     const docs = (await storage.listDocs()).filter(
-      (doc) => doc === `workspace:${workspaceId}` || doc.startsWith(`body:${workspaceId}/`),
+      (doc) => doc === workspaceDocId(workspaceId) || doc.startsWith(bodyDocIdPrefix(workspaceId)),
     );
     for (const doc of docs) await storage.deleteDoc(doc);
     for (const hook of this.deletionHooks) await hook(tenantId, workspaceId);

@@ -1,10 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { ALL_WORKSPACES, type TokenClaims, WORKSPACE_ID_PATTERN } from '../auth/token-claims';
+import { WORKSPACE_ID_PATTERN } from '@diaryx-sync/crdt';
+import { ALL_WORKSPACES, type TokenClaims } from '../auth/token-claims';
 import { SyncService } from '../sync/sync.service';
 import { WorkspaceIdTakenError } from '../tenancy/tenancy.errors';
 import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';

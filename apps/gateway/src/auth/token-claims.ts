@@ -2,9 +2,6 @@ import { ROLES } from '@diaryx-sync/protocol';
 import { z } from 'zod';
 import { hasUnsafeText } from '../api/request-validation';
 
-/** Workspace id rule of docs/protocol.md#names. */
-export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** The wildcard entry of a token's `ws` claim: every workspace of the tenant. */
 export const ALL_WORKSPACES = '*';
 

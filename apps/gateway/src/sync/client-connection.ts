@@ -8,12 +8,12 @@
 import {
   CloseCode,
   encodeMessage,
+  docIdProtocolError,
   isProtocolError,
-  parseDocId,
-  type ParsedDocId,
   type ProtocolMessage,
   type Role,
 } from '@diaryx-sync/protocol';
+import { DocIdError, parseDocId, type ParsedDocId } from '@diaryx-sync/crdt';
 import type { Logger } from '@diaryx-sync/runtime';
 import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
@@ -171,7 +171,12 @@ export abstract class ClientConnection implements HubConnection {
 
   /** Parses a doc id; a malformed one is a protocol error (4400). */
   protected parseDoc(docId: string): ParsedDocId {
-    return parseDocId(docId);
+    try {
+      return parseDocId(docId);
+    } catch (err) {
+      if (err instanceof DocIdError) throw docIdProtocolError(err);
+      throw err;
+    }
   }
 
   /**

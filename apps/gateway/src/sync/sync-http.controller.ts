@@ -6,7 +6,7 @@
  * (the `SyncServer` takes them on the HTTP server's `upgrade` event).
  */
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { isProtocolError, parseDocId } from '@diaryx-sync/protocol';
+import { DocIdError, parseDocId } from '@diaryx-sync/crdt';
 import type { Request, Response } from 'express';
 import { ApiError } from '../api/api-error';
 import { AuthService } from '../auth/auth.service';
@@ -43,8 +43,8 @@ export class SyncHttpController {
       if (docId === null) throw new Error('bad doc id encoding');
       workspaceId = parseDocId(docId).workspaceId;
     } catch (err) {
-      if (!isProtocolError(err)) throw ApiError.badRequest('bad doc id', 'bad_doc_id');
-      throw ApiError.badRequest(err.reason, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id');
+      if (!(err instanceof DocIdError)) throw ApiError.badRequest('bad doc id', 'bad_doc_id');
+      throw ApiError.badRequest(err.message, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id');
     }
     if (!(await this.authorizer.mayUseWorkspace(claims, workspaceId))) throw ApiError.forbidden('forbidden');
     throw upgradeRequired(res);

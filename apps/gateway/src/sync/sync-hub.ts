@@ -11,7 +11,8 @@ import type {
   WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
 import { parseTenantKey, tenantKey, workspaceEventJson } from '@diaryx-sync/bus';
-import { CloseCode, encodeFrame, tryParseDocId, type Role } from '@diaryx-sync/protocol';
+import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
+import { CloseCode, encodeFrame, type Role } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
 import type { ClusterLink } from './cluster-link';
 import { PendingUpdates } from './pending-updates';
@@ -255,7 +256,7 @@ export class SyncHub {
       gatewayId: this.gatewayId,
       connId: conn.id,
       tenant,
-      docId: `workspace:${workspaceId}`,
+      docId: workspaceDocId(workspaceId),
       files,
     });
   }
@@ -316,7 +317,7 @@ export class SyncHub {
     for (const [key, subs] of this.docSubscribers) {
       const { tenant: owner, id: docId } = parseTenantKey(key);
       if (owner !== tenant) continue;
-      if (tryParseDocId(docId)?.workspaceId !== workspaceId) continue;
+      if (!isDocId(docId) || parseDocId(docId).workspaceId !== workspaceId) continue;
       for (const conn of subs) doomed.add(conn);
     }
     for (const conn of this.workspaceSubscribers.get(tenantKey(tenant, workspaceId)) ?? []) doomed.add(conn);

@@ -7,14 +7,8 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  CloseCode,
-  SYNC_SUBPROTOCOL,
-  TOKEN_SUBPROTOCOL_PREFIX,
-  isProtocolError,
-  parseDocId,
-  type ParsedDocId,
-} from '@diaryx-sync/protocol';
+import { CloseCode, SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@diaryx-sync/protocol';
+import { DocIdError, parseDocId, type ParsedDocId } from '@diaryx-sync/crdt';
 import type { Logger } from '@diaryx-sync/runtime';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
@@ -170,8 +164,8 @@ export class SyncServer {
       } catch (err) {
         // Malformed doc id: refused before the upgrade (HTTP 400), so that stock y-websocket
         // clients back off instead of reconnecting after a post-upgrade close.
-        if (!isProtocolError(err)) return reject(socket, 400, 'bad_doc_id', 'bad doc id');
-        return reject(socket, 400, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id', err.reason);
+        if (!(err instanceof DocIdError)) return reject(socket, 400, 'bad_doc_id', 'bad doc id');
+        return reject(socket, 400, err.kind === 'unsafe_path' ? 'unsafe_path' : 'bad_doc_id', err.message);
       }
       let allowed = false;
       try {

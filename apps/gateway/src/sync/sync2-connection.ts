@@ -15,6 +15,7 @@ import {
   syncCompleteMessage,
   type ProtocolMessage,
 } from '@diaryx-sync/protocol';
+import { workspaceDocId } from '@diaryx-sync/crdt';
 import { ClientConnection } from './client-connection';
 import type { DocRef } from './sync-hub';
 
@@ -125,7 +126,7 @@ export class Sync2Connection extends ClientConnection {
   protected override releaseAll(): void {
     for (const [ws, files] of this.focus) {
       // A workspace doc `disconnect` clears focus too; send an empty set when that doc was never used.
-      if (files.size > 0 && !this.docs.has(`workspace:${ws}`))
+      if (files.size > 0 && !this.docs.has(workspaceDocId(ws)))
         this.ctx.hub.sendFocus(this, this.tenant, ws, []);
     }
     this.focus.clear();

@@ -3,6 +3,7 @@
  * connected clients converge and history is kept. Idempotent: re-planning after a partial run
  * only produces what is still missing.
  */
+import { workspaceDocId } from '@diaryx-sync/crdt';
 import type { RepoFile } from '@diaryx-sync/git-store';
 import type { LoadedWorkspace } from '../workspace/workspace-model';
 import type { JobContext } from './job-context';
@@ -16,10 +17,8 @@ export async function applyFiles(
   options: { addOnly?: boolean } = {},
 ): Promise<number> {
   const plan = ctx.model.planRestore(loaded, files, options);
-  const workspaceDocId = `workspace:${loaded.workspace}`;
-  const ordered = [...plan.keys()].sort((a, b) =>
-    a === workspaceDocId ? 1 : b === workspaceDocId ? -1 : a < b ? -1 : 1,
-  );
+  const wsDocId = workspaceDocId(loaded.workspace);
+  const ordered = [...plan.keys()].sort((a, b) => (a === wsDocId ? 1 : b === wsDocId ? -1 : a < b ? -1 : 1));
   for (const docId of ordered) {
     await ctx.applyUpdate({ tenant: loaded.tenant, docId, update: plan.get(docId)!, origin });
   }

@@ -4,6 +4,7 @@
  */
 import {
   BodyDoc,
+  bodyDocIdPrefix,
   materializeWorkspace,
   readDocState,
   workspaceDocId,
@@ -23,7 +24,7 @@ export async function loadWorkspaceStates(
 ): Promise<Map<string, Uint8Array>> {
   const states = new Map<string, Uint8Array>();
   const wsDoc = workspaceDocId(workspace);
-  const prefix = `body:${workspace}/`;
+  const prefix = bodyDocIdPrefix(workspace);
   for (const docId of await storage.listDocs()) {
     if (docId !== wsDoc && !docId.startsWith(prefix)) continue;
     const { state } = await readDocState(storage, docId);
@@ -35,7 +36,7 @@ export async function loadWorkspaceStates(
 /** Markdown files (frontmatter + body) of the live files, sorted by path. */
 export function materializeStates(workspace: string, states: ReadonlyMap<string, Uint8Array>): RepoFile[] {
   const ws = WorkspaceCrdt.fromUpdate(states.get(workspaceDocId(workspace)) ?? null);
-  const prefix = `body:${workspace}/`;
+  const prefix = bodyDocIdPrefix(workspace);
   const bodies = new Map<string, string>();
   for (const [docId, state] of states) {
     if (!docId.startsWith(prefix)) continue;

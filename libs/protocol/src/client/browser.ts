@@ -17,7 +17,6 @@ export {
   syncSubprotocols,
   toMessageData,
 } from './transport';
-export { bodyDocId, workspaceDocId, tryParseDocId, type ParsedDocId } from '../doc-id';
 export { encodeFrame, decodeFrame } from '../framing';
 export { decodeMessages, encodeMessage, type ProtocolMessage } from '../sync';
 export { CloseCode, ErrorCode, isPermanentCloseCode } from '../codes';

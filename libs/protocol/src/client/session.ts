@@ -1,18 +1,22 @@
+import {
+  bodyDocId,
+  bodyDocIdPrefix,
+  isDocId,
+  parseDocId,
+  tryNormalizePath,
+  workspaceDocId,
+} from '@diaryx-sync/crdt';
 import { NO_CHANGES, hasChanges, type FileChangeSet, type SessionDocuments } from './documents';
 import type { SessionAction, SessionEvent, SyncEvent, SyncStatus } from './events';
 import {
   SYNC_STEP1,
   SYNC_STEP2,
   SYNC_UPDATE,
-  bodyDocId,
-  canonicalPath,
   decodeFrame,
   decodeMessages,
   encodeFrame,
   encodeSyncMessage,
-  parseDocId,
   parseServerMessage,
-  workspaceDocId,
   type ServerControlMessage,
 } from './wire';
 
@@ -260,10 +264,10 @@ export class SyncSession {
   /** The canonical spelling of a doc id of this workspace (`body:ws/./a.md` → `body:ws/a.md`). */
   private canonicalDocId(docId: string): string | undefined {
     if (docId === this.workspaceDocId) return docId;
-    const prefix = `body:${this.workspaceId}/`;
+    const prefix = bodyDocIdPrefix(this.workspaceId);
     if (!docId.startsWith(prefix)) return undefined;
-    const path = canonicalPath(docId.slice(prefix.length));
-    if (path === undefined) return undefined;
+    const path = tryNormalizePath(docId.slice(prefix.length));
+    if (path === null) return undefined;
     try {
       return bodyDocId(this.workspaceId, path);
     } catch {
@@ -295,7 +299,7 @@ export class SyncSession {
       this.emit(out, { type: 'Error', message: 'malformed binary frame from server' });
       return;
     }
-    const parsed = parseDocId(frame.docId);
+    const parsed = isDocId(frame.docId) ? parseDocId(frame.docId) : undefined;
     const messages = decodeMessages(frame.payload);
     if (parsed === undefined || parsed.workspaceId !== this.workspaceId || messages === undefined) {
       this.emit(out, { type: 'Error', message: `unusable frame for ${JSON.stringify(frame.docId)}` });
@@ -485,7 +489,7 @@ function base64ToBytes(text: string): Uint8Array | undefined {
 
 /** Canonicalizes a path for use as a session key; throws on invalid paths. */
 export function canonicalSessionPath(path: string): string {
-  const p = canonicalPath(path);
-  if (p === undefined) throw new Error(`invalid path: ${JSON.stringify(path)}`);
+  const p = tryNormalizePath(path);
+  if (p === null) throw new Error(`invalid path: ${JSON.stringify(path)}`);
   return p;
 }

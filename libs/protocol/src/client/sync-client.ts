@@ -12,7 +12,8 @@ import {
   type WebSocketLike,
 } from './transport';
 import { defaultWebSocketFactory } from './default-websocket';
-import { bodyDocId, isTerminalCloseCode } from './wire';
+import { bodyDocId } from '@diaryx-sync/crdt';
+import { isTerminalCloseCode } from './wire';
 
 /** Receives everything a {@link SyncClient} reports: status, progress, file changes, errors. */
 export interface SyncEventHandler {

@@ -4,18 +4,11 @@
  * the {@link SyncSession} uses for input coming from a server.
  */
 import { decodeFrame as codecDecodeFrame, encodeFrame as codecEncodeFrame } from '../framing';
-import {
-  bodyDocId as codecBodyDocId,
-  canonicalizePath,
-  tryParseDocId,
-  workspaceDocId as codecWorkspaceDocId,
-  type ParsedDocId,
-} from '../doc-id';
 import { decodeMessages as codecDecodeMessages, encodeMessage } from '../sync';
 import { parseServerControl, type ServerControlMessage } from '../control';
 import { isPermanentCloseCode } from '../codes';
 
-export type { ParsedDocId, ServerControlMessage };
+export type { ServerControlMessage };
 
 /** One decoded y-sync message of a frame payload (awareness messages are passed through). */
 export type WireMessage =
@@ -28,25 +21,6 @@ export const SYNC_STEP1 = 0;
 export const SYNC_STEP2 = 1;
 /** Update subtype. */
 export const SYNC_UPDATE = 2;
-
-/** Canonical path, or `undefined` when the path is invalid (docs/protocol.md#names). */
-export function canonicalPath(path: string): string | undefined {
-  try {
-    return canonicalizePath(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `workspace:{id}` (throws on a bad workspace id). */
-export const workspaceDocId = codecWorkspaceDocId;
-/** `body:{id}/{canonical path}` (throws on a bad path or an over-long id). */
-export const bodyDocId = codecBodyDocId;
-
-/** Parses a doc id; `undefined` when invalid. */
-export function parseDocId(docId: string): ParsedDocId | undefined {
-  return tryParseDocId(docId) ?? undefined;
-}
 
 /** `[u8 len][docId][payload]`. */
 export const encodeFrame = codecEncodeFrame;

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { REMOTE_ORIGIN } from '@diaryx-sync/crdt';
+import { REMOTE_ORIGIN, tryNormalizePath } from '@diaryx-sync/crdt';
 import type {
   FileChangeSet,
   SessionBodyDoc,
@@ -7,7 +7,6 @@ import type {
   SessionDocuments,
   SessionWorkspaceDoc,
 } from './documents';
-import { canonicalPath } from './wire';
 
 /** Transaction origin of updates that came from the server (the one of `@diaryx-sync/crdt`). */
 export { REMOTE_ORIGIN };
@@ -37,9 +36,9 @@ function readEntry(json: unknown): FileEntry | undefined {
 function snapshot(files: Y.Map<unknown>): Map<string, FileEntry> {
   const out = new Map<string, FileEntry>();
   files.forEach((value, key) => {
-    const path = canonicalPath(key);
+    const path = tryNormalizePath(key);
     const entry = readEntry(value);
-    if (path === undefined || entry === undefined) return;
+    if (path === null || entry === undefined) return;
     const prev = out.get(path);
     if (prev === undefined || (!prev.live && entry.live)) out.set(path, entry);
   });

@@ -5,8 +5,8 @@
  * socket; session tests connect it to a {@link SyncSession} through a faulty in-memory pipe.
  */
 import * as Y from 'yjs';
+import { DocIdError, isDocId, parseDocId, WORKSPACE_DOC_PREFIX, workspaceDocId } from '@diaryx-sync/crdt';
 import { decodeFrame, encodeFrame } from '../../framing';
-import { parseDocId, tryParseDocId } from '../../doc-id';
 import { parseClientControl } from '../../control';
 import { CloseCode } from '../../codes';
 import { isProtocolError } from '../../errors';
@@ -81,7 +81,7 @@ export class TestSyncServerCore {
 
   /** Live files of a workspace doc (`files` entries without `deleted: true`). */
   liveFiles(workspaceId: string): string[] {
-    const files = this.doc(`workspace:${workspaceId}`).getMap<string>('files');
+    const files = this.doc(workspaceDocId(workspaceId)).getMap<string>('files');
     const out: string[] = [];
     files.forEach((json, key) => {
       try {
@@ -162,8 +162,7 @@ export class TestSyncServerCore {
   }
 
   private allowed(docId: string): boolean {
-    const parsed = tryParseDocId(docId);
-    return parsed !== null && this.options.workspaces.includes(parsed.workspaceId);
+    return isDocId(docId) && this.options.workspaces.includes(parseDocId(docId).workspaceId);
   }
 
   private onBinary(state: ConnState, data: Uint8Array): void {
@@ -178,7 +177,7 @@ export class TestSyncServerCore {
       return this.fail(
         state,
         CloseCode.ProtocolError,
-        isProtocolError(err) ? err.message.slice(0, 120) : 'malformed frame',
+        isProtocolError(err) || err instanceof DocIdError ? err.message.slice(0, 120) : 'malformed frame',
       );
     }
     if (!this.allowed(docId)) return this.fail(state, CloseCode.Forbidden, 'forbidden');
@@ -200,11 +199,10 @@ export class TestSyncServerCore {
     if (result.readOnlyViolation)
       state.sink.send(JSON.stringify({ type: 'error', code: 'read_only', doc: docId }));
     if (result.error !== undefined) return this.fail(state, result.error.closeCode, 'bad update');
-    const answeredWorkspaceStep1 = docId.startsWith('workspace:') && result.replies.length > 0;
+    const answeredWorkspaceStep1 = docId.startsWith(WORKSPACE_DOC_PREFIX) && result.replies.length > 0;
     if (answeredWorkspaceStep1 && !state.sentSyncComplete && this.options.sendSyncComplete !== false) {
       state.sentSyncComplete = true;
-      const parsed = tryParseDocId(docId);
-      const n = parsed === null ? 0 : this.liveFiles(parsed.workspaceId).length;
+      const n = isDocId(docId) ? this.liveFiles(parseDocId(docId).workspaceId).length : 0;
       state.sink.send(JSON.stringify({ type: 'sync_complete', files_synced: n }));
     }
   }
