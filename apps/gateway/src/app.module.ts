@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
+import { AttachmentsModule } from './attachments/attachments.module';
 import { AuthModule } from './auth/auth.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { GatewayConfigModule } from './config/gateway-config.module';
@@ -33,6 +34,7 @@ export class AppModule {
         HealthModule,
         SyncModule,
         HistoryModule,
+        AttachmentsModule,
         OpsModule,
         PlaygroundModule,
       ],

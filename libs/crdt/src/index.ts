@@ -8,6 +8,7 @@ export * from './paths';
 export * from './doc-ids';
 export * from './origins';
 export * from './file-metadata';
+export * from './attachments';
 export * from './file-changes';
 export * from './workspace-crdt';
 export * from './text-diff';

@@ -5,3 +5,4 @@
  */
 export * from './object-storage';
 export * from './keys';
+export * from './attachment-store';

@@ -43,3 +43,30 @@ export function importKey(tenant: string, workspace: string, name: string): stri
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(name)) throw new Error(`invalid import name: ${JSON.stringify(name)}`);
   return `${workspacePrefix(tenant, workspace)}imports/${name}`;
 }
+
+/**
+ * `{tenant}/attachments.sha256/` — the tenant's content-addressed attachment bytes (docs/protocol.md#attachments).
+ * Shared by the tenant's workspaces so identical bytes are stored once; the `.` cannot occur in a
+ * workspace id, so this prefix never collides with `{tenant}/{workspace}/`.
+ */
+export function attachmentPrefix(tenant: string): string {
+  assertKeyId('tenant', tenant);
+  return `${tenant}/attachments.sha256/`;
+}
+
+/** True for a lowercase hex SHA-256. */
+export function isSha256Hex(hash: string): boolean {
+  return /^[0-9a-f]{64}$/.test(hash);
+}
+
+/** `{tenant}/attachments.sha256/{aa}/{sha256}` — one attachment's bytes. */
+export function attachmentKey(tenant: string, sha256: string): string {
+  if (!isSha256Hex(sha256)) throw new Error(`invalid sha256: ${JSON.stringify(sha256)}`);
+  return `${attachmentPrefix(tenant)}${sha256.slice(0, 2)}/${sha256}`;
+}
+
+/** The SHA-256 of an attachment key made by {@link attachmentKey}, or `null` for any other key. */
+export function attachmentHashOfKey(key: string): string | null {
+  const m = /\/attachments\.sha256\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key);
+  return m ? m[1] : null;
+}

@@ -78,9 +78,19 @@ export class ObjectStorage {
     await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
   }
 
-  /** Stores a stream under `key`. */
-  async putStream(key: string, stream: Readable, contentType = 'application/octet-stream'): Promise<void> {
-    await this.client.putObject(this.bucket, key, stream, undefined, { 'Content-Type': contentType });
+  /** Stores a stream under `key` (`size` when known lets the client skip multipart buffering). */
+  async putStream(
+    key: string,
+    stream: Readable,
+    contentType = 'application/octet-stream',
+    size?: number,
+  ): Promise<void> {
+    await this.client.putObject(this.bucket, key, stream, size, { 'Content-Type': contentType });
+  }
+
+  /** A URL that GETs `key` without credentials for `expiresS` seconds. */
+  async presignedGet(key: string, expiresS: number): Promise<string> {
+    return this.client.presignedGetObject(this.bucket, key, expiresS);
   }
 
   /** The object's bytes, or `null` when the key does not exist. */
@@ -121,6 +131,15 @@ export class ObjectStorage {
     const stream = this.client.listObjectsV2(this.bucket, prefix, true);
     for await (const item of stream as AsyncIterable<BucketItem>) if (item.name) keys.push(item.name);
     return keys;
+  }
+
+  /** Every object under `prefix` (recursive) with its last modification time. */
+  async listWithDates(prefix: string): Promise<{ key: string; lastModified: Date }[]> {
+    const out: { key: string; lastModified: Date }[] = [];
+    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<BucketItem>)
+      if (item.name) out.push({ key: item.name, lastModified: item.lastModified ?? new Date(0) });
+    return out;
   }
 
   /** Deletes `key` (no error when it does not exist). */

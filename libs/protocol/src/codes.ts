@@ -83,6 +83,12 @@ export const HttpErrorCode = {
   TooLarge: 'too_large',
   /** 400: more zip entries or markdown files than an import allows. */
   TooManyFiles: 'too_many_files',
+  /** 400: an attachment hash in the URL is not a lowercase hex SHA-256. */
+  InvalidHash: 'invalid_hash',
+  /** 400: an attachment upload's bytes do not have the declared `size`; nothing is stored. */
+  SizeMismatch: 'size_mismatch',
+  /** 400: an attachment upload's bytes do not have the declared SHA-256; nothing is stored. */
+  HashMismatch: 'hash_mismatch',
   /** 400: a token subprotocol offered without `diaryx-sync`. */
   BadSubprotocol: 'bad_subprotocol',
   /** 400: `confirm` does not repeat the id of what is being deleted. */

@@ -24,6 +24,10 @@ export const historyConfigSchema = z.object({
   SNAPSHOT_MAX_TENANT_IMPORTS: int(1),
   /** `Retry-After` of a refused import (s). */
   SNAPSHOT_IMPORT_RETRY_AFTER_S: int(5),
+  /** Largest accepted attachment upload (bytes); larger uploads get 413 (docs/protocol.md#attachments). */
+  ATTACHMENT_MAX_BYTES: int(25 * 1024 * 1024),
+  /** Lifetime of a presigned attachment download URL (s). */
+  ATTACHMENT_PRESIGN_TTL_S: int(300),
   /** How long commit/restore/import requests wait for the history worker (ms). */
   HISTORY_JOB_TIMEOUT_MS: int(60_000),
 });

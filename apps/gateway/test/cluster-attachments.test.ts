@@ -1,0 +1,148 @@
+/**
+ * Attachments against the real stack (docs/protocol.md#attachments): uploads are hashed by the
+ * server and content-addressed per tenant, hostile uploads (over the limit, wrong declared size or
+ * hash) are refused with nothing stored, another tenant's hash is 404, viewers download but never
+ * upload.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ObjectStorage, attachmentPrefix } from '@diaryx-sync/objstore';
+import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
+import { startCluster, type TestCluster } from './helpers/cluster';
+
+const LIMIT = 6 * 1024 * 1024;
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('attachments over HTTP', () => {
+  let s3: EmbeddedS3;
+  let cluster: TestCluster;
+  let objects: ObjectStorage;
+
+  beforeAll(async () => {
+    s3 = await startEmbeddedS3({ port: 0 });
+    cluster = await startCluster({
+      docServices: 1,
+      env: { S3_ENDPOINT: s3.endpoint, ATTACHMENT_MAX_BYTES: String(LIMIT) },
+    });
+    objects = new ObjectStorage({
+      endpoint: s3.endpoint,
+      accessKey: String(cluster.env.S3_ACCESS_KEY ?? 'S3RVER'),
+      secretKey: String(cluster.env.S3_SECRET_KEY ?? 'S3RVER'),
+      bucket: String(cluster.env.S3_BUCKET ?? 'diaryx-sync'),
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await s3?.stop();
+  });
+
+  const url = (ws: string, hash = '', query = '') =>
+    `${cluster.http()}/api/workspaces/${ws}/attachments${hash ? `/${hash}` : ''}${query}`;
+  const put = (token: string, ws: string, hash: string, body: Uint8Array, query = '') =>
+    fetch(url(ws, hash, query), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body,
+    });
+  const stored = async (tenant: string) => objects.list(attachmentPrefix(tenant));
+
+  it('stores bytes once per tenant, downloads them byte-equal, 404 for another tenant', async () => {
+    const a = await cluster.createTenant('att-a');
+    await cluster.createWorkspace(a, 'one');
+    await cluster.createWorkspace(a, 'two');
+    const b = await cluster.createTenant('att-b');
+    await cluster.createWorkspace(b, 'one');
+    const editorA = await cluster.token({ tid: a.id, ws: ['one', 'two'], role: 'editor' });
+    const viewerA = await cluster.token({ tid: a.id, ws: ['one'], role: 'viewer' });
+    const editorB = await cluster.token({ tid: b.id, ws: ['one'], role: 'editor' });
+
+    const bytes = randomBytes(300_000);
+    const hash = sha256(bytes);
+    const first = await put(editorA, 'one', hash, bytes, `?size=${bytes.length}`);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ hash, size: bytes.length, created: true });
+    const again = await put(editorA, 'two', hash, bytes);
+    expect(await again.json()).toEqual({ hash, size: bytes.length, created: false });
+    expect(await stored(a.id)).toHaveLength(1);
+
+    const head = await fetch(url('one', hash), {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${viewerA}` },
+    });
+    expect(head.status).toBe(200);
+    const got = await fetch(url('one', hash), { headers: { authorization: `Bearer ${viewerA}` } });
+    expect(got.status).toBe(200);
+    expect(sha256(Buffer.from(await got.arrayBuffer()))).toBe(hash);
+
+    const presigned = (await (
+      await fetch(url('one', hash, '?presign=1'), { headers: { authorization: `Bearer ${viewerA}` } })
+    ).json()) as { url: string; expires_in_s: number };
+    expect(presigned.expires_in_s).toBeGreaterThan(0);
+    const viaS3 = await fetch(presigned.url);
+    expect(viaS3.status).toBe(200);
+    expect(sha256(Buffer.from(await viaS3.arrayBuffer()))).toBe(hash);
+
+    // Tenant B does not own the hash: 404 on GET, HEAD and presign, like a hash nobody has.
+    for (const q of ['', '?presign=1']) {
+      const res = await fetch(url('one', hash, q), { headers: { authorization: `Bearer ${editorB}` } });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    const headB = await fetch(url('one', hash), {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${editorB}` },
+    });
+    expect(headB.status).toBe(404);
+    expect(await stored(b.id)).toHaveLength(0);
+
+    // Viewers never upload.
+    const other = randomBytes(1000);
+    const byViewer = await put(viewerA, 'one', sha256(other), other);
+    expect(byViewer.status).toBe(403);
+    expect(await stored(a.id)).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses hostile uploads with nothing stored: over the limit, wrong size, wrong hash', async () => {
+    const t = await cluster.createTenant('att-hostile');
+    await cluster.createWorkspace(t, 'w');
+    const editor = await cluster.token({ tid: t.id, ws: ['w'], role: 'editor' });
+
+    const big = randomBytes(LIMIT + 1024);
+    const overLimit = await put(editor, 'w', sha256(big), big);
+    expect(overLimit.status).toBe(413);
+    expect(((await overLimit.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+
+    // Over the limit without a Content-Length (chunked): counted while streaming.
+    const chunked = await fetch(url('w', sha256(big)), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/octet-stream' },
+      body: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < big.length; i += 65536) c.enqueue(big.subarray(i, i + 65536));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+
+    const small = randomBytes(5000);
+    const wrongSize = await put(editor, 'w', sha256(small), small, `?size=${small.length + 1}`);
+    expect(wrongSize.status).toBe(400);
+    expect(((await wrongSize.json()) as { error: { code: string } }).error.code).toBe('size_mismatch');
+
+    const wrongHash = await put(editor, 'w', sha256(randomBytes(10)), small);
+    expect(wrongHash.status).toBe(400);
+    expect(((await wrongHash.json()) as { error: { code: string } }).error.code).toBe('hash_mismatch');
+
+    const badHash = await put(editor, 'w', 'not-a-hash', small);
+    expect(badHash.status).toBe(400);
+    expect(((await badHash.json()) as { error: { code: string } }).error.code).toBe('invalid_hash');
+
+    expect(await stored(t.id)).toEqual([]);
+    // The gateway is still fine: a correct upload works.
+    const ok = await put(editor, 'w', sha256(small), small, `?size=${small.length}`);
+    expect(ok.status).toBe(200);
+    expect(await stored(t.id)).toHaveLength(1);
+  }, 60_000);
+});
