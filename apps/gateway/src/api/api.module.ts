@@ -8,6 +8,7 @@ import { TokensController } from './tokens.controller';
 import { VersionsController } from './versions.controller';
 import { VersionsService } from './versions.service';
 import { WorkspaceAccessService } from './workspace-access.service';
+import { WorkspaceDeletionService } from './workspace-deletion.service';
 import { WorkspaceDocumentsService } from './workspace-documents.service';
 import { WorkspaceFilesService } from './workspace-files.service';
 import { WorkspacesController } from './workspaces.controller';
@@ -27,7 +28,7 @@ import { WorkspacesController } from './workspaces.controller';
     FilesController,
     DocUpdatesController,
   ],
-  providers: [WorkspaceAccessService, WorkspaceDocumentsService, WorkspaceFilesService, VersionsService],
+  providers: [WorkspaceAccessService, WorkspaceDocumentsService, WorkspaceDeletionService, WorkspaceFilesService, VersionsService],
   exports: [WorkspaceAccessService, WorkspaceDocumentsService, AuthModule, TenancyModule],
 })
 export class ApiModule {}

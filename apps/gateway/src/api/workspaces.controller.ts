@@ -17,7 +17,6 @@ import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { WORKSPACE_ID_PATTERN } from '@diaryx-sync/crdt';
 import { ALL_WORKSPACES, type TokenClaims } from '../auth/token-claims';
-import { SyncService } from '../sync/sync.service';
 import { WorkspaceIdTakenError } from '../tenancy/tenancy.errors';
 import { type Workspace, WorkspaceStore } from '../tenancy/workspace.store';
 import { ApiError } from './api-error';
@@ -25,7 +24,7 @@ import { ErrorResponses, JsonBody, JsonResponse } from './openapi-decorators';
 import { Paginated, pageOf, pageSchema, parsePage } from './pagination';
 import { parseRequest, textSchema } from './request-validation';
 import { WorkspaceAccessService } from './workspace-access.service';
-import { WorkspaceDocumentsService } from './workspace-documents.service';
+import { WorkspaceDeletionService } from './workspace-deletion.service';
 
 /** JSON form of a workspace. */
 export interface WorkspaceResponse {
@@ -62,8 +61,7 @@ export class WorkspacesController {
     private readonly auth: AuthService,
     private readonly workspaces: WorkspaceStore,
     private readonly access: WorkspaceAccessService,
-    private readonly documents: WorkspaceDocumentsService,
-    private readonly sync: SyncService,
+    private readonly deletion: WorkspaceDeletionService,
   ) {}
 
   /** `POST /api/workspaces {"id"?,"name"}` → 201; 409 `workspace_exists` when the id is taken. */
@@ -131,23 +129,14 @@ export class WorkspacesController {
     return toResponse(renamed);
   }
 
-  /**
-   * `DELETE /api/workspaces/{id}` (admin) → 204, docs/workspace-deletion.md. Removes the row first:
-   * from then on the database refuses every append of the workspace (generation guard) and new
-   * WebSocket docs are refused. Then ends it in the cluster (connections to its docs closed with
-   * 4403 on every gateway, its docs dropped from every doc service), then deletes its persisted
-   * documents, S3 objects and git refs, so a later workspace with the same id starts empty.
-   */
+  /** `DELETE /api/workspaces/{id}` (admin) → 204, docs/workspace-deletion.md ({@link WorkspaceDeletionService}). */
   @Delete(':id')
   @HttpCode(204)
   @JsonResponse(204, 'deleted, with its documents, S3 objects and git history')
   @ErrorResponses(403, 404)
   async remove(@Claims() claims: TokenClaims, @Param('id') id: string): Promise<void> {
     await this.access.require(claims, id, 'admin');
-    if (!(await this.workspaces.delete(claims.tid, id)))
-      throw ApiError.notFound(`workspace "${id}" not found`);
-    await this.sync.endWorkspace(claims.tid, id);
-    await this.documents.deleteWorkspaceDocs(claims.tid, id);
+    if (!(await this.deletion.delete(claims.tid, id))) throw ApiError.notFound(`workspace "${id}" not found`);
   }
 }
 

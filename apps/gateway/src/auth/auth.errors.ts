@@ -1,5 +1,8 @@
-/** Why a token was refused: unparseable/bad signature/bad claims (`invalid`) or past `exp` (`expired`). */
-export type InvalidTokenReason = 'invalid' | 'expired';
+/**
+ * Why a token was refused: unparseable/bad signature/bad claims (`invalid`), past `exp`
+ * (`expired`) or revoked by its `jti` (`revoked`).
+ */
+export type InvalidTokenReason = 'invalid' | 'expired' | 'revoked';
 
 /**
  * Thrown by `AuthService.verify` for any token that must not be accepted. HTTP maps it to 401,

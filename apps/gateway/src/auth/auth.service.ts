@@ -1,8 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Role } from '@diaryx-sync/protocol';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { InvalidTokenError } from './auth.errors';
+import { TokenRevocations } from './token-revocations';
 import {
   ALL_WORKSPACES,
   type TokenClaims,
@@ -18,9 +20,10 @@ export interface TokenRequest {
   role: Role;
 }
 
-/** A freshly signed token and its expiry. */
+/** A freshly signed token, its id (`jti`) and its expiry. */
 export interface IssuedToken {
   token: string;
+  jti: string;
   expiresAt: Date;
 }
 
@@ -37,7 +40,11 @@ export class AuthService {
   /** Accepted for verification only (key rotation); null when not configured. */
   private readonly previousSecret: Uint8Array | null;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    /** Without it (unit tests), no token counts as revoked. */
+    @Optional() @Inject(TokenRevocations) private readonly revocations: TokenRevocations | null = null,
+  ) {
     this.secret = new TextEncoder().encode(config.JWT_SECRET);
     this.previousSecret = config.JWT_PREVIOUS_SECRET
       ? new TextEncoder().encode(config.JWT_PREVIOUS_SECRET)
@@ -46,7 +53,8 @@ export class AuthService {
 
   /**
    * Verifies signature, algorithm, expiry and claim shapes.
-   * @throws InvalidTokenError with reason `expired` past `exp`, `invalid` for anything else.
+   * @throws InvalidTokenError with reason `expired` past `exp`, `revoked` when its `jti` was
+   *   revoked, `invalid` for anything else.
    */
   async verify(token: string): Promise<TokenClaims> {
     if (typeof token !== 'string' || token.length === 0) {
@@ -74,19 +82,24 @@ export class AuthService {
         `invalid token claims: ${issue?.path.join('.')} ${issue?.message}`,
       );
     }
+    if (parsed.data.jti !== undefined && this.revocations?.isRevoked(parsed.data.jti)) {
+      throw new InvalidTokenError('revoked', 'token revoked');
+    }
     return parsed.data;
   }
 
   /** Signs a token valid for `ttlSeconds` from now. */
   async issue(request: TokenRequest, ttlSeconds: number): Promise<IssuedToken> {
     const expSeconds = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
+    const jti = randomUUID();
     const token = await new SignJWT({ tid: request.tid, ws: request.ws, role: request.role })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(request.sub)
       .setIssuedAt()
+      .setJti(jti)
       .setExpirationTime(expSeconds)
       .sign(this.secret);
-    return { token, expiresAt: new Date(expSeconds * 1000) };
+    return { token, jti, expiresAt: new Date(expSeconds * 1000) };
   }
 
   /** True when the token's `ws` claim covers `workspaceId` (`"*"` covers every workspace of its tenant). */

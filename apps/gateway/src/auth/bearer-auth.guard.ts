@@ -8,7 +8,7 @@ import { extractBearerToken } from './bearer-token';
 /**
  * HTTP guard: requires `Authorization: Bearer <tenant JWT>`, verifies it and stores the claims
  * on `request.auth` (read them with the `@Claims()` decorator). 401 `unauthorized` when missing
- * or invalid, 401 `token_expired` when expired.
+ * or invalid, 401 `token_expired` when expired, 401 `token_revoked` when revoked.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
@@ -22,9 +22,9 @@ export class BearerAuthGuard implements CanActivate {
       request.auth = await this.auth.verify(token);
     } catch (err) {
       if (err instanceof InvalidTokenError) {
-        throw err.reason === 'expired'
-          ? ApiError.unauthorized('token expired', 'token_expired')
-          : ApiError.unauthorized('invalid token');
+        if (err.reason === 'expired') throw ApiError.unauthorized('token expired', 'token_expired');
+        if (err.reason === 'revoked') throw ApiError.unauthorized('token revoked', 'token_revoked');
+        throw ApiError.unauthorized('invalid token');
       }
       throw err;
     }

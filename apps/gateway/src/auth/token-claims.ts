@@ -19,6 +19,8 @@ export const tokenClaimsSchema = z.object({
   ws: z.array(z.string().min(1)),
   role: z.enum(ROLES),
   exp: z.number().int(),
+  /** Token id (set on every token minted since revocation exists; docs/protocol.md#tokens). */
+  jti: z.string().min(1).max(64).optional(),
 });
 
 /** Claims of a verified token: user, tenant, covered workspaces (`["*"]` = all), role, expiry (s since epoch). */

@@ -120,6 +120,20 @@ export class SyncServer {
     await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
 
+  /**
+   * A token was revoked (docs/protocol.md#tokens): closes every local socket authenticated with it
+   * with 4401. Returns how many were closed.
+   */
+  closeToken(jti: string): number {
+    let closed = 0;
+    for (const conn of this.open) {
+      if (conn.claims.jti !== jti) continue;
+      conn.close(CloseCode.Unauthorized, 'token revoked');
+      closed++;
+    }
+    return closed;
+  }
+
   /** Stops listening for upgrades and terminates what is left. */
   close(): void {
     clearInterval(this.keepalive);

@@ -15,6 +15,7 @@ import { type HeartbeatHandle, listInstances } from '@diaryx-sync/bus';
 import type { DiaryxMetrics, Logger, RedisClient } from '@diaryx-sync/runtime';
 import type { Server } from 'node:http';
 import { AuthService } from '../auth/auth.service';
+import { TokenRevocations } from '../auth/token-revocations';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GATEWAY_INSTANCE_ID, REDIS, ROOT_LOGGER } from '../infra/infra.tokens';
 import { DIARYX_METRICS } from '../metrics/metrics.tokens';
@@ -43,6 +44,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
+    private readonly revocations: TokenRevocations,
     private readonly workspaces: WorkspaceStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -115,6 +117,10 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     await tenantView.refresh();
     tenantView.start();
     this.server.attach(this.adapterHost.httpAdapter.getHttpServer() as Server);
+    this.revocations.onRevoked((jti) => {
+      const closed = this.server?.closeToken(jti) ?? 0;
+      if (closed > 0) this.logger.info({ jti, closed }, 'revoked token: sockets closed');
+    });
     this.heartbeat = startGatewayHeartbeat({
       redis: this.redis,
       prefix: this.config.REDIS_PREFIX,

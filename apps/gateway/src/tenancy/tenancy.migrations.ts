@@ -37,4 +37,23 @@ export const TENANCY_MIGRATIONS: Migration[] = [
       CREATE INDEX IF NOT EXISTS tenants_name_idx ON tenants (name);
     `,
   },
+  {
+    id: 4,
+    name: 'minted tokens (jti) and their revocation',
+    // docs/protocol.md#tokens: tokens minted through the API, listed and revoked by jti.
+    sql: `
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        tenant_id  text NOT NULL,
+        jti        text PRIMARY KEY,
+        sub        text NOT NULL,
+        ws         jsonb NOT NULL,
+        role       text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX IF NOT EXISTS api_tokens_tenant_idx ON api_tokens (tenant_id, jti);
+      CREATE INDEX IF NOT EXISTS api_tokens_revoked_idx ON api_tokens (expires_at) WHERE revoked_at IS NOT NULL;
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PG_POOL } from '../infra/infra.tokens';
 import { TENANCY_SCHEMA, prepareGatewaySchema } from '../infra/schema';
 import { TenantStore } from './tenant.store';
+import { TokenStore } from './token.store';
 import { WorkspaceStore } from './workspace.store';
 
 /**
@@ -12,8 +13,8 @@ import { WorkspaceStore } from './workspace.store';
  * Needs the global `InfraModule` (PG pool) and config.
  */
 @Module({
-  providers: [TenantStore, WorkspaceStore],
-  exports: [TenantStore, WorkspaceStore],
+  providers: [TenantStore, WorkspaceStore, TokenStore],
+  exports: [TenantStore, WorkspaceStore, TokenStore],
 })
 export class TenancyModule implements OnModuleInit {
   constructor(

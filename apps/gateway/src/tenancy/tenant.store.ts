@@ -55,6 +55,22 @@ export class TenantStore {
     return rows[0] ? toTenant(rows[0]) : null;
   }
 
+  /** One page of tenants in id order, after `afterId`. */
+  async listPage(page: { afterId?: string; limit: number }): Promise<Tenant[]> {
+    const { rows } = await this.pool.query<TenantRow>(
+      `SELECT id, name, created_at FROM tenants WHERE ($1::text IS NULL OR id COLLATE "C" > $1)
+        ORDER BY id COLLATE "C" LIMIT $2`,
+      [page.afterId ?? null, page.limit],
+    );
+    return rows.map(toTenant);
+  }
+
+  /** Deletes the tenant row; true when it existed. */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM tenants WHERE id = $1', [id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   /** The oldest tenant with this name (names are not unique), or null. */
   async findByName(name: string): Promise<Tenant | null> {
     const { rows } = await this.pool.query<TenantRow>(
