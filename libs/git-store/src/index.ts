@@ -18,3 +18,4 @@ export * from './webhooks/webhook-store';
 export * from './zip/zip-limits';
 export * from './zip/workspace-zip';
 export * from './workspace/stored-workspace';
+export * from './workspace/attachment-files';

@@ -9,12 +9,14 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { listInstances, HistoryJobError, HistoryQueues, type RestoreJobResult } from '@diaryx-sync/bus';
-import { ObjectStorage, importKey } from '@diaryx-sync/objstore';
+import { AttachmentStore, ObjectStorage, importKey } from '@diaryx-sync/objstore';
 import {
   GitStore,
   checkWorkspaceZip,
-  materializeStoredWorkspace,
+  loadWorkspaceStates,
+  materializeStates,
   UnknownCommitError,
+  withAttachmentFiles,
   workspaceZipStream,
   ZipImportError,
   type CommitSummary,
@@ -95,8 +97,16 @@ export class WorkspaceHistoryService {
   /** A streamed zip of the materialized files: current state, or a commit. */
   async exportZip(tenant: string, workspace: string, commitId?: string): Promise<Readable> {
     if (commitId === undefined || commitId === '') {
+      // Markdown plus the attachment bytes at their paths (docs/protocol.md#attachments).
+      const states = await loadWorkspaceStates(this.documents.storageFor(tenant), workspace);
       return workspaceZipStream(
-        await materializeStoredWorkspace(this.documents.storageFor(tenant), workspace),
+        await withAttachmentFiles(
+          new AttachmentStore(this.objects),
+          tenant,
+          workspace,
+          states,
+          materializeStates(workspace, states),
+        ),
       );
     }
     if (!COMMIT_ID.test(commitId))

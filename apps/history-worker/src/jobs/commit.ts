@@ -4,6 +4,8 @@
  * unreadable CRDT queues a rebuild (docs/self-healing.md). Content is never reverted.
  */
 import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/bus';
+import { withAttachmentFiles } from '@diaryx-sync/git-store';
+import { AttachmentStore } from '@diaryx-sync/objstore';
 import { withWorkspaceLock } from '../workspace-lock';
 import type { JobContext } from './job-context';
 import { healAndValidate } from './validation';
@@ -44,7 +46,14 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
         action: decision.action === 'commit' ? 'skip_commit' : decision.action,
       };
     }
-    const files = ctx.model.materialize(healed.loaded);
+    // Markdown plus the attachment bytes at their paths (docs/protocol.md#attachments).
+    const files = await withAttachmentFiles(
+      new AttachmentStore(ctx.objects),
+      tenant,
+      workspace,
+      healed.loaded.states,
+      ctx.model.materialize(healed.loaded),
+    );
     const repo = ctx.git.repository(tenant, workspace);
     const result = await repo.commitFiles(files, {
       author: { name: ctx.config.GIT_AUTHOR_NAME, email: ctx.config.GIT_AUTHOR_EMAIL },

@@ -11,6 +11,7 @@
  */
 import * as Y from 'yjs';
 import type { RebuildJobData, RestoreJobResult } from '@diaryx-sync/bus';
+import { isAttachmentPath } from '@diaryx-sync/crdt';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
 import { backupWorkspace } from './backup';
@@ -48,7 +49,10 @@ export async function runRebuild(ctx: JobContext, data: RebuildJobData): Promise
 
     // 3. last good commit + everything still readable
     const readable = await ctx.model.load(tenant, workspace);
-    const commitFiles = commitId ? await repo.readFiles(commitId) : [];
+    // Markdown only: attachment files of the commit stay in the attachment store.
+    const commitFiles = (commitId ? await repo.readFiles(commitId) : []).filter(
+      (f) => !isAttachmentPath(f.path),
+    );
     const lostBase = new Set(before.unreadable.filter((u) => u.badSnapshot).map((u) => u.docId));
     const target = ctx.model.rebuildTarget(readable, commitFiles, lostBase);
     const updated = await applyFiles(ctx, readable, target, 'rebuild', { addOnly: true });

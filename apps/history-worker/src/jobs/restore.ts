@@ -6,6 +6,8 @@
 import { UnrecoverableError } from 'bullmq';
 import { readWorkspaceZip, UnknownCommitError, ZipImportError, type RepoFile } from '@diaryx-sync/git-store';
 import { type RestoreJobData, type RestoreJobResult } from '@diaryx-sync/bus';
+import { isAttachmentPath, mimeTypeOf } from '@diaryx-sync/crdt';
+import { AttachmentStore } from '@diaryx-sync/objstore';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
 import { lockOptions } from './commit';
@@ -45,7 +47,14 @@ export async function runRestore(ctx: JobContext, data: RestoreJobData): Promise
         target = [...merged.values()];
       }
     }
-    const updated = await applyFiles(ctx, loaded, target, source.kind === 'commit' ? 'restore' : 'import');
+    // Attachment files go back to the tenant's content-addressed store; the refs (with their
+    // hashes) come back with the markdown frontmatter (docs/protocol.md#attachments).
+    const store = new AttachmentStore(ctx.objects);
+    for (const f of target)
+      if (isAttachmentPath(f.path) && typeof f.content !== 'string')
+        await store.putBytes(tenant, f.content, mimeTypeOf(f.path));
+    const markdown = target.filter((f) => !isAttachmentPath(f.path));
+    const updated = await applyFiles(ctx, loaded, markdown, source.kind === 'commit' ? 'restore' : 'import');
     const outcome = ctx.model.validate(await ctx.model.load(tenant, workspace));
     await ctx.audit.record({
       tenant,
