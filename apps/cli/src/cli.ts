@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, CliError } from './cli-error';
-import { addConnectionOptions, readConnectionOptions } from './connection-options';
+import { addConnectionOptions, resolveConnectionOptions } from './connection-options';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
 import type { CliIo } from './io';
 import { pullCommand } from './commands/pull';
@@ -52,7 +52,7 @@ export function createProgram(
       .option('--delete', 'delete local markdown files that are not in the workspace')
       .addHelpText('after', EXIT_CODES_HELP),
   ).action(async (dir: string, raw: Record<string, unknown>) => {
-    const opts = { ...readConnectionOptions(raw, io), delete: raw.delete === true };
+    const opts = { ...(await resolveConnectionOptions(raw, io)), delete: raw.delete === true };
     result.code = await pullCommand(dir, opts, io, tuning);
   });
 
@@ -66,7 +66,7 @@ export function createProgram(
       .option('--delete', 'delete workspace files that are not in the folder')
       .addHelpText('after', EXIT_CODES_HELP),
   ).action(async (dir: string, raw: Record<string, unknown>) => {
-    const opts = { ...readConnectionOptions(raw, io), delete: raw.delete === true };
+    const opts = { ...(await resolveConnectionOptions(raw, io)), delete: raw.delete === true };
     result.code = await pushCommand(dir, opts, io, tuning);
   });
 
@@ -85,7 +85,7 @@ export function createProgram(
         `--debounce must be a non-negative integer, got ${JSON.stringify(raw.debounce)}`,
       );
     }
-    result.code = await startCommand(dir, { ...readConnectionOptions(raw, io), debounceMs }, io, tuning);
+    result.code = await startCommand(dir, { ...(await resolveConnectionOptions(raw, io)), debounceMs }, io, tuning);
   });
 
   addLoadtestCommand(program, io, result);

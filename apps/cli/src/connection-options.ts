@@ -17,7 +17,7 @@ export interface ConnectionOptions {
   readonly quiet: boolean;
 }
 
-/** Adds `--server`, `--workspace`, `--token`, `--retries`, `--timeout`, `--no-progress`, `--quiet`. */
+/** Adds `--server`, `--workspace`, `--token`, `--join`, `--retries`, `--timeout`, `--no-progress`, `--quiet`. */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(
@@ -25,6 +25,12 @@ export function addConnectionOptions(cmd: Command): Command {
     )
     .addOption(new Option('-w, --workspace <id>', 'workspace id (env DIARYX_SYNC_WORKSPACE)'))
     .addOption(new Option('-t, --token <jwt>', 'access token (env DIARYX_SYNC_TOKEN)'))
+    .addOption(
+      new Option(
+        '--join <code>',
+        'share-link join code instead of --token (implies its workspace)',
+      ).conflicts('token'),
+    )
     .addOption(
       new Option('--retries <n>', 'reconnect attempts after a failure (pull/push: 3, start: unlimited)'),
     )
@@ -43,6 +49,57 @@ function positiveInt(name: string, raw: string): number {
       `--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`,
     );
   return n;
+}
+
+/**
+ * Validates the shared options (command line first, then environment). With `--join CODE` the
+ * code is exchanged for a guest token of its workspace (`POST /api/shares/{code}/token`,
+ * docs/protocol.md#share-links) and `--workspace` may be left out.
+ */
+export async function resolveConnectionOptions(
+  raw: Record<string, unknown>,
+  io: CliIo,
+): Promise<ConnectionOptions> {
+  const join = typeof raw.join === 'string' && raw.join !== '' ? raw.join : undefined;
+  if (join === undefined) return readConnectionOptions(raw, io);
+  const server = typeof raw.server === 'string' && raw.server !== '' ? raw.server : io.env.DIARYX_SYNC_SERVER;
+  if (!server) throw new CliError(ExitCode.Usage, 'missing --server (or DIARYX_SYNC_SERVER)');
+  const guest = await exchangeJoinCode(server, join);
+  if (typeof raw.workspace === 'string' && raw.workspace !== guest.workspace) {
+    throw new CliError(
+      ExitCode.Usage,
+      `--join is a share of workspace ${JSON.stringify(guest.workspace)}, not ${JSON.stringify(raw.workspace)}`,
+    );
+  }
+  return readConnectionOptions({ ...raw, workspace: guest.workspace, token: guest.token }, io);
+}
+
+async function exchangeJoinCode(server: string, code: string): Promise<{ token: string; workspace: string }> {
+  let url: URL;
+  try {
+    url = new URL(`/api/shares/${encodeURIComponent(code)}/token`, server);
+    url.protocol = url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:';
+  } catch {
+    throw new CliError(ExitCode.Usage, `--server must be a URL, got ${JSON.stringify(server)}`);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST' });
+  } catch (err) {
+    throw new CliError(ExitCode.Unreachable, `cannot reach ${url.origin}: ${(err as Error).message}`);
+  }
+  if (res.status === 404) throw new CliError(ExitCode.Unauthorized, 'join code unknown, expired or revoked');
+  if (res.status === 429) {
+    throw new CliError(
+      ExitCode.Unauthorized,
+      `too many failed join attempts, retry in ${res.headers.get('retry-after') ?? '?'} s`,
+    );
+  }
+  const body = (await res.json().catch(() => null)) as { token?: unknown; workspace?: unknown } | null;
+  if (res.status !== 201 || typeof body?.token !== 'string' || typeof body.workspace !== 'string') {
+    throw new CliError(ExitCode.Failure, `join code exchange failed: HTTP ${res.status}`);
+  }
+  return { token: body.token, workspace: body.workspace };
 }
 
 /** Validates the shared options (command line first, then environment). */

@@ -10,13 +10,15 @@ import { InfraModule } from './infra/infra.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { PlaygroundModule } from './playground/playground.module';
+import { ShareStoreModule } from './shares/share-store.module';
+import { SharesModule } from './shares/shares.module';
 import { SyncModule } from './sync/sync.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /**
  * Root module of the gateway. Global: configuration ({@link GatewayConfigModule}), connections
  * ({@link InfraModule}: PG pool, Redis, logger, instance id) and metrics ({@link MetricsModule}).
- * Feature modules: HTTP API, health, WebSocket sync, history, ops, the `/play` playground.
+ * Feature modules: HTTP API, share links, health, WebSocket sync, history, ops, the `/play` playground.
  */
 @Module({})
 export class AppModule {
@@ -30,7 +32,9 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         TenancyModule,
+        ShareStoreModule,
         ApiModule,
+        SharesModule,
         HealthModule,
         SyncModule,
         HistoryModule,

@@ -53,6 +53,9 @@
  *    and answers `workspace_ended` with its shard; every gateway closes its connections to the
  *    workspace's docs with 4403. The deleting gateway re-sends to shards that have not answered
  *    (no owner right now) until all did or its deadline passed, then deletes storage.
+ * 9. `share_revoked` (docs/protocol.md#share-links): a share link was revoked; published to
+ *    `workspaceDeletionsChannel`, every gateway closes the connections whose token was issued for
+ *    that share with 4403.
  */
 import {
   encodeServerControl,
@@ -223,6 +226,15 @@ export interface WorkspaceDeletedEnvelope {
   workspace: string;
 }
 
+/** gateway → `workspaceDeletionsChannel`: share link `share` of the workspace was revoked. */
+export interface ShareRevokedEnvelope {
+  type: 'share_revoked';
+  tenant: string;
+  workspace: string;
+  /** The share id (the `share` claim of the tokens issued for it). */
+  share: string;
+}
+
 /** shard owner → the deleting gateway: `shard` dropped the workspace's docs. */
 export interface WorkspaceEndedEnvelope {
   type: 'workspace_ended';
@@ -243,7 +255,8 @@ export type Envelope =
   | WorkspaceEventEnvelope
   | ShardAcquiredEnvelope
   | WorkspaceDeletedEnvelope
-  | WorkspaceEndedEnvelope;
+  | WorkspaceEndedEnvelope
+  | ShareRevokedEnvelope;
 
 /** Thrown by {@link decodeEnvelope} for any malformed input (never another error type). */
 export class EnvelopeDecodeError extends Error {
@@ -269,6 +282,7 @@ const KIND = {
   workspace_event: 41,
   shard_acquired: 42,
   workspace_deleted: 43,
+  share_revoked: 44,
 } as const satisfies Record<Envelope['type'], number>;
 
 /** Role byte of a `frame` envelope: the index in this table (never reorder it). */
@@ -396,6 +410,11 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
     case 'workspace_ended':
       s(env.msgId);
       encoding.writeVarUint(e, env.shard);
+      break;
+    case 'share_revoked':
+      s(env.tenant);
+      s(env.workspace);
+      s(env.share);
       break;
   }
   return encoding.toUint8Array(e);
@@ -605,6 +624,9 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
       break;
     case KIND.workspace_ended:
       env = { type: 'workspace_ended', msgId: r.str(), shard: r.varUint() };
+      break;
+    case KIND.share_revoked:
+      env = { type: 'share_revoked', tenant: r.str(), workspace: r.str(), share: r.str() };
       break;
     default:
       throw new EnvelopeDecodeError(`unknown envelope kind ${kind}`);

@@ -33,8 +33,9 @@ export function workspaceChannel(prefix: string, tenant: string, workspace: stri
 }
 
 /**
- * Pub/sub channel announcing deleted workspaces (`workspace_deleted`), cluster-wide: every gateway
- * closes its connections to the workspace's docs (docs/workspace-deletion.md).
+ * Pub/sub channel announcing deleted workspaces (`workspace_deleted`) and revoked share links
+ * (`share_revoked`), cluster-wide: every gateway closes the connections concerned
+ * (docs/workspace-deletion.md, docs/protocol.md#share-links).
  */
 export function workspaceDeletionsChannel(prefix: string): string {
   return `${prefix}:workspace-deletions`;

@@ -5,6 +5,7 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { InvalidTokenError } from './auth.errors';
 import { TokenRevocations } from './token-revocations';
+import { SHARE_STATUS, type ShareStatus } from './share-status';
 import {
   ALL_WORKSPACES,
   type TokenClaims,
@@ -18,6 +19,8 @@ export interface TokenRequest {
   tid: string;
   ws: string[];
   role: Role;
+  /** Guest token of a share link: the share id (docs/protocol.md#share-links). */
+  share?: string;
 }
 
 /** A freshly signed token, its id (`jti`) and its expiry. */
@@ -42,6 +45,8 @@ export class AuthService {
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    /** Without it (unit tests), every share-link token is refused. */
+    @Optional() @Inject(SHARE_STATUS) private readonly shares: ShareStatus | null = null,
     /** Without it (unit tests), no token counts as revoked. */
     @Optional() @Inject(TokenRevocations) private readonly revocations: TokenRevocations | null = null,
   ) {
@@ -53,6 +58,7 @@ export class AuthService {
 
   /**
    * Verifies signature, algorithm, expiry and claim shapes.
+   * A share-link token (`share` claim) is valid only while its share is active.
    * @throws InvalidTokenError with reason `expired` past `exp`, `revoked` when its `jti` was
    *   revoked, `invalid` for anything else.
    */
@@ -85,6 +91,10 @@ export class AuthService {
     if (parsed.data.jti !== undefined && this.revocations?.isRevoked(parsed.data.jti)) {
       throw new InvalidTokenError('revoked', 'token revoked');
     }
+    const share = parsed.data.share;
+    if (share !== undefined && !(await this.shares?.isActive(parsed.data.tid, share))) {
+      throw new InvalidTokenError('invalid', 'share link revoked or expired');
+    }
     return parsed.data;
   }
 
@@ -92,7 +102,10 @@ export class AuthService {
   async issue(request: TokenRequest, ttlSeconds: number): Promise<IssuedToken> {
     const expSeconds = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
     const jti = randomUUID();
-    const token = await new SignJWT({ tid: request.tid, ws: request.ws, role: request.role })
+    const claims = { tid: request.tid, ws: request.ws, role: request.role };
+    const token = await new SignJWT(
+      request.share === undefined ? claims : { ...claims, share: request.share },
+    )
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(request.sub)
       .setIssuedAt()

@@ -21,9 +21,14 @@ export const tokenClaimsSchema = z.object({
   exp: z.number().int(),
   /** Token id (set on every token minted since revocation exists; docs/protocol.md#tokens). */
   jti: z.string().min(1).max(64).optional(),
+  /** Set on guest tokens of a share link (docs/protocol.md#share-links): the share id. */
+  share: z.string().min(1).max(64).optional(),
 });
 
-/** Claims of a verified token: user, tenant, covered workspaces (`["*"]` = all), role, expiry (s since epoch). */
+/**
+ * Claims of a verified token: user, tenant, covered workspaces (`["*"]` = all), role, expiry (s
+ * since epoch), and for a share link's guest token the share id.
+ */
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
 
 /** What a caller may do to a workspace, in increasing order of privilege. */

@@ -55,6 +55,7 @@ export abstract class ClientConnection implements HubConnection {
   readonly id: string;
   readonly tenant: string;
   readonly role: Role;
+  readonly shareId: string | null;
   protected readonly out: BoundedSocket;
   /** Docs this connection is subscribed to, by doc id. */
   protected readonly docs = new Map<string, DocRef>();
@@ -82,6 +83,7 @@ export abstract class ClientConnection implements HubConnection {
     this.id = ctx.hub.newConnectionId();
     this.tenant = claims.tid;
     this.role = claims.role;
+    this.shareId = claims.share ?? null;
     this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
     this.controlBucket = new TokenBucket(ctx.settings.controlRatePerSecond, ctx.settings.controlBurst);
     this.focusBucket = new TokenBucket(ctx.settings.focusRatePerSecond, ctx.settings.focusBurst);

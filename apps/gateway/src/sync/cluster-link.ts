@@ -17,6 +17,7 @@ import {
   shardInboxChannel,
   shardOf,
   type ShardAcquiredEnvelope,
+  type ShareRevokedEnvelope,
   workspaceChannel,
   workspaceDeletionsChannel,
   type WorkspaceDeletedEnvelope,
@@ -34,6 +35,8 @@ export interface ClusterLinkHandlers {
   onShardAcquired(env: ShardAcquiredEnvelope): void;
   /** A workspace was deleted (any gateway): close local connections to its docs. */
   onWorkspaceDeleted(env: WorkspaceDeletedEnvelope): void;
+  /** A share link was revoked (any gateway): close local connections that joined with it. */
+  onShareRevoked(env: ShareRevokedEnvelope): void;
   /** A shard owner dropped a deleted workspace's docs (answer to this gateway's deletion). */
   onWorkspaceEnded(env: WorkspaceEndedEnvelope): void;
   /**
@@ -89,6 +92,15 @@ export class ClusterLink {
 
   /** Announces a deleted workspace to every gateway (this one included). */
   async publishWorkspaceDeleted(env: WorkspaceDeletedEnvelope): Promise<void> {
+    const bytes = encodeEnvelope(env);
+    await this.bus.publish(
+      workspaceDeletionsChannel(this.opts.prefix),
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    );
+  }
+
+  /** Announces a revoked share link to every gateway (this one included). */
+  async publishShareRevoked(env: ShareRevokedEnvelope): Promise<void> {
     const bytes = encodeEnvelope(env);
     await this.bus.publish(
       workspaceDeletionsChannel(this.opts.prefix),
@@ -207,6 +219,8 @@ export class ClusterLink {
           return h.onWorkspaceDeleted(env);
         case 'workspace_ended':
           return h.onWorkspaceEnded(env);
+        case 'share_revoked':
+          return h.onShareRevoked(env);
         default:
           return; // inbox envelopes are not for gateways
       }

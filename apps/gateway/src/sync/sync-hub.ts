@@ -36,6 +36,8 @@ export interface HubConnection {
   readonly id: string;
   readonly tenant: string;
   readonly endpoint: 'sync2' | 'yjs';
+  /** The share link the connection's token was issued for (`share` claim), null for ordinary tokens. */
+  readonly shareId: string | null;
   /** Payloads answering one of this connection's frames (send each as one y-protocols message). */
   deliverReply(
     docId: string,
@@ -324,6 +326,17 @@ export class SyncHub {
     for (const conn of doomed) conn.close(CloseCode.Forbidden, 'workspace deleted');
     if (doomed.size > 0) this.logger.info({ tenant, workspaceId, closed: doomed.size }, 'workspace deleted');
     return doomed.size;
+  }
+
+  /**
+   * A share link was revoked: closes every local connection whose token was issued for it with
+   * 4403 (docs/protocol.md#share-links). Returns how many were closed.
+   */
+  closeShare(tenant: string, shareId: string): number {
+    const doomed = [...this.connections.values()].filter((c) => c.tenant === tenant && c.shareId === shareId);
+    for (const conn of doomed) conn.close(CloseCode.Forbidden, 'share revoked');
+    if (doomed.length > 0) this.logger.info({ tenant, shareId, closed: doomed.length }, 'share revoked');
+    return doomed.length;
   }
 
   /** Fan-out of a doc broadcast to the local sockets using the doc, except its origin. */

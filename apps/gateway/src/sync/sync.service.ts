@@ -65,6 +65,15 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.ender.end(tenant, workspace);
   }
 
+  /**
+   * Announces a revoked share link: every gateway closes the connections that joined with it
+   * (4403, docs/protocol.md#share-links).
+   */
+  async revokeShare(tenant: string, workspace: string, share: string): Promise<void> {
+    if (!this.link) throw new Error('sync service not started');
+    await this.link.publishShareRevoked({ type: 'share_revoked', tenant, workspace, share });
+  }
+
   /** Open WebSocket connections on this gateway. */
   get connectionCount(): number {
     return this.server?.connectionCount ?? 0;
@@ -86,6 +95,7 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
         onResubscribed: () => hubRef.hub?.onResubscribed(),
         onWorkspaceDeleted: (env) => hubRef.hub?.closeWorkspace(env.tenant, env.workspace),
         onWorkspaceEnded: (env) => this.ender?.onEnded(env),
+        onShareRevoked: (env) => hubRef.hub?.closeShare(env.tenant, env.share),
       },
     });
     this.ender = new WorkspaceEnder(this.link, this.gatewayId, this.logger);

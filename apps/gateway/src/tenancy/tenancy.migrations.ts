@@ -4,7 +4,7 @@ import type { Migration } from '@diaryx-sync/crdt/postgres';
 export const TENANCY_MIGRATIONS_TABLE = 'gateway_migrations';
 
 /**
- * Numbered migrations of the tables the gateway owns (`tenants`, `workspaces`). Append only:
+ * Numbered migrations of the tables the gateway owns (`tenants`, `workspaces`, `workspace_shares`). Append only:
  * never edit an applied migration, add a new id instead. Workspaces are keyed by
  * `(tenant_id, id)`: equal workspace ids in two tenants are two workspaces. No foreign key to
  * `tenants`: a token signed with the cluster secret may name a tenant created elsewhere.
@@ -35,6 +35,26 @@ export const TENANCY_MIGRATIONS: Migration[] = [
     sql: `
       ALTER TABLE tenants DROP CONSTRAINT IF EXISTS tenants_name_key;
       CREATE INDEX IF NOT EXISTS tenants_name_idx ON tenants (name);
+    `,
+  },
+  {
+    id: 3,
+    name: 'share links',
+    // docs/protocol.md#share-links: only the SHA-256 of a join code is stored.
+    sql: `
+      CREATE TABLE IF NOT EXISTS workspace_shares (
+        tenant_id    text NOT NULL,
+        id           text NOT NULL,
+        workspace_id text NOT NULL,
+        role         text NOT NULL CHECK (role IN ('viewer', 'editor')),
+        code_hash    bytea NOT NULL UNIQUE,
+        created_by   text NOT NULL,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        expires_at   timestamptz NOT NULL,
+        revoked_at   timestamptz,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX IF NOT EXISTS workspace_shares_workspace_idx ON workspace_shares (tenant_id, workspace_id);
     `,
   },
   {

@@ -1,0 +1,11 @@
+/**
+ * Whether a share link still admits its guests (docs/protocol.md#share-links). {@link AuthService}
+ * asks it for every token carrying a `share` claim; the shares module provides it.
+ */
+export interface ShareStatus {
+  /** True while share `shareId` of `tenant` exists, is not revoked, not expired, and its workspace still exists. */
+  isActive(tenant: string, shareId: string): Promise<boolean>;
+}
+
+/** Injection token of the {@link ShareStatus} provider. */
+export const SHARE_STATUS = Symbol('SHARE_STATUS');
