@@ -59,6 +59,7 @@ import { InlineCompactionScheduler, type CompactionScheduler } from './persisten
 import { FencedError, GroupCommitter, WorkspaceDeletedError } from './persistence/group-commit';
 import { PgWorkspaceDirectory, UNGUARDED, type WorkspaceDirectory } from './persistence/workspace-directory';
 import { WorkspaceToucher, type TouchWorkspace } from './persistence/workspace-touch';
+import { FileEventCollector, type EnqueueFileEvents } from './persistence/file-event-collector';
 import { TenantFairQueue } from './inbox/tenant-fair-queue';
 import { PresenceTracker, type WorkspacePresence } from './presence/presence-tracker';
 import { ShardLeaseManager } from './shards/shard-leases';
@@ -114,6 +115,11 @@ export interface DocServiceOptions {
    * (`HistoryQueues#touchWorkspace`); throttled per workspace. Default: none.
    */
   touchWorkspace?: TouchWorkspace;
+  /**
+   * Queues the file changes of persisted updates for change webhooks, debounced per file
+   * (`HistoryQueues#enqueueFileEvents`, docs/protocol.md#webhooks). Default: none.
+   */
+  fileEvents?: EnqueueFileEvents;
   /** CPU budget of one tenant per turn of the fair inbox queue, ms (default 5, docs/limits.md). */
   inboxSliceMs?: number;
   /** Inbox envelopes waiting per tenant before new ones are refused (default 10000). */
@@ -143,6 +149,7 @@ export class DocService {
   private readonly storage: PostgresStorage;
   private readonly compaction: CompactionScheduler;
   private readonly toucher: WorkspaceToucher | undefined;
+  private readonly fileEvents: FileEventCollector | undefined;
   private readonly log: Logger;
   /** Inbox subscriptions (sharded pub/sub on Redis Cluster, docs/redis.md). */
   private bus: BusPubSub | undefined;
@@ -172,6 +179,7 @@ export class DocService {
         logger: this.log,
       });
     this.toucher = opts.touchWorkspace ? new WorkspaceToucher(opts.touchWorkspace, this.log) : undefined;
+    this.fileEvents = opts.fileEvents ? new FileEventCollector(opts.fileEvents, this.log) : undefined;
     this.leases = new ShardLeaseManager({
       redis: opts.redis,
       prefix: opts.prefix,
@@ -291,6 +299,7 @@ export class DocService {
     await this.committer.drain();
     await this.presence.drain();
     await this.toucher?.flush();
+    await this.fileEvents?.flush();
     await this.compaction.close();
     await this.heartbeat?.stop();
     this.bus?.close();
@@ -447,11 +456,15 @@ export class DocService {
     fn: (doc: LoadedDoc) => void,
   ): void {
     const docOrLoad = this.registry.acquire(env.tenant, env.docId, parsed, shard, token);
-    if (!(docOrLoad instanceof Promise)) return fn(docOrLoad);
+    if (!(docOrLoad instanceof Promise)) {
+      this.fileEvents?.watch(docOrLoad);
+      return fn(docOrLoad);
+    }
     docOrLoad.then(
       (doc) => {
         if (doc.broken) return;
         this.registry.touch(doc);
+        this.fileEvents?.watch(doc);
         fn(doc);
       },
       (err: Error) => {
@@ -696,6 +709,7 @@ export class DocService {
     ).then(() => {
       this.registry.persisted(doc, updates.length);
       this.toucher?.changed(doc.tenant, doc.parsed.workspaceId);
+      this.fileEvents?.persisted(doc);
     });
   }
 

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     compactKeepUpdates: cfg.COMPACT_KEEP_UPDATES,
     compaction,
     touchWorkspace: history ? (tenant, workspace) => history.touchWorkspace(tenant, workspace) : undefined,
+    fileEvents: history ? (data) => history.enqueueFileEvents(data) : undefined,
   });
 
   const ops = await startOpsServer({

@@ -199,4 +199,49 @@ describe('change webhooks (gateway + doc service + history worker + loopback rec
     );
     expect((await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks')).json.webhooks).toHaveLength(1);
   }, 120_000);
+  test('file events: created, changed, deleted, debounced per file, only to subscribed hooks of the tenant', async () => {
+    const hook = await api(a.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: `${receiverUrl}/files`,
+      events: ['file.created', 'file.changed', 'file.deleted'],
+    });
+    expect(hook.status).toBe(201);
+    const otherTenant = await api(b.adminToken, 'POST', '/api/workspaces/w1/webhooks', {
+      url: `${receiverUrl}/files-b`,
+      events: ['file.created', 'file.changed', 'file.deleted'],
+    });
+    expect(otherTenant.status).toBe(201);
+    const editor = await cluster.token({ tid: a.id, ws: ['w1'], role: 'editor' });
+    const events = () =>
+      received
+        .filter((r) => r.path === '/files')
+        .map((r) => JSON.parse(r.body) as { type: string; data: { path: string } })
+        .filter((e) => e.data.path === 'live.md')
+        .map((e) => e.type);
+    // Created and changed twice within the debounce window: one "file.created".
+    await api(editor, 'PUT', '/api/workspaces/w1/files/live.md', 'one\n', 'text/markdown');
+    await api(editor, 'PUT', '/api/workspaces/w1/files/live.md', 'two\n', 'text/markdown');
+    await api(editor, 'PUT', '/api/workspaces/w1/files/live.md', 'three\n', 'text/markdown');
+    await waitUntil(() => events().length >= 1, 30_000, 'file.created');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(events()).toEqual(['file.created']);
+    await api(editor, 'PUT', '/api/workspaces/w1/files/live.md', 'four\n', 'text/markdown');
+    await waitUntil(() => events().length >= 2, 30_000, 'file.changed');
+    expect((await api(editor, 'DELETE', '/api/workspaces/w1/files/live.md')).status).toBe(204);
+    await waitUntil(() => events().length >= 3, 30_000, 'file.deleted');
+    expect(events()).toEqual(['file.created', 'file.changed', 'file.deleted']);
+    const delivery = received.find((r) => r.path === '/files')!;
+    expect(
+      verifyWebhook(
+        hook.json.secret,
+        {
+          timestamp: delivery.headers['diaryx-timestamp'] as string,
+          signature: delivery.headers['diaryx-signature'] as string,
+        },
+        delivery.body,
+      ),
+    ).toBe(true);
+    // Tenant B's hook on its own "w1" hears B's files (b.md of the first test), never A's live.md.
+    const toB = received.filter((r) => r.path === '/files-b').map((r) => r.body);
+    expect(toB.some((body) => body.includes('live.md'))).toBe(false);
+  }, 120_000);
 });

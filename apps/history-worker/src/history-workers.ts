@@ -9,6 +9,7 @@ import {
   parseCompactionJob,
   parseRebuildJob,
   parseRestoreJob,
+  parseFileEventsJob,
   parseWebhookDeliveryJob,
   parseWorkspaceJob,
 } from './jobs/job-payloads';
@@ -20,6 +21,7 @@ import { runRebuild } from './jobs/rebuild';
 import { runRestore } from './jobs/restore';
 import { runValidation } from './jobs/validation';
 import { runWebhookDelivery } from './jobs/webhook-delivery';
+import { runFileEvents } from './jobs/webhook-events';
 
 export interface HistoryWorkersOptions {
   /** Opens a new Redis connection (the runtime's `createRedis`); one per queue worker. */
@@ -71,6 +73,8 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
       return (job) => runRestore(ctx, parseRestoreJob(job.data));
     case QUEUE_NAMES.webhookDelivery:
       return (job) => runWebhookDelivery(ctx, parseWebhookDeliveryJob(job.data));
+    case QUEUE_NAMES.webhookEvents:
+      return (job) => runFileEvents(ctx, String(job.id), parseFileEventsJob(job.data));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Zip snapshots (docs/protocol.md#http-api): `GET …/snapshot[?commit_id=]` streams the materialized markdown
  * files (current state, or a commit); `POST …/snapshot?mode=replace|merge` imports a zip (raw
- * request body, received into a temp file and checked entry by entry) — hostile or oversize
+ * request body or the `file` field of a multipart/form-data upload, received into a temp file
+ * and checked entry by entry) — hostile or oversize
  * archives get 400 and nothing changes; more concurrent imports than `ImportSlots` allows get 429
  * with `Retry-After` before their body is read.
  */
@@ -15,6 +16,7 @@ import { ApiError } from '../api/api-error';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
 import { ImportSlots } from './import-slots';
+import { isMultipartUpload, receiveMultipartUpload } from './multipart-upload';
 import { receiveUpload, type TempUpload } from './upload-file';
 import { WorkspaceHistoryService } from './workspace-history.service';
 
@@ -81,7 +83,10 @@ export class SnapshotController {
     try {
       let upload: TempUpload;
       try {
-        upload = await receiveUpload(req, this.history.limits().maxZipBytes, 'zip');
+        const max = this.history.limits().maxZipBytes;
+        upload = isMultipartUpload(req)
+          ? await receiveMultipartUpload(req, max, 'zip')
+          : await receiveUpload(req, max, 'zip');
       } catch (err) {
         res.setHeader('Connection', 'close');
         throw err;

@@ -9,6 +9,7 @@ import {
   type CompactionJobData,
   type RebuildJobData,
   type RestoreJobData,
+  type FileEventsJobData,
   type WebhookDeliveryJobData,
   type WorkspaceJobData,
 } from '@diaryx-sync/bus';
@@ -60,6 +61,19 @@ const webhookDelivery = z.object({
   }),
 });
 
+const fileEvents = z.object({
+  tenant,
+  workspace: id,
+  changes: z
+    .array(
+      z.object({
+        type: z.enum(['file.created', 'file.changed', 'file.renamed', 'file.deleted']),
+        path: z.string().min(1).max(1024),
+      }),
+    )
+    .max(100_000),
+});
+
 function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
   const r = schema.safeParse(data);
   if (!r.success)
@@ -75,3 +89,4 @@ export const parseRebuildJob = (d: unknown): RebuildJobData => parse(rebuild, d,
 export const parseRestoreJob = (d: unknown): RestoreJobData => parse(restore, d, 'restore');
 export const parseWebhookDeliveryJob = (d: unknown): WebhookDeliveryJobData =>
   parse(webhookDelivery, d, 'webhook delivery');
+export const parseFileEventsJob = (d: unknown): FileEventsJobData => parse(fileEvents, d, 'file events');

@@ -3,7 +3,7 @@
  * the event's workspace (in the event's tenant only) that subscribed to its type.
  */
 import { randomUUID } from 'node:crypto';
-import type { WebhookEventType } from '@diaryx-sync/bus';
+import type { FileEventsJobData, WebhookEventType } from '@diaryx-sync/bus';
 import type { JobContext } from './job-context';
 
 /** Queues `type` for every subscribed hook of the workspace; returns how many were queued. */
@@ -41,4 +41,27 @@ export async function emitWebhookEventSafely(
   } catch (err) {
     ctx.log.warn({ err, tenant, workspace, type }, 'webhook event not queued');
   }
+}
+
+/**
+ * A `webhook-events` job: one event per file change; the event id derives from the job id, so a
+ * retried job queues the same (de-duplicated) deliveries.
+ */
+export async function runFileEvents(
+  ctx: Pick<JobContext, 'webhooks' | 'queues' | 'log'>,
+  jobId: string,
+  data: FileEventsJobData,
+): Promise<{ events: number }> {
+  let events = 0;
+  for (const [i, change] of data.changes.entries()) {
+    events += await emitWebhookEvent(
+      ctx,
+      data.tenant,
+      data.workspace,
+      change.type,
+      { path: change.path },
+      `${jobId}:${i}`,
+    );
+  }
+  return { events };
 }

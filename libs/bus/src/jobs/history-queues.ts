@@ -25,7 +25,7 @@ import {
   type ValidationJobResult,
   type WorkspaceJobData,
 } from './job-types';
-import type { WebhookDeliveryJobData } from './webhooks';
+import type { FileEventsJobData, WebhookDeliveryJobData } from './webhooks';
 
 /** Options of {@link HistoryQueues}. */
 export interface HistoryQueuesOptions {
@@ -206,6 +206,15 @@ export class HistoryQueues {
       backoff: { type: 'exponential', delay: 2000 },
       removeOnComplete: { age: 24 * 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+    });
+  }
+
+  /** Queues the file changes of one debounce window of a workspace (doc service). */
+  enqueueFileEvents(data: FileEventsJobData): Promise<Job> {
+    return this.queue(QUEUE_NAMES.webhookEvents).add('file-events', data, {
+      jobId: jobIdOf('file-events', data.tenant, data.workspace, randomUUID()),
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
     });
   }
 

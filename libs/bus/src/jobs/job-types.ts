@@ -21,6 +21,8 @@ export const QUEUE_NAMES = {
   restore: 'restore',
   /** Change webhooks (jobs/webhooks.ts): one job per event and hook. */
   webhookDelivery: 'webhook-delivery',
+  /** File changes reported by the doc service, fanned out to deliveries by the history worker. */
+  webhookEvents: 'webhook-events',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

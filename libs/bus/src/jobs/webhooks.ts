@@ -40,6 +40,22 @@ export interface WebhookDeliveryJobData {
   event: WebhookEvent;
 }
 
+/** One file change of a workspace, as reported by the doc service (debounced per file). */
+export interface FileChangeEvent {
+  type: 'file.created' | 'file.changed' | 'file.renamed' | 'file.deleted';
+  path: string;
+}
+
+/**
+ * `webhook-events` job: the file changes of one workspace in one debounce window, queued by the
+ * doc service; the history worker turns each into a delivery per subscribed hook.
+ */
+export interface FileEventsJobData {
+  tenant: string;
+  workspace: string;
+  changes: FileChangeEvent[];
+}
+
 /** Header names of a delivery. */
 export const WEBHOOK_HEADERS = {
   id: 'diaryx-webhook-id',
