@@ -135,10 +135,16 @@ describe('HTTP API on a real topology (gateway + doc service + history worker + 
     const before = Math.floor(Date.now() / 1000);
     const t = await call('POST', '/api/tokens', admin, { sub: 'dana', ws: [id], role: 'editor', ttl_s: 600 });
     expect(t.status).toBe(201);
-    expect(Object.keys(t.body).sort()).toEqual(['expires_at', 'token']);
+    expect(Object.keys(t.body).sort()).toEqual(['expires_at', 'jti', 'token']);
     expect(t.body.expires_at).toMatch(RFC3339);
     const claims = claimsOf(t.body.token);
-    expect(claims).toMatchObject({ sub: 'dana', tid: res.body.id, ws: [id], role: 'editor' });
+    expect(claims).toMatchObject({
+      sub: 'dana',
+      tid: res.body.id,
+      ws: [id],
+      role: 'editor',
+      jti: t.body.jti,
+    });
     expect(claims.exp).toBe(Math.floor(Date.parse(t.body.expires_at) / 1000));
     expect(claims.exp as number).toBeGreaterThanOrEqual(before + 600);
     expect(claims.exp as number).toBeLessThanOrEqual(before + 602);
@@ -208,6 +214,7 @@ describe('HTTP API on a real topology (gateway + doc service + history worker + 
     expect(list.status).toBe(200);
     expect(list.body).toEqual({
       workspaces: [{ id: 'a_one', name: 'A', created_at: expect.stringMatching(RFC3339) }],
+      next_cursor: null,
     });
     expectError(await call('POST', '/api/workspaces', a.admin_token, { id: 'a_one', name: 'again' }), 409);
   });
