@@ -73,6 +73,8 @@ describe('HistoryQueues (producer side, real Redis)', () => {
       'rebuild',
       'restore',
       'validation',
+      'webhook-delivery',
+      'webhook-events',
     ]);
   });
 });
