@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { PlaygroundAssets } from './playground-assets';
 
@@ -12,12 +12,14 @@ export const PLAYGROUND_ASSETS = Symbol('PLAYGROUND_ASSETS');
  * signs in with a token kept in the URL fragment, which browsers never send to the server, and
  * then talks to the public HTTP API and `/sync2` like any app.
  */
-@ApiExcludeController()
+@ApiTags('playground')
 @Controller('play')
 export class PlaygroundController {
   constructor(@Inject(PLAYGROUND_ASSETS) private readonly assets: PlaygroundAssets) {}
 
   @Get()
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the playground page (404 text when it was not built)' })
   page(@Res() res: Response): void {
     secure(res);
     if (!this.assets.index) {
@@ -35,6 +37,8 @@ export class PlaygroundController {
   }
 
   @Get('assets/:file')
+  @ApiProduces('text/javascript', 'text/css')
+  @ApiOkResponse({ description: "one of the page's bundled files" })
   asset(@Param('file') file: string, @Res() res: Response): void {
     secure(res);
     const asset = this.assets.files.get(file);
