@@ -34,7 +34,7 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
 
 describe('AuthService', () => {
   it('issues tokens that verify to the same claims', async () => {
-    const { token, expiresAt } = await auth.issue(
+    const { token, jti, expiresAt } = await auth.issue(
       { sub: 'u1', tid: 't1', ws: ['a', 'b'], role: 'viewer' },
       120,
     );
@@ -45,6 +45,7 @@ describe('AuthService', () => {
       ws: ['a', 'b'],
       role: 'viewer',
       exp: expiresAt.getTime() / 1000,
+      jti,
     });
   });
 

@@ -143,7 +143,7 @@ describe('versions without a doc service', () => {
       { token: viewer },
     );
     expect(empty.status).toBe(200);
-    expect(empty.body).toEqual({ versions: [] });
+    expect(empty.body).toEqual({ versions: [], next_cursor: null });
   });
 
   it('rejects docs that are malformed or of another workspace (400 invalid_doc)', async () => {
@@ -180,6 +180,8 @@ describe('versions without a doc service', () => {
     });
     expect(restore.status).toBe(404);
     expect(restore.body.error.code).toBe('version_not_found');
+    // Minting needs an existing workspace (404 otherwise): one the token covers, not journal.
+    await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id: 'elsewhere' } });
     const outside = await mint(url, tenant.admin_token, 'editor', ['elsewhere']);
     expect((await api(url, 'GET', '/api/workspaces/journal/versions', { token: outside })).status).toBe(404);
     expect(
@@ -187,6 +189,28 @@ describe('versions without a doc service', () => {
         .status,
     ).toBe(404);
     expect((await api(url, 'GET', '/api/workspaces/journal/versions')).status).toBe(401);
+  });
+
+  it('pages versions newest first by cursor; a forged cursor is 400 invalid_cursor', async () => {
+    const token = await mint(url, tenant.admin_token, 'viewer');
+    const all = (await api(url, 'GET', '/api/workspaces/journal/versions', { token })).body.versions.map(
+      (v: { update_id: number }) => v.update_id,
+    );
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const paged: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=1&cursor=${cursor}` : '?limit=1';
+      const res = await api(url, 'GET', `/api/workspaces/journal/versions${query}`, { token });
+      expect(res.body.versions.length).toBe(1);
+      paged.push(res.body.versions[0].update_id);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+    const forged = Buffer.from('["x"]').toString('base64url');
+    const bad = await api(url, 'GET', `/api/workspaces/journal/versions?cursor=${forged}`, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_cursor');
   });
 
   it('restore: viewer 403, bad id 400, unknown version 404', async () => {

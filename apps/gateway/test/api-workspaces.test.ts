@@ -100,6 +100,9 @@ describe('POST /api/tokens', () => {
   let tenant: { id: string; admin_token: string };
   beforeAll(async () => {
     tenant = await createTenant('tokens-tenant');
+    for (const id of ['a', 'b']) {
+      expect((await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id } })).status).toBe(201);
+    }
   });
 
   it('mints a token with the requested claims and an RFC3339 expiry', async () => {
@@ -109,15 +112,42 @@ describe('POST /api/tokens', () => {
       body: { sub: 'alice', ws: ['a', 'b'], role: 'editor', ttl_s: 600 },
     });
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'token']);
+    expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'jti', 'token']);
     expect(res.body.expires_at).toMatch(RFC3339);
     const exp = Date.parse(res.body.expires_at);
     expect(exp).toBeGreaterThanOrEqual(before + 599_000);
     expect(exp).toBeLessThanOrEqual(Date.now() + 601_000);
     const [, payload] = res.body.token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    expect(claims).toMatchObject({ sub: 'alice', tid: tenant.id, ws: ['a', 'b'], role: 'editor' });
+    expect(claims).toMatchObject({ sub: 'alice', tid: tenant.id, ws: ['a', 'b'], role: 'editor', jti: res.body.jti });
     expect(claims.exp * 1000).toBe(exp);
+  });
+
+  it('answers 404 for a workspace that does not exist in the tenant', async () => {
+    const res = await api(url, 'POST', '/api/tokens', {
+      token: tenant.admin_token,
+      body: { sub: 'alice', ws: ['a', 'nope'], role: 'editor', ttl_s: 600 },
+    });
+    expectError(res, 404, 'not_found');
+  });
+
+  it('lists the minted tokens one page at a time and refuses a forged cursor', async () => {
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const res = await api(url, 'GET', `/api/tokens${query}`, { token: tenant.admin_token });
+      expect(res.status).toBe(200);
+      expect(res.body.tokens.length).toBeLessThanOrEqual(2);
+      pages.push(res.body.tokens.map((t: { jti: string }) => t.jti));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    const all = pages.flat();
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toEqual([...all].sort());
+    expectError(await api(url, 'GET', '/api/tokens?cursor=bm9wZQ', { token: tenant.admin_token }), 400, 'invalid_cursor');
+    expectError(await api(url, 'GET', '/api/tokens?limit=0', { token: tenant.admin_token }), 400, 'invalid_request');
   });
 
   it('is for tenant admins only (403 for editor and viewer)', async () => {
@@ -291,6 +321,34 @@ describe('workspaces CRUD', () => {
       400,
     );
     expectError(await api(url, 'PATCH', '/api/workspaces/patchme', { token: admin, body: {} }), 400);
+  });
+
+  it('pages GET /api/workspaces by cursor in id order, covering every workspace once', async () => {
+    const t = await createTenant('paging-tenant');
+    const ids = ['p-c', 'p-a', 'p-e', 'p-b', 'p-d'];
+    for (const id of ids) {
+      expect((await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status).toBe(201);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const res = await api(url, 'GET', `/api/workspaces${query}`, { token: t.admin_token });
+      expect(res.status).toBe(200);
+      seen.push(...res.body.workspaces.map((w: { id: string }) => w.id));
+      cursor = res.body.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].sort());
+    const limited = await mintToken(t.admin_token, { sub: 'l', ws: ['p-d', 'p-a'], role: 'viewer', ttl_s: 60 });
+    const mine = await api(url, 'GET', '/api/workspaces?limit=1', { token: limited });
+    expect(mine.body.workspaces.map((w: { id: string }) => w.id)).toEqual(['p-a']);
+    const rest = await api(url, 'GET', `/api/workspaces?limit=1&cursor=${mine.body.next_cursor}`, { token: limited });
+    expect(rest.body).toMatchObject({ workspaces: [{ id: 'p-d' }], next_cursor: null });
+    expectError(await api(url, 'GET', '/api/workspaces?cursor=!!', { token: t.admin_token }), 400, 'invalid_cursor');
+    expectError(await api(url, 'GET', '/api/workspaces?limit=5000', { token: t.admin_token }), 400, 'invalid_request');
   });
 
   it('answers 401 without a token', async () => {

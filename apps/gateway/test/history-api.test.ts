@@ -308,11 +308,14 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json' },
       body: JSON.stringify({ not: 'a zip' }),
     });
-    expect(json.status).toBe(400);
+    expect(json.status).toBe(415);
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
     expect((await post(await zipBuffer({ 'a.md': 'x' }), viewer)).status).toBe(403);
     expect((await post(await zipBuffer({ 'a.md': 'x' }), editor, 'bogus')).status).toBe(400);
     const huge = Buffer.alloc(51 * 1024 * 1024);
-    expect((await post(huge)).status).toBe(400);
+    const tooBig = await post(huge);
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
     expect(await materializeStoredWorkspace(storage, WS)).toEqual(before);
   });
 

@@ -1,9 +1,13 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { ApiError } from './api-error';
+import { ErrorResponses, JsonResponse } from './openapi-decorators';
+import { type PageLimits, Paginated, pageOf, pageSchema, parsePage } from './pagination';
 import { VersionsService } from './versions.service';
 import { WorkspaceAccessService } from './workspace-access.service';
 
@@ -13,6 +17,8 @@ export interface VersionResponse {
   timestamp: string;
   origin: string;
   device_id: string | null;
+  device_name: string | null;
+  user: string | null;
   files_changed: string[];
 }
 
@@ -24,7 +30,26 @@ export interface RestoreResponse {
   changed: boolean;
 }
 
-const MAX_LIMIT = 10_000;
+/** Versions per page: 1000 by default, at most 10,000. */
+const VERSION_PAGE_LIMITS: PageLimits = { defaultLimit: 1000, maxLimit: 10_000 };
+const versionCursor = z.tuple([z.number().int().positive()]);
+const versionSchema = z.object({
+  update_id: z.number().int(),
+  timestamp: z.string().datetime(),
+  origin: z.string(),
+  device_id: z.string().nullable(),
+  device_name: z.string().nullable(),
+  user: z.string().nullable(),
+  files_changed: z.array(z.string()),
+});
+const restoreSchema = z.object({ doc: z.string(), restored_to: z.number().int(), changed: z.boolean() });
+const DocQuery = () =>
+  ApiQuery({
+    name: 'doc',
+    required: false,
+    description: 'canonical doc id of this workspace (default `workspace:{id}`)',
+    schema: { type: 'string' },
+  });
 
 /**
  * Versions of a workspace's docs (docs/protocol.md#http-api). `doc` defaults to the workspace doc
@@ -33,29 +58,48 @@ const MAX_LIMIT = 10_000;
  */
 @Controller('api/workspaces/:id/versions')
 @UseGuards(BearerAuthGuard)
+@ApiTags('versions')
+@ApiBearerAuth('bearer')
+@ErrorResponses(401, 404)
 export class VersionsController {
   constructor(
     private readonly access: WorkspaceAccessService,
     private readonly versions: VersionsService,
   ) {}
 
-  /** `GET /api/workspaces/{id}/versions[?doc=][&limit=]` (any role) → newest first. */
+  /**
+   * `GET /api/workspaces/{id}/versions[?doc=][&limit=][&cursor=]` (any role) → newest first
+   * (descending `update_id`), one page at a time.
+   */
   @Get()
+  @DocQuery()
+  @Paginated(VERSION_PAGE_LIMITS)
+  @JsonResponse(200, 'one page of versions, newest first', pageSchema('versions', versionSchema))
+  @ErrorResponses(400)
   async list(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
     @Query('doc') doc: unknown,
     @Query('limit') limit: unknown,
-  ): Promise<{ versions: VersionResponse[] }> {
+    @Query('cursor') cursor: unknown,
+  ): Promise<{ versions: VersionResponse[]; next_cursor: string | null }> {
     await this.access.require(claims, id, 'read');
     const docId = resolveDoc(id, doc);
-    const entries = await this.versions.list(claims.tid, docId, parseLimit(limit));
+    const page = parsePage({ limit, cursor }, versionCursor, VERSION_PAGE_LIMITS);
+    const fetched = await this.versions.list(claims.tid, docId, {
+      beforeId: page.after?.[0],
+      limit: page.limit + 1,
+    });
+    const { items, next_cursor } = pageOf(fetched, page.limit, (e) => [e.update_id]);
     return {
-      versions: entries.map((e) => ({
+      next_cursor,
+      versions: items.map((e) => ({
         update_id: e.update_id,
         timestamp: new Date(e.timestamp).toISOString(),
         origin: e.origin,
         device_id: e.device_id,
+        device_name: e.device_name,
+        user: e.user,
         files_changed: e.files_changed,
       })),
     };
@@ -64,6 +108,9 @@ export class VersionsController {
   /** `POST /api/workspaces/{id}/versions/{updateId}/restore[?doc=]` (editor, admin). */
   @Post(':updateId/restore')
   @HttpCode(200)
+  @DocQuery()
+  @JsonResponse(200, 'restored (a forward update applied, persisted and broadcast)', restoreSchema)
+  @ErrorResponses(400, 403, 503)
   async restore(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -93,17 +140,4 @@ function resolveDoc(workspaceId: string, doc: unknown): string {
     );
   }
   return doc;
-}
-
-function parseLimit(limit: unknown): number | undefined {
-  if (limit === undefined) return undefined;
-  if (
-    typeof limit !== 'string' ||
-    !/^[0-9]{1,6}$/.test(limit) ||
-    Number(limit) < 1 ||
-    Number(limit) > MAX_LIMIT
-  ) {
-    throw ApiError.badRequest(`limit must be an integer between 1 and ${MAX_LIMIT}`, 'invalid_request');
-  }
-  return Number(limit);
 }

@@ -22,9 +22,15 @@ export class VersionsService {
     private readonly cluster: ClusterClient,
   ) {}
 
-  /** The versions of `docId` in the tenant, newest first. */
-  async list(tenantId: string, docId: string, limit?: number): Promise<HistoryEntry[]> {
-    return new HistoryManager(this.documents.storageFor(tenantId)).getHistory(docId, { limit });
+  /** Up to `limit` versions of `docId` in the tenant with an id below `beforeId`, newest first. */
+  async list(
+    tenantId: string,
+    docId: string,
+    page: { beforeId?: number; limit: number },
+  ): Promise<HistoryEntry[]> {
+    const all = await new HistoryManager(this.documents.storageFor(tenantId)).getHistory(docId);
+    const { beforeId } = page;
+    return (beforeId === undefined ? all : all.filter((e) => e.update_id < beforeId)).slice(0, page.limit);
   }
 
   /**
