@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import { seedServerFiles } from './helpers/cli-harness';
 
 const run = promisify(execFile);

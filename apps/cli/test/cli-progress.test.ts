@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli, type CliIo } from '@diaryx-sync/cli';
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import { cleanupTempDirs, serverBody, tempDir } from './helpers/cli-harness';
 
 // Real sockets and timers on a shared 2-core machine: allow more than Jest's 5 s default.

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as Y from 'yjs';
 import { WebSocketServer } from 'ws';
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import {
   cleanupTempDirs,
   cli,

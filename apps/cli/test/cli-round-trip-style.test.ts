@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import { cleanupTempDirs, cli, tempDir } from './helpers/cli-harness';
 
 jest.setTimeout(30000);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FolderSync } from '@diaryx-sync/cli';
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import {
   cleanupTempDirs,
   cli,

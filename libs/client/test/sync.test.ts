@@ -4,7 +4,7 @@
  * token is refreshed before it expires without losing an edit, and a viewer's refused edit is
  * reported.
  */
-import { testing } from '@diaryx-sync/protocol';
+import * as testing from '@diaryx-sync/protocol/testing';
 import { DiaryxClientError, type DiaryxClient } from '../src/index';
 import { fakeJwt, startClient, waitFor } from './helpers/clients';
 

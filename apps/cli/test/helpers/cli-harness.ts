@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as Y from 'yjs';
 import { runCli, LocalWorkspace, type CliIo, type ClientTuning, type StartHooks } from '@diaryx-sync/cli';
-import type { testing } from '@diaryx-sync/protocol';
+import type * as testing from '@diaryx-sync/protocol/testing';
 
 /** Output of one in-process CLI run. */
 export interface CliRun {

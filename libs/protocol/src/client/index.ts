@@ -26,6 +26,4 @@ export {
   type SyncClientOptions,
   type SyncEventHandler,
 } from './sync-client';
-/** Test helpers (in-process server on `ws` or in memory, faulty pipe). Node only. */
-export * as testing from './testing/index';
 export { createCrdtSessionDocuments } from './crdt-documents';
