@@ -2,12 +2,21 @@
  * Attachments against the real stack (docs/protocol.md#attachments): uploads are hashed by the
  * server and content-addressed per tenant, hostile uploads (over the limit, wrong declared size or
  * hash) are refused with nothing stored, another tenant's hash is 404, viewers download but never
- * upload.
+ * upload; a 5 MB image makes the round trip CLI push → git commit → `git clone` → zip export →
+ * CLI pull byte-equal.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import JSZip from 'jszip';
 import { ObjectStorage, attachmentPrefix } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
-import { startCluster, type TestCluster } from './helpers/cluster';
+import { cleanupCli, runCli, tempDir } from './helpers/cli';
+import { startCluster, type ServiceProcess, type TestCluster } from './helpers/cluster';
+
+const run = promisify(execFile);
 
 const LIMIT = 6 * 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -16,6 +25,7 @@ describe('attachments over HTTP', () => {
   let s3: EmbeddedS3;
   let cluster: TestCluster;
   let objects: ObjectStorage;
+  let worker: ServiceProcess;
 
   beforeAll(async () => {
     s3 = await startEmbeddedS3({ port: 0 });
@@ -29,9 +39,13 @@ describe('attachments over HTTP', () => {
       secretKey: String(cluster.env.S3_SECRET_KEY ?? 'S3RVER'),
       bucket: String(cluster.env.S3_BUCKET ?? 'diaryx-sync'),
     });
+    worker = await cluster.historyWorker();
+    await worker.start();
   }, 90_000);
 
   afterAll(async () => {
+    await cleanupCli();
+    await worker?.stop();
     await cluster?.stop();
     await s3?.stop();
   });
@@ -145,4 +159,72 @@ describe('attachments over HTTP', () => {
     expect(ok.status).toBe(200);
     expect(await stored(t.id)).toHaveLength(1);
   }, 60_000);
+
+  it('round-trips a 5 MB image: CLI push → git commit → git clone → zip export → CLI pull, byte-equal', async () => {
+    const t = await cluster.createTenant('att-roundtrip');
+    await cluster.createWorkspace(t, 'notes');
+    const editor = await cluster.token({ tid: t.id, ws: ['notes'], role: 'editor' });
+    const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(5 * 1024 * 1024)]);
+    const hash = sha256(image);
+    const src = tempDir('att-src');
+    mkdirSync(join(src, 'img'));
+    writeFileSync(join(src, 'img', 'photo.png'), image);
+    writeFileSync(
+      join(src, 'note.md'),
+      '---\ntitle: Note\nattachments:\n  - img/photo.png\n---\nSee the photo.\n',
+    );
+    const conn = ['--server', cluster.ws(), '--workspace', 'notes', '--token', editor];
+
+    const pushed = await runCli(['push', src, ...conn], 90_000);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain('attachments: 1 uploaded');
+    // A second push finds the bytes on the server and uploads nothing.
+    const again = await runCli(['push', src, ...conn], 90_000);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('1 uploaded');
+    expect(await stored(t.id)).toHaveLength(1);
+
+    const listed = (await (
+      await fetch(url('notes'), { headers: { authorization: `Bearer ${editor}` } })
+    ).json()) as { attachments: unknown[] };
+    expect(listed.attachments).toEqual([
+      {
+        file: 'note.md',
+        path: 'img/photo.png',
+        hash,
+        size: image.length,
+        mime_type: 'image/png',
+        stored: true,
+      },
+    ]);
+
+    const commit = await fetch(`${cluster.http()}/api/workspaces/notes/commit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${editor}` },
+    });
+    expect(commit.status).toBe(200);
+
+    const clone = tempDir('att-clone');
+    const gitUrl = cluster.http().replace('http://', `http://token:${editor}@`) + '/git/notes.git';
+    await run('git', ['clone', '-q', gitUrl, join(clone, 'w')], {
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
+    expect(sha256(readFileSync(join(clone, 'w', 'img', 'photo.png')))).toBe(hash);
+    expect(readFileSync(join(clone, 'w', 'note.md'), 'utf8')).toContain(hash);
+
+    const zipRes = await fetch(`${cluster.http()}/api/workspaces/notes/snapshot`, {
+      headers: { authorization: `Bearer ${editor}` },
+    });
+    expect(zipRes.status).toBe(200);
+    const zip = await JSZip.loadAsync(Buffer.from(await zipRes.arrayBuffer()));
+    expect(sha256(await zip.file('img/photo.png')!.async('uint8array'))).toBe(hash);
+
+    const dst = tempDir('att-dst');
+    const pulled = await runCli(['pull', dst, ...conn], 90_000);
+    expect(pulled.stderr).toBe('');
+    expect(pulled.code).toBe(0);
+    expect(sha256(readFileSync(join(dst, 'img', 'photo.png')))).toBe(hash);
+    expect(Buffer.compare(readFileSync(join(dst, 'img', 'photo.png')), image)).toBe(0);
+  }, 240_000);
 });

@@ -8,6 +8,7 @@ import {
   toFilePath,
   writeFileAtomic,
 } from '../folder';
+import { AttachmentSync } from '../attachment-sync';
 import type { ConnectionOptions } from '../connection-options';
 import type { CliIo } from '../io';
 import { LocalWorkspace } from '../local-workspace';
@@ -67,6 +68,8 @@ export async function pullCommand(
     progress.update(i + 1, files.length, 'writing');
   }
   progress.stop();
+  const attachments = await new AttachmentSync(root, opts).pull(local.workspace);
+  for (const p of attachments.missing) io.err(`warning: ${p}: attachment bytes not on the server\n`);
   let deleted = 0;
   if (opts.delete) {
     const keep = new Set([...files.map((f) => f.path), ...skipped.map((s) => s.path)]);
@@ -80,7 +83,11 @@ export async function pullCommand(
   if (!opts.quiet) {
     const extra = `${opts.delete ? `, ${deleted} deleted` : ''}${skipped.length > 0 ? `, ${skipped.length} skipped (unsafe names)` : ''}`;
     io.out(
-      `pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})\n`,
+      `pulled ${files.length} files from workspace ${opts.workspace} into ${dir} (${written} written, ${files.length - written} unchanged${extra})` +
+        (attachments.downloaded + attachments.unchanged > 0
+          ? `; attachments: ${attachments.downloaded} downloaded, ${attachments.unchanged} unchanged`
+          : '') +
+        '\n',
     );
   }
   return ExitCode.Ok;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { AttachmentSync, type AttachmentSummary } from '../attachment-sync';
 import { ensureFolder, readMarkdownFolder } from '../folder';
 import type { ConnectionOptions } from '../connection-options';
 import type { CliIo } from '../io';
@@ -42,14 +43,17 @@ export async function pushCommand(
     tuning,
   );
   let summary: ImportSummary | undefined;
+  let attachments: AttachmentSummary | undefined;
   const readOnly = new Set<string>();
   try {
     const result = await client.runOneShot({
       save: true,
       timeoutMs: opts.timeoutMs,
       signal: io.signal,
-      afterSync: () => {
+      afterSync: async () => {
         summary = local.importFiles(files, { deleteMissing: opts.delete });
+        // Attachment bytes are uploaded before the save, their refs saved with the rest.
+        attachments = await new AttachmentSync(root, opts).push(local.workspace);
       },
       onSaved: (done, total) => progress.update(done, total, 'saving'),
     });
@@ -60,13 +64,18 @@ export async function pushCommand(
         `the token is read-only (viewer): the server refused changes to ${readOnly.size} document${readOnly.size === 1 ? '' : 's'}`,
       );
     }
+    for (const p of attachments?.missing ?? []) io.err(`warning: ${p}: attachment not found in the folder\n`);
     for (const p of summary?.problems ?? [])
       io.err(`warning: ${p.path}: ${p.message.replace(/\s+/g, ' ').trim()}\n`);
     if (!opts.quiet && summary !== undefined) {
       io.out(
         `pushed ${files.length} files to workspace ${opts.workspace} (${summary.created.length} created, ` +
           `${summary.updated.length} updated, ${summary.deleted.length} deleted, ${summary.unchanged} unchanged); ` +
-          `${result.saved} documents saved\n`,
+          `${result.saved} documents saved` +
+          (attachments && attachments.uploaded + attachments.unchanged > 0
+            ? `; attachments: ${attachments.uploaded} uploaded, ${attachments.unchanged} unchanged`
+            : '') +
+          '\n',
       );
     }
   } finally {
