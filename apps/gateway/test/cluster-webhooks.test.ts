@@ -133,7 +133,20 @@ describe('change webhooks (gateway + doc service + history worker + loopback rec
 
     const list = await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks');
     expect(list.status).toBe(200);
-    expect(list.json.webhooks.map((h: { id: string }) => h.id)).toEqual([hookA.json.id, flaky.json.id]);
+    expect(list.json.webhooks.map((h: { id: string }) => h.id)).toEqual(
+      [hookA.json.id, flaky.json.id].sort(),
+    );
+    expect(list.json.next_cursor).toBeNull();
+    const page1 = await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks?limit=1');
+    expect(page1.json.webhooks).toHaveLength(1);
+    const page2 = await api(
+      a.adminToken,
+      'GET',
+      `/api/workspaces/w1/webhooks?limit=1&cursor=${page1.json.next_cursor}`,
+    );
+    expect([...page1.json.webhooks, ...page2.json.webhooks].map((h: { id: string }) => h.id)).toEqual(
+      [hookA.json.id, flaky.json.id].sort(),
+    );
     expect(JSON.stringify(list.json)).not.toContain('secret');
 
     // Tenant A changes a file and commits.

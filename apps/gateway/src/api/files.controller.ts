@@ -1,25 +1,14 @@
-import {
-  applyDecorators,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Put,
-  Req,
-  Res,
-  SetMetadata,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiConsumes, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { isDocId, parseDocId } from '@diaryx-sync/crdt';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
+import { AcceptsBody } from './accepts-body';
 import { ApiError } from './api-error';
+import { ErrorResponses, JsonResponse } from './openapi-decorators';
 import { readRawBody } from './raw-body';
 import { parseRequest } from './request-validation';
 import { WorkspaceAccessService } from './workspace-access.service';
@@ -51,18 +40,22 @@ export interface DocUpdateResponse {
   applied: true;
 }
 
+const fileResponseSchema = z.object({
+  path: z.string(),
+  frontmatter: z.record(z.unknown()),
+  body: z.string(),
+});
+const fileWriteResponseSchema = z.object({
+  path: z.string(),
+  created: z.boolean(),
+  updated_docs: z.array(z.string()),
+});
+const docUpdateResponseSchema = z.object({ doc: z.string(), applied: z.literal(true) });
+
 const fileWriteSchema = z.object({
   body: z.string(),
   frontmatter: z.record(z.unknown()).optional(),
 });
-
-/**
- * The body media types a route accepts (the global 415 check reads this metadata key) and their
- * OpenAPI `requestBody` content.
- */
-function BodyTypes(...types: string[]): MethodDecorator {
-  return applyDecorators(SetMetadata('diaryx:accepts-body', types), ApiConsumes(...types));
-}
 
 /** The file path of a `*path` route parameter (Express 5 gives the segments). */
 function pathParam(raw: unknown): string {
@@ -76,6 +69,8 @@ function pathParam(raw: unknown): string {
  * roles as the sockets: any role reads, editor and admin write; the tenant is the token's.
  */
 @ApiTags('files')
+@ApiBearerAuth('bearer')
+@ErrorResponses(401)
 @Controller('api/workspaces/:id/files')
 @UseGuards(BearerAuthGuard)
 export class FilesController {
@@ -87,6 +82,8 @@ export class FilesController {
   /** `GET /api/workspaces/{id}/files/{path}` → JSON, or markdown with `Accept: text/markdown`. */
   @Get('*path')
   @ApiProduces('application/json', 'text/markdown')
+  @JsonResponse(200, 'the file (or its markdown with `Accept: text/markdown`)', fileResponseSchema)
+  @ErrorResponses(400, 404)
   async read(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -109,7 +106,10 @@ export class FilesController {
    * file was created, 200 otherwise; answers once every change is durable.
    */
   @Put('*path')
-  @BodyTypes('text/markdown', 'application/json')
+  @AcceptsBody('text/markdown', 'application/json')
+  @JsonResponse(200, 'the file was updated (durable)', fileWriteResponseSchema)
+  @JsonResponse(201, 'the file was created (durable)', fileWriteResponseSchema)
+  @ErrorResponses(400, 403, 404, 413, 415, 503)
   async write(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -134,6 +134,8 @@ export class FilesController {
   /** `DELETE /api/workspaces/{id}/files/{path}` (editor, admin) → 204: the file is tombstoned. */
   @Delete('*path')
   @HttpCode(204)
+  @JsonResponse(204, 'the file is tombstoned (durable)')
+  @ErrorResponses(400, 403, 404, 503)
   async remove(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -150,6 +152,8 @@ export class FilesController {
  * `docId` is a canonical doc id, URL-encoded (`workspace%3Aw1`, `body%3Aw1%2Fnotes%2Fa.md`).
  */
 @ApiTags('files')
+@ApiBearerAuth('bearer')
+@ErrorResponses(401)
 @Controller('api/docs')
 @UseGuards(BearerAuthGuard)
 export class DocUpdatesController {
@@ -160,7 +164,9 @@ export class DocUpdatesController {
 
   @Post(':docId/updates')
   @HttpCode(200)
-  @BodyTypes('application/octet-stream')
+  @AcceptsBody('application/octet-stream')
+  @JsonResponse(200, 'applied, persisted and broadcast', docUpdateResponseSchema)
+  @ErrorResponses(400, 403, 404, 413, 415, 503)
   async apply(
     @Claims() claims: TokenClaims,
     @Param('docId') docId: string,

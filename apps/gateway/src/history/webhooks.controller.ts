@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { WEBHOOK_EVENTS } from '@diaryx-sync/bus';
 import { type Webhook, WebhookStore } from '@diaryx-sync/git-store';
 import { z } from 'zod';
@@ -7,8 +7,11 @@ import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { ApiError } from '../api/api-error';
+import { ErrorResponses, JsonBody, JsonResponse } from '../api/openapi-decorators';
+import { Paginated, pageOf, pageSchema, parsePage } from '../api/pagination';
 import { parseRequest } from '../api/request-validation';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
+import { WorkspaceDocumentsService } from '../api/workspace-documents.service';
 
 /** JSON form of a hook (never with its secret). */
 export interface WebhookResponse {
@@ -38,23 +41,43 @@ const createSchema = z.object({
     .optional(),
 });
 
+const responseSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENTS)),
+  created_at: z.string(),
+});
+const createdResponseSchema = responseSchema.extend({ secret: z.string() });
+
 /**
  * Change webhooks of a workspace (docs/protocol.md#webhooks), tenant admins only: register (the
- * secret is returned once, generated when not given), list, delete. Delivery is the history
+ * secret is returned once, generated when not given), list (paginated), delete. A deleted workspace or tenant loses its hooks. Delivery is the history
  * worker's `webhook-delivery` queue (visible on `/ops/queues`).
  */
 @ApiTags('webhooks')
+@ApiBearerAuth('bearer')
+@ErrorResponses(401)
 @Controller('api/workspaces/:id/webhooks')
 @UseGuards(BearerAuthGuard)
 export class WebhooksController {
   constructor(
     private readonly access: WorkspaceAccessService,
     private readonly hooks: WebhookStore,
-  ) {}
+    documents: WorkspaceDocumentsService,
+  ) {
+    // A deleted workspace (or tenant) takes its hooks with it: a later workspace of that id starts
+    // without them.
+    documents.addDeletionHook(async (tenant, workspace) => {
+      await this.hooks.deleteWorkspace(tenant, workspace);
+    });
+  }
 
   /** `POST /api/workspaces/{id}/webhooks {"url","events","secret"?}` → 201 with the secret. */
   @Post()
   @HttpCode(201)
+  @JsonBody(createSchema)
+  @JsonResponse(201, 'the new hook, with its secret (shown only here)', createdResponseSchema)
+  @ErrorResponses(400, 403, 404)
   async create(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -71,19 +94,33 @@ export class WebhooksController {
     return { ...toResponse(hook), secret: hook.secret };
   }
 
-  /** `GET /api/workspaces/{id}/webhooks` → the workspace's hooks, without secrets. */
+  /** `GET /api/workspaces/{id}/webhooks[?limit=][&cursor=]` → the workspace's hooks, no secrets. */
   @Get()
+  @Paginated()
+  @JsonResponse(
+    200,
+    'one page of hooks, in id order, without secrets',
+    pageSchema('webhooks', responseSchema),
+  )
+  @ErrorResponses(400, 403, 404)
   async list(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
-  ): Promise<{ webhooks: WebhookResponse[] }> {
+    @Query('limit') limit: unknown,
+    @Query('cursor') cursor: unknown,
+  ): Promise<{ webhooks: WebhookResponse[]; next_cursor: string | null }> {
     await this.access.require(claims, id, 'admin');
-    return { webhooks: (await this.hooks.list(claims.tid, id)).map(toResponse) };
+    const page = parsePage({ limit, cursor }, z.tuple([z.string()]));
+    const fetched = await this.hooks.list(claims.tid, id, { after: page.after?.[0], limit: page.limit + 1 });
+    const { items, next_cursor } = pageOf(fetched, page.limit, (h) => [h.id]);
+    return { webhooks: items.map(toResponse), next_cursor };
   }
 
   /** `DELETE /api/workspaces/{id}/webhooks/{hookId}` → 204; deliveries still queued are skipped. */
   @Delete(':hookId')
   @HttpCode(204)
+  @JsonResponse(204, 'deleted')
+  @ErrorResponses(403, 404)
   async remove(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,

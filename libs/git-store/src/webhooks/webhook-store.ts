@@ -62,11 +62,16 @@ export class WebhookStore {
     return { ...toHook(rows[0]!), secret };
   }
 
-  /** The workspace's hooks, oldest first (no secrets). */
-  async list(tenant: string, workspace: string): Promise<Webhook[]> {
+  /** The workspace's hooks in id order (no secrets): at most `limit` after id `after`. */
+  async list(
+    tenant: string,
+    workspace: string,
+    page: { after?: string; limit?: number } = {},
+  ): Promise<Webhook[]> {
     const { rows } = await this.pool.query<Row>(
-      'SELECT * FROM webhooks WHERE tenant = $1 AND workspace = $2 ORDER BY created_at, id',
-      [tenant, workspace],
+      `SELECT * FROM webhooks WHERE tenant = $1 AND workspace = $2 AND ($3::text IS NULL OR id > $3)
+       ORDER BY id LIMIT $4`,
+      [tenant, workspace, page.after ?? null, page.limit ?? 1000],
     );
     return rows.map(toHook);
   }
@@ -87,6 +92,15 @@ export class WebhookStore {
       id,
     ]);
     return rows[0] ? { ...toHook(rows[0]), secret: rows[0].secret } : null;
+  }
+
+  /** Deletes every hook of a workspace (workspace deletion); returns how many. */
+  async deleteWorkspace(tenant: string, workspace: string): Promise<number> {
+    const res = await this.pool.query('DELETE FROM webhooks WHERE tenant = $1 AND workspace = $2', [
+      tenant,
+      workspace,
+    ]);
+    return res.rowCount ?? 0;
   }
 
   /** Deletes a hook of the workspace; false when there was none. */
