@@ -520,7 +520,15 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(['compaction', 'git-commit', 'rebuild', 'restore', 'validation']);
+    expect(names).toEqual([
+      'compaction',
+      'git-commit',
+      'rebuild',
+      'restore',
+      'validation',
+      'webhook-delivery',
+      'webhook-events',
+    ]);
   });
 
   it('deleting a workspace drops its git history: a new workspace with the same id starts empty', async () => {
