@@ -42,7 +42,11 @@ export class FolderSync {
   private readonly bases = new Map<string, FileBase>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Deleted files held back briefly to pair them with an add (a local rename). */
-  private readonly pendingUnlinks = new Map<string, { body: string; timer: NodeJS.Timeout }>();
+  /** Local deletes held back to detect renames: the body the file had on disk, and its base. */
+  private readonly pendingUnlinks = new Map<
+    string,
+    { body: string; base: FileBase | undefined; timer: NodeJS.Timeout }
+  >();
   private readonly dirty = new Set<string>();
   private readonly renames: { from: string; to: string }[] = [];
   private readonly deletes = new Set<string>();
@@ -229,6 +233,9 @@ export class FolderSync {
     // Renamed or deleted remotely while the file was read: the next flush handles it (a local
     // edit merged now would resurrect the old path).
     if (this.isGoingAway(p)) return false;
+    // Removed locally a moment ago (a delete or the first half of a rename, not yet processed):
+    // writing it back would resurrect it; the local change decides.
+    if (onDisk === undefined && (this.bases.has(p) || this.pendingUnlinks.has(p))) return false;
     const wanted = onDisk === undefined ? theirs : this.restyled(p, onDisk, theirs);
     if (onDisk === wanted.content) {
       this.bases.set(p, wanted);
@@ -374,9 +381,11 @@ export class FolderSync {
     if (this.renames.some((r) => r.from === p)) return;
     if (content === undefined) {
       if (!this.bases.has(p) && this.local.getFile(p)?.deleted !== false) return;
+      const base = this.bases.get(p);
       this.bases.delete(p);
-      // Hold the delete briefly: an add with the same body right after is a rename.
-      const body = this.local.bodyText(p);
+      // Hold the delete briefly: an add with the same body right after is a rename. The body
+      // compared is the one the file had on disk (remote edits may have reached the doc since).
+      const body = (base && bodyOf(p, base.content)) ?? this.local.bodyText(p);
       const timer = setTimeout(() => {
         this.pendingUnlinks.delete(p);
         this.enqueue(async () => {
@@ -384,7 +393,7 @@ export class FolderSync {
           if (this.local.deleteFile(p)) this.options.log?.(`deleted ${p}`);
         });
       }, this.debounceMs * 2);
-      this.pendingUnlinks.set(p, { body, timer });
+      this.pendingUnlinks.set(p, { body, base, timer });
       return;
     }
     const base = this.bases.get(p);
@@ -401,25 +410,40 @@ export class FolderSync {
     // history, so other clients keep one body stream), then apply any metadata difference.
     const body = parseMarkdownFiles([{ path: p, content }]).bodies.get(p);
     let renamedFrom: string | undefined;
+    let renamedBase: FileBase | undefined;
     for (const [old, pending] of this.pendingUnlinks) {
       if (body !== undefined && pending.body === body && this.local.renameFile(old, p)) {
         clearTimeout(pending.timer);
         this.pendingUnlinks.delete(old);
         renamedFrom = old;
+        renamedBase = pending.base;
         break;
       }
     }
     // The watcher may report the add before the unlink: look for a known file that vanished.
     if (renamedFrom === undefined && body !== undefined) {
-      for (const old of [...this.bases.keys()]) {
-        if (old === p || this.local.bodyText(old) !== body) continue;
+      for (const [old, oldBase] of [...this.bases]) {
+        if (old === p || bodyOf(old, oldBase.content) !== body) continue;
         if ((await readFileIfExists(toFilePath(this.root, old))) !== undefined) continue;
         if (this.local.renameFile(old, p)) {
           this.bases.delete(old);
           renamedFrom = old;
+          renamedBase = oldBase;
           break;
         }
       }
+    }
+    if (renamedFrom !== undefined && renamedBase !== undefined) {
+      // Merged against what the old file held: edits other clients made meanwhile survive, and
+      // the merged text is written back by the next flush.
+      const r = this.local.mergeLocalEdit(p, renamedBase, content);
+      if (r.problem !== undefined) this.options.onError?.(new Error(`${p}: ${r.problem}`));
+      if (r.base !== undefined) {
+        this.bases.set(p, r.base);
+        this.markDirty(p);
+      }
+      this.options.log?.(`renamed ${renamedFrom} → ${p}`);
+      return;
     }
     const summary = this.local.importFiles([{ path: p, content }], { now: Date.now() });
     for (const problem of summary.problems)
@@ -428,4 +452,9 @@ export class FolderSync {
     this.bases.set(p, this.local.captureBase(p, content));
     this.options.log?.(renamedFrom !== undefined ? `renamed ${renamedFrom} → ${p}` : `added ${p}`);
   }
+}
+
+/** The body of a markdown file's text (undefined when it cannot be parsed). */
+function bodyOf(p: string, content: string): string | undefined {
+  return parseMarkdownFiles([{ path: p, content }]).bodies.get(p);
 }
