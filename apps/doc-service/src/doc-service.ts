@@ -142,9 +142,9 @@ export interface DocServiceStats {
 /** See module doc. */
 export class DocService {
   readonly instanceId: string;
-  readonly leases: ShardLeaseManager;
-  readonly registry: DocRegistry;
-  readonly committer: GroupCommitter;
+  protected readonly leases: ShardLeaseManager;
+  protected readonly registry: DocRegistry;
+  protected readonly committer: GroupCommitter;
   readonly presence: PresenceTracker;
   private readonly storage: PostgresStorage;
   private readonly compaction: CompactionScheduler;
@@ -152,20 +152,20 @@ export class DocService {
   private readonly fileEvents: FileEventCollector | undefined;
   private readonly log: Logger;
   /** Inbox subscriptions (sharded pub/sub on Redis Cluster, docs/redis.md). */
-  private bus: BusPubSub | undefined;
+  protected bus: BusPubSub | undefined;
   /** Subscribed inbox channel → shard. */
-  private readonly inboxes = new Map<string, number>();
+  protected readonly inboxes = new Map<string, number>();
   /** Inbox envelopes by tenant, served round-robin (docs/limits.md, "Fair share per tenant"). */
   private readonly inbox: TenantFairQueue<QueuedEnvelope>;
   /** `${docKey}\0${connKey}` of connections whose update failed to persist (their next save fails). */
   private readonly failedWrites = new Set<string>();
-  private heartbeat: HeartbeatHandle | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  protected heartbeat: HeartbeatHandle | undefined;
+  protected sweepTimer: NodeJS.Timeout | undefined;
   private workspacesCache: WorkspacePresence[] = [];
-  private accepting = false;
+  protected accepting = false;
   /** Set once the first lease round is done (readiness). */
   private serving = false;
-  private started = false;
+  protected started = false;
 
   constructor(private readonly opts: DocServiceOptions) {
     this.instanceId = opts.instanceId ?? `ds-${randomUUID()}`;
@@ -304,18 +304,6 @@ export class DocService {
     await this.heartbeat?.stop();
     this.bus?.close();
     this.log.info('doc service stopped');
-  }
-
-  /** Tests: behave like a crashed process (no flush, no release; leases and heartbeat expire). */
-  kill(): void {
-    this.started = false;
-    this.accepting = false;
-    clearTimeout(this.sweepTimer);
-    this.leases.abandon();
-    for (const shard of [...this.inboxes.values()]) this.registry.dropShard(shard);
-    this.inboxes.clear();
-    this.bus?.close();
-    void this.heartbeat?.stop().catch(() => undefined);
   }
 
   /** Current counters. */

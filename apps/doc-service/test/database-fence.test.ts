@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
-import { DocService } from '@diaryx-sync/doc-service';
+import { TestDocService } from './helpers/test-doc-service';
 import { Pool } from 'pg';
 import * as Y from 'yjs';
 import { DATABASE_URL, FakeGateway, sleep, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
@@ -25,7 +25,7 @@ describe('database fence: a delayed write of a former owner', () => {
   let gw: FakeGateway;
   let proxy: DelayProxy;
   let proxiedPool: Pool;
-  const services: DocService[] = [];
+  const services: TestDocService[] = [];
 
   beforeAll(async () => {
     ({ env, gw } = await startEnvWithGateway(SHARDS));
@@ -60,7 +60,7 @@ describe('database fence: a delayed write of a former owner', () => {
   it('does not land after the shard moved: not acknowledged, shard given up, one owner per token', async () => {
     const shard = shardOf(T, DOC, SHARDS);
     const ttl = 1200;
-    const a = new DocService(
+    const a = new TestDocService(
       docServiceOptions(env, SHARDS, {
         pool: proxiedPool,
         leaseTtlMs: ttl,
@@ -95,7 +95,7 @@ describe('database fence: a delayed write of a former owner', () => {
     // ... then A is paused (its lease timers stop), its leases expire and B takes the shards
     a.leases.abandon();
     await sleep(ttl + 100);
-    const b = new DocService(docServiceOptions(env, SHARDS, { instanceId: 'ds-b', leaseTtlMs: 5000 }));
+    const b = new TestDocService(docServiceOptions(env, SHARDS, { instanceId: 'ds-b', leaseTtlMs: 5000 }));
     services.push(b);
     await b.start();
     expect(b.stats().shards).toContain(shard);

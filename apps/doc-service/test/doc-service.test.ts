@@ -5,7 +5,8 @@
  */
 import { ClusterClient, type BroadcastEnvelope } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
-import { DocService, PgWorkspaceDirectory } from '@diaryx-sync/doc-service';
+import { PgWorkspaceDirectory } from '@diaryx-sync/doc-service';
+import { TestDocService } from './helpers/test-doc-service';
 import { decodeMessages, encodeMessage } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
 import {
@@ -29,11 +30,11 @@ const T = 'tenant-a';
 
 describe('doc service (in-process, real Redis + PostgreSQL)', () => {
   let env: TestEnv;
-  let svc: DocService;
+  let svc: TestDocService;
   let gw: FakeGateway;
 
   const start = async () => {
-    const s = new DocService(
+    const s = new TestDocService(
       docServiceOptions(env, SHARDS, {
         leaseTtlMs: 2000,
         leaseRenewMs: 300,

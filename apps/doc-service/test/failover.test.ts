@@ -5,7 +5,7 @@
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { decodeMessages } from '@diaryx-sync/protocol';
-import { DocService } from '@diaryx-sync/doc-service';
+import { TestDocService } from './helpers/test-doc-service';
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
@@ -20,10 +20,10 @@ const T = 'tenant-f';
 describe('doc services: fencing and failover', () => {
   let env: TestEnv;
   let gw: FakeGateway;
-  const services: DocService[] = [];
+  const services: TestDocService[] = [];
 
   const start = async (opts: { ttl?: number; renew?: number } = {}) => {
-    const s = new DocService(
+    const s = new TestDocService(
       docServiceOptions(env, SHARDS, {
         pool: env.newPool(),
         leaseTtlMs: opts.ttl ?? 1500,

@@ -3,7 +3,8 @@
  * unload (inline and via the history queue hook), workspace change notifications.
  */
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
-import { DocService, InlineCompactionScheduler, QueueCompactionScheduler } from '@diaryx-sync/doc-service';
+import { InlineCompactionScheduler, QueueCompactionScheduler } from '@diaryx-sync/doc-service';
+import { TestDocService } from './helpers/test-doc-service';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import * as Y from 'yjs';
 import { FakeGateway, sleep, step1Msg, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
@@ -18,7 +19,7 @@ const T = 'tenant-l';
 describe('doc lifecycle', () => {
   let env: TestEnv;
   let gw: FakeGateway;
-  const services: DocService[] = [];
+  const services: TestDocService[] = [];
 
   const serverText = async (docId: string) => {
     const r = await gw.frame(T, docId, 'reader', step1Msg());
@@ -38,7 +39,7 @@ describe('doc lifecycle', () => {
 
   it('keeps at most maxLoadedDocs in memory and reloads evicted docs intact; compacts inline past the threshold', async () => {
     const storage = new PostgresStorage({ pool: env.pool, tenant: T });
-    const svc = new DocService(
+    const svc = new TestDocService(
       docServiceOptions(env, SHARDS, {
         maxLoadedDocs: 3,
         compactionThreshold: 10,
@@ -70,7 +71,7 @@ describe('doc lifecycle', () => {
   it('unloads idle docs (after their writes) and asks the history queue to compact them; reports changed workspaces', async () => {
     const enqueued: string[] = [];
     const touched: string[] = [];
-    const svc = new DocService({
+    const svc = new TestDocService({
       ...docServiceOptions(env, SHARDS),
       docIdleMs: 200,
       compactKeepUpdates: 0,

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
 import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
-import { DocService } from '@diaryx-sync/doc-service';
+import { TestDocService } from './helpers/test-doc-service';
 import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
 import { Pool } from 'pg';
 import * as Y from 'yjs';
@@ -40,7 +40,7 @@ describe('a Redis failover that loses a lease: PostgreSQL is the final fence', (
   let gw: FakeGateway;
   let proxy: DelayProxy;
   let proxiedPool: Pool;
-  const services: DocService[] = [];
+  const services: TestDocService[] = [];
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -91,7 +91,7 @@ describe('a Redis failover that loses a lease: PostgreSQL is the final fence', (
     // The replica stops replicating: what the master writes from now on exists only there.
     rc.signal(replica, 'SIGSTOP');
     const ttl = 1200;
-    const a = new DocService(
+    const a = new TestDocService(
       docServiceOptions(env, SHARDS, {
         redis,
         pool: proxiedPool,
@@ -141,7 +141,9 @@ describe('a Redis failover that loses a lease: PostgreSQL is the final fence', (
 
     // B takes the shard once A's other leases have expired; its token comes from PostgreSQL.
     await sleep(ttl + 100);
-    const b = new DocService(docServiceOptions(env, SHARDS, { redis, instanceId: 'ds-b', leaseTtlMs: 5000 }));
+    const b = new TestDocService(
+      docServiceOptions(env, SHARDS, { redis, instanceId: 'ds-b', leaseTtlMs: 5000 }),
+    );
     services.push(b);
     await b.start();
     expect(b.stats().shards).toContain(shard);
