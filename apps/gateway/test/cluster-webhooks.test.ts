@@ -256,5 +256,11 @@ describe('change webhooks (gateway + doc service + history worker + loopback rec
     // Tenant B's hook on its own "w1" hears B's files (b.md of the first test), never A's live.md.
     const toB = received.filter((r) => r.path === '/files-b').map((r) => r.body);
     expect(toB.some((body) => body.includes('live.md'))).toBe(false);
+
+    // Deleting a workspace deletes its hooks: a new workspace with that id starts without any.
+    expect((await api(b.adminToken, 'DELETE', '/api/workspaces/w1')).status).toBe(204);
+    await cluster.createWorkspace(b, 'w1');
+    expect((await api(b.adminToken, 'GET', '/api/workspaces/w1/webhooks')).json.webhooks).toEqual([]);
+    expect((await api(a.adminToken, 'GET', '/api/workspaces/w1/webhooks')).json.webhooks).toHaveLength(2);
   }, 120_000);
 });
