@@ -64,9 +64,14 @@ export function createProgram(
       )
       .argument('<dir>', 'source folder')
       .option('--delete', 'delete workspace files that are not in the folder')
+      .option('--doc-ids', 'a workspace with no files yet gets doc-id (UUID) keys instead of path keys')
       .addHelpText('after', EXIT_CODES_HELP),
   ).action(async (dir: string, raw: Record<string, unknown>) => {
-    const opts = { ...(await resolveConnectionOptions(raw, io)), delete: raw.delete === true };
+    const opts = {
+      ...(await resolveConnectionOptions(raw, io)),
+      delete: raw.delete === true,
+      docIds: raw.docIds === true,
+    };
     result.code = await pushCommand(dir, opts, io, tuning);
   });
 
@@ -76,6 +81,7 @@ export function createProgram(
       .description('Keep <dir> and the workspace in sync both ways until Ctrl-C.')
       .argument('<dir>', 'folder to keep in sync (created when missing)')
       .option('--debounce <ms>', 'quiet time before a changed file is read', '300')
+      .option('--doc-ids', 'a workspace with no files yet gets doc-id (UUID) keys instead of path keys')
       .addHelpText('after', EXIT_CODES_HELP),
   ).action(async (dir: string, raw: Record<string, unknown>) => {
     const debounceMs = Number(raw.debounce);
@@ -85,7 +91,12 @@ export function createProgram(
         `--debounce must be a non-negative integer, got ${JSON.stringify(raw.debounce)}`,
       );
     }
-    result.code = await startCommand(dir, { ...(await resolveConnectionOptions(raw, io)), debounceMs }, io, tuning);
+    result.code = await startCommand(
+      dir,
+      { ...(await resolveConnectionOptions(raw, io)), debounceMs, docIds: raw.docIds === true },
+      io,
+      tuning,
+    );
   });
 
   addLoadtestCommand(program, io, result);
