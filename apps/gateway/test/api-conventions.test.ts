@@ -16,7 +16,10 @@ let admin: string;
 
 beforeAll(async () => {
   gw = await startGateway({ CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` });
-  const tenant = await api(gw.baseUrl, 'POST', '/api/tenants', { token: ADMIN_TOKEN, body: { name: 'conv' } });
+  const tenant = await api(gw.baseUrl, 'POST', '/api/tenants', {
+    token: ADMIN_TOKEN,
+    body: { name: 'conv' },
+  });
   admin = tenant.body.admin_token;
 }, 30_000);
 
@@ -52,7 +55,9 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     await SwaggerParser.validate(structuredClone(doc) as never);
     const documented = new Set(
-      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+      ),
     );
     const routes = registeredRoutes();
     expect(routes.length).toBeGreaterThan(20);
@@ -189,7 +194,8 @@ describe('error codes', () => {
   it('documents every code of HttpErrorCode in docs/protocol.md and no route uses bad_request', () => {
     const protocol = readFileSync(join(__dirname, '../../../docs/protocol.md'), 'utf8');
     const table = protocol.slice(protocol.indexOf('### Error codes'));
-    for (const code of HTTP_ERROR_CODES) expect({ code, documented: table.includes(`\`${code}\``) }).toEqual({ code, documented: true });
+    for (const code of HTTP_ERROR_CODES)
+      expect({ code, documented: table.includes(`\`${code}\``) }).toEqual({ code, documented: true });
     expect(HTTP_ERROR_CODES).not.toContain('bad_request');
   });
 

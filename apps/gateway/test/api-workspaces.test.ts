@@ -101,7 +101,9 @@ describe('POST /api/tokens', () => {
   beforeAll(async () => {
     tenant = await createTenant('tokens-tenant');
     for (const id of ['a', 'b']) {
-      expect((await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id } })).status).toBe(201);
+      expect(
+        (await api(url, 'POST', '/api/workspaces', { token: tenant.admin_token, body: { id } })).status,
+      ).toBe(201);
     }
   });
 
@@ -119,7 +121,13 @@ describe('POST /api/tokens', () => {
     expect(exp).toBeLessThanOrEqual(Date.now() + 601_000);
     const [, payload] = res.body.token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    expect(claims).toMatchObject({ sub: 'alice', tid: tenant.id, ws: ['a', 'b'], role: 'editor', jti: res.body.jti });
+    expect(claims).toMatchObject({
+      sub: 'alice',
+      tid: tenant.id,
+      ws: ['a', 'b'],
+      role: 'editor',
+      jti: res.body.jti,
+    });
     expect(claims.exp * 1000).toBe(exp);
   });
 
@@ -146,8 +154,16 @@ describe('POST /api/tokens', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(new Set(all).size).toBe(all.length);
     expect(all).toEqual([...all].sort());
-    expectError(await api(url, 'GET', '/api/tokens?cursor=bm9wZQ', { token: tenant.admin_token }), 400, 'invalid_cursor');
-    expectError(await api(url, 'GET', '/api/tokens?limit=0', { token: tenant.admin_token }), 400, 'invalid_request');
+    expectError(
+      await api(url, 'GET', '/api/tokens?cursor=bm9wZQ', { token: tenant.admin_token }),
+      400,
+      'invalid_cursor',
+    );
+    expectError(
+      await api(url, 'GET', '/api/tokens?limit=0', { token: tenant.admin_token }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('is for tenant admins only (403 for editor and viewer)', async () => {
@@ -327,7 +343,9 @@ describe('workspaces CRUD', () => {
     const t = await createTenant('paging-tenant');
     const ids = ['p-c', 'p-a', 'p-e', 'p-b', 'p-d'];
     for (const id of ids) {
-      expect((await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status).toBe(201);
+      expect((await api(url, 'POST', '/api/workspaces', { token: t.admin_token, body: { id } })).status).toBe(
+        201,
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -342,13 +360,28 @@ describe('workspaces CRUD', () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(seen).toEqual([...ids].sort());
-    const limited = await mintToken(t.admin_token, { sub: 'l', ws: ['p-d', 'p-a'], role: 'viewer', ttl_s: 60 });
+    const limited = await mintToken(t.admin_token, {
+      sub: 'l',
+      ws: ['p-d', 'p-a'],
+      role: 'viewer',
+      ttl_s: 60,
+    });
     const mine = await api(url, 'GET', '/api/workspaces?limit=1', { token: limited });
     expect(mine.body.workspaces.map((w: { id: string }) => w.id)).toEqual(['p-a']);
-    const rest = await api(url, 'GET', `/api/workspaces?limit=1&cursor=${mine.body.next_cursor}`, { token: limited });
+    const rest = await api(url, 'GET', `/api/workspaces?limit=1&cursor=${mine.body.next_cursor}`, {
+      token: limited,
+    });
     expect(rest.body).toMatchObject({ workspaces: [{ id: 'p-d' }], next_cursor: null });
-    expectError(await api(url, 'GET', '/api/workspaces?cursor=!!', { token: t.admin_token }), 400, 'invalid_cursor');
-    expectError(await api(url, 'GET', '/api/workspaces?limit=5000', { token: t.admin_token }), 400, 'invalid_request');
+    expectError(
+      await api(url, 'GET', '/api/workspaces?cursor=!!', { token: t.admin_token }),
+      400,
+      'invalid_cursor',
+    );
+    expectError(
+      await api(url, 'GET', '/api/workspaces?limit=5000', { token: t.admin_token }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('answers 401 without a token', async () => {

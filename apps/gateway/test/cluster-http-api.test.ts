@@ -329,7 +329,7 @@ describe('HTTP API on a real topology (gateway + doc service + history worker + 
       created_at: expect.stringMatching(RFC3339),
     });
     // the restore did not rewrite history: both commits are still there, newest first
-    const log = await call('GET', `/api/workspaces/${WS}/history?count=100`, viewer);
+    const log = await call('GET', `/api/workspaces/${WS}/history?limit=100`, viewer);
     expect(log.body.commits.map((c: { id: string }) => c.id)).toEqual([c2.body.commit_id, c1.body.commit_id]);
     expect(log.body.commits[0].parents).toEqual([c1.body.commit_id]);
     expectError(await call('POST', `/api/workspaces/${WS}/restore`, editor, {}), 400);

@@ -30,7 +30,8 @@ async function call(
   path: string,
   token: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test convenience
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${cluster.http(gateway)}${path}`, {
     method,
     headers: {
@@ -43,7 +44,11 @@ async function call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function mint(tenant: TestTenant, ws: string[], role = 'editor'): Promise<{ token: string; jti: string }> {
+async function mint(
+  tenant: TestTenant,
+  ws: string[],
+  role = 'editor',
+): Promise<{ token: string; jti: string }> {
   const res = await call(0, 'POST', '/api/tokens', tenant.adminToken, { sub: 'dana', ws, role });
   expect(res.status).toBe(201);
   expect(typeof res.body.jti).toBe('string');
@@ -62,7 +67,9 @@ test('a revoked token closes its open /sync2 socket on another gateway with 4401
   expect((await call(1, 'GET', '/api/workspaces/rv', token)).status).toBe(200);
 
   const listed = await call(0, 'GET', '/api/tokens', tenant.adminToken);
-  expect(listed.body.tokens.map((t: { jti: string }) => t.jti)).toEqual(expect.arrayContaining([jti, other.jti]));
+  expect(listed.body.tokens.map((t: { jti: string }) => t.jti)).toEqual(
+    expect.arrayContaining([jti, other.jti]),
+  );
 
   const started = Date.now();
   expect((await call(0, 'DELETE', `/api/tokens/${jti}`, tenant.adminToken)).status).toBe(204);
@@ -77,7 +84,9 @@ test('a revoked token closes its open /sync2 socket on another gateway with 4401
   const refused = await call(1, 'GET', '/api/workspaces/rv', token);
   expect(refused.status).toBe(401);
   expect(refused.body.error.code).toBe('token_revoked');
-  await expect(openSocket(`${cluster.ws(1)}/sync2?token=${encodeURIComponent(token)}`)).rejects.toThrow('HTTP 401');
+  await expect(openSocket(`${cluster.ws(1)}/sync2?token=${encodeURIComponent(token)}`)).rejects.toThrow(
+    'HTTP 401',
+  );
   // Another token of the same tenant is untouched.
   expect((await call(1, 'GET', '/api/workspaces/rv', other.token)).status).toBe(200);
   expect(bystander.ws.readyState).toBe(bystander.ws.OPEN);
@@ -99,13 +108,16 @@ test('deleting a tenant needs its id as confirm, closes its sockets and removes 
   body.getText('body').insert(0, 'hello');
   await client.save('body:d1/a.md');
   const docsOf = async (tenant: string) =>
-    (await cluster.pool.query('SELECT count(*)::int AS n FROM crdt_updates WHERE tenant = $1', [tenant])).rows[0].n;
+    (await cluster.pool.query('SELECT count(*)::int AS n FROM crdt_updates WHERE tenant = $1', [tenant]))
+      .rows[0].n;
   expect(await docsOf(doomed.id)).toBeGreaterThan(0);
 
   const noConfirm = await call(0, 'DELETE', `/api/tenants/${doomed.id}`, cluster.adminToken);
   expect(noConfirm.status).toBe(400);
   expect(noConfirm.body.error.code).toBe('confirmation_required');
-  expect((await call(0, 'DELETE', `/api/tenants/${doomed.id}?confirm=${kept.id}`, cluster.adminToken)).status).toBe(400);
+  expect(
+    (await call(0, 'DELETE', `/api/tenants/${doomed.id}?confirm=${kept.id}`, cluster.adminToken)).status,
+  ).toBe(400);
   expect((await call(0, 'DELETE', `/api/tenants/${doomed.id}`, doomed.adminToken)).status).toBe(401);
 
   const del = await call(0, 'DELETE', `/api/tenants/${doomed.id}?confirm=${doomed.id}`, cluster.adminToken);
@@ -119,5 +131,7 @@ test('deleting a tenant needs its id as confirm, closes its sockets and removes 
   expect(ids).toContain(kept.id);
   expect(ids).not.toContain(doomed.id);
   expect((await call(0, 'GET', '/api/workspaces/d1', kept.adminToken)).status).toBe(200);
-  expect((await call(0, 'DELETE', `/api/tenants/${doomed.id}?confirm=${doomed.id}`, cluster.adminToken)).status).toBe(404);
+  expect(
+    (await call(0, 'DELETE', `/api/tenants/${doomed.id}?confirm=${doomed.id}`, cluster.adminToken)).status,
+  ).toBe(404);
 }, 90_000);

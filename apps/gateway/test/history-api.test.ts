@@ -200,6 +200,7 @@ describe('history HTTP API (gateway + worker in-process)', () => {
   it('commits on demand, refuses empty commits, lists history', async () => {
     expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history`, { token: viewer })).body).toEqual({
       commits: [],
+      next_cursor: null,
     });
     expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: viewer })).status).toBe(
       403,
@@ -215,9 +216,25 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     expect((await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor })).status).toBe(
       200,
     );
-    const h = await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=1`, { token: viewer });
+    const h = await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?limit=1`, { token: viewer });
     expect(h.status).toBe(200);
     expect(h.body.commits).toHaveLength(1);
+    const rest = await api(
+      gw.baseUrl,
+      'GET',
+      `/api/workspaces/${WS}/history?limit=1&cursor=${h.body.next_cursor}`,
+      {
+        token: viewer,
+      },
+    );
+    expect(rest.body.commits.map((c: { id: string }) => c.id)).toEqual([first]);
+    expect(rest.body.next_cursor).toBeNull();
+    const unknownCommit = Buffer.from(JSON.stringify(['0'.repeat(40)])).toString('base64url');
+    const forged = await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?cursor=${unknownCommit}`, {
+      token: viewer,
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('invalid_cursor');
     expect(h.body.commits[0]).toEqual({
       id: expect.any(String),
       message: expect.stringContaining('0 added, 1 changed, 0 removed'),
@@ -225,11 +242,14 @@ describe('history HTTP API (gateway + worker in-process)', () => {
       parents: [first],
     });
     expect(
-      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=500`, { token: viewer })).body
+      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?limit=100`, { token: viewer })).body
         .commits,
-    ).toHaveLength(2); // clamped to 100
+    ).toHaveLength(2);
     expect(
-      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?count=0`, { token: viewer })).status,
+      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?limit=101`, { token: viewer })).status,
+    ).toBe(400);
+    expect(
+      (await api(gw.baseUrl, 'GET', `/api/workspaces/${WS}/history?limit=0`, { token: viewer })).status,
     ).toBe(400);
     expect((await api(gw.baseUrl, 'GET', `/api/workspaces/other/history`, { token: admin })).status).toBe(
       404,
@@ -554,6 +574,7 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     ).toBe(201);
     expect((await api(gw.baseUrl, 'GET', `/api/workspaces/${ws}/history`, { token: admin })).body).toEqual({
       commits: [],
+      next_cursor: null,
     });
   });
 });

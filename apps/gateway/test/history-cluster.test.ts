@@ -140,7 +140,7 @@ describe('history on a running cluster', () => {
       'client converged on the restored commit',
     );
     expect(clientFiles(client).map((f) => f.path)).toEqual(['README.md', 'notes/a.md']);
-    const history = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as {
+    const history = (await (await http(`/api/workspaces/${WS}/history?limit=100`)).json()) as {
       commits: { id: string; parents: string[] }[];
     };
     expect(history.commits.map((c) => c.id)).toContain(firstCommit);
@@ -189,7 +189,7 @@ describe('history on a running cluster', () => {
   });
 
   it('both workers together produced one linear history', async () => {
-    const { commits } = (await (await http(`/api/workspaces/${WS}/history?count=100`)).json()) as {
+    const { commits } = (await (await http(`/api/workspaces/${WS}/history?limit=100`)).json()) as {
       commits: { id: string; parents: string[] }[];
     };
     for (let i = 0; i < commits.length - 1; i++) expect(commits[i].parents).toEqual([commits[i + 1].id]);

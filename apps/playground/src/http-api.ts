@@ -55,8 +55,8 @@ export class HttpApi {
   }
 
   /** The workspace's git commits, newest first. */
-  async commits(ws: string, count = 10): Promise<CommitEntry[]> {
-    return (await this.json<{ commits: CommitEntry[] }>('GET', `${base(ws)}/history?count=${count}`)).commits;
+  async commits(ws: string, limit = 10): Promise<CommitEntry[]> {
+    return (await this.json<{ commits: CommitEntry[] }>('GET', `${base(ws)}/history?limit=${limit}`)).commits;
   }
 
   commit(ws: string): Promise<{ commit_id: string; files: number }> {

@@ -48,12 +48,9 @@ export class BodyMediaTypeInterceptor implements NestInterceptor {
       const empty = req.headers['content-length'] === '0';
       // req.is: null without a body, false when the body's type is not one of `accepted`.
       if (!empty && req.is(accepted as string[]) === false) {
-        throw new ApiError(
-          415,
-          'unsupported_media_type',
-          `Content-Type must be ${accepted.join(' or ')}`,
-          { accepted },
-        );
+        throw new ApiError(415, 'unsupported_media_type', `Content-Type must be ${accepted.join(' or ')}`, {
+          accepted,
+        });
       }
     }
     return next.handle();

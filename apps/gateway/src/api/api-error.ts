@@ -22,11 +22,7 @@ export class ApiError extends HttpException {
   }
 
   /** 400 with a specific code (`invalid_request`, `invalid_doc`, ...). */
-  static badRequest(
-    message: string,
-    code: HttpErrorCodeValue,
-    details?: Record<string, unknown>,
-  ): ApiError {
+  static badRequest(message: string, code: HttpErrorCodeValue, details?: Record<string, unknown>): ApiError {
     return new ApiError(HttpStatus.BAD_REQUEST, code, message, details);
   }
 
@@ -49,11 +45,7 @@ export class ApiError extends HttpException {
   }
 
   /** 409 with a specific code (`workspace_exists`, `nothing_to_commit`, ...). */
-  static conflict(
-    message: string,
-    code: HttpErrorCodeValue,
-    details?: Record<string, unknown>,
-  ): ApiError {
+  static conflict(message: string, code: HttpErrorCodeValue, details?: Record<string, unknown>): ApiError {
     return new ApiError(HttpStatus.CONFLICT, code, message, details);
   }
 }

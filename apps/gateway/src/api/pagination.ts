@@ -48,14 +48,26 @@ export function parsePage<S extends z.ZodType<CursorPart[]>>(
   let limit = limits.defaultLimit;
   if (query.limit !== undefined) {
     const raw = query.limit;
-    if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) < 1 || Number(raw) > limits.maxLimit) {
-      throw ApiError.badRequest(`limit must be an integer between 1 and ${limits.maxLimit}`, 'invalid_request');
+    if (
+      typeof raw !== 'string' ||
+      !/^\d{1,9}$/.test(raw) ||
+      Number(raw) < 1 ||
+      Number(raw) > limits.maxLimit
+    ) {
+      throw ApiError.badRequest(
+        `limit must be an integer between 1 and ${limits.maxLimit}`,
+        'invalid_request',
+      );
     }
     limit = Number(raw);
   }
   if (query.cursor === undefined || query.cursor === '') return { limit, after: undefined };
   const invalid = () => ApiError.badRequest('cursor is not a cursor of this list', 'invalid_cursor');
-  if (typeof query.cursor !== 'string' || query.cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(query.cursor))
+  if (
+    typeof query.cursor !== 'string' ||
+    query.cursor.length > 2048 ||
+    !/^[A-Za-z0-9_-]+$/.test(query.cursor)
+  )
     throw invalid();
   let decoded: unknown;
   try {

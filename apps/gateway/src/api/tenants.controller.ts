@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
@@ -103,7 +114,12 @@ export class TenantsController {
    */
   @Delete(':id')
   @HttpCode(204)
-  @ApiQuery({ name: 'confirm', required: true, description: 'the tenant id again', schema: { type: 'string' } })
+  @ApiQuery({
+    name: 'confirm',
+    required: true,
+    description: 'the tenant id again',
+    schema: { type: 'string' },
+  })
   @JsonResponse(204, 'deleted with all its workspaces, documents, S3 objects, git history and tokens')
   @ErrorResponses(400, 404)
   async remove(@Param('id') id: string, @Query('confirm') confirm: unknown): Promise<void> {

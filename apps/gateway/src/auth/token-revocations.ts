@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS, ROOT_LOGGER } from '../infra/infra.tokens';
@@ -60,14 +55,19 @@ export class TokenRevocations implements OnApplicationBootstrap, OnApplicationSh
     for (const jti of jtis) this.add(jti);
     if (jtis.length === 0) return;
     await this.redis.publish(this.channel, JSON.stringify(jtis)).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'revocation not published; other gateways learn it from PostgreSQL');
+      this.logger.warn(
+        { err: err.message },
+        'revocation not published; other gateways learn it from PostgreSQL',
+      );
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
     const subscriber = (this.subscriber = this.redis.duplicate());
-    subscriber.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'revocation subscriber error'));
+    subscriber.on('error', (err: Error) =>
+      this.logger.warn({ err: err.message }, 'revocation subscriber error'),
+    );
     subscriber.on('message', (_channel: string, message: string) => {
       try {
         const ids: unknown = JSON.parse(message);

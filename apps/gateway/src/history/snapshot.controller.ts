@@ -7,12 +7,15 @@
  * with `Retry-After` before their body is read.
  */
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { AcceptsBody } from '../api/accepts-body';
 import { ApiError } from '../api/api-error';
+import { ErrorResponses, JsonResponse } from '../api/openapi-decorators';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { HISTORY_CONFIG, type HistoryConfig } from './history-config';
 import { ImportSlots } from './import-slots';
@@ -28,8 +31,18 @@ export interface ImportResponse {
   files: number;
 }
 
+const importResponseSchema = z.object({
+  mode: z.enum(['replace', 'merge']),
+  status: z.enum(['restored', 'unchanged']),
+  docs_updated: z.number().int(),
+  files: z.number().int(),
+});
+
 @Controller('api/workspaces/:id/snapshot')
 @UseGuards(BearerAuthGuard)
+@ApiTags('history')
+@ApiBearerAuth('bearer')
+@ErrorResponses(401, 404)
 export class SnapshotController {
   constructor(
     private readonly access: WorkspaceAccessService,
@@ -39,6 +52,14 @@ export class SnapshotController {
   ) {}
 
   @Get()
+  @ApiQuery({ name: 'commit_id', required: false, schema: { type: 'string' } })
+  @ApiProduces('application/zip')
+  @ApiResponse({
+    status: 200,
+    description: 'the materialized markdown files as a zip',
+    content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ErrorResponses(400)
   async export(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
@@ -62,6 +83,9 @@ export class SnapshotController {
   @Post()
   @HttpCode(200)
   @AcceptsBody('application/zip', 'application/octet-stream', 'multipart/form-data')
+  @ApiQuery({ name: 'mode', required: false, schema: { type: 'string', enum: ['merge', 'replace'] } })
+  @JsonResponse(200, 'imported', importResponseSchema)
+  @ErrorResponses(400, 403, 413, 415, 429, 503)
   async import(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,

@@ -49,9 +49,13 @@ export class WorkspaceHistoryService {
     @Inject(HISTORY_CONFIG) private readonly history: HistoryConfig,
   ) {}
 
-  /** Newest-first commits (count clamped to 1..100). */
-  log(tenant: string, workspace: string, count: number): Promise<CommitSummary[]> {
-    return this.git.repository(tenant, workspace).log(Math.min(100, Math.max(1, count)));
+  /**
+   * Newest-first commits (count clamped to 1..101: a page of up to 100 plus one to know whether
+   * more follow), after commit `after` (exclusive) when given.
+   * @throws UnknownCommitError when `after` is not a commit of the workspace.
+   */
+  log(tenant: string, workspace: string, count: number, after?: string): Promise<CommitSummary[]> {
+    return this.git.repository(tenant, workspace).log(Math.min(101, Math.max(1, count)), after);
   }
 
   /** Commits now (history worker job). */

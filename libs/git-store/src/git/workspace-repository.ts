@@ -160,10 +160,19 @@ export class WorkspaceRepository {
     return this.refs.list(this.tenant, this.workspace, BACKUP_REF_PREFIX);
   }
 
-  /** Newest-first history following first parents from the head (at most `count`). */
-  async log(count = 20): Promise<CommitSummary[]> {
+  /**
+   * Newest-first history following first parents from the head (at most `count`), or from the
+   * first parent of `after` (the last commit of a previous page).
+   * @throws UnknownCommitError when `after` is not a commit of this repository.
+   */
+  async log(count = 20, after?: string): Promise<CommitSummary[]> {
     const out: CommitSummary[] = [];
-    let oid = await this.head();
+    let oid: string | null;
+    if (after === undefined) oid = await this.head();
+    else {
+      if (!(await this.hasCommit(after))) throw new UnknownCommitError(`unknown commit ${after}`);
+      oid = (await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: after })).commit.parent[0] ?? null;
+    }
     while (oid && out.length < count) {
       const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
       out.push({
