@@ -3,7 +3,8 @@
  * server and content-addressed per tenant, hostile uploads (over the limit, wrong declared size or
  * hash) are refused with nothing stored, another tenant's hash is 404, viewers download but never
  * upload; a 5 MB image makes the round trip CLI push → git commit → `git clone` → zip export →
- * CLI pull byte-equal.
+ * CLI pull byte-equal; garbage collection deletes only unreferenced objects past the grace period,
+ * never one a commit still holds.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,10 +12,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
+import { HistoryQueues } from '@diaryx-sync/bus';
 import { ObjectStorage, attachmentPrefix } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
 import { cleanupCli, runCli, tempDir } from './helpers/cli';
-import { startCluster, type ServiceProcess, type TestCluster } from './helpers/cluster';
+import { connectTestRedis, startCluster, type ServiceProcess, type TestCluster } from './helpers/cluster';
 
 const run = promisify(execFile);
 
@@ -226,5 +228,45 @@ describe('attachments over HTTP', () => {
     expect(pulled.code).toBe(0);
     expect(sha256(readFileSync(join(dst, 'img', 'photo.png')))).toBe(hash);
     expect(Buffer.compare(readFileSync(join(dst, 'img', 'photo.png')), image)).toBe(0);
+  }, 240_000);
+
+  it('garbage collection deletes only unreferenced bytes past the grace period, never committed ones', async () => {
+    const t = await cluster.createTenant('att-gc');
+    await cluster.createWorkspace(t, 'gc');
+    const editor = await cluster.token({ tid: t.id, ws: ['gc'], role: 'editor' });
+    const conn = ['--server', cluster.ws(), '--workspace', 'gc', '--token', editor];
+    const committed = randomBytes(20_000);
+    const live = randomBytes(20_000);
+    const orphan = randomBytes(20_000);
+    const dir = tempDir('att-gc');
+    writeFileSync(join(dir, 'a.png'), committed);
+    writeFileSync(join(dir, 'note.md'), '---\nattachments:\n  - a.png\n---\nA\n');
+    expect((await runCli(['push', dir, ...conn], 90_000)).code).toBe(0);
+    const commit = await fetch(`${cluster.http()}/api/workspaces/gc/commit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${editor}` },
+    });
+    expect(commit.status).toBe(200);
+    // The live doc drops a.png (only the commit references it now) and references c.png.
+    writeFileSync(join(dir, 'c.png'), live);
+    writeFileSync(join(dir, 'note.md'), '---\nattachments:\n  - c.png\n---\nA\n');
+    expect((await runCli(['push', dir, ...conn], 90_000)).code).toBe(0);
+    expect((await put(editor, 'gc', sha256(orphan), orphan)).status).toBe(200);
+    expect(await stored(t.id)).toHaveLength(3);
+
+    const queues = new HistoryQueues({ connect: () => connectTestRedis(), prefix: cluster.prefix });
+    try {
+      // Default grace period: the fresh orphan is kept.
+      const first = await queues.attachmentGcNow({ tenant: t.id }, 60_000);
+      expect(first).toMatchObject({ stored: 3, deleted: [], kept_recent: 1 });
+      const second = await queues.attachmentGcNow({ tenant: t.id, graceMs: 0 }, 60_000);
+      expect(second).toMatchObject({ stored: 3, referenced: 2, deleted: [sha256(orphan)] });
+    } finally {
+      await queues.close();
+    }
+    const left = (await stored(t.id)).map((k) => k.slice(k.lastIndexOf('/') + 1)).sort();
+    expect(left).toEqual([sha256(committed), sha256(live)].sort());
+    const got = await fetch(url('gc', sha256(committed)), { headers: { authorization: `Bearer ${editor}` } });
+    expect(sha256(Buffer.from(await got.arrayBuffer()))).toBe(sha256(committed));
   }, 240_000);
 });

@@ -541,6 +541,7 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     });
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
     expect(names).toEqual([
+      'attachment-gc',
       'compaction',
       'git-commit',
       'rebuild',

@@ -19,6 +19,7 @@ import { runCompaction } from './jobs/compaction';
 import { runCommit } from './jobs/commit';
 import { runRebuild } from './jobs/rebuild';
 import { runRestore } from './jobs/restore';
+import { parseAttachmentGcJob, runAttachmentGc } from './jobs/attachment-gc';
 import { runValidation } from './jobs/validation';
 import { runWebhookDelivery } from './jobs/webhook-delivery';
 import { runFileEvents } from './jobs/webhook-events';
@@ -75,6 +76,8 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
       return (job) => runWebhookDelivery(ctx, parseWebhookDeliveryJob(job.data));
     case QUEUE_NAMES.webhookEvents:
       return (job) => runFileEvents(ctx, String(job.id), parseFileEventsJob(job.data));
+    case QUEUE_NAMES.attachmentGc:
+      return (job) => runAttachmentGc(ctx, parseAttachmentGcJob(job.data));
   }
 }
 

@@ -13,3 +13,4 @@ export * from './instances';
 export * from './jobs/job-types';
 export * from './jobs/history-queues';
 export * from './jobs/webhooks';
+export * from './jobs/attachment-gc';

@@ -68,6 +68,7 @@ describe('HistoryQueues (producer side, real Redis)', () => {
     const depths = await queues.depths();
     expect(depths.compaction.delayed).toBe(2);
     expect(Object.keys(depths).sort()).toEqual([
+      'attachment-gc',
       'compaction',
       'git-commit',
       'rebuild',

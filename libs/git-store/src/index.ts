@@ -19,3 +19,4 @@ export * from './zip/zip-limits';
 export * from './zip/workspace-zip';
 export * from './workspace/stored-workspace';
 export * from './workspace/attachment-files';
+export * from './workspace/committed-attachments';

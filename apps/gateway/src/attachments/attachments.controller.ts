@@ -19,7 +19,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ATTACHMENT_GC_GRACE_MS, attachmentTouchKey } from '@diaryx-sync/bus';
 import { AttachmentStore, isSha256Hex, sha256OfFile } from '@diaryx-sync/objstore';
+import type { RedisClient } from '@diaryx-sync/runtime';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
@@ -27,6 +29,7 @@ import { AcceptsBody } from '../api/accepts-body';
 import { ApiError } from '../api/api-error';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { REDIS } from '../infra/infra.tokens';
 import { receiveUpload } from '../history/upload-file';
 import { WorkspaceAttachmentsService, type ReferencedAttachment } from './workspace-attachments.service';
 
@@ -51,7 +54,21 @@ export class AttachmentsController {
     private readonly store: AttachmentStore,
     private readonly referenced: WorkspaceAttachmentsService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
+
+  /**
+   * A client that found these bytes on the server is about to reference them: garbage collection
+   * keeps them for its grace period (docs/protocol.md#attachments).
+   */
+  private async touch(tenant: string, hash: string): Promise<void> {
+    await this.redis.set(
+      attachmentTouchKey(this.config.REDIS_PREFIX, tenant, hash),
+      '1',
+      'PX',
+      ATTACHMENT_GC_GRACE_MS,
+    );
+  }
 
   @Get()
   async list(
@@ -72,6 +89,7 @@ export class AttachmentsController {
     await this.access.require(claims, id, 'read');
     const stat = await this.store.stat(claims.tid, checkHash(hash));
     if (!stat) throw ApiError.notFound('attachment not found');
+    await this.touch(claims.tid, hash);
     res.status(200).setHeader('Content-Length', String(stat.size));
     res.end();
   }
@@ -150,6 +168,7 @@ export class AttachmentsController {
         throw ApiError.badRequest(`declared sha256 ${hash} but received ${actual.hash}`, 'hash_mismatch');
       const mime = req.headers['content-type'] ?? '';
       const created = await this.store.putFile(claims.tid, hash, upload.file, actual.size, mime);
+      if (!created) await this.touch(claims.tid, hash);
       return { hash, size: actual.size, created };
     } finally {
       await upload.dispose();

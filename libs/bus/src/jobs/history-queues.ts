@@ -26,6 +26,7 @@ import {
   type WorkspaceJobData,
 } from './job-types';
 import type { FileEventsJobData, WebhookDeliveryJobData } from './webhooks';
+import type { AttachmentGcJobData, AttachmentGcJobResult } from './attachment-gc';
 
 /** Options of {@link HistoryQueues}. */
 export interface HistoryQueuesOptions {
@@ -216,6 +217,20 @@ export class HistoryQueues {
       removeOnComplete: true,
       removeOnFail: { count: 1000 },
     });
+  }
+
+  /** Queues an attachment garbage collection of a tenant, de-duplicated while one is waiting. */
+  enqueueAttachmentGc(data: AttachmentGcJobData): Promise<Job> {
+    return this.queue(QUEUE_NAMES.attachmentGc).add('attachment-gc', data, {
+      jobId: jobIdOf('attachment-gc', data.tenant),
+      removeOnComplete: true,
+      removeOnFail: { count: 100 },
+    });
+  }
+
+  /** Collects now and waits for the result. */
+  async attachmentGcNow(data: AttachmentGcJobData, timeoutMs = 120_000): Promise<AttachmentGcJobResult> {
+    return this.wait(QUEUE_NAMES.attachmentGc, await this.enqueueAttachmentGc(data), timeoutMs);
   }
 
   /** Queues a restore (to a commit, or an import of an uploaded zip). */

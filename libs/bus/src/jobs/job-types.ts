@@ -23,6 +23,8 @@ export const QUEUE_NAMES = {
   webhookDelivery: 'webhook-delivery',
   /** File changes reported by the doc service, fanned out to deliveries by the history worker. */
   webhookEvents: 'webhook-events',
+  /** Attachment garbage collection per tenant (jobs/attachment-gc.ts). */
+  attachmentGc: 'attachment-gc',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

@@ -197,6 +197,34 @@ export class WorkspaceRepository {
     }
   }
 
+  /**
+   * Every blob reachable from any ref of the repository (`main`, `refs/backups/*`), through all
+   * parents: blob id → one path it has. Trees seen once are not walked again.
+   */
+  async reachableBlobs(): Promise<Map<string, string>> {
+    const blobs = new Map<string, string>();
+    const seenCommits = new Set<string>();
+    const seenTrees = new Set<string>();
+    const queue = (await this.refs.list(this.tenant, this.workspace, 'refs/')).map((r) => r.value);
+    while (queue.length > 0) {
+      const oid = queue.pop()!;
+      if (seenCommits.has(oid)) continue;
+      seenCommits.add(oid);
+      const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+      queue.push(...commit.parent);
+      if (seenTrees.has(commit.tree)) continue;
+      seenTrees.add(commit.tree);
+      for (const [path, blob] of await flattenTree(this.fs, commit.tree))
+        if (!blobs.has(blob)) blobs.set(blob, path);
+    }
+    return blobs;
+  }
+
+  /** The bytes of a blob. */
+  async readBlob(oid: string): Promise<Uint8Array> {
+    return (await git.readBlob({ fs: this.fs, gitdir: GITDIR, oid })).blob;
+  }
+
   /** The files of a commit (default: head), sorted by path. Throws {@link UnknownCommitError}. */
   async readFiles(commitId?: string): Promise<RepoFile[]> {
     const oid = commitId ?? (await this.head());

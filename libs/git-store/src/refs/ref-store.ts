@@ -57,6 +57,15 @@ export class RefStore {
     return rows;
   }
 
+  /** Workspaces of a tenant that have at least one ref. */
+  async workspaces(tenant: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ workspace: string }>(
+      'SELECT DISTINCT workspace FROM git_refs WHERE tenant = $1 ORDER BY workspace',
+      [tenant],
+    );
+    return rows.map((r) => r.workspace);
+  }
+
   /** Deletes every ref of a workspace (workspace deletion). */
   async deleteWorkspace(tenant: string, workspace: string): Promise<void> {
     await this.pool.query('DELETE FROM git_refs WHERE tenant = $1 AND workspace = $2', [tenant, workspace]);

@@ -1,0 +1,33 @@
+/**
+ * The `attachment-gc` job contract (docs/protocol.md#attachments): per tenant, delete the
+ * content-addressed attachment objects that no live workspace doc and no git commit references.
+ * Objects younger than the grace period, or touched (`HEAD`/re-upload) within it, are kept: a
+ * client that found the bytes on the server has that long to record its reference.
+ */
+
+/** Default grace period (ms): 1 hour. */
+export const ATTACHMENT_GC_GRACE_MS = 3600_000;
+
+/** Payload of an `attachment-gc` job. */
+export interface AttachmentGcJobData {
+  tenant: string;
+  /** Override of the grace period (ms). */
+  graceMs?: number;
+}
+
+/** Result of an `attachment-gc` job. */
+export interface AttachmentGcJobResult {
+  /** Objects the tenant had. */
+  stored: number;
+  /** Distinct hashes referenced by live docs or commits. */
+  referenced: number;
+  /** Unreferenced objects kept because they are within the grace period. */
+  kept_recent: number;
+  /** Hashes deleted. */
+  deleted: string[];
+}
+
+/** Redis key marking that a client just relied on `hash` existing (TTL = the grace period). */
+export function attachmentTouchKey(prefix: string, tenant: string, hash: string): string {
+  return `${prefix}:attachments:touch:${tenant}:${hash}`;
+}
