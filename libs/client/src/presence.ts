@@ -43,10 +43,16 @@ export class FilePresence {
     applyAwarenessUpdate(this.awareness, update, REMOTE);
   }
 
-  /** Forgets every other client's state (the connection is gone; the server will resend them). */
+  /**
+   * Forgets every other client's state (the connection is gone; the server will resend them).
+   * Their clocks are forgotten too: y-protocols ignores a state whose clock is not newer than the
+   * last one seen, so the server's resend of an unchanged state would otherwise be dropped until
+   * that peer renews its state twice (up to ~30 s without presence after every reconnect).
+   */
   dropRemoteStates(): void {
     const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness.clientID);
     if (others.length > 0) removeAwarenessStates(this.awareness, others, REMOTE);
+    for (const id of others) this.awareness.meta.delete(id);
   }
 
   /** Announces our departure (sent while still connected) and stops the awareness timers. */

@@ -148,3 +148,24 @@ test('destroy() ends the client: status closed, save() and mutators refuse', asy
   expect(() => a.createFile('z.md')).toThrow(expect.objectContaining({ code: 'closed' }));
   await waitFor(() => server.core.connectionCount === 0, 5000, 'socket closed');
 });
+
+test("the others' presence is back right after a token refresh", async () => {
+  let calls = 0;
+  const token = async (): Promise<string> => shortTokens[Math.min(calls++, 1)];
+  const a = startClient({ url: server.url, workspaceId: WS, token }, clients);
+  const b = startClient({ url: server.url, workspaceId: WS, token: async () => editor }, clients);
+  await Promise.all([a.whenSynced(), b.whenSynced()]);
+  a.createFile('p.md', 'presence');
+  await a.save();
+  await waitFor(() => b.files().some((f) => f.path === 'p.md'), 10000, 'file at b');
+  const seenByA = a.openFile('p.md').awareness;
+  b.openFile('p.md').awareness.setLocalStateField('user', { name: 'bob' });
+  const seesBob = (): boolean =>
+    [...seenByA.getStates().values()].some((s) => (s.user as { name?: string } | undefined)?.name === 'bob');
+  await waitFor(seesBob, 10000, 'bob before the refresh');
+  const refreshed = new Promise<void>((r) => a.on('token-refreshed', () => r()));
+  await refreshed;
+  // Bob does not touch his presence: it must come back from the server's resend alone (within
+  // seconds, not after bob's next two awareness renewals ~30 s later).
+  await waitFor(seesBob, 3000, 'bob after the refresh');
+}, 20000);

@@ -181,6 +181,7 @@ export class TestSyncServerCore {
       );
     }
     if (!this.allowed(docId)) return this.fail(state, CloseCode.Forbidden, 'forbidden');
+    const isNewSubscription = !state.subscribed.has(docId);
     state.subscribed.add(docId);
     this.framesByDoc.set(docId, (this.framesByDoc.get(docId) ?? 0) + 1);
     let result;
@@ -193,8 +194,11 @@ export class TestSyncServerCore {
         'malformed payload',
       );
     }
-    // Each reply as its own frame (SyncStep2, then our SyncStep1), like the doc service.
+    // Each reply as its own frame (SyncStep2, then our SyncStep1), like the doc service; a new
+    // subscriber also gets the doc's current awareness states (docs/protocol.md, Awareness).
     for (const reply of result.replies) state.sink.send(encodeFrame(docId, reply));
+    const snapshot = isNewSubscription ? this.handler(docId).awarenessSnapshot() : undefined;
+    if (snapshot !== undefined) state.sink.send(encodeFrame(docId, snapshot));
     if (result.broadcast !== undefined) this.broadcast(state, docId, result.broadcast);
     if (result.readOnlyViolation)
       state.sink.send(JSON.stringify({ type: 'error', code: 'read_only', doc: docId }));
