@@ -5,6 +5,7 @@
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/bus';
 import { loadServiceConfig, parseEnv, type ServiceConfig } from '@diaryx-sync/runtime';
 import { z } from 'zod';
+import { DEFAULT_FILE_EVENT_DEBOUNCE_MS } from './persistence/file-event-collector';
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -47,6 +48,8 @@ export const docServiceEnvSchema = z.object({
   HISTORY_QUIET_MS: z.coerce.number().int().nonnegative().default(DEFAULT_QUIET_MS),
   /** Under constant editing, a workspace is committed at least this often. */
   HISTORY_MAX_WAIT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_MAX_WAIT_MS),
+  /** File events of change webhooks are debounced per file this long (docs/protocol.md#webhooks). */
+  WEBHOOK_DEBOUNCE_MS: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_FILE_EVENT_DEBOUNCE_MS),
 });
 
 /** All settings of a doc-service process. */

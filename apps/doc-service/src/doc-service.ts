@@ -120,6 +120,8 @@ export interface DocServiceOptions {
    * (`HistoryQueues#enqueueFileEvents`, docs/protocol.md#webhooks). Default: none.
    */
   fileEvents?: EnqueueFileEvents;
+  /** Debounce window of the file events (default 2000 ms, `WEBHOOK_DEBOUNCE_MS`). */
+  fileEventDebounceMs?: number;
   /** CPU budget of one tenant per turn of the fair inbox queue, ms (default 5, docs/limits.md). */
   inboxSliceMs?: number;
   /** Inbox envelopes waiting per tenant before new ones are refused (default 10000). */
@@ -179,7 +181,9 @@ export class DocService {
         logger: this.log,
       });
     this.toucher = opts.touchWorkspace ? new WorkspaceToucher(opts.touchWorkspace, this.log) : undefined;
-    this.fileEvents = opts.fileEvents ? new FileEventCollector(opts.fileEvents, this.log) : undefined;
+    this.fileEvents = opts.fileEvents
+      ? new FileEventCollector(opts.fileEvents, this.log, opts.fileEventDebounceMs)
+      : undefined;
     this.leases = new ShardLeaseManager({
       redis: opts.redis,
       prefix: opts.prefix,

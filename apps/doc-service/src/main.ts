@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     compaction,
     touchWorkspace: history ? (tenant, workspace) => history.touchWorkspace(tenant, workspace) : undefined,
     fileEvents: history ? (data) => history.enqueueFileEvents(data) : undefined,
+    fileEventDebounceMs: cfg.WEBHOOK_DEBOUNCE_MS,
   });
 
   const ops = await startOpsServer({

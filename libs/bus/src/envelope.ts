@@ -60,14 +60,21 @@
 import {
   encodeServerControl,
   focusListChangedMessage,
+  isProtocolError,
   peerCountMessage,
+  readBytesStrict,
+  readVarUint8ArrayStrict,
+  readVarUintStrict,
   type Role,
 } from '@diaryx-sync/protocol';
+import type * as Lib0Decoding from 'lib0/decoding' with { 'resolution-mode': 'import' };
 import type * as Lib0Encoding from 'lib0/encoding' with { 'resolution-mode': 'import' };
 
 // lib0 ships ESM typings with a CommonJS build: load the CJS build, typed by the ESM declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const encoding = require('lib0/encoding') as typeof Lib0Encoding;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const decoding = require('lib0/decoding') as typeof Lib0Decoding;
 
 /** gateway → shard: one client binary frame for `docId`. */
 export interface FrameEnvelope {
@@ -422,37 +429,40 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Bounds-checked reader (never reads past the end, even on pooled Node buffers). */
+/**
+ * Bounds-checked reader (never reads past the end, even on pooled Node buffers): the strict
+ * varint/byte readers of `@diaryx-sync/protocol` (`strict-decoding.ts`), their `ProtocolError`
+ * reported as an {@link EnvelopeDecodeError}.
+ */
 class Reader {
-  private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  private readonly decoder: Lib0Decoding.Decoder;
+  constructor(private readonly buf: Uint8Array) {
+    this.decoder = decoding.createDecoder(buf);
+  }
+
+  private get pos(): number {
+    return this.decoder.pos;
+  }
+
+  private strict<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (isProtocolError(err)) throw new EnvelopeDecodeError(err.reason);
+      throw err;
+    }
+  }
 
   u8(): number {
-    if (this.pos >= this.buf.length) throw new EnvelopeDecodeError('unexpected end of envelope');
-    return this.buf[this.pos++]!;
+    return this.strict(() => readBytesStrict(this.decoder, 1, 'envelope')[0]!);
   }
 
   varUint(): number {
-    let num = 0;
-    let mult = 1;
-    for (let i = 0; i < 8; i++) {
-      const r = this.u8();
-      num += (r & 0x7f) * mult;
-      if (r < 0x80) {
-        if (num > Number.MAX_SAFE_INTEGER) break;
-        return num;
-      }
-      mult *= 128;
-    }
-    throw new EnvelopeDecodeError('varUint out of range');
+    return this.strict(() => readVarUintStrict(this.decoder, 'envelope varUint'));
   }
 
   bytes(): Uint8Array {
-    const len = this.varUint();
-    if (len > this.buf.length - this.pos) throw new EnvelopeDecodeError('length exceeds envelope');
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return out;
+    return this.strict(() => readVarUint8ArrayStrict(this.decoder, 'envelope bytes'));
   }
 
   str(): string {

@@ -7,6 +7,7 @@ export * from './codes';
 export * from './errors';
 export * from './roles';
 export * from './framing';
+export { readBytesStrict, readVarUint8ArrayStrict, readVarUintStrict } from './strict-decoding';
 export * from './workspace-keys';
 export * from './sync';
 export * from './control';
