@@ -7,6 +7,7 @@
 export * from './paths';
 export * from './doc-ids';
 export * from './origins';
+export * from './collect-update';
 export * from './file-metadata';
 export * from './attachments';
 export * from './file-changes';

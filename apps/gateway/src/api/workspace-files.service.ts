@@ -4,6 +4,7 @@ import { ClusterClient, ClusterRequestError } from '@diaryx-sync/bus';
 import {
   BodyDoc,
   bodyDocId,
+  collectUpdate,
   type FileMetadata,
   FrontmatterError,
   InvalidPathError,
@@ -18,7 +19,6 @@ import {
   WorkspaceCrdt,
   workspaceDocId,
 } from '@diaryx-sync/crdt';
-import * as Y from 'yjs';
 import { ApiError } from './api-error';
 import { WorkspaceDocumentsService } from './workspace-documents.service';
 
@@ -118,7 +118,7 @@ export class WorkspaceFilesService {
     const bodyId = bodyDocId(workspace, path);
     const bodyState = await this.documents.storageFor(tenant).loadDoc(bodyId);
     const body = BodyDoc.fromUpdate(path, bodyState);
-    const bodyUpdate = diffUpdate(body.doc, () => {
+    const bodyUpdate = collectUpdate(body.doc, () => {
       if (bodyState === null && input.body === '') {
         // An empty body must still exist as a doc (validation: missing_body).
         body.insertAt(0, ' ');
@@ -133,7 +133,7 @@ export class WorkspaceFilesService {
     const key = live?.key ?? crdt.findByPath(path) ?? (docIdMode ? randomUUID() : path);
     const current = live ? live.metadata : undefined;
     const next = this.targetMetadata(crdt, path, input, current, docIdMode);
-    const wsUpdate = diffUpdate(crdt.doc, () => {
+    const wsUpdate = collectUpdate(crdt.doc, () => {
       if (current && sameMetadata(current, next)) return;
       crdt.setFile(key, { ...next, modified_at: Math.max(Date.now(), (current?.modified_at ?? 0) + 1) });
     });
@@ -150,7 +150,7 @@ export class WorkspaceFilesService {
     const crdt = await this.loadWorkspace(tenant, workspace);
     const live = crdt.listFiles().find((f) => f.path === path);
     if (!live) throw ApiError.notFound(`file "${path}" not found`);
-    const update = diffUpdate(crdt.doc, () => crdt.deleteFile(live.key));
+    const update = collectUpdate(crdt.doc, () => crdt.deleteFile(live.key));
     if (update) await this.apply(tenant, workspaceDocId(workspace), update);
   }
 
@@ -214,20 +214,4 @@ export class WorkspaceFilesService {
 /** Equal metadata, `modified_at` aside. */
 function sameMetadata(a: FileMetadata, b: FileMetadata): boolean {
   return serializeFileMetadata({ ...a, modified_at: 0 }) === serializeFileMetadata({ ...b, modified_at: 0 });
-}
-
-/** The update `mutate` makes on `doc` (null when nothing changed). */
-function diffUpdate(doc: Y.Doc, mutate: () => void): Uint8Array | null {
-  const before = Y.encodeStateVector(doc);
-  let changed = false;
-  const onUpdate = () => {
-    changed = true;
-  };
-  doc.on('update', onUpdate);
-  try {
-    mutate();
-  } finally {
-    doc.off('update', onUpdate);
-  }
-  return changed ? Y.encodeStateAsUpdate(doc, before) : null;
 }

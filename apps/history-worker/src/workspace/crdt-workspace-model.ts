@@ -4,11 +4,11 @@
  * plans forward updates with `WorkspaceCrdt`/`BodyDoc` so a restore is an ordinary edit.
  */
 import { randomUUID } from 'node:crypto';
-import * as Y from 'yjs';
 import {
   BodyDoc,
   bodyDocId,
   bodyDocIdPrefix,
+  collectUpdate,
   docIdFilename,
   isDocIdKey,
   findOrphanBodies,
@@ -50,22 +50,6 @@ export function bodiesOf(ws: LoadedWorkspace): Map<string, string> {
   for (const [docId, path] of bodyPaths(ws))
     out.set(path, BodyDoc.fromUpdate(path, ws.states.get(docId) ?? null).getBody());
   return out;
-}
-
-/** Collects the update produced by `mutate` on a doc loaded from `state` (null when nothing changed). */
-function diffUpdate(doc: Y.Doc, mutate: () => void): Uint8Array | null {
-  const before = Y.encodeStateVector(doc);
-  let changed = false;
-  const onUpdate = () => {
-    changed = true;
-  };
-  doc.on('update', onUpdate);
-  try {
-    mutate();
-  } finally {
-    doc.off('update', onUpdate);
-  }
-  return changed ? Y.encodeStateAsUpdate(doc, before) : null;
 }
 
 /** Builds the model over per-tenant storages. */
@@ -184,7 +168,7 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
       }
       const link = (p: string | null) => (p === null ? null : docIdMode ? (keyOf.get(p) ?? p) : p);
 
-      const wsUpdate = diffUpdate(workspace.doc, () => {
+      const wsUpdate = collectUpdate(workspace.doc, () => {
         workspace.doc.transact(() => {
           // 1. tombstone live files the target does not have, duplicates of a target path, and
           //    live entries without a resolvable path (cycles, broken doc-id chains)
@@ -238,7 +222,7 @@ export function createCrdtWorkspaceModel(storageFor: (tenant: string) => CrdtSto
         const state = ws.states.get(docId) ?? null;
         const doc = BodyDoc.fromUpdate(path, state);
         if (state !== null && doc.getBody() === body) continue;
-        const update = diffUpdate(doc.doc, () => {
+        const update = collectUpdate(doc.doc, () => {
           if (body === '' && state === null) {
             // An empty body must still exist as a doc (validation: missing_body): record an
             // insert+delete so the doc gets a real, persisted update.
