@@ -463,6 +463,18 @@ describe('bad input closes only the offending connection', () => {
     for (let i = 0; i < 1000 && c.ws.readyState === WebSocket.OPEN; i++) c.sendRaw(frame);
     expect((await c.closed).code).toBe(1008);
   });
+  test('a save per file of a big workspace is charged like a doc frame, not as a control message', async () => {
+    // 150 saves in one burst: above the control burst (60), within the update burst (300).
+    const c = await connect(editorA, 0);
+    const docs = Array.from({ length: 150 }, (_, i) => `body:shared/saves/file-${i}.md`);
+    for (const doc of docs) c.sendText(JSON.stringify({ action: 'save', doc }));
+    await c.waitFor(() => c.textsOfType('saved').length === docs.length, 30_000, 'every saved');
+    expect(new Set(c.textsOfType('saved').map((t) => t.doc))).toEqual(new Set(docs));
+    // Other text frames keep their own limit.
+    for (let i = 0; i < 150 && c.ws.readyState === WebSocket.OPEN; i++)
+      c.sendText(JSON.stringify({ type: 'ping' }));
+    expect(await c.closed).toMatchObject({ code: 1008, reason: 'control message rate limit exceeded' });
+  });
   test('more connections than the tenant maximum are closed with 1013', async () => {
     const tenantC = await cluster.createTenant('tenant-c');
     const tokenC = await cluster.token({ tid: tenantC.id });

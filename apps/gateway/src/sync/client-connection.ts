@@ -10,6 +10,7 @@ import {
   encodeMessage,
   docIdProtocolError,
   isProtocolError,
+  parseClientControl,
   type ProtocolMessage,
   type Role,
 } from '@diaryx-sync/protocol';
@@ -276,13 +277,24 @@ export abstract class ClientConnection implements HubConnection {
         this.close(CloseCode.FrameTooLarge, 'control message too large');
         return;
       }
-      if (!this.controlBucket.take()) {
+      if (!this.controlBucket.take() && !this.takeDocActionRate(bytes)) {
         this.ctx.metrics.framesDropped.inc({ reason: 'control_rate_limited' });
         this.close(CloseCode.RateLimited, 'control message rate limit exceeded');
         return;
       }
       this.enqueue(() => this.handleText(bytes.toString('utf8')));
     }
+  }
+
+  /**
+   * A `save` or `leave` over the control-message rate is charged like a frame for its doc (the
+   * update-rate buckets): a client saving every file of a big workspace sends one per file
+   * (docs/limits.md#control-messages-and-focus). Parsed only once the control bucket is empty.
+   */
+  private takeDocActionRate(bytes: Buffer): boolean {
+    const parsed = parseClientControl(bytes);
+    if (!parsed.ok || !('action' in parsed.message)) return false;
+    return this.bucket.take() && this.ctx.tenantRates.take(this.tenant);
   }
 
   private async drainTasks(): Promise<void> {
