@@ -27,7 +27,10 @@ async function bundle(entry: string): Promise<string[]> {
     platform: 'browser',
     format: 'esm',
     logLevel: 'silent',
-    alias: { '@diaryx-sync/crdt': join(root, 'libs/crdt/src/index.ts') },
+    alias: {
+      '@diaryx-sync/crdt': join(root, 'libs/crdt/src/index.ts'),
+      '@diaryx-sync/protocol/client': join(root, 'libs/protocol/src/client/browser.ts'),
+    },
     plugins: [forbidServerOnly],
     metafile: true,
   });
@@ -35,6 +38,12 @@ async function bundle(entry: string): Promise<string[]> {
 }
 
 describe('browser bundle', () => {
+  test('the @diaryx-sync/protocol/client entry point bundles without node: built-ins or pg', async () => {
+    const inputs = await bundle("export * from '@diaryx-sync/protocol/client';\n");
+    expect(inputs.some((i) => i.includes('client/session'))).toBe(true);
+    expect(inputs.some((i) => i.includes('doc-sync-handler'))).toBe(false);
+  }, 60_000);
+
   test('crdt and the protocol client bundle without node: built-ins or pg', async () => {
     const inputs = await bundle(
       "export * from '@diaryx-sync/crdt';\nexport * from './libs/protocol/src/client/session';\n" +

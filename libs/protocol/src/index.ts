@@ -1,7 +1,8 @@
 /**
  * @diaryx-sync/protocol: the Diaryx Sync wire protocol (docs/protocol.md), transport-agnostic:
- * framing, doc ids, y-protocols messages, control messages, close/error codes, the server-side
- * document sync logic, and (in `client/`) the client `SyncSession`/`SyncClient`.
+ * framing, y-protocols messages, control messages, close/error codes, roles, and (in `client/`)
+ * the client `SyncSession`/`SyncClient`. The server-side document sync logic is
+ * `@diaryx-sync/protocol/server`, the test servers `@diaryx-sync/protocol/testing`.
  */
 export * from './codes';
 export * from './errors';
@@ -12,7 +13,4 @@ export * from './workspace-keys';
 export * from './sync';
 export * from './control';
 export * from './awareness';
-export * from './update-inspection';
-export * from './pending-budget';
-export * from './doc-sync-handler';
 export * from './client/index';

@@ -2,16 +2,14 @@ import fc from 'fast-check';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import {
-  ConnectionDescriptor,
   decodeMessages,
-  DocSyncHandler,
   encodeMessage,
   encodeMessages,
   PERMISSION_DENIED_REPLY,
   ProtocolError,
   splitMessages,
-  updateWouldChangeDoc,
 } from '@diaryx-sync/protocol';
+import { ConnectionDescriptor, DocSyncHandler, updateWouldChangeDoc } from '@diaryx-sync/protocol/server';
 import { clientHandle, contentOf, REMOTE, step1Of } from './helpers/sim-client';
 import { expectProtocolError } from './helpers/expect-protocol-error';
 

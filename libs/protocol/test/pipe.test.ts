@@ -6,13 +6,8 @@
 import fc from 'fast-check';
 import * as Y from 'yjs';
 import { bodyDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
-import {
-  ConnectionDescriptor,
-  decodeFrame,
-  DocSyncHandler,
-  encodeFrame,
-  encodeMessage,
-} from '@diaryx-sync/protocol';
+import { decodeFrame, encodeFrame, encodeMessage } from '@diaryx-sync/protocol';
+import { ConnectionDescriptor, DocSyncHandler } from '@diaryx-sync/protocol/server';
 import { clientHandle, contentOf, REMOTE, step1Of } from './helpers/sim-client';
 
 /** Deterministic PRNG (mulberry32). */

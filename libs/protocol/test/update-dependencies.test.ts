@@ -5,12 +5,8 @@
  * pending state is dropped, so a flood of far-future updates costs O(bound), not O(flood²).
  */
 import * as Y from 'yjs';
-import {
-  DocSyncHandler,
-  encodeMessage,
-  type ConnectionDescriptor,
-  type PendingLimits,
-} from '@diaryx-sync/protocol';
+import { encodeMessage } from '@diaryx-sync/protocol';
+import { DocSyncHandler, type ConnectionDescriptor, type PendingLimits } from '@diaryx-sync/protocol/server';
 
 const editor: ConnectionDescriptor = { id: 'e1', role: 'editor' };
 const limits: PendingLimits = { maxBytes: 4096, maxUpdates: 8, maxAgeMs: 1000 };

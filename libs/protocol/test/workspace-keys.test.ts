@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { WorkspaceCrdt } from '@diaryx-sync/crdt';
-import { DocSyncHandler, encodeMessage, newWorkspaceFileKeys, ProtocolError } from '../src';
+import { encodeMessage, newWorkspaceFileKeys, ProtocolError } from '../src';
+import { DocSyncHandler } from '../src/server';
 
 /** The update that adds `paths` to a workspace doc whose state is `base`. */
 function adding(base: Y.Doc, paths: string[]): Uint8Array {

@@ -6,12 +6,8 @@ import { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import {
-  ConnectionDescriptor,
-  DocSyncHandler,
-  splitMessages,
-  PERMISSION_DENIED_REPLY,
-} from '@diaryx-sync/protocol';
+import { splitMessages, PERMISSION_DENIED_REPLY } from '@diaryx-sync/protocol';
+import { ConnectionDescriptor, DocSyncHandler } from '@diaryx-sync/protocol/server';
 
 interface Server {
   url: string;

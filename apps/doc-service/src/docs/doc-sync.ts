@@ -10,14 +10,8 @@
  * through). Client Auth messages are dropped by the gateway, which also answers a
  * `readOnlyViolation` itself (the `read_only` error or the permission-denied Auth message).
  */
-import {
-  DocSyncHandler,
-  ProtocolError,
-  splitMessages,
-  type PendingState,
-  type ProtocolErrorKind,
-  type Role,
-} from '@diaryx-sync/protocol';
+import { ProtocolError, splitMessages, type ProtocolErrorKind, type Role } from '@diaryx-sync/protocol';
+import { DocSyncHandler, type PendingState } from '@diaryx-sync/protocol/server';
 import type * as Y from 'yjs';
 
 /** The connection a payload comes from. */

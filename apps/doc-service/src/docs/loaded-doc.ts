@@ -1,7 +1,7 @@
 /** One document held in memory by its shard owner. */
 import { tenantKey } from '@diaryx-sync/bus';
 import type { ParsedDocId } from '@diaryx-sync/crdt';
-import { takePendingState, type PendingState } from '@diaryx-sync/protocol';
+import { takePendingState, type PendingState } from '@diaryx-sync/protocol/server';
 import * as Y from 'yjs';
 import { DocSync } from './doc-sync';
 
