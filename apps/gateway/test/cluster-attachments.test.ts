@@ -222,13 +222,70 @@ describe('attachments over HTTP', () => {
     const zip = await JSZip.loadAsync(Buffer.from(await zipRes.arrayBuffer()));
     expect(sha256(await zip.file('img/photo.png')!.async('uint8array'))).toBe(hash);
 
+    // The zip imported into another workspace brings the attachment back (store + BinaryRef).
+    await cluster.createWorkspace(t, 'copy');
+    const both = await cluster.token({ tid: t.id, ws: ['notes', 'copy'], role: 'editor' });
+    const imported = await fetch(`${cluster.http()}/api/workspaces/copy/snapshot?mode=replace`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${both}`, 'content-type': 'application/zip' },
+      body: await zip.generateAsync({ type: 'nodebuffer' }),
+    });
+    expect(imported.status).toBe(200);
+    const copyList = (await (
+      await fetch(url('copy'), { headers: { authorization: `Bearer ${both}` } })
+    ).json()) as { attachments: unknown[] };
+    expect(copyList.attachments).toEqual([
+      {
+        file: 'note.md',
+        path: 'img/photo.png',
+        hash,
+        size: image.length,
+        mime_type: 'image/png',
+        stored: true,
+      },
+    ]);
+
     const dst = tempDir('att-dst');
-    const pulled = await runCli(['pull', dst, ...conn], 90_000);
+    const pulled = await runCli(
+      ['pull', dst, '--server', cluster.ws(), '--workspace', 'copy', '--token', both],
+      90_000,
+    );
     expect(pulled.stderr).toBe('');
     expect(pulled.code).toBe(0);
     expect(sha256(readFileSync(join(dst, 'img', 'photo.png')))).toBe(hash);
     expect(Buffer.compare(readFileSync(join(dst, 'img', 'photo.png')), image)).toBe(0);
   }, 240_000);
+
+  it('a hand-written zip (plain attachment paths) imports its files into the store and fills the refs', async () => {
+    const t = await cluster.createTenant('att-zip');
+    await cluster.createWorkspace(t, 'z');
+    const editor = await cluster.token({ tid: t.id, ws: ['z'], role: 'editor' });
+    const pdf = randomBytes(50_000);
+    const zip = new JSZip();
+    zip.file('doc.md', '---\ntitle: Doc\nattachments:\n  - files/paper.pdf\n---\nbody\n');
+    zip.file('files/paper.pdf', pdf);
+    const res = await fetch(`${cluster.http()}/api/workspaces/z/snapshot?mode=replace`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/zip' },
+      body: await zip.generateAsync({ type: 'nodebuffer' }),
+    });
+    expect(res.status).toBe(200);
+    const list = (await (
+      await fetch(url('z'), { headers: { authorization: `Bearer ${editor}` } })
+    ).json()) as {
+      attachments: unknown[];
+    };
+    expect(list.attachments).toEqual([
+      {
+        file: 'doc.md',
+        path: 'files/paper.pdf',
+        hash: sha256(pdf),
+        size: pdf.length,
+        mime_type: 'application/pdf',
+        stored: true,
+      },
+    ]);
+  }, 120_000);
 
   it('garbage collection deletes only unreferenced bytes past the grace period, never committed ones', async () => {
     const t = await cluster.createTenant('att-gc');

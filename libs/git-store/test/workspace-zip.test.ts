@@ -105,7 +105,6 @@ describe('workspace zip', () => {
     ['C:/evil.md', 'unsafe_path'],
     ['a\\..\\evil.md', 'unsafe_path'],
     ['bad\u0001name.md', 'unsafe_path'],
-    ['script.sh', 'invalid_file'],
     ['report\u202Edm.md', 'unsafe_path'],
     ['a\u2066b.md', 'unsafe_path'],
     ['x\u200Fy.md', 'unsafe_path'],
@@ -133,6 +132,15 @@ describe('workspace zip', () => {
     await expect(readWorkspaceZip(big, { maxZipBytes: 100 })).rejects.toMatchObject({ code: 'too_large' });
     const many = await zipOf({ 'a.md': 'a', 'b.md': 'b', 'c.md': 'c' });
     await expect(readWorkspaceZip(many, { maxFiles: 2 })).rejects.toMatchObject({ code: 'too_many_files' });
+  });
+
+  it('reads non-markdown files as attachment bytes (docs/protocol.md#attachments)', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00, 0xfe]);
+    const files = await readWorkspaceZip(rawZip('img/photo.png', png));
+    expect(files).toEqual([{ path: 'img/photo.png', content: new Uint8Array(png) }]);
+    await expect(readWorkspaceZip(rawZip('../photo.png', png))).rejects.toMatchObject({
+      code: 'unsafe_path',
+    });
   });
 
   it('refuses garbage and non-UTF-8 files', async () => {

@@ -6,10 +6,10 @@
 import { UnrecoverableError } from 'bullmq';
 import { readWorkspaceZip, UnknownCommitError, ZipImportError, type RepoFile } from '@diaryx-sync/git-store';
 import { type RestoreJobData, type RestoreJobResult } from '@diaryx-sync/bus';
-import { isAttachmentPath, mimeTypeOf } from '@diaryx-sync/crdt';
-import { AttachmentStore } from '@diaryx-sync/objstore';
+import { isAttachmentPath } from '@diaryx-sync/crdt';
 import { withWorkspaceLock } from '../workspace-lock';
 import { applyFiles } from './apply-files';
+import { linkAttachmentRefs, storeAttachmentFiles } from './restore-attachments';
 import { lockOptions } from './commit';
 import type { JobContext } from './job-context';
 
@@ -49,12 +49,11 @@ export async function runRestore(ctx: JobContext, data: RestoreJobData): Promise
     }
     // Attachment files go back to the tenant's content-addressed store; the refs (with their
     // hashes) come back with the markdown frontmatter (docs/protocol.md#attachments).
-    const store = new AttachmentStore(ctx.objects);
-    for (const f of target)
-      if (isAttachmentPath(f.path) && typeof f.content !== 'string')
-        await store.putBytes(tenant, f.content, mimeTypeOf(f.path));
+    const restored = await storeAttachmentFiles(ctx, tenant, target);
     const markdown = target.filter((f) => !isAttachmentPath(f.path));
-    const updated = await applyFiles(ctx, loaded, markdown, source.kind === 'commit' ? 'restore' : 'import');
+    const origin = source.kind === 'commit' ? 'restore' : 'import';
+    const updated = await applyFiles(ctx, loaded, markdown, origin);
+    await linkAttachmentRefs(ctx, tenant, workspace, restored, origin);
     const outcome = ctx.model.validate(await ctx.model.load(tenant, workspace));
     await ctx.audit.record({
       tenant,

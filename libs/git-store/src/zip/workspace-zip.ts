@@ -11,7 +11,7 @@ import JSZip from 'jszip';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { InvalidPathError, normalizePath, safePath } from '@diaryx-sync/crdt';
+import { InvalidPathError, isAttachmentPath, normalizePath, safePath } from '@diaryx-sync/crdt';
 import type { RepoFile } from '../git/tree-builder';
 import { DEFAULT_ZIP_LIMITS, ZipImportError, type ZipLimits } from './zip-limits';
 
@@ -48,8 +48,8 @@ export interface ZipSummary {
 }
 
 /**
- * Reads the markdown files (`*.md`) of a zip. Directories, dotfiles and `__MACOSX` are skipped;
- * other file types are refused. Throws {@link ZipImportError}; never writes anything.
+ * Reads the markdown files (`*.md`, as text) and attachment files (any other safe name, as bytes)
+ * of a zip. Directories, dotfiles and `__MACOSX` are skipped. Throws {@link ZipImportError}; never writes anything.
  */
 export async function readWorkspaceZip(
   source: ZipSource,
@@ -74,7 +74,7 @@ export async function checkWorkspaceZip(
 async function scanWorkspaceZip(
   source: ZipSource,
   limits: Partial<ZipLimits>,
-  onFile: (path: string, content: string) => void,
+  onFile: (path: string, content: string | Uint8Array) => void,
 ): Promise<ZipSummary> {
   const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const size = Buffer.isBuffer(source) ? source.length : (await stat(source.file)).size;
@@ -94,8 +94,10 @@ async function scanWorkspaceZip(
       const basic = basicEntryPath(raw);
       if (raw.endsWith('/') || ignored(basic)) continue;
       const path = safeEntryPath(raw, basic);
-      if (!path.toLowerCase().endsWith('.md'))
-        throw new ZipImportError('invalid_file', `not a markdown file: ${path}`);
+      const markdown = path.toLowerCase().endsWith('.md');
+      // Other files are attachments (docs/protocol.md#attachments), kept as bytes.
+      if (!markdown && !isAttachmentPath(path))
+        throw new ZipImportError('invalid_file', `not a markdown file or attachment: ${path}`);
       if (seen.has(path))
         throw new ZipImportError('unsafe_path', `two entries name the same file ${JSON.stringify(path)}`);
       seen.add(path);
@@ -113,6 +115,10 @@ async function scanWorkspaceZip(
         Math.min(lim.maxFileBytes, lim.maxTotalBytes - total),
       );
       total += content.length;
+      if (!markdown) {
+        onFile(path, new Uint8Array(content));
+        continue;
+      }
       let text: string;
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(content);
