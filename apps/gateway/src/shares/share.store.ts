@@ -74,12 +74,20 @@ export class ShareStore implements ShareStatus {
     return { share: toShare(rows[0]!), code };
   }
 
-  /** The shares of a workspace, newest first (revoked and expired ones included). */
-  async list(tenantId: string, workspaceId: string): Promise<Share[]> {
+  /**
+   * One page of the shares of a workspace in id order (revoked and expired ones included): at
+   * most `limit` with an id after `afterId`.
+   */
+  async list(
+    tenantId: string,
+    workspaceId: string,
+    page: { afterId?: string; limit: number },
+  ): Promise<Share[]> {
     const { rows } = await this.pool.query<ShareRow>(
       `SELECT ${COLUMNS} FROM workspace_shares s
-       WHERE s.tenant_id = $1 AND s.workspace_id = $2 ORDER BY s.created_at DESC, s.id`,
-      [tenantId, workspaceId],
+       WHERE s.tenant_id = $1 AND s.workspace_id = $2 AND ($3::text IS NULL OR s.id COLLATE "C" > $3)
+       ORDER BY s.id COLLATE "C" LIMIT $4`,
+      [tenantId, workspaceId, page.afterId ?? null, page.limit],
     );
     return rows.map(toShare);
   }

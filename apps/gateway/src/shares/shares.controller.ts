@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AuthService } from '../auth/auth.service';
@@ -6,6 +18,7 @@ import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { ApiError } from '../api/api-error';
+import { Paginated, pageOf, parsePage } from '../api/pagination';
 import { parseRequest } from '../api/request-validation';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { LoginThrottle } from '../ops/login-throttle';
@@ -81,10 +94,23 @@ export class SharesController {
     return { ...toResponse(share), code };
   }
 
+  /** `GET …/shares[?limit=][&cursor=]`: one page in id order (docs/protocol.md#http-conventions). */
   @Get()
-  async list(@Claims() claims: TokenClaims, @Param('ws') ws: string): Promise<{ shares: ShareResponse[] }> {
+  @Paginated()
+  async list(
+    @Claims() claims: TokenClaims,
+    @Param('ws') ws: string,
+    @Query('limit') limit: unknown,
+    @Query('cursor') cursor: unknown,
+  ): Promise<{ shares: ShareResponse[]; next_cursor: string | null }> {
     await this.requireManager(claims, ws);
-    return { shares: (await this.shares.list(claims.tid, ws)).map(toResponse) };
+    const page = parsePage({ limit, cursor }, z.tuple([z.string()]));
+    const fetched = await this.shares.list(claims.tid, ws, {
+      afterId: page.after?.[0],
+      limit: page.limit + 1,
+    });
+    const { items, next_cursor } = pageOf(fetched, page.limit, (s) => [s.id]);
+    return { shares: items.map(toResponse), next_cursor };
   }
 
   @Delete(':id')
