@@ -14,18 +14,22 @@ import {
   workspaceDocId,
 } from '../src';
 
-/** Runs `fn`, asserts it throws a DocIdError (of `kind`) and returns it. */
-function expectDocIdError(fn: () => unknown, kind?: string): DocIdError {
-  let caught: unknown;
+/** The error `fn` throws (`undefined` when it returns). */
+function thrownBy(fn: () => unknown): unknown {
   try {
     fn();
+    return undefined;
   } catch (error) {
-    caught = error;
+    return error;
   }
-  expect(caught).toBeInstanceOf(DocIdError);
-  const err = caught as DocIdError;
-  if (kind) expect(err.kind).toBe(kind);
-  return err;
+}
+
+/** Asserts that `fn` throws a DocIdError (of `kind`) and returns it. */
+function expectDocIdError(fn: () => unknown, kind?: string): DocIdError {
+  const err = thrownBy(fn);
+  expect(err).toBeInstanceOf(DocIdError);
+  if (kind) expect((err as DocIdError).kind).toBe(kind);
+  return err as DocIdError;
 }
 
 describe('normalizePath (the canonical path of a doc id)', () => {
