@@ -19,6 +19,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { ATTACHMENT_GC_GRACE_MS, attachmentTouchKey } from '@diaryx-sync/bus';
 import { AttachmentStore, isSha256Hex, sha256OfFile } from '@diaryx-sync/objstore';
 import type { RedisClient } from '@diaryx-sync/runtime';
@@ -27,6 +28,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { AcceptsBody } from '../api/accepts-body';
 import { ApiError } from '../api/api-error';
+import { Paginated, pageOf, parsePage } from '../api/pagination';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS } from '../infra/infra.tokens';
@@ -70,13 +72,23 @@ export class AttachmentsController {
     );
   }
 
+  /** `GET …/attachments[?limit=][&cursor=]`: one page in (file, path) order (docs/protocol.md#http-conventions). */
   @Get()
+  @Paginated()
   async list(
     @Claims() claims: TokenClaims,
     @Param('id') id: string,
-  ): Promise<{ attachments: ReferencedAttachment[] }> {
+    @Query('limit') limit: unknown,
+    @Query('cursor') cursor: unknown,
+  ): Promise<{ attachments: ReferencedAttachment[]; next_cursor: string | null }> {
     await this.access.require(claims, id, 'read');
-    return { attachments: await this.referenced.list(claims.tid, id) };
+    const page = parsePage({ limit, cursor }, z.tuple([z.string(), z.string()]));
+    const key = (a: ReferencedAttachment): [string, string] => [a.file, a.path];
+    const after = page.after;
+    const sorted = (await this.referenced.list(claims.tid, id)).sort((a, b) => compareKeys(key(a), key(b)));
+    const rest = after ? sorted.filter((a) => compareKeys(key(a), after) > 0) : sorted;
+    const { items, next_cursor } = pageOf(rest.slice(0, page.limit + 1), page.limit, key);
+    return { attachments: items, next_cursor };
   }
 
   @Head(':hash')
@@ -174,4 +186,11 @@ export class AttachmentsController {
       await upload.dispose();
     }
   }
+}
+
+/** Code-unit order of (file, path) keys: the stable order of the attachments list. */
+function compareKeys(a: readonly [string, string], b: readonly [string, string]): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return 0;
 }
