@@ -5,8 +5,6 @@
  * whole cluster is stopped and started again: the state is intact.
  */
 import { listInstances, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
-import * as Y from 'yjs';
 import {
   Sync2TestClient,
   connectTestRedis,
@@ -17,6 +15,7 @@ import {
   type TestTenant,
   waitUntil,
 } from './helpers/cluster';
+import { Writer, keepWriting, persistedText, saveUntilAcknowledged } from './helpers/writers';
 
 jest.setTimeout(120_000);
 
@@ -46,45 +45,6 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
-async function persistedText(docId: string): Promise<string> {
-  const state = await new PostgresStorage({ pool: cluster.pool, tenant: tenant.id }).loadDoc(docId);
-  const doc = new Y.Doc();
-  if (state) Y.applyUpdate(doc, state);
-  return doc.getText('body').toString();
-}
-
-/** A writer appends numbered markers to one doc and remembers which ones a `save` confirmed. */
-class Writer {
-  next = 0;
-  acknowledged: string[] = [];
-  private pendingSinceSave: string[] = [];
-  constructor(
-    readonly client: Sync2TestClient,
-    readonly doc: Y.Doc,
-    readonly docId: string,
-    readonly name: string,
-  ) {}
-
-  write(): void {
-    if (this.client.ws.readyState !== 1) return;
-    const marker = `[${this.name}-${this.next++}]`;
-    this.doc.getText('body').insert(this.doc.getText('body').length, marker);
-    this.pendingSinceSave.push(marker);
-  }
-
-  /** Saves; on success every marker written before is acknowledged (durable). */
-  async save(): Promise<void> {
-    const batch = this.pendingSinceSave;
-    this.pendingSinceSave = [];
-    try {
-      await this.client.save(this.docId, 30_000);
-      this.acknowledged.push(...batch);
-    } catch {
-      this.pendingSinceSave.unshift(...batch);
-    }
-  }
-}
-
 test('SIGKILL of a doc service while clients write: shards move, acknowledged updates survive, all converge', async () => {
   const writers: Writer[] = [];
   for (let i = 0; i < DOCS.length; i++) {
@@ -96,15 +56,7 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
     }
   }
 
-  let writing = true;
-  const loop = (async () => {
-    let round = 0;
-    while (writing) {
-      for (const w of writers) w.write();
-      if (++round % 5 === 0) await Promise.all(writers.map((w) => w.save()));
-      await sleep(50);
-    }
-  })();
+  const stopWriting = keepWriting(writers);
 
   // The victim owns shards of some of the docs being written.
   const redis = connectTestRedis();
@@ -126,20 +78,10 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
   await victim.stop('SIGKILL');
   expect(victim.running).toBe(false);
   await sleep(4000); // keep writing through the takeover
-  writing = false;
-  await loop;
+  await stopWriting();
 
   // Every writer gets a final acknowledged save once the shards have moved.
-  for (const w of writers) {
-    await waitUntil(
-      async () => {
-        await w.save();
-        return w.acknowledged.length === w.next;
-      },
-      40_000,
-      `final save of ${w.name}`,
-    );
-  }
+  await saveUntilAcknowledged(writers);
 
   // The survivor owns every shard now: its heartbeat lists all of them.
   await waitUntil(
@@ -152,7 +94,7 @@ test('SIGKILL of a doc service while clients write: shards move, acknowledged up
   );
   redis.disconnect();
   for (const docId of DOCS) {
-    const persisted = await persistedText(docId);
+    const persisted = await persistedText(cluster, tenant.id, docId);
     const group = writers.filter((w) => w.docId === docId);
     for (const w of group) {
       for (const marker of w.acknowledged) expect(persisted).toContain(marker);
@@ -180,14 +122,14 @@ test('SIGTERM on a gateway drains: updates sent before are durable, sockets clos
   await stopping;
   expect(closed.code).toBe(1001);
   expect(cluster.gateways[0]!.exit.code).toBe(0);
-  const persisted = await persistedText(docId);
+  const persisted = await persistedText(cluster, tenant.id, docId);
   for (let i = 0; i < 20; i++) expect(persisted).toContain(`[drain-${i}]`);
   await cluster.startAll();
 });
 
 test('stop everything, start again: state is intact', async () => {
   const before = new Map<string, string>();
-  for (const docId of DOCS) before.set(docId, await persistedText(docId));
+  for (const docId of DOCS) before.set(docId, await persistedText(cluster, tenant.id, docId));
   for (const c of clients) c.close();
   await cluster.stopProcesses();
   await cluster.startAll();

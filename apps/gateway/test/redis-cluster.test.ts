@@ -15,10 +15,8 @@
  * (more docs, longer writing before and after the kill, the slot migration).
  */
 import { docChannel } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import type { RedisTopology } from '@diaryx-sync/runtime';
 import type { Redis } from 'ioredis';
-import * as Y from 'yjs';
 import {
   Sync2TestClient,
   bodyText,
@@ -29,6 +27,7 @@ import {
   waitUntil,
 } from './helpers/cluster';
 import { startRedisCluster, type LocalRedisCluster } from './helpers/redis-cluster';
+import { Writer, keepWriting, persistedText, saveUntilAcknowledged } from './helpers/writers';
 
 const FULL = process.env.REDIS_CLUSTER_FULL === '1';
 jest.setTimeout(FULL ? 300_000 : 120_000);
@@ -104,44 +103,6 @@ async function expectSubscriptionsOnSlotOwners(docs: string[]): Promise<void> {
   }
 }
 
-async function persistedText(docId: string): Promise<string> {
-  const state = await new PostgresStorage({ pool: cluster.pool, tenant: tenant.id }).loadDoc(docId);
-  const doc = new Y.Doc();
-  if (state) Y.applyUpdate(doc, state);
-  return doc.getText('body').toString();
-}
-
-/** Appends numbered markers to one doc; remembers which ones a `save` confirmed. */
-class Writer {
-  next = 0;
-  acknowledged: string[] = [];
-  private pendingSinceSave: string[] = [];
-  constructor(
-    readonly client: Sync2TestClient,
-    readonly doc: Y.Doc,
-    readonly docId: string,
-    readonly name: string,
-  ) {}
-
-  write(): void {
-    if (this.client.ws.readyState !== 1) return;
-    const marker = `[${this.name}-${this.next++}]`;
-    this.doc.getText('body').insert(this.doc.getText('body').length, marker);
-    this.pendingSinceSave.push(marker);
-  }
-
-  async save(): Promise<void> {
-    const batch = this.pendingSinceSave;
-    this.pendingSinceSave = [];
-    try {
-      await this.client.save(this.docId, 30_000);
-      this.acknowledged.push(...batch);
-    } catch {
-      this.pendingSinceSave.unshift(...batch);
-    }
-  }
-}
-
 async function openWriters(docs: string[], tag: string): Promise<Writer[]> {
   const writers: Writer[] = [];
   for (let g = 0; g < 2; g++) {
@@ -156,7 +117,7 @@ async function openWriters(docs: string[], tag: string): Promise<Writer[]> {
 async function expectConverged(writers: Writer[], docs: string[]): Promise<void> {
   for (const docId of docs) {
     const group = writers.filter((w) => w.docId === docId);
-    const persisted = await persistedText(docId);
+    const persisted = await persistedText(cluster, tenant.id, docId);
     for (const w of group) for (const m of w.acknowledged) expect(persisted).toContain(m);
     await waitUntil(
       () => {
@@ -225,15 +186,7 @@ test('bus traffic goes over sharded pub/sub, each message only to its slot maste
 test('a Redis master killed while clients write: replica promoted, no acknowledged update lost, all converge', async () => {
   const docs = DOCS.map((d) => d.replace('.md', '-f.md'));
   const writers = await openWriters(docs, 'f');
-  let writing = true;
-  const loop = (async () => {
-    let round = 0;
-    while (writing) {
-      for (const w of writers) w.write();
-      if (++round % 5 === 0) await Promise.all(writers.map((w) => w.save()));
-      await sleep(50);
-    }
-  })();
+  const stopWriting = keepWriting(writers);
 
   await sleep(FULL ? 3000 : 1000);
   // the master serving the most of the docs' channels
@@ -247,19 +200,9 @@ test('a Redis master killed while clients write: replica promoted, no acknowledg
   const promoted = await redis.killMaster(victim);
   expect(promoted).not.toBe(victim);
   await sleep(FULL ? 6000 : 2500); // keep writing after the failover
-  writing = false;
-  await loop;
+  await stopWriting();
 
-  for (const w of writers) {
-    await waitUntil(
-      async () => {
-        await w.save();
-        return w.acknowledged.length === w.next;
-      },
-      40_000,
-      `final save of ${w.name}`,
-    );
-  }
+  await saveUntilAcknowledged(writers);
   await expectConverged(writers, docs);
   // a fresh client sees the same text as the writers
   const fresh = await Sync2TestClient.connect(cluster.ws(1), token);
@@ -277,31 +220,13 @@ test('a Redis master killed while clients write: replica promoted, no acknowledg
   async () => {
     const docs = DOCS.map((d) => d.replace('.md', '-m.md'));
     const writers = await openWriters(docs, 's');
-    let writing = true;
-    const loop = (async () => {
-      let round = 0;
-      while (writing) {
-        for (const w of writers) w.write();
-        if (++round % 5 === 0) await Promise.all(writers.map((w) => w.save()));
-        await sleep(50);
-      }
-    })();
+    const stopWriting = keepWriting(writers);
     await sleep(2000);
     const added = await redis.addMaster(); // rebalance moves about a quarter of the slots onto it
     expect(await redis.masterPorts()).toContain(added);
     await sleep(4000);
-    writing = false;
-    await loop;
-    for (const w of writers) {
-      await waitUntil(
-        async () => {
-          await w.save();
-          return w.acknowledged.length === w.next;
-        },
-        40_000,
-        `final save of ${w.name}`,
-      );
-    }
+    await stopWriting();
+    await saveUntilAcknowledged(writers);
     await expectConverged(writers, docs);
     await expectSubscriptionsOnSlotOwners(docs);
   },

@@ -4,7 +4,6 @@
  * Clients on two gateways converge; a forced `SENTINEL FAILOVER` while they write and save is
  * followed by every process (no acknowledged update lost, all converge afterwards).
  */
-import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import * as Y from 'yjs';
 import {
   Sync2TestClient,
@@ -16,6 +15,7 @@ import {
   waitUntil,
 } from './helpers/cluster';
 import { SENTINEL_MASTER_NAME, startRedisSentinel, type LocalRedisSentinel } from './helpers/redis-sentinel';
+import { persistedText } from './helpers/writers';
 
 jest.setTimeout(120_000);
 
@@ -47,13 +47,6 @@ afterAll(async () => {
   await cluster?.stop();
   await sentinel?.stop();
 }, 60_000);
-
-async function persistedText(docId: string): Promise<string> {
-  const state = await new PostgresStorage({ pool: cluster.pool, tenant: tenant.id }).loadDoc(docId);
-  const doc = new Y.Doc();
-  if (state) Y.applyUpdate(doc, state);
-  return doc.getText('body').toString();
-}
 
 test('clients converge through a Sentinel-managed Redis and follow a forced failover', async () => {
   const token = await cluster.token({ tid: tenant.id, ws: ['ws1'] });
@@ -101,7 +94,7 @@ test('clients converge through a Sentinel-managed Redis and follow a forced fail
   );
   for (const docId of DOCS) {
     const group = docs.filter((d) => d.docId === docId);
-    const persisted = await persistedText(docId);
+    const persisted = await persistedText(cluster, tenant.id, docId);
     for (const d of group) for (const m of d.acked) expect(persisted).toContain(m);
     await waitUntil(
       () => group.every((d) => bodyText(d.doc) === persisted),
