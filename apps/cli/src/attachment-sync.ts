@@ -55,6 +55,8 @@ async function sha256OfFile(file: string): Promise<{ hash: string; size: number 
 /** Moves attachment bytes between a folder and the server for one workspace. */
 export class AttachmentSync {
   private readonly base: string;
+  /** Hashes by path, reused while size and mtime are unchanged (`start` passes repeatedly). */
+  private readonly hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
 
   constructor(
     private readonly root: string,
@@ -80,7 +82,7 @@ export class AttachmentSync {
           next.push(ref);
           continue;
         }
-        if (!hashed.has(ref.path)) hashed.set(ref.path, await sha256OfFile(toFilePath(this.root, ref.path)));
+        if (!hashed.has(ref.path)) hashed.set(ref.path, await this.hashOf(ref.path));
         const local = hashed.get(ref.path) ?? null;
         if (local === null) {
           if (!isAttachmentHash(ref.hash)) summary.missing.push(ref.path);
@@ -117,7 +119,7 @@ export class AttachmentSync {
       if (!isAttachmentHash(ref.hash) || done.has(ref.path)) continue;
       done.add(ref.path);
       const file = toFilePath(this.root, ref.path);
-      const local = await sha256OfFile(file);
+      const local = await this.hashOf(ref.path);
       if (local?.hash === ref.hash) {
         summary.unchanged++;
         continue;
@@ -126,6 +128,18 @@ export class AttachmentSync {
       else summary.missing.push(ref.path);
     }
     return summary;
+  }
+
+  /** SHA-256 and size of the local file at a workspace path, `null` when there is none. */
+  private async hashOf(pathInWs: string): Promise<{ hash: string; size: number } | null> {
+    const file = toFilePath(this.root, pathInWs);
+    const st = await fs.stat(file).catch(() => null);
+    if (st === null || !st.isFile()) return null;
+    const cached = this.hashes.get(pathInWs);
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached;
+    const got = await sha256OfFile(file);
+    if (got) this.hashes.set(pathInWs, { ...got, mtimeMs: st.mtimeMs });
+    return got;
   }
 
   /** True when bytes were sent, false when the server already had them. */

@@ -8,15 +8,21 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { HistoryQueues } from '@diaryx-sync/bus';
 import { ObjectStorage, attachmentPrefix } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
-import { cleanupCli, runCli, tempDir } from './helpers/cli';
-import { connectTestRedis, startCluster, type ServiceProcess, type TestCluster } from './helpers/cluster';
+import { cleanupCli, runCli, spawnCli, tempDir } from './helpers/cli';
+import {
+  connectTestRedis,
+  startCluster,
+  waitUntil,
+  type ServiceProcess,
+  type TestCluster,
+} from './helpers/cluster';
 
 const run = promisify(execFile);
 
@@ -286,6 +292,45 @@ describe('attachments over HTTP', () => {
       },
     ]);
   }, 120_000);
+
+  it('start syncs attachments live both ways', async () => {
+    const t = await cluster.createTenant('att-start');
+    await cluster.createWorkspace(t, 'live');
+    const editor = await cluster.token({ tid: t.id, ws: ['live'], role: 'editor' });
+    const conn = ['--server', cluster.ws(), '--workspace', 'live', '--token', editor];
+    const watched = tempDir('att-watch');
+    const proc = spawnCli(['start', watched, ...conn, '--debounce', '100']);
+    await proc.waitForStdout(/watching/, 60_000);
+
+    // Remote → folder: another client pushes a note with an attachment.
+    const other = tempDir('att-other');
+    const remote = randomBytes(100_000);
+    writeFileSync(join(other, 'r.png'), remote);
+    writeFileSync(join(other, 'r.md'), '---\nattachments:\n  - r.png\n---\nR\n');
+    expect((await runCli(['push', other, ...conn], 90_000)).code).toBe(0);
+    await waitUntil(
+      () =>
+        existsSync(join(watched, 'r.png')) && sha256(readFileSync(join(watched, 'r.png'))) === sha256(remote),
+      60_000,
+      'r.png downloaded by start',
+    );
+
+    // Folder → server: a new note with an attachment in the watched folder.
+    const mine = randomBytes(100_000);
+    writeFileSync(join(watched, 'm.png'), mine);
+    writeFileSync(join(watched, 'm.md'), '---\nattachments:\n  - m.png\n---\nM\n');
+    await waitUntil(
+      async () => {
+        const list = (await (
+          await fetch(url('live'), { headers: { authorization: `Bearer ${editor}` } })
+        ).json()) as { attachments: { path: string; hash: string; stored: boolean }[] };
+        return list.attachments.some((a) => a.path === 'm.png' && a.hash === sha256(mine) && a.stored);
+      },
+      60_000,
+      'm.png uploaded and referenced by start',
+    );
+    await proc.stop();
+  }, 240_000);
 
   it('garbage collection deletes only unreferenced bytes past the grace period, never committed ones', async () => {
     const t = await cluster.createTenant('att-gc');

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { AttachmentSync } from '../attachment-sync';
 import type { ConnectionOptions } from '../connection-options';
 import { ensureFolder } from '../folder';
 import { FolderSync } from '../folder-sync';
@@ -8,6 +9,9 @@ import { createProgress } from '../progress';
 import { createClient, type ClientTuning } from '../sync-runner';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { describeError } from '../cli-error';
+
+/** Interval of the attachment pass of `start` (ms). */
+const ATTACHMENT_PASS_MS = 2000;
 
 /** Options of `diaryx-sync start`. */
 export interface StartOptions extends ConnectionOptions {
@@ -44,6 +48,25 @@ export async function startCommand(
     onError: (err) => io.err(`error: ${describeError(err).message}\n`),
   });
   const progress = createProgress(io, opts.progress && !opts.quiet);
+  // Attachments (apps/cli/README.md#attachments): a pull + push pass every ATTACHMENT_PASS_MS.
+  const attachments = new AttachmentSync(root, opts);
+  let attachmentTimer: ReturnType<typeof setInterval> | undefined;
+  let attachmentPass: Promise<void> | undefined;
+  const passAttachments = (): void => {
+    if (attachmentPass) return;
+    attachmentPass = (async () => {
+      try {
+        const down = await attachments.pull(local.workspace);
+        const up = await attachments.push(local.workspace);
+        if (down.downloaded > 0) log(`attachments: ${down.downloaded} downloaded`);
+        if (up.uploaded > 0) log(`attachments: ${up.uploaded} uploaded`);
+      } catch (err) {
+        io.err(`error: ${describeError(err).message}\n`);
+      } finally {
+        attachmentPass = undefined;
+      }
+    })();
+  };
   let ready = false;
   let starting = false;
   const client = createClient(
@@ -69,6 +92,8 @@ export async function startCommand(
             const r = await sync.reconcile();
             await sync.watch();
             ready = true;
+            passAttachments();
+            attachmentTimer = setInterval(passAttachments, ATTACHMENT_PASS_MS);
             log(
               `watching ${dir} ↔ workspace ${opts.workspace} (${local.livePaths().length} files; ${r.imported} imported, ${r.written} written)`,
             );
@@ -87,6 +112,8 @@ export async function startCommand(
     await client.runPersistent(io.signal);
   } finally {
     progress.stop();
+    if (attachmentTimer) clearInterval(attachmentTimer);
+    await attachmentPass;
     await sync.close();
   }
   log('stopped');
