@@ -6,13 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
+import { readShardFences } from '@diaryx-sync/crdt/postgres';
 import { TestDocService } from './helpers/test-doc-service';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import * as Y from 'yjs';
-import { DATABASE_URL, FakeGateway, sleep, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
-import { DelayProxy } from './helpers/delay-proxy';
-import { docServiceOptions, startEnvWithGateway } from './helpers/harness';
+import { FakeGateway, sleep, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import type { DelayProxy } from './helpers/delay-proxy';
+import {
+  closeDelayedPool,
+  docServiceOptions,
+  startDelayedPool,
+  startEnvWithGateway,
+  storedBodyText,
+} from './helpers/harness';
 
 jest.setTimeout(60000);
 
@@ -29,33 +35,18 @@ describe('database fence: a delayed write of a former owner', () => {
 
   beforeAll(async () => {
     ({ env, gw } = await startEnvWithGateway(SHARDS));
-    const db = new URL(DATABASE_URL);
-    proxy = await DelayProxy.start(Number(db.port || 5432), db.hostname);
-    db.host = `127.0.0.1:${proxy.port}`;
-    proxiedPool = new Pool({
-      connectionString: db.toString(),
-      max: 3,
-      options: `-c search_path=${env.schema}`,
-    });
-    proxiedPool.on('error', () => undefined);
+    ({ proxy, pool: proxiedPool } = await startDelayedPool(env));
   });
 
   afterAll(async () => {
     gw.close();
     for (const s of services) s.kill();
-    proxy.release();
-    await proxiedPool.end().catch(() => undefined);
-    await proxy.close();
+    await closeDelayedPool(proxy, proxiedPool);
     await sleep(50);
     await env.close();
   });
 
-  const storedText = async (docId: string) => {
-    const state = await new PostgresStorage({ pool: env.pool, tenant: T }).loadDoc(docId);
-    const d = new Y.Doc();
-    if (state) Y.applyUpdate(d, state);
-    return d.getText('body').toString();
-  };
+  const storedText = (docId: string) => storedBodyText(env, T, docId);
 
   it('does not land after the shard moved: not acknowledged, shard given up, one owner per token', async () => {
     const shard = shardOf(T, DOC, SHARDS);

@@ -8,24 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage, readShardFences } from '@diaryx-sync/crdt/postgres';
+import { readShardFences } from '@diaryx-sync/crdt/postgres';
 import { TestDocService } from './helpers/test-doc-service';
 import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import * as Y from 'yjs';
 import { startRedisCluster, type LocalRedisCluster } from '../../gateway/test/helpers/redis-cluster';
-import {
-  createTestEnv,
-  DATABASE_URL,
-  FakeGateway,
-  sleep,
-  textUpdate,
-  updateMsg,
-  waitFor,
-  type TestEnv,
-} from './helpers';
-import { DelayProxy } from './helpers/delay-proxy';
-import { docServiceOptions } from './helpers/harness';
+import { createTestEnv, FakeGateway, sleep, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
+import type { DelayProxy } from './helpers/delay-proxy';
+import { closeDelayedPool, docServiceOptions, startDelayedPool, storedBodyText } from './helpers/harness';
 
 jest.setTimeout(90_000);
 
@@ -52,34 +43,19 @@ describe('a Redis failover that loses a lease: PostgreSQL is the final fence', (
     });
     redis.on('error', () => undefined);
     gw = await new FakeGateway(redis, env.prefix, SHARDS).start();
-    const db = new URL(DATABASE_URL);
-    proxy = await DelayProxy.start(Number(db.port || 5432), db.hostname);
-    db.host = `127.0.0.1:${proxy.port}`;
-    proxiedPool = new Pool({
-      connectionString: db.toString(),
-      max: 3,
-      options: `-c search_path=${env.schema}`,
-    });
-    proxiedPool.on('error', () => undefined);
+    ({ proxy, pool: proxiedPool } = await startDelayedPool(env));
   }, 60_000);
 
   afterAll(async () => {
     gw?.close();
     for (const s of services) s.kill();
-    proxy?.release();
-    await proxiedPool?.end().catch(() => undefined);
-    await proxy?.close();
+    await closeDelayedPool(proxy, proxiedPool);
     redis?.disconnect();
     await rc?.stop();
     await env?.close();
   });
 
-  const storedText = async (docId: string) => {
-    const state = await new PostgresStorage({ pool: env.pool, tenant: T }).loadDoc(docId);
-    const d = new Y.Doc();
-    if (state) Y.applyUpdate(d, state);
-    return d.getText('body').toString();
-  };
+  const storedText = (docId: string) => storedBodyText(env, T, docId);
 
   it('the lease and its counter vanish with the master, the stale owner still cannot write', async () => {
     const shard = shardOf(T, DOC, SHARDS);

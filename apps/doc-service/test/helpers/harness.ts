@@ -1,10 +1,15 @@
 /**
  * Shared setup of the doc-service integration tests: the options every in-process `DocService`
- * of a test starts from, a fresh test environment with a fake gateway, and the DATABASE_URL a
- * spawned process needs to see the test file's schema.
+ * of a test starts from, a fresh test environment with a fake gateway, the DATABASE_URL a
+ * spawned process needs to see the test file's schema, a pool whose traffic can be held, and the
+ * stored text of a body doc.
  */
+import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { ANY_WORKSPACE, type DocServiceOptions } from '@diaryx-sync/doc-service';
+import { Pool } from 'pg';
+import * as Y from 'yjs';
 import { createTestEnv, DATABASE_URL, FakeGateway, type TestEnv } from '../helpers';
+import { DelayProxy } from './delay-proxy';
 
 /**
  * Options of an in-process doc service on the test environment: its Redis, pool, prefix and
@@ -46,3 +51,35 @@ export async function startEnvWithGateway(shardCount: number): Promise<{ env: Te
 /** DATABASE_URL for a spawned doc-service process: the test database with the env's schema. */
 export const databaseUrlFor = (env: TestEnv): string =>
   `${DATABASE_URL}?options=-c%20search_path%3D${env.schema}`;
+
+/**
+ * A pool on the env's schema whose traffic goes through a {@link DelayProxy}, so a test can hold
+ * a doc service's database writes in flight. Close with {@link closeDelayedPool}.
+ */
+export async function startDelayedPool(env: TestEnv): Promise<{ proxy: DelayProxy; pool: Pool }> {
+  const db = new URL(DATABASE_URL);
+  const proxy = await DelayProxy.start(Number(db.port || 5432), db.hostname);
+  db.host = `127.0.0.1:${proxy.port}`;
+  const pool = new Pool({
+    connectionString: db.toString(),
+    max: 3,
+    options: `-c search_path=${env.schema}`,
+  });
+  pool.on('error', () => undefined);
+  return { proxy, pool };
+}
+
+/** Releases what the proxy holds, ends the pool and closes the proxy (each part may be missing). */
+export async function closeDelayedPool(proxy: DelayProxy | undefined, pool: Pool | undefined): Promise<void> {
+  proxy?.release();
+  await pool?.end().catch(() => undefined);
+  await proxy?.close();
+}
+
+/** The body text of `docId` as stored in PostgreSQL for `tenant`. */
+export async function storedBodyText(env: TestEnv, tenant: string, docId: string): Promise<string> {
+  const state = await new PostgresStorage({ pool: env.pool, tenant }).loadDoc(docId);
+  const doc = new Y.Doc();
+  if (state) Y.applyUpdate(doc, state);
+  return doc.getText('body').toString();
+}
