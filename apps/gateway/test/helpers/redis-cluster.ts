@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, sleep, waitUntil } from './cluster';
+import { redisAnswers } from './redis-ping';
 
 const run = promisify(execFile);
 
@@ -225,16 +226,7 @@ async function startNode(dir: string, nodeTimeoutMs: number): Promise<RedisClust
   await waitUntil(
     async () => {
       if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`);
-      const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
-      r.on('error', () => undefined);
-      try {
-        await r.connect();
-        return (await r.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        r.disconnect();
-      }
+      return redisAnswers(port);
     },
     10_000,
     `redis-server on ${port}`,

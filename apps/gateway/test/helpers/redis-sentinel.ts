@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, waitUntil } from './cluster';
+import { redisAnswers } from './redis-ping';
 
 /** The master name the sentinel monitors. */
 export const SENTINEL_MASTER_NAME = 'diaryx';
@@ -66,19 +67,6 @@ export class LocalRedisSentinel {
   }
 }
 
-async function ping(port: number): Promise<boolean> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 /** Starts primary, replica and sentinel; waits until the sentinel knows the replica. */
 export async function startRedisSentinel(): Promise<LocalRedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'));
@@ -99,7 +87,8 @@ export async function startRedisSentinel(): Promise<LocalRedisSentinel> {
         { stdio: 'ignore' },
       ),
     );
-    for (const p of [primary, replica]) await waitUntil(() => ping(p), 10_000, `redis-server on ${p}`);
+    for (const p of [primary, replica])
+      await waitUntil(() => redisAnswers(p), 10_000, `redis-server on ${p}`);
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
       conf,
@@ -114,7 +103,7 @@ export async function startRedisSentinel(): Promise<LocalRedisSentinel> {
       ].join('\n'),
     );
     processes.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
-    await waitUntil(() => ping(sentinelPort), 10_000, 'sentinel');
+    await waitUntil(() => redisAnswers(sentinelPort), 10_000, 'sentinel');
     await waitUntil(
       async () => {
         const replicas = (await set.sentinel((r) =>
