@@ -22,6 +22,10 @@ afterEach(async () => {
 
 const lines = (text: string): string[] => text.trim().split('\n');
 
+/** `diaryx-sync <command> <folder>` against `serverUrl` (the test server by default) with a valid token. */
+const run = (command: 'pull' | 'push', folder: string, serverUrl = server.url) =>
+  cli([command, folder, '--server', serverUrl, '--workspace', WS, '--token', 'tok']);
+
 describe('diaryx-sync checks what it can before syncing', () => {
   it('a missing token is a usage error, not "token rejected"', async () => {
     const r = await cli(['pull', tempDir(), '--server', server.url, '--workspace', WS]);
@@ -32,16 +36,7 @@ describe('diaryx-sync checks what it can before syncing', () => {
   });
 
   it('a wrong URL path says so, not "workspace not found"', async () => {
-    const r = await cli([
-      'pull',
-      tempDir(),
-      '--server',
-      `ws://127.0.0.1:${server.port}/not/the/gateway`,
-      '--workspace',
-      WS,
-      '--token',
-      'tok',
-    ]);
+    const r = await run('pull', tempDir(), `ws://127.0.0.1:${server.port}/not/the/gateway`);
     expect(r.code).toBe(5);
     expect(lines(r.err)).toEqual([
       'diaryx-sync: error: no sync endpoint at this URL (HTTP 404): the server URL should be the gateway address, e.g. ws://localhost:8080',
@@ -50,16 +45,7 @@ describe('diaryx-sync checks what it can before syncing', () => {
 
   it('wss:// against a plain server explains the TLS mismatch at once (no retries)', async () => {
     const started = Date.now();
-    const r = await cli([
-      'pull',
-      tempDir(),
-      '--server',
-      `wss://127.0.0.1:${server.port}`,
-      '--workspace',
-      WS,
-      '--token',
-      'tok',
-    ]);
+    const r = await run('pull', tempDir(), `wss://127.0.0.1:${server.port}`);
     expect(r.code).toBe(5);
     expect(lines(r.err)).toEqual([
       'diaryx-sync: error: TLS handshake failed: the server does not speak TLS on this port (use ws:// or http:// instead of wss:// or https://)',
@@ -70,7 +56,7 @@ describe('diaryx-sync checks what it can before syncing', () => {
 
   it('an unwritable target folder is reported before anything is downloaded', async () => {
     // sysfs refuses new files even for root, where permission bits would not.
-    const r = await cli(['pull', '/sys/kernel', '--server', server.url, '--workspace', WS, '--token', 'tok']);
+    const r = await run('pull', '/sys/kernel');
     expect(r.code).toBe(8);
     expect(lines(r.err)).toEqual([
       expect.stringMatching(/^diaryx-sync: error: cannot write to folder \/sys\/kernel \(/),
@@ -81,16 +67,7 @@ describe('diaryx-sync checks what it can before syncing', () => {
   it('a target below a file is reported as such', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'file'), 'x');
-    const r = await cli([
-      'pull',
-      path.join(dir, 'file', 'sub'),
-      '--server',
-      server.url,
-      '--workspace',
-      WS,
-      '--token',
-      'tok',
-    ]);
+    const r = await run('pull', path.join(dir, 'file', 'sub'));
     expect(r.code).toBe(8);
     expect(lines(r.err)).toEqual([
       `diaryx-sync: error: cannot create folder ${path.join(dir, 'file', 'sub')} (a parent is not a folder)`,
@@ -101,16 +78,7 @@ describe('diaryx-sync checks what it can before syncing', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'x'));
     writeFileSync(path.join(dir, 'x', 'a.md'), 'a');
-    const r = await cli([
-      'push',
-      path.join(dir, 'x', 'a.md'),
-      '--server',
-      server.url,
-      '--workspace',
-      WS,
-      '--token',
-      'tok',
-    ]);
+    const r = await run('push', path.join(dir, 'x', 'a.md'));
     expect(r.code).toBe(8);
     expect(lines(r.err)).toEqual([`diaryx-sync: error: ${path.join(dir, 'x', 'a.md')} is not a folder`]);
   });
