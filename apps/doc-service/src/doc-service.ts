@@ -501,6 +501,8 @@ export class DocService {
     const persisted = this.persist(doc, res.persist, {
       origin: `sync:${env.gatewayId}`,
       deviceId: env.connId,
+      deviceName: env.deviceName ?? null,
+      userId: env.userId ?? null,
     });
     const failKey = failedSaveKey(doc.key, connKey);
     doc.chain(async () => {

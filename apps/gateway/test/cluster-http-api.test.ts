@@ -240,10 +240,12 @@ describe('HTTP API on a real topology (gateway + doc service + history worker + 
     for (const v of versions.body.versions) {
       expect(Object.keys(v).sort()).toEqual([
         'device_id',
+        'device_name',
         'files_changed',
         'origin',
         'timestamp',
         'update_id',
+        'user',
       ]);
       expect(v.timestamp).toMatch(RFC3339);
       expect(typeof v.update_id).toBe('number');

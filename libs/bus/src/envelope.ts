@@ -89,6 +89,13 @@ export interface FrameEnvelope {
   payload: Uint8Array;
   /** Optional: gateway receive time (`Date.now()` ms) for the `diaryx_update_stage_seconds` metric. */
   receivedAt?: number;
+  /**
+   * Optional: who sent it (docs/protocol.md#who-changed-what): the token `sub` and its
+   * `device_name` claim, stored with the update. Encoded as a trailing pair of strings ('' =
+   * unknown) only when one is set, so frames without them keep the former encoding.
+   */
+  userId?: string;
+  deviceName?: string;
 }
 
 /** gateway → shard: durability barrier (client `{"action":"save"}`). */
@@ -324,6 +331,10 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       s(env.docId);
       b(env.payload);
       optTime(env.receivedAt);
+      if (env.userId !== undefined || env.deviceName !== undefined) {
+        s(env.userId ?? '');
+        s(env.deviceName ?? '');
+      }
       break;
     case 'save':
       s(env.msgId);
@@ -494,6 +505,11 @@ class Reader {
     return v;
   }
 
+  /** True while unread bytes remain (optional trailing fields). */
+  hasMore(): boolean {
+    return this.pos < this.buf.length;
+  }
+
   end(): void {
     if (this.pos !== this.buf.length) throw new EnvelopeDecodeError('trailing bytes after envelope');
   }
@@ -522,6 +538,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
         payload: r.bytes(),
       };
       withTime(env, r.varUint());
+      if (r.hasMore()) withAuthor(env, r.str(), r.str());
       break;
     case KIND.save:
       env = {
@@ -643,6 +660,11 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   }
   r.end();
   return env;
+}
+
+function withAuthor(env: { userId?: string; deviceName?: string }, userId: string, deviceName: string): void {
+  if (userId !== '') env.userId = userId;
+  if (deviceName !== '') env.deviceName = deviceName;
 }
 
 function withTime(env: { receivedAt?: number }, raw: number): void {

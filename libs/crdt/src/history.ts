@@ -23,6 +23,8 @@ export interface HistoryEntry {
   device_id: string | null;
   /** Device name of the author, or null. */
   device_name: string | null;
+  /** User (token `sub`) whose connection sent the update, or null (server-side or older updates). */
+  user: string | null;
   /** Paths the update changed (for a body doc: its path, if the content changed). */
   files_changed: string[];
 }
@@ -331,7 +333,14 @@ export function diffFileMaps(
 }
 
 function entry(
-  u: { id: number; timestamp: number; origin: string; deviceId: string | null; deviceName: string | null },
+  u: {
+    id: number;
+    timestamp: number;
+    origin: string;
+    deviceId: string | null;
+    deviceName: string | null;
+    userId: string | null;
+  },
   files: string[],
 ): HistoryEntry {
   return {
@@ -340,6 +349,7 @@ function entry(
     origin: u.origin,
     device_id: u.deviceId,
     device_name: u.deviceName,
+    user: u.userId,
     files_changed: files,
   };
 }

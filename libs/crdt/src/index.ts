@@ -23,7 +23,13 @@ export * from './validation';
 export * from './health-tracker';
 export * from './workspace-repair';
 export * from './history';
-export type { CrdtStorage, StoredUpdate, UpdateBatchEntry, UpdateMeta } from './storage/crdt-storage';
+export type {
+  CrdtStorage,
+  StoredUpdate,
+  UpdateAuthor,
+  UpdateBatchEntry,
+  UpdateMeta,
+} from './storage/crdt-storage';
 export * from './storage/memory-storage';
 export * from './storage/workspace-guard';
 export * from './storage/readable-state';

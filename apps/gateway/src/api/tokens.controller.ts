@@ -93,6 +93,7 @@ export class TokensController {
         .refine((ws) => !ws.includes(ALL_WORKSPACES) || ws.length === 1, '"*" must be the only entry'),
       role: z.enum(ROLES),
       ttl_s: z.number().int().positive().max(config.TOKEN_MAX_TTL_S).default(config.TOKEN_DEFAULT_TTL_S),
+      device_name: textSchema(64, { trim: true }).optional(),
     });
   }
 
@@ -104,6 +105,7 @@ export class TokensController {
       ws: z.array(z.string()).describe('workspace ids, or ["*"] for every workspace of the tenant'),
       role: z.enum(ROLES),
       ttl_s: z.number().int().positive().optional(),
+      device_name: z.string().optional().describe('device the token is for, stored with its updates'),
     }),
   )
   @JsonResponse(201, 'the new token', issuedTokenSchema)
@@ -120,7 +122,13 @@ export class TokensController {
         throw ApiError.notFound(`workspace "${w}" not found`);
     }
     const issued = await this.auth.issue(
-      { sub: request.sub, tid: claims.tid, ws: request.ws, role: request.role },
+      {
+        sub: request.sub,
+        tid: claims.tid,
+        ws: request.ws,
+        role: request.role,
+        ...(request.device_name === undefined ? {} : { device_name: request.device_name }),
+      },
       request.ttl_s,
     );
     await this.tokens.record({

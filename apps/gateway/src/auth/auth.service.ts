@@ -21,6 +21,8 @@ export interface TokenRequest {
   role: Role;
   /** Guest token of a share link: the share id (docs/protocol.md#share-links). */
   share?: string;
+  /** Name of the device the token is for (docs/protocol.md#who-changed-what). */
+  device_name?: string;
 }
 
 /** A freshly signed token, its id (`jti`) and its expiry. */
@@ -102,10 +104,14 @@ export class AuthService {
   async issue(request: TokenRequest, ttlSeconds: number): Promise<IssuedToken> {
     const expSeconds = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
     const jti = randomUUID();
-    const claims = { tid: request.tid, ws: request.ws, role: request.role };
-    const token = await new SignJWT(
-      request.share === undefined ? claims : { ...claims, share: request.share },
-    )
+    const claims = {
+      tid: request.tid,
+      ws: request.ws,
+      role: request.role,
+      ...(request.share === undefined ? {} : { share: request.share }),
+      ...(request.device_name === undefined ? {} : { device_name: request.device_name }),
+    };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(request.sub)
       .setIssuedAt()

@@ -21,6 +21,13 @@ export const tokenClaimsSchema = z.object({
   exp: z.number().int(),
   /** Token id (set on every token minted since revocation exists; docs/protocol.md#tokens). */
   jti: z.string().min(1).max(64).optional(),
+  /** Optional name of the device the token is for, stored with every update it sends (docs/protocol.md#who-changed-what). */
+  device_name: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((s) => !hasUnsafeText(s), 'unsafe characters')
+    .optional(),
   /** Set on guest tokens of a share link (docs/protocol.md#share-links): the share id. */
   share: z.string().min(1).max(64).optional(),
 });

@@ -21,6 +21,8 @@ export interface CommitEntry {
   message: string;
   timestamp: string;
   parents: string[];
+  /** Author name: the user who changed most since the previous commit (docs/protocol.md#who-changed-what). */
+  author: string;
 }
 
 /** Answer of `POST …/restore`. */
@@ -40,6 +42,7 @@ const commitSchema = z.object({
   message: z.string(),
   timestamp: z.string().datetime(),
   parents: z.array(z.string()),
+  author: z.string(),
 });
 
 @Controller('api/workspaces/:id')
@@ -82,6 +85,7 @@ export class HistoryController {
         message: c.message,
         timestamp: c.timestamp,
         parents: c.parents,
+        author: c.author,
       })),
     };
   }

@@ -57,6 +57,8 @@ export abstract class ClientConnection implements HubConnection {
   readonly tenant: string;
   readonly role: Role;
   readonly shareId: string | null;
+  readonly userId: string;
+  readonly deviceName: string | null;
   protected readonly out: BoundedSocket;
   /** Docs this connection is subscribed to, by doc id. */
   protected readonly docs = new Map<string, DocRef>();
@@ -85,6 +87,8 @@ export abstract class ClientConnection implements HubConnection {
     this.tenant = claims.tid;
     this.role = claims.role;
     this.shareId = claims.share ?? null;
+    this.userId = claims.sub;
+    this.deviceName = claims.device_name ?? null;
     this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
     this.controlBucket = new TokenBucket(ctx.settings.controlRatePerSecond, ctx.settings.controlBurst);
     this.focusBucket = new TokenBucket(ctx.settings.focusRatePerSecond, ctx.settings.focusBurst);

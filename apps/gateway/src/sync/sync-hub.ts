@@ -36,6 +36,10 @@ export interface HubConnection {
   readonly id: string;
   readonly tenant: string;
   readonly endpoint: 'sync2' | 'yjs';
+  /** The token's `sub`, stored with every update the connection sends. */
+  readonly userId: string;
+  /** The token's `device_name` claim, or null. */
+  readonly deviceName: string | null;
   /** The share link the connection's token was issued for (`share` claim), null for ordinary tokens. */
   readonly shareId: string | null;
   /** Payloads answering one of this connection's frames (send each as one y-protocols message). */
@@ -210,6 +214,8 @@ export class SyncHub {
       // The envelope is encoded (copied) right here, once; re-sends reuse the bytes.
       payload,
       receivedAt: Date.now(),
+      userId: conn.userId,
+      ...(conn.deviceName === null ? {} : { deviceName: conn.deviceName }),
     });
     const send = () => void this.publish(seq, doc.shard, bytes);
     this.pending.add(seq, conn, doc.shard, doc.key, send, carriesChanges);

@@ -4,7 +4,8 @@
  * unreadable CRDT queues a rebuild (docs/self-healing.md). Content is never reverted.
  */
 import { dirtyKey, type CommitJobResult, type WorkspaceJobData } from '@diaryx-sync/bus';
-import { withAttachmentFiles } from '@diaryx-sync/git-store';
+import { workspaceDocId } from '@diaryx-sync/crdt';
+import { type CommitSummary, type GitAuthor, withAttachmentFiles } from '@diaryx-sync/git-store';
 import { AttachmentStore } from '@diaryx-sync/objstore';
 import { withWorkspaceLock } from '../workspace-lock';
 import type { JobContext } from './job-context';
@@ -22,6 +23,27 @@ export function lockOptions(ctx: JobContext) {
     waitMs: ctx.config.HISTORY_LOCK_WAIT_MS,
     shouldAbort: () => ctx.shuttingDown(),
   };
+}
+
+/**
+ * The users whose updates reached the workspace's docs since the head commit (all of them when
+ * there is none), as git identities: name `sub (device, …)`, the configured email
+ * (docs/protocol.md#who-changed-what).
+ */
+async function changedBySinceLastCommit(
+  ctx: JobContext,
+  tenant: string,
+  workspace: string,
+  headLog: CommitSummary[],
+): Promise<GitAuthor[]> {
+  const storage = ctx.storageFor(tenant);
+  const docs = [workspaceDocId(workspace), ...(await storage.listDocs(`body:${workspace}/`))];
+  const sinceMs = headLog[0] ? Date.parse(headLog[0].timestamp) : 0;
+  const authors = await storage.getAuthorsSince(docs, sinceMs);
+  return authors.map((a) => ({
+    name: a.deviceNames.length > 0 ? `${a.userId} (${a.deviceNames.join(', ')})` : a.userId,
+    email: ctx.config.GIT_AUTHOR_EMAIL,
+  }));
 }
 
 /** Commits the workspace's current state. Idempotent: an unchanged tree makes no commit. */
@@ -57,6 +79,7 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
     const repo = ctx.git.repository(tenant, workspace);
     const result = await repo.commitFiles(files, {
       author: { name: ctx.config.GIT_AUTHOR_NAME, email: ctx.config.GIT_AUTHOR_EMAIL },
+      changedBy: await changedBySinceLastCommit(ctx, tenant, workspace, await repo.log(1)),
     });
     if (result.status === 'nothing_to_commit') {
       if (result.head) await ctx.health.setLastGoodCommit(tenant, workspace, result.head);

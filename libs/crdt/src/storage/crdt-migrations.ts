@@ -53,4 +53,11 @@ export const CRDT_MIGRATIONS: Migration[] = [
       ALTER TABLE crdt_updates ADD COLUMN fence_shard integer, ADD COLUMN fence_token bigint;
     `,
   },
+  {
+    id: 3,
+    name: 'update authors',
+    // Who changed what (docs/protocol.md#who-changed-what): the token subject of the connection
+    // that sent the update, next to the existing device_id (connection id) and device_name.
+    sql: `ALTER TABLE crdt_updates ADD COLUMN user_id text;`,
+  },
 ];

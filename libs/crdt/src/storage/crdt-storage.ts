@@ -12,6 +12,8 @@ export interface UpdateMeta {
   deviceId?: string | null;
   /** Human-readable device name, if known. */
   deviceName?: string | null;
+  /** The user (token `sub`) whose connection sent the update, if known. */
+  userId?: string | null;
 }
 
 /** One row of the update log. */
@@ -30,6 +32,18 @@ export interface StoredUpdate {
   deviceId: string | null;
   /** Device name or `null`. */
   deviceName: string | null;
+  /** User (token `sub`) or `null`. */
+  userId: string | null;
+}
+
+/** A user who changed docs, from {@link CrdtStorage.getAuthorsSince}. */
+export interface UpdateAuthor {
+  /** Token `sub`. */
+  userId: string;
+  /** Device names seen with the user's updates, sorted. */
+  deviceNames: string[];
+  /** Number of updates. */
+  updates: number;
 }
 
 /** One entry of {@link CrdtStorage.batchAppendUpdates}. */
@@ -97,6 +111,11 @@ export interface CrdtStorage {
   compact(doc: string, keepUpdates: number): Promise<void>;
   /** Highest update id of the doc (including folded ones), `0` if none. */
   getLatestUpdateId(doc: string): Promise<number>;
+  /**
+   * Users whose updates to `docs` were appended after `sinceMs` (ms since epoch), most updates
+   * first (updates without a user are left out). Compacted updates are no longer counted.
+   */
+  getAuthorsSince(docs: readonly string[], sinceMs: number): Promise<UpdateAuthor[]>;
   /** Number of updates in the log not yet folded into the snapshot. */
   getUpdateCount(doc: string): Promise<number>;
   /**

@@ -5,6 +5,7 @@ import {
   checkEntries,
   type CrdtStorage,
   type StoredUpdate,
+  type UpdateAuthor,
   type UpdateBatchEntry,
   type UpdateMeta,
 } from './crdt-storage';
@@ -102,6 +103,23 @@ export class MemoryStorage implements CrdtStorage {
     return this.latestId(doc);
   }
 
+  /** {@inheritDoc CrdtStorage.getAuthorsSince} */
+  async getAuthorsSince(docs: readonly string[], sinceMs: number): Promise<UpdateAuthor[]> {
+    const byUser = new Map<string, { devices: Set<string>; updates: number }>();
+    for (const doc of docs) {
+      for (const u of this.updates.get(doc) ?? []) {
+        if (u.userId === null || u.timestamp <= sinceMs) continue;
+        const a = byUser.get(u.userId) ?? { devices: new Set<string>(), updates: 0 };
+        if (u.deviceName !== null) a.devices.add(u.deviceName);
+        a.updates++;
+        byUser.set(u.userId, a);
+      }
+    }
+    return [...byUser]
+      .map(([userId, a]) => ({ userId, deviceNames: [...a.devices].sort(), updates: a.updates }))
+      .sort((x, y) => y.updates - x.updates || (x.userId < y.userId ? -1 : 1));
+  }
+
   /** {@inheritDoc CrdtStorage.getUpdateCount} */
   async getUpdateCount(doc: string): Promise<number> {
     return this.updates.get(doc)?.length ?? 0;
@@ -158,6 +176,7 @@ export class MemoryStorage implements CrdtStorage {
       origin: meta.origin ?? 'local',
       deviceId: meta.deviceId ?? null,
       deviceName: meta.deviceName ?? null,
+      userId: meta.userId ?? null,
     };
     const rows = this.updates.get(doc);
     if (rows) rows.push(row);

@@ -10,6 +10,7 @@ import {
   checkEntries,
   type CrdtStorage,
   type StoredUpdate,
+  type UpdateAuthor,
   type UpdateBatchEntry,
   type UpdateMeta,
 } from './crdt-storage';
@@ -33,6 +34,7 @@ interface UpdateRow {
   origin: string;
   device_id: string | null;
   device_name: string | null;
+  user_id: string | null;
 }
 
 /** PostgreSQL-backed {@link CrdtStorage} for one tenant. */
@@ -126,8 +128,8 @@ export class PostgresStorage implements CrdtStorage {
     checkDoc(doc);
     checkData(data);
     const r = await this.pool.query<{ id: string }>(
-      `INSERT INTO crdt_updates (tenant, doc, data, origin, device_id, device_name)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      `INSERT INTO crdt_updates (tenant, doc, data, origin, device_id, device_name, user_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
       [
         this.tenant,
         doc,
@@ -135,6 +137,7 @@ export class PostgresStorage implements CrdtStorage {
         meta.origin ?? 'local',
         meta.deviceId ?? null,
         meta.deviceName ?? null,
+        meta.userId ?? null,
       ],
     );
     return Number(r.rows[0].id);
@@ -156,6 +159,7 @@ export class PostgresStorage implements CrdtStorage {
     // Guarded entries (workspace generation, docs/workspace-deletion.md) only when there are some:
     // the `workspaces` table may not exist where no guard is used.
     const guarded = entries.some((e) => e.workspace !== undefined);
+    const userParam = guarded ? 11 : 9;
     const guardSql = guarded
       ? `, claimed_ws AS (
          SELECT DISTINCT g.id, g.generation FROM unnest($9::text[], $10::text[]) AS g(id, generation)
@@ -182,11 +186,11 @@ export class PostgresStorage implements CrdtStorage {
          SELECT c.shard FROM claimed c LEFT JOIN current_fence f ON f.shard = c.shard
          WHERE f.token IS DISTINCT FROM c.token
        )${guardSql}, inserted AS (
-         INSERT INTO crdt_updates (id, tenant, doc, data, origin, device_id, device_name, fence_shard, fence_token)
+         INSERT INTO crdt_updates (id, tenant, doc, data, origin, device_id, device_name, fence_shard, fence_token, user_id)
          SELECT nextval(pg_get_serial_sequence('crdt_updates', 'id')), $1, u.doc, u.data, u.origin,
-           u.device_id, u.device_name, u.fence_shard, u.fence_token
-         FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[])
-           WITH ORDINALITY AS u(doc, data, origin, device_id, device_name, fence_shard, fence_token, ord)
+           u.device_id, u.device_name, u.fence_shard, u.fence_token, u.user_id
+         FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $${userParam}::text[])
+           WITH ORDINALITY AS u(doc, data, origin, device_id, device_name, fence_shard, fence_token, user_id, ord)
          WHERE NOT EXISTS (SELECT 1 FROM stale) AND NOT EXISTS (SELECT 1 FROM gone)
          ORDER BY u.ord
          RETURNING id
@@ -206,6 +210,7 @@ export class PostgresStorage implements CrdtStorage {
         ...(guarded
           ? [entries.map((e) => e.workspace?.id ?? null), entries.map((e) => e.workspace?.generation ?? null)]
           : []),
+        entries.map((e) => e.meta?.userId ?? null),
       ],
     );
     const stale = r.rows.filter((x) => x.stale_shard !== null).map((x) => Number(x.stale_shard));
@@ -284,6 +289,23 @@ export class PostgresStorage implements CrdtStorage {
       [this.tenant, doc],
     );
     return Number(r.rows[0].id);
+  }
+
+  /** {@inheritDoc CrdtStorage.getAuthorsSince} */
+  async getAuthorsSince(docs: readonly string[], sinceMs: number): Promise<UpdateAuthor[]> {
+    if (docs.length === 0) return [];
+    const r = await this.pool.query<{ user_id: string; devices: (string | null)[]; n: string }>(
+      `SELECT user_id, array_agg(DISTINCT device_name) AS devices, count(*) AS n FROM crdt_updates
+       WHERE tenant = $1 AND doc = ANY($2::text[]) AND user_id IS NOT NULL
+         AND created_at > to_timestamp($3::double precision / 1000)
+       GROUP BY user_id ORDER BY count(*) DESC, user_id`,
+      [this.tenant, docs, sinceMs],
+    );
+    return r.rows.map((row) => ({
+      userId: row.user_id,
+      deviceNames: row.devices.filter((d): d is string => d !== null).sort(),
+      updates: Number(row.n),
+    }));
   }
 
   /** {@inheritDoc CrdtStorage.getUpdateCount} */
@@ -386,7 +408,7 @@ export class PostgresStorage implements CrdtStorage {
 }
 
 const SELECT_UPDATES = `SELECT id, doc, data, (extract(epoch FROM created_at) * 1000)::bigint AS ts,
-  origin, device_id, device_name FROM crdt_updates`;
+  origin, device_id, device_name, user_id FROM crdt_updates`;
 
 function toStoredUpdate(r: UpdateRow): StoredUpdate {
   return {
@@ -397,6 +419,7 @@ function toStoredUpdate(r: UpdateRow): StoredUpdate {
     origin: r.origin,
     deviceId: r.device_id,
     deviceName: r.device_name,
+    userId: r.user_id,
   };
 }
 

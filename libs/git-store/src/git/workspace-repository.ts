@@ -37,6 +37,8 @@ export interface CommitSummary {
   /** RFC3339 */
   timestamp: string;
   parents: string[];
+  /** The commit's author name: the user who changed most since the previous commit, or the service. */
+  author: string;
 }
 
 /** Result of {@link WorkspaceRepository.commitFiles}. */
@@ -46,6 +48,12 @@ export type CommitResult =
 
 export interface CommitOptions {
   author: GitAuthor;
+  /**
+   * The users who changed the files since the last commit, most changes first
+   * (docs/protocol.md#who-changed-what): the first is the commit's author (instead of `author`,
+   * which stays the committer), the others are `Co-authored-by:` trailers.
+   */
+  changedBy?: GitAuthor[];
   /** Commit time (default now). */
   now?: Date;
   /** First-line prefix instead of `Snapshot`, e.g. `Restore of abc1234`. */
@@ -104,14 +112,17 @@ export class WorkspaceRepository {
       const diff = diffTrees(before, after);
       const now = options.now ?? new Date();
       const stamp = { ...options.author, timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: 0 };
+      const [firstAuthor, ...coAuthors] = options.changedBy ?? [];
+      const trailers = coAuthors.map((a) => `Co-authored-by: ${a.name} <${a.email}>`);
+      const message = buildCommitMessage(diff, now, options.reason);
       const commitId = await git.writeCommit({
         fs: this.fs,
         gitdir: GITDIR,
         commit: {
-          message: buildCommitMessage(diff, now, options.reason),
+          message: trailers.length > 0 ? `${message}\n${trailers.join('\n')}\n` : message,
           tree,
           parent: head ? [head] : [],
-          author: stamp,
+          author: firstAuthor ? { ...stamp, ...firstAuthor } : stamp,
           committer: stamp,
         },
       });
@@ -180,6 +191,7 @@ export class WorkspaceRepository {
         message: commit.message,
         timestamp: new Date(commit.committer.timestamp * 1000).toISOString(),
         parents: commit.parent,
+        author: commit.author.name,
       });
       oid = commit.parent[0] ?? null;
     }
