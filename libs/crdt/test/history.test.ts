@@ -49,6 +49,7 @@ test('history entries newest first with files_changed', async () => {
     'origin',
     'timestamp',
     'update_id',
+    'user',
   ]);
   expect(await new HistoryManager(storage).getHistory(WS, { limit: 1 })).toHaveLength(1);
 });
@@ -182,7 +183,7 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
     const entries = await h.getHistory(doc);
     expect(entries).toHaveLength(3);
     expect(Object.keys(entries[0]).sort()).toEqual(
-      ['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id'].sort(),
+      ['device_id', 'device_name', 'files_changed', 'origin', 'timestamp', 'update_id', 'user'].sort(),
     );
     expect(entries.map((e) => e.update_id)).toEqual([v3, v3 - 1, v1]);
     expect(entries[0]).toMatchObject({
