@@ -107,10 +107,12 @@ describe('versions without a doc service', () => {
     for (const v of versions) {
       expect(Object.keys(v).sort()).toEqual([
         'device_id',
+        'device_name',
         'files_changed',
         'origin',
         'timestamp',
         'update_id',
+        'user',
       ]);
       expect(v.timestamp).toMatch(RFC3339);
       expect(Math.abs(Date.parse(v.timestamp) - Date.now())).toBeLessThan(60_000);
