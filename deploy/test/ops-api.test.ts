@@ -5,33 +5,18 @@
  */
 import { instanceKey, queuePrefix } from '@diaryx-sync/bus';
 import { AuditLog, HealthStore, ensureGitStoreSchema } from '@diaryx-sync/git-store';
-import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
-import {
-  ADMIN_TOKEN,
-  REDIS_URL,
-  type GatewayHarness,
-  dropSchema,
-  startGateway,
-} from '../../apps/gateway/test/api-harness';
+import type { RedisClient } from '@diaryx-sync/runtime';
+import { ADMIN_TOKEN, type GatewayHarness } from '../../apps/gateway/test/api-harness';
+import { startOpsGateway, stopOpsGateway } from './lib/ops-gateway';
 
 let gw: GatewayHarness;
 let redis: RedisClient;
 
 beforeAll(async () => {
-  gw = await startGateway();
-  redis = createRedis({ kind: 'single', url: REDIS_URL });
+  ({ gw, redis } = await startOpsGateway());
 });
 
-afterAll(async () => {
-  const keys = [
-    ...(await redis.keys(`${gw.prefix}:*`)),
-    ...(await redis.keys(`${queuePrefix(gw.prefix)}:*`)),
-  ];
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await gw.close();
-  await dropSchema(gw.schema);
-});
+afterAll(() => stopOpsGateway(gw, redis));
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(gw.baseUrl + path, { headers, redirect: 'manual' });

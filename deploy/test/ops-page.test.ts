@@ -7,39 +7,23 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { instanceKey, queuePrefix } from '@diaryx-sync/bus';
+import { instanceKey } from '@diaryx-sync/bus';
 import { AuditLog } from '@diaryx-sync/git-store';
-import { createRedis, type RedisClient } from '@diaryx-sync/runtime';
+import type { RedisClient } from '@diaryx-sync/runtime';
 import { chromium } from 'playwright-core';
-import {
-  ADMIN_TOKEN,
-  REDIS_URL,
-  type GatewayHarness,
-  api,
-  dropSchema,
-  startGateway,
-} from '../../apps/gateway/test/api-harness';
+import { ADMIN_TOKEN, type GatewayHarness, api } from '../../apps/gateway/test/api-harness';
 import { ROOT } from './lib/apps';
+import { startOpsGateway, stopOpsGateway } from './lib/ops-gateway';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let gw: GatewayHarness;
 let redis: RedisClient;
 
 beforeAll(async () => {
-  gw = await startGateway({ SHARD_COUNT: '16' });
-  redis = createRedis({ kind: 'single', url: REDIS_URL });
+  ({ gw, redis } = await startOpsGateway({ SHARD_COUNT: '16' }));
 });
 
-afterAll(async () => {
-  const keys = [
-    ...(await redis.keys(`${gw.prefix}:*`)),
-    ...(await redis.keys(`${queuePrefix(gw.prefix)}:*`)),
-  ];
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await gw.close();
-  await dropSchema(gw.schema);
-});
+afterAll(() => stopOpsGateway(gw, redis));
 
 (fs.existsSync(CHROMIUM) ? it : it.skip)(
   'shows repairs and rebuilds with changes and backups, readable validation failures, tenant ids and all shards',
