@@ -107,6 +107,15 @@ ts('Repairs in place and validation alerts', [
 ts('Process memory / CPU', [
   ['sum by (service, instance_id) (process_resident_memory_bytes)', 'rss {{service}} {{instance_id}}'],
 ], 'bytes');
+if (x > 0) { x = 0; y += 8; } // the panel above did not fill its line
+row('Webhooks');
+ts('Webhook deliveries by outcome', [
+  ['sum by (outcome) (increase(diaryx_webhook_deliveries_total[$__rate_interval]))', '{{outcome}}'],
+], 'short', 12, 'Delivery attempts: delivered (2xx), failed (retried later), gave_up (last attempt failed). Recent attempts are listed on /ops.');
+ts('Webhook delivery latency', [
+  [q('0.5', 'diaryx_webhook_delivery_seconds', 'outcome'), 'p50 {{outcome}}'],
+  [q('0.95', 'diaryx_webhook_delivery_seconds', 'outcome'), 'p95 {{outcome}}'],
+], 's', 12);
 const dash = {
   uid: 'diaryx-sync', title: 'Diaryx Sync', tags: ['diaryx-sync'], timezone: 'browser', schemaVersion: 39, version: 1,
   editable: false, refresh: '10s', time: { from: 'now-1h', to: 'now' }, graphTooltip: 1,

@@ -73,7 +73,11 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
     case QUEUE_NAMES.restore:
       return (job) => runRestore(ctx, parseRestoreJob(job.data));
     case QUEUE_NAMES.webhookDelivery:
-      return (job) => runWebhookDelivery(ctx, parseWebhookDeliveryJob(job.data));
+      return (job) =>
+        runWebhookDelivery(ctx, parseWebhookDeliveryJob(job.data), {
+          attempt: job.attemptsMade + 1,
+          attempts: job.opts.attempts ?? 1,
+        });
     case QUEUE_NAMES.webhookEvents:
       return (job) => runFileEvents(ctx, String(job.id), parseFileEventsJob(job.data));
     case QUEUE_NAMES.attachmentGc:

@@ -28,6 +28,7 @@ import {
 import { ObjectStorage } from '@diaryx-sync/objstore';
 import {
   AuditLog,
+  WebhookDeliveryLog,
   WebhookStore,
   GitStore,
   HISTORY_MIGRATIONS,
@@ -133,6 +134,7 @@ export async function startWorkerApp(
     health: new HealthStore(pool),
     audit: new AuditLog(pool),
     webhooks: new WebhookStore(pool),
+    webhookDeliveries: new WebhookDeliveryLog(pool),
     queues,
     storageFor,
     model: createCrdtWorkspaceModel(storageFor),

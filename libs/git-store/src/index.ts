@@ -15,6 +15,7 @@ export { DEFAULT_OBJECT_CACHE_BYTES } from './git/s3-object-backend';
 export * from './history/health-store';
 export * from './history/audit-log';
 export * from './webhooks/webhook-store';
+export * from './webhooks/webhook-delivery-log';
 export * from './zip/zip-limits';
 export * from './zip/workspace-zip';
 export * from './workspace/stored-workspace';

@@ -5,7 +5,7 @@
  * tests run several services in one process) and record through the returned typed handles.
  * Each service exports only its own part of the catalogue ({@link SERVICE_METRIC_GROUPS}: the
  * gateway its `gateway`/`http` metrics, doc services `shards`/`docs`/`postgres`, history workers
- * `jobs`/`validation`; `updateStage` on the gateway and doc services), so no service shows
+ * `jobs`/`validation`/`webhooks`; `updateStage` on the gateway and doc services), so no service shows
  * permanently-zero series of another; `diaryx_build_info` and prom-client's defaults are on all.
  *
  * Names (all prefixed `diaryx_`; labels in braces; the registry also carries the default labels
@@ -62,6 +62,10 @@
  * - `diaryx_validation_alerts_total` counter — workspaces that still failed validation after
  *   repair at the failure threshold (commits stopped, an operator must look).
  * - `diaryx_git_commits_total` counter.
+ * - `diaryx_webhook_deliveries_total{outcome}` counter — webhook delivery attempts
+ *   (docs/protocol.md#webhooks): `delivered` (2xx), `failed` (retried later), `gave_up` (the last
+ *   attempt failed).
+ * - `diaryx_webhook_delivery_seconds{outcome}` histogram — duration of one delivery attempt.
  *
  * Process (every service):
  * - prom-client default metrics (`process_*`, `nodejs_*`, including `nodejs_eventloop_lag_*`).
@@ -110,6 +114,8 @@ export const METRIC_NAMES = {
   repairs: 'diaryx_repairs_total',
   validationAlerts: 'diaryx_validation_alerts_total',
   gitCommits: 'diaryx_git_commits_total',
+  webhookDeliveries: 'diaryx_webhook_deliveries_total',
+  webhookDeliverySeconds: 'diaryx_webhook_delivery_seconds',
   buildInfo: 'diaryx_build_info',
 } as const;
 
@@ -125,6 +131,7 @@ export const METRIC_GROUPS: readonly MetricGroup[] = [
   'postgres',
   'jobs',
   'validation',
+  'webhooks',
 ];
 /** The services with their own part of the catalogue. */
 export type MetricService = 'gateway' | 'doc-service' | 'history-worker';
@@ -132,7 +139,7 @@ export type MetricService = 'gateway' | 'doc-service' | 'history-worker';
 export const SERVICE_METRIC_GROUPS: Readonly<Record<MetricService, readonly MetricGroup[]>> = {
   gateway: ['gateway', 'http', 'updateStage'],
   'doc-service': ['updateStage', 'shards', 'docs', 'postgres'],
-  'history-worker': ['jobs', 'validation'],
+  'history-worker': ['jobs', 'validation', 'webhooks'],
 };
 
 /** Which service a registry belongs to (the `service` default label). */
@@ -168,6 +175,10 @@ export type GatewayEndpoint = 'sync2' | 'yjs';
 export type UpdateStage = 'applied' | 'persisted' | 'delivered';
 /** Lease events of {@link METRIC_NAMES.shardRebalances}. */
 export type ShardEvent = 'acquired' | 'released' | 'lost';
+/** Outcomes of {@link METRIC_NAMES.webhookDeliveries} (initialised to 0 on the history worker). */
+export const WEBHOOK_DELIVERY_OUTCOMES = ['delivered', 'failed', 'gave_up'] as const;
+/** One of {@link WEBHOOK_DELIVERY_OUTCOMES}. */
+export type WebhookDeliveryOutcome = (typeof WEBHOOK_DELIVERY_OUTCOMES)[number];
 /** BullMQ job states reported by {@link METRIC_NAMES.queueDepth}. */
 export type QueueState = 'waiting' | 'active' | 'delayed' | 'failed';
 
@@ -225,6 +236,10 @@ export interface DiaryxMetrics {
     repairs: Counter<'kind'>;
     alerts: Counter<string>;
     gitCommits: Counter<string>;
+  };
+  readonly webhooks: {
+    deliveries: Counter<'outcome'>;
+    deliverySeconds: Histogram<'outcome'>;
   };
   /**
    * Shutdown hook of the catalogue. It holds no timers (event-loop delay comes from prom-client's
@@ -329,7 +344,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       unloads: counter(N.docUnloads, 'Documents unloaded from memory.'),
       loadSeconds: histogram(N.docLoadSeconds, 'Time to load a document (seconds).', LATENCY_BUCKETS),
       updatesApplied: counter(N.updatesApplied, 'Updates applied by shard owners.'),
-      outputFailures: counter(N.docOutputFailures, 'Doc outputs (reply, broadcast, saved) that failed to publish.'),
+      outputFailures: counter(
+        N.docOutputFailures,
+        'Doc outputs (reply, broadcast, saved) that failed to publish.',
+      ),
       pendingDropped: counter(
         N.docPendingDropped,
         'Yjs pending state dropped instead of carried (refused update, or found at load).',
@@ -373,6 +391,19 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
       ),
       gitCommits: counter(N.gitCommits, 'Git commits written.'),
     },
+    webhooks: {
+      deliveries: counter(
+        N.webhookDeliveries,
+        'Webhook delivery attempts by outcome (delivered, failed, gave_up).',
+        ['outcome'],
+      ),
+      deliverySeconds: histogram(
+        N.webhookDeliverySeconds,
+        'Duration of one webhook delivery attempt by outcome (seconds).',
+        LATENCY_BUCKETS,
+        ['outcome'],
+      ),
+    },
     stop: () => undefined,
   };
   const own = SERVICE_METRIC_GROUPS[options.service as MetricService] as readonly MetricGroup[] | undefined;
@@ -383,6 +414,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Diar
   // Every drop reason has a series from the start (0), so its panel shows 0, not "No data".
   if (options.service === 'gateway')
     for (const reason of FRAME_DROP_REASONS) metrics.gateway.framesDropped.inc({ reason }, 0);
+  if (options.service === 'history-worker')
+    for (const outcome of WEBHOOK_DELIVERY_OUTCOMES) metrics.webhooks.deliveries.inc({ outcome }, 0);
   created.set(registry, metrics);
   return metrics;
 }

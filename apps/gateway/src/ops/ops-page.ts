@@ -45,6 +45,8 @@ export function dashboardPage(): string {
   ${section('repairs', 'Repairs in place', ' wide')}
   ${section('rebuilds', 'Rebuilds of unreadable CRDTs', ' wide')}
   ${section('validations', 'Failed validations', ' wide')}
+  ${section('webhook-failures', 'Webhook failures', ' wide')}
+  ${section('webhook-deliveries', 'Webhook deliveries', ' wide')}
   ${section('workspaces', 'Workspace health', ' wide')}
 </main>
 <footer class="muted">Data: heartbeats in Redis (every 2 s) and the history worker's tables. <a href="/ops/api/state">JSON</a> · <a href="/ops/queues">queues</a></footer>
@@ -298,6 +300,21 @@ export const OPS_JS = `
     fill('repairs', table(audit, s.recent_repairs, 'no repairs'));
     fill('rebuilds', table(audit, s.recent_rebuilds, 'no rebuilds'));
     fill('validations', table(audit, s.failed_validations, 'no failed validations'));
+
+    var hookColumns = [
+      { label: 'when', get: function (d) { return ago(d.created_at); }, title: function (d) { return d.created_at; } },
+      { label: 'tenant id', get: function (d) { return d.tenant; } },
+      { label: 'workspace', get: function (d) { return d.workspace; } },
+      { label: 'hook', get: function (d) { return d.webhook_id; } },
+      { label: 'event', get: function (d) { return d.event; } },
+      { label: 'host', get: function (d) { return d.url_host; } },
+      { label: 'attempt', num: true, get: function (d) { return d.attempt; } },
+      { label: 'outcome', get: function (d) { return d.outcome; } },
+      { label: 'status / error', wrap: true, get: function (d) { return d.http_status !== null ? 'HTTP ' + d.http_status + (d.error && d.error !== 'HTTP ' + d.http_status ? ' · ' + d.error : '') : d.error || '—'; } },
+      { label: 'ms', num: true, get: function (d) { return d.duration_ms; } }
+    ];
+    fill('webhook-failures', table(hookColumns, s.webhook_failures, 'no failed webhook deliveries'));
+    fill('webhook-deliveries', table(hookColumns, s.webhook_deliveries, 'no webhook deliveries'));
 
     var wsTable = table([
       { label: 'status', get: function (x) { return pill(x.status); } },

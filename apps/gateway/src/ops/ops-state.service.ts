@@ -7,6 +7,7 @@ import {
   type OpsAuditRow,
   type OpsHealthRow,
   type OpsState,
+  type OpsWebhookDelivery,
   type QueueCounts,
   buildOpsState,
 } from './ops-state';
@@ -47,25 +48,35 @@ export class OpsStateService {
     };
     const instances = await soft('heartbeats', [], () => listInstances(this.redis, this.config.REDIS_PREFIX));
     const hasWorker = instances.some((i) => i.kind === 'history-worker');
-    const [redisQueueDepths, tenants, workspaces, health, rebuilds, failedValidations, repairs, alerts] =
-      await Promise.all([
-        hasWorker
-          ? Promise.resolve(undefined)
-          : soft('queue depths', undefined, () => this.readQueueDepths()),
-        soft('tenants', [], () =>
-          this.query<{ id: string; name: string }>('SELECT id, name FROM tenants ORDER BY id LIMIT 1000'),
+    const [
+      redisQueueDepths,
+      tenants,
+      workspaces,
+      health,
+      rebuilds,
+      failedValidations,
+      repairs,
+      alerts,
+      webhookDeliveries,
+      webhookFailures,
+    ] = await Promise.all([
+      hasWorker ? Promise.resolve(undefined) : soft('queue depths', undefined, () => this.readQueueDepths()),
+      soft('tenants', [], () =>
+        this.query<{ id: string; name: string }>('SELECT id, name FROM tenants ORDER BY id LIMIT 1000'),
+      ),
+      soft('workspaces', [], () =>
+        this.query<{ tenant: string; workspace: string; name: string }>(
+          'SELECT tenant_id AS tenant, id AS workspace, name FROM workspaces ORDER BY tenant_id, id LIMIT 1000',
         ),
-        soft('workspaces', [], () =>
-          this.query<{ tenant: string; workspace: string; name: string }>(
-            'SELECT tenant_id AS tenant, id AS workspace, name FROM workspaces ORDER BY tenant_id, id LIMIT 1000',
-          ),
-        ),
-        soft('workspace health', [], () => this.readHealth()),
-        soft('rebuilds', [], () => this.readAudit(['rebuild'])),
-        soft('failed validations', [], () => this.readAudit(['validation_failed'])),
-        soft('repairs', [], () => this.readAudit(['repair'])),
-        soft('validation alerts', [], () => this.readAudit(['validation_alert'])),
-      ]);
+      ),
+      soft('workspace health', [], () => this.readHealth()),
+      soft('rebuilds', [], () => this.readAudit(['rebuild'])),
+      soft('failed validations', [], () => this.readAudit(['validation_failed'])),
+      soft('repairs', [], () => this.readAudit(['repair'])),
+      soft('validation alerts', [], () => this.readAudit(['validation_alert'])),
+      soft('webhook deliveries', [], () => this.readWebhookDeliveries(['delivered', 'failed', 'gave_up'])),
+      soft('webhook failures', [], () => this.readWebhookDeliveries(['failed', 'gave_up'])),
+    ]);
     return buildOpsState({
       now: new Date(),
       servedBy: this.instanceId,
@@ -80,6 +91,8 @@ export class OpsStateService {
       failedValidations,
       repairs,
       alerts,
+      webhookDeliveries,
+      webhookFailures,
       warnings,
     });
   }
@@ -118,6 +131,16 @@ export class OpsStateService {
       `SELECT tenant, workspace, event, actor, commit_id, backup_key, details, created_at
          FROM history_audit WHERE event = ANY($1) ORDER BY id DESC LIMIT 20`,
       [events],
+    );
+    return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
+  }
+
+  private async readWebhookDeliveries(outcomes: string[]): Promise<OpsWebhookDelivery[]> {
+    const rows = await this.query<Omit<OpsWebhookDelivery, 'created_at'> & { created_at: Date }>(
+      `SELECT tenant, workspace, webhook_id, event_type AS event, url_host, attempt, outcome,
+              http_status, error, duration_ms, created_at
+         FROM webhook_deliveries WHERE outcome = ANY($1) ORDER BY id DESC LIMIT 30`,
+      [outcomes],
     );
     return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
   }

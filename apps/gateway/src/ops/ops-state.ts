@@ -96,6 +96,23 @@ export interface OpsAuditRow {
   created_at: string;
 }
 
+/** One webhook delivery attempt (`webhook_deliveries`; no URL path, secret or payload). */
+export interface OpsWebhookDelivery {
+  tenant: string;
+  workspace: string;
+  webhook_id: string;
+  event: string;
+  /** Host (and port) of the hook's URL only. */
+  url_host: string;
+  attempt: number;
+  outcome: 'delivered' | 'failed' | 'gave_up';
+  /** The receiver's answer, null when none came (network error, timeout). */
+  http_status: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
 /** A row of `workspace_health`. */
 export interface OpsHealthRow {
   tenant: string;
@@ -157,6 +174,10 @@ export interface OpsState {
   recent_repairs: OpsAuditRow[];
   /** Workspaces still failing validation after repair at the threshold: commits are stopped. */
   validation_alerts: OpsAuditRow[];
+  /** Latest webhook delivery attempts of any outcome, newest first. */
+  webhook_deliveries: OpsWebhookDelivery[];
+  /** Latest failed attempts (`failed`: retried later, `gave_up`: last attempt), newest first. */
+  webhook_failures: OpsWebhookDelivery[];
   workspaces: OpsWorkspaceHealth[];
   /** Workspaces in total (the list above is capped). */
   workspaces_total: number;
@@ -181,6 +202,8 @@ export interface OpsInputs {
   failedValidations: OpsAuditRow[];
   repairs: OpsAuditRow[];
   alerts: OpsAuditRow[];
+  webhookDeliveries?: OpsWebhookDelivery[];
+  webhookFailures?: OpsWebhookDelivery[];
   warnings: string[];
   /** Longest workspace list returned (default 200). */
   workspaceLimit?: number;
@@ -355,6 +378,8 @@ export function buildOpsState(input: OpsInputs): OpsState {
     failed_validations: input.failedValidations,
     recent_repairs: input.repairs,
     validation_alerts: input.alerts,
+    webhook_deliveries: input.webhookDeliveries ?? [],
+    webhook_failures: input.webhookFailures ?? [],
     workspaces: workspaces.slice(0, input.workspaceLimit ?? 200),
     workspaces_total: all.size,
     warnings: [...input.warnings].sort(),

@@ -2,7 +2,13 @@
 import type { Logger } from '@diaryx-sync/runtime';
 import type { DiaryxMetrics, RedisClient } from '@diaryx-sync/runtime';
 import type { ObjectStorage } from '@diaryx-sync/objstore';
-import type { AuditLog, GitStore, HealthStore, WebhookStore } from '@diaryx-sync/git-store';
+import type {
+  AuditLog,
+  GitStore,
+  HealthStore,
+  WebhookDeliveryLog,
+  WebhookStore,
+} from '@diaryx-sync/git-store';
 import type { HistoryQueues } from '@diaryx-sync/bus';
 import type { CrdtStorage } from '@diaryx-sync/crdt';
 import type { WorkerConfig } from '../config';
@@ -38,6 +44,8 @@ export interface JobContext {
   audit: AuditLog;
   /** Change webhooks of every tenant (jobs/webhook-events.ts). */
   webhooks: WebhookStore;
+  /** Every webhook delivery attempt, shown on `/ops` (jobs/webhook-delivery.ts). */
+  webhookDeliveries: WebhookDeliveryLog;
   queues: HistoryQueues;
   /** The CRDT storage of a tenant. */
   storageFor(tenant: string): CrdtStorage;

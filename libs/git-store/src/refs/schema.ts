@@ -9,7 +9,7 @@ import { runMigrations, type Migration } from '@diaryx-sync/crdt/postgres';
 /** Bookkeeping table of the history migrations. */
 export const HISTORY_MIGRATIONS_TABLE = 'history_migrations';
 
-/** `git_refs`, `workspace_health`, `history_audit`, `webhooks`. */
+/** `git_refs`, `workspace_health`, `history_audit`, `webhooks`, `webhook_deliveries`. */
 export const HISTORY_MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -68,6 +68,26 @@ export const HISTORY_MIGRATIONS: Migration[] = [
             created_at timestamptz NOT NULL DEFAULT now()
           );
           CREATE INDEX webhooks_ws_idx ON webhooks (tenant, workspace)`,
+  },
+  {
+    id: 5,
+    name: 'webhook deliveries',
+    sql: `CREATE TABLE webhook_deliveries (
+            id bigserial PRIMARY KEY,
+            tenant text NOT NULL,
+            workspace text NOT NULL,
+            webhook_id text NOT NULL,
+            event_type text NOT NULL,
+            event_id text NOT NULL,
+            url_host text NOT NULL,
+            attempt integer NOT NULL,
+            outcome text NOT NULL,
+            http_status integer,
+            error text,
+            duration_ms integer NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+          CREATE INDEX webhook_deliveries_created_idx ON webhook_deliveries (created_at)`,
   },
 ];
 
