@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { BusPubSub, publishOnBus } from '@diaryx-sync/bus';
 import type { Logger, RedisClient } from '@diaryx-sync/runtime';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS, ROOT_LOGGER } from '../infra/infra.tokens';
@@ -10,7 +11,10 @@ export type RevocationListener = (jti: string) => void;
 /** How often the revoked ids are re-read from PostgreSQL (a missed pub/sub message heals then). */
 export const REVOCATION_REFRESH_MS = 5000;
 
-/** Redis pub/sub channel announcing revoked token ids to every gateway. */
+/**
+ * Bus channel announcing revoked token ids to every gateway (classic pub/sub on one Redis or
+ * Sentinel, sharded on Redis Cluster: docs/redis.md).
+ */
 export function tokenRevocationsChannel(prefix: string): string {
   return `${prefix}:token-revocations`;
 }
@@ -25,7 +29,7 @@ export function tokenRevocationsChannel(prefix: string): string {
 export class TokenRevocations implements OnApplicationBootstrap, OnApplicationShutdown {
   private revoked = new Set<string>();
   private readonly listeners: RevocationListener[] = [];
-  private subscriber: RedisClient | undefined;
+  private subscriber: BusPubSub | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly channel: string;
   private readonly logger: Logger;
@@ -54,7 +58,8 @@ export class TokenRevocations implements OnApplicationBootstrap, OnApplicationSh
   async announce(jtis: readonly string[]): Promise<void> {
     for (const jti of jtis) this.add(jti);
     if (jtis.length === 0) return;
-    await this.redis.publish(this.channel, JSON.stringify(jtis)).catch((err: Error) => {
+    const message = Buffer.from(JSON.stringify(jtis));
+    await publishOnBus(this.redis, this.channel, message).catch((err: Error) => {
       this.logger.warn(
         { err: err.message },
         'revocation not published; other gateways learn it from PostgreSQL',
@@ -64,18 +69,24 @@ export class TokenRevocations implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
-    const subscriber = (this.subscriber = this.redis.duplicate());
-    subscriber.on('error', (err: Error) =>
-      this.logger.warn({ err: err.message }, 'revocation subscriber error'),
-    );
-    subscriber.on('message', (_channel: string, message: string) => {
-      try {
-        const ids: unknown = JSON.parse(message);
-        if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') this.add(id);
-      } catch {
-        // not ours: ignore
-      }
-    });
+    const subscriber = (this.subscriber = new BusPubSub({
+      redis: this.redis,
+      onMessage: (_channel, message) => {
+        try {
+          const ids: unknown = JSON.parse(message.toString('utf8'));
+          if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') this.add(id);
+        } catch {
+          // not ours: ignore
+        }
+      },
+      // messages of the disrupted window may be lost: read the revoked ids again
+      onResubscribed: () => {
+        this.refresh().catch((err: Error) =>
+          this.logger.warn({ err: err.message }, 'reading revoked tokens failed'),
+        );
+      },
+      onError: (err) => this.logger.warn({ err: err.message }, 'revocation subscriber error'),
+    }));
     await subscriber.subscribe(this.channel);
     this.timer = setInterval(() => {
       this.refresh().catch((err: Error) =>
@@ -87,7 +98,7 @@ export class TokenRevocations implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    this.subscriber?.disconnect();
+    this.subscriber?.close();
   }
 
   private async refresh(): Promise<void> {
