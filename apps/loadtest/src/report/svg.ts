@@ -44,6 +44,28 @@ function tickLabel(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 2 : 1);
 }
 
+/** A horizontal grid line at `py` across the plot (`w` wide) with its tick label on the left. */
+function yGridLine(py: number, label: string, w: number): string {
+  return (
+    `<line x1="${PAD.left}" x2="${PAD.left + w}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}" class="grid"/>` +
+    `<text x="${PAD.left - 6}" y="${(py + 4).toFixed(1)}" text-anchor="end">${label}</text>`
+  );
+}
+
+/** The frame of a `w` × `h` plot, its axis labels and the chart title. */
+function frameAndTitles(
+  o: Pick<ChartOptions, 'title' | 'xLabel' | 'yLabel'> & { height: number },
+  w: number,
+  h: number,
+): string {
+  return (
+    `<rect x="${PAD.left}" y="${PAD.top}" width="${w}" height="${h}" class="frame"/>` +
+    `<text x="${PAD.left + w / 2}" y="${o.height - 6}" text-anchor="middle" class="label">${escapeHtml(o.xLabel)}</text>` +
+    `<text x="14" y="${PAD.top + h / 2}" text-anchor="middle" class="label" transform="rotate(-90 14 ${PAD.top + h / 2})">${escapeHtml(o.yLabel)}</text>` +
+    `<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`
+  );
+}
+
 function axes(
   o: Required<Omit<ChartOptions, 'yMin'>>,
   x0: number,
@@ -58,12 +80,7 @@ function axes(
   const parts: string[] = [];
   const ys = niceStep(y1 - y0, 5);
   for (let y = Math.ceil(y0 / ys) * ys; y <= y1 + 1e-9; y += ys) {
-    parts.push(
-      `<line x1="${PAD.left}" x2="${PAD.left + w}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" class="grid"/>`,
-    );
-    parts.push(
-      `<text x="${PAD.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${tickLabel(y)}</text>`,
-    );
+    parts.push(yGridLine(sy(y), tickLabel(y), w));
   }
   const xs = Math.max(1, niceStep(x1 - x0, 8));
   for (let x = Math.ceil(x0 / xs) * xs; x <= x1 + 1e-9; x += xs) {
@@ -71,14 +88,7 @@ function axes(
       `<text x="${sx(x).toFixed(1)}" y="${PAD.top + h + 16}" text-anchor="middle">${tickLabel(x)}</text>`,
     );
   }
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${w}" height="${h}" class="frame"/>`);
-  parts.push(
-    `<text x="${PAD.left + w / 2}" y="${o.height - 6}" text-anchor="middle" class="label">${escapeHtml(o.xLabel)}</text>`,
-  );
-  parts.push(
-    `<text x="14" y="${PAD.top + h / 2}" text-anchor="middle" class="label" transform="rotate(-90 14 ${PAD.top + h / 2})">${escapeHtml(o.yLabel)}</text>`,
-  );
-  parts.push(`<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
+  parts.push(frameAndTitles(o, w, h));
   return parts.join('');
 }
 
@@ -135,12 +145,7 @@ export function barChart(bars: Bar[], options: ChartOptions): string {
   const ys = niceStep(max, 5);
   for (let y = 0; y <= max + 1e-9; y += ys) {
     const py = PAD.top + h - (y / max) * h;
-    parts.push(
-      `<line x1="${PAD.left}" x2="${PAD.left + w}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}" class="grid"/>`,
-    );
-    parts.push(
-      `<text x="${PAD.left - 6}" y="${(py + 4).toFixed(1)}" text-anchor="end">${tickLabel(y)}</text>`,
-    );
+    parts.push(yGridLine(py, tickLabel(y), w));
   }
   const every = Math.max(1, Math.ceil(bars.length / 12));
   bars.forEach((b, i) => {
@@ -154,14 +159,7 @@ export function barChart(bars: Bar[], options: ChartOptions): string {
         `<text x="${(x + bw / 2).toFixed(1)}" y="${PAD.top + h + 16}" text-anchor="middle">${escapeHtml(b.label)}</text>`,
       );
   });
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${w}" height="${h}" class="frame"/>`);
-  parts.push(
-    `<text x="${PAD.left + w / 2}" y="${o.height - 6}" text-anchor="middle" class="label">${escapeHtml(o.xLabel)}</text>`,
-  );
-  parts.push(
-    `<text x="14" y="${PAD.top + h / 2}" text-anchor="middle" class="label" transform="rotate(-90 14 ${PAD.top + h / 2})">${escapeHtml(o.yLabel)}</text>`,
-  );
-  parts.push(`<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
+  parts.push(frameAndTitles(o, w, h));
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}" class="chart" data-points="${nonZero}">${parts.join('')}</svg>`;
 }
 
