@@ -48,6 +48,9 @@ function track<T extends { close(): void }>(c: T): T {
   return c;
 }
 
+/** A workspace id of the maximum length (64): its body doc ids reach 255 bytes. */
+const LONGEST_WORKSPACE = 'w'.repeat(64);
+
 beforeAll(async () => {
   cluster = await startCluster({ gateways: 2, docServices: 1 });
   tenantA = await cluster.createTenant('acc-a');
@@ -56,6 +59,7 @@ beforeAll(async () => {
   await cluster.createWorkspace(tenantA, 'side');
   await cluster.createWorkspace(tenantB, 'main');
   await cluster.createWorkspace(tenantB, 'only_b');
+  await cluster.createWorkspace(tenantA, LONGEST_WORKSPACE);
   editorAll = await cluster.token({ tid: tenantA.id, ws: ['*'], role: 'editor' });
 }, 90_000);
 
@@ -592,6 +596,7 @@ describe('doc ids on the wire', () => {
       'body:main/a\u0000.md',
       'Body:main/a.md',
       'body:main',
+      `body:main/${'y'.repeat(186)}`, // path over 185 bytes (docs/protocol.md#paths)
     ];
     for (const id of badFrames) {
       const x = await Raw.sync2(editorAll, 0);
@@ -626,7 +631,8 @@ describe('doc ids on the wire', () => {
       x.text(msg);
       expect([msg, await x.closeCode()]).toEqual([msg, 4400]);
     }
-    const longest = `body:main/${'y'.repeat(255 - 'body:main/'.length)}`;
+    // 255 bytes: the longest workspace id and the longest path (185 bytes)
+    const longest = `body:${LONGEST_WORKSPACE}/${'y'.repeat(185)}`;
     expect(Buffer.byteLength(longest)).toBe(255);
     const ok = await Raw.sync2(editorAll, 0);
     ok.send(longest, { type: 'syncStep1', stateVector: sv0() });
