@@ -8,19 +8,10 @@ import type { ApplyUpdate } from '../src/jobs/job-context';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';
 import { editWorkspace, getBody, seedWorkspace, setBody } from './helpers/workspace-seed';
 import { createRedis } from '@diaryx-sync/runtime';
+import { until } from './helpers/until';
 
 const T = 'tenant1';
 const ORPHAN_GRACE_MS = 1000;
-
-async function until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('history worker jobs (Redis + BullMQ, PostgreSQL, s3rver)', () => {
   let env: WorkerTestEnv;

@@ -13,18 +13,9 @@ import { startWorkerApp, type WorkerApp } from '../src/worker-app';
 import type { ApplyUpdate } from '../src/jobs/job-context';
 import { createWorkerTestEnv, type WorkerTestEnv } from './helpers/worker-env';
 import { editWorkspace, getBody, setBody } from './helpers/workspace-seed';
+import { until } from './helpers/until';
 
 const T = 'tenant-rebuild';
-
-async function until<V>(fn: () => Promise<V | undefined | null | false>, timeoutMs = 60_000): Promise<V> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const line = fc.stringMatching(/^[a-z ]{1,10}$/);
 const scenarioArb = fc.record({
@@ -116,6 +107,7 @@ describe('rebuild of an unreadable CRDT (PostgreSQL, BullMQ, s3rver)', () => {
         });
         const row = await until(
           async () => (await new AuditLog(env.pool).list({ tenant: T, workspace: WS, event: 'rebuild' }))[0],
+          60_000,
         );
         expect(row.details).toMatchObject({ readable: true, valid: true });
 
