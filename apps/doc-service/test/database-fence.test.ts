@@ -4,7 +4,6 @@
  * traffic resumes. Its update is never acknowledged, it gives the shard up, and the update log
  * shows one owner per fencing token, tokens only increasing.
  */
-import { randomUUID } from 'node:crypto';
 import { shardOf } from '@diaryx-sync/bus';
 import { readShardFences } from '@diaryx-sync/crdt/postgres';
 import { TestDocService } from './helpers/test-doc-service';
@@ -15,6 +14,7 @@ import type { DelayProxy } from './helpers/delay-proxy';
 import {
   closeDelayedPool,
   docServiceOptions,
+  sendFrameOnce,
   startDelayedPool,
   startEnvWithGateway,
   storedBodyText,
@@ -71,17 +71,7 @@ describe('database fence: a delayed write of a former owner', () => {
 
     // A's database traffic stalls; A applies a frame and sends its batch (passing the Redis fence)
     proxy.hold();
-    const staleMsg = randomUUID();
-    await gw.send({
-      type: 'frame',
-      msgId: staleMsg,
-      gatewayId: gw.id,
-      connId: 'c',
-      tenant: T,
-      role: 'editor',
-      docId: DOC,
-      payload: updateMsg(textUpdate('[stale]', client)),
-    });
+    const staleMsg = await sendFrameOnce(gw, T, DOC, 'c', updateMsg(textUpdate('[stale]', client)));
     await waitFor(() => a.stats().pendingAppends > 0, 5000, 'the batch of A in flight');
     // ... then A is paused (its lease timers stop), its leases expire and B takes the shards
     a.leases.abandon();

@@ -6,7 +6,6 @@
  * is raised above every token it has seen, and the old owner's in-flight batch (past the Redis
  * check, delayed on its way to PostgreSQL) is refused inside the write transaction.
  */
-import { randomUUID } from 'node:crypto';
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
 import { readShardFences } from '@diaryx-sync/crdt/postgres';
 import { TestDocService } from './helpers/test-doc-service';
@@ -16,7 +15,13 @@ import * as Y from 'yjs';
 import { startRedisCluster, type LocalRedisCluster } from '../../gateway/test/helpers/redis-cluster';
 import { createTestEnv, FakeGateway, sleep, textUpdate, updateMsg, waitFor, type TestEnv } from './helpers';
 import type { DelayProxy } from './helpers/delay-proxy';
-import { closeDelayedPool, docServiceOptions, startDelayedPool, storedBodyText } from './helpers/harness';
+import {
+  closeDelayedPool,
+  docServiceOptions,
+  sendFrameOnce,
+  startDelayedPool,
+  storedBodyText,
+} from './helpers/harness';
 
 jest.setTimeout(90_000);
 
@@ -86,17 +91,7 @@ describe('a Redis failover that loses a lease: PostgreSQL is the final fence', (
 
     // A's next batch passes the Redis fence, then stalls on its way to PostgreSQL.
     proxy.hold();
-    const staleMsg = randomUUID();
-    await gw.send({
-      type: 'frame',
-      msgId: staleMsg,
-      gatewayId: gw.id,
-      connId: 'c',
-      tenant: T,
-      role: 'editor',
-      docId: DOC,
-      payload: updateMsg(textUpdate('[stale]', client)),
-    });
+    const staleMsg = await sendFrameOnce(gw, T, DOC, 'c', updateMsg(textUpdate('[stale]', client)));
     await waitFor(() => a.stats().pendingAppends > 0, 5000, 'the batch of A in flight');
     a.leases.abandon(); // A is paused from here on (its Redis state matters no more)
 

@@ -4,6 +4,7 @@
  * spawned process needs to see the test file's schema, a pool whose traffic can be held, and the
  * stored text of a body doc.
  */
+import { randomUUID } from 'node:crypto';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { ANY_WORKSPACE, type DocServiceOptions } from '@diaryx-sync/doc-service';
 import { Pool } from 'pg';
@@ -82,4 +83,20 @@ export async function storedBodyText(env: TestEnv, tenant: string, docId: string
   const doc = new Y.Doc();
   if (state) Y.applyUpdate(doc, state);
   return doc.getText('body').toString();
+}
+
+/**
+ * Publishes one editor frame for `docId` without waiting for (or re-sending towards) a reply, as
+ * a gateway does right before it loses track of the owner; resolves to the frame's `msgId`.
+ */
+export async function sendFrameOnce(
+  gw: FakeGateway,
+  tenant: string,
+  docId: string,
+  connId: string,
+  payload: Uint8Array,
+): Promise<string> {
+  const msgId = randomUUID();
+  await gw.send({ type: 'frame', msgId, gatewayId: gw.id, connId, tenant, role: 'editor', docId, payload });
+  return msgId;
 }
