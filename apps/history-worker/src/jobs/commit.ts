@@ -46,6 +46,40 @@ async function changedBySinceLastCommit(
   }));
 }
 
+/** The latest update id of every doc of the workspace (its workspace doc and body docs). */
+async function latestUpdateIds(
+  ctx: JobContext,
+  tenant: string,
+  workspace: string,
+): Promise<Map<string, number>> {
+  const storage = ctx.storageFor(tenant);
+  const docs = [workspaceDocId(workspace), ...(await storage.listDocs(`body:${workspace}/`))];
+  const ids = new Map<string, number>();
+  for (const doc of docs) ids.set(doc, await storage.getLatestUpdateId(doc));
+  return ids;
+}
+
+/**
+ * Git is the authoritative history (docs/protocol.md#compaction-after-commit): after a commit, each
+ * doc's updates up to what the commit captured are folded into its snapshot, keeping the newest
+ * `HISTORY_KEEP_UPDATES` for fine-grained undo. `compact` runs in one transaction under the doc's
+ * lock, so concurrent appends are never lost; a failure only leaves the log longer.
+ */
+async function compactCommitted(
+  ctx: JobContext,
+  tenant: string,
+  captured: Map<string, number>,
+): Promise<void> {
+  const storage = ctx.storageFor(tenant);
+  for (const [doc, throughId] of captured) {
+    try {
+      await storage.compact(doc, ctx.config.HISTORY_KEEP_UPDATES, throughId);
+    } catch (err) {
+      ctx.log.warn({ tenant, doc, err: (err as Error).message }, 'compaction after commit failed');
+    }
+  }
+}
+
 /** Commits the workspace's current state. Idempotent: an unchanged tree makes no commit. */
 export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promise<CommitJobResult> {
   const { tenant, workspace } = data;
@@ -59,6 +93,8 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
         String(data.dirtySince),
       );
     }
+    // What the commit will capture at least: read before the load (later updates stay in the log).
+    const captured = await latestUpdateIds(ctx, tenant, workspace);
     const healed = await healAndValidate(ctx, await ctx.model.load(tenant, workspace), data.requestedBy);
     const { outcome, decision } = healed;
     if (!outcome.ok) {
@@ -82,10 +118,14 @@ export async function runCommit(ctx: JobContext, data: WorkspaceJobData): Promis
       changedBy: await changedBySinceLastCommit(ctx, tenant, workspace, await repo.log(1)),
     });
     if (result.status === 'nothing_to_commit') {
-      if (result.head) await ctx.health.setLastGoodCommit(tenant, workspace, result.head);
+      if (result.head) {
+        await ctx.health.setLastGoodCommit(tenant, workspace, result.head);
+        await compactCommitted(ctx, tenant, captured);
+      }
       return { status: 'nothing_to_commit', commit_id: result.head };
     }
     await ctx.health.setLastGoodCommit(tenant, workspace, result.commitId);
+    await compactCommitted(ctx, tenant, captured);
     ctx.metrics.validation.gitCommits.inc();
     ctx.log.info({ tenant, workspace, commit: result.commitId, files: result.files }, 'committed workspace');
     const committed = {

@@ -106,9 +106,10 @@ export interface CrdtStorage {
   getStateAt(doc: string, updateId: number): Promise<Uint8Array | null>;
   /**
    * Folds every update except the newest `keepUpdates` into the snapshot, in one transaction.
-   * `keepUpdates = 0` keeps none. Never loses state.
+   * `keepUpdates = 0` keeps none. With `throughId`, only updates with an id ≤ `throughId` are
+   * folded (e.g. what a git commit captured, docs/protocol.md#compaction-after-commit). Never loses state.
    */
-  compact(doc: string, keepUpdates: number): Promise<void>;
+  compact(doc: string, keepUpdates: number, throughId?: number): Promise<void>;
   /** Highest update id of the doc (including folded ones), `0` if none. */
   getLatestUpdateId(doc: string): Promise<number>;
   /**

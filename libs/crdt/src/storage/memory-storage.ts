@@ -83,10 +83,10 @@ export class MemoryStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.compact} */
-  async compact(doc: string, keepUpdates: number): Promise<void> {
+  async compact(doc: string, keepUpdates: number, throughId = Infinity): Promise<void> {
     const keep = Math.max(0, Math.floor(keepUpdates));
     const rows = this.updates.get(doc) ?? [];
-    const foldCount = rows.length - keep;
+    const foldCount = rows.slice(0, Math.max(0, rows.length - keep)).filter((r) => r.id <= throughId).length;
     if (foldCount <= 0) return;
     const folded = rows.slice(0, foldCount);
     const snap = this.snapshots.get(doc);

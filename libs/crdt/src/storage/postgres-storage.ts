@@ -244,7 +244,7 @@ export class PostgresStorage implements CrdtStorage {
   }
 
   /** {@inheritDoc CrdtStorage.compact} */
-  async compact(doc: string, keepUpdates: number): Promise<void> {
+  async compact(doc: string, keepUpdates: number, throughId = Infinity): Promise<void> {
     const keep = Math.max(0, Math.floor(keepUpdates));
     await this.transaction(async (c) => {
       await this.lockDoc(c, doc);
@@ -253,6 +253,8 @@ export class PostgresStorage implements CrdtStorage {
          LIMIT GREATEST((SELECT count(*) FROM crdt_updates WHERE tenant = $1 AND doc = $2) - $3, 0)`,
         [this.tenant, doc, keep],
       );
+      // ordered by id: the rows at or below throughId are a prefix
+      rows.rows = rows.rows.filter((r) => Number(r.id) <= throughId);
       if (rows.rows.length === 0) return;
       const snap = await c.query<{ snapshot: Buffer; last_update_id: string }>(
         'SELECT snapshot, last_update_id FROM crdt_snapshots WHERE tenant = $1 AND doc = $2',
