@@ -92,7 +92,6 @@ test('a commit compacts the log up to what it captured; restore crosses the boun
   const before = await logSize();
   const first = await commit();
   const after = await logSize();
-  // eslint-disable-next-line no-console
   console.log(
     `update log of ${EDITS} edits on ${files.length} files, HISTORY_KEEP_UPDATES=${KEEP}: ` +
       `${before.rows} rows / ${before.bytes} B before the commit, ${after.rows} rows / ${after.bytes} B after`,
