@@ -76,7 +76,7 @@ export class HistoryQueues {
   readonly maxWaitMs: number;
   private readonly redis: Redis | Cluster;
   private readonly queues = new Map<QueueName, Queue>();
-  private readonly events = new Map<QueueName, QueueEvents>();
+  private readonly events = new Map<QueueName, Promise<QueueEvents>>();
   private readonly eventConnections: (Redis | Cluster)[] = [];
 
   constructor(private readonly opts: HistoryQueuesOptions) {
@@ -247,21 +247,35 @@ export class HistoryQueues {
 
   /** Waits for a job of `name` to finish; resolves with its return value. */
   async wait<T>(name: QueueName, job: Job, timeoutMs: number): Promise<T> {
-    let events = this.events.get(name);
-    if (!events) {
-      const connection = this.opts.connect();
-      connection.on('error', () => undefined);
-      this.eventConnections.push(connection);
-      events = new QueueEvents(name, { connection, prefix: queuePrefix(this.prefix) });
-      events.on('error', () => undefined);
-      this.events.set(name, events);
-      await events.waitUntilReady();
+    let opening = this.events.get(name);
+    if (!opening) {
+      opening = this.openEvents(name);
+      this.events.set(name, opening);
+      opening.catch(() => this.events.delete(name));
     }
+    const events = await opening;
     try {
       return (await job.waitUntilFinished(events, timeoutMs)) as T;
     } catch (err) {
       throw new HistoryJobError(`${name} job ${job.id} failed: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Job events of `name`, read from the stream's current end rather than from the first XREAD of
+   * the new QueueEvents (its default): a job finishing while it connects would otherwise be
+   * missed, since waitUntilFinished checks the job only once, maybe before that XREAD runs.
+   */
+  private async openEvents(name: QueueName): Promise<QueueEvents> {
+    const connection = this.opts.connect();
+    connection.on('error', () => undefined);
+    this.eventConnections.push(connection);
+    const last = await connection.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1);
+    const lastEventId = last[0]?.[0] ?? '0-0';
+    const events = new QueueEvents(name, { connection, prefix: queuePrefix(this.prefix), lastEventId });
+    events.on('error', () => undefined);
+    await events.waitUntilReady();
+    return events;
   }
 
   /** Queue depths by state, for metrics and the ops page. */
@@ -281,7 +295,9 @@ export class HistoryQueues {
 
   /** Closes queues, event listeners and connections. */
   async close(): Promise<void> {
-    for (const e of this.events.values()) {
+    for (const opening of this.events.values()) {
+      const e = await opening.catch(() => null);
+      if (!e) continue;
       const conn = await e.client.catch(() => null);
       await e.close().catch(() => undefined);
       conn?.disconnect();
