@@ -10,12 +10,11 @@ import * as path from 'node:path';
 import { instanceKey } from '@diaryx-sync/bus';
 import { AuditLog } from '@diaryx-sync/git-store';
 import type { RedisClient } from '@diaryx-sync/runtime';
-import { chromium } from 'playwright-core';
 import { ADMIN_TOKEN, type GatewayHarness, api } from '../../apps/gateway/test/api-harness';
+import { haveChromium, launchChromium } from '../../apps/gateway/test/helpers/chromium';
 import { ROOT } from './lib/apps';
 import { startOpsGateway, stopOpsGateway } from './lib/ops-gateway';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let gw: GatewayHarness;
 let redis: RedisClient;
 
@@ -25,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(() => stopOpsGateway(gw, redis));
 
-(fs.existsSync(CHROMIUM) ? it : it.skip)(
+(haveChromium ? it : it.skip)(
   'shows repairs and rebuilds with changes and backups, readable validation failures, tenant ids and all shards',
   async () => {
     // Two tenants with the same display name: only the id tells them apart.
@@ -90,7 +89,7 @@ afterAll(() => stopOpsGateway(gw, redis));
       details: { reason: 'unreadable CRDT', docs_updated: 4, valid: true },
     });
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({
         viewport: { width: 1400, height: 1000 },

@@ -9,18 +9,17 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { runScenario, writeReports, type ScenarioKnobs } from '../src/run';
 import type { RunResult, ScenarioName } from '../src/result';
 import { REPO_ROOT, startLocalCluster } from '../src/target/local-cluster';
 import type { Target } from '../src/target/target';
+import { haveChromium, launchChromium } from '../../gateway/test/helpers/chromium';
 import { startLossyServer } from './helpers/lossy-server';
 
 jest.setTimeout(240_000);
 
 const CLI = path.join(REPO_ROOT, 'apps/cli/dist/main.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const itWithBrowser = fs.existsSync(CHROMIUM) ? it : it.skip;
+const itWithBrowser = haveChromium ? it : it.skip;
 const OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-results-'));
 
 /** Small sizes: a few seconds per scenario. */
@@ -196,17 +195,7 @@ describe('loadtest against the local stack', () => {
 
   itWithBrowser('the HTML report renders in headless Chromium with data in every chart', async () => {
     const html = path.join(OUT, 'fanout.html');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 960, height: 1200 } });
       const requests: string[] = [];

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readWorkspaceZip } from '@diaryx-sync/git-store';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   startCluster,
   waitUntil,
@@ -17,15 +17,14 @@ import {
   type TestCluster,
   type TestTenant,
 } from '../../gateway/test/helpers/cluster';
+import { haveChromium, launchChromium } from '../../gateway/test/helpers/chromium';
 
 // Project testTimeout is not read when jest runs from the root: set it here.
 jest.setTimeout(180_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = path.resolve(__dirname, '../../../test-output');
 const WORKSPACE = 'journal';
 const FILE = 'notes/today.md';
-const haveChromium = fs.existsSync(CHROMIUM);
 
 let s3: EmbeddedS3;
 let cluster: TestCluster;
@@ -46,17 +45,7 @@ beforeAll(async () => {
   await worker.start();
   tenant = await cluster.createTenant('playground');
   await cluster.createWorkspace(tenant, WORKSPACE);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   fs.mkdirSync(OUT, { recursive: true });
 }, 180_000);
 
