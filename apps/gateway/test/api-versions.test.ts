@@ -145,7 +145,7 @@ describe('versions without a doc service', () => {
       { token: viewer },
     );
     expect(empty.status).toBe(200);
-    expect(empty.body).toEqual({ versions: [], next_cursor: null });
+    expect(empty.body).toEqual({ versions: [], next_cursor: null, compacted_through: 0 });
   });
 
   it('rejects docs that are malformed or of another workspace (400 invalid_doc)', async () => {

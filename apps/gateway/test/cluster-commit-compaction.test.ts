@@ -104,8 +104,11 @@ test('a commit compacts the log up to what it captured; restore crosses the boun
   await client.save(`body:${WS}/a.md`);
   const versions = (await (
     await api(`/api/workspaces/${WS}/versions?doc=${encodeURIComponent(`body:${WS}/a.md`)}`)
-  ).json()) as { versions: { update_id: number }[] };
+  ).json()) as { versions: { update_id: number }[]; compacted_through: number };
   expect(versions.versions.length).toBeGreaterThanOrEqual(1);
+  // The listing says where update-level history ends: every listed update is newer.
+  expect(versions.compacted_through).toBeGreaterThan(0);
+  expect(Math.min(...versions.versions.map((v) => v.update_id))).toBeGreaterThan(versions.compacted_through);
   expect(versions.versions.length).toBeLessThanOrEqual(KEEP + 1);
 
   // Restore the first commit across the compacted boundary: the client converges on it.

@@ -74,7 +74,16 @@ export class VersionsController {
   @Get()
   @DocQuery()
   @Paginated(VERSION_PAGE_LIMITS)
-  @JsonResponse(200, 'one page of versions, newest first', pageSchema('versions', versionSchema))
+  @JsonResponse(
+    200,
+    'one page of versions, newest first',
+    pageSchema('versions', versionSchema).extend({
+      compacted_through: z
+        .number()
+        .int()
+        .describe('updates up to this id are folded into the snapshot: older history is in the commits'),
+    }),
+  )
   @ErrorResponses(400)
   async list(
     @Claims() claims: TokenClaims,
@@ -82,7 +91,7 @@ export class VersionsController {
     @Query('doc') doc: unknown,
     @Query('limit') limit: unknown,
     @Query('cursor') cursor: unknown,
-  ): Promise<{ versions: VersionResponse[]; next_cursor: string | null }> {
+  ): Promise<{ versions: VersionResponse[]; next_cursor: string | null; compacted_through: number }> {
     await this.access.require(claims, id, 'read');
     const docId = resolveDoc(id, doc);
     const page = parsePage({ limit, cursor }, versionCursor, VERSION_PAGE_LIMITS);
@@ -93,6 +102,8 @@ export class VersionsController {
     const { items, next_cursor } = pageOf(fetched, page.limit, (e) => [e.update_id]);
     return {
       next_cursor,
+      // update-level history starts after this id; older states are in the commits (GET …/history)
+      compacted_through: await this.versions.compactedThrough(claims.tid, docId),
       versions: items.map((e) => ({
         update_id: e.update_id,
         timestamp: new Date(e.timestamp).toISOString(),

@@ -34,6 +34,14 @@ export class VersionsService {
   }
 
   /**
+   * The last update id of `docId` folded into its snapshot (0: none): older history is in git
+   * (docs/protocol.md#compaction-after-commit).
+   */
+  compactedThrough(tenantId: string, docId: string): Promise<number> {
+    return this.documents.storageFor(tenantId).getCompactedThrough(docId);
+  }
+
+  /**
    * Restores `docId` to its state as of update `updateId`.
    * @throws ApiError 404 `version_not_found` when the id is newer than the doc's latest update
    *   (or the doc has none); 503 `unavailable` when no shard owner applied it in time.

@@ -113,6 +113,11 @@ export interface CrdtStorage {
   /** Highest update id of the doc (including folded ones), `0` if none. */
   getLatestUpdateId(doc: string): Promise<number>;
   /**
+   * The id of the last update folded into the doc's snapshot by compaction, 0 when none was:
+   * update-level history starts after it (docs/protocol.md#compaction-after-commit).
+   */
+  getCompactedThrough(doc: string): Promise<number>;
+  /**
    * Users whose updates to `docs` were appended after `sinceMs` (ms since epoch), most updates
    * first (updates without a user are left out). Compacted updates are no longer counted.
    */

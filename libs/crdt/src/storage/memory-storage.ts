@@ -103,6 +103,11 @@ export class MemoryStorage implements CrdtStorage {
     return this.latestId(doc);
   }
 
+  /** {@inheritDoc CrdtStorage.getCompactedThrough} */
+  async getCompactedThrough(doc: string): Promise<number> {
+    return this.snapshots.get(doc)?.lastUpdateId ?? 0;
+  }
+
   /** {@inheritDoc CrdtStorage.getAuthorsSince} */
   async getAuthorsSince(docs: readonly string[], sinceMs: number): Promise<UpdateAuthor[]> {
     const byUser = new Map<string, { devices: Set<string>; updates: number }>();

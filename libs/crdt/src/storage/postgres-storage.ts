@@ -293,6 +293,15 @@ export class PostgresStorage implements CrdtStorage {
     return Number(r.rows[0].id);
   }
 
+  /** {@inheritDoc CrdtStorage.getCompactedThrough} */
+  async getCompactedThrough(doc: string): Promise<number> {
+    const r = await this.pool.query<{ last_update_id: string }>(
+      'SELECT last_update_id FROM crdt_snapshots WHERE tenant = $1 AND doc = $2',
+      [this.tenant, doc],
+    );
+    return Number(r.rows[0]?.last_update_id ?? 0);
+  }
+
   /** {@inheritDoc CrdtStorage.getAuthorsSince} */
   async getAuthorsSince(docs: readonly string[], sinceMs: number): Promise<UpdateAuthor[]> {
     if (docs.length === 0) return [];
