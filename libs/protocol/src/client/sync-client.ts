@@ -121,6 +121,8 @@ export class SyncClient {
   private readonly listeners = new Set<(event: SyncEvent) => void>();
   private readonly saveWaiters = new Map<string, SaveWaiter[]>();
   private connection: Connection | undefined;
+  /** Paths this client focuses (docs/protocol.md, focus); re-sent after every reconnect. */
+  private readonly focused = new Set<string>();
   private stopped = false;
   private wake: (() => void) | undefined;
 
@@ -156,6 +158,32 @@ export class SyncClient {
    */
   sendLocalUpdate(docId: string, update: Uint8Array): void {
     this.feed({ type: 'LocalUpdate', docId, update });
+  }
+
+  /**
+   * Tells the server which files this client has open: their body docs are reported to the
+   * workspace's peers as `focus_list_changed` (the `FocusListChanged` event). The focus set is
+   * kept and sent again after every reconnect.
+   */
+  focus(paths: readonly string[]): void {
+    const added = paths.filter((p) => !this.focused.has(p));
+    for (const p of added) this.focused.add(p);
+    if (added.length > 0) this.sendFocus('focus', added);
+  }
+
+  /** Removes `paths` from the focus set (see {@link focus}). */
+  unfocus(paths: readonly string[]): void {
+    const removed = paths.filter((p) => this.focused.delete(p));
+    if (removed.length > 0) this.sendFocus('unfocus', removed);
+  }
+
+  /** The current focus set, sorted. */
+  get focusedPaths(): string[] {
+    return [...this.focused].sort();
+  }
+
+  private sendFocus(type: 'focus' | 'unfocus', paths: readonly string[]): void {
+    this.sendControl({ type, files: paths.map((p) => bodyDocId(this.options.workspaceId, p)) });
   }
 
   /** Sends a JSON control message (e.g. focus/unfocus) when connected. */
@@ -483,6 +511,7 @@ export class SyncClient {
       opened = true;
       lastSeen = Date.now();
       this.feed({ type: 'Connected' });
+      if (this.focused.size > 0) this.sendFocus('focus', [...this.focused]);
       tickTimer = setInterval(() => this.feed({ type: 'Tick' }), this.options.tickIntervalMs ?? 250);
       pingTimer = setInterval(() => {
         if (Date.now() - lastSeen > deadMs) {
