@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HistoryQueues, QUEUE_NAMES, dirtyKey, jobIdOf, queuePrefix } from '@diaryx-sync/bus';
 
@@ -77,5 +78,78 @@ describe('HistoryQueues (producer side, real Redis)', () => {
       'webhook-delivery',
       'webhook-events',
     ]);
+  });
+});
+
+describe('HistoryQueues.wait (real Redis)', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const connections: Redis[] = [];
+  let releaseReads!: () => void;
+  const readsReleased = new Promise<void>((resolve) => (releaseReads = resolve));
+  let readsAsked = false;
+  let queues: HistoryQueues;
+  /** `c` and its duplicates (QueueEvents reads on one) hold stream reads (XREAD) until released. */
+  const holdingReads = (c: Redis): Redis => {
+    connections.push(c);
+    const xread = c.xread.bind(c) as (...args: unknown[]) => Promise<unknown>;
+    const duplicate = c.duplicate.bind(c);
+    Object.assign(c, {
+      xread: async (...args: unknown[]) => {
+        readsAsked = true;
+        await readsReleased;
+        return xread(...args);
+      },
+      duplicate: (...args: Parameters<Redis['duplicate']>) => holdingReads(duplicate(...args)),
+    });
+    return c;
+  };
+
+  beforeAll(() => {
+    queues = new HistoryQueues({
+      connect: () => holdingReads(new Redis(REDIS_URL, { maxRetriesPerRequest: null })),
+      prefix,
+      quietMs: 1000,
+      maxWaitMs: 5000,
+    });
+  });
+  afterAll(async () => {
+    releaseReads();
+    await queues.close();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${queuePrefix(prefix)}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    for (const c of connections) c.disconnect();
+  });
+
+  it('reports a job that finished while its event listener was still connecting', async () => {
+    const job = await queues.queue(QUEUE_NAMES.validation).add('validate', { tenant: 't', workspace: 'w' });
+    const result = queues.wait(QUEUE_NAMES.validation, job, 10_000);
+    result.catch(() => undefined);
+    const until = async (check: () => boolean | Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until(() => readsAsked);
+    await new Promise((r) => setTimeout(r, 300)); // waitUntilFinished has checked the job by now
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    connections.push(connection);
+    const worker = new Worker(QUEUE_NAMES.validation, async () => ({ valid: true }), {
+      connection,
+      prefix: queuePrefix(prefix),
+    });
+    worker.on('error', () => undefined);
+    try {
+      await until(
+        async () => (await queues.queue(QUEUE_NAMES.validation).getJobState(job.id!)) === 'completed',
+      );
+      releaseReads();
+      await expect(result).resolves.toEqual({ valid: true });
+    } finally {
+      await worker.close();
+    }
   });
 });
