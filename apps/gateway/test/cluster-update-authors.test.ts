@@ -100,6 +100,22 @@ test('updates carry user and device; commits name the users who changed files si
 
   const wsVersions = await versions(aliceToken, `workspace:${WS}`);
   expect(wsVersions.some((v) => v.user === 'alice' && v.device_name === 'laptop')).toBe(true);
+  // The diff between two versions carries the metadata at both.
+  const latest = Math.max(...wsVersions.map((v) => v.update_id));
+  const diffRes = await api(`/api/workspaces/${WS}/versions/diff?from=0&to=${latest}`, aliceToken);
+  expect(diffRes.status).toBe(200);
+  const diff = (await diffRes.json()) as {
+    files: { path: string; change: string; old: unknown; new: { title?: string } | null }[];
+  };
+  expect(diff.files).toEqual([
+    expect.objectContaining({
+      path: 'a.md',
+      change: 'Added',
+      old: null,
+      new: expect.objectContaining({ title: 'A' }),
+    }),
+  ]);
+  expect((await api(`/api/workspaces/${WS}/versions/diff?from=x&to=1`, aliceToken)).status).toBe(400);
   const bodyVersions = await versions(aliceToken, `body:${WS}/a.md`);
   expect(bodyVersions.filter((v) => v.user === 'alice').length).toBe(3);
   expect(bodyVersions.filter((v) => v.user === 'bob' && v.device_name === null).length).toBe(1);

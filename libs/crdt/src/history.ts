@@ -50,6 +50,10 @@ export interface FileDiff {
   path: string;
   /** How it changed. */
   change: FileChangeKind;
+  /** Its metadata at the older version (null: no entry then). */
+  old: FileMetadata | null;
+  /** Its metadata at the newer version (null: no entry then). */
+  new: FileMetadata | null;
 }
 
 /** Result of {@link HistoryManager.restoreToVersion}. */
@@ -207,7 +211,8 @@ export class HistoryManager {
     before.destroy();
     after.destroy();
     if (same) return [];
-    return [{ path, change: a === null ? 'Added' : 'Modified' }];
+    // a body doc holds no file metadata: that lives in the workspace doc
+    return [{ path, change: a === null ? 'Added' : 'Modified', old: null, new: null }];
   }
 
   /**
@@ -324,10 +329,11 @@ export function diffFileMaps(
     const a = after.get(path);
     const bLive = b !== undefined && !b.deleted;
     const aLive = a !== undefined && !a.deleted;
-    if (!bLive && aLive) out.push({ path, change: b === undefined ? 'Added' : 'Restored' });
-    else if (bLive && !aLive) out.push({ path, change: 'Deleted' });
+    const sides = { old: b ?? null, new: a ?? null };
+    if (!bLive && aLive) out.push({ path, change: b === undefined ? 'Added' : 'Restored', ...sides });
+    else if (bLive && !aLive) out.push({ path, change: 'Deleted', ...sides });
     else if (bLive && aLive && serializeFileMetadata(b) !== serializeFileMetadata(a))
-      out.push({ path, change: 'Modified' });
+      out.push({ path, change: 'Modified', ...sides });
   }
   return out;
 }

@@ -88,7 +88,7 @@ test('diff between versions: Added, Modified, Deleted, Restored', async () => {
     await new HistoryManager(storage).diff(WS, v1, v2),
   );
   expect(await new HistoryManager(storage, { doc: WS }).diff(v2, v2)).toEqual([]);
-  expect(await new HistoryManager(storage).diff(WS, v1, v2)).toEqual([
+  expect(kinds(await new HistoryManager(storage).diff(WS, v1, v2))).toEqual([
     { path: 'back.md', change: 'Restored' },
     { path: 'del.md', change: 'Deleted' },
     { path: 'mod.md', change: 'Modified' },
@@ -146,7 +146,7 @@ test('restoreToVersion of a body doc restores text and frontmatter', async () =>
     ['a.md'],
     ['a.md'],
   ]);
-  expect(await history.diff(doc, v1, await storage.getLatestUpdateId(doc))).toEqual([
+  expect(kinds(await history.diff(doc, v1, await storage.getLatestUpdateId(doc)))).toEqual([
     { path: 'a.md', change: 'Modified' },
   ]);
   const r = await history.restoreToVersion(doc, v1, { deviceId: 'admin' });
@@ -194,7 +194,7 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
     });
     expect(typeof entries[0].timestamp).toBe('number');
     const diff = await h.diff(v1, v3);
-    expect(diff).toEqual([
+    expect(kinds(diff)).toEqual([
       { path: 'a.md', change: 'Modified' },
       { path: 'b.md', change: 'Added' },
     ]);
@@ -205,7 +205,7 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
     expect(restored.getFile('b.md')?.deleted).toBe(true);
     expect((await storage.getAllUpdates(doc)).length).toBe(4);
     const after = await storage.getLatestUpdateId(doc);
-    expect(await h.diff(v3, after)).toEqual([
+    expect(kinds(await h.diff(v3, after))).toEqual([
       { path: 'a.md', change: 'Modified' },
       { path: 'b.md', change: 'Deleted' },
     ]);
@@ -219,7 +219,7 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
     expect(await h.getHistory('body:w/a.md', { limit: 2 })).toHaveLength(2);
   });
 
-  test('diff entries are plain { path, change } objects', async () => {
+  test('diff entries are { path, change, old, new } objects (metadata at both versions)', async () => {
     const storage = new MemoryStorage();
     const ws = new WorkspaceCrdt();
     ws.onUpdate((u) => void storage.appendUpdate('workspace:w', u));
@@ -231,8 +231,10 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
       v1,
       await storage.getLatestUpdateId('workspace:w'),
     );
-    expect(diff).toEqual([{ path: 'b.md', change: 'Added' }]);
-    expect(JSON.parse(JSON.stringify(diff))).toEqual([{ path: 'b.md', change: 'Added' }]);
+    expect(diff).toHaveLength(1);
+    expect(diff[0]).toMatchObject({ path: 'b.md', change: 'Added', old: null });
+    expect(diff[0]!.new).toMatchObject({ deleted: false });
+    expect(kinds(JSON.parse(JSON.stringify(diff)))).toEqual([{ path: 'b.md', change: 'Added' }]);
     expect(diff[0].change).toBe(FileChangeKind.Added);
   });
 
@@ -244,7 +246,7 @@ describe('HistoryManager: entries, diff, restore, limits and default doc', () =>
     await storage.appendUpdate('body:w/other.md', edit(new Y.Doc(), 'x'));
     const h = new HistoryManager(storage, { doc: 'body:w/a.md' });
     expect((await h.getHistory()).map((e) => e.update_id)).toEqual([b, a]);
-    expect(await h.diff(a, b)).toEqual([{ path: 'a.md', change: 'Modified' }]);
+    expect(kinds(await h.diff(a, b))).toEqual([{ path: 'a.md', change: 'Modified' }]);
   });
 });
 
@@ -263,10 +265,15 @@ describe('HistoryManager with plain doc names (as in the original API)', () => {
     const h = new HistoryManager(storage);
     const entries = await h.getHistory('workspace');
     expect(entries.map((e) => e.files_changed)).toEqual([['file2.md'], ['file1.md']]);
-    expect(await h.diff('workspace', v1, v2)).toEqual([{ path: 'file2.md', change: 'Added' }]);
+    expect(kinds(await h.diff('workspace', v1, v2))).toEqual([{ path: 'file2.md', change: 'Added' }]);
     await h.restoreToVersion('workspace', v1);
     const restored = WorkspaceCrdt.fromUpdate(await storage.loadDoc('workspace'));
     expect(restored.getFile('file2.md')?.deleted).toBe(true);
     expect(restored.getFile('file1.md')?.deleted).toBe(false);
   });
 });
+
+/** The path and change kind of each diff entry (old/new metadata are checked separately). */
+function kinds(diff: { path: string; change: string }[]): { path: string; change: string }[] {
+  return diff.map(({ path, change }) => ({ path, change }));
+}

@@ -1,11 +1,12 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
+import { type FileDiff, isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { Claims } from '../auth/authenticated-request';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { TokenClaims } from '../auth/token-claims';
 import { ApiError } from './api-error';
+import { parseRequest } from './request-validation';
 import { ErrorResponses, JsonResponse } from './openapi-decorators';
 import { type PageLimits, Paginated, pageOf, pageSchema, parsePage } from './pagination';
 import { VersionsService } from './versions.service';
@@ -114,6 +115,28 @@ export class VersionsController {
         files_changed: e.files_changed,
       })),
     };
+  }
+
+  /**
+   * `GET /api/workspaces/{id}/versions/diff?from=&to=[&doc=]`: per-file differences between two
+   * versions of a doc, each with the file's metadata at both (`old`, `new`; null where absent).
+   */
+  @Get('diff')
+  @DocQuery()
+  @JsonResponse(200, 'per-file differences', z.object({ doc: z.string(), files: z.array(z.unknown()) }))
+  @ErrorResponses(400)
+  async diff(
+    @Claims() claims: TokenClaims,
+    @Param('id') id: string,
+    @Query('doc') doc: unknown,
+    @Query('from') from: unknown,
+    @Query('to') to: unknown,
+  ): Promise<{ doc: string; files: FileDiff[] }> {
+    await this.access.require(claims, id, 'read');
+    const docId = resolveDoc(id, doc);
+    const ids = z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0) });
+    const parsed = parseRequest(ids, { from, to });
+    return { doc: docId, files: await this.versions.diff(claims.tid, docId, parsed.from, parsed.to) };
   }
 
   /** `POST /api/workspaces/{id}/versions/{updateId}/restore[?doc=]` (editor, admin). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClusterClient, ClusterRequestError } from '@diaryx-sync/bus';
-import { HistoryManager, type HistoryEntry } from '@diaryx-sync/crdt';
+import { type FileDiff, HistoryManager, type HistoryEntry } from '@diaryx-sync/crdt';
 import { ApiError } from './api-error';
 import { WorkspaceDocumentsService } from './workspace-documents.service';
 
@@ -39,6 +39,11 @@ export class VersionsService {
    */
   compactedThrough(tenantId: string, docId: string): Promise<number> {
     return this.documents.storageFor(tenantId).getCompactedThrough(docId);
+  }
+
+  /** Per-file differences of `docId` between two of its versions, with the metadata at both. */
+  diff(tenantId: string, docId: string, fromId: number, toId: number): Promise<FileDiff[]> {
+    return new HistoryManager(this.documents.storageFor(tenantId)).diff(docId, fromId, toId);
   }
 
   /**
