@@ -2,7 +2,8 @@
  * Change webhooks (docs/protocol.md#webhooks) on a real topology: gateway + doc service + history
  * worker processes (from `dist`; run `npm run build` first), s3rver, and a real HTTP receiver on
  * loopback. Deliveries are signed (the documented recipe verifies them), a 500 is retried with the
- * same idempotency id, and a tenant's events never reach another tenant's hooks.
+ * same idempotency id (both attempts listed on `/ops` and counted on the worker's `/metrics`), and
+ * a tenant's events never reach another tenant's hooks.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,6 +193,59 @@ describe('change webhooks (gateway + doc service + history worker + loopback rec
         second!.body,
       ),
     ).toBe(true);
+    // Both attempts are on /ops (host only: no URL path, secret or payload) and counted by the worker.
+    interface Attempt {
+      tenant: string;
+      workspace: string;
+      webhook_id: string;
+      event: string;
+      url_host: string;
+      attempt: number;
+      outcome: string;
+      http_status: number | null;
+      error: string | null;
+    }
+    const opsState = async () => {
+      const res = await fetch(`${cluster.http()}/ops/api/state`, {
+        headers: { authorization: `Bearer ${cluster.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { webhook_deliveries: Attempt[]; webhook_failures: Attempt[] };
+    };
+    const flakyAttempts = (rows: Attempt[]) => rows.filter((r) => r.webhook_id === flaky.json.id);
+    const ops = await waitUntil(
+      async () => {
+        const state = await opsState();
+        return flakyAttempts(state.webhook_deliveries).length >= 2 ? state : undefined;
+      },
+      30_000,
+      'both flaky attempts on /ops',
+    );
+    const host = new URL(receiverUrl).host;
+    const common = { tenant: a.id, workspace: 'w1', event: 'commit.created', url_host: host };
+    expect(flakyAttempts(ops.webhook_deliveries)).toEqual([
+      expect.objectContaining({ ...common, attempt: 2, outcome: 'delivered', http_status: 200, error: null }),
+      expect.objectContaining({ ...common, attempt: 1, outcome: 'failed', http_status: 500 }),
+    ]);
+    expect(flakyAttempts(ops.webhook_failures)).toEqual([
+      expect.objectContaining({ ...common, attempt: 1, outcome: 'failed', http_status: 500 }),
+    ]);
+    expect(ops.webhook_failures.every((r) => r.outcome !== 'delivered')).toBe(true);
+    const opsText = JSON.stringify([ops.webhook_deliveries, ops.webhook_failures]);
+    expect(opsText).not.toContain('/flaky');
+    expect(opsText).not.toContain('my-own-secret');
+    expect(opsText).not.toContain(commitId);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    const deliveries = (outcome: string) =>
+      Number(
+        new RegExp(`^diaryx_webhook_deliveries_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    expect(deliveries('failed')).toBe(1);
+    expect(deliveries('delivered')).toBeGreaterThanOrEqual(2);
+    expect(deliveries('gave_up')).toBe(0);
+    expect(metrics).toMatch(/^diaryx_webhook_delivery_seconds_count\{[^}]*outcome="failed"[^}]*\} 1$/m);
     // Tenant B's hook on its own "w1" heard nothing of tenant A.
     expect(received.filter((r) => r.path === '/b')).toEqual([]);
 
