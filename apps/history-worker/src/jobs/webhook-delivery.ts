@@ -4,7 +4,7 @@
  * non-2xx answer, a network error or a timeout throws, so BullMQ retries with exponential backoff
  * (at-least-once); a hook deleted since the event, or whose URL is not http(s), is skipped.
  * Every attempt is counted (`diaryx_webhook_deliveries_total`, `diaryx_webhook_delivery_seconds`)
- * and recorded in `webhook_deliveries` for `/ops` (docs/operations.md).
+ * and recorded in `webhook_deliveries` for `/ops` (docs/protocol.md#webhooks).
  */
 import { signWebhook, WEBHOOK_HEADERS, type WebhookDeliveryJobData } from '@diaryx-sync/bus';
 import type { WebhookDeliveryOutcome } from '@diaryx-sync/runtime';

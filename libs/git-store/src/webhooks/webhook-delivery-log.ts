@@ -1,6 +1,6 @@
 /**
  * The `webhook_deliveries` table: one row per webhook delivery attempt (docs/protocol.md#webhooks),
- * written by the history worker and shown on `/ops` (docs/operations.md). A row names the hook,
+ * written by the history worker and shown on `/ops` (docs/protocol.md#webhooks). A row names the hook,
  * the event and the URL's host only: never the full URL (it may carry a token), the secret or the
  * payload. Rows older than {@link WEBHOOK_DELIVERY_RETENTION_DAYS} are pruned as new ones arrive.
  */
