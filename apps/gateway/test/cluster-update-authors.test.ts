@@ -120,6 +120,18 @@ test('updates carry user and device; commits name the users who changed files si
   expect(bodyVersions.filter((v) => v.user === 'alice').length).toBe(3);
   expect(bodyVersions.filter((v) => v.user === 'bob' && v.device_name === null).length).toBe(1);
 
+  // Per-file history: the metadata update of a.md and every body update, with their authors.
+  const fileRes = await api(`/api/workspaces/${WS}/files/a.md/versions`, aliceToken);
+  expect(fileRes.status).toBe(200);
+  const fileVersions = ((await fileRes.json()) as { versions: (Version & { doc: string })[] }).versions;
+  expect(fileVersions.filter((v) => v.doc === `body:${WS}/a.md`)).toHaveLength(4);
+  expect(fileVersions.some((v) => v.doc === `workspace:${WS}` && v.user === 'alice')).toBe(true);
+  expect(fileVersions.map((v) => v.update_id)).toEqual(
+    [...fileVersions.map((v) => v.update_id)].sort((x, y) => y - x),
+  );
+  // The file itself is still readable at its path.
+  expect((await api(`/api/workspaces/${WS}/files/a.md`, aliceToken)).status).toBe(200);
+
   const first = await commit(aliceToken);
   expect(first.author).toBe('alice (laptop)');
   expect(first.message).toContain('Co-authored-by: bob <');

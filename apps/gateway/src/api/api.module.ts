@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { SyncModule } from '../sync/sync.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
+import { FileVersionsController } from './file-versions.controller';
 import { DocUpdatesController, FilesController } from './files.controller';
 import { TenantsController } from './tenants.controller';
 import { TokensController } from './tokens.controller';
@@ -25,10 +26,17 @@ import { WorkspacesController } from './workspaces.controller';
     TokensController,
     WorkspacesController,
     VersionsController,
+    FileVersionsController,
     FilesController,
     DocUpdatesController,
   ],
-  providers: [WorkspaceAccessService, WorkspaceDocumentsService, WorkspaceDeletionService, WorkspaceFilesService, VersionsService],
+  providers: [
+    WorkspaceAccessService,
+    WorkspaceDocumentsService,
+    WorkspaceDeletionService,
+    WorkspaceFilesService,
+    VersionsService,
+  ],
   exports: [WorkspaceAccessService, WorkspaceDocumentsService, AuthModule, TenancyModule],
 })
 export class ApiModule {}
