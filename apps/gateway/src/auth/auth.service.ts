@@ -121,6 +121,11 @@ export class AuthService {
     return { token, jti, expiresAt: new Date(expSeconds * 1000) };
   }
 
+  /** A share link was revoked (on any gateway): its tokens are checked afresh from now on. */
+  shareRevoked(tenant: string, shareId: string): void {
+    this.shares?.forget(tenant, shareId);
+  }
+
   /** True when the token's `ws` claim covers `workspaceId` (`"*"` covers every workspace of its tenant). */
   canAccessWorkspace(claims: TokenClaims, workspaceId: string): boolean {
     return claims.ws.includes(ALL_WORKSPACES) || claims.ws.includes(workspaceId);

@@ -5,6 +5,8 @@
 export interface ShareStatus {
   /** True while share `shareId` of `tenant` exists, is not revoked, not expired, and its workspace still exists. */
   isActive(tenant: string, shareId: string): Promise<boolean>;
+  /** Drops any cached answer for the share (it was revoked on some gateway). */
+  forget(tenant: string, shareId: string): void;
 }
 
 /** Injection token of the {@link ShareStatus} provider. */

@@ -113,6 +113,11 @@ export class ShareStore implements ShareStatus {
     return rows[0] ? toShare(rows[0]) : null;
   }
 
+  /** {@link ShareStatus.forget}. */
+  forget(tenantId: string, shareId: string): void {
+    this.statusCache.delete(`${tenantId}\n${shareId}`);
+  }
+
   /** {@link ShareStatus}: answers are cached for {@link STATUS_CACHE_MS} per gateway. */
   async isActive(tenantId: string, shareId: string): Promise<boolean> {
     const key = `${tenantId}\n${shareId}`;

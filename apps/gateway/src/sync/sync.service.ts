@@ -95,7 +95,10 @@ export class SyncService implements OnApplicationBootstrap, BeforeApplicationShu
         onResubscribed: () => hubRef.hub?.onResubscribed(),
         onWorkspaceDeleted: (env) => hubRef.hub?.closeWorkspace(env.tenant, env.workspace),
         onWorkspaceEnded: (env) => this.ender?.onEnded(env),
-        onShareRevoked: (env) => hubRef.hub?.closeShare(env.tenant, env.share),
+        onShareRevoked: (env) => {
+          this.auth.shareRevoked(env.tenant, env.share);
+          hubRef.hub?.closeShare(env.tenant, env.share);
+        },
       },
     });
     this.ender = new WorkspaceEnder(this.link, this.gatewayId, this.logger);
