@@ -271,8 +271,10 @@ describe('HTTP API on a real topology (gateway + doc service + history worker + 
           message: expect.any(String),
           timestamp: expect.stringMatching(RFC3339),
           parents: [],
+          author: 'editor-user', // the token subject that wrote README.md
         },
       ],
+      next_cursor: null,
     });
     const zip = await fetch(`${base}/api/workspaces/${WS}/snapshot`, {
       headers: { authorization: `Bearer ${viewer}` },
