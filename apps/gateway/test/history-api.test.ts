@@ -235,8 +235,10 @@ describe('history HTTP API (gateway + worker in-process)', () => {
     });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('invalid_cursor');
+    // No user token wrote these files (the test writes through storage): the configured git author.
     expect(h.body.commits[0]).toEqual({
       id: expect.any(String),
+      author: 'Diaryx Sync',
       message: expect.stringContaining('0 added, 1 changed, 0 removed'),
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       parents: [first],
