@@ -329,26 +329,8 @@ export class LocalWorkspace {
     }
     this.workspace.doc.transact(() => {
       for (const [path, meta] of parsed.files) {
-        const current = this.workspace.getFile(path);
-        const body = parsed.bodies.get(path) ?? '';
-        const live = current !== undefined && !current.deleted;
-        const metaChanged = !live || !sameMetadata(current, meta);
-        const bodyChanged = this.bodyText(path) !== body;
-        if (metaChanged) {
-          // A new file keeps its frontmatter `updated` (so push → pull is byte-exact); only a
-          // file without one is stamped `now`.
-          const stampNow = !live && !(meta.modified_at > 0);
-          const modified = Math.max(
-            meta.modified_at ?? 0,
-            (current?.modified_at ?? 0) + 1,
-            stampNow ? now : 0,
-          );
-          this.workspace.setFile(path, { ...meta, deleted: false, modified_at: modified });
-        }
-        if (bodyChanged || !this.bodies.hasDoc(path)) this.body(path).setBody(body);
-        if (!live) summary.created.push(path);
-        else if (metaChanged || bodyChanged) summary.updated.push(path);
-        else (summary as { unchanged: number }).unchanged++;
+        const entry = { path, key: path, name: path, current: this.workspace.getFile(path), next: meta };
+        this.importEntry(entry, parsed.bodies.get(path) ?? '', summary, now);
       }
       if (opts.deleteMissing === true) {
         for (const path of this.livePaths()) {
@@ -357,6 +339,33 @@ export class LocalWorkspace {
       }
     });
     return summary;
+  }
+
+  /**
+   * Writes one imported file into the entry `key` (body doc `name`) as minimal changes: metadata
+   * only where it differs (ignoring `modified_at`), the body by one splice; records the outcome.
+   */
+  private importEntry(
+    entry: { path: string; key: string; name: string; current: FileMetadata | undefined; next: FileMetadata },
+    body: string,
+    summary: ImportSummary,
+    now: number,
+  ): void {
+    const { path, key, name, current, next } = entry;
+    const live = current !== undefined && !current.deleted;
+    const metaChanged = !live || !sameMetadata(current, next);
+    const bodyChanged = (this.bodies.get(name)?.getBody() ?? '') !== body;
+    if (metaChanged) {
+      // A new file keeps its frontmatter `updated` (so push → pull is byte-exact); only a file
+      // without one is stamped `now`.
+      const stampNow = !live && !(next.modified_at > 0);
+      const modified = Math.max(next.modified_at ?? 0, (current?.modified_at ?? 0) + 1, stampNow ? now : 0);
+      this.workspace.setFile(key, { ...next, deleted: false, modified_at: modified });
+    }
+    if (bodyChanged || !this.bodies.hasDoc(name)) this.bodyDoc(name).setBody(body);
+    if (!live) summary.created.push(path);
+    else if (metaChanged || bodyChanged) summary.updated.push(path);
+    else (summary as { unchanged: number }).unchanged++;
   }
 
   /**
@@ -383,25 +392,14 @@ export class LocalWorkspace {
       for (const [path, meta] of parsed.files) {
         const key = keys.get(path) as string;
         const current = created.has(key) ? undefined : this.workspace.getFile(key);
-        const next = docIdMetadata(path, meta, keys);
-        const body = parsed.bodies.get(path) ?? '';
-        const live = current !== undefined && !current.deleted;
-        const metaChanged = !live || !sameMetadata(current, next);
-        const name = isDocIdKey(key) ? key : path;
-        const bodyChanged = (this.bodies.get(name)?.getBody() ?? '') !== body;
-        if (metaChanged) {
-          const stampNow = !live && !(meta.modified_at > 0);
-          const modified = Math.max(
-            meta.modified_at ?? 0,
-            (current?.modified_at ?? 0) + 1,
-            stampNow ? now : 0,
-          );
-          this.workspace.setFile(key, { ...next, deleted: false, modified_at: modified });
-        }
-        if (bodyChanged || !this.bodies.hasDoc(name)) this.bodyDoc(name).setBody(body);
-        if (!live) summary.created.push(path);
-        else if (metaChanged || bodyChanged) summary.updated.push(path);
-        else (summary as { unchanged: number }).unchanged++;
+        const entry = {
+          path,
+          key,
+          name: isDocIdKey(key) ? key : path,
+          current,
+          next: docIdMetadata(path, meta, keys),
+        };
+        this.importEntry(entry, parsed.bodies.get(path) ?? '', summary, now);
       }
       if (deleteMissing) {
         for (const f of this.workspace.listFiles()) {
