@@ -32,7 +32,7 @@ import { Paginated, pageOf, parsePage } from '../api/pagination';
 import { WorkspaceAccessService } from '../api/workspace-access.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { REDIS } from '../infra/infra.tokens';
-import { receiveUpload } from '../history/upload-file';
+import { discardRest, receiveUpload } from '../history/upload-file';
 import { WorkspaceAttachmentsService, type ReferencedAttachment } from './workspace-attachments.service';
 
 /** Answer of an upload. */
@@ -143,7 +143,6 @@ export class AttachmentsController {
     @Param('hash') hash: string,
     @Query('size') size: unknown,
     @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<AttachmentUploadResponse> {
     await this.access.require(claims, id, 'write');
     if (!isSha256Hex(hash))
@@ -159,16 +158,10 @@ export class AttachmentsController {
     }
     const max = this.config.ATTACHMENT_MAX_BYTES;
     if (declaredSize !== null && declaredSize > max) {
-      res.setHeader('Connection', 'close');
+      discardRest(req, max);
       throw new ApiError(413, 'payload_too_large', `attachment is larger than ${max} bytes`);
     }
-    let upload;
-    try {
-      upload = await receiveUpload(req, max, 'attachment');
-    } catch (err) {
-      res.setHeader('Connection', 'close');
-      throw err;
-    }
+    const upload = await receiveUpload(req, max, 'attachment');
     try {
       const actual = await sha256OfFile(upload.file);
       if (declaredSize !== null && actual.size !== declaredSize)

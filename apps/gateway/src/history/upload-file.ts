@@ -27,7 +27,10 @@ export async function receiveUpload(req: Request, max: number, what: string): Pr
     throw ApiError.badRequest(`send the ${what} as the raw body`, 'invalid_request');
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) throw tooLarge();
+  if (declared > max) {
+    discardRest(req, max);
+    throw tooLarge();
+  }
   const dir = await mkdtemp(join(tmpdir(), 'diaryx-upload-'));
   const file = join(dir, 'body');
   const dispose = () => rm(dir, { recursive: true, force: true });
@@ -47,6 +50,21 @@ export async function receiveUpload(req: Request, max: number, what: string): Pr
   }
 }
 
+/**
+ * Reads and drops the rest of a refused body, so the client reads the 413 instead of a reset
+ * connection (HTTP clients such as fetch report a reset while they are still sending as a network
+ * error). Nothing is kept; a body far beyond the limit is cut off.
+ */
+export function discardRest(req: Request, max: number): void {
+  const cap = Math.max(4 * max, 64 * 1024 * 1024);
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > cap) req.destroy();
+  });
+  req.resume();
+}
+
 function streamToFile(req: Request, file: string, max: number, tooLarge: () => ApiError): Promise<number> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(file);
@@ -62,7 +80,10 @@ function streamToFile(req: Request, file: string, max: number, tooLarge: () => A
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) return fail(tooLarge());
+      if (size > max) {
+        fail(tooLarge());
+        return discardRest(req, max);
+      }
       if (!out.write(chunk)) {
         req.pause();
         out.once('drain', () => req.resume());
