@@ -510,21 +510,36 @@ describe('history HTTP API (gateway + worker in-process)', () => {
   });
 
   it('repairs a broken parent in place and commits; answers 409 validation_failed (action rebuild) for an unreadable workspace', async () => {
-    await editWorkspace(storage, WS, (w) => {
-      const meta = w.getFile('notes/a.md')!;
-      w.setFile('notes/a.md', { ...meta, part_of: 'gone.md', modified_at: meta.modified_at + 1 });
+    // A workspace of its own: jobs still running for the shared one (restores, compaction after
+    // its commits) must not race this test's commits.
+    const HW = 'heal_ws';
+    expect(
+      (await api(gw.baseUrl, 'POST', '/api/workspaces', { token: admin, body: { id: HW, name: 'Heal' } }))
+        .status,
+    ).toBe(201);
+    const healer = (
+      await api(gw.baseUrl, 'POST', '/api/tokens', {
+        token: admin,
+        body: { sub: 'ed', ws: [HW], role: 'editor', ttl_s: 3600 },
+      })
+    ).body.token;
+    await editWorkspace(storage, HW, (w) => {
+      w.setFile('README.md', { title: 'Home', contents: ['notes/a.md'], modified_at: 1_700_000_000_000 });
+      w.setFile('notes/a.md', { title: 'A', part_of: 'gone.md', modified_at: 1_700_000_000_001 });
     });
-    const repaired = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
+    await setBody(storage, HW, 'README.md', '# Home\n');
+    await setBody(storage, HW, 'notes/a.md', 'alpha ✓\n');
+    const repaired = await api(gw.baseUrl, 'POST', `/api/workspaces/${HW}/commit`, { token: healer });
     expect(repaired.status).toBe(200);
-    const ws = WorkspaceCrdt.fromUpdate(await storage.loadDoc(workspaceDocId(WS)));
+    const ws = WorkspaceCrdt.fromUpdate(await storage.loadDoc(workspaceDocId(HW)));
     expect(ws.getFile('notes/a.md')!.part_of).not.toBe('gone.md');
 
-    await storage.appendUpdate(workspaceDocId(WS), Buffer.from('not a yjs update'), { origin: 'disk-rot' });
-    const res = await api(gw.baseUrl, 'POST', `/api/workspaces/${WS}/commit`, { token: editor });
+    await storage.appendUpdate(workspaceDocId(HW), Buffer.from('not a yjs update'), { origin: 'disk-rot' });
+    const res = await api(gw.baseUrl, 'POST', `/api/workspaces/${HW}/commit`, { token: healer });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', action: 'rebuild' });
     expect(res.body.error.issues).toEqual([
-      expect.objectContaining({ kind: 'unreadable_doc', file: workspaceDocId(WS) }),
+      expect.objectContaining({ kind: 'unreadable_doc', file: workspaceDocId(HW) }),
     ]);
   });
 
