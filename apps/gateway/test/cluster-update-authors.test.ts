@@ -132,6 +132,9 @@ test('updates carry user and device; commits name the users who changed files si
   // The file itself is still readable at its path.
   expect((await api(`/api/workspaces/${WS}/files/a.md`, aliceToken)).status).toBe(200);
 
+  // Commit times have 1 s resolution: an edit in the same second as a commit also counts as
+  // "since" that commit (named once more, never dropped), so let the second turn first.
+  await new Promise((r) => setTimeout(r, 1100));
   const first = await commit(aliceToken);
   expect(first.author).toBe('alice (laptop)');
   expect(first.message).toContain('Co-authored-by: bob <');
