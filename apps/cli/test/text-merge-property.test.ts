@@ -11,9 +11,18 @@ interface Splice {
 
 const apply = (text: string, s: Splice): string => text.slice(0, s.at) + s.ins + text.slice(s.at + s.del);
 
+/**
+ * Strings without the separator. A text diff cannot tell which of two equal
+ * neighbouring characters was inserted, so an insert that contains the
+ * separator could legitimately be placed on its other side, in the other
+ * peer's region (found by fast-check: inserting "|" left of "|").
+ */
+const noSeparator = (constraints: { minLength?: number; maxLength: number }): fc.Arbitrary<string> =>
+  fc.string(constraints).map((s) => s.replaceAll('|', '_'));
+
 const splice = (text: string, from: number, to: number): fc.Arbitrary<Splice> =>
   fc
-    .tuple(fc.integer({ min: from, max: to }), fc.integer({ min: 0, max: 5 }), fc.string({ maxLength: 6 }))
+    .tuple(fc.integer({ min: from, max: to }), fc.integer({ min: 0, max: 5 }), noSeparator({ maxLength: 6 }))
     .map(([at, del, ins]) => ({ at, del: Math.min(del, to - at), ins }));
 
 function docWith(text: string): Y.Doc {
@@ -25,7 +34,7 @@ function docWith(text: string): Y.Doc {
 describe('mergeLocalText properties (fast-check)', () => {
   it('edits of separate regions are both kept, and the peers converge', () => {
     const arb = fc
-      .tuple(fc.string({ minLength: 2, maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }))
+      .tuple(noSeparator({ minLength: 2, maxLength: 40 }), noSeparator({ minLength: 1, maxLength: 40 }))
       .chain(([left, right]) => {
         const base = `${left}|${right}`;
         const mid = left.length;
