@@ -226,7 +226,10 @@ export class DiaryxClient {
     if (meta === undefined) throw new DiaryxClientError('not_found', `${source} does not exist`);
     // The body doc moves first: the workspace update below makes the session sync `target`.
     if (this.bodies.hasDoc(source)) void this.bodies.renameDoc(source, target);
-    this.moveOpenEntry(source, target);
+    if (this.moveOpenEntry(source, target)) {
+      this.feed({ type: 'Unfocus', paths: [source] });
+      this.feed({ type: 'Focus', paths: [target] });
+    }
     this.workspace.doc.transact(() => {
       this.workspace.setFile(target, { ...meta, filename: '', modified_at: Date.now() });
       this.workspace.deleteFile(source);
@@ -249,7 +252,7 @@ export class DiaryxClient {
       };
       entry = created;
       this.openFiles.set(canonical, entry);
-      this.sendFocus('focus', [canonical]);
+      this.feed({ type: 'Focus', paths: [canonical] });
     }
     return { path: canonical, doc: body.doc, text: body.body, awareness: entry.presence.awareness };
   }
@@ -260,7 +263,7 @@ export class DiaryxClient {
     if (entry === undefined) return;
     entry.presence.destroy();
     this.openFiles.delete(path);
-    this.sendFocus('unfocus', [path]);
+    this.feed({ type: 'Unfocus', paths: [path] });
   }
 
   /**
@@ -341,14 +344,17 @@ export class DiaryxClient {
     if (this.readOnly) throw new DiaryxClientError('read_only', 'this token is read-only (viewer)');
   }
 
-  private moveOpenEntry(from: string, to: string): void {
+  /**
+   * Moves an open file's entry to its new path; true when one moved. Its focus moves in the
+   * session: by the session itself on a remote rename, by {@link renameFile} on a local one.
+   */
+  private moveOpenEntry(from: string, to: string): boolean {
     const entry = this.openFiles.get(from);
-    if (entry === undefined || this.openFiles.has(to)) return;
+    if (entry === undefined || this.openFiles.has(to)) return false;
     this.openFiles.delete(from);
     entry.path = to;
     this.openFiles.set(to, entry);
-    this.sendFocus('unfocus', [from]);
-    this.sendFocus('focus', [to]);
+    return true;
   }
 
   private onLocalUpdate(docId: string, update: Uint8Array): void {
@@ -377,12 +383,6 @@ export class DiaryxClient {
     for (const check of [...this.saveCheckers]) check();
   }
 
-  private sendFocus(type: 'focus' | 'unfocus', paths: string[]): void {
-    if (this.socket?.readyState !== WS_OPEN || paths.length === 0) return;
-    const files = paths.map((p) => bodyDocId(this.workspaceId, p));
-    this.socket.send(JSON.stringify({ type, files }));
-  }
-
   private sendAwareness(path: string, update: Uint8Array): void {
     if (this.socket?.readyState !== WS_OPEN || this.currentStatus !== 'synced') return;
     const frame = encodeFrame(
@@ -392,9 +392,8 @@ export class DiaryxClient {
     this.socket.send(frame);
   }
 
-  /** After `synced`: focus list, our presence on open files, pending saves. */
+  /** After `synced`: our presence on open files, pending saves (the session re-sends the focus). */
   private announce(): void {
-    this.sendFocus('focus', [...this.openFiles.keys()]);
     for (const entry of this.openFiles.values()) {
       const update = entry.presence.localUpdate();
       if (update !== null) this.sendAwareness(entry.path, update);

@@ -29,6 +29,12 @@ export type SessionEvent =
   | { readonly type: 'Disconnected' }
   /** A local change (a y-sync Update payload's data: a Yjs update) to send for `docId`. */
   | { readonly type: 'LocalUpdate'; readonly docId: string; readonly update: Uint8Array }
+  /**
+   * Files this client opened / closed (paths; see {@link SyncSession.focusedPaths}). The focus set
+   * is kept across connections and announced again on every `Connected`.
+   */
+  | { readonly type: 'Focus'; readonly paths: readonly string[] }
+  | { readonly type: 'Unfocus'; readonly paths: readonly string[] }
   /** Periodic timer (retries, the no-`sync_complete` fallback). */
   | { readonly type: 'Tick' }
   /** The snapshot requested by `DownloadSnapshot` has been imported. */

@@ -8,6 +8,7 @@ import {
 } from '@diaryx-sync/crdt';
 import { NO_CHANGES, hasChanges, type FileChangeSet, type SessionDocuments } from './documents';
 import type { SessionAction, SessionEvent, SyncEvent, SyncStatus } from './events';
+import { focusMessages } from './focus';
 import {
   SYNC_STEP1,
   SYNC_STEP2,
@@ -85,6 +86,11 @@ export class SyncSession {
   private bootstrapTotal = 0;
   /** Live paths that have no valid body doc id (e.g. over 255 bytes), already reported once. */
   private readonly unusablePaths = new Set<string>();
+  /**
+   * Body names this client focuses (docs/protocol.md#text-frames-json, `focus`): kept across
+   * connections and announced again on every `Connected`.
+   */
+  private readonly focused = new Set<string>();
 
   constructor(options: SyncSessionOptions) {
     this.workspaceId = options.workspaceId;
@@ -116,6 +122,14 @@ export class SyncSession {
     return [...this.synced];
   }
 
+  /**
+   * The files this client focuses (`Focus` / `Unfocus` events), sorted: each focused body under
+   * its file's current path (its body name when the workspace has no such file).
+   */
+  get focusedPaths(): string[] {
+    return [...this.focused].map((name) => this.docs.workspace.pathOfBody(name) ?? name).sort();
+  }
+
   /** `files_synced` of the server's `sync_complete`, when received. */
   get serverFileCount(): number | undefined {
     return this.filesSyncedByServer;
@@ -139,6 +153,10 @@ export class SyncSession {
         break;
       case 'LocalUpdate':
         this.onLocalUpdate(event.docId, event.update, out);
+        break;
+      case 'Focus':
+      case 'Unfocus':
+        this.changeFocus(event.paths, event.type === 'Focus', out);
         break;
       case 'Tick':
         this.onTick(out);
@@ -178,7 +196,45 @@ export class SyncSession {
     this.resetConnectionState();
     this.phase = 'handshake';
     this.sendWorkspaceStep1(out);
+    // The server forgets a connection's focus when it closes: announce the whole set again.
+    this.sendFocus('focus', [...this.focused], out);
     this.setStatus(out, 'connected');
+  }
+
+  /**
+   * Adds `paths` to the focus set (or removes them) and tells the server about the ones that
+   * changed, when connected. A path is resolved to its body name (a doc-id file's key), so the
+   * focus follows the body doc the session syncs; an invalid path is skipped with an `Error`.
+   */
+  private changeFocus(paths: readonly string[], add: boolean, out: SessionAction[]): void {
+    const names = this.docs.workspace.bodyNames();
+    const changed: string[] = [];
+    for (const raw of paths) {
+      const path = tryNormalizePath(raw);
+      const name =
+        path === null
+          ? undefined
+          : (names.get(path) ??
+            [...this.focused].find((n) => this.docs.workspace.pathOfBody(n) === path) ??
+            path);
+      if (name === undefined || tryBodyDocId(this.workspaceId, name) === undefined) {
+        const verb = add ? 'focus' : 'unfocus';
+        this.emit(out, { type: 'Error', message: `cannot ${verb} ${JSON.stringify(raw)}: invalid path` });
+        continue;
+      }
+      if (add === this.focused.has(name)) continue;
+      if (add) this.focused.add(name);
+      else this.focused.delete(name);
+      changed.push(name);
+    }
+    this.sendFocus(add ? 'focus' : 'unfocus', changed, out);
+  }
+
+  /** Sends `focus`/`unfocus` for body names when a connection is open. */
+  private sendFocus(type: 'focus' | 'unfocus', names: readonly string[], out: SessionAction[]): void {
+    if (this.phase === 'idle') return;
+    const docIds = names.map((name) => bodyDocId(this.workspaceId, name));
+    for (const text of focusMessages(type, docIds)) out.push({ type: 'SendText', text });
   }
 
   private onDisconnected(out: SessionAction[]): void {
@@ -340,14 +396,14 @@ export class SyncSession {
     if (changes.renamed.length > 0) {
       // Only a path-keyed body is named by its path; a doc-id file keeps its body on a rename.
       const names = this.docs.workspace.bodyNames();
-      for (const { from, to } of changes.renamed) if (names.get(to) === to) this.moveBody(from, to);
+      for (const { from, to } of changes.renamed) if (names.get(to) === to) this.moveBody(from, to, out);
     }
     for (const path of changes.deleted) this.pending.delete(path);
     return changes;
   }
 
-  /** Moves a body doc and every tracking entry from `from` to `to` (remote rename). */
-  private moveBody(from: string, to: string): void {
+  /** Moves a body doc and every tracking entry (focus included) from `from` to `to` (remote rename). */
+  private moveBody(from: string, to: string, out: SessionAction[]): void {
     const bodies = this.docs.bodies;
     if (bodies.has(from)) {
       if (bodies.has(to)) {
@@ -360,6 +416,13 @@ export class SyncSession {
     this.renamedFrom.set(from, to);
     for (const [old, target] of this.renamedFrom) if (target === from) this.renamedFrom.set(old, to);
     this.renamedFrom.delete(to);
+    if (this.focused.delete(from)) {
+      this.sendFocus('unfocus', [from], out);
+      if (!this.focused.has(to)) {
+        this.focused.add(to);
+        this.sendFocus('focus', [to], out);
+      }
+    }
     // The doc under the new id still has to be exchanged with the server: re-bootstrap it,
     // keeping the progress accounting of the old entry.
     if (this.pending.delete(from) || this.synced.delete(from)) this.bootstrapTotal--;
@@ -485,6 +548,15 @@ function base64ToBytes(text: string): Uint8Array | undefined {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/** `body:{ws}/{name}`, or `undefined` when that is no valid doc id (e.g. over 255 bytes). */
+function tryBodyDocId(workspaceId: string, name: string): string | undefined {
+  try {
+    return bodyDocId(workspaceId, name);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Canonicalizes a path for use as a session key; throws on invalid paths. */

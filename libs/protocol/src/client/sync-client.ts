@@ -121,8 +121,6 @@ export class SyncClient {
   private readonly listeners = new Set<(event: SyncEvent) => void>();
   private readonly saveWaiters = new Map<string, SaveWaiter[]>();
   private connection: Connection | undefined;
-  /** Paths this client focuses (docs/protocol.md, focus); re-sent after every reconnect. */
-  private readonly focused = new Set<string>();
   private stopped = false;
   private wake: (() => void) | undefined;
 
@@ -162,28 +160,21 @@ export class SyncClient {
 
   /**
    * Tells the server which files this client has open: their body docs are reported to the
-   * workspace's peers as `focus_list_changed` (the `FocusListChanged` event). The focus set is
-   * kept and sent again after every reconnect.
+   * workspace's peers as `focus_list_changed` (the `FocusListChanged` event). The focus set lives
+   * in the {@link SyncSession}, which announces it again after every reconnect.
    */
   focus(paths: readonly string[]): void {
-    const added = paths.filter((p) => !this.focused.has(p));
-    for (const p of added) this.focused.add(p);
-    if (added.length > 0) this.sendFocus('focus', added);
+    this.feed({ type: 'Focus', paths });
   }
 
   /** Removes `paths` from the focus set (see {@link focus}). */
   unfocus(paths: readonly string[]): void {
-    const removed = paths.filter((p) => this.focused.delete(p));
-    if (removed.length > 0) this.sendFocus('unfocus', removed);
+    this.feed({ type: 'Unfocus', paths });
   }
 
-  /** The current focus set, sorted. */
+  /** The current focus set, sorted ({@link SyncSession.focusedPaths}). */
   get focusedPaths(): string[] {
-    return [...this.focused].sort();
-  }
-
-  private sendFocus(type: 'focus' | 'unfocus', paths: readonly string[]): void {
-    this.sendControl({ type, files: paths.map((p) => bodyDocId(this.options.workspaceId, p)) });
+    return this.session.focusedPaths;
   }
 
   /** Sends a JSON control message (e.g. focus/unfocus) when connected. */
@@ -511,7 +502,6 @@ export class SyncClient {
       opened = true;
       lastSeen = Date.now();
       this.feed({ type: 'Connected' });
-      if (this.focused.size > 0) this.sendFocus('focus', [...this.focused]);
       tickTimer = setInterval(() => this.feed({ type: 'Tick' }), this.options.tickIntervalMs ?? 250);
       pingTimer = setInterval(() => {
         if (Date.now() - lastSeen > deadMs) {
