@@ -159,7 +159,12 @@ process.on('exit', () => {
 function startService(name, main, env, logFile) {
   const out = fs.openSync(logFile, 'a');
   // Own process group: a terminal Ctrl-C reaches only the launcher, which stops children in order.
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env, stdio: ['ignore', out, out], detached: true });
+  // CPU_PROFILE_DIR=<dir>: each service writes a V8 CPU profile there when it stops (docs/benchmarks.md).
+  const profileDir = process.env.CPU_PROFILE_DIR;
+  const nodeArgs = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...nodeArgs, main], { cwd: ROOT, env, stdio: ['ignore', out, out], detached: true });
   liveChildren.add(child);
   child.on('exit', () => liveChildren.delete(child));
   fs.closeSync(out);

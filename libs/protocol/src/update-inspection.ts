@@ -83,13 +83,42 @@ export function updateWouldChangeDoc(doc: Y.Doc, update: Uint8Array, decoded?: D
 }
 
 /**
- * Validates an update by applying it to a scratch (empty) document, cost O(update size).
- * Catches updates that decode but fail during integration, so that they are refused before
- * they touch the real document.
+ * An item can only refer (origin, right origin, parent) to items that existed when it was
+ * created, so a reference to its own client must be to an earlier clock. Yjs assumes so without
+ * checking (it never waits for its own client's structs) and throws half-way through integrating
+ * a hostile update that breaks the rule.
+ */
+function referencesAreEarlier(item: Y.Item): boolean {
+  const { client, clock } = item.id;
+  const earlier = (ref: Y.ID | null): boolean => ref === null || ref.client !== client || ref.clock < clock;
+  const parent = item.parent instanceof Y.ID ? item.parent : null;
+  return earlier(item.origin) && earlier(item.rightOrigin) && earlier(parent);
+}
+
+/**
+ * Validates an update before it touches a document: it must decode whole (structs and delete
+ * set: Yjs reads the delete set only after integrating the structs, so an undecodable one would
+ * fail half-way), its items must refer to their own client's earlier items only, and, when it
+ * can integrate anything on its own, it must apply to a scratch (empty)
+ * document. Catches updates that decode but fail during integration (e.g. an item whose origin
+ * is a later clock of its own client), so that they are refused before they touch the real one.
  *
- * @throws {@link ProtocolError} (`bad_update`) when the update cannot be applied.
+ * The scratch apply runs only when some client's structs start at clock 0: in an empty document
+ * Yjs integrates a client's structs only from clock 0 on and parks every other update as pending,
+ * which proves nothing and costs ten times the decode (re-encoding the pending structs). The
+ * usual incremental update of a live editor is therefore decoded, not trial-applied
+ * (docs/benchmarks.md, doc-service profile).
+ *
+ * @throws {@link ProtocolError} (`bad_update`) when the update cannot be decoded or applied.
  */
 export function assertUpdateApplies(update: Uint8Array): void {
+  const { structs } = decodeUpdateStrict(update);
+  for (const s of structs) {
+    if (s instanceof Y.Item && !referencesAreEarlier(s)) {
+      throw new ProtocolError('bad_update', 'update could not be applied');
+    }
+  }
+  if (!structs.some((s) => s.id.clock === 0 && !(s instanceof Y.Skip))) return;
   // A fixed guid: generating a random one costs ~0.1 ms, more than a typical apply.
   const scratch = new Y.Doc({ guid: 'scratch' });
   try {

@@ -415,6 +415,29 @@ describe('DocSyncHandler: malformed input', () => {
     expect(Y.encodeStateAsUpdate(server)).toEqual(before);
   });
 
+  it('an incremental update whose item refers to a later clock of its own client is refused untouched', () => {
+    // A scratch (empty) doc would only park this update as pending; the real doc, which has the
+    // client's earlier structs, would throw while integrating it.
+    const author = docWith('abc', 7);
+    const server = new Y.Doc();
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(author));
+    const sv = Y.encodeStateVector(author);
+    author.getText('t').insert(3, 'd');
+    const legit = Y.encodeStateAsUpdate(author, sv);
+    // [1 client][1 struct][client 7][clock 3][info][origin client 7][origin clock 2]...
+    expect(Array.from(legit.subarray(0, 4))).toEqual([1, 1, 7, 3]);
+    expect(Array.from(legit.subarray(5, 7))).toEqual([7, 2]);
+    const hostile = Uint8Array.from(legit);
+    hostile[6] = 40;
+    expect(() => Y.decodeUpdate(hostile)).not.toThrow();
+    const handler = new DocSyncHandler(server);
+    const before = Y.encodeStateAsUpdate(server);
+    expectProtocolError(() => handler.handle(editor('a'), updateMessage(hostile)), 'bad_update');
+    expect(Y.encodeStateAsUpdate(server)).toEqual(before);
+    expect(handler.handle(editor('a'), updateMessage(legit)).persist).toBeDefined();
+    expect(server.getText('t').toString()).toBe('abcd');
+  });
+
   it('if applying still fails half-way, what changed is returned for persisting, with the error', () => {
     const server = new Y.Doc();
     const handler = new DocSyncHandler(server);
