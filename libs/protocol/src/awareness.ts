@@ -9,6 +9,15 @@
  * exactly what y-protocols' `removeAwarenessStates` would produce. It keeps the latest state per
  * client id to answer new subscribers / QueryAwareness. No timers: outdated states are removed
  * when their connection leaves.
+ *
+ * Clients keep their presence in y-protocols' `Awareness` (libs/client/src/presence.ts). The
+ * server cannot: that class is one peer's view, not a relay. It needs a `Y.Doc` and announces a
+ * state of its own (`{}` under the doc's client id); it runs a 3 s interval that drops remote
+ * states not renewed for 30 s; it stores parsed states and re-encodes them with
+ * `JSON.stringify`, so a snapshot would not carry the bytes the clients sent; and it knows no
+ * owner per state, which removing a leaving connection's states needs. Its `encodeAwarenessUpdate`
+ * encodes from such an `Awareness`; {@link encodeAwarenessUpdate} here encodes entries whose
+ * JSON text is kept verbatim (same format). Decoding is strict (strict-decoding.ts says why).
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';

@@ -29,12 +29,21 @@
  * content is not durable yet); an update that adds pending state beyond the bound is refused with
  * `missing_dependencies` (close 4400) and the pending state is dropped (docs/limits.md).
  */
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { AwarenessRegistry, decodeAwarenessUpdate } from './awareness';
 import { ProtocolError } from './errors';
 import { assertSafeWorkspaceKeys } from './workspace-keys';
 import type { Role } from './roles';
-import { decodeMessages, encodeMessage, encodeMessages, type Dialect, type ProtocolMessage } from './sync';
+import {
+  MessageType,
+  decodeMessages,
+  encodeMessage,
+  encodeMessages,
+  type Dialect,
+  type ProtocolMessage,
+} from './sync';
 import { DEFAULT_PENDING_LIMITS, PendingBudget, type PendingLimits } from './pending-budget';
 import {
   assertUpdateApplies,
@@ -140,6 +149,20 @@ function prepare(message: ProtocolMessage, canWrite: boolean): Prepared {
   }
 }
 
+/**
+ * The answer to a SyncStep1 carrying `stateVector`: SyncStep2 (what that state vector lacks of
+ * `doc`), then SyncStep1 (the state vector of `doc`), one message each, by y-protocols' writers.
+ */
+function answerSyncStep1(doc: Y.Doc, stateVector: Uint8Array): Uint8Array[] {
+  const step2 = encoding.createEncoder();
+  encoding.writeVarUint(step2, MessageType.Sync);
+  syncProtocol.writeSyncStep2(step2, doc, stateVector);
+  const step1 = encoding.createEncoder();
+  encoding.writeVarUint(step1, MessageType.Sync);
+  syncProtocol.writeSyncStep1(step1, doc);
+  return [encoding.toUint8Array(step2), encoding.toUint8Array(step1)];
+}
+
 /** Merges zero or more Yjs updates into one (or `undefined` for none). */
 function mergeAll(updates: Uint8Array[]): Uint8Array | undefined {
   if (updates.length === 0) return undefined;
@@ -194,10 +217,7 @@ export class DocSyncHandler {
       switch (p.kind) {
         case 'step1':
           sawSyncStep1 = true;
-          replies.push(
-            encodeMessage({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, p.stateVector) }),
-          );
-          replies.push(encodeMessage({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
+          replies.push(...answerSyncStep1(this.doc, p.stateVector));
           break;
         case 'change':
           if (canWrite) {

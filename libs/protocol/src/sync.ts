@@ -20,9 +20,20 @@
  * Decoding is strict: a truncated varint or length, an unknown message type or sync subtype, or
  * a type the dialect does not allow (`sync2`: 0 and 1 only; `yjs`: 0-3) is a
  * {@link ProtocolError}; no other exception escapes.
+ *
+ * What y-protocols defines comes from it: the sync subtypes and `writeUpdate`
+ * (`y-protocols/sync`), the Auth subtype and `writePermissionDenied` (`y-protocols/auth`).
+ * y-protocols writes the inner part of a message only (its users, such as y-websocket, write the
+ * outer type first) and has no outer type constants, so `MessageType` is here. Its
+ * `writeSyncStep1/2` encode from a `Y.Doc` (the server's answer to a SyncStep1 uses them:
+ * doc-sync-handler.ts); a {@link ProtocolMessage} carries bytes already encoded, so
+ * {@link writeSyncStep1}/{@link writeSyncStep2} here write those, on y-protocols' constants.
+ * Reading stays ours: y-protocols' readers trust lengths (strict-decoding.ts says why that matters).
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import * as authProtocol from 'y-protocols/auth';
+import * as syncProtocol from 'y-protocols/sync';
 import { ProtocolError } from './errors';
 import { hasMore, readVarStringStrict, readVarUint8ArrayStrict, readVarUintStrict } from './strict-decoding';
 
@@ -38,18 +49,18 @@ export const MessageType = {
   QueryAwareness: 3,
 } as const;
 
-/** Subtypes of a {@link MessageType.Sync} message. */
+/** Subtypes of a {@link MessageType.Sync} message (y-protocols' `messageYjs*` constants). */
 export const SyncMessageType = {
   /** State vector of the sender. */
-  SyncStep1: 0,
+  SyncStep1: syncProtocol.messageYjsSyncStep1,
   /** Update with what the receiver of the SyncStep1 lacks. */
-  SyncStep2: 1,
+  SyncStep2: syncProtocol.messageYjsSyncStep2,
   /** A live document change. */
-  Update: 2,
+  Update: syncProtocol.messageYjsUpdate,
 } as const;
 
-/** Subtype of an {@link MessageType.Auth} message meaning "permission denied". */
-export const AUTH_PERMISSION_DENIED = 0;
+/** Subtype of an {@link MessageType.Auth} message meaning "permission denied" (y-protocols/auth). */
+export const AUTH_PERMISSION_DENIED = authProtocol.messagePermissionDenied;
 
 /**
  * Which outer message types a payload may contain: `sync2` (the multiplexed endpoint) allows
@@ -66,25 +77,30 @@ export type ProtocolMessage =
   | { type: 'permissionDenied'; reason: string }
   | { type: 'queryAwareness' };
 
-/** Writes a SyncStep1 (`0 0 varUint8Array(stateVector)`). */
+/**
+ * Writes a SyncStep1 (`0 0 varUint8Array(stateVector)`) of an encoded state vector
+ * (y-protocols' `writeSyncStep1` encodes one from a `Y.Doc`).
+ */
 export function writeSyncStep1(encoder: encoding.Encoder, stateVector: Uint8Array): void {
   encoding.writeVarUint(encoder, MessageType.Sync);
   encoding.writeVarUint(encoder, SyncMessageType.SyncStep1);
   encoding.writeVarUint8Array(encoder, stateVector);
 }
 
-/** Writes a SyncStep2 (`0 1 varUint8Array(update)`). */
+/**
+ * Writes a SyncStep2 (`0 1 varUint8Array(update)`) of an encoded update (y-protocols'
+ * `writeSyncStep2` encodes one from a `Y.Doc`).
+ */
 export function writeSyncStep2(encoder: encoding.Encoder, update: Uint8Array): void {
   encoding.writeVarUint(encoder, MessageType.Sync);
   encoding.writeVarUint(encoder, SyncMessageType.SyncStep2);
   encoding.writeVarUint8Array(encoder, update);
 }
 
-/** Writes an Update (`0 2 varUint8Array(update)`). */
+/** Writes an Update (`0 2 varUint8Array(update)`), by y-protocols' `writeUpdate`. */
 export function writeUpdate(encoder: encoding.Encoder, update: Uint8Array): void {
   encoding.writeVarUint(encoder, MessageType.Sync);
-  encoding.writeVarUint(encoder, SyncMessageType.Update);
-  encoding.writeVarUint8Array(encoder, update);
+  syncProtocol.writeUpdate(encoder, update);
 }
 
 /** Writes an Awareness message (`1 varUint8Array(awarenessUpdate)`). */
@@ -93,11 +109,13 @@ export function writeAwareness(encoder: encoding.Encoder, awarenessUpdate: Uint8
   encoding.writeVarUint8Array(encoder, awarenessUpdate);
 }
 
-/** Writes an Auth "permission denied" message (`2 0 varString(reason)`). */
+/**
+ * Writes an Auth "permission denied" message (`2 0 varString(reason)`), by y-protocols'
+ * `writePermissionDenied`.
+ */
 export function writePermissionDenied(encoder: encoding.Encoder, reason: string): void {
   encoding.writeVarUint(encoder, MessageType.Auth);
-  encoding.writeVarUint(encoder, AUTH_PERMISSION_DENIED);
-  encoding.writeVarString(encoder, reason);
+  authProtocol.writePermissionDenied(encoder, reason);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { decodeFrame, encodeFrame } from '@diaryx-sync/protocol';
+import { MessageType, SyncMessageType, decodeFrame, encodeFrame } from '@diaryx-sync/protocol';
 
 export type WireProtocol = 'sync2' | 'yjs' | 'hocuspocus';
 
@@ -30,17 +30,13 @@ export interface WireEndpoint {
   token: string;
 }
 
-const MSG_SYNC = 0;
-const SYNC_STEP1 = 0;
-const SYNC_STEP2 = 1;
-const SYNC_UPDATE = 2;
 const HOCUSPOCUS_AUTH = 2;
 const HOCUSPOCUS_SYNC_REPLY = 4;
 
 function syncMessage(subtype: number, data: Uint8Array, prefix?: (e: encoding.Encoder) => void): Uint8Array {
   const e = encoding.createEncoder();
   prefix?.(e);
-  encoding.writeVarUint(e, MSG_SYNC);
+  encoding.writeVarUint(e, MessageType.Sync);
   encoding.writeVarUint(e, subtype);
   encoding.writeVarUint8Array(e, data);
   return encoding.toUint8Array(e);
@@ -50,10 +46,15 @@ function syncMessage(subtype: number, data: Uint8Array, prefix?: (e: encoding.En
 function readMessages(docId: string, d: decoding.Decoder, out: WireMessage[], hocuspocus = false): void {
   while (decoding.hasContent(d)) {
     const type = decoding.readVarUint(d);
-    if (type === MSG_SYNC || (hocuspocus && type === HOCUSPOCUS_SYNC_REPLY)) {
+    if (type === MessageType.Sync || (hocuspocus && type === HOCUSPOCUS_SYNC_REPLY)) {
       const subtype = decoding.readVarUint(d);
       const data = decoding.readVarUint8Array(d);
-      const kind = subtype === SYNC_STEP1 ? 'step1' : subtype === SYNC_STEP2 ? 'step2' : 'update';
+      const kind =
+        subtype === SyncMessageType.SyncStep1
+          ? 'step1'
+          : subtype === SyncMessageType.SyncStep2
+            ? 'step2'
+            : 'update';
       out.push({ docId, kind, data });
     } else {
       out.push({ docId, kind: 'other', data: new Uint8Array(0) });
@@ -99,7 +100,7 @@ export class Wire {
 
   /** Messages that subscribe a fresh socket to `docId`, announcing `stateVector`. */
   subscribe(docId: string, stateVector: Uint8Array): Uint8Array[] {
-    const step1 = this.wrap(docId, syncMessage(SYNC_STEP1, stateVector, this.prefix(docId)));
+    const step1 = this.wrap(docId, syncMessage(SyncMessageType.SyncStep1, stateVector, this.prefix(docId)));
     if (this.endpoint.protocol !== 'hocuspocus') return [step1];
     const auth = encoding.createEncoder();
     encoding.writeVarString(auth, docId);
@@ -110,11 +111,11 @@ export class Wire {
   }
 
   update(docId: string, update: Uint8Array): Uint8Array {
-    return this.wrap(docId, syncMessage(SYNC_UPDATE, update, this.prefix(docId)));
+    return this.wrap(docId, syncMessage(SyncMessageType.Update, update, this.prefix(docId)));
   }
 
   step2(docId: string, update: Uint8Array): Uint8Array {
-    return this.wrap(docId, syncMessage(SYNC_STEP2, update, this.prefix(docId)));
+    return this.wrap(docId, syncMessage(SyncMessageType.SyncStep2, update, this.prefix(docId)));
   }
 
   /** Decodes one binary WebSocket message; `socketDocId` is the doc of a `yjs` socket. */

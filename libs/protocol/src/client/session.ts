@@ -10,9 +10,7 @@ import { NO_CHANGES, hasChanges, type FileChangeSet, type SessionDocuments } fro
 import type { SessionAction, SessionEvent, SyncEvent, SyncStatus } from './events';
 import { focusMessages } from './focus';
 import {
-  SYNC_STEP1,
-  SYNC_STEP2,
-  SYNC_UPDATE,
+  SyncMessageType,
   decodeFrame,
   decodeMessages,
   encodeFrame,
@@ -245,12 +243,12 @@ export class SyncSession {
 
   private sendWorkspaceStep1(out: SessionAction[]): void {
     this.workspaceStep1SentAt = this.clock();
-    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.workspace.getSyncState());
+    const step1 = encodeSyncMessage(SyncMessageType.SyncStep1, this.docs.workspace.getSyncState());
     out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, step1) });
   }
 
   private sendBodyStep1(name: string, docId: string, out: SessionAction[]): void {
-    const step1 = encodeSyncMessage(SYNC_STEP1, this.docs.bodies.get(name).getSyncState());
+    const step1 = encodeSyncMessage(SyncMessageType.SyncStep1, this.docs.bodies.get(name).getSyncState());
     out.push({ type: 'SendBinary', data: encodeFrame(docId, step1) });
   }
 
@@ -313,7 +311,10 @@ export class SyncSession {
       });
       return;
     }
-    out.push({ type: 'SendBinary', data: encodeFrame(canonical, encodeSyncMessage(SYNC_UPDATE, update)) });
+    out.push({
+      type: 'SendBinary',
+      data: encodeFrame(canonical, encodeSyncMessage(SyncMessageType.Update, update)),
+    });
     if (canonical === this.workspaceDocId) this.bootstrapBodies(out);
   }
 
@@ -371,13 +372,16 @@ export class SyncSession {
   }
 
   private onWorkspaceSync(subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
-    if (subtype === SYNC_STEP1) {
-      const reply = encodeSyncMessage(SYNC_STEP2, this.docs.workspace.encodeStateAsUpdate(data));
+    if (subtype === SyncMessageType.SyncStep1) {
+      const reply = encodeSyncMessage(
+        SyncMessageType.SyncStep2,
+        this.docs.workspace.encodeStateAsUpdate(data),
+      );
       out.push({ type: 'SendBinary', data: encodeFrame(this.workspaceDocId, reply) });
       return;
     }
     const changes = this.applyWorkspaceUpdate(data, out);
-    if (subtype === SYNC_STEP2 && !this.workspaceStep2Received) {
+    if (subtype === SyncMessageType.SyncStep2 && !this.workspaceStep2Received) {
       this.workspaceStep2Received = true;
       this.fallbackStartedAt = this.clock();
     }
@@ -432,12 +436,12 @@ export class SyncSession {
     const alias = this.renamedFrom.get(name);
     if (alias !== undefined && !this.docs.workspace.livePaths().includes(name)) {
       // Late frame for a path renamed away: keep one body stream, never answer for the old id.
-      if (subtype !== SYNC_STEP1) this.docs.bodies.get(alias).applyRemoteUpdate(data);
+      if (subtype !== SyncMessageType.SyncStep1) this.docs.bodies.get(alias).applyRemoteUpdate(data);
       return;
     }
     const body = this.docs.bodies.get(name);
-    if (subtype === SYNC_STEP1) {
-      const reply = encodeSyncMessage(SYNC_STEP2, body.encodeStateAsUpdate(data));
+    if (subtype === SyncMessageType.SyncStep1) {
+      const reply = encodeSyncMessage(SyncMessageType.SyncStep2, body.encodeStateAsUpdate(data));
       out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, name), reply) });
       return;
     }
@@ -450,7 +454,7 @@ export class SyncSession {
       return;
     }
     if (changed) this.emit(out, { type: 'BodyChanged', path });
-    if (subtype === SYNC_STEP2 && this.pending.delete(name)) {
+    if (subtype === SyncMessageType.SyncStep2 && this.pending.delete(name)) {
       this.synced.add(name);
       const done = this.synced.size;
       if (done % this.progressEvery === 0 || this.pending.size === 0) {

@@ -4,23 +4,17 @@
  * the {@link SyncSession} uses for input coming from a server.
  */
 import { decodeFrame as codecDecodeFrame, encodeFrame as codecEncodeFrame } from '../framing';
-import { decodeMessages as codecDecodeMessages, encodeMessage } from '../sync';
+import { SyncMessageType, decodeMessages as codecDecodeMessages, encodeMessage } from '../sync';
 import { parseServerControl, type ServerControlMessage } from '../control';
 import { isPermanentCloseCode } from '../codes';
 
 export type { ServerControlMessage };
+export { SyncMessageType };
 
 /** One decoded y-sync message of a frame payload (awareness messages are passed through). */
 export type WireMessage =
   | { readonly kind: 'sync'; readonly subtype: 0 | 1 | 2; readonly data: Uint8Array }
   | { readonly kind: 'other' };
-
-/** Sync message subtypes (docs/protocol.md#the-multiplexed-endpoint-sync2). */
-export const SYNC_STEP1 = 0;
-/** SyncStep2 subtype. */
-export const SYNC_STEP2 = 1;
-/** Update subtype. */
-export const SYNC_UPDATE = 2;
 
 /** `[u8 len][docId][payload]`. */
 export const encodeFrame = codecEncodeFrame;
@@ -36,8 +30,8 @@ export function decodeFrame(frame: Uint8Array): { docId: string; payload: Uint8A
 
 /** Encodes one sync message. */
 export function encodeSyncMessage(subtype: 0 | 1 | 2, data: Uint8Array): Uint8Array {
-  if (subtype === SYNC_STEP1) return encodeMessage({ type: 'syncStep1', stateVector: data });
-  if (subtype === SYNC_STEP2) return encodeMessage({ type: 'syncStep2', update: data });
+  if (subtype === SyncMessageType.SyncStep1) return encodeMessage({ type: 'syncStep1', stateVector: data });
+  if (subtype === SyncMessageType.SyncStep2) return encodeMessage({ type: 'syncStep2', update: data });
   return encodeMessage({ type: 'update', update: data });
 }
 
@@ -47,11 +41,11 @@ export function decodeMessages(payload: Uint8Array): WireMessage[] | undefined {
     return codecDecodeMessages(payload).map((m): WireMessage => {
       switch (m.type) {
         case 'syncStep1':
-          return { kind: 'sync', subtype: 0, data: m.stateVector };
+          return { kind: 'sync', subtype: SyncMessageType.SyncStep1, data: m.stateVector };
         case 'syncStep2':
-          return { kind: 'sync', subtype: 1, data: m.update };
+          return { kind: 'sync', subtype: SyncMessageType.SyncStep2, data: m.update };
         case 'update':
-          return { kind: 'sync', subtype: 2, data: m.update };
+          return { kind: 'sync', subtype: SyncMessageType.Update, data: m.update };
         default:
           return { kind: 'other' };
       }
