@@ -316,6 +316,7 @@ export class DiaryxClient {
           base.bodies.rename(from, to);
           this.moveOpenEntry(from, to);
         },
+        release: (path) => base.bodies.release(path),
       },
     };
   }
@@ -364,15 +365,14 @@ export class DiaryxClient {
 
   /** Sends `save` for every doc with changes not yet covered by a pending request (when synced). */
   private requestSaves(): void {
-    const socket = this.socket;
-    if (socket?.readyState !== WS_OPEN || this.currentStatus !== 'synced') return;
+    if (this.socket?.readyState !== WS_OPEN || this.currentStatus !== 'synced') return;
     for (const [docId, seq] of this.localSeq) {
       if ((this.savedSeq.get(docId) ?? 0) >= seq) continue;
       const pending = this.inflight.get(docId) ?? [];
       if (pending.length > 0 && pending[pending.length - 1] >= seq) continue;
       pending.push(seq);
       this.inflight.set(docId, pending);
-      socket.send(JSON.stringify({ action: 'save', doc: docId }));
+      this.feed({ type: 'Save', docId });
     }
   }
 
@@ -477,6 +477,7 @@ export class DiaryxClient {
         return;
       case 'Progress':
       case 'Pong':
+      case 'BodyReleased':
         return;
     }
   }

@@ -48,6 +48,10 @@ export function createCrdtSessionDocuments(
         // Without storage the in-memory move is synchronous; storage rows follow asynchronously.
         void bodies.renameDoc(from, to);
       },
+      release(path) {
+        // Pending storage writes still complete; the stored rows are kept.
+        bodies.removeDoc(path);
+      },
     },
   };
 }

@@ -51,6 +51,11 @@ export interface SessionBodyStore {
   has(path: string): boolean;
   /** Moves the body doc (and its stored state) from `from` to `to` (path-keyed renames only). */
   rename(from: string, to: string): void;
+  /**
+   * Frees the loaded body doc of `path` (a persisted state stays stored); the next {@link get}
+   * loads it again. Called for a released body (`releaseUnfocusedBodiesAfterMs`).
+   */
+  release(path: string): void;
 }
 
 /** The documents of one workspace. */

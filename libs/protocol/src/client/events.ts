@@ -9,6 +9,8 @@ export type SyncEvent =
   | { readonly type: 'Progress'; readonly completed: number; readonly total: number }
   | { readonly type: 'FilesChanged'; readonly changes: FileChangeSet }
   | { readonly type: 'BodyChanged'; readonly path: string }
+  /** A body doc was released (`releaseUnfocusedBodiesAfterMs`): not loaded, not synced until needed. */
+  | { readonly type: 'BodyReleased'; readonly path: string }
   | { readonly type: 'Saved'; readonly docId: string }
   | {
       readonly type: 'ServerError';
@@ -35,6 +37,11 @@ export type SessionEvent =
    */
   | { readonly type: 'Focus'; readonly paths: readonly string[] }
   | { readonly type: 'Unfocus'; readonly paths: readonly string[] }
+  /**
+   * The application's durability barrier for `docId`: sends `{"action":"save"}` (when connected);
+   * the answer is reported as `Saved`, one per request, in order.
+   */
+  | { readonly type: 'Save'; readonly docId: string }
   /** Periodic timer (retries, the no-`sync_complete` fallback). */
   | { readonly type: 'Tick' }
   /** The snapshot requested by `DownloadSnapshot` has been imported. */

@@ -6,6 +6,7 @@ import {
   tryNormalizePath,
   workspaceDocId,
 } from '@diaryx-sync/crdt';
+import { BodyReleaseLedger } from './body-release';
 import { NO_CHANGES, hasChanges, type FileChangeSet, type SessionDocuments } from './documents';
 import type { SessionAction, SessionEvent, SyncEvent, SyncStatus } from './events';
 import { focusMessages } from './focus';
@@ -39,7 +40,17 @@ export interface SyncSessionOptions {
   readonly retryAfterMs?: number;
   /** A `Progress` event every this many bootstrapped bodies (default 50). */
   readonly progressEvery?: number;
+  /**
+   * Opt-in: release (stop syncing and free) every body doc that is synced, not focused, has no
+   * local change the server has not confirmed durable, and was idle this long (ms), once the
+   * session is `Synced`. A released body is loaded again when it is focused or changed locally.
+   * Default: never (docs/protocol.md#releasing-unfocused-body-docs).
+   */
+  readonly releaseUnfocusedBodiesAfterMs?: number;
 }
+
+/** Bodies released or asked to `save` per `Tick` at most (keeps control frames under the rate limit). */
+const RELEASES_PER_TICK = 16;
 
 type Phase = 'idle' | 'handshake' | 'active';
 
@@ -59,6 +70,7 @@ export class SyncSession {
   private readonly fallbackMs: number;
   private readonly retryMs: number;
   private readonly progressEvery: number;
+  private readonly releaseAfterMs: number | undefined;
 
   private phase: Phase = 'idle';
   private currentStatus: SyncStatus = 'disconnected';
@@ -89,6 +101,8 @@ export class SyncSession {
    * connections and announced again on every `Connected`.
    */
   private readonly focused = new Set<string>();
+  /** Local changes, their acknowledgement and released bodies (`releaseUnfocusedBodiesAfterMs`). */
+  private readonly ledger = new BodyReleaseLedger();
 
   constructor(options: SyncSessionOptions) {
     this.workspaceId = options.workspaceId;
@@ -98,6 +112,7 @@ export class SyncSession {
     this.fallbackMs = options.syncCompleteFallbackMs ?? 3000;
     this.retryMs = options.retryAfterMs ?? 20000;
     this.progressEvery = options.progressEvery ?? 50;
+    this.releaseAfterMs = options.releaseUnfocusedBodiesAfterMs;
   }
 
   /** Current status. */
@@ -128,6 +143,11 @@ export class SyncSession {
     return [...this.focused].map((name) => this.docs.workspace.pathOfBody(name) ?? name).sort();
   }
 
+  /** Body names of released bodies (`releaseUnfocusedBodiesAfterMs`), not loaded until needed. */
+  releasedBodies(): string[] {
+    return this.ledger.released();
+  }
+
   /** `files_synced` of the server's `sync_complete`, when received. */
   get serverFileCount(): number | undefined {
     return this.filesSyncedByServer;
@@ -155,6 +175,9 @@ export class SyncSession {
       case 'Focus':
       case 'Unfocus':
         this.changeFocus(event.paths, event.type === 'Focus', out);
+        break;
+      case 'Save':
+        this.onSave(event.docId, out);
         break;
       case 'Tick':
         this.onTick(out);
@@ -188,6 +211,7 @@ export class SyncSession {
     this.pending.clear();
     this.synced.clear();
     this.bootstrapTotal = 0;
+    this.ledger.newConnection();
   }
 
   private onConnected(out: SessionAction[]): void {
@@ -207,6 +231,7 @@ export class SyncSession {
   private changeFocus(paths: readonly string[], add: boolean, out: SessionAction[]): void {
     const names = this.docs.workspace.bodyNames();
     const changed: string[] = [];
+    let reloaded = false;
     for (const raw of paths) {
       const path = tryNormalizePath(raw);
       const name =
@@ -220,12 +245,14 @@ export class SyncSession {
         this.emit(out, { type: 'Error', message: `cannot ${verb} ${JSON.stringify(raw)}: invalid path` });
         continue;
       }
+      if (add && this.ledger.reload(name, this.clock())) reloaded = true;
       if (add === this.focused.has(name)) continue;
       if (add) this.focused.add(name);
       else this.focused.delete(name);
       changed.push(name);
     }
     this.sendFocus(add ? 'focus' : 'unfocus', changed, out);
+    if (reloaded && this.phase === 'active') this.bootstrapBodies(out);
   }
 
   /** Sends `focus`/`unfocus` for body names when a connection is open. */
@@ -285,7 +312,7 @@ export class SyncSession {
     const now = this.clock();
     let queued = 0;
     for (const [path, name] of this.docs.workspace.bodyNames()) {
-      if (this.pending.has(name) || this.synced.has(name)) continue;
+      if (this.pending.has(name) || this.synced.has(name) || this.ledger.isReleased(name)) continue;
       const docId = this.usableBodyDocId(path, name, out);
       if (docId === undefined) continue;
       this.pending.set(name, now);
@@ -300,10 +327,14 @@ export class SyncSession {
   }
 
   private onLocalUpdate(docId: string, update: Uint8Array, out: SessionAction[]): void {
+    const canonical = this.canonicalDocId(docId);
+    const name = canonical === undefined ? undefined : this.bodyNameOf(canonical);
+    // Counted in every phase: a change is unacknowledged until a `saved` covers it.
+    if (name !== undefined) this.ledger.localChange(name, this.clock());
+    const reloaded = name !== undefined && this.ledger.reload(name, this.clock());
     // Before the session is active, the handshake (our SyncStep1s and answers to the server's)
     // carries every local change, so nothing is lost by not sending it now.
     if (this.phase !== 'active') return;
-    const canonical = this.canonicalDocId(docId);
     if (canonical === undefined) {
       this.emit(out, {
         type: 'Error',
@@ -315,7 +346,22 @@ export class SyncSession {
       type: 'SendBinary',
       data: encodeFrame(canonical, encodeSyncMessage(SyncMessageType.Update, update)),
     });
-    if (canonical === this.workspaceDocId) this.bootstrapBodies(out);
+    if (canonical === this.workspaceDocId || reloaded) this.bootstrapBodies(out);
+  }
+
+  /** The body name of a canonical body doc id of this workspace; `undefined` for the workspace doc. */
+  private bodyNameOf(canonicalDocId: string): string | undefined {
+    if (canonicalDocId === this.workspaceDocId) return undefined;
+    return canonicalDocId.slice(bodyDocIdPrefix(this.workspaceId).length);
+  }
+
+  /** The application's `save` for `docId`: sent (and its `saved` reported) when connected. */
+  private onSave(docId: string, out: SessionAction[]): void {
+    if (this.phase === 'idle') return;
+    const canonical = this.canonicalDocId(docId);
+    const name = canonical === undefined ? undefined : this.bodyNameOf(canonical);
+    this.ledger.saveSent(docId, name, true);
+    out.push({ type: 'SendText', text: JSON.stringify({ action: 'save', doc: docId }) });
   }
 
   /** The canonical spelling of a doc id of this workspace (`body:ws/./a.md` → `body:ws/a.md`). */
@@ -344,6 +390,34 @@ export class SyncSession {
         this.pending.set(name, now);
         this.sendBodyStep1(name, bodyDocId(this.workspaceId, name), out);
       }
+    }
+    if (this.releaseAfterMs !== undefined && this.syncedReported) this.releaseIdleBodies(now, out);
+  }
+
+  /**
+   * Releases synced, unfocused, idle bodies whose local changes the server confirmed durable, and
+   * asks for that confirmation (`save`) where it is missing; at most {@link RELEASES_PER_TICK}.
+   */
+  private releaseIdleBodies(now: number, out: SessionAction[]): void {
+    let budget = RELEASES_PER_TICK;
+    for (const name of [...this.synced]) {
+      if (budget === 0) return;
+      if (this.focused.has(name)) continue;
+      const docId = bodyDocId(this.workspaceId, name);
+      const decision = this.ledger.decide(name, docId, now, this.releaseAfterMs ?? 0);
+      if (decision === 'keep') continue;
+      budget--;
+      if (decision === 'save') {
+        this.ledger.saveSent(docId, name, false);
+        out.push({ type: 'SendText', text: JSON.stringify({ action: 'save', doc: docId }) });
+        continue;
+      }
+      // Unsubscribe first: what the server still sends for it is ignored until it is loaded again.
+      out.push({ type: 'SendText', text: JSON.stringify({ action: 'leave', doc: docId }) });
+      this.synced.delete(name);
+      this.ledger.markReleased(name);
+      this.docs.bodies.release(name);
+      this.emit(out, { type: 'BodyReleased', path: this.docs.workspace.pathOfBody(name) ?? name });
     }
   }
 
@@ -417,6 +491,7 @@ export class SyncSession {
         bodies.rename(from, to);
       }
     }
+    this.ledger.forget(from);
     this.renamedFrom.set(from, to);
     for (const [old, target] of this.renamedFrom) if (target === from) this.renamedFrom.set(old, to);
     this.renamedFrom.delete(to);
@@ -433,16 +508,21 @@ export class SyncSession {
   }
 
   private onBodySync(name: string, subtype: 0 | 1 | 2, data: Uint8Array, out: SessionAction[]): void {
+    // A released body is not loaded: frames still in flight since its `leave` are dropped (it
+    // syncs from its SyncStep1 again when it is loaded).
+    if (this.ledger.isReleased(name)) return;
     const alias = this.renamedFrom.get(name);
     if (alias !== undefined && !this.docs.workspace.livePaths().includes(name)) {
       // Late frame for a path renamed away: keep one body stream, never answer for the old id.
-      if (subtype !== SyncMessageType.SyncStep1) this.docs.bodies.get(alias).applyRemoteUpdate(data);
+      if (subtype !== SyncMessageType.SyncStep1 && !this.ledger.isReleased(alias))
+        this.docs.bodies.get(alias).applyRemoteUpdate(data);
       return;
     }
     const body = this.docs.bodies.get(name);
     if (subtype === SyncMessageType.SyncStep1) {
       const reply = encodeSyncMessage(SyncMessageType.SyncStep2, body.encodeStateAsUpdate(data));
       out.push({ type: 'SendBinary', data: encodeFrame(bodyDocId(this.workspaceId, name), reply) });
+      this.ledger.exchangedState(name);
       return;
     }
     const path = this.docs.workspace.pathOfBody(name) ?? name;
@@ -454,6 +534,7 @@ export class SyncSession {
       return;
     }
     if (changed) this.emit(out, { type: 'BodyChanged', path });
+    if (changed || subtype === SyncMessageType.SyncStep2) this.ledger.touched(name, this.clock());
     if (subtype === SyncMessageType.SyncStep2 && this.pending.delete(name)) {
       this.synced.add(name);
       const done = this.synced.size;
@@ -501,11 +582,15 @@ export class SyncSession {
         // Our own progress (bodies received) is what we report; the server's is informational.
         return;
       case 'saved':
-        this.emit(out, { type: 'Saved', docId: msg.doc });
+        if (this.ledger.savedReceived(msg.doc)) this.emit(out, { type: 'Saved', docId: msg.doc });
         return;
-      case 'error':
+      case 'error': {
+        const canonical = msg.doc === undefined ? undefined : this.canonicalDocId(msg.doc);
+        const name = canonical === undefined ? undefined : this.bodyNameOf(canonical);
+        if (msg.code === 'read_only' && name !== undefined) this.ledger.refusedChange(name);
         this.emit(out, { type: 'ServerError', code: msg.code, message: msg.message, docId: msg.doc });
         return;
+      }
       case 'peer_joined':
       case 'peer_left':
         this.emit(out, { type: 'PeersChanged', workspaceId: msg.workspace, peerCount: msg.peer_count });

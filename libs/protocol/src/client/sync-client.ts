@@ -193,8 +193,8 @@ export class SyncClient {
       return Promise.reject(new SyncClientError('unreachable', `cannot save ${docId}: not connected`));
     }
     return new Promise<void>((resolve, reject) => {
+      // A timed-out waiter stays queued (settled): its late `saved` must not answer a later request.
       const timer = setTimeout(() => {
-        remove();
         reject(new SyncClientError('timeout', `no "saved" for ${docId} within ${timeoutMs} ms`));
       }, timeoutMs);
       const waiter: SaveWaiter = {
@@ -207,16 +207,10 @@ export class SyncClient {
           reject(e);
         },
       };
-      const remove = (): void => {
-        const list = this.saveWaiters.get(docId) ?? [];
-        const i = list.indexOf(waiter);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.saveWaiters.delete(docId);
-      };
       const list = this.saveWaiters.get(docId) ?? [];
       list.push(waiter);
       this.saveWaiters.set(docId, list);
-      conn.socket.send(JSON.stringify({ action: 'save', doc: docId }));
+      this.feed({ type: 'Save', docId });
     });
   }
 
@@ -380,9 +374,11 @@ export class SyncClient {
 
   private dispatch(event: SyncEvent): void {
     if (event.type === 'Saved') {
+      // One `Saved` per `save` request, in request order (the session answers its own silently).
       const list = this.saveWaiters.get(event.docId);
-      this.saveWaiters.delete(event.docId);
-      for (const w of list ?? []) w.resolve();
+      const waiter = list?.shift();
+      if (list?.length === 0) this.saveWaiters.delete(event.docId);
+      waiter?.resolve();
     }
     for (const listener of [...this.listeners]) listener(event);
   }

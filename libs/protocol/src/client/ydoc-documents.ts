@@ -160,6 +160,10 @@ export function createYDocSessionDocuments(workspaceDoc: Y.Doc = new Y.Doc()): Y
       bodyDocs.delete(from);
       bodyDocs.set(to, doc);
     },
+    release(path) {
+      bodyDocs.get(path)?.destroy();
+      bodyDocs.delete(path);
+    },
   };
   return { workspace: new YDocWorkspace(workspaceDoc), bodies, workspaceDoc, bodyDocs };
 }
