@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   BusPubSub,
-  publishOnBus,
   docChannel,
   decodeEnvelopeOf,
   encodeEnvelope,
@@ -306,7 +305,7 @@ export class DocService {
     await this.fileEvents?.flush();
     await this.compaction.close();
     await this.heartbeat?.stop();
-    this.bus?.close();
+    await this.bus?.close();
     this.log.info('doc service stopped');
   }
 
@@ -411,11 +410,13 @@ export class DocService {
     }
     const token = this.leases.tokenOf(shard);
     if (!this.leases.serves(shard) || token === undefined) return; // the gateway retries with the next owner
-    if (!isDocId(env.docId)) {
+    // A loaded doc's id was validated and parsed when it was loaded.
+    const loaded = this.registry.peek(env.tenant, env.docId);
+    if (!loaded && !isDocId(env.docId)) {
       this.replyError(env, 'bad_payload', `invalid doc id ${JSON.stringify(env.docId.slice(0, 80))}`);
       return;
     }
-    const parsed = parseDocId(env.docId);
+    const parsed = loaded?.parsed ?? parseDocId(env.docId);
     try {
       switch (env.type) {
         case 'frame':
@@ -791,11 +792,11 @@ export class DocService {
 
   private publish(channel: string, env: Envelope): void {
     const bytes = encodeEnvelope(env);
-    publishOnBus(
-      this.opts.redis,
-      channel,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    ).catch((err: Error) => this.log.warn({ err: err.message, channel }, 'publish failed'));
+    const bus = this.bus;
+    if (!bus) return this.log.warn({ channel, type: env.type }, 'publish before start: dropped');
+    bus
+      .publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      .catch((err: Error) => this.log.warn({ err: err.message, channel }, 'publish failed'));
   }
 
   // ---- housekeeping ----------------------------------------------------------------------

@@ -7,6 +7,11 @@
  *   message travels only to the master owning its channel's slot instead of every node. The
  *   subscriber is a duplicate of the cluster client with one sharded subscriber per master.
  *
+ * Publishes go out on a connection of their own with ioredis auto-pipelining: every publish of one
+ * event-loop turn (e.g. the broadcasts of one group-committed batch) is written to Redis in one
+ * socket write instead of one write each (docs/benchmarks.md, profiles). One connection keeps
+ * them in order.
+ *
  * Subscriptions survive reconnects, master failovers and slot moves (ioredis re-subscribes);
  * because messages published in between are lost, {@link BusPubSubOptions.onResubscribed} is
  * called once the subscriptions are active again so the owner can repair what it may have
@@ -48,6 +53,8 @@ export class BusPubSub {
   /** `true` on Redis Cluster: SPUBLISH/SSUBSCRIBE. */
   readonly sharded: boolean;
   private readonly sub: Redis | Cluster;
+  /** Publisher connection (auto-pipelined), opened on the first publish. */
+  private pub: Redis | Cluster | undefined;
   private readonly channels = new Set<string>();
   /** A connection loss / topology change was seen since the last `onResubscribed`. */
   private disrupted = false;
@@ -91,7 +98,19 @@ export class BusPubSub {
 
   /** Publishes `message`; resolves to the number of subscribers that received it. */
   publish(channel: string, message: Buffer): Promise<number> {
-    return publishOnBus(this.opts.redis, channel, message);
+    return publishOnBus(this.publisher(), channel, message);
+  }
+
+  private publisher(): Redis | Cluster {
+    if (this.pub) return this.pub;
+    const { redis } = this.opts;
+    const pub =
+      redis instanceof Cluster
+        ? redis.duplicate([], { enableAutoPipelining: true })
+        : redis.duplicate({ enableAutoPipelining: true });
+    pub.on('error', (err: Error) => this.opts.onError?.(err));
+    this.pub = pub;
+    return pub;
   }
 
   /** Subscribes to `channels`; resolves once the subscriptions are active. */
@@ -134,11 +153,14 @@ export class BusPubSub {
     await this.sub.ping();
   }
 
-  /** Closes the subscriber connection. */
-  close(): void {
+  /** Closes the subscriber connection, and the publisher once its publishes are answered. */
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.settleTimer);
     this.sub.disconnect();
+    const pub = this.pub;
+    if (!pub) return;
+    await pub.quit().catch(() => pub.disconnect());
   }
 
   /**

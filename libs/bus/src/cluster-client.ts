@@ -131,7 +131,7 @@ export class ClusterClient {
       p.reject(new ClusterRequestError('cluster client closed', 'closed'));
     this.pending.clear();
     await this.ready.catch(() => undefined);
-    this.bus.close();
+    await this.bus.close();
   }
 
   private onMessage(message: Buffer): void {

@@ -98,7 +98,7 @@ export class TokenRevocations implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    this.subscriber?.close();
+    await this.subscriber?.close();
   }
 
   private async refresh(): Promise<void> {

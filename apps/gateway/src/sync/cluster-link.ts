@@ -164,7 +164,7 @@ export class ClusterLink {
 
   /** Closes the subscriber connection. */
   async close(): Promise<void> {
-    this.bus.close();
+    await this.bus.close();
   }
 
   private async retain(channel: string): Promise<void> {
