@@ -4,7 +4,12 @@
  */
 import { z } from 'zod';
 import { DEFAULT_OBJECT_CACHE_BYTES } from '@diaryx-sync/git-store';
-import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUIET_MS } from '@diaryx-sync/bus';
+import {
+  ATTACHMENT_GC_GRACE_MS,
+  ATTACHMENT_GC_INTERVAL_MS,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_QUIET_MS,
+} from '@diaryx-sync/bus';
 import { parseEnv, serviceConfigSchema } from '@diaryx-sync/runtime';
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -38,6 +43,16 @@ export const workerConfigSchema = serviceConfigSchema.extend({
   HISTORY_DRAIN_TIMEOUT_MS: int(20_000),
   /** BullMQ job lock; a job of a dead worker is retried by another after about this long. */
   HISTORY_JOB_LOCK_MS: int(30_000).pipe(z.number().min(1000)),
+  /**
+   * Interval of the attachment GC sweep (a BullMQ job scheduler shared by every worker: it
+   * queues an `attachment-gc` job per tenant with attachments); 0 removes the schedule.
+   */
+  ATTACHMENT_GC_INTERVAL_MS: int(ATTACHMENT_GC_INTERVAL_MS),
+  /**
+   * Grace period of the scheduled collections: unreferenced objects stored more recently are
+   * kept (objects touched by `HEAD`/upload are kept for 1 h through their touch key anyway).
+   */
+  ATTACHMENT_GC_GRACE_MS: int(ATTACHMENT_GC_GRACE_MS),
   /** Bytes of git objects cached in process (objects are immutable, so never stale). */
   GIT_OBJECT_CACHE_BYTES: int(DEFAULT_OBJECT_CACHE_BYTES).pipe(z.number().min(1)),
   GIT_AUTHOR_NAME: z.string().min(1).default('Diaryx Sync'),

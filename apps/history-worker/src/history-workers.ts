@@ -4,7 +4,7 @@
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/bus';
+import { ATTACHMENT_GC_SWEEP, QUEUE_NAMES, queuePrefix, type QueueName } from '@diaryx-sync/bus';
 import {
   parseCompactionJob,
   parseRebuildJob,
@@ -19,7 +19,7 @@ import { runCompaction } from './jobs/compaction';
 import { runCommit } from './jobs/commit';
 import { runRebuild } from './jobs/rebuild';
 import { runRestore } from './jobs/restore';
-import { parseAttachmentGcJob, runAttachmentGc } from './jobs/attachment-gc';
+import { parseAttachmentGcJob, runAttachmentGc, runAttachmentGcSweep } from './jobs/attachment-gc';
 import { runValidation } from './jobs/validation';
 import { runWebhookDelivery } from './jobs/webhook-delivery';
 import { runFileEvents } from './jobs/webhook-events';
@@ -42,6 +42,11 @@ export interface HistoryWorkers {
   workers: Worker[];
   /** Jobs currently being processed. */
   active(): number;
+  /**
+   * Resolves once every worker's connections are up (closing a worker whose connection is still
+   * initializing makes BullMQ emit an error nobody can listen to any more).
+   */
+  ready(): Promise<void>;
   /**
    * Stops taking jobs; jobs still waiting for a workspace lock go back to the queue at once;
    * running ones may finish within the drain timeout, after which the connections close and
@@ -81,7 +86,10 @@ function processorFor(ctx: JobContext, name: QueueName): Processor {
     case QUEUE_NAMES.webhookEvents:
       return (job) => runFileEvents(ctx, String(job.id), parseFileEventsJob(job.data));
     case QUEUE_NAMES.attachmentGc:
-      return (job) => runAttachmentGc(ctx, parseAttachmentGcJob(job.data));
+      return (job) =>
+        job.name === ATTACHMENT_GC_SWEEP
+          ? runAttachmentGcSweep(ctx)
+          : runAttachmentGc(ctx, parseAttachmentGcJob(job.data));
   }
 }
 
@@ -141,6 +149,9 @@ export function startHistoryWorkers(
   return {
     workers,
     active: () => active,
+    async ready() {
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+    },
     async close() {
       shutdown.value = true;
       const graceful = Promise.all(workers.map((w) => w.close()));

@@ -136,11 +136,16 @@ export async function startWorkerApp(
     webhooks: new WebhookStore(pool),
     webhookDeliveries: new WebhookDeliveryLog(pool),
     queues,
+    tenantIds: async () =>
+      (await pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id')).rows.map((r) => r.id),
     storageFor,
     model: createCrdtWorkspaceModel(storageFor),
     applyUpdate: options.applyUpdate ?? ((req) => cluster.applyUpdate(req)),
     shuttingDown: () => shutdown.value,
   };
+
+  // Every worker (re)states the schedule: an upsert, so the last started worker's interval wins.
+  await queues.scheduleAttachmentGcSweep(config.ATTACHMENT_GC_INTERVAL_MS);
 
   const workers = startHistoryWorkers(
     ctx,
@@ -153,6 +158,7 @@ export async function startWorkerApp(
     },
     shutdown,
   );
+  await workers.ready();
 
   let depths: Awaited<ReturnType<HistoryQueues['depths']>> | null = null;
   const pollDepths = async () => {

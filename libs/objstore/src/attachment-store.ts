@@ -92,6 +92,11 @@ export class AttachmentStore {
     return out;
   }
 
+  /** True when the tenant has at least one attachment object (one short listing). */
+  async hasAny(tenant: string): Promise<boolean> {
+    return this.objects.hasAny(attachmentPrefix(tenant));
+  }
+
   /** Deletes the tenant's object with this hash (garbage collection only). */
   async delete(tenant: string, hash: string): Promise<void> {
     await this.objects.delete(attachmentKey(tenant, hash));

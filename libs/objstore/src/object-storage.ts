@@ -133,6 +133,13 @@ export class ObjectStorage {
     return keys;
   }
 
+  /** True when at least one object exists under `prefix` (stops listing at the first). */
+  async hasAny(prefix: string): Promise<boolean> {
+    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<BucketItem>) if (item.name) return true;
+    return false;
+  }
+
   /** Every object under `prefix` (recursive) with its last modification time. */
   async listWithDates(prefix: string): Promise<{ key: string; lastModified: Date }[]> {
     const out: { key: string; lastModified: Date }[] = [];

@@ -1,6 +1,6 @@
 /**
  * `attachment-gc` job (docs/protocol.md#attachments): deletes the tenant's attachment objects that
- * nothing references. Referenced = a live `BinaryRef` (with a hash) of a live file in any of the
+ * nothing references; and the scheduled sweep that queues one per tenant with attachments. Referenced = a live `BinaryRef` (with a hash) of a live file in any of the
  * tenant's workspace docs (read from PostgreSQL, which holds every acknowledged update), or a
  * non-markdown blob reachable from any git ref of any of the tenant's repositories. An object
  * younger than the grace period, or touched within it (a client found it with `HEAD` or re-uploaded
@@ -12,6 +12,7 @@ import {
   attachmentTouchKey,
   type AttachmentGcJobData,
   type AttachmentGcJobResult,
+  type AttachmentGcSweepResult,
 } from '@diaryx-sync/bus';
 import {
   isAttachmentHash,
@@ -42,6 +43,7 @@ export async function runAttachmentGc(
   const store = new AttachmentStore(ctx.objects);
   // Listed first: an object stored after this list is not a candidate of this run.
   const stored = await store.list(tenant);
+  if (stored.length === 0) return { stored: 0, referenced: 0, kept_recent: 0, deleted: [] };
   const referenced = await committedAttachmentHashes(ctx.git, tenant);
   const storage = ctx.storageFor(tenant);
   for (const docId of await storage.listDocs()) {
@@ -67,4 +69,20 @@ export async function runAttachmentGc(
     'attachment gc',
   );
   return { stored: stored.length, referenced: referenced.size, kept_recent: keptRecent, deleted };
+}
+
+/**
+ * The scheduled sweep (`ATTACHMENT_GC_INTERVAL_MS`): queues an `attachment-gc` job, with the
+ * configured grace period, for every tenant that has attachment objects.
+ */
+export async function runAttachmentGcSweep(ctx: JobContext): Promise<AttachmentGcSweepResult> {
+  const store = new AttachmentStore(ctx.objects);
+  const tenants: string[] = [];
+  for (const tenant of await ctx.tenantIds()) {
+    if (!(await store.hasAny(tenant))) continue;
+    await ctx.queues.enqueueAttachmentGc({ tenant, graceMs: ctx.config.ATTACHMENT_GC_GRACE_MS });
+    tenants.push(tenant);
+  }
+  ctx.log.info({ tenants: tenants.length }, 'attachment gc sweep');
+  return { tenants };
 }

@@ -34,6 +34,7 @@ export interface JobContext {
     | 'GIT_AUTHOR_NAME'
     | 'GIT_AUTHOR_EMAIL'
     | 'REDIS_PREFIX'
+    | 'ATTACHMENT_GC_GRACE_MS'
   >;
   redis: RedisClient;
   log: Logger;
@@ -47,6 +48,8 @@ export interface JobContext {
   /** Every webhook delivery attempt, shown on `/ops` (jobs/webhook-delivery.ts). */
   webhookDeliveries: WebhookDeliveryLog;
   queues: HistoryQueues;
+  /** Every tenant id (the gateway's `tenants` table; the attachment GC sweep). */
+  tenantIds(): Promise<string[]>;
   /** The CRDT storage of a tenant. */
   storageFor(tenant: string): CrdtStorage;
   model: WorkspaceModel;

@@ -8,6 +8,21 @@
 /** Default grace period (ms): 1 hour. */
 export const ATTACHMENT_GC_GRACE_MS = 3600_000;
 
+/** Default interval (ms) of the scheduled sweep that queues a GC per tenant: 1 hour. */
+export const ATTACHMENT_GC_INTERVAL_MS = 3600_000;
+
+/**
+ * Id of the BullMQ job scheduler of the sweep, and the name of its jobs in the `attachment-gc`
+ * queue: a sweep job queues one `attachment-gc` job per tenant that has attachment objects.
+ */
+export const ATTACHMENT_GC_SWEEP = 'attachment-gc-sweep';
+
+/** Result of a sweep job. */
+export interface AttachmentGcSweepResult {
+  /** Tenants a GC was queued for (those with attachment objects). */
+  tenants: string[];
+}
+
 /** Payload of an `attachment-gc` job. */
 export interface AttachmentGcJobData {
   tenant: string;

@@ -26,7 +26,7 @@ import {
   type WorkspaceJobData,
 } from './job-types';
 import type { FileEventsJobData, WebhookDeliveryJobData } from './webhooks';
-import type { AttachmentGcJobData, AttachmentGcJobResult } from './attachment-gc';
+import { ATTACHMENT_GC_SWEEP, type AttachmentGcJobData, type AttachmentGcJobResult } from './attachment-gc';
 
 /** Options of {@link HistoryQueues}. */
 export interface HistoryQueuesOptions {
@@ -219,13 +219,34 @@ export class HistoryQueues {
     });
   }
 
-  /** Queues an attachment garbage collection of a tenant, de-duplicated while one is waiting. */
-  enqueueAttachmentGc(data: AttachmentGcJobData): Promise<Job> {
-    return this.queue(QUEUE_NAMES.attachmentGc).add('attachment-gc', data, {
-      jobId: jobIdOf('attachment-gc', data.tenant),
-      removeOnComplete: true,
-      removeOnFail: { count: 100 },
-    });
+  /**
+   * Queues an attachment garbage collection of a tenant, de-duplicated while one is waiting or
+   * running (a kept failed job of the tenant is removed first, so it never blocks later runs).
+   */
+  async enqueueAttachmentGc(data: AttachmentGcJobData): Promise<Job> {
+    const queue = this.queue(QUEUE_NAMES.attachmentGc);
+    const jobId = jobIdOf('attachment-gc', data.tenant);
+    const existing = await queue.getJob(jobId);
+    if (existing && (await existing.getState()) === 'failed') await existing.remove().catch(() => undefined);
+    return queue.add('attachment-gc', data, { jobId, removeOnComplete: true, removeOnFail: { count: 100 } });
+  }
+
+  /**
+   * Schedules the attachment GC sweep every `everyMs` (a BullMQ job scheduler, so one sweep per
+   * interval however many workers call this; calling it again changes the interval); `0` removes
+   * the schedule. The sweep queues {@link enqueueAttachmentGc} for every tenant with attachments.
+   */
+  async scheduleAttachmentGcSweep(everyMs: number): Promise<void> {
+    const queue = this.queue(QUEUE_NAMES.attachmentGc);
+    if (everyMs <= 0) {
+      await queue.removeJobScheduler(ATTACHMENT_GC_SWEEP);
+      return;
+    }
+    await queue.upsertJobScheduler(
+      ATTACHMENT_GC_SWEEP,
+      { every: everyMs },
+      { name: ATTACHMENT_GC_SWEEP, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+    );
   }
 
   /** Collects now and waits for the result. */
