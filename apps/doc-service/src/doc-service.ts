@@ -32,6 +32,7 @@ import {
   connectionField,
   isInstanceAlive,
   parseConnectionField,
+  PayloadStore,
 } from '@diaryx-sync/bus';
 import { type UpdateMeta } from '@diaryx-sync/crdt';
 import {
@@ -146,6 +147,7 @@ export class DocService {
   protected readonly leases: ShardLeaseManager;
   protected readonly registry: DocRegistry;
   protected readonly committer: GroupCommitter;
+  private readonly payloads: PayloadStore;
   readonly presence: PresenceTracker;
   private readonly storage: PostgresStorage;
   private readonly compaction: CompactionScheduler;
@@ -203,6 +205,7 @@ export class DocService {
         opts.metrics?.shards.owned.set(this.leases.ownedShards().length);
       },
     });
+    this.payloads = new PayloadStore({ redis: opts.redis, prefix: opts.prefix });
     this.committer = new GroupCommitter({
       write: (tenant, entries) => this.storage.forTenant(tenant).batchAppendUpdates(entries),
       fence: (shards, tokens) => this.leases.checkFence(shards, tokens),
@@ -524,7 +527,8 @@ export class DocService {
         connId: env.connId,
         docId: env.docId,
         msgId: env.msgId,
-        payloads,
+        // a big SyncStep2 goes by reference (a failed store: no reply, the gateway re-sends)
+        payloads: await this.payloads.offload(env.tenant, payloads),
         readOnlyViolation: res.readOnlyViolation,
         // not durable while part of it waits as Yjs pending state: the gateway re-sends it
         ack: !res.pending,

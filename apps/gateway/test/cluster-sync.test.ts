@@ -173,6 +173,43 @@ describe('convergence', () => {
     );
   });
 
+  test('clients joining a big doc at once (its SyncStep2 travels by reference) all load it whole', async () => {
+    const docId = 'body:shared/big.md';
+    const writer = await connect(editorA, 0);
+    const body = await writer.openSynced(docId);
+    // 3 frames of ~200 KB (under the 1 MB frame limit): a 600 KB doc, above the inline bound
+    for (let i = 0; i < 3; i++)
+      body.getText('body').insert(body.getText('body').length, `${i}`.repeat(200_000));
+    await writer.save(docId);
+    const expected = bodyText(body);
+    const joiners = await Promise.all([0, 1, 0, 1].map((g) => connect(editorA, g)));
+    const docs = await Promise.all(joiners.map((j) => j.openSynced(docId, 30_000)));
+    const ydoc = new Y.Doc();
+    const provider = new WebsocketProvider(`${cluster.ws(1)}/yjs`, encodeURIComponent(docId), ydoc, {
+      params: { token: editorA },
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      disableBc: true,
+    });
+    track({
+      close: () => {
+        provider.destroy();
+        provider.awareness.destroy();
+      },
+    });
+    await waitUntil(() => provider.synced, 30_000, 'provider synced');
+    for (const d of docs) expect(bodyText(d)).toBe(expected);
+    expect(ydoc.getText('body').toString()).toBe(expected);
+    // one stored copy serves them all, and it expires
+    const redis = connectTestRedis();
+    try {
+      const keys = await redis.keys(`${cluster.prefix}:payload:*`);
+      expect(keys.length).toBeGreaterThanOrEqual(1);
+      expect(await redis.ttl(keys[0] as string)).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   test('save is answered only once the update is in PostgreSQL', async () => {
     const docId = 'body:shared/durable.md';
     const c = await connect(editorA, 0);

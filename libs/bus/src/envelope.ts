@@ -26,7 +26,9 @@
  *    drops it from its retry buffer. `reply.readOnlyViolation` = a viewer tried to change the doc
  *    (send `{"type":"error","code":"read_only","doc"}` on /sync2, the Auth "permission denied"
  *    message on /yjs). `reply.syncComplete` ≠ null: after the payloads, send
- *    `{"type":"sync_complete","files_synced":syncComplete}` (/sync2 only).
+ *    `{"type":"sync_complete","files_synced":syncComplete}` (/sync2 only). A payload larger
+ *    than `INLINE_PAYLOAD_MAX_BYTES` (the SyncStep2 of a big doc) travels as a {@link PayloadRef}
+ *    to a Redis key instead (`payload-store.ts`): the gateway fetches it, in order.
  * 2. No reply within the gateway's timeout (no owner, owner crashed, shard moving): re-publish
  *    the same envelope (same msgId). Re-applying is harmless. A `shard_acquired` event for the
  *    frame's shard is a good moment to re-send at once.
@@ -152,14 +154,25 @@ export interface ApplyEnvelope {
   origin: string;
 }
 
+/**
+ * A reply payload stored under a Redis key instead of travelling inline (`payload-store.ts`).
+ * On the wire: an empty byte array (never a valid message) followed by the key.
+ */
+export interface PayloadRef {
+  key: string;
+}
+
 /** shard → gateway: the answer to one `frame`. */
 export interface ReplyEnvelope {
   type: 'reply';
   connId: string;
   docId: string;
   msgId: string;
-  /** y-protocols messages for this connection only, in order (each one message, no doc-id prefix). */
-  payloads: Uint8Array[];
+  /**
+   * y-protocols messages for this connection only, in order (each one message, no doc-id
+   * prefix); a large one as a reference to where it is stored (`payload-store.ts`).
+   */
+  payloads: (Uint8Array | PayloadRef)[];
   readOnlyViolation: boolean;
   /** The frame is processed and durable: stop retrying it. */
   ack: boolean;
@@ -311,6 +324,8 @@ function indexOrThrow<T>(values: readonly T[], v: T, what: string): number {
   return i;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export function encodeEnvelope(env: Envelope): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeUint8(e, ENVELOPE_VERSION);
@@ -371,7 +386,15 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
       s(env.docId);
       s(env.msgId);
       encoding.writeVarUint(e, env.payloads.length);
-      env.payloads.forEach(b);
+      for (const p of env.payloads) {
+        if (p instanceof Uint8Array) {
+          if (p.length === 0) throw new TypeError('cannot encode an empty reply payload');
+          b(p);
+        } else {
+          b(EMPTY);
+          s(p.key);
+        }
+      }
       bool(env.readOnlyViolation);
       bool(env.ack);
       // syncComplete: 0 = null, n + 1 otherwise.
@@ -580,8 +603,11 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
       break;
     case KIND.reply: {
       const head = { connId: r.str(), docId: r.str(), msgId: r.str() };
-      const payloads: Uint8Array[] = [];
-      for (let n = r.count(); n > 0; n--) payloads.push(r.bytes());
+      const payloads: (Uint8Array | PayloadRef)[] = [];
+      for (let n = r.count(); n > 0; n--) {
+        const bytes = r.bytes();
+        payloads.push(bytes.length > 0 ? bytes : { key: r.str() });
+      }
       const readOnlyViolation = r.bool();
       const ack = r.bool();
       const sc = r.varUint();

@@ -8,6 +8,7 @@ export * from './names';
 export * from './shard';
 export * from './envelope';
 export * from './bus-pubsub';
+export * from './payload-store';
 export * from './cluster-client';
 export * from './instances';
 export * from './jobs/job-types';

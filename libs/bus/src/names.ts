@@ -95,6 +95,11 @@ export function workspaceFocusKey(prefix: string, tenant: string, workspace: str
   return `${prefix}:focus:{${tenant}:${workspace}}`;
 }
 
+/** A large reply payload stored by content (`payload-store.ts`): `digest` = its SHA-256, hex. */
+export function payloadKey(prefix: string, tenant: string, digest: string): string {
+  return `${prefix}:payload:{${tenant}}:${digest}`;
+}
+
 /** Set of `${tenant}\n${workspace}` entries that have presence/focus hashes (for sweeping). */
 export function presenceIndexKey(prefix: string): string {
   return `${prefix}:presence-index`;

@@ -72,7 +72,9 @@ const envelopeArb: fc.Arbitrary<Envelope> = fc.oneof(
     connId: str,
     docId: str,
     msgId: str,
-    payloads: fc.array(bytes, { maxLength: 4 }),
+    payloads: fc.array(fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.record({ key: str })), {
+      maxLength: 4,
+    }),
     readOnlyViolation: fc.boolean(),
     ack: fc.boolean(),
     syncComplete: fc.option(fc.nat(), { nil: null }),
@@ -234,6 +236,28 @@ describe('envelope codec', () => {
     expect(() =>
       decodeEnvelope(new Uint8Array([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
     ).toThrow(EnvelopeDecodeError);
+  });
+
+  it('refuses to encode an empty reply payload (the marker of a stored one)', () => {
+    const reply = {
+      connId: 'c',
+      docId: 'd',
+      msgId: '1',
+      readOnlyViolation: false,
+      ack: true,
+      syncComplete: null,
+    };
+    expect(() => encodeEnvelope({ type: 'reply', ...reply, payloads: [new Uint8Array(0)] })).toThrow(
+      TypeError,
+    );
+    const ref = { key: 'p:payload:{t}:abc' };
+    expect(
+      decodeEnvelope(encodeEnvelope({ type: 'reply', ...reply, payloads: [Uint8Array.of(1, 2), ref] })),
+    ).toEqual({
+      type: 'reply',
+      ...reply,
+      payloads: [Uint8Array.of(1, 2), ref],
+    });
   });
 
   it('refuses to encode unknown roles instead of writing garbage', () => {

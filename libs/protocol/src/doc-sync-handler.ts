@@ -185,6 +185,22 @@ export class DocSyncHandler {
   constructor(doc: Y.Doc, options: DocSyncHandlerOptions = {}) {
     this.doc = doc;
     this.pendingBudget = new PendingBudget(options.pendingLimits ?? DEFAULT_PENDING_LIMITS, options.now);
+    doc.on('update', () => {
+      this.answerToEmpty = undefined;
+    });
+  }
+
+  /**
+   * The answer to a SyncStep1 with an empty state vector (a client without any state, the usual
+   * new joiner), kept until the document changes: a join storm on a big document encodes it once
+   * instead of once per joiner (docs/benchmarks.md, joinstorm).
+   */
+  private answerToEmpty: Uint8Array[] | undefined;
+
+  private answerSyncStep1(stateVector: Uint8Array): Uint8Array[] {
+    const empty = stateVector.length === 1 && stateVector[0] === 0;
+    if (!empty) return answerSyncStep1(this.doc, stateVector);
+    return (this.answerToEmpty ??= answerSyncStep1(this.doc, stateVector));
   }
 
   /**
@@ -217,7 +233,7 @@ export class DocSyncHandler {
       switch (p.kind) {
         case 'step1':
           sawSyncStep1 = true;
-          replies.push(...answerSyncStep1(this.doc, p.stateVector));
+          replies.push(...this.answerSyncStep1(p.stateVector));
           break;
         case 'change':
           if (canWrite) {

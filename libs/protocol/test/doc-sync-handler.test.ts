@@ -56,6 +56,32 @@ describe('DocSyncHandler: sync', () => {
     expect(step1).toEqual([{ type: 'syncStep1', stateVector: Y.encodeStateVector(server) }]);
   });
 
+  it('the answer to an empty state vector is computed once per document state, and follows every change', () => {
+    const server = docWith('v1');
+    const handler = new DocSyncHandler(server);
+    const join = () => {
+      const client = new Y.Doc();
+      for (const reply of handler.handle(editor('j'), step1Of(client)).replies) clientHandle(client, reply);
+      return client.getText('t').toString();
+    };
+    const first = handler.handle(editor('a'), step1Of(new Y.Doc())).replies;
+    expect(handler.handle(editor('b'), step1Of(new Y.Doc())).replies[0]).toBe(first[0]); // reused
+    expect(join()).toBe('v1');
+    const writer = new Y.Doc();
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(server));
+    const sv = Y.encodeStateVector(writer);
+    writer.getText('t').insert(2, ' and v2');
+    handler.handle(editor('w'), updateMessage(Y.encodeStateAsUpdate(writer, sv)));
+    expect(join()).toBe('v1 and v2');
+    // a client with some state still gets its own diff
+    const partial = docWith('', 99);
+    Y.applyUpdate(partial, Y.encodeStateAsUpdate(server));
+    const [step2] = handler.handle(editor('p'), step1Of(partial)).replies.map((r) => decodeMessages(r));
+    expect(step2).toEqual([
+      { type: 'syncStep2', update: Y.encodeStateAsUpdate(server, Y.encodeStateVector(partial)) },
+    ]);
+  });
+
   it('two clients converge through the handler; changes are broadcast and persisted once', () => {
     const server = new Y.Doc();
     const handler = new DocSyncHandler(server);

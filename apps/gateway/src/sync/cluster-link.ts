@@ -11,8 +11,11 @@ import {
   docChannel,
   encodeEnvelope,
   gatewayChannel,
+  type Envelope,
   type InboxEnvelope,
+  PayloadStore,
   type ReplyChannelEnvelope,
+  type ReplyEnvelope,
   shardEventsChannel,
   shardInboxChannel,
   shardOf,
@@ -27,9 +30,14 @@ import {
 import type { Logger } from '@diaryx-sync/runtime';
 import type { Cluster, Redis } from 'ioredis';
 
+/** A reply-channel envelope whose payloads are all bytes (references resolved). */
+export type DeliveredReplyChannelEnvelope =
+  | Exclude<ReplyChannelEnvelope, ReplyEnvelope>
+  | (Omit<ReplyEnvelope, 'payloads'> & { payloads: Uint8Array[] });
+
 /** What the link delivers to the gateway. */
 export interface ClusterLinkHandlers {
-  onReplyChannel(env: ReplyChannelEnvelope): void;
+  onReplyChannel(env: DeliveredReplyChannelEnvelope): void;
   onBroadcast(env: BroadcastEnvelope): void;
   onWorkspaceEvent(env: WorkspaceEventEnvelope): void;
   onShardAcquired(env: ShardAcquiredEnvelope): void;
@@ -63,8 +71,15 @@ export class ClusterLink {
   /** Subscribed channel → reference count. */
   private readonly refs = new Map<string, number>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
+  private readonly payloads: PayloadStore;
+  /**
+   * Envelopes waiting, in arrival order, while a reply's stored payload is fetched (`null`: none
+   * is): everything after it waits too, so delivery order stays the order Redis gave.
+   */
+  private backlog: Envelope[] | null = null;
 
   constructor(private readonly opts: ClusterLinkOptions) {
+    this.payloads = new PayloadStore({ redis: opts.redis, prefix: opts.prefix });
     this.bus = new BusPubSub({
       redis: opts.redis,
       onMessage: (channel, message) => this.dispatch(channel, message),
@@ -201,10 +216,54 @@ export class ClusterLink {
       this.opts.logger.warn({ channel, err: (err as Error).message }, 'dropping malformed envelope');
       return;
     }
+    if (this.backlog) this.backlog.push(env);
+    else this.deliverInOrder([env]);
+  }
+
+  /** Delivers `queue` in order; stops at a reply with stored payloads and goes on once fetched. */
+  private deliverInOrder(queue: Envelope[]): void {
+    for (let env = queue.shift(); env; env = queue.shift()) {
+      if (env.type === 'reply' && !PayloadStore.isResolved(env.payloads)) {
+        this.backlog = queue;
+        const reply = env;
+        void this.payloads.resolve(reply.payloads).then(
+          (payloads) => this.deliverResolved(reply, payloads),
+          (err: Error) => {
+            this.opts.logger.warn({ err: err.message }, 'fetching a stored reply payload failed');
+            this.deliverResolved(reply, null);
+          },
+        );
+        return;
+      }
+      this.deliver(env);
+    }
+    this.backlog = null;
+  }
+
+  private deliverResolved(reply: ReplyEnvelope, payloads: Uint8Array[] | null): void {
+    // A payload that expired or could not be fetched: the gateway re-sends the frame soon.
+    this.deliver(
+      payloads
+        ? { ...reply, payloads }
+        : {
+            type: 'error',
+            connId: reply.connId,
+            docId: reply.docId,
+            msgId: reply.msgId,
+            code: 'unavailable',
+            message: 'reply payload expired',
+          },
+    );
+    this.deliverInOrder(this.backlog ?? []);
+  }
+
+  private deliver(env: Envelope | DeliveredReplyChannelEnvelope): void {
     const h = this.opts.handlers;
     try {
       switch (env.type) {
         case 'reply':
+          if (!PayloadStore.isResolved(env.payloads)) return; // never: deliverInOrder resolved them
+          return h.onReplyChannel({ ...env, payloads: env.payloads });
         case 'saved':
         case 'error':
         case 'applied':

@@ -6,7 +6,6 @@
  */
 import type {
   BroadcastEnvelope,
-  ReplyChannelEnvelope,
   ShardAcquiredEnvelope,
   WorkspaceEventEnvelope,
 } from '@diaryx-sync/bus';
@@ -14,7 +13,7 @@ import { parseTenantKey, tenantKey, workspaceEventJson } from '@diaryx-sync/bus'
 import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { CloseCode, encodeFrame, type Role } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
-import type { ClusterLink } from './cluster-link';
+import type { ClusterLink, DeliveredReplyChannelEnvelope } from './cluster-link';
 import { PendingUpdates } from './pending-updates';
 import type { SyncSettings } from './sync-config';
 
@@ -279,7 +278,7 @@ export class SyncHub {
   }
 
   /** Replies, `saved` and errors for this gateway's connections. */
-  onReplyChannel(env: ReplyChannelEnvelope): void {
+  onReplyChannel(env: DeliveredReplyChannelEnvelope): void {
     if (env.type === 'applied') return;
     const seq = Number(env.msgId);
     const entry = this.pending.get(seq);

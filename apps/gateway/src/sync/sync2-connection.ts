@@ -39,6 +39,23 @@ export function changes(m: ProtocolMessage): boolean {
   return m.type === 'syncStep2' || m.type === 'update';
 }
 
+/** Framed copies of large reply payloads, by payload object (see {@link framedReply}). */
+const framedLarge = new WeakMap<Uint8Array, { docId: string; framed: Uint8Array }>();
+
+/**
+ * `encodeFrame(docId, payload)`. A large payload (a big doc's SyncStep2) arrives as one object
+ * shared by every joiner of a join storm (the stored-payload cache, `@diaryx-sync/bus`
+ * `payload-store.ts`): it is framed once, not copied once per socket.
+ */
+function framedReply(docId: string, payload: Uint8Array): Uint8Array {
+  if (payload.length < 64 * 1024) return encodeFrame(docId, payload);
+  const known = framedLarge.get(payload);
+  if (known?.docId === docId) return known.framed;
+  const framed = encodeFrame(docId, payload);
+  framedLarge.set(payload, { docId, framed });
+  return framed;
+}
+
 /** See module doc. */
 export class Sync2Connection extends ClientConnection {
   readonly endpoint = 'sync2' as const;
@@ -58,7 +75,7 @@ export class Sync2Connection extends ClientConnection {
     readOnlyViolation: boolean,
     syncComplete: number | null,
   ): void {
-    for (const p of payloads) this.sendBinary(encodeFrame(docId, p), 'reply');
+    for (const p of payloads) this.sendBinary(framedReply(docId, p), 'reply');
     if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
     if (syncComplete !== null && !this.syncCompleted.has(docId)) {
       this.syncCompleted.add(docId);
