@@ -44,6 +44,7 @@ export const PEER_RUNS: PeerRunSpec[] = [
   { key: 'connections', scenario: 'connections', knobs: {} },
   { key: 'ingest', scenario: 'ingest', knobs: {} },
   { key: 'coldload', scenario: 'coldload', knobs: {} },
+  { key: 'joinstorm', scenario: 'joinstorm', knobs: {} },
 ];
 
 /** A row of the comparison: how to read the figure from a run, and which way is better. */
@@ -129,6 +130,13 @@ const METRICS: Metric[] = [
     label: 'coldload 10k updates: median',
     better: 'lower',
     value: (r) => figure(r, 'coldload_p50_ms') ?? NaN,
+    format: (v) => `${fmtMs(v)} ms`,
+  },
+  {
+    run: 'joinstorm',
+    label: 'joinstorm 150 × 4 MB: connect → full content p99',
+    better: 'lower',
+    value: (r) => r.latency?.p99 ?? NaN,
     format: (v) => `${fmtMs(v)} ms`,
   },
 ];
