@@ -1,4 +1,4 @@
-import { SyncClientError } from '@diaryx-sync/protocol';
+import { SyncClientError } from '@diaryx-sync/protocol/node';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
 
 /** An error that ends the CLI with a one-line message and a given exit code. */

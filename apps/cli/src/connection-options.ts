@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { isValidWorkspaceId } from '@diaryx-sync/crdt';
-import type { ReconnectOptions } from '@diaryx-sync/protocol';
+import type { ReconnectOptions } from '@diaryx-sync/protocol/node';
 import { CliError } from './cli-error';
 import { ExitCode } from './exit-codes';
 import type { CliIo } from './io';

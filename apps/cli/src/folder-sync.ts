@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import { parseMarkdownFiles, restyleMarkdown } from '@diaryx-sync/crdt';
-import type { FileChangeSet, SyncEvent } from '@diaryx-sync/protocol';
+import type { FileChangeSet, SyncEvent } from '@diaryx-sync/protocol/node';
 import {
   isSyncedFile,
   readFileIfExists,

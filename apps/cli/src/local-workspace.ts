@@ -16,7 +16,7 @@ import {
   type FileMetadata,
   type MarkdownFile,
 } from '@diaryx-sync/crdt';
-import { createCrdtSessionDocuments, type SessionDocuments } from '@diaryx-sync/protocol';
+import { createCrdtSessionDocuments, type SessionDocuments } from '@diaryx-sync/protocol/node';
 import { docIdMetadata, pathMetadata, pinnedFilename, type KeyForm } from './key-form';
 import { mergeLocalMetadata } from './metadata-merge';
 import { mergeLocalText } from './text-merge';

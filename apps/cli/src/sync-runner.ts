@@ -1,4 +1,4 @@
-import { SyncClient, type SyncEvent, type WebSocketFactory } from '@diaryx-sync/protocol';
+import { SyncClient, type SyncEvent, type WebSocketFactory } from '@diaryx-sync/protocol/node';
 import { reconnectFor, type ConnectionOptions } from './connection-options';
 import type { LocalWorkspace } from './local-workspace';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LocalWorkspace, type FolderSync } from '@diaryx-sync/cli';
-import { SyncClient } from '@diaryx-sync/protocol';
+import { SyncClient } from '@diaryx-sync/protocol/node';
 import * as testing from '@diaryx-sync/protocol/testing';
 import {
   cleanupTempDirs,

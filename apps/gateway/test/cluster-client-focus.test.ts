@@ -3,7 +3,7 @@
  * reaches the workspace's peers as `focus_list_changed`, the client surfaces it as
  * `FocusListChanged`, and the set is sent again after a reconnect (gateway restart).
  */
-import { SyncClient, createYDocSessionDocuments, type SyncEvent } from '@diaryx-sync/protocol';
+import { SyncClient, createYDocSessionDocuments, type SyncEvent } from '@diaryx-sync/protocol/node';
 import { startCluster, Sync2TestClient, waitUntil, type TestCluster } from './helpers/cluster';
 
 jest.setTimeout(120_000);

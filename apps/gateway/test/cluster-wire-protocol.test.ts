@@ -5,9 +5,6 @@
  * cluster tests do not prove (exact JSON shapes, message order, who receives what).
  */
 import {
-  REMOTE_ORIGIN,
-  SyncClient,
-  createYDocSessionDocuments,
   decodeFrame,
   decodeMessages,
   encodeAwarenessUpdate,
@@ -16,8 +13,13 @@ import {
   encodeMessage,
   encodeMessages,
   type ProtocolMessage,
-  type SyncEvent,
 } from '@diaryx-sync/protocol';
+import {
+  REMOTE_ORIGIN,
+  SyncClient,
+  createYDocSessionDocuments,
+  type SyncEvent,
+} from '@diaryx-sync/protocol/node';
 import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';

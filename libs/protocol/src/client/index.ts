@@ -1,4 +1,9 @@
-/** Client side of the sync protocol: {@link SyncSession} state machine and {@link SyncClient}. */
+/**
+ * `@diaryx-sync/protocol/node`: the whole client side of the sync protocol, the
+ * {@link SyncSession} state machine, the document adapters and the {@link SyncClient}, whose
+ * default WebSocket is the `ws` package in Node (default-websocket.ts). Browsers import
+ * `@diaryx-sync/protocol/client` (browser.ts) instead; the codec is the package root.
+ */
 export * from './documents';
 export * from './events';
 export { SyncSession, canonicalSessionPath, type SyncSessionOptions } from './session';
@@ -10,14 +15,8 @@ export {
 } from './ydoc-documents';
 export { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
 export { SyncClientError, type SyncClientErrorKind } from './errors';
-export {
-  SYNC_SUBPROTOCOL,
-  TOKEN_SUBPROTOCOL_PREFIX,
-  buildSyncUrl,
-  syncSubprotocols,
-  type WebSocketFactory,
-  type WebSocketLike,
-} from './transport';
+export { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../subprotocols';
+export { buildSyncUrl, syncSubprotocols, type WebSocketFactory, type WebSocketLike } from './transport';
 export { defaultWebSocketFactory } from './default-websocket';
 export {
   SyncClient,

@@ -1,3 +1,5 @@
+import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../subprotocols';
+
 /**
  * The minimal WebSocket surface a {@link SyncClient} uses, satisfied both by the `ws` package
  * (Node) and by the browser's global `WebSocket`.
@@ -18,11 +20,6 @@ export interface WebSocketLike {
  * {@link syncSubprotocols}).
  */
 export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
-
-/** The subprotocol a Diaryx gateway selects and echoes (docs/protocol.md#authentication). */
-export const SYNC_SUBPROTOCOL = 'diaryx-sync';
-/** Prefix of the subprotocol entry carrying the token, `bearer.<jwt>` (never echoed by the server). */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
 
 /**
  * The subprotocols that authenticate a client: `['diaryx-sync', 'bearer.<jwt>']` (none without a

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Role } from '../../roles';
-import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../transport';
+import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../subprotocols';
 import { TestSyncServerCore, type TestSyncServerOptions } from './server-core';
 
 /** Options of {@link startTestSyncServer}. */
