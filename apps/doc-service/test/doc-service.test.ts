@@ -222,6 +222,55 @@ describe('doc service (in-process, real Redis + PostgreSQL)', () => {
     }
   });
 
+  it('a burst on one doc: acks and broadcasts keep the arrival order, and every acked update is durable', async () => {
+    const docId = 'body:w1/burst.md';
+    await gw.watchDoc(T, docId);
+    await gw.frame(T, docId, 'b', step1Msg());
+    const client = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    client.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 300; i++) client.getText('body').insert(client.getText('body').length, `${i % 10}`);
+    const msgIds = updates.map((_, i) => `burst-${i}`);
+    // published back to back on one connection, as a gateway forwards a client's frames
+    await Promise.all(
+      updates.map((u, i) =>
+        gw.send({
+          type: 'frame',
+          msgId: msgIds[i] as string,
+          gatewayId: gw.id,
+          connId: 'b',
+          tenant: T,
+          role: 'editor',
+          docId,
+          payload: updateMsg(u),
+        }),
+      ),
+    );
+    const replies = () => gw.of('reply', (r) => r.msgId.startsWith('burst-'));
+    await waitFor(() => replies().length === 300, 15_000, '300 replies');
+    expect(replies().map((r) => r.msgId)).toEqual(msgIds);
+    expect(replies().every((r) => r.ack)).toBe(true);
+    // every acknowledged update is in PostgreSQL
+    const stored = new Y.Doc();
+    for (const r of await rows(docId)) Y.applyUpdate(stored, r.data);
+    expect(stored.getText('body').toString()).toBe(client.getText('body').toString());
+    // the broadcasts, applied in the order received, never wait for a missing dependency
+    const broadcasts = await waitFor(
+      () => {
+        const b = gw.of('broadcast', (e) => e.docId === docId);
+        return b.length >= 300 ? b : undefined;
+      },
+      15_000,
+      '300 broadcasts',
+    );
+    const peer = new Y.Doc();
+    for (const b of broadcasts) {
+      for (const m of decodeMessages(b.payload)) if (m.type === 'update') Y.applyUpdate(peer, m.update);
+      expect(peer.store.pendingStructs).toBeNull();
+    }
+    expect(peer.getText('body').toString()).toBe(client.getText('body').toString());
+  });
+
   it('relays awareness and removes a leaving connection’s states for the others', async () => {
     const docId = 'body:w1/aw.md';
     await gw.watchDoc(T, docId);
