@@ -107,7 +107,9 @@ describe('y-protocols messages', () => {
       fc.property(arb, fc.constantFrom('sync2' as const, 'yjs' as const), (input, dialect) => {
         try {
           const messages = decodeMessages(input, dialect);
-          expect(encodeMessages(messages)).toEqual(input);
+          // Same messages again; not always the same bytes: a varint may arrive in more bytes than
+          // needed (`91 00` = 17) and is written back in the shortest form (found by fast-check).
+          expect(decodeMessages(encodeMessages(messages), dialect)).toEqual(messages);
         } catch (error) {
           expect(error).toBeInstanceOf(ProtocolError);
           expect((error as ProtocolError).closeCode).toBe(4400);
