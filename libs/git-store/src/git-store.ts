@@ -1,6 +1,6 @@
 /** Entry point: one object per process giving the repository of any workspace. */
 import type { Pool } from 'pg';
-import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
+import { gitPrefix, type ObjectStorage, workspacePrefix } from '@diaryx-sync/objstore';
 import { RefStore } from './refs/ref-store';
 import { ensureGitStoreSchema } from './refs/schema';
 import { WorkspaceRepository } from './git/workspace-repository';
@@ -38,7 +38,8 @@ export class GitStore {
 
   /**
    * Forgets a deleted workspace's history so that a new workspace with the same id starts
-   * empty: refs, health row and git objects. Backups and audit rows are kept for recovery.
+   * empty: refs, health row, and every S3 object of the workspace (git objects, rebuild backups,
+   * pending imports; docs/workspace-deletion.md). Audit rows are kept.
    */
   async deleteWorkspace(tenant: string, workspace: string): Promise<void> {
     await this.forgetWorkspace(tenant, workspace);
@@ -57,10 +58,13 @@ export class GitStore {
     ]);
   }
 
-  /** The S3 half of {@link deleteWorkspace}: deletes the workspace's git objects. */
+  /**
+   * The S3 half of {@link deleteWorkspace}: deletes every object under `{tenant}/{workspace}/`
+   * (git objects, backups, imports). Attachments are the tenant's (shared by content across its
+   * workspaces): the attachment GC removes those no workspace references any more.
+   */
   async purgeObjects(tenant: string, workspace: string): Promise<void> {
-    const prefix = gitPrefix(tenant, workspace);
-    this.cache.forget(prefix);
-    for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
+    this.cache.forget(gitPrefix(tenant, workspace));
+    for (const key of await this.storage.list(workspacePrefix(tenant, workspace))) await this.storage.delete(key);
   }
 }

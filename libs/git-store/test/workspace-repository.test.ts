@@ -178,10 +178,15 @@ describe('WorkspaceRepository (s3rver + PostgreSQL)', () => {
     const repo = store.repository('tenant_d', 'gone');
     await repo.commitFiles([{ path: 'a.md', content: 'A' }], { author });
     expect(await repo.head()).not.toBeNull();
+    const objects = new ObjectStorage(s3.config);
+    await objects.put('tenant_d/gone/backups/before-rebuild.json', Buffer.from('{}'), 'application/json');
+    await objects.put('tenant_d/kept/backups/other.json', Buffer.from('{}'), 'application/json');
     await store.deleteWorkspace('tenant_d', 'gone');
     expect(await repo.head()).toBeNull();
     expect(await repo.log()).toEqual([]);
-    expect(await new ObjectStorage(s3.config).list('tenant_d/gone/git/')).toEqual([]);
+    // every object of the workspace is gone (git, backups), another workspace's stay
+    expect(await objects.list('tenant_d/gone/')).toEqual([]);
+    expect(await objects.list('tenant_d/kept/')).toEqual(['tenant_d/kept/backups/other.json']);
     // same content again in the same process: every object is written again (no stale cache)
     const again = await repo.commitFiles([{ path: 'a.md', content: 'A' }], { author });
     expect(again.status).toBe('committed');
