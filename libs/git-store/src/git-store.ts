@@ -65,6 +65,7 @@ export class GitStore {
    */
   async purgeObjects(tenant: string, workspace: string): Promise<void> {
     this.cache.forget(gitPrefix(tenant, workspace));
-    for (const key of await this.storage.list(workspacePrefix(tenant, workspace))) await this.storage.delete(key);
+    for (const key of await this.storage.list(workspacePrefix(tenant, workspace)))
+      await this.storage.delete(key);
   }
 }
