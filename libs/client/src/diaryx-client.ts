@@ -28,16 +28,18 @@ import {
   encodeFrame,
   encodeMessage,
   isPermanentCloseCode,
+  readTokenClaims,
+  scheduleTokenRefresh,
   syncSubprotocols,
   toMessageData,
   type SessionAction,
   type SessionDocuments,
   type SyncEvent,
+  type TokenClaimsView,
 } from '@diaryx-sync/protocol/client';
 import { Emitter } from './emitter';
 import { DiaryxClientError } from './errors';
 import { FilePresence } from './presence';
-import { readTokenClaims, refreshDelay, type TokenClaimsView } from './token';
 import type {
   ClientEventName,
   ClientListener,
@@ -560,14 +562,14 @@ export class DiaryxClient {
       let lastSeen = Date.now();
       let tick: ReturnType<typeof setInterval> | undefined;
       let ping: ReturnType<typeof setInterval> | undefined;
-      let refresh: ReturnType<typeof setTimeout> | undefined;
+      let cancelRefresh = (): void => undefined;
 
       const finish = (code: number, reason: string): void => {
         if (finished) return;
         finished = true;
         clearInterval(tick);
         clearInterval(ping);
-        clearTimeout(refresh);
+        cancelRefresh();
         if (this.socket === socket) this.socket = undefined;
         this.inflight.clear();
         for (const entry of this.openFiles.values()) entry.presence.dropRemoteStates();
@@ -582,26 +584,6 @@ export class DiaryxClient {
         }
         finish(code, reason);
       };
-      const scheduleRefresh = (): void => {
-        const expiresAt = this.claims.expiresAt;
-        if (expiresAt === null) return;
-        const delay = refreshDelay(expiresAt, Date.now(), this.options.refreshBeforeExpiryMs ?? 30000);
-        refresh = setTimeout(() => {
-          this.options.token().then(
-            (fresh) => {
-              if (finished) return;
-              this.nextToken = fresh;
-              rotated = true;
-              close(1000, 'token refresh');
-            },
-            (err: unknown) => {
-              this.events.emit('error', { message: `token refresh failed: ${String(err)}` });
-              if (!finished) scheduleRefresh();
-            },
-          );
-        }, delay);
-      };
-
       socket.addEventListener('open', () => {
         if (finished) return;
         opened = true;
@@ -612,7 +594,22 @@ export class DiaryxClient {
           if (Date.now() - lastSeen > DEAD_AFTER_MS) return close(4000, 'dead connection');
           if (socket.readyState === WS_OPEN) socket.send('{"type":"ping"}');
         }, PING_MS);
-        scheduleRefresh();
+        cancelRefresh = scheduleTokenRefresh(
+          token,
+          this.options.token,
+          this.options.refreshBeforeExpiryMs ?? 30000,
+          {
+            fresh: (fresh) => {
+              this.nextToken = fresh;
+              rotated = true;
+              close(1000, 'token refresh');
+            },
+            failed: (err) => {
+              this.events.emit('error', { message: `token refresh failed: ${String(err)}` });
+              return 'retry';
+            },
+          },
+        );
       });
       socket.addEventListener('message', (event: MessageEvent) => {
         if (finished) return;

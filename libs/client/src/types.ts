@@ -4,9 +4,10 @@
  */
 import type * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
+import type { TokenProvider } from '@diaryx-sync/protocol/client';
 
 /** Returns a fresh JWT; called before every connection and again before the current one expires. */
-export type TokenProvider = () => Promise<string>;
+export type { TokenProvider };
 
 /** The browser `WebSocket` constructor (or a compatible one, e.g. `ws` in Node). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;

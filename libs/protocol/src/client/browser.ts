@@ -9,6 +9,14 @@ export * from './events';
 export { SyncSession, canonicalSessionPath, type SyncSessionOptions } from './session';
 export { createCrdtSessionDocuments } from './crdt-documents';
 export { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
+export {
+  readTokenClaims,
+  refreshDelay,
+  scheduleTokenRefresh,
+  type TokenClaimsView,
+  type TokenProvider,
+  type TokenRefreshHandlers,
+} from './token';
 export { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../subprotocols';
 export { WS_OPEN, buildSyncUrl, syncSubprotocols, toMessageData } from './transport';
 export { encodeFrame, decodeFrame } from '../framing';

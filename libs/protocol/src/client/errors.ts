@@ -33,6 +33,10 @@ export function errorForCloseCode(code: number, reason: string): SyncClientError
   const detail = reason !== '' ? `: ${reason}` : '';
   if (code === 4401)
     return new SyncClientError('unauthorized', `token rejected by the server (4401${detail})`, code);
+  if (code === 4403 && reason === 'share revoked') {
+    // A guest of a share link (docs/protocol.md#share-links): not a missing workspace.
+    return new SyncClientError('forbidden', `the share link was revoked (4403${detail})`, code);
+  }
   if (code === 4403) {
     return new SyncClientError(
       'forbidden',

@@ -14,6 +14,14 @@ export {
   type YDocSessionDocuments,
 } from './ydoc-documents';
 export { DEFAULT_RECONNECT, backoffDelay, type ReconnectOptions } from './backoff';
+export {
+  readTokenClaims,
+  refreshDelay,
+  scheduleTokenRefresh,
+  type TokenClaimsView,
+  type TokenProvider,
+  type TokenRefreshHandlers,
+} from './token';
 export { SyncClientError, type SyncClientErrorKind } from './errors';
 export { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../subprotocols';
 export { buildSyncUrl, syncSubprotocols, type WebSocketFactory, type WebSocketLike } from './transport';

@@ -3,6 +3,7 @@ import type { SessionDocuments } from './documents';
 import { SyncClientError, errorForCloseCode, errorForHttpStatus } from './errors';
 import type { SessionAction, SessionEvent, SyncEvent } from './events';
 import { SyncSession, type SyncSessionOptions } from './session';
+import { scheduleTokenRefresh, type TokenProvider } from './token';
 import {
   WS_OPEN,
   buildSyncUrl,
@@ -14,6 +15,7 @@ import {
 import { defaultWebSocketFactory } from './default-websocket';
 import { bodyDocId } from '@diaryx-sync/crdt';
 import { isTerminalCloseCode } from './wire';
+import { CloseCode } from '../codes';
 
 /** Receives everything a {@link SyncClient} reports: status, progress, file changes, errors. */
 export interface SyncEventHandler {
@@ -26,8 +28,18 @@ export interface SyncClientOptions {
   readonly serverUrl: string;
   /** Workspace to sync. */
   readonly workspaceId: string;
-  /** JWT, sent in the `Sec-WebSocket-Protocol` list (`diaryx-sync, bearer.<jwt>`). */
-  readonly token?: string;
+  /**
+   * JWT, sent in the `Sec-WebSocket-Protocol` list (`diaryx-sync, bearer.<jwt>`): a fixed one, or
+   * a {@link TokenProvider} asked before every connection and, during {@link SyncClient.runPersistent},
+   * `refreshBeforeExpiryMs` before the token's `exp` (the client then switches to a new connection
+   * with the fresh token; docs/protocol.md#tokens). With a provider a 4401 close (token expired or
+   * revoked) is retried with a fresh token. A provider that rejects with a {@link SyncClientError}
+   * ends the run with that error (e.g. a share link that was revoked); any other rejection is a
+   * failed attempt, retried with backoff.
+   */
+  readonly token?: string | TokenProvider;
+  /** With a token provider: refresh this long before `exp` (default 30000; at most half the remaining life). */
+  readonly refreshBeforeExpiryMs?: number;
   /** Local documents of the workspace. */
   readonly documents: SessionDocuments;
   /** Event handler (more can be added with {@link SyncClient.on}). */
@@ -89,6 +101,8 @@ interface CloseInfo {
   readonly code: number;
   readonly reason: string;
   readonly opened: boolean;
+  /** Closed by the client to switch to a refreshed token. */
+  readonly rotated: boolean;
   readonly httpStatus?: number;
   readonly error?: string;
 }
@@ -123,6 +137,10 @@ export class SyncClient {
   private connection: Connection | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** A token the provider returned before expiry, for the next connection. */
+  private refreshedToken: string | undefined;
+  /** The provider's permanent failure during a refresh: ends the run. */
+  private tokenFailure: SyncClientError | undefined;
 
   constructor(options: SyncClientOptions) {
     this.options = options;
@@ -228,6 +246,7 @@ export class SyncClient {
    */
   async runPersistent(signal?: AbortSignal): Promise<void> {
     this.stopped = false;
+    this.tokenFailure = undefined;
     const onAbort = (): void => this.stop();
     signal?.addEventListener('abort', onAbort);
     try {
@@ -238,10 +257,23 @@ export class SyncClient {
           status: failures === 0 ? 'connecting' : 'reconnecting',
           attempt: failures,
         });
-        const conn = this.open();
+        const token = await this.acquireToken();
+        if (this.stopped) return;
+        if (token instanceof Error) {
+          failures++;
+          if (failures > this.reconnect.maxAttempts) throw token;
+          await this.sleepInterruptibly(backoffDelay(failures, this.reconnect, this.options.random));
+          continue;
+        }
+        const conn = this.open(token, true);
         const info = await conn.closed;
         if (this.stopped) return;
-        const permanent = permanentError(info);
+        if (this.tokenFailure !== undefined) throw this.tokenFailure;
+        if (info.rotated) {
+          failures = 0;
+          continue;
+        }
+        const permanent = this.permanentError(info);
         if (permanent !== undefined) throw permanent;
         failures = info.opened ? 1 : failures + 1;
         if (failures > this.reconnect.maxAttempts) throw unreachableError(info, failures);
@@ -294,7 +326,15 @@ export class SyncClient {
           status: attempts === 1 ? 'connecting' : 'reconnecting',
           attempt: attempts - 1,
         });
-        conn = this.open();
+        const token = await this.acquireToken();
+        if (token instanceof Error) {
+          if (this.stopped) throw new SyncClientError('aborted', 'interrupted');
+          failures++;
+          if (failures > Math.min(this.reconnect.maxAttempts, 1e6)) throw token;
+          await this.sleepInterruptibly(backoffDelay(failures, this.reconnect, this.options.random));
+          continue;
+        }
+        conn = this.open(token, false);
         const first = await Promise.race([conn.synced.then(() => 'synced' as const), conn.closed, timedOut]);
         if (first === 'timeout') {
           conn.close(1000, 'timeout');
@@ -302,7 +342,7 @@ export class SyncClient {
         }
         if (first !== 'synced') {
           if (this.stopped) throw new SyncClientError('aborted', 'interrupted');
-          const permanent = permanentError(first);
+          const permanent = this.permanentError(first);
           if (permanent !== undefined) throw permanent;
           failures = first.opened ? 1 : failures + 1;
           if (failures > Math.min(this.reconnect.maxAttempts, 1e6)) throw unreachableError(first, failures);
@@ -327,7 +367,7 @@ export class SyncClient {
             throw new SyncClientError('timeout', `"saved" not received within ${deadline() - started} ms`);
           }
           if (!Array.isArray(result)) {
-            const permanent = permanentError(result);
+            const permanent = this.permanentError(result);
             throw (
               permanent ??
               new SyncClientError('unreachable', `connection lost while saving (${result.code})`, result.code)
@@ -370,6 +410,33 @@ export class SyncClient {
       }
     }
     return ids;
+  }
+
+  /**
+   * The token for the next connection: the fixed one, the one a refresh got, or the provider's.
+   * A provider failure is returned as an error to retry; a permanent one (a {@link SyncClientError})
+   * is thrown.
+   */
+  private async acquireToken(): Promise<string | undefined | SyncClientError> {
+    const source = this.options.token;
+    if (typeof source !== 'function') return source;
+    const refreshed = this.refreshedToken;
+    this.refreshedToken = undefined;
+    if (refreshed !== undefined) return refreshed;
+    try {
+      return await source();
+    } catch (err) {
+      if (err instanceof SyncClientError) throw err;
+      const message = `token provider failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.dispatch({ type: 'Error', message });
+      return new SyncClientError('unreachable', message);
+    }
+  }
+
+  /** {@link permanentError}, except a 4401 close when a provider can give a fresh token. */
+  private permanentError(info: CloseInfo): SyncClientError | undefined {
+    if (info.code === CloseCode.Unauthorized && typeof this.options.token === 'function') return undefined;
+    return permanentError(info);
   }
 
   private dispatch(event: SyncEvent): void {
@@ -427,15 +494,20 @@ export class SyncClient {
     });
   }
 
-  /** Opens one connection and wires it to the session. */
-  private open(): Connection {
+  /**
+   * Opens one connection with `token` and wires it to the session; with `refresh` and a token
+   * provider, switches to a new connection with a fresh token before this one expires.
+   */
+  private open(token: string | undefined, refresh: boolean): Connection {
     const url = buildSyncUrl(this.options.serverUrl);
-    const socket = this.factory(url, syncSubprotocols(this.options.token));
+    const socket = this.factory(url, syncSubprotocols(token));
     socket.binaryType = 'arraybuffer';
     const pingMs = this.options.pingIntervalMs ?? 15000;
     const deadMs = pingMs + (this.options.pongTimeoutMs ?? 10000);
     let opened = false;
     let finished = false;
+    let rotated = false;
+    let cancelRefresh = (): void => undefined;
     let lastSeen = Date.now();
     let errorText: string | undefined;
     let tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -453,6 +525,7 @@ export class SyncClient {
       finished = true;
       clearInterval(tickTimer);
       clearInterval(pingTimer);
+      cancelRefresh();
       unsubscribe();
       if (opened) this.feed({ type: 'Disconnected' });
       if (this.connection === conn) this.connection = undefined;
@@ -466,6 +539,7 @@ export class SyncClient {
         code,
         reason,
         opened,
+        rotated,
         httpStatus: status !== null ? Number(status[1]) : undefined,
         error: errorText,
       });
@@ -498,6 +572,25 @@ export class SyncClient {
       opened = true;
       lastSeen = Date.now();
       this.feed({ type: 'Connected' });
+      const provider = this.options.token;
+      if (refresh && token !== undefined && typeof provider === 'function') {
+        cancelRefresh = scheduleTokenRefresh(token, provider, this.options.refreshBeforeExpiryMs ?? 30000, {
+          fresh: (fresh) => {
+            this.refreshedToken = fresh;
+            rotated = true;
+            conn.close(1000, 'token refresh');
+          },
+          failed: (err) => {
+            if (err instanceof SyncClientError) {
+              this.tokenFailure = err;
+              conn.close(1000, 'token refresh failed');
+              return 'stop';
+            }
+            this.dispatch({ type: 'Error', message: `token refresh failed: ${String(err)}` });
+            return 'retry';
+          },
+        });
+      }
       tickTimer = setInterval(() => this.feed({ type: 'Tick' }), this.options.tickIntervalMs ?? 250);
       pingTimer = setInterval(() => {
         if (Date.now() - lastSeen > deadMs) {
