@@ -177,10 +177,13 @@ export class AttachmentSync {
   }
 
   private async request(url: string, init: RequestInit): Promise<Response> {
+    const source = this.opts.token;
+    // A share's guest token is renewed by its provider (share-join.ts).
+    const token = typeof source === 'function' ? await source() : source;
     try {
       return await fetch(url, {
         ...init,
-        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.opts.token}` },
+        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
       });
     } catch (err) {
       throw new CliError(

@@ -1,15 +1,17 @@
 import { Option, type Command } from 'commander';
 import { isValidWorkspaceId } from '@diaryx-sync/crdt';
-import type { ReconnectOptions } from '@diaryx-sync/protocol/node';
+import type { ReconnectOptions, TokenProvider } from '@diaryx-sync/protocol/node';
 import { CliError } from './cli-error';
 import { ExitCode } from './exit-codes';
 import type { CliIo } from './io';
+import { ShareJoin } from './share-join';
 
 /** Options shared by every command. */
 export interface ConnectionOptions {
   readonly server: string;
   readonly workspace: string;
-  readonly token: string;
+  /** `--token`, or with `--join` the share's guest tokens, renewed before they expire (share-join.ts). */
+  readonly token: string | TokenProvider;
   /** Consecutive failed reconnect attempts allowed (undefined: the command's default). */
   readonly retries: number | undefined;
   readonly timeoutMs: number | undefined;
@@ -54,7 +56,8 @@ function positiveInt(name: string, raw: string): number {
 /**
  * Validates the shared options (command line first, then environment). With `--join CODE` the
  * code is exchanged for a guest token of its workspace (`POST /api/shares/{code}/token`,
- * docs/protocol.md#share-links) and `--workspace` may be left out.
+ * docs/protocol.md#share-links), `--workspace` may be left out, and the token is a provider that
+ * exchanges the code again before each guest token expires.
  */
 export async function resolveConnectionOptions(
   raw: Record<string, unknown>,
@@ -64,50 +67,29 @@ export async function resolveConnectionOptions(
   if (join === undefined) return readConnectionOptions(raw, io);
   const server = typeof raw.server === 'string' && raw.server !== '' ? raw.server : io.env.DIARYX_SYNC_SERVER;
   if (!server) throw new CliError(ExitCode.Usage, 'missing --server (or DIARYX_SYNC_SERVER)');
-  const guest = await exchangeJoinCode(server, join);
-  if (typeof raw.workspace === 'string' && raw.workspace !== guest.workspace) {
+  const share = await ShareJoin.open(server, join);
+  if (typeof raw.workspace === 'string' && raw.workspace !== share.workspace) {
     throw new CliError(
       ExitCode.Usage,
-      `--join is a share of workspace ${JSON.stringify(guest.workspace)}, not ${JSON.stringify(raw.workspace)}`,
+      `--join is a share of workspace ${JSON.stringify(share.workspace)}, not ${JSON.stringify(raw.workspace)}`,
     );
   }
-  return readConnectionOptions({ ...raw, workspace: guest.workspace, token: guest.token }, io);
+  return readConnectionOptions({ ...raw, workspace: share.workspace }, io, share.token);
 }
 
-async function exchangeJoinCode(server: string, code: string): Promise<{ token: string; workspace: string }> {
-  let url: URL;
-  try {
-    url = new URL(`/api/shares/${encodeURIComponent(code)}/token`, server);
-    url.protocol = url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:';
-  } catch {
-    throw new CliError(ExitCode.Usage, `--server must be a URL, got ${JSON.stringify(server)}`);
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST' });
-  } catch (err) {
-    throw new CliError(ExitCode.Unreachable, `cannot reach ${url.origin}: ${(err as Error).message}`);
-  }
-  if (res.status === 404) throw new CliError(ExitCode.Unauthorized, 'join code unknown, expired or revoked');
-  if (res.status === 429) {
-    throw new CliError(
-      ExitCode.Unauthorized,
-      `too many failed join attempts, retry in ${res.headers.get('retry-after') ?? '?'} s`,
-    );
-  }
-  const body = (await res.json().catch(() => null)) as { token?: unknown; workspace?: unknown } | null;
-  if (res.status !== 201 || typeof body?.token !== 'string' || typeof body.workspace !== 'string') {
-    throw new CliError(ExitCode.Failure, `join code exchange failed: HTTP ${res.status}`);
-  }
-  return { token: body.token, workspace: body.workspace };
-}
-
-/** Validates the shared options (command line first, then environment). */
-export function readConnectionOptions(raw: Record<string, unknown>, io: CliIo): ConnectionOptions {
+/**
+ * Validates the shared options (command line first, then environment); `provider` (a share's
+ * guest tokens) stands for `--token`.
+ */
+export function readConnectionOptions(
+  raw: Record<string, unknown>,
+  io: CliIo,
+  provider?: TokenProvider,
+): ConnectionOptions {
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const server = str(raw.server) ?? str(io.env.DIARYX_SYNC_SERVER);
   const workspace = str(raw.workspace) ?? str(io.env.DIARYX_SYNC_WORKSPACE);
-  const token = str(raw.token) ?? str(io.env.DIARYX_SYNC_TOKEN);
+  const token = provider ?? str(raw.token) ?? str(io.env.DIARYX_SYNC_TOKEN);
   if (server === undefined) throw new CliError(ExitCode.Usage, 'missing --server (or DIARYX_SYNC_SERVER)');
   if (workspace === undefined)
     throw new CliError(ExitCode.Usage, 'missing --workspace (or DIARYX_SYNC_WORKSPACE)');

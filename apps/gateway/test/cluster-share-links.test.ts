@@ -7,7 +7,7 @@
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { encodeMessage } from '@diaryx-sync/protocol';
-import { cleanupCli, runCli, tempDir } from './helpers/cli';
+import { cleanupCli, runCli, spawnCli, tempDir } from './helpers/cli';
 import {
   Sync2TestClient,
   bodyText,
@@ -204,6 +204,60 @@ test('the CLI joins with --join CODE', async () => {
   expect(bad.code).toBe(3);
   expect(bad.stderr).toContain('join code unknown, expired or revoked');
 });
+
+// On gateway 0: the throttle test below counts the failed exchanges of gateway 1 from zero.
+test('start --join renews its guest token before it expires and stops with a clear message when the share ends', async () => {
+  // A share ending in 8 s: its guest tokens expire with it (never past the share's expiry), so
+  // the CLI renews the first one halfway through and stops when the code is refused.
+  const share = await createShare('editor', 8);
+  const started = Date.now();
+  const cli = spawnCli([
+    'start',
+    tempDir('join-renew'),
+    '--server',
+    cluster.ws(0),
+    '--join',
+    share.code,
+    '--no-progress',
+  ]);
+  await cli.waitForStdout(/watching/, 30_000);
+  const result = await runUntilExit(cli, 30_000);
+  expect(result.code).toBe(3);
+  expect(result.stderr).toContain('the share link was revoked or has expired');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(7_000);
+  // The renewal switched connections before the share ended (and synced again).
+  expect(result.stdout).toMatch(/disconnected\n(.*\n)*synced\n/);
+}, 60_000);
+
+test('start --join stops with a clear message when the share is revoked', async () => {
+  const share = await createShare('editor');
+  const cli = spawnCli([
+    'start',
+    tempDir('join-revoke'),
+    '--server',
+    cluster.ws(0),
+    '--join',
+    share.code,
+    '--no-progress',
+  ]);
+  await cli.waitForStdout(/watching/, 30_000);
+  expect((await api('DELETE', `/api/workspaces/notes/shares/${share.id}`, editor)).status).toBe(204);
+  const result = await runUntilExit(cli, 15_000);
+  expect(result.code).toBe(4);
+  expect(result.stderr).toContain('the share link was revoked (4403: share revoked)');
+}, 60_000);
+
+/** Waits for a running CLI to exit by itself (SIGKILL after `timeoutMs`, which fails the test). */
+async function runUntilExit(cli: ReturnType<typeof spawnCli>, timeoutMs: number) {
+  const timer = setTimeout(() => void cli.stop('SIGKILL'), timeoutMs);
+  try {
+    const result = await cli.done;
+    expect(result.signal).toBeNull();
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 test('guessing codes is throttled per address: 429 with Retry-After', async () => {
   const statuses: number[] = [];
