@@ -2,26 +2,13 @@
  * Sending to a client socket with the per-connection send-buffer bound (docs/architecture.md#properties,
  * property 4): when the bytes queued in the socket exceed the bound, the consumer is too slow and
  * the connection is closed with 1013 instead of buffering without limit.
- *
- * Sends of one event-loop turn are corked: the frames `ws` writes for them reach the kernel in one
- * `writev` when the turn ends instead of one syscall each (a Redis chunk of broadcasts often holds
- * several for the same client; docs/benchmarks.md, gateway profile).
  */
-import type { Socket } from 'node:net';
 import { CloseCode, truncateUtf8 } from '@diaryx-sync/protocol';
 import type WebSocket from 'ws';
-
-/** The TCP socket under a `ws` WebSocket (`ws` keeps it in `_socket`; absent on fakes). */
-function rawSocketOf(socket: WebSocket): Socket | undefined {
-  const raw = (socket as unknown as { _socket?: unknown })._socket;
-  return raw && typeof (raw as Socket).cork === 'function' ? (raw as Socket) : undefined;
-}
 
 /** A `ws` socket with send-buffer accounting and idempotent close. */
 export class BoundedSocket {
   private closing = false;
-  /** The TCP socket is corked until the end of the current turn. */
-  private corked = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -42,20 +29,8 @@ export class BoundedSocket {
       this.close(CloseCode.Overloaded, 'slow consumer: send buffer full');
       return false;
     }
-    if (!this.corked) this.cork();
     this.socket.send(data, { binary: typeof data !== 'string' });
     return true;
-  }
-
-  private cork(): void {
-    const raw = rawSocketOf(this.socket);
-    if (!raw) return;
-    this.corked = true;
-    raw.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      raw.uncork();
-    });
   }
 
   /** Sends a JSON control message as a text frame. */
