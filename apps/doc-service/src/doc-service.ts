@@ -128,6 +128,10 @@ export interface DocServiceOptions {
   maxQueuedPerTenant?: number;
 }
 
+/** Why pending state was dropped without refusing the frame (docs/limits.md). */
+const NOT_REFUSED_DROP =
+  'too old, or over the bound while waiting for frames of a known writer (left unacknowledged)';
+
 /** An inbox envelope waiting for its tenant's turn. */
 interface QueuedEnvelope {
   env: InboxEnvelope | WorkspaceDeletedEnvelope;
@@ -516,7 +520,12 @@ export class DocService {
       }
       this.broadcast(doc, res.broadcast, env.gatewayId, env.connId, env.receivedAt);
       if (res.droppedPending)
-        this.notePendingDropped(doc, env, res.error ? 'refused' : 'stale', res.error?.message ?? 'too old');
+        this.notePendingDropped(
+          doc,
+          env,
+          res.error ? 'refused' : 'stale',
+          res.error?.message ?? NOT_REFUSED_DROP,
+        );
       if (res.error) {
         // what did change is durable and broadcast; the rest of the payload was refused
         this.replyError(env, 'bad_payload', res.error.message);
@@ -551,7 +560,12 @@ export class DocService {
       if (persisted && !(await this.awaitPersist(doc, persisted, env, null))) return;
       this.broadcast(doc, out.broadcast, '', '', undefined);
       if (out.droppedPending)
-        this.notePendingDropped(doc, env, out.error ? 'refused' : 'stale', out.error?.message ?? 'too old');
+        this.notePendingDropped(
+          doc,
+          env,
+          out.error ? 'refused' : 'stale',
+          out.error?.message ?? NOT_REFUSED_DROP,
+        );
       if (out.error) {
         this.replyError(env, 'bad_payload', out.error.message);
         return;

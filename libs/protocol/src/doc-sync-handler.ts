@@ -354,6 +354,8 @@ export class DocSyncHandler {
         return verdict.staleDropped
           ? { emitted, pending: true, droppedPending: verdict.staleDropped }
           : { emitted, pending: true };
+      case 'shed':
+        return { emitted, pending: true, droppedPending: verdict.dropped };
       case 'exceeded':
         return {
           emitted,

@@ -9,8 +9,14 @@
  * state beyond {@link PendingLimits.maxBytes} or beyond {@link PendingLimits.maxUpdates} additions
  * is refused (its sender is closed with 4400) and the pending state is dropped; an episode older
  * than {@link PendingLimits.maxAgeMs} is dropped at the next apply or sweep.
+ *
+ * Except when everything the pending state waits for belongs to clients the document already
+ * has content from: that is a gap in a known writer's stream, i.e. frames still on their way (a
+ * burst that overtook a frame re-sent after a shard handover). Then the pending state is dropped
+ * all the same but the update is only left unacknowledged, so its sender re-sends it after the
+ * gap closed, instead of closing a legitimate client with 4400.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { pendingStateOf, takePendingState, type PendingState } from './update-inspection';
 
 /** Bounds of one document's pending state. */
@@ -39,6 +45,11 @@ export type PendingVerdict =
    * outlived `maxAgeMs` and its pending state was dropped (alert).
    */
   | { kind: 'pending'; staleDropped?: PendingState }
+  /**
+   * Over the bound while waiting only for known writers' frames (see module doc): the pending
+   * state was dropped; do not acknowledge the frame (it is re-sent), do not refuse it.
+   */
+  | { kind: 'shed'; dropped: PendingState; reason: string }
   /** This update pushed pending state over the bound: it was dropped; refuse the update. */
   | { kind: 'exceeded'; dropped: PendingState; reason: string };
 
@@ -79,7 +90,8 @@ export class PendingBudget {
       return stale ? { kind: 'pending', staleDropped: stale } : { kind: 'pending' };
     }
     this.reset();
-    return { kind: 'exceeded', dropped: takePendingState(doc) ?? after, reason };
+    const kind = waitsOnlyForKnownWriters(doc) ? 'shed' : 'exceeded';
+    return { kind, dropped: takePendingState(doc) ?? after, reason };
   }
 
   /** Drops the pending state of `doc` when its episode is older than the bound; returns what was dropped. */
@@ -93,4 +105,21 @@ export class PendingBudget {
     this.since = undefined;
     this.additions = 0;
   }
+}
+
+/**
+ * True when every client whose structs or deletions `doc` holds as pending already has content in
+ * `doc` (a gap in a known writer's stream, not structs of an unseen client at a far-future clock).
+ */
+function waitsOnlyForKnownWriters(doc: Y.Doc): boolean {
+  const { pendingStructs, pendingDs } = doc.store;
+  const known = (client: number): boolean => Y.getState(doc.store, client) > 0;
+  if (pendingStructs) {
+    for (const client of pendingStructs.missing.keys()) if (!known(client)) return false;
+    for (const s of Y.decodeUpdate(pendingStructs.update).structs) if (!known(s.id.client)) return false;
+  }
+  if (pendingDs) {
+    for (const client of Y.decodeUpdate(pendingDs).ds.clients.keys()) if (!known(client)) return false;
+  }
+  return true;
 }

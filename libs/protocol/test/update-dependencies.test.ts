@@ -71,6 +71,32 @@ describe('Yjs pending state is bounded per document', () => {
     expect(handler.doc.store.pendingDs).toBeNull();
   });
 
+  it('a known writer whose burst overtook one frame is left unacknowledged (re-sent), never refused', () => {
+    const handler = new DocSyncHandler(new Y.Doc(), { pendingLimits: limits });
+    const src = new Y.Doc();
+    src.clientID = 42;
+    const updates: Uint8Array[] = [];
+    src.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 30; i++) src.getText('t').insert(src.getText('t').length, `${i % 10}`);
+    expect(handler.handle(editor, msg(updates[0]!)).pending).toBe(false); // the writer is known now
+    // frame 1 is late (re-sent after a shard move); frames 2..29 arrive first
+    const early = updates.slice(2).map((u) => handler.handle(editor, msg(u)));
+    expect(early.every((r) => r.error === undefined && r.pending)).toBe(true);
+    expect(early.some((r) => r.droppedPending !== undefined)).toBe(true); // over maxUpdates: shed
+    // the late frame arrives, then the gateway re-sends the unacknowledged ones: all integrate
+    expect(handler.handle(editor, msg(updates[1]!)).error).toBeUndefined();
+    // (a frame is acknowledged only once the doc holds no pending state: it may take two rounds)
+    let rounds = 0;
+    for (let unacked = updates.slice(2); unacked.length > 0 && rounds < 3; rounds++) {
+      const results = unacked.map((u) => ({ u, r: handler.handle(editor, msg(u)) }));
+      expect(results.every(({ r }) => r.error === undefined)).toBe(true);
+      unacked = results.filter(({ r }) => r.pending).map(({ u }) => u);
+    }
+    expect(rounds).toBeLessThanOrEqual(2);
+    expect(handler.doc.store.pendingStructs).toBeNull();
+    expect(handler.doc.getText('t').toString()).toBe(src.getText('t').toString());
+  });
+
   it('one big pending update beyond maxBytes is refused at once', () => {
     const handler = new DocSyncHandler(new Y.Doc(), { pendingLimits: limits });
     const res = handler.handle(editor, msg(updateAtClock(7, 10, 'y'.repeat(10_000))));
