@@ -76,6 +76,17 @@ function redact(url) {
 }
 
 /** Pings Redis once; rejects with a message that says how to start it. */
+/**
+ * The Redis to ping before starting: the first seed node of REDIS_CLUSTER_NODES or the first
+ * sentinel of REDIS_SENTINELS when one is set (docs/redis.md; both answer PING), else REDIS_URL.
+ */
+function redisCheckUrl(env) {
+  const list = env.REDIS_CLUSTER_NODES || env.REDIS_SENTINELS;
+  if (!list) return env.REDIS_URL;
+  const first = list.split(',')[0].trim();
+  return `redis${env.REDIS_TLS === 'true' && env.REDIS_CLUSTER_NODES ? 's' : ''}://${first}`;
+}
+
 async function checkRedis(url) {
   const { Redis } = require('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
@@ -87,7 +98,7 @@ async function checkRedis(url) {
     throw new Error(
       `Redis is not reachable at ${redact(url)} (${err.message}).\n` +
         `Start it, e.g.:  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
-        `or point REDIS_URL at a running Redis.`,
+        `or point REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS, docs/redis.md) at a running Redis.`,
     );
   } finally {
     redis.disconnect();
@@ -308,7 +319,7 @@ async function launchCluster(options = {}) {
   const historyWorkerPort = options.historyWorkerPort ?? 8090;
   const s3Port = options.s3Port ?? 9000;
 
-  await checkRedis(env.REDIS_URL);
+  await checkRedis(redisCheckUrl(env));
   await checkPostgres(env.DATABASE_URL);
   if (options.build !== false) {
     buildIfNeeded(log);
