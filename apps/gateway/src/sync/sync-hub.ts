@@ -4,11 +4,7 @@
  * replies back to the right socket, and fanning broadcasts out to local sockets (each broadcast
  * is framed once per gateway, not per socket).
  */
-import type {
-  BroadcastEnvelope,
-  ShardAcquiredEnvelope,
-  WorkspaceEventEnvelope,
-} from '@diaryx-sync/bus';
+import type { BroadcastEnvelope, ShardAcquiredEnvelope, WorkspaceEventEnvelope } from '@diaryx-sync/bus';
 import { parseTenantKey, tenantKey, workspaceEventJson } from '@diaryx-sync/bus';
 import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { CloseCode, encodeFrame, type Role } from '@diaryx-sync/protocol';
