@@ -124,6 +124,26 @@ describe('attachments over HTTP', () => {
     expect(await stored(a.id)).toHaveLength(1);
   }, 60_000);
 
+  it('deleting a tenant deletes its attachment objects, and only its own', async () => {
+    const doomed = await cluster.createTenant('att-doomed');
+    const kept = await cluster.createTenant('att-kept');
+    await cluster.createWorkspace(doomed, 'one');
+    await cluster.createWorkspace(kept, 'one');
+    const bytes = randomBytes(1000);
+    for (const t of [doomed, kept]) {
+      const token = await cluster.token({ tid: t.id, ws: ['one'], role: 'editor' });
+      expect((await put(token, 'one', sha256(bytes), bytes)).status).toBe(200);
+    }
+    expect(await stored(doomed.id)).toHaveLength(1);
+    const del = await fetch(`${cluster.http()}/api/tenants/${doomed.id}?confirm=${doomed.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${cluster.adminToken}` },
+    });
+    expect(del.status).toBe(204);
+    expect(await objects.list(`${doomed.id}/`)).toEqual([]);
+    expect(await stored(kept.id)).toHaveLength(1);
+  });
+
   it('refuses hostile uploads with nothing stored: over the limit, wrong size, wrong hash', async () => {
     const t = await cluster.createTenant('att-hostile');
     await cluster.createWorkspace(t, 'w');

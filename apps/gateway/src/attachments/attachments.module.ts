@@ -1,9 +1,28 @@
-import { Module } from '@nestjs/common';
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { AttachmentStore, ObjectStorage } from '@diaryx-sync/objstore';
 import { ApiModule } from '../api/api.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { TenantStore } from '../tenancy';
 import { AttachmentsController } from './attachments.controller';
 import { WorkspaceAttachmentsService } from './workspace-attachments.service';
+
+/**
+ * A deleted tenant's attachment objects go with it: the attachment GC sweeps only live tenants,
+ * and the bytes are the tenant's (shared by its workspaces, docs/protocol.md#attachments).
+ */
+@Injectable()
+export class TenantAttachmentsPurge implements OnModuleInit {
+  constructor(
+    private readonly tenants: TenantStore,
+    private readonly store: AttachmentStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.tenants.addDeletionHook(async (tenant) => {
+      for (const { hash } of await this.store.list(tenant)) await this.store.delete(tenant, hash);
+    });
+  }
+}
 
 /**
  * Attachment bytes of docs/protocol.md#attachments: `/api/workspaces/{id}/attachments[/{sha256}]`
@@ -28,6 +47,7 @@ import { WorkspaceAttachmentsService } from './workspace-attachments.service';
         ),
     },
     WorkspaceAttachmentsService,
+    TenantAttachmentsPurge,
   ],
 })
 export class AttachmentsModule {}

@@ -25,7 +25,18 @@ export function newTenantId(): string {
 /** The `tenants` table (PostgreSQL). */
 @Injectable()
 export class TenantStore {
+  private readonly deletionHooks: ((tenant: string) => Promise<void>)[] = [];
+
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /**
+   * Registers cleanup of tenant-wide data outside PostgreSQL that must run when a tenant is
+   * deleted (e.g. the attachments module deletes the tenant's attachment objects in S3). Hooks run
+   * in {@link delete}, before the row goes.
+   */
+  addDeletionHook(hook: (tenant: string) => Promise<void>): void {
+    this.deletionHooks.push(hook);
+  }
 
   /**
    * Creates a tenant with a generated id. Names are labels: two tenants may share one (each
@@ -65,8 +76,9 @@ export class TenantStore {
     return rows.map(toTenant);
   }
 
-  /** Deletes the tenant row; true when it existed. */
+  /** Runs the deletion hooks, then deletes the tenant row; true when it existed. */
   async delete(id: string): Promise<boolean> {
+    for (const hook of this.deletionHooks) await hook(id);
     const result = await this.pool.query('DELETE FROM tenants WHERE id = $1', [id]);
     return (result.rowCount ?? 0) > 0;
   }
