@@ -5,6 +5,7 @@
  * gateway stops sending it updates after the `leave`, and focusing it loads it again with what it
  * missed.
  */
+import { createFileMetadata, serializeFileMetadata } from '@diaryx-sync/crdt';
 import { decodeFrame } from '@diaryx-sync/protocol';
 import {
   REMOTE_ORIGIN,
@@ -43,18 +44,7 @@ afterAll(async () => {
 });
 
 function fileJson(filename: string): string {
-  return JSON.stringify({
-    filename,
-    title: filename.replace(/\.md$/, ''),
-    part_of: null,
-    contents: null,
-    attachments: [],
-    deleted: false,
-    audience: null,
-    description: null,
-    extra: {},
-    modified_at: 1700000000000,
-  });
+  return serializeFileMetadata(createFileMetadata({ filename, title: filename.replace(/\.md$/, '') }));
 }
 
 /** The default WebSocket, counting the binary frames received per doc id. */

@@ -69,6 +69,22 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
+/** A stock y-websocket `WebsocketProvider` on `/yjs` of `gateway` (closed in afterAll). */
+function yjsProvider(docId: string, ydoc: Y.Doc, gateway = 1) {
+  const provider = new WebsocketProvider(`${cluster.ws(gateway)}/yjs`, encodeURIComponent(docId), ydoc, {
+    params: { token: editorA },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+  });
+  track({
+    close: () => {
+      provider.destroy();
+      provider.awareness.destroy(); // its check interval would keep Jest alive
+    },
+  });
+  return provider;
+}
+
 /** A workspace-map value (docs/protocol.md#names: JSON string of FileMetadata). */
 function fileMeta(title: string): string {
   return serializeFileMetadata(createFileMetadata({ filename: `${title}.md`, title }));
@@ -104,17 +120,7 @@ describe('convergence', () => {
   test('a y-websocket WebsocketProvider and a /sync2 client converge on the same body doc', async () => {
     const docId = 'body:shared/yjs-interop.md';
     const ydoc = new Y.Doc();
-    const provider = new WebsocketProvider(`${cluster.ws(1)}/yjs`, encodeURIComponent(docId), ydoc, {
-      params: { token: editorA },
-      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-      disableBc: true,
-    });
-    track({
-      close: () => {
-        provider.destroy();
-        provider.awareness.destroy(); // its check interval would keep Jest alive
-      },
-    });
+    const provider = yjsProvider(docId, ydoc);
     const s = await connect(editorA, 0);
     const body = await s.openSynced(docId);
     await waitUntil(() => provider.synced, 15_000, 'provider synced');
@@ -185,17 +191,7 @@ describe('convergence', () => {
     const joiners = await Promise.all([0, 1, 0, 1].map((g) => connect(editorA, g)));
     const docs = await Promise.all(joiners.map((j) => j.openSynced(docId, 30_000)));
     const ydoc = new Y.Doc();
-    const provider = new WebsocketProvider(`${cluster.ws(1)}/yjs`, encodeURIComponent(docId), ydoc, {
-      params: { token: editorA },
-      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-      disableBc: true,
-    });
-    track({
-      close: () => {
-        provider.destroy();
-        provider.awareness.destroy();
-      },
-    });
+    const provider = yjsProvider(docId, ydoc);
     await waitUntil(() => provider.synced, 30_000, 'provider synced');
     for (const d of docs) expect(bodyText(d)).toBe(expected);
     expect(ydoc.getText('body').toString()).toBe(expected);
