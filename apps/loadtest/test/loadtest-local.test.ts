@@ -86,11 +86,14 @@ async function runAndReadJson(target: Target, scenario: ScenarioName): Promise<R
 
 const fig = (r: RunResult, key: string) => r.figures.find((f) => f.key === key)?.value;
 
+/** The local stack's ADMIN_TOKEN, for the `--admin-token` run. */
+const ADMIN_TOKEN = `loadtest-test-admin-${process.pid}`;
+
 describe('loadtest against the local stack', () => {
   let target: Target;
 
   beforeAll(async () => {
-    target = await startLocalCluster({ protocol: 'sync2' });
+    target = await startLocalCluster({ protocol: 'sync2', adminToken: ADMIN_TOKEN });
   });
   afterAll(async () => {
     await target?.close();
@@ -191,6 +194,38 @@ describe('loadtest against the local stack', () => {
     expect(after.rssBytes).toBeGreaterThan(10 << 20);
     expect(json.loss.deliveriesReceived).toBe(json.loss.deliveriesExpected);
     expect(json.convergence).toMatchObject({ docs: 3, convergedDocs: 3, freshMatchingDocs: 3 });
+  });
+
+  it('--admin-token creates its own tenant, workspace and token through the HTTP API', async () => {
+    const { base } = target.endpoints[0];
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-admin-'));
+    const r = await runCli(
+      ['loadtest', 'connections', '--server', base, '--admin-token', ADMIN_TOKEN].concat([
+        '--connections',
+        '12',
+        '--docs',
+        '3',
+        '--hold',
+        '1',
+        '--out',
+        out,
+      ]),
+    );
+    expect(r.code).toBe(0);
+    const json = JSON.parse(
+      fs.readFileSync(
+        path.join(
+          out,
+          fs.readdirSync(out).find((f) => f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    ) as RunResult;
+    expect(json.target.local).toBe(false);
+    expect(fig(json, 'connections_open')).toBe(12);
+    // a wrong admin token is refused before any load
+    const refused = await runCli(['loadtest', 'connections', '--server', base, '--admin-token', 'wrong']);
+    expect(refused.code).toBe(1);
   });
 
   itWithBrowser('the HTML report renders in headless Chromium with data in every chart', async () => {

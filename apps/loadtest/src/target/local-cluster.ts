@@ -67,6 +67,8 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Extra env for every service. */
   env?: Record<string, string>;
+  /** The stack's ADMIN_TOKEN (default: a random one for this run). */
+  adminToken?: string;
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<Target> {
@@ -83,7 +85,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<T
   };
   const sep = baseUrl.includes('?') ? '&' : '?';
   const databaseUrl = `${baseUrl}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const adminToken = `loadtest-admin-${id}`;
+  const adminToken = options.adminToken ?? `loadtest-admin-${id}`;
   const [gatewayPort, ds1, ds2, hw, s3Port] = await Promise.all([
     freePort(),
     freePort(),
