@@ -129,6 +129,17 @@ test('updates carry user and device; commits name the users who changed files si
   expect(fileVersions.map((v) => v.update_id)).toEqual(
     [...fileVersions.map((v) => v.update_id)].sort((x, y) => y - x),
   );
+  // One page at a time: the pages together are the whole list, in the same order.
+  const pages: number[] = [];
+  for (let cursor = '', n = 0; n < 20; n++) {
+    const res = await api(`/api/workspaces/${WS}/files/a.md/versions?limit=2${cursor}`, aliceToken);
+    const page = (await res.json()) as { versions: Version[]; next_cursor: string | null };
+    expect(page.versions.length).toBeLessThanOrEqual(2);
+    pages.push(...page.versions.map((v) => v.update_id));
+    if (!page.next_cursor) break;
+    cursor = `&cursor=${encodeURIComponent(page.next_cursor)}`;
+  }
+  expect(pages).toEqual(fileVersions.map((v) => v.update_id));
   // The file itself is still readable at its path.
   expect((await api(`/api/workspaces/${WS}/files/a.md`, aliceToken)).status).toBe(200);
 

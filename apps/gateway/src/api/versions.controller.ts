@@ -32,8 +32,8 @@ export interface RestoreResponse {
 }
 
 /** Versions per page: 1000 by default, at most 10,000. */
-const VERSION_PAGE_LIMITS: PageLimits = { defaultLimit: 1000, maxLimit: 10_000 };
-const versionCursor = z.tuple([z.number().int().positive()]);
+export const VERSION_PAGE_LIMITS: PageLimits = { defaultLimit: 1000, maxLimit: 10_000 };
+export const versionCursor = z.tuple([z.number().int().positive()]);
 const versionSchema = z.object({
   update_id: z.number().int(),
   timestamp: z.string().datetime(),
