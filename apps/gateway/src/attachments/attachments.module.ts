@@ -1,4 +1,4 @@
-import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { AttachmentStore, ObjectStorage } from '@diaryx-sync/objstore';
 import { ApiModule } from '../api/api.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -17,9 +17,16 @@ export class TenantAttachmentsPurge implements OnModuleInit {
     private readonly store: AttachmentStore,
   ) {}
 
+  private readonly logger = new Logger('TenantAttachmentsPurge');
+
   onModuleInit(): void {
+    // As for git objects: an unreachable S3 leaves garbage behind and must not fail the deletion.
     this.tenants.addDeletionHook(async (tenant) => {
-      for (const { hash } of await this.store.list(tenant)) await this.store.delete(tenant, hash);
+      try {
+        for (const { hash } of await this.store.list(tenant)) await this.store.delete(tenant, hash);
+      } catch (err) {
+        this.logger.warn(`attachments of tenant ${tenant} not purged: ${(err as Error).message}`);
+      }
     });
   }
 }
