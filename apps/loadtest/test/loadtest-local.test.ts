@@ -86,6 +86,18 @@ async function runAndReadJson(target: Target, scenario: ScenarioName): Promise<R
 
 const fig = (r: RunResult, key: string) => r.figures.find((f) => f.key === key)?.value;
 
+/** The JSON result a CLI run wrote into `out`. */
+const resultIn = (out: string): RunResult =>
+  JSON.parse(
+    fs.readFileSync(
+      path.join(
+        out,
+        fs.readdirSync(out).find((f) => f.endsWith('.json'))!,
+      ),
+      'utf8',
+    ),
+  ) as RunResult;
+
 /** The local stack's ADMIN_TOKEN, for the `--admin-token` run. */
 const ADMIN_TOKEN = `loadtest-test-admin-${process.pid}`;
 
@@ -177,15 +189,7 @@ describe('loadtest against the local stack', () => {
       out,
     ]);
     expect(r.code).toBe(0);
-    const json = JSON.parse(
-      fs.readFileSync(
-        path.join(
-          out,
-          fs.readdirSync(out).find((f) => f.endsWith('.json'))!,
-        ),
-        'utf8',
-      ),
-    ) as RunResult;
+    const json = resultIn(out);
     expect(json.target.local).toBe(false);
     expect(json.server.source).toBe('metrics');
     const [before, after] = [json.server.metrics!.before[0], json.server.metrics!.after[0]];
@@ -212,15 +216,7 @@ describe('loadtest against the local stack', () => {
       ]),
     );
     expect(r.code).toBe(0);
-    const json = JSON.parse(
-      fs.readFileSync(
-        path.join(
-          out,
-          fs.readdirSync(out).find((f) => f.endsWith('.json'))!,
-        ),
-        'utf8',
-      ),
-    ) as RunResult;
+    const json = resultIn(out);
     expect(json.target.local).toBe(false);
     expect(fig(json, 'connections_open')).toBe(12);
     // a wrong admin token is refused before any load
