@@ -204,6 +204,9 @@ describe('convergence', () => {
     } finally {
       redis.disconnect();
     }
+    // give the tenant's connection budget back (later tests count on it)
+    provider.disconnect();
+    for (const c of [writer, ...joiners]) c.close();
   });
 
   test('save is answered only once the update is in PostgreSQL', async () => {
