@@ -10,6 +10,7 @@ import { isDocId, parseDocId, workspaceDocId } from '@diaryx-sync/crdt';
 import { CloseCode, encodeFrame, type Role } from '@diaryx-sync/protocol';
 import { type DiaryxMetrics, type Logger, observeStageSince } from '@diaryx-sync/runtime';
 import type { ClusterLink, DeliveredReplyChannelEnvelope } from './cluster-link';
+import { concatParts, FrameBatches, type FrameBatch } from './frame-batches';
 import { PendingUpdates } from './pending-updates';
 import type { SyncSettings } from './sync-config';
 
@@ -73,6 +74,22 @@ export interface BusyDoc {
 }
 
 const SOON_MS = 250;
+/** A frame joins a batch while the batch's payloads stay within this (`frame-batches.ts`). */
+const FRAME_BATCH_MAX_BYTES = 64 * 1024;
+const FRAME_BATCH_MAX_FRAMES = 1024;
+
+/** Frames of one connection and doc gathered in one turn (`frame-batches.ts`). */
+interface OpenFrame extends FrameBatch {
+  /** Connection id and doc key. */
+  readonly key: string;
+  readonly seq: number;
+  readonly conn: HubConnection;
+  readonly role: Role;
+  readonly doc: DocRef;
+  /** Gateway receive time of the first frame (ms). */
+  readonly receivedAt: number;
+  encoded: Buffer | undefined;
+}
 
 /** See module doc. */
 export class SyncHub {
@@ -86,6 +103,7 @@ export class SyncHub {
   private readonly stats = new Map<string, DocStats>();
   private readonly timer: NodeJS.Timeout;
   private nextConn = 1;
+  private readonly frameBatches: FrameBatches<OpenFrame>;
   private stopped = false;
   private readonly metrics: GatewayMetrics;
 
@@ -97,6 +115,10 @@ export class SyncHub {
     private readonly logger: Logger,
   ) {
     this.metrics = allMetrics.gateway;
+    this.frameBatches = new FrameBatches<OpenFrame>(
+      { maxBytes: FRAME_BATCH_MAX_BYTES, maxFrames: FRAME_BATCH_MAX_FRAMES },
+      (batch) => void this.publish(batch.seq, batch.doc.shard, this.frameEnvelope(batch)),
+    );
     this.pending = new PendingUpdates<HubConnection>(settings.ackRetryMs, settings.ackGiveUpMs, {
       onGiveUp: (conn) => {
         this.metrics.resyncs.inc();
@@ -186,7 +208,8 @@ export class SyncHub {
 
   /**
    * Publishes one client frame (y-protocols payload for `doc`) to the doc's shard and keeps it
-   * until the owner acknowledges it.
+   * until the owner acknowledges it. Frames carrying changes from a writer that arrive in the same
+   * event-loop turn for the same doc share one envelope (`frame-batches.ts`).
    */
   forwardFrame(
     conn: HubConnection,
@@ -196,27 +219,53 @@ export class SyncHub {
     carriesChanges: boolean,
     resync = false,
   ): void {
-    const seq = this.pending.allocateSeq();
-    if (resync) this.resyncSeqs.set(seq, conn);
-    const bytes = this.link.encode({
-      type: 'frame',
-      msgId: String(seq),
-      gatewayId: this.gatewayId,
-      connId: conn.id,
-      tenant: doc.tenant,
-      role,
-      docId: doc.docId,
-      // The envelope is encoded (copied) right here, once; re-sends reuse the bytes.
-      payload,
-      receivedAt: Date.now(),
-      userId: conn.userId,
-      ...(conn.deviceName === null ? {} : { deviceName: conn.deviceName }),
-    });
-    const send = () => void this.publish(seq, doc.shard, bytes);
-    this.pending.add(seq, conn, doc.shard, doc.key, send, carriesChanges);
-    send();
     const st = this.stats.get(doc.key);
     if (st) st.frames++;
+    const batchable = carriesChanges && !resync && role !== 'viewer';
+    const key = `${conn.id}\u0000${doc.key}`;
+    if (batchable && this.frameBatches.tryAppend(key, payload)) return;
+    const seq = this.pending.allocateSeq();
+    const batch: OpenFrame = {
+      key,
+      parts: [payload],
+      bytes: payload.length,
+      seq,
+      conn,
+      role,
+      doc,
+      receivedAt: Date.now(),
+      encoded: undefined,
+    };
+    if (resync) this.resyncSeqs.set(seq, conn);
+    const send = () => void this.publish(seq, doc.shard, this.frameEnvelope(batch));
+    this.pending.add(seq, conn, doc.shard, doc.key, send, carriesChanges);
+    if (batchable) {
+      this.frameBatches.start(key, batch);
+    } else {
+      // nothing of this connection for the doc may overtake what is still gathering
+      this.frameBatches.sealKey(key);
+      send();
+    }
+  }
+
+  /** The `frame` envelope of a batch, encoded (copied) once when first sent; re-sends reuse the bytes. */
+  private frameEnvelope(batch: OpenFrame): Buffer {
+    if (batch.encoded) return batch.encoded;
+    // from now on the bytes are fixed: later frames go into a new batch
+    this.frameBatches.detach(batch.key, batch);
+    return (batch.encoded = this.link.encode({
+      type: 'frame',
+      msgId: String(batch.seq),
+      gatewayId: this.gatewayId,
+      connId: batch.conn.id,
+      tenant: batch.doc.tenant,
+      role: batch.role,
+      docId: batch.doc.docId,
+      payload: concatParts(batch.parts, batch.bytes),
+      receivedAt: batch.receivedAt,
+      userId: batch.conn.userId,
+      ...(batch.conn.deviceName === null ? {} : { deviceName: batch.conn.deviceName }),
+    }));
   }
 
   /**
@@ -224,6 +273,7 @@ export class SyncHub {
    * earlier frame acknowledged, then the shard's `saved`).
    */
   async save(conn: HubConnection, doc: DocRef): Promise<void> {
+    this.frameBatches.sealAll();
     await this.pending.barrier(conn, doc.key);
     const seq = this.pending.allocateSeq();
     const bytes = this.link.encode({
@@ -243,6 +293,7 @@ export class SyncHub {
 
   /** Tells the doc's shard that `conn` left `doc` (`leave`) or closed (`disconnect`). */
   notifyGone(kind: 'leave' | 'disconnect', conn: HubConnection, doc: DocRef): void {
+    this.frameBatches.sealAll();
     this.publishIdempotent({
       type: kind,
       gatewayId: this.gatewayId,
@@ -254,6 +305,7 @@ export class SyncHub {
 
   /** Sends `conn`'s complete focus set (paths) of a workspace to the workspace doc's shard. */
   sendFocus(conn: HubConnection, tenant: string, workspaceId: string, files: string[]): void {
+    this.frameBatches.sealAll();
     this.publishIdempotent({
       type: 'focus',
       gatewayId: this.gatewayId,
