@@ -4,6 +4,11 @@
  * and subscription, the update-rate and control-message-rate token buckets (1008), the
  * send-buffer bound (1013), the mid-session token expiry (4401) and clean-up when the socket
  * closes.
+ *
+ * An idle connection is most of the gateway's connections, so it retains as little as possible
+ * (docs/benchmarks.md): socket listeners are functions shared by every socket, the token expiry is
+ * one entry of the server's {@link ExpiryQueue}, the token buckets and the task queue exist once
+ * used, per-doc state is one record per doc, and a single doc or workspace needs no `Map`.
  */
 import {
   CloseCode,
@@ -19,7 +24,10 @@ import type { Logger } from '@diaryx-sync/runtime';
 import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
 import { BoundedSocket } from './bounded-socket';
+import { CompactMap } from './compact-map';
 import type { DocAuthorizer } from './doc-authorizer';
+import type { Expiring, ExpiryQueue } from './expiry-queue';
+import type { GatewaySocket } from './gateway-socket';
 import type { DocRef, GatewayMetrics, HubConnection, SyncHub } from './sync-hub';
 import type { SyncSettings } from './sync-config';
 import type { TenantRates } from './tenant-rates';
@@ -34,9 +42,30 @@ export interface ConnectionContext {
   settings: SyncSettings;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Token expiry of every connection (one timer for all); expired ones are closed with 4401. */
+  expiries: ExpiryQueue<ClientConnection>;
+  /** Counts a send-buffer overflow (one function for every socket). */
+  onSlowConsumer(): void;
   /** Called once after the socket closed and the connection released everything. */
   onClosed(conn: ClientConnection): void;
 }
+
+/** What a connection keeps per doc it uses. */
+export interface DocUse {
+  readonly ref: DocRef;
+  /**
+   * The client's latest SyncStep1 state vector, for gap repair after a takeover, as a latin1
+   * string (a short one-byte string costs ~20 bytes of heap, a copied `Uint8Array` ~200).
+   */
+  stateVector: string | undefined;
+  /** The client got this (workspace) doc's `sync_complete` (/sync2: only after the first SyncStep1). */
+  syncCompleted: boolean;
+}
+
+/** Where a workspace stands for a connection: authorized, or also watched for presence (/sync2). */
+type WorkspaceUse = 'authorized' | 'subscribed';
+
+type Task = () => void | Promise<void>;
 
 /** Thrown inside message handling to close the connection with a code. */
 export class CloseConnection extends Error {
@@ -48,10 +77,8 @@ export class CloseConnection extends Error {
   }
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** See module doc. Subclasses implement the endpoint's message format. */
-export abstract class ClientConnection implements HubConnection {
+export abstract class ClientConnection implements HubConnection, Expiring {
   abstract readonly endpoint: 'sync2' | 'yjs';
   readonly id: string;
   readonly tenant: string;
@@ -59,27 +86,30 @@ export abstract class ClientConnection implements HubConnection {
   readonly shareId: string | null;
   readonly userId: string;
   readonly deviceName: string | null;
+  /** When the token expires (ms): the connection is closed with 4401 then. */
+  readonly expiresAt: number;
+  /** Position in `ctx.expiries` (maintained by the queue). */
+  expiryIndex = -1;
   protected readonly out: BoundedSocket;
   /** Docs this connection is subscribed to, by doc id. */
-  protected readonly docs = new Map<string, DocRef>();
-  /** Latest state vector the client sent per doc (SyncStep1), for gap repair after a takeover. */
-  private readonly stateVectors = new Map<string, Uint8Array>();
-  /** Workspaces already authorized for this connection. */
-  private readonly allowedWorkspaces = new Set<string>();
-  private readonly tasks: (() => void | Promise<void>)[] = [];
+  protected readonly docs = new CompactMap<string, DocUse>();
+  /** Workspaces already authorized for this connection (and whether it watches their presence). */
+  private readonly workspaceUses = new CompactMap<string, WorkspaceUse>();
+  /** Messages waiting for the earlier ones (exists while some are queued). */
+  private tasks: Task[] | undefined;
   private running = false;
-  private readonly bucket: TokenBucket;
-  /** Text (JSON control) frames: rate-limited like binary ones (docs/limits.md). */
-  private readonly controlBucket: TokenBucket;
-  /** Doc ids in focus/unfocus messages (docs/limits.md). */
-  private readonly focusBucket: TokenBucket;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Update-rate bucket; created on first use (a fresh bucket is full, like an unused one). */
+  private bucket: TokenBucket | undefined;
+  /** Text (JSON control) frames: rate-limited like binary ones (docs/limits.md). Created on first use. */
+  private controlBucket: TokenBucket | undefined;
+  /** Doc ids in focus/unfocus messages (docs/limits.md). Created on first use. */
+  private focusBucket: TokenBucket | undefined;
   private closedHandled = false;
   /** Liveness flag for the server's WebSocket ping. */
   alive = true;
 
   constructor(
-    readonly socket: WebSocket,
+    readonly socket: GatewaySocket<ClientConnection>,
     readonly claims: TokenClaims,
     protected readonly ctx: ConnectionContext,
   ) {
@@ -89,21 +119,42 @@ export abstract class ClientConnection implements HubConnection {
     this.shareId = claims.share ?? null;
     this.userId = claims.sub;
     this.deviceName = claims.device_name ?? null;
-    this.bucket = new TokenBucket(ctx.settings.updateRatePerSecond, ctx.settings.updateBurst);
-    this.controlBucket = new TokenBucket(ctx.settings.controlRatePerSecond, ctx.settings.controlBurst);
-    this.focusBucket = new TokenBucket(ctx.settings.focusRatePerSecond, ctx.settings.focusBurst);
-    this.out = new BoundedSocket(socket, ctx.settings.maxBufferedBytes, () =>
-      ctx.metrics.framesDropped.inc({ reason: 'slow_consumer' }),
-    );
-    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onMessage(data, isBinary));
-    socket.on('pong', () => (this.alive = true));
-    socket.on('error', (err: Error) => ctx.logger.debug({ conn: this.id, err: err.message }, 'socket error'));
-    socket.on('close', (code: number) => {
-      ctx.metrics.closes.inc({ code: String(code) });
-      this.handleClosed();
-    });
-    this.scheduleExpiry();
+    this.expiresAt = claims.exp * 1000;
+    this.out = new BoundedSocket(socket, ctx.settings.maxBufferedBytes, ctx.onSlowConsumer);
+    socket.owner = this;
+    socket.on('message', ClientConnection.onSocketMessage);
+    socket.on('pong', ClientConnection.onSocketPong);
+    socket.on('error', ClientConnection.onSocketError);
+    socket.on('close', ClientConnection.onSocketClose);
+    if (this.expiresAt <= Date.now()) this.close(CloseCode.Unauthorized, 'token expired');
+    else ctx.expiries.add(this);
     ctx.hub.register(this);
+  }
+
+  // Socket listeners shared by every socket (`this` is the socket; a closure per socket costs heap).
+  private static onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    ClientConnection.ownerOf(this)?.onMessage(data, isBinary);
+  }
+
+  private static onSocketPong(this: WebSocket): void {
+    const conn = ClientConnection.ownerOf(this);
+    if (conn) conn.alive = true;
+  }
+
+  private static onSocketError(this: WebSocket, err: Error): void {
+    const conn = ClientConnection.ownerOf(this);
+    conn?.ctx.logger.debug({ conn: conn.id, err: err.message }, 'socket error');
+  }
+
+  private static onSocketClose(this: WebSocket, code: number): void {
+    const conn = ClientConnection.ownerOf(this);
+    if (!conn) return;
+    conn.ctx.metrics.closes.inc({ code: String(code) });
+    conn.handleClosed();
+  }
+
+  private static ownerOf(socket: WebSocket): ClientConnection | undefined {
+    return (socket as GatewaySocket<ClientConnection>).owner;
   }
 
   /** True once the socket closed and the connection released its subscriptions. */
@@ -136,8 +187,8 @@ export abstract class ClientConnection implements HubConnection {
   }
 
   /** Runs `task` after every earlier message of this connection was handled. */
-  protected enqueue(task: () => void | Promise<void>): void {
-    this.tasks.push(task);
+  protected enqueue(task: Task): void {
+    (this.tasks ??= []).push(task);
     if (!this.running) void this.drainTasks();
   }
 
@@ -147,12 +198,12 @@ export abstract class ClientConnection implements HubConnection {
    */
   protected async useDoc(docId: string, parsed: ParsedDocId): Promise<DocRef> {
     const known = this.docs.get(docId);
-    if (known) return known;
+    if (known) return known.ref;
     await this.authorizeWorkspace(parsed.workspaceId);
     // The socket may have closed while we waited: take nothing more (clean-up already ran).
     if (this.released) throw new CloseConnection(CloseCode.GoingAway, 'connection closed');
     const doc = this.ctx.hub.docRef(this.tenant, docId, parsed.workspaceId);
-    this.docs.set(docId, doc);
+    this.docs.set(docId, { ref: doc, stateVector: undefined, syncCompleted: false });
     await this.ctx.hub.subscribeDoc(this, doc);
     await this.onFirstUse(doc);
     return doc;
@@ -168,12 +219,26 @@ export abstract class ClientConnection implements HubConnection {
    * @throws CloseConnection 4403 otherwise.
    */
   protected async authorizeWorkspace(workspaceId: string): Promise<void> {
-    if (this.allowedWorkspaces.has(workspaceId)) return;
+    if (this.workspaceUses.has(workspaceId)) return;
     if (!(await this.ctx.authorizer.mayUseWorkspace(this.claims, workspaceId))) {
       this.ctx.metrics.authFailures.inc({ reason: 'forbidden_doc' });
       throw new CloseConnection(CloseCode.Forbidden, 'forbidden');
     }
-    this.allowedWorkspaces.add(workspaceId);
+    if (!this.workspaceUses.has(workspaceId)) this.workspaceUses.set(workspaceId, 'authorized');
+  }
+
+  /**
+   * Marks an authorized workspace as watched for presence/focus events; false when it already was.
+   */
+  protected markWorkspaceSubscribed(workspaceId: string): boolean {
+    if (this.workspaceUses.get(workspaceId) === 'subscribed') return false;
+    this.workspaceUses.set(workspaceId, 'subscribed');
+    return true;
+  }
+
+  /** Workspaces watched for presence/focus events (see {@link markWorkspaceSubscribed}). */
+  protected *subscribedWorkspaces(): IterableIterator<string> {
+    for (const [ws, use] of this.workspaceUses) if (use === 'subscribed') yield ws;
   }
 
   /** Parses a doc id; a malformed one is a protocol error (4400). */
@@ -194,11 +259,6 @@ export abstract class ClientConnection implements HubConnection {
     this.ctx.hub.forwardFrame(this, this.role, doc, payload, carriesChanges);
   }
 
-  /** Forgets the state vector of a doc the client left. */
-  protected forgetStateVector(docId: string): void {
-    this.stateVectors.delete(docId);
-  }
-
   /**
    * Charges the connection's and the tenant's update-rate token buckets for a frame carrying
    * changes or awareness (SyncStep1 requests are not counted: a client opening a big workspace
@@ -207,7 +267,7 @@ export abstract class ClientConnection implements HubConnection {
    */
   protected chargeRate(messages: ProtocolMessage[]): void {
     if (!messages.some((m) => m.type !== 'syncStep1')) return;
-    if (!this.bucket.take()) {
+    if (!this.updateBucket().take()) {
       this.ctx.metrics.framesDropped.inc({ reason: 'rate_limited' });
       throw new CloseConnection(CloseCode.RateLimited, 'update rate limit exceeded');
     }
@@ -222,6 +282,7 @@ export abstract class ClientConnection implements HubConnection {
    * @throws CloseConnection 1008 when the rate is exceeded.
    */
   protected chargeFocus(docIds: number): void {
+    this.focusBucket ??= new TokenBucket(this.ctx.settings.focusRatePerSecond, this.ctx.settings.focusBurst);
     if (this.focusBucket.take(docIds)) return;
     this.ctx.metrics.framesDropped.inc({ reason: 'focus_rate_limited' });
     throw new CloseConnection(CloseCode.RateLimited, 'focus rate limit exceeded');
@@ -229,8 +290,10 @@ export abstract class ClientConnection implements HubConnection {
 
   /** Remembers the client's latest SyncStep1 state vector for `docId` (copied). */
   protected noteMessages(docId: string, messages: ProtocolMessage[]): void {
+    const use = this.docs.get(docId);
+    if (!use) return;
     for (const m of messages)
-      if (m.type === 'syncStep1') this.stateVectors.set(docId, Uint8Array.from(m.stateVector));
+      if (m.type === 'syncStep1') use.stateVector = Buffer.from(m.stateVector).toString('latin1');
   }
 
   /**
@@ -241,9 +304,9 @@ export abstract class ClientConnection implements HubConnection {
    */
   resyncShard(shard: number): void {
     if (this.isClosed) return;
-    for (const doc of this.docs.values()) {
+    for (const { ref: doc, stateVector: known } of this.docs.values()) {
       if (doc.shard !== shard) continue;
-      const stateVector = this.stateVectors.get(doc.docId) ?? new Uint8Array([0]);
+      const stateVector = known === undefined ? new Uint8Array([0]) : Buffer.from(known, 'latin1');
       this.ctx.hub.forwardFrame(
         this,
         this.role,
@@ -257,12 +320,11 @@ export abstract class ClientConnection implements HubConnection {
 
   /** Releases everything the connection holds; runs once after close. */
   protected releaseAll(): void {
-    for (const doc of this.docs.values()) {
-      this.ctx.hub.unsubscribeDoc(this, doc);
-      this.ctx.hub.notifyGone('disconnect', this, doc);
+    for (const { ref } of this.docs.values()) {
+      this.ctx.hub.unsubscribeDoc(this, ref);
+      this.ctx.hub.notifyGone('disconnect', this, ref);
     }
     this.docs.clear();
-    this.stateVectors.clear();
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -281,6 +343,10 @@ export abstract class ClientConnection implements HubConnection {
         this.close(CloseCode.FrameTooLarge, 'control message too large');
         return;
       }
+      this.controlBucket ??= new TokenBucket(
+        this.ctx.settings.controlRatePerSecond,
+        this.ctx.settings.controlBurst,
+      );
       if (!this.controlBucket.take() && !this.takeDocActionRate(bytes)) {
         this.ctx.metrics.framesDropped.inc({ reason: 'control_rate_limited' });
         this.close(CloseCode.RateLimited, 'control message rate limit exceeded');
@@ -298,14 +364,20 @@ export abstract class ClientConnection implements HubConnection {
   private takeDocActionRate(bytes: Buffer): boolean {
     const parsed = parseClientControl(bytes);
     if (!parsed.ok || !('action' in parsed.message)) return false;
-    return this.bucket.take() && this.ctx.tenantRates.take(this.tenant);
+    return this.updateBucket().take() && this.ctx.tenantRates.take(this.tenant);
+  }
+
+  private updateBucket(): TokenBucket {
+    return (this.bucket ??= new TokenBucket(
+      this.ctx.settings.updateRatePerSecond,
+      this.ctx.settings.updateBurst,
+    ));
   }
 
   private async drainTasks(): Promise<void> {
     this.running = true;
     try {
-      while (this.tasks.length > 0) {
-        const task = this.tasks.shift()!;
+      for (let task = this.tasks?.shift(); task; task = this.tasks?.shift()) {
         if (this.isClosed) continue;
         try {
           const r = task();
@@ -316,6 +388,7 @@ export abstract class ClientConnection implements HubConnection {
       }
     } finally {
       this.running = false;
+      this.tasks = undefined; // empty here: an idle connection keeps no queue
     }
   }
 
@@ -337,28 +410,12 @@ export abstract class ClientConnection implements HubConnection {
     }
   }
 
-  private scheduleExpiry(): void {
-    const ms = this.claims.exp * 1000 - Date.now();
-    if (ms <= 0) {
-      this.close(CloseCode.Unauthorized, 'token expired');
-      return;
-    }
-    this.expiryTimer = setTimeout(
-      () => {
-        if (this.claims.exp * 1000 <= Date.now()) this.close(CloseCode.Unauthorized, 'token expired');
-        else this.scheduleExpiry();
-      },
-      Math.min(ms + 5, MAX_TIMER_MS),
-    );
-    this.expiryTimer.unref();
-  }
-
   private handleClosed(): void {
     if (this.closedHandled) return;
     this.closedHandled = true;
     this.out.close(1000); // marks the wrapper closed; no-op on a closed socket
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.tasks.length = 0;
+    this.ctx.expiries.remove(this);
+    this.tasks = undefined;
     this.releaseAll();
     this.ctx.hub.unregister(this);
     this.ctx.onClosed(this);

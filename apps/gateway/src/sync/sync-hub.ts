@@ -58,10 +58,11 @@ export interface HubConnection {
   resyncShard(shard: number): void;
 }
 
-interface DocStats {
-  tenant: string;
-  doc: string;
-  subscribers: number;
+/** A doc some local connection uses: one {@link DocRef} shared by all of them. */
+interface DocEntry {
+  readonly ref: DocRef;
+  readonly subscribers: Set<HubConnection>;
+  /** Client frames since the last heartbeat (`busiest_docs`). */
   frames: number;
 }
 
@@ -95,12 +96,12 @@ interface OpenFrame extends FrameBatch {
 export class SyncHub {
   readonly pending: PendingUpdates<HubConnection>;
   private readonly connections = new Map<string, HubConnection>();
-  private readonly docSubscribers = new Map<string, Set<HubConnection>>();
+  /** Docs in use by local connections, by `tenant\0docId`. */
+  private readonly docs = new Map<string, DocEntry>();
   private readonly workspaceSubscribers = new Map<string, Set<HubConnection>>();
   private readonly saveWaiters = new Map<number, { conn: HubConnection; resolve: () => void }>();
   /** Frames the gateway sent on a client's behalf to repair gaps (their `sync_complete` is dropped). */
   private readonly resyncSeqs = new Map<number, HubConnection>();
-  private readonly stats = new Map<string, DocStats>();
   private readonly timer: NodeJS.Timeout;
   private nextConn = 1;
   private readonly frameBatches: FrameBatches<OpenFrame>;
@@ -152,38 +153,39 @@ export class SyncHub {
     this.connections.set(conn.id, conn);
   }
 
-  /** Builds the {@link DocRef} of a doc of `tenant`. */
+  /** The {@link DocRef} of a doc of `tenant` (the one every local subscriber shares, if any). */
   docRef(tenant: string, docId: string, workspaceId: string): DocRef {
+    const key = tenantKey(tenant, docId);
+    const known = this.docs.get(key)?.ref;
+    if (known) return known;
     return {
       tenant,
       docId,
       workspaceId,
       shard: this.link.shardOf(tenant, docId),
-      key: tenantKey(tenant, docId),
+      key,
     };
   }
 
   /** Subscribes `conn` to a doc's broadcasts; resolves once the channel subscription is active. */
   async subscribeDoc(conn: HubConnection, doc: DocRef): Promise<void> {
-    let subs = this.docSubscribers.get(doc.key);
-    if (!subs) {
-      subs = new Set();
-      this.docSubscribers.set(doc.key, subs);
-      this.stats.set(doc.key, { tenant: doc.tenant, doc: doc.docId, subscribers: 0, frames: 0 });
-      this.metrics.docsSubscribed.set(this.docSubscribers.size);
+    let entry = this.docs.get(doc.key);
+    if (!entry) {
+      entry = { ref: doc, subscribers: new Set(), frames: 0 };
+      this.docs.set(doc.key, entry);
+      this.metrics.docsSubscribed.set(this.docs.size);
     }
-    subs.add(conn);
+    entry.subscribers.add(conn);
     await this.link.retainDoc(doc.tenant, doc.docId);
   }
 
   /** Undoes {@link subscribeDoc}. */
   unsubscribeDoc(conn: HubConnection, doc: DocRef): void {
-    const subs = this.docSubscribers.get(doc.key);
-    if (!subs?.delete(conn)) return;
-    if (subs.size === 0) {
-      this.docSubscribers.delete(doc.key);
-      this.stats.delete(doc.key);
-      this.metrics.docsSubscribed.set(this.docSubscribers.size);
+    const entry = this.docs.get(doc.key);
+    if (!entry?.subscribers.delete(conn)) return;
+    if (entry.subscribers.size === 0) {
+      this.docs.delete(doc.key);
+      this.metrics.docsSubscribed.set(this.docs.size);
     }
     this.link.releaseDoc(doc.tenant, doc.docId);
   }
@@ -219,8 +221,8 @@ export class SyncHub {
     carriesChanges: boolean,
     resync = false,
   ): void {
-    const st = this.stats.get(doc.key);
-    if (st) st.frames++;
+    const entry = this.docs.get(doc.key);
+    if (entry) entry.frames++;
     const batchable = carriesChanges && !resync && role !== 'viewer';
     const key = `${conn.id}\u0000${doc.key}`;
     if (batchable && this.frameBatches.tryAppend(key, payload)) return;
@@ -369,11 +371,11 @@ export class SyncHub {
    */
   closeWorkspace(tenant: string, workspaceId: string): number {
     const doomed = new Set<HubConnection>();
-    for (const [key, subs] of this.docSubscribers) {
+    for (const [key, { subscribers }] of this.docs) {
       const { tenant: owner, id: docId } = parseTenantKey(key);
       if (owner !== tenant) continue;
       if (!isDocId(docId) || parseDocId(docId).workspaceId !== workspaceId) continue;
-      for (const conn of subs) doomed.add(conn);
+      for (const conn of subscribers) doomed.add(conn);
     }
     for (const conn of this.workspaceSubscribers.get(tenantKey(tenant, workspaceId)) ?? []) doomed.add(conn);
     for (const conn of doomed) conn.close(CloseCode.Forbidden, 'workspace deleted');
@@ -394,8 +396,7 @@ export class SyncHub {
 
   /** Fan-out of a doc broadcast to the local sockets using the doc, except its origin. */
   onBroadcast(env: BroadcastEnvelope): void {
-    const key = tenantKey(env.tenant, env.docId);
-    const subs = this.docSubscribers.get(key);
+    const subs = this.docs.get(tenantKey(env.tenant, env.docId))?.subscribers;
     if (!subs) return;
     let framed: Uint8Array | undefined;
     const frame = () => (framed ??= encodeFrame(env.docId, env.payload));
@@ -439,14 +440,14 @@ export class SyncHub {
   /** Up to `n` docs with the most frames since the last call (then by subscribers); resets counts. */
   takeBusiestDocs(n = 10): BusyDoc[] {
     const rows: BusyDoc[] = [];
-    for (const [key, st] of this.stats) {
+    for (const entry of this.docs.values()) {
       rows.push({
-        tenant: st.tenant,
-        doc: st.doc,
-        subscribers: this.docSubscribers.get(key)?.size ?? 0,
-        frames: st.frames,
+        tenant: entry.ref.tenant,
+        doc: entry.ref.docId,
+        subscribers: entry.subscribers.size,
+        frames: entry.frames,
       });
-      st.frames = 0;
+      entry.frames = 0;
     }
     rows.sort((a, b) => b.frames - a.frames || b.subscribers - a.subscribers);
     return rows.slice(0, n);

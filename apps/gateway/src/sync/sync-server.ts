@@ -14,6 +14,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
 import { ClientConnection, type ConnectionContext } from './client-connection';
 import type { DocAuthorizer } from './doc-authorizer';
+import { ExpiryQueue } from './expiry-queue';
+import { GatewaySocket } from './gateway-socket';
 import type { GatewayMetrics, SyncHub } from './sync-hub';
 import type { SyncSettings } from './sync-config';
 import { Sync2Connection } from './sync2-connection';
@@ -42,6 +44,9 @@ export interface SyncServerDeps {
   otherGatewayConnections?: (tenant: string) => number;
 }
 
+/** The socket class of this server: its owner is the connection handling it. */
+const ConnectionSocket = GatewaySocket<ClientConnection>;
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -55,8 +60,12 @@ export class SyncServer {
   readonly tenants: TenantConnections;
   /** Per-tenant update-rate buckets (re-divided with `setLiveGateways` as gateways come and go). */
   readonly tenantRates: TenantRates;
-  private readonly wss: WebSocketServer;
+  private readonly wss: WebSocket.Server<typeof ConnectionSocket>;
   private readonly ctx: ConnectionContext;
+  /** Token expiry of every connection (4401), on one timer. */
+  private readonly expiries = new ExpiryQueue<ClientConnection>((conn) =>
+    conn.close(CloseCode.Unauthorized, 'token expired'),
+  );
   private readonly open = new Set<ClientConnection>();
   private readonly keepalive: NodeJS.Timeout;
   private draining = false;
@@ -68,6 +77,7 @@ export class SyncServer {
     this.tenants = new TenantConnections(deps.settings.maxConnectionsPerTenant, deps.otherGatewayConnections);
     this.tenantRates = new TenantRates(deps.settings.tenantUpdateRate, deps.settings.tenantUpdateBurst);
     this.wss = new WebSocketServer({
+      WebSocket: ConnectionSocket,
       noServer: true,
       maxPayload: deps.settings.maxFrameBytes,
       perMessageDeflate: false,
@@ -81,6 +91,8 @@ export class SyncServer {
       settings: deps.settings,
       metrics: deps.metrics,
       logger: deps.logger,
+      expiries: this.expiries,
+      onSlowConsumer: () => deps.metrics.framesDropped.inc({ reason: 'slow_consumer' }),
       onClosed: (conn) => {
         this.open.delete(conn);
         this.tenants.release(conn.tenant);
@@ -137,13 +149,15 @@ export class SyncServer {
   /** Stops listening for upgrades and terminates what is left. */
   close(): void {
     clearInterval(this.keepalive);
+    this.expiries.stop();
     this.httpServer?.off('upgrade', this.upgradeListener);
     for (const conn of this.open) conn.socket.terminate();
     this.wss.close();
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => undefined);
+    // Until `ws` takes the socket over (it listens for errors itself from then on).
+    socket.on('error', ignoreError);
     const target = upgradeTarget(req);
     if (!target) {
       // Another upgrade handler (e.g. a Nest gateway) may own this path; answer 404 only when alone.
@@ -195,7 +209,7 @@ export class SyncServer {
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      mapOversizeClose(ws);
+      socket.off('error', ignoreError);
       if (!this.tenants.tryAcquire(claims.tid)) {
         this.deps.metrics.framesDropped.inc({ reason: 'tenant_connection_limit' });
         ws.close(CloseCode.Overloaded, 'too many connections for this tenant');
@@ -243,12 +257,7 @@ function reject(socket: Duplex, status: number, code: string, message: string): 
   );
 }
 
-/**
- * `ws` closes a socket whose message exceeds `maxPayload` with 1009 before any handler runs;
- * docs/protocol.md#close-codes wants 4413 for that case. The instance's `close` is wrapped to translate the code.
- */
-function mapOversizeClose(ws: WebSocket): void {
-  const original = ws.close.bind(ws);
-  ws.close = (code?: number, reason?: string | Buffer) =>
-    code === 1009 ? original(CloseCode.FrameTooLarge, 'frame too large') : original(code, reason);
+/** A shared no-op error listener (a closure per upgrade would also keep the upgrade's scope alive). */
+function ignoreError(): void {
+  // errors of a socket not yet upgraded end in its close
 }

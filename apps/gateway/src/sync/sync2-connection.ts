@@ -59,15 +59,8 @@ function framedReply(docId: string, payload: Uint8Array): Uint8Array {
 /** See module doc. */
 export class Sync2Connection extends ClientConnection {
   readonly endpoint = 'sync2' as const;
-  /** Workspaces whose presence/focus events this socket receives. */
-  private readonly workspaces = new Set<string>();
-  /** Focused body paths per workspace (the complete set is sent on every change). */
-  private readonly focus = new Map<string, Set<string>>();
-  /**
-   * Workspace docs whose `sync_complete` this socket got (until it leaves them): only the first
-   * SyncStep1 is followed by one, also when the shard owner reloaded the doc or changed.
-   */
-  private readonly syncCompleted = new Set<string>();
+  /** Focused body paths per workspace (the complete set is sent on every change); created on first focus. */
+  private focus: Map<string, Set<string>> | undefined;
 
   deliverReply(
     docId: string,
@@ -77,10 +70,13 @@ export class Sync2Connection extends ClientConnection {
   ): void {
     for (const p of payloads) this.sendBinary(framedReply(docId, p), 'reply');
     if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
-    if (syncComplete !== null && !this.syncCompleted.has(docId)) {
-      this.syncCompleted.add(docId);
-      this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
-    }
+    // Only the first SyncStep1 of a doc is followed by `sync_complete` (until the client leaves
+    // it), also when the shard owner reloaded the doc or changed.
+    if (syncComplete === null) return;
+    const use = this.docs.get(docId);
+    if (use?.syncCompleted) return;
+    if (use) use.syncCompleted = true;
+    this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
   }
 
   deliverBroadcast(_docId: string, framed: () => Uint8Array): void {
@@ -99,7 +95,7 @@ export class Sync2Connection extends ClientConnection {
     const messages = decodeMessages(frame.payload, 'sync2');
     this.chargeRate(messages);
     for (const m of messages) this.ctx.metrics.framesReceived.inc({ type: messageLabel(m) });
-    const doc = known ?? (await this.useDoc(frame.docId, parsed!));
+    const doc = known?.ref ?? (await this.useDoc(frame.docId, parsed!));
     this.noteMessages(frame.docId, messages);
     this.forward(doc, frame.payload, messages.some(changes));
   }
@@ -118,7 +114,7 @@ export class Sync2Connection extends ClientConnection {
       await this.authorizeWorkspace(p.workspaceId);
       if (this.released) return;
       if (msg.action === 'leave') return this.leave(msg.doc);
-      const doc = this.docs.get(msg.doc) ?? this.ctx.hub.docRef(this.tenant, msg.doc, p.workspaceId);
+      const doc = this.docs.get(msg.doc)?.ref ?? this.ctx.hub.docRef(this.tenant, msg.doc, p.workspaceId);
       // Not awaited: later frames must keep flowing while the barrier waits for acks.
       void this.ctx.hub.save(this, doc).then(() => this.sendText(encodeServerControl(savedMessage(msg.doc))));
       return;
@@ -141,30 +137,27 @@ export class Sync2Connection extends ClientConnection {
   }
 
   protected override releaseAll(): void {
-    for (const [ws, files] of this.focus) {
+    for (const [ws, files] of this.focus ?? []) {
       // A workspace doc `disconnect` clears focus too; send an empty set when that doc was never used.
       if (files.size > 0 && !this.docs.has(workspaceDocId(ws)))
         this.ctx.hub.sendFocus(this, this.tenant, ws, []);
     }
-    this.focus.clear();
+    this.focus = undefined;
     super.releaseAll();
-    for (const ws of this.workspaces) this.ctx.hub.unsubscribeWorkspace(this, this.tenant, ws);
-    this.workspaces.clear();
+    for (const ws of this.subscribedWorkspaces()) this.ctx.hub.unsubscribeWorkspace(this, this.tenant, ws);
   }
 
   private leave(docId: string): void {
-    const doc = this.docs.get(docId);
-    if (!doc) return;
+    const use = this.docs.get(docId);
+    if (!use) return;
     this.docs.delete(docId);
-    this.syncCompleted.delete(docId);
-    this.forgetStateVector(docId);
-    this.ctx.hub.unsubscribeDoc(this, doc);
-    this.ctx.hub.notifyGone('leave', this, doc);
+    this.ctx.hub.unsubscribeDoc(this, use.ref);
+    this.ctx.hub.notifyGone('leave', this, use.ref);
   }
 
+  /** Watches the presence/focus events of an authorized workspace. */
   private async joinWorkspace(workspaceId: string): Promise<void> {
-    if (this.released || this.workspaces.has(workspaceId)) return;
-    this.workspaces.add(workspaceId);
+    if (this.released || !this.markWorkspaceSubscribed(workspaceId)) return;
     await this.ctx.hub.subscribeWorkspace(this, this.tenant, workspaceId);
   }
 
@@ -183,13 +176,12 @@ export class Sync2Connection extends ClientConnection {
     }
     this.chargeFocus(docIds.length);
     const bodies = docIds.map((id) => this.parseDoc(id)).filter((p) => p.kind === 'body');
+    const focus = (this.focus ??= new Map());
     if (add) {
       let focused = 0;
-      for (const set of this.focus.values()) focused += set.size;
+      for (const set of focus.values()) focused += set.size;
       const fresh = new Set(
-        bodies
-          .filter((p) => !this.focus.get(p.workspaceId)?.has(p.path))
-          .map((p) => `${p.workspaceId}/${p.path}`),
+        bodies.filter((p) => !focus.get(p.workspaceId)?.has(p.path)).map((p) => `${p.workspaceId}/${p.path}`),
       );
       if (focused + fresh.size > maxFocusPerConnection) {
         this.refuseFocus(`at most ${maxFocusPerConnection} focused files per connection`);
@@ -199,8 +191,8 @@ export class Sync2Connection extends ClientConnection {
     const touched = new Set<string>();
     for (const p of bodies) {
       await this.authorizeWorkspace(p.workspaceId);
-      let set = this.focus.get(p.workspaceId);
-      if (!set) this.focus.set(p.workspaceId, (set = new Set()));
+      let set = focus.get(p.workspaceId);
+      if (!set) focus.set(p.workspaceId, (set = new Set()));
       const before = set.size;
       if (add) set.add(p.path);
       else set.delete(p.path);
@@ -209,7 +201,7 @@ export class Sync2Connection extends ClientConnection {
     for (const ws of touched) {
       await this.joinWorkspace(ws);
       if (this.released) return;
-      this.ctx.hub.sendFocus(this, this.tenant, ws, [...(this.focus.get(ws) ?? [])].sort());
+      this.ctx.hub.sendFocus(this, this.tenant, ws, [...(focus.get(ws) ?? [])].sort());
     }
   }
 

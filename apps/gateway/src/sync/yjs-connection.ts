@@ -10,9 +10,9 @@ import {
   PERMISSION_DENIED_REPLY,
   type ProtocolMessage,
 } from '@diaryx-sync/protocol';
-import type WebSocket from 'ws';
 import type { TokenClaims } from '../auth/token-claims';
 import { ClientConnection, CloseConnection, type ConnectionContext } from './client-connection';
+import type { GatewaySocket } from './gateway-socket';
 import type { DocRef } from './sync-hub';
 import { changes, messageLabel } from './sync2-connection';
 
@@ -22,7 +22,7 @@ export class YjsConnection extends ClientConnection {
   private doc: DocRef | undefined;
 
   constructor(
-    socket: WebSocket,
+    socket: GatewaySocket<ClientConnection>,
     claims: TokenClaims,
     ctx: ConnectionContext,
     private readonly docId: string,
