@@ -6,8 +6,10 @@
  * beaten for `maxStallMs`: a hung instance then gives its shards up through expiry.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { docServiceMembersKey } from '@diaryx-sync/bus';
-import { createRedis, type RedisTopology } from '@diaryx-sync/runtime';
+// Sub-path imports: this thread is a second V8 heap in every doc service, and the package
+// indexes would load BullMQ, pino, pg and prom-client into it (about 10 MB of heap it never uses).
+import { docServiceMembersKey } from '@diaryx-sync/bus/names';
+import { createRedis, type RedisTopology } from '@diaryx-sync/runtime/redis-topology';
 import { leaseScripts } from './lease-scripts';
 
 /** What the worker is started with. */
