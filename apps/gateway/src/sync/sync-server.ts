@@ -79,6 +79,8 @@ export class SyncServer {
     this.wss = new WebSocketServer({
       WebSocket: ConnectionSocket,
       noServer: true,
+      // `open` tracks the connections; ws's own set would add a close listener per socket.
+      clientTracking: false,
       maxPayload: deps.settings.maxFrameBytes,
       perMessageDeflate: false,
       // Echo only `diaryx-sync`, never the `bearer.<jwt>` entry (ws would pick the first offered).
