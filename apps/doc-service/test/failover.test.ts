@@ -3,7 +3,7 @@
  * crash takeover while a fake gateway keeps writing (every acknowledged update survives).
  */
 import { shardFenceKey, shardLeaseKey, shardOf } from '@diaryx-sync/bus';
-import { PostgresStorage } from '@diaryx-sync/crdt/postgres';
+import { PostgresStorage, raiseShardFence } from '@diaryx-sync/crdt/postgres';
 import { decodeMessages } from '@diaryx-sync/protocol';
 import { TestDocService } from './helpers/test-doc-service';
 import { randomUUID } from 'node:crypto';
@@ -57,8 +57,10 @@ describe('doc services: fencing and failover', () => {
     const docId = 'body:w/fenced.md';
     await gw.frame(T, docId, 'c', updateMsg(textUpdate('before')));
     const shard = shardOf(T, docId, SHARDS);
+    // a thief takes the lease as a new owner does: Redis lease, then the database fence
     const token = await env.redis.incr(shardFenceKey(env.prefix, shard));
     await env.redis.set(shardLeaseKey(env.prefix, shard), `thief:${token}`, 'PX', 60000);
+    await raiseShardFence(env.pool, shard, token, 'thief');
 
     const msgId = randomUUID();
     await gw.send({

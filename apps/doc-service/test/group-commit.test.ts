@@ -16,7 +16,7 @@ function slowWriter(
   };
 }
 
-const allValid = async (shards: Set<number>) => shards;
+const allValid = (shards: Set<number>) => shards;
 
 describe('GroupCommitter', () => {
   it('writes the first append at once and batches the ones that arrive while a batch is in flight', async () => {
@@ -50,7 +50,7 @@ describe('GroupCommitter', () => {
     const batches: { tenant: string; docs: string[] }[] = [];
     const gc = new GroupCommitter({
       write: slowWriter(1, batches),
-      fence: async (shards) => new Set([...shards].filter((s) => s !== 3)),
+      fence: (shards) => new Set([...shards].filter((s) => s !== 3)),
     });
     const ok = gc.append({ tenant: 't', doc: 'ok', shard: 1, token: 1, data: new Uint8Array([1]) });
     const fenced = gc.append({ tenant: 't', doc: 'fenced', shard: 3, token: 1, data: new Uint8Array([1]) });

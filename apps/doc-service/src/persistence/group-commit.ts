@@ -3,7 +3,7 @@
  * flight are collected and written together as ONE `batchAppendUpdates` (one statement, one
  * transaction) per tenant. No artificial delay: an idle tenant's first append is written at once.
  *
- * Before each batch the fencing check (Redis, the fast path) runs for every shard in it; entries
+ * Before each batch the fencing check (the local lease validity, the fast path) runs for every shard in it; entries
  * of shards that are no longer ours are rejected with {@link FencedError} and never written. The
  * batch itself carries each entry's shard and token, and the database refuses it when a token is
  * stale (docs/fencing.md): those shards are given up ({@link GroupCommitOptions.onStale}), their
@@ -39,8 +39,8 @@ export type BatchWriter = (
   }[],
 ) => Promise<unknown>;
 
-/** Fencing check: the shards (with these tokens) still owned. */
-export type FenceCheck = (shards: Set<number>, tokens: ReadonlyMap<number, number>) => Promise<Set<number>>;
+/** Fencing check: the shards (with these tokens) still owned (local lease validity, no I/O). */
+export type FenceCheck = (shards: Set<number>, tokens: ReadonlyMap<number, number>) => Set<number>;
 
 /** The append was refused because the shard's lease is no longer held by this instance. */
 export class FencedError extends Error {
@@ -138,15 +138,9 @@ export class GroupCommitter {
   }
 
   private async writeBatch(tenant: string, batch: Queued[]): Promise<void> {
-    let valid: Set<number>;
     const tokens = new Map<number, number>();
     for (const e of batch) tokens.set(e.req.shard, e.req.token);
-    try {
-      valid = await this.opts.fence(new Set(tokens.keys()), tokens);
-    } catch (err) {
-      for (const e of batch) e.reject(err as Error);
-      return;
-    }
+    const valid = this.opts.fence(new Set(tokens.keys()), tokens);
     let ok: Queued[] = [];
     for (const e of batch) {
       if (valid.has(e.req.shard) && tokens.get(e.req.shard) === e.req.token) ok.push(e);

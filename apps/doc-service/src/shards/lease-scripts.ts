@@ -2,8 +2,8 @@
  * Lua scripts for shard leases. A lease is a string key `${p}:shard:{n}:lease` with value
  * `${instanceId}:${token}` and a PX expiry; the token comes from `INCR ${p}:shard:{n}:fence`,
  * so every acquisition of a shard gets a strictly larger fencing token. Lease and counter share
- * the hash tag `{n}`, so ACQUIRE touches one Redis Cluster slot; on a cluster RENEW and CHECK
- * run once per shard (one slot each) instead of once for all shards (docs/redis.md).
+ * the hash tag `{n}`, so ACQUIRE touches one Redis Cluster slot; on a cluster RENEW
+ * runs once per shard (one slot each) instead of once for all shards (docs/redis.md).
  */
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '@diaryx-sync/runtime';
@@ -28,14 +28,6 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-/** KEYS = leases; ARGV = expected values → array of 1 (still held) / 0. Read-only fencing check. */
-const CHECK = `
-local out = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i] then out[i] = 1 else out[i] = 0 end
-end
-return out`;
-
 /** KEYS[1] lease; ARGV[1] expected value → 1 released / 0 not ours. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -52,7 +44,6 @@ return cur`;
 export interface LeaseScripts {
   acquire(leaseKey: string, fenceKey: string, instanceId: string, ttlMs: number): Promise<number>;
   renew(leaseKeys: string[], values: string[], ttlMs: number): Promise<number[]>;
-  check(leaseKeys: string[], values: string[]): Promise<number[]>;
   release(leaseKey: string, value: string): Promise<number>;
   raiseCounter(fenceKey: string, token: number): Promise<number>;
 }
@@ -65,7 +56,6 @@ export function leaseScripts(redis: RedisClient): LeaseScripts {
   if (!r.dxLeaseAcquire) {
     redis.defineCommand('dxLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     redis.defineCommand('dxLeaseRenew', { lua: RENEW });
-    redis.defineCommand('dxLeaseCheck', { lua: CHECK });
     redis.defineCommand('dxLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
   }
   if (!r.dxLeaseRaiseCounter)
@@ -74,8 +64,6 @@ export function leaseScripts(redis: RedisClient): LeaseScripts {
   const perSlot = redis instanceof Cluster;
   const renew = async (keys: string[], values: string[], ttl: number): Promise<number[]> =>
     keys.length === 0 ? [] : ((await call('dxLeaseRenew', keys.length, ...keys, ttl, ...values)) as number[]);
-  const check = async (keys: string[], values: string[]): Promise<number[]> =>
-    keys.length === 0 ? [] : ((await call('dxLeaseCheck', keys.length, ...keys, ...values)) as number[]);
   return {
     acquire: async (leaseKey, fenceKey, id, ttl) =>
       Number(await call('dxLeaseAcquire', leaseKey, fenceKey, id, ttl)),
@@ -83,10 +71,6 @@ export function leaseScripts(redis: RedisClient): LeaseScripts {
       perSlot
         ? (await Promise.all(keys.map((k, i) => renew([k], [values[i]!], ttl)))).flat()
         : renew(keys, values, ttl),
-    check: async (keys, values) =>
-      perSlot
-        ? (await Promise.all(keys.map((k, i) => check([k], [values[i]!])))).flat()
-        : check(keys, values),
     release: async (key, value) => Number(await call('dxLeaseRelease', key, value)),
     raiseCounter: async (key, token) => Number(await call('dxLeaseRaiseCounter', key, token)),
   };
