@@ -255,7 +255,7 @@ export class SyncHub {
     if (batch.encoded) return batch.encoded;
     // from now on the bytes are fixed: later frames go into a new batch
     this.frameBatches.detach(batch.key, batch);
-    return (batch.encoded = this.link.encode({
+    batch.encoded = this.link.encode({
       type: 'frame',
       msgId: String(batch.seq),
       gatewayId: this.gatewayId,
@@ -267,7 +267,10 @@ export class SyncHub {
       receivedAt: batch.receivedAt,
       userId: batch.conn.userId,
       ...(batch.conn.deviceName === null ? {} : { deviceName: batch.conn.deviceName }),
-    }));
+    });
+    // the envelope holds a copy: release the socket's buffers while the frame awaits its ack
+    batch.parts.length = 0;
+    return batch.encoded;
   }
 
   /**
