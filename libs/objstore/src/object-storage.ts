@@ -2,8 +2,19 @@
  * Object storage over the S3 API with the `minio` client (MinIO in compose/k8s, `s3rver` locally).
  * Nothing here assumes a shared local filesystem.
  */
-import { Client, type BucketItem } from 'minio';
+import type * as Minio from 'minio';
+import type { BucketItem, Client, ClientOptions } from 'minio';
 import type { Readable } from 'node:stream';
+
+let minio: typeof Minio | undefined;
+/**
+ * The minio client library, loaded on first use: with lodash, async, xml2js and mime-db about
+ * 6 MB of heap that a gateway serving no attachment or history request does not need.
+ */
+function loadMinio(): typeof Minio {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (minio ??= require('minio') as typeof Minio);
+}
 
 /** Where and how to reach the object store (the S3_* settings of docs/architecture.md#configuration). */
 export interface ObjectStorageConfig {
@@ -31,13 +42,14 @@ async function readAll(stream: Readable): Promise<Buffer> {
 /** A bucket of the object store: put/get/stat/list/delete by key. */
 export class ObjectStorage {
   readonly bucket: string;
-  private readonly client: Client;
+  private readonly clientOptions: ClientOptions;
+  private minioClient: Client | undefined;
 
   constructor(config: ObjectStorageConfig) {
     const url = new URL(config.endpoint);
     const useSSL = url.protocol === 'https:';
     this.bucket = config.bucket;
-    this.client = new Client({
+    this.clientOptions = {
       endPoint: url.hostname,
       port: url.port ? Number(url.port) : useSSL ? 443 : 80,
       useSSL,
@@ -45,7 +57,12 @@ export class ObjectStorage {
       secretKey: config.secretKey,
       region: config.region ?? 'us-east-1',
       pathStyle: true,
-    });
+    };
+  }
+
+  /** The S3 client, created on first use (see {@link loadMinio}). */
+  private get client(): Client {
+    return (this.minioClient ??= new (loadMinio().Client)(this.clientOptions));
   }
 
   /** Creates the bucket when missing (idempotent; safe when several processes race). */

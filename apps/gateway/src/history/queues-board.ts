@@ -8,10 +8,10 @@
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { NextFunction, Request, Response, Express } from 'express';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import type { NextFunction, Request, RequestHandler, Response, Express } from 'express';
+import type * as BullBoardApi from '@bull-board/api';
+import type * as BullBoardAdapter from '@bull-board/api/bullMQAdapter';
+import type * as BullBoardExpress from '@bull-board/express';
 import { HistoryQueues } from '@diaryx-sync/bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { OpsAuth } from '../ops/ops-auth';
@@ -40,13 +40,14 @@ export class QueuesBoard implements OnModuleInit {
   onModuleInit(): void {
     const http = this.adapterHost.httpAdapter;
     if (!http || http.getType() !== 'express') return;
-    const serverAdapter = new ExpressAdapter();
-    serverAdapter.setBasePath(QUEUES_BOARD_PATH);
     const writable = this.config.OPS_QUEUES_WRITE === 'true';
-    createBullBoard({
-      queues: this.queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: !writable })),
-      serverAdapter,
-    });
+    let board: RequestHandler | undefined;
+    // Bull Board (its express router, UI assets and BullMQ) is built on the first request: an
+    // operator page, it would otherwise cost every gateway about 10 MB of heap from start-up.
+    const boardRouter: RequestHandler = (req, res, next) => {
+      board ??= this.createBoard(writable);
+      board(req, res, next);
+    };
     const guard = (req: Request, res: Response, next: NextFunction) => {
       if (!this.auth.isAuthorized(req)) {
         res.status(401).json({ error: { code: 'unauthorized', message: 'cluster admin token required' } });
@@ -67,10 +68,22 @@ export class QueuesBoard implements OnModuleInit {
         send(typeof body === 'string' && body.includes('<html') ? stripExternalLinks(body) : body);
       next();
     };
-    (http.getInstance() as Express).use(
-      QUEUES_BOARD_PATH,
-      guard,
-      serverAdapter.getRouter() as (req: Request, res: Response, next: NextFunction) => void,
-    );
+    (http.getInstance() as Express).use(QUEUES_BOARD_PATH, guard, boardRouter);
+  }
+
+  /** Bull Board's express router over every history queue. */
+  private createBoard(writable: boolean): RequestHandler {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { createBullBoard } = require('@bull-board/api') as typeof BullBoardApi;
+    const { BullMQAdapter } = require('@bull-board/api/bullMQAdapter') as typeof BullBoardAdapter;
+    const { ExpressAdapter } = require('@bull-board/express') as typeof BullBoardExpress;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const serverAdapter = new ExpressAdapter();
+    serverAdapter.setBasePath(QUEUES_BOARD_PATH);
+    createBullBoard({
+      queues: this.queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: !writable })),
+      serverAdapter,
+    });
+    return serverAdapter.getRouter() as RequestHandler;
   }
 }

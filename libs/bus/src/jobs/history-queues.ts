@@ -9,7 +9,8 @@
  * touches that arrive while a commit runs open a new period and a new job.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
+import type * as BullMQ from 'bullmq';
+import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import {
   ALL_QUEUES,
@@ -51,6 +52,16 @@ export const DEFAULT_QUIET_MS = 10_000;
 /** Default longest wait of an automatic commit under constant editing (`HISTORY_MAX_WAIT_MS`). */
 export const DEFAULT_MAX_WAIT_MS = 5 * 60_000;
 
+let bullmq: typeof BullMQ | undefined;
+/**
+ * BullMQ, loaded on first use: about 7 MB of heap (and its Lua scripts, msgpackr, luxon) that an
+ * idle doc service or gateway does not need until something is enqueued.
+ */
+function loadBullMQ(): typeof BullMQ {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (bullmq ??= require('bullmq') as typeof BullMQ);
+}
+
 /** Retries with exponential backoff for every job. */
 const RETRY: JobsOptions = {
   attempts: 5,
@@ -75,7 +86,8 @@ export class HistoryQueues {
   readonly quietMs: number;
   readonly maxWaitMs: number;
   private readonly redis: Redis | Cluster;
-  private readonly queues = new Map<QueueName, Queue>();
+  /** Created (and BullMQ loaded) by the first {@link queues} call. */
+  private queueObjects: Map<QueueName, Queue> | undefined;
   private readonly events = new Map<QueueName, Promise<QueueEvents>>();
   private readonly eventConnections: (Redis | Cluster)[] = [];
 
@@ -85,15 +97,23 @@ export class HistoryQueues {
     this.maxWaitMs = opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.redis = opts.connect();
     this.redis.on('error', () => undefined);
+  }
+
+  /** The queue objects by name, created on first use (a queue object opens no connection of its own). */
+  private get queues(): Map<QueueName, Queue> {
+    if (this.queueObjects) return this.queueObjects;
+    const bull = loadBullMQ();
+    this.queueObjects = new Map();
     for (const name of ALL_QUEUES) {
-      const queue = new Queue(name, {
+      const queue = new bull.Queue(name, {
         connection: this.redis,
         prefix: queuePrefix(this.prefix),
         defaultJobOptions: RETRY,
       });
       queue.on('error', () => undefined);
-      this.queues.set(name, queue);
+      this.queueObjects.set(name, queue);
     }
+    return this.queueObjects;
   }
 
   /** The BullMQ queue objects (for Bull Board and metrics). */
@@ -293,7 +313,12 @@ export class HistoryQueues {
     this.eventConnections.push(connection);
     const last = await connection.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1);
     const lastEventId = last[0]?.[0] ?? '0-0';
-    const events = new QueueEvents(name, { connection, prefix: queuePrefix(this.prefix), lastEventId });
+    const bull = loadBullMQ();
+    const events = new bull.QueueEvents(name, {
+      connection,
+      prefix: queuePrefix(this.prefix),
+      lastEventId,
+    });
     events.on('error', () => undefined);
     await events.waitUntilReady();
     return events;
@@ -324,7 +349,7 @@ export class HistoryQueues {
       conn?.disconnect();
     }
     for (const c of this.eventConnections) c.disconnect();
-    for (const q of this.queues.values()) await q.close().catch(() => undefined);
+    for (const q of this.queueObjects?.values() ?? []) await q.close().catch(() => undefined);
     this.redis.disconnect();
   }
 }
