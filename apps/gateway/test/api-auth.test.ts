@@ -3,6 +3,8 @@
  * typed errors for invalid/expired tokens, workspace coverage, cached existence per tenant.
  */
 import { AuthService, InvalidTokenError, type TokenClaims } from '../src/auth';
+import type { Pool } from 'pg';
+import { PG_POOL } from '../src/infra/infra.tokens';
 import { WorkspaceStore } from '../src/tenancy';
 import { loadGatewayConfig } from '../src/config/gateway-config';
 import { type GatewayHarness, JWT_SECRET, dropSchema, signToken, startGateway } from './api-harness';
@@ -134,5 +136,23 @@ describe('WorkspaceStore.exists', () => {
     expect(await store.delete('ta', 'w')).toBe(true);
     expect(await store.exists('ta', 'w')).toBe(false);
     expect(await store.exists('tb', 'w')).toBe(true);
+  });
+
+  it('concurrent misses share one query; a lookup overtaken by this instance’s create does not fill the cache', async () => {
+    const pool = gw.app.get<Pool>(PG_POOL);
+    const query = jest.spyOn(pool, 'query');
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => store.exists('tc', 'storm')));
+      expect(answers.every((a) => a === false)).toBe(true);
+      expect(query).toHaveBeenCalledTimes(1);
+
+      // a lookup in flight while the workspace is created answers for its own callers only
+      const inFlight = store.exists('tc', 'late');
+      await store.create('tc', { id: 'late' });
+      await inFlight;
+      expect(await store.exists('tc', 'late')).toBe(true);
+    } finally {
+      query.mockRestore();
+    }
   });
 });

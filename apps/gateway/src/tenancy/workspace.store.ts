@@ -35,11 +35,17 @@ const COLUMNS = 'tenant_id, id, name, created_at';
  * The `workspaces` table (PostgreSQL), always addressed by `(tenant, id)`. {@link exists} is
  * cached because the WebSocket path asks it per doc: positive answers for `WORKSPACE_CACHE_MS`
  * (default 2 s), negative ones for at most 500 ms. This instance's own create/delete invalidate
- * the cache at once, other instances' after the TTL.
+ * the cache at once, other instances' after the TTL. Concurrent misses for one workspace share
+ * one query (a thousand clients connecting at once to a workspace cost one lookup, not a
+ * thousand).
  */
 @Injectable()
 export class WorkspaceStore {
   private readonly existsCache = new Map<string, { exists: boolean; until: number }>();
+  /** Lookups in flight, shared by concurrent callers. */
+  private readonly existsLookups = new Map<string, Promise<boolean>>();
+  /** Bumped by every invalidation: a lookup that started before one does not fill the cache. */
+  private cacheEpoch = 0;
   private readonly cacheMs: number;
 
   constructor(
@@ -62,7 +68,7 @@ export class WorkspaceStore {
           `INSERT INTO workspaces (tenant_id, id, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
           [tenantId, id, input.name ?? id],
         );
-        this.existsCache.delete(tenantKey(tenantId, id));
+        this.invalidate(tenantId, id);
         return toWorkspace(rows[0]);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -121,25 +127,54 @@ export class WorkspaceStore {
       tenantId,
       id,
     ]);
-    this.existsCache.delete(tenantKey(tenantId, id));
+    this.invalidate(tenantId, id);
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Whether the workspace exists in this tenant; answers are cached briefly (see class doc). */
   async exists(tenantId: string, id: string): Promise<boolean> {
     const key = tenantKey(tenantId, id);
-    const now = Date.now();
     const cached = this.existsCache.get(key);
-    if (cached && cached.until > now) return cached.exists;
-    const { rowCount } = await this.pool.query('SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2', [
-      tenantId,
-      id,
-    ]);
-    const exists = (rowCount ?? 0) > 0;
+    if (cached && cached.until > Date.now()) return cached.exists;
+    let lookup = this.existsLookups.get(key);
+    if (!lookup) {
+      const started = this.cacheEpoch;
+      const query = this.pool.query('SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2', [
+        tenantId,
+        id,
+      ]);
+      lookup = query.then(({ rowCount }) => {
+        const exists = (rowCount ?? 0) > 0;
+        if (this.cacheEpoch === started) this.remember(key, exists);
+        return exists;
+      });
+      const shared = lookup;
+      this.existsLookups.set(key, shared);
+      void shared.then(
+        () => this.forgetLookup(key, shared),
+        () => this.forgetLookup(key, shared),
+      );
+    }
+    return lookup;
+  }
+
+  private remember(key: string, exists: boolean): void {
+    const now = Date.now();
     if (this.existsCache.size >= MAX_CACHE_ENTRIES) this.evictExpired(now);
     const ttl = exists ? this.cacheMs : Math.min(this.cacheMs, MAX_NEGATIVE_CACHE_MS);
     this.existsCache.set(key, { exists, until: now + ttl });
-    return exists;
+  }
+
+  private forgetLookup(key: string, lookup: Promise<boolean>): void {
+    if (this.existsLookups.get(key) === lookup) this.existsLookups.delete(key);
+  }
+
+  /** This instance created or deleted the workspace: answer the next question from the database. */
+  private invalidate(tenantId: string, id: string): void {
+    const key = tenantKey(tenantId, id);
+    this.cacheEpoch++;
+    this.existsCache.delete(key);
+    this.existsLookups.delete(key);
   }
 
   private evictExpired(now: number): void {
