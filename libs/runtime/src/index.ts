@@ -10,3 +10,4 @@ export * from './metrics';
 export * from './ops-server';
 export * from './metrics-server';
 export * from './migration-settings';
+export * from './lookup-cache';

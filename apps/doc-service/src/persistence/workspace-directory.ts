@@ -5,12 +5,13 @@
  * deleted and re-created) workspace never receives them (docs/workspace-deletion.md).
  * Authorization itself is the gateway's job; this is defense in depth against loading docs of
  * deleted or unknown workspaces. Answers are cached (positive 30 s, negative 2 s) until
- * {@link WorkspaceDirectory.forget} (a `workspace_deleted` envelope). When the table does not
+ * {@link WorkspaceDirectory.forget} (a `workspace_deleted` envelope); the docs of one workspace
+ * loading at once share one query (`LookupCache`). When the table does not
  * exist (the gateway has not migrated this database yet) every workspace is accepted, unguarded,
  * and a warning is logged once.
  */
 import { tenantKey } from '@diaryx-sync/bus';
-import type { Logger } from '@diaryx-sync/runtime';
+import { LookupCache, type Logger } from '@diaryx-sync/runtime';
 import type { Pool } from 'pg';
 
 /**
@@ -38,28 +39,37 @@ export const ANY_WORKSPACE: WorkspaceDirectory = {
 
 /** {@link WorkspaceDirectory} over the gateway's `workspaces` table. */
 export class PgWorkspaceDirectory implements WorkspaceDirectory {
-  private readonly cache = new Map<string, { generation: WorkspaceGeneration | null; until: number }>();
+  private readonly cache: LookupCache<WorkspaceGeneration | null>;
   private warned = false;
 
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
-    private readonly positiveTtlMs = 30000,
-    private readonly negativeTtlMs = 2000,
-  ) {}
+    positiveTtlMs = 30000,
+    negativeTtlMs = 2000,
+  ) {
+    this.cache = new LookupCache({
+      // an unguarded answer (no table yet) is not kept: the table may appear any time
+      ttlMs: (generation) =>
+        generation === UNGUARDED ? 0 : generation !== null ? positiveTtlMs : negativeTtlMs,
+    });
+  }
 
-  async generation(tenant: string, workspace: string): Promise<WorkspaceGeneration | null> {
-    const key = tenantKey(tenant, workspace);
-    const hit = this.cache.get(key);
-    const now = Date.now();
-    if (hit && hit.until > now) return hit.generation;
-    let generation: WorkspaceGeneration | null;
+  generation(tenant: string, workspace: string): Promise<WorkspaceGeneration | null> {
+    return this.cache.get(tenantKey(tenant, workspace), () => this.lookup(tenant, workspace));
+  }
+
+  forget(tenant: string, workspace: string): void {
+    this.cache.invalidate(tenantKey(tenant, workspace));
+  }
+
+  private async lookup(tenant: string, workspace: string): Promise<WorkspaceGeneration | null> {
     try {
       const r = await this.pool.query<{ generation: string }>(
         'SELECT created_at::text AS generation FROM workspaces WHERE tenant_id = $1 AND id = $2',
         [tenant, workspace],
       );
-      generation = r.rows[0]?.generation ?? null;
+      return r.rows[0]?.generation ?? null;
     } catch (err) {
       if ((err as { code?: string }).code !== '42P01') throw err;
       if (!this.warned) {
@@ -70,15 +80,5 @@ export class PgWorkspaceDirectory implements WorkspaceDirectory {
       }
       return UNGUARDED;
     }
-    if (this.cache.size > 10000) this.cache.clear();
-    this.cache.set(key, {
-      generation,
-      until: now + (generation !== null ? this.positiveTtlMs : this.negativeTtlMs),
-    });
-    return generation;
-  }
-
-  forget(tenant: string, workspace: string): void {
-    this.cache.delete(tenantKey(tenant, workspace));
   }
 }

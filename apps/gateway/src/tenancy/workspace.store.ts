@@ -1,4 +1,5 @@
 import { tenantKey } from '@diaryx-sync/bus';
+import { LookupCache } from '@diaryx-sync/runtime';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
@@ -41,18 +42,17 @@ const COLUMNS = 'tenant_id, id, name, created_at';
  */
 @Injectable()
 export class WorkspaceStore {
-  private readonly existsCache = new Map<string, { exists: boolean; until: number }>();
-  /** Lookups in flight, shared by concurrent callers. */
-  private readonly existsLookups = new Map<string, Promise<boolean>>();
-  /** Bumped by every invalidation: a lookup that started before one does not fill the cache. */
-  private cacheEpoch = 0;
-  private readonly cacheMs: number;
+  private readonly existsCache: LookupCache<boolean>;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.cacheMs = config.WORKSPACE_CACHE_MS;
+    const cacheMs = config.WORKSPACE_CACHE_MS;
+    this.existsCache = new LookupCache<boolean>({
+      ttlMs: (exists) => (exists ? cacheMs : Math.min(cacheMs, MAX_NEGATIVE_CACHE_MS)),
+      maxEntries: MAX_CACHE_ENTRIES,
+    });
   }
 
   /**
@@ -68,7 +68,7 @@ export class WorkspaceStore {
           `INSERT INTO workspaces (tenant_id, id, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
           [tenantId, id, input.name ?? id],
         );
-        this.invalidate(tenantId, id);
+        this.existsCache.invalidate(tenantKey(tenantId, id));
         return toWorkspace(rows[0]);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -127,59 +127,19 @@ export class WorkspaceStore {
       tenantId,
       id,
     ]);
-    this.invalidate(tenantId, id);
+    this.existsCache.invalidate(tenantKey(tenantId, id));
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Whether the workspace exists in this tenant; answers are cached briefly (see class doc). */
-  async exists(tenantId: string, id: string): Promise<boolean> {
-    const key = tenantKey(tenantId, id);
-    const cached = this.existsCache.get(key);
-    if (cached && cached.until > Date.now()) return cached.exists;
-    let lookup = this.existsLookups.get(key);
-    if (!lookup) {
-      const started = this.cacheEpoch;
-      const query = this.pool.query('SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2', [
-        tenantId,
-        id,
-      ]);
-      lookup = query.then(({ rowCount }) => {
-        const exists = (rowCount ?? 0) > 0;
-        if (this.cacheEpoch === started) this.remember(key, exists);
-        return exists;
-      });
-      const shared = lookup;
-      this.existsLookups.set(key, shared);
-      void shared.then(
-        () => this.forgetLookup(key, shared),
-        () => this.forgetLookup(key, shared),
+  exists(tenantId: string, id: string): Promise<boolean> {
+    return this.existsCache.get(tenantKey(tenantId, id), async () => {
+      const { rowCount } = await this.pool.query(
+        'SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2',
+        [tenantId, id],
       );
-    }
-    return lookup;
-  }
-
-  private remember(key: string, exists: boolean): void {
-    const now = Date.now();
-    if (this.existsCache.size >= MAX_CACHE_ENTRIES) this.evictExpired(now);
-    const ttl = exists ? this.cacheMs : Math.min(this.cacheMs, MAX_NEGATIVE_CACHE_MS);
-    this.existsCache.set(key, { exists, until: now + ttl });
-  }
-
-  private forgetLookup(key: string, lookup: Promise<boolean>): void {
-    if (this.existsLookups.get(key) === lookup) this.existsLookups.delete(key);
-  }
-
-  /** This instance created or deleted the workspace: answer the next question from the database. */
-  private invalidate(tenantId: string, id: string): void {
-    const key = tenantKey(tenantId, id);
-    this.cacheEpoch++;
-    this.existsCache.delete(key);
-    this.existsLookups.delete(key);
-  }
-
-  private evictExpired(now: number): void {
-    for (const [key, entry] of this.existsCache) if (entry.until <= now) this.existsCache.delete(key);
-    if (this.existsCache.size >= MAX_CACHE_ENTRIES) this.existsCache.clear();
+      return (rowCount ?? 0) > 0;
+    });
   }
 }
 
