@@ -77,7 +77,8 @@ export interface BusyDoc {
 const SOON_MS = 250;
 /** A frame joins a batch while the batch's payloads stay within this (`frame-batches.ts`). */
 const FRAME_BATCH_MAX_BYTES = 64 * 1024;
-const FRAME_BATCH_MAX_FRAMES = 1024;
+// Yjs merges the changes of a batch into one update, and merging slows down per update past a few hundred
+const FRAME_BATCH_MAX_FRAMES = 256;
 
 /** Frames of one connection and doc gathered in one turn (`frame-batches.ts`). */
 interface OpenFrame extends FrameBatch {
