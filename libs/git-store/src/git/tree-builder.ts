@@ -1,7 +1,7 @@
 /**
  * Builds nested git trees from a flat list of workspace files and flattens them back.
  */
-import * as git from 'isomorphic-git';
+import { isogit } from './isogit';
 import type { PromiseFsClient, TreeEntry } from 'isomorphic-git';
 import { GITDIR } from './isogit-fs';
 
@@ -77,7 +77,7 @@ const IO_PARALLELISM = 16;
 async function writeDir(fs: PromiseFsClient, dir: DirNode): Promise<string> {
   const files = [...dir.files];
   const blobOids = await mapLimit(files, IO_PARALLELISM, ([, bytes]) =>
-    git.writeBlob({ fs, gitdir: GITDIR, blob: bytes }),
+    isogit().writeBlob({ fs, gitdir: GITDIR, blob: bytes }),
   );
   const entries: TreeEntry[] = files.map(([name], i) => ({
     mode: '100644',
@@ -89,7 +89,7 @@ async function writeDir(fs: PromiseFsClient, dir: DirNode): Promise<string> {
     const oid = await writeDir(fs, child);
     entries.push({ mode: '040000', path: name, oid, type: 'tree' });
   }
-  return git.writeTree({ fs, gitdir: GITDIR, tree: entries });
+  return isogit().writeTree({ fs, gitdir: GITDIR, tree: entries });
 }
 
 /** Flattens a tree to `path → blob id`. */
@@ -99,7 +99,7 @@ export async function flattenTree(
   prefix = '',
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const { tree } = await git.readTree({ fs, gitdir: GITDIR, oid: treeOid });
+  const { tree } = await isogit().readTree({ fs, gitdir: GITDIR, oid: treeOid });
   for (const entry of tree) {
     const path = prefix + entry.path;
     if (entry.type === 'tree') {

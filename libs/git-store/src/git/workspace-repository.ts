@@ -2,7 +2,7 @@
  * The git history of one workspace: objects in S3 (via isomorphic-git), branch head in PostgreSQL
  * moved by compare-and-swap. Commits are always linear on `refs/heads/main`.
  */
-import * as git from 'isomorphic-git';
+import { isogit } from './isogit';
 import type { PromiseFsClient } from 'isomorphic-git';
 import { gitPrefix, type ObjectStorage } from '@diaryx-sync/objstore';
 import type { RefStore } from '../refs/ref-store';
@@ -102,7 +102,7 @@ export class WorkspaceRepository {
       const head = await this.head();
       let before = new Map<string, string>();
       if (head) {
-        const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: head });
+        const { commit } = await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid: head });
         if (commit.tree === tree) return { status: 'nothing_to_commit', head };
         before = await flattenTree(this.fs, commit.tree);
       } else if (files.length === 0) {
@@ -115,7 +115,7 @@ export class WorkspaceRepository {
       const [firstAuthor, ...coAuthors] = options.changedBy ?? [];
       const trailers = coAuthors.map((a) => `Co-authored-by: ${a.name} <${a.email}>`);
       const message = buildCommitMessage(diff, now, options.reason);
-      const commitId = await git.writeCommit({
+      const commitId = await isogit().writeCommit({
         fs: this.fs,
         gitdir: GITDIR,
         commit: {
@@ -146,7 +146,7 @@ export class WorkspaceRepository {
     const head = await this.head();
     const now = options.now ?? new Date();
     const stamp = { ...options.author, timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: 0 };
-    const commitId = await git.writeCommit({
+    const commitId = await isogit().writeCommit({
       fs: this.fs,
       gitdir: GITDIR,
       commit: {
@@ -182,10 +182,10 @@ export class WorkspaceRepository {
     if (after === undefined) oid = await this.head();
     else {
       if (!(await this.hasCommit(after))) throw new UnknownCommitError(`unknown commit ${after}`);
-      oid = (await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: after })).commit.parent[0] ?? null;
+      oid = (await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid: after })).commit.parent[0] ?? null;
     }
     while (oid && out.length < count) {
-      const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+      const { commit } = await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid });
       out.push({
         id: oid,
         message: commit.message,
@@ -202,7 +202,7 @@ export class WorkspaceRepository {
   async hasCommit(commitId: string): Promise<boolean> {
     if (!/^[0-9a-f]{40}$/.test(commitId)) return false;
     try {
-      await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid: commitId });
+      await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid: commitId });
       return true;
     } catch {
       return false;
@@ -222,7 +222,7 @@ export class WorkspaceRepository {
       const oid = queue.pop()!;
       if (seenCommits.has(oid)) continue;
       seenCommits.add(oid);
-      const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+      const { commit } = await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid });
       queue.push(...commit.parent);
       if (seenTrees.has(commit.tree)) continue;
       seenTrees.add(commit.tree);
@@ -234,7 +234,7 @@ export class WorkspaceRepository {
 
   /** The bytes of a blob. */
   async readBlob(oid: string): Promise<Uint8Array> {
-    return (await git.readBlob({ fs: this.fs, gitdir: GITDIR, oid })).blob;
+    return (await isogit().readBlob({ fs: this.fs, gitdir: GITDIR, oid })).blob;
   }
 
   /** The files of a commit (default: head), sorted by path. Throws {@link UnknownCommitError}. */
@@ -242,11 +242,11 @@ export class WorkspaceRepository {
     const oid = commitId ?? (await this.head());
     if (!oid) return [];
     if (!(await this.hasCommit(oid))) throw new UnknownCommitError(`unknown commit ${oid}`);
-    const { commit } = await git.readCommit({ fs: this.fs, gitdir: GITDIR, oid });
+    const { commit } = await isogit().readCommit({ fs: this.fs, gitdir: GITDIR, oid });
     const flat = await flattenTree(this.fs, commit.tree);
     const sorted = [...flat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return mapLimit(sorted, 16, async ([path, blobOid]) => {
-      const { blob } = await git.readBlob({ fs: this.fs, gitdir: GITDIR, oid: blobOid });
+      const { blob } = await isogit().readBlob({ fs: this.fs, gitdir: GITDIR, oid: blobOid });
       return { path, content: blob };
     });
   }
