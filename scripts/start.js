@@ -11,6 +11,7 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
@@ -141,13 +142,31 @@ async function startEmbeddedS3(port, bucket, log) {
   }
 }
 
+/**
+ * One HTTP request with node:http; resolves `{ status, text }`. The launcher stays up as long as
+ * the cluster: the global `fetch` (undici) would keep ~10 MB of RSS in it for a few requests.
+ */
+function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 30000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Resolves when `GET url` answers 200, rejects after `timeoutMs`. */
 async function waitForHttp200(url, timeoutMs, isDead) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (isDead && isDead()) throw new Error(`a process exited while waiting for ${url}`);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const res = await httpRequest(url, { timeoutMs: 2000 });
       if (res.status === 200) return;
     } catch {
       /* not up yet */
@@ -217,14 +236,14 @@ function startService(name, main, env, logFile) {
 
 /** POSTs JSON with a bearer token; resolves `{ status, body }`. */
 async function postJson(url, token, body) {
-  const res = await fetch(url, {
+  const res = await httpRequest(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
   let json = null;
   try {
-    json = await res.json();
+    json = JSON.parse(res.text);
   } catch {
     /* empty body */
   }
@@ -241,12 +260,12 @@ async function seedDemoWorkspace(httpBase, adminToken) {
   const readme = '---\ntitle: Demo\n---\n\n# Demo\n\nEdit me over /sync2, /yjs or with the CLI.\n';
   const chunks = [];
   for await (const c of workspaceZipStream([{ path: 'README.md', content: Buffer.from(readme) }])) chunks.push(c);
-  const res = await fetch(`${httpBase}/api/workspaces/demo/snapshot?mode=merge`, {
+  const res = await httpRequest(`${httpBase}/api/workspaces/demo/snapshot?mode=merge`, {
     method: 'POST',
     headers: { 'content-type': 'application/zip', authorization: `Bearer ${adminToken}` },
     body: Buffer.concat(chunks),
   });
-  if (res.status !== 200) throw new Error(`seeding the demo workspace failed: HTTP ${res.status} ${await res.text()}`);
+  if (res.status !== 200) throw new Error(`seeding the demo workspace failed: HTTP ${res.status} ${res.text}`);
 }
 
 /** Finds the existing `demo` tenant in PostgreSQL and signs a tenant-admin token for it locally. */
