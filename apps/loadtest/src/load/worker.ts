@@ -16,7 +16,8 @@ const probe = new EventLoopProbe();
 const eldTimer = setInterval(() => post({ type: 'eld', ...probe.take() }), 1000);
 
 let shard: FanoutShard | null = null;
-let idle: IdleConnections | null = null;
+/** Every set of idle connections opened so far (the `connections` scenario opens two). */
+const idle: IdleConnections[] = [];
 
 async function execute(command: WorkerCommand): Promise<unknown> {
   switch (command.cmd) {
@@ -45,16 +46,23 @@ async function execute(command: WorkerCommand): Promise<unknown> {
       s.closeAll();
       return result;
     }
-    case 'idle-connect':
-      idle = await openIdleConnections(command.endpoints, command.docIds, command.concurrency);
-      return idle.result;
+    case 'idle-connect': {
+      const opened = await openIdleConnections(command.endpoints, command.docIds, command.concurrency);
+      idle.push(opened);
+      return opened.result;
+    }
     case 'idle-status':
-      return idle ? idle.status() : { open: 0, dropped: 0 };
+      return idle
+        .map((set) => set.status())
+        .reduce((a, b) => ({ open: a.open + b.open, dropped: a.dropped + b.dropped }), {
+          open: 0,
+          dropped: 0,
+        });
     case 'join':
       return joinDoc(command.endpoint, command.docId, command.count, command.lastMarker, command.timeoutMs);
     case 'close':
       shard?.closeAll();
-      idle?.close();
+      for (const set of idle) set.close();
       clearInterval(eldTimer);
       probe.stop();
       setTimeout(() => process.exit(0), 200);
