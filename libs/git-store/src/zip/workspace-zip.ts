@@ -7,17 +7,31 @@
  * names, over-long names, duplicates after Unicode NFC: the rules of `safePath`, docs/protocol.md#paths),
  * oversize entries and zip bombs (sizes are counted while inflating, not trusted from headers).
  */
-import JSZip from 'jszip';
+import type JSZip from 'jszip';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import * as yauzl from 'yauzl';
+import type * as yauzl from 'yauzl';
 import { InvalidPathError, isAttachmentPath, normalizePath, safePath } from '@diaryx-sync/crdt';
 import type { RepoFile } from '../git/tree-builder';
 import { DEFAULT_ZIP_LIMITS, ZipImportError, type ZipLimits } from './zip-limits';
 
+/**
+ * jszip and yauzl, loaded on the first export or import: a gateway or history worker that
+ * serves no snapshot does not hold them (about 1.5 MB of heap with pako).
+ */
+let zipLibs: { JSZip: typeof JSZip; yauzl: typeof yauzl } | undefined;
+function zipLibraries(): { JSZip: typeof JSZip; yauzl: typeof yauzl } {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return (zipLibs ??= {
+    JSZip: require('jszip') as typeof JSZip,
+    yauzl: require('yauzl') as typeof yauzl,
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 /** Streams a zip of `files` (deterministic dates so equal workspaces give equal zips). */
 export function workspaceZipStream(files: RepoFile[]): Readable {
-  const zip = new JSZip();
+  const zip = new (zipLibraries().JSZip)();
   const date = new Date('2000-01-01T00:00:00Z');
   for (const f of files) zip.file(f.path, f.content, { date, createFolders: false });
   const out = new PassThrough();
@@ -143,8 +157,8 @@ const OPEN_OPTIONS: yauzl.Options = {
 async function openZip(source: ZipSource): Promise<yauzl.ZipFile> {
   try {
     return Buffer.isBuffer(source)
-      ? await yauzl.fromBufferPromise(source, OPEN_OPTIONS)
-      : await yauzl.openPromise(source.file, OPEN_OPTIONS);
+      ? await zipLibraries().yauzl.fromBufferPromise(source, OPEN_OPTIONS)
+      : await zipLibraries().yauzl.openPromise(source.file, OPEN_OPTIONS);
   } catch (err) {
     throw new ZipImportError('invalid_zip', `not a readable zip: ${(err as Error).message}`);
   }
@@ -206,7 +220,7 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, path: string, m
  * bidi control cannot hide behind a missing flag), else as CP437 (the zip default).
  */
 function entryName(entry: yauzl.Entry): string {
-  const declared = yauzl.getFileNameLowLevel(
+  const declared = zipLibraries().yauzl.getFileNameLowLevel(
     entry.generalPurposeBitFlag,
     entry.fileNameRaw,
     entry.extraFields,
