@@ -57,6 +57,9 @@ interface Metric {
 }
 
 const serverCores = (r: RunResult) => r.server.services.reduce((a, s) => a + s.cpuCores, 0);
+/** Redis + PostgreSQL CPU on the machine (results written before they were sampled have none). */
+const backingCores = (r: RunResult) =>
+  Array.isArray(r.machine.backing) ? r.machine.backing.reduce((a, b) => a + b.cpuCores, 0) : NaN;
 const lossOf = (r: RunResult) => r.loss.missingDeliveries + r.loss.lostEdits;
 
 const METRICS: Metric[] = [
@@ -84,12 +87,33 @@ const METRICS: Metric[] = [
     },
     {
       run,
+      label: `${run}: server CPU per delivery`,
+      better: 'lower',
+      value: (r) => (serverCores(r) / (figure(r, 'deliveries_per_second') ?? NaN)) * 1e6,
+      format: (v) => `${fmtNumber(v)} µs`,
+    },
+    {
+      run,
+      label: `${run}: Redis + PostgreSQL CPU (machine)`,
+      better: 'lower',
+      value: backingCores,
+      format: (v) => `${(v * 100).toFixed(0)} % core`,
+    },
+    {
+      run,
       label: `${run}: lost deliveries/updates`,
       better: 'lower',
       value: lossOf,
       format: (v) => fmtNumber(v),
     },
   ]),
+  {
+    run: 'connections',
+    label: 'connections: connect p50',
+    better: 'lower',
+    value: (r) => figure(r, 'connect_p50_ms') ?? NaN,
+    format: (v) => `${fmtMs(v)} ms`,
+  },
   {
     run: 'connections',
     label: 'connections: connect p99',

@@ -217,7 +217,13 @@ export class Recorder {
       params: this.params,
       startedAt: this.startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { ...describeMachine(), loadavgStart: this.loadStart, loadavgEnd: os.loadavg(), cpuBusyMean },
+      machine: {
+        ...describeMachine(),
+        loadavgStart: this.loadStart,
+        loadavgEnd: os.loadavg(),
+        cpuBusyMean,
+        backing: samples.backing,
+      },
       generator: {
         workers: this.options.workers,
         eventLoopDelayP99Ms: eldP99,

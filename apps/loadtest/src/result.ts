@@ -2,7 +2,7 @@
 import type { HistogramBucket, LatencySummary } from './stats/percentiles';
 import type { LossTotals } from './stats/loss';
 import type { SaturationVerdict } from './stats/saturation';
-import type { ServiceUsage } from './sampling/sampler';
+import type { BackingUsage, ServiceUsage } from './sampling/sampler';
 import type { MetricsReading } from './sampling/metrics';
 import type { WireProtocol } from './wire/wire';
 
@@ -59,6 +59,8 @@ export interface RunResult {
     loadavgEnd: number[];
     /** Mean busy share of the machine's CPU over the measured window (0-1). */
     cpuBusyMean: number;
+    /** Redis and PostgreSQL on this machine over the window (not part of the server's CPU). */
+    backing: BackingUsage[];
   };
   generator: {
     workers: number;

@@ -70,6 +70,9 @@ function expectCommonFields(r: RunResult, scenario: ScenarioName): void {
   ]);
   for (const s of r.server.services) expect(s.rssMaxBytes).toBeGreaterThan(10 << 20);
   expect(r.machine.cpus).toBeGreaterThan(0);
+  // Redis and PostgreSQL are reported apart from the server (both run on this machine in tests)
+  expect(r.machine.backing.map((b) => b.name)).toEqual(['Redis', 'PostgreSQL']);
+  for (const b of r.machine.backing) expect(b.cpuCores).toBeGreaterThanOrEqual(0);
   expect(typeof r.saturation.saturated).toBe('boolean');
   expect(r.generator.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(0);
 }

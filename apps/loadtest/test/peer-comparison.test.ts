@@ -35,6 +35,29 @@ describe('peer comparison table', () => {
     expect(table.split('\n').find((l) => l.startsWith('| coldload'))).toContain('n/a');
   });
 
+  it('reports server CPU per delivery and the machine’s Redis + PostgreSQL CPU for the fan-out runs', () => {
+    const fanout = (cores: number, perSecond: number): RunResult => {
+      const base = fixtureResult({
+        figures: [{ key: 'deliveries_per_second', label: '', value: perSecond, unit: '/s' }],
+      });
+      return {
+        ...base,
+        server: { ...base.server, services: [{ ...base.server.services[0]!, cpuCores: cores }] },
+      };
+    };
+    const results = new Map<string, RunResult>([
+      ['diaryx-sync2/fanout-100x10x2', fanout(0.9, 18000)],
+      ['y-websocket/fanout-100x10x2', fanout(0.36, 18000)],
+    ]);
+    const rows = comparisonTable(results, PEER_TARGETS).split('\n');
+    const perDelivery = rows.find((l) => l.startsWith('| fanout-100x10x2: server CPU per delivery'))!;
+    // 0.9 core / 18,000 per second = 50 µs; y-websocket 20 µs
+    expect(perDelivery).toContain('| 50 µs |');
+    expect(perDelivery).toMatch(/\| 2\.50× \| - \|$/);
+    const backing = rows.find((l) => l.startsWith('| fanout-100x10x2: Redis + PostgreSQL CPU'))!;
+    expect(backing).toContain('30 % core');
+  });
+
   it('replaces only the marked section of docs/benchmarks.md', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'benchmarks.md');
     fs.writeFileSync(file, '# Benchmarks\n\nkeep me\n');

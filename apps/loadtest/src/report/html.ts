@@ -151,6 +151,10 @@ ${table([
   ],
   ['machine CPU busy (mean)', fmtPercent(r.machine.cpuBusyMean)],
   [
+    'Redis, PostgreSQL on the machine (not in the server CPU)',
+    r.machine.backing.map((b) => `${b.name} ${(b.cpuCores * 100).toFixed(0)} % of a core`).join(', '),
+  ],
+  [
     'load generator',
     `${r.generator.workers} worker thread(s), event-loop delay p99 ${fmtMs(r.generator.eventLoopDelayP99Ms)} ms (max ${fmtMs(r.generator.eventLoopDelayMaxMs)} ms), ${r.generator.cpuSeconds.toFixed(2)} CPU s`,
   ],

@@ -60,6 +60,11 @@ export function renderSummary(r: RunResult): string {
     'machine',
     `${r.machine.cpus} CPUs, CPU ${fmtPercent(r.machine.cpuBusyMean)} busy, load ${r.machine.loadavgStart[0].toFixed(2)} → ${r.machine.loadavgEnd[0].toFixed(2)}`,
   );
+  if (r.machine.backing.length > 0)
+    add(
+      'Redis, PostgreSQL (machine)',
+      r.machine.backing.map((b) => `${b.name} ${(b.cpuCores * 100).toFixed(0)} % of a core`).join(', '),
+    );
   add(
     'load generator',
     `${r.generator.workers} worker thread(s), event-loop delay p99 ${fmtMs(r.generator.eventLoopDelayP99Ms)} ms, ${fmtNumber(r.generator.cpuSeconds)} CPU s`,

@@ -26,6 +26,29 @@ export function readProcess(pid: number): ProcessSample | null {
   }
 }
 
+/**
+ * Summed CPU seconds of every process on this machine whose command name (`/proc/<pid>/comm`) is
+ * `comm` (e.g. all `postgres` backends); 0 when there is none.
+ */
+export function cpuSecondsOfCommand(comm: string): number {
+  let sum = 0;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) continue;
+    } catch {
+      continue;
+    }
+    sum += readProcess(Number(pid))?.cpuSeconds ?? 0;
+  }
+  return sum;
+}
+
 export interface CpuTimes {
   busy: number;
   total: number;

@@ -4,7 +4,14 @@
  * (sampling/metrics.ts), once before and once after.
  */
 import os from 'node:os';
-import { busyShare, readMachineCpu, readProcess, type CpuTimes, type ProcessSample } from './proc';
+import {
+  busyShare,
+  cpuSecondsOfCommand,
+  readMachineCpu,
+  readProcess,
+  type CpuTimes,
+  type ProcessSample,
+} from './proc';
 
 /** A server process to watch; `pid()` is read at every sample (a restarted service changes pid). */
 export interface WatchedProcess {
@@ -24,6 +31,23 @@ export interface ServicePoint {
   /** Share of one core used during the last second. */
   cpu: number;
   rssBytes: number;
+}
+
+/**
+ * The backing services on this machine, reported apart from the server's own processes: their
+ * CPU over the window, summed over every process of that name (all PostgreSQL backends), so it
+ * includes other users of the same Redis or PostgreSQL on the machine.
+ */
+export const BACKING_SERVICES = [
+  { name: 'Redis', comm: 'redis-server' },
+  { name: 'PostgreSQL', comm: 'postgres' },
+] as const;
+
+/** CPU of one backing service over the sampled window. */
+export interface BackingUsage {
+  name: string;
+  /** CPU seconds / window seconds: 1.0 = one full core. */
+  cpuCores: number;
 }
 
 /** Totals of one server process over the sampled window. */
@@ -56,6 +80,7 @@ export class Sampler {
     }
   >();
   private generator = { first: readProcess(process.pid), end: null as ProcessSample | null };
+  private readonly backingFirst = BACKING_SERVICES.map((b) => cpuSecondsOfCommand(b.comm));
 
   constructor(private readonly processes: WatchedProcess[]) {
     for (const p of processes) {
@@ -113,7 +138,12 @@ export class Sampler {
     return sum;
   }
 
-  stop(): { services: ServiceUsage[]; machine: MachinePoint[]; generatorCpuSeconds: number } {
+  stop(): {
+    services: ServiceUsage[];
+    backing: BackingUsage[];
+    machine: MachinePoint[];
+    generatorCpuSeconds: number;
+  } {
     if (this.timer) clearInterval(this.timer);
     this.sample();
     const window = Math.max(0.001, (Date.now() - this.started) / 1000);
@@ -132,6 +162,10 @@ export class Sampler {
     });
     const generatorCpuSeconds =
       (this.generator.end?.cpuSeconds ?? 0) - (this.generator.first?.cpuSeconds ?? 0);
-    return { services, machine: this.machine, generatorCpuSeconds };
+    const backing = BACKING_SERVICES.map((b, i) => ({
+      name: b.name,
+      cpuCores: Math.max(0, cpuSecondsOfCommand(b.comm) - this.backingFirst[i]!) / window,
+    }));
+    return { services, backing, machine: this.machine, generatorCpuSeconds };
   }
 }

@@ -26,6 +26,10 @@ export function fixtureResult(overrides: Partial<RunResult> = {}): RunResult {
       loadavgStart: [1, 1, 1],
       loadavgEnd: [2, 1, 1],
       cpuBusyMean: 0.5,
+      backing: [
+        { name: 'Redis', cpuCores: 0.1 },
+        { name: 'PostgreSQL', cpuCores: 0.2 },
+      ],
     },
     generator: { workers: 2, eventLoopDelayP99Ms: 2, eventLoopDelayMaxMs: 5, cpuSeconds: 1.5 },
     latency: summarizeLatencies(samples),
