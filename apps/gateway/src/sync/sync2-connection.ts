@@ -71,11 +71,11 @@ export class Sync2Connection extends ClientConnection {
     for (const p of payloads) this.sendBinary(framedReply(docId, p), 'reply');
     if (readOnlyViolation) this.sendText(encodeServerControl(readOnlyError(docId)));
     // Only the first SyncStep1 of a doc is followed by `sync_complete` (until the client leaves
-    // it), also when the shard owner reloaded the doc or changed.
+    // it), also when the shard owner reloaded the doc or changed; none for a doc it has left.
     if (syncComplete === null) return;
     const use = this.docs.get(docId);
-    if (use?.syncCompleted) return;
-    if (use) use.syncCompleted = true;
+    if (!use || use.syncCompleted) return;
+    use.syncCompleted = true;
     this.sendText(encodeServerControl(syncCompleteMessage(syncComplete)));
   }
 
