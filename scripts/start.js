@@ -17,6 +17,8 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..');
+/** Where `npm start`'s embedded S3 keeps its data (gitignored; `S3_DATA_DIR` overrides). */
+const LOCAL_S3_DIR = path.join(ROOT, '.diaryx-local', 's3');
 /** Every package of the monorepo (`libs/*`, `apps/*` with a tsconfig.json). */
 const PACKAGES = ['libs', 'apps'].flatMap((dir) =>
   fs.existsSync(path.join(ROOT, dir))
@@ -125,13 +127,15 @@ async function checkPostgres(url) {
 }
 
 /**
- * Starts the embedded S3 (`startEmbeddedS3` of @diaryx-sync/objstore/embedded: s3rver, temp directory,
- * bucket created); resolves to `{ close() }`. A port already in use is taken as a running S3.
+ * Starts the embedded S3 (`startEmbeddedS3` of @diaryx-sync/objstore/embedded: s3rver, bucket
+ * created) on `directory` (kept), or on a temp directory removed at stop when it is undefined;
+ * resolves to `{ close() }`. A port already in use is taken as a running S3.
  */
-async function startEmbeddedS3(port, bucket, log) {
+async function startEmbeddedS3(port, bucket, log, directory) {
   const { startEmbeddedS3: start } = require('@diaryx-sync/objstore/embedded');
   try {
-    const s3 = await start({ port, bucket });
+    if (directory) fs.mkdirSync(directory, { recursive: true });
+    const s3 = await start({ port, bucket, ...(directory ? { directory } : {}) });
     return { close: () => s3.stop().catch(() => undefined) };
   } catch (err) {
     if (err && err.code === 'EADDRINUSE') {
@@ -335,7 +339,8 @@ async function ensureDemo(httpBase, adminToken, stateFile, log, env) {
  * Launches the local topology. Options (all optional):
  * `gatewayPort` (8080), `docServicePorts` ([8081, 8082]), `historyWorkerPort` (8090), `s3Port` (9000),
  * `env` (extra env for every service), `logDir`, `log` (line printer), `demo` (true: ensure demo tenant),
- * `build` (true: build when stale).
+ * `build` (true: build when stale), `s3Directory` (the embedded S3's data, kept; default a temp
+ * directory removed at stop).
  * Resolves `{ env, services, httpBase, wsBase, demo, stop(), restartService(name, { signal, downMs }) }`.
  */
 async function launchCluster(options = {}) {
@@ -365,7 +370,7 @@ async function launchCluster(options = {}) {
 
   let s3 = { close: async () => undefined };
   if (!baseEnv.S3_ENDPOINT) {
-    s3 = await startEmbeddedS3(s3Port, env.S3_BUCKET, log);
+    s3 = await startEmbeddedS3(s3Port, env.S3_BUCKET, log, options.s3Directory);
     env.S3_ENDPOINT = `http://127.0.0.1:${s3Port}`;
     env.S3_ACCESS_KEY = 'S3RVER';
     env.S3_SECRET_KEY = 'S3RVER';
@@ -455,7 +460,12 @@ async function main() {
   const log = (line) => console.log(`[start] ${line}`);
   let cluster;
   try {
-    cluster = await launchCluster({ log, gatewayPort: Number(process.env.PORT ?? 8080) });
+    cluster = await launchCluster({
+      log,
+      gatewayPort: Number(process.env.PORT ?? 8080),
+      // git objects and attachments outlive a restart, like the refs and rows in PostgreSQL
+      s3Directory: process.env.S3_DATA_DIR ?? LOCAL_S3_DIR,
+    });
   } catch (err) {
     console.error(`[start] ${err.message}`);
     process.exit(1);
@@ -469,7 +479,7 @@ async function main() {
       ...services.map((s) => `  ${s.name.padEnd(16)} pid ${s.child.pid}`),
       `  HTTP API          ${httpBase}/api  (health ${httpBase}/healthz, metrics ${httpBase}/metrics)`,
       `  ops page          ${httpBase}/ops  (ADMIN_TOKEN ${cluster.env.ADMIN_TOKEN}; queues at ${httpBase}/ops/queues)`,
-      `  S3                ${cluster.env.S3_ENDPOINT}  bucket ${cluster.env.S3_BUCKET}`,
+      `  S3                ${cluster.env.S3_ENDPOINT}  bucket ${cluster.env.S3_BUCKET}${process.env.S3_ENDPOINT ? '' : `  (data in ${process.env.S3_DATA_DIR ?? LOCAL_S3_DIR})`}`,
       `  logs              ${logDir}`,
       '',
       `Demo tenant ${demo.tenant}, workspace "demo"; editor token (expires ${demo.expires_at}):`,

@@ -3,6 +3,7 @@
  * local `npm start` launcher. Creates the bucket before resolving.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -29,9 +30,26 @@ export interface EmbeddedS3 {
   stop(): Promise<void>;
 }
 
-/** Starts `s3rver` on 127.0.0.1 and creates the bucket. */
+/**
+ * Rejects with the `listen` error (`code` `EADDRINUSE`) when `port` is taken: s3rver reports a
+ * failed listen as an unhandled `error` event, which would end the process instead.
+ */
+async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * Starts `s3rver` on 127.0.0.1 and creates the bucket.
+ * @throws the `listen` error (`code` `EADDRINUSE`) when the port is taken.
+ */
 export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<EmbeddedS3> {
   const bucket = options.bucket ?? 'diaryx-sync';
+  await assertPortFree(options.port ?? 9000);
   const ownsDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'diaryx-s3-')));
   const server = new S3rver({

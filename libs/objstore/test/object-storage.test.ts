@@ -1,5 +1,8 @@
 import { ObjectStorage, gitObjectKey, backupKey } from '@diaryx-sync/objstore';
 import { startEmbeddedS3, type EmbeddedS3 } from '@diaryx-sync/objstore/embedded';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('ObjectStorage against embedded s3rver', () => {
   let s3: EmbeddedS3;
@@ -29,6 +32,23 @@ describe('ObjectStorage against embedded s3rver', () => {
     expect(await storage.get('t1/ws/a/b.bin')).toBeNull();
     expect(await storage.exists('t1/ws/a/b.bin')).toBe(false);
     await expect(storage.delete('t1/ws/a/missing')).resolves.toBeUndefined();
+  });
+
+  it('a taken port rejects with EADDRINUSE (the process keeps running); a kept directory survives a restart', async () => {
+    await expect(startEmbeddedS3({ port: s3.port, bucket: 'objstore-test' })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    const directory = await mkdtemp(join(tmpdir(), 'objstore-kept-'));
+    try {
+      let kept = await startEmbeddedS3({ port: 0, bucket: 'kept', directory });
+      await new ObjectStorage(kept.config).put('a/b', Buffer.from('still here'));
+      await kept.stop();
+      kept = await startEmbeddedS3({ port: 0, bucket: 'kept', directory });
+      expect((await new ObjectStorage(kept.config).get('a/b'))?.toString()).toBe('still here');
+      await kept.stop();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('returns null for missing keys', async () => {
