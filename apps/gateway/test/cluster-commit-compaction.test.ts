@@ -83,7 +83,9 @@ test('a commit compacts the log up to what it captured; restore crosses the boun
   for (let i = 0; i < EDITS; i++) {
     const text = bodies[i % bodies.length]!.getText('body');
     text.insert(text.length, `word${i} `);
-    if (i % 50 === 49) for (const f of files) await client.save(`body:${WS}/${f}`);
+    // a save every 10 edits: the gateway batches the frames of one turn into one row
+    // (frame-batches.ts), so each doc gets at least one row per round, 80 rows in all
+    if (i % 10 === 9) for (const f of files) await client.save(`body:${WS}/${f}`);
   }
   for (const f of files) await client.save(`body:${WS}/${f}`);
   await client.save(`workspace:${WS}`);
@@ -96,7 +98,7 @@ test('a commit compacts the log up to what it captured; restore crosses the boun
     `update log of ${EDITS} edits on ${files.length} files, HISTORY_KEEP_UPDATES=${KEEP}: ` +
       `${before.rows} rows / ${before.bytes} B before the commit, ${after.rows} rows / ${after.bytes} B after`,
   );
-  expect(before.rows).toBeGreaterThanOrEqual(EDITS);
+  expect(before.rows).toBeGreaterThanOrEqual(EDITS / 5);
   expect(after.rows).toBeLessThanOrEqual(KEEP * (files.length + 1));
 
   // Edits after the commit stay in the log; a second commit captures and compacts them too.
