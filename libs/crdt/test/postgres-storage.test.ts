@@ -71,6 +71,20 @@ describe('PostgresStorage specifics', () => {
     expect(bodyOf(await s.loadDoc('body:ws/c.md'))).toBe(d.getText('body').toString());
   });
 
+  test('batch appends use one prepared statement per connection (planned once, not per batch)', async () => {
+    const pool = db.extraPool(1);
+    try {
+      const s = new PostgresStorage({ pool, tenant: 'tenant_prepared' });
+      const d = new Y.Doc();
+      for (let i = 0; i < 3; i++) await s.batchAppendUpdates([{ doc: 'body:ws/p.md', data: edit(d, 'p') }]);
+      const r = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+      expect(r.rows.map((x) => x.name)).toEqual(['diaryx-batch-append']);
+      expect(bodyOf(await s.loadDoc('body:ws/p.md'))).toBe('ppp');
+    } finally {
+      await pool.end();
+    }
+  });
+
   test('loadDoc is consistent while compactions commit', async () => {
     const s = base.forTenant('tenant_loadcompact');
     const d = new Y.Doc();

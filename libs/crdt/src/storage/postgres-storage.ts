@@ -172,12 +172,15 @@ export class PostgresStorage implements CrdtStorage {
          WHERE l.id IS NULL
        )`
       : `, gone AS (SELECT NULL::text AS id WHERE false)`;
+    // A named (prepared) statement: PostgreSQL parses and plans this CTE once per connection
+    // instead of once per batch (docs/benchmarks.md, profiles).
     const r = await this.pool.query<{
       id: string | null;
       stale_shard: number | null;
       gone_ws: string | null;
-    }>(
-      `WITH claimed AS (
+    }>({
+      name: guarded ? 'diaryx-batch-append-guarded' : 'diaryx-batch-append',
+      text: `WITH claimed AS (
          SELECT DISTINCT c.shard, c.token FROM unnest($7::int[], $8::bigint[]) AS c(shard, token)
          WHERE c.shard IS NOT NULL
        ), current_fence AS (
@@ -198,7 +201,7 @@ export class PostgresStorage implements CrdtStorage {
        SELECT id, NULL::int AS stale_shard, NULL::text AS gone_ws FROM inserted
        UNION ALL SELECT NULL, shard, NULL FROM stale
        UNION ALL SELECT NULL, NULL, id FROM gone`,
-      [
+      values: [
         this.tenant,
         entries.map((e) => e.doc),
         entries.map((e) => toBuffer(e.data)),
@@ -212,7 +215,7 @@ export class PostgresStorage implements CrdtStorage {
           : []),
         entries.map((e) => e.meta?.userId ?? null),
       ],
-    );
+    });
     const stale = r.rows.filter((x) => x.stale_shard !== null).map((x) => Number(x.stale_shard));
     if (stale.length > 0) throw new StaleFenceError(stale.sort((a, b) => a - b));
     const gone = r.rows.filter((x) => x.gone_ws !== null).map((x) => String(x.gone_ws));
