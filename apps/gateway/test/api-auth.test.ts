@@ -51,6 +51,22 @@ describe('AuthService', () => {
     });
   });
 
+  it('a token verified before still expires, and a token that failed is never remembered', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signToken({ sub: 's', tid: 't', ws: ['*'], role: 'editor' }, { expSeconds: now + 1 });
+    const first = await auth.verify(token);
+    expect(await auth.verify(token)).toBe(first); // remembered: the same frozen claims
+    expect(Object.isFrozen(first)).toBe(true);
+    await new Promise((r) => setTimeout(r, (now + 1) * 1000 - Date.now() + 50));
+    expect(await reasonOf(auth.verify(token))).toBe('expired');
+    const forged = await signToken(
+      { sub: 's', tid: 't', ws: ['*'], role: 'editor' },
+      { secret: 'y'.repeat(32) },
+    );
+    expect(await reasonOf(auth.verify(forged))).toBe('invalid');
+    expect(await reasonOf(auth.verify(forged))).toBe('invalid');
+  });
+
   it('verifies tokens signed elsewhere with JWT_SECRET', async () => {
     const token = await signToken({ sub: 's', tid: 't', ws: ['*'], role: 'editor' });
     expect((await auth.verify(token)).role).toBe('editor');

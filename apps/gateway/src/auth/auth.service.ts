@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Role } from '@diaryx-sync/protocol';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
@@ -33,6 +33,8 @@ export interface IssuedToken {
 }
 
 const ALGORITHM = 'HS256';
+/** Verified tokens remembered by {@link AuthService.verify}: at most this many (oldest dropped first). */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 /**
  * Signs and verifies the cluster's JWTs (HS256 with `JWT_SECRET`, docs/protocol.md#tokens) and answers
@@ -41,9 +43,15 @@ const ALGORITHM = 'HS256';
  */
 @Injectable()
 export class AuthService {
-  private readonly secret: Uint8Array;
+  private readonly secret: KeyObject;
   /** Accepted for verification only (key rotation); null when not configured. */
-  private readonly previousSecret: Uint8Array | null;
+  private readonly previousSecret: KeyObject | null;
+  /**
+   * Tokens whose signature and claims were verified, with their claims (frozen, shared by every
+   * connection of the token): a reconnect storm with the same tokens skips the HMAC and the
+   * claims parsing. Expiry, revocation and share status are checked on every call.
+   */
+  private readonly verifiedTokens = new Map<string, TokenClaims>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -52,9 +60,10 @@ export class AuthService {
     /** Without it (unit tests), no token counts as revoked. */
     @Optional() @Inject(TokenRevocations) private readonly revocations: TokenRevocations | null = null,
   ) {
-    this.secret = new TextEncoder().encode(config.JWT_SECRET);
+    // KeyObjects, created once: jose would import a raw secret again on every call
+    this.secret = createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'));
     this.previousSecret = config.JWT_PREVIOUS_SECRET
-      ? new TextEncoder().encode(config.JWT_PREVIOUS_SECRET)
+      ? createSecretKey(Buffer.from(config.JWT_PREVIOUS_SECRET, 'utf8'))
       : null;
   }
 
@@ -68,6 +77,24 @@ export class AuthService {
     if (typeof token !== 'string' || token.length === 0) {
       throw new InvalidTokenError('invalid', 'missing token');
     }
+    const claims = this.verifiedTokens.get(token) ?? (await this.verifySignedClaims(token));
+    // the same test as jose's (`exp` at or before now, in whole seconds), also for remembered tokens
+    if (claims.exp <= Math.floor(Date.now() / 1000)) {
+      this.verifiedTokens.delete(token);
+      throw new InvalidTokenError('expired', 'token expired');
+    }
+    if (claims.jti !== undefined && this.revocations?.isRevoked(claims.jti)) {
+      throw new InvalidTokenError('revoked', 'token revoked');
+    }
+    const share = claims.share;
+    if (share !== undefined && !(await this.shares?.isActive(claims.tid, share))) {
+      throw new InvalidTokenError('invalid', 'share link revoked or expired');
+    }
+    return claims;
+  }
+
+  /** Signature, algorithm, expiry and claim shapes; remembers the claims of a valid token. */
+  private async verifySignedClaims(token: string): Promise<TokenClaims> {
     let payload: unknown;
     const options = { algorithms: [ALGORITHM], requiredClaims: ['exp'] };
     try {
@@ -90,14 +117,15 @@ export class AuthService {
         `invalid token claims: ${issue?.path.join('.')} ${issue?.message}`,
       );
     }
-    if (parsed.data.jti !== undefined && this.revocations?.isRevoked(parsed.data.jti)) {
-      throw new InvalidTokenError('revoked', 'token revoked');
+    const claims = parsed.data;
+    Object.freeze(claims.ws);
+    Object.freeze(claims);
+    if (this.verifiedTokens.size >= VERIFIED_TOKENS_MAX) {
+      const oldest = this.verifiedTokens.keys().next();
+      if (!oldest.done) this.verifiedTokens.delete(oldest.value);
     }
-    const share = parsed.data.share;
-    if (share !== undefined && !(await this.shares?.isActive(parsed.data.tid, share))) {
-      throw new InvalidTokenError('invalid', 'share link revoked or expired');
-    }
-    return parsed.data;
+    this.verifiedTokens.set(token, claims);
+    return claims;
   }
 
   /** Signs a token valid for `ttlSeconds` from now. */
