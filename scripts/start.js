@@ -134,7 +134,6 @@ async function checkPostgres(url) {
 async function startEmbeddedS3(port, bucket, log, directory) {
   const { startEmbeddedS3: start } = require('@diaryx-sync/objstore/embedded');
   try {
-    if (directory) fs.mkdirSync(directory, { recursive: true });
     const s3 = await start({ port, bucket, ...(directory ? { directory } : {}) });
     return { close: () => s3.stop().catch(() => undefined) };
   } catch (err) {
@@ -458,13 +457,14 @@ function tail(file, n) {
 
 async function main() {
   const log = (line) => console.log(`[start] ${line}`);
+  // git objects and attachments outlive a restart, like the refs and rows in PostgreSQL
+  const s3Directory = process.env.S3_DATA_DIR ?? LOCAL_S3_DIR;
   let cluster;
   try {
     cluster = await launchCluster({
       log,
       gatewayPort: Number(process.env.PORT ?? 8080),
-      // git objects and attachments outlive a restart, like the refs and rows in PostgreSQL
-      s3Directory: process.env.S3_DATA_DIR ?? LOCAL_S3_DIR,
+      s3Directory,
     });
   } catch (err) {
     console.error(`[start] ${err.message}`);
@@ -479,7 +479,7 @@ async function main() {
       ...services.map((s) => `  ${s.name.padEnd(16)} pid ${s.child.pid}`),
       `  HTTP API          ${httpBase}/api  (health ${httpBase}/healthz, metrics ${httpBase}/metrics)`,
       `  ops page          ${httpBase}/ops  (ADMIN_TOKEN ${cluster.env.ADMIN_TOKEN}; queues at ${httpBase}/ops/queues)`,
-      `  S3                ${cluster.env.S3_ENDPOINT}  bucket ${cluster.env.S3_BUCKET}${process.env.S3_ENDPOINT ? '' : `  (data in ${process.env.S3_DATA_DIR ?? LOCAL_S3_DIR})`}`,
+      `  S3                ${cluster.env.S3_ENDPOINT}  bucket ${cluster.env.S3_BUCKET}${process.env.S3_ENDPOINT ? '' : `  (data in ${s3Directory})`}`,
       `  logs              ${logDir}`,
       '',
       `Demo tenant ${demo.tenant}, workspace "demo"; editor token (expires ${demo.expires_at}):`,

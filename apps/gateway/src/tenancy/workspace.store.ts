@@ -27,7 +27,6 @@ export function newWorkspaceId(): string {
   return `ws_${randomBytes(4).toString('hex')}`;
 }
 
-const MAX_CACHE_ENTRIES = 10_000;
 /** Upper bound of how long a "does not exist" answer is cached (a workspace just created on another gateway shows up fast). */
 const MAX_NEGATIVE_CACHE_MS = 500;
 const COLUMNS = 'tenant_id, id, name, created_at';
@@ -51,7 +50,6 @@ export class WorkspaceStore {
     const cacheMs = config.WORKSPACE_CACHE_MS;
     this.existsCache = new LookupCache<boolean>({
       ttlMs: (exists) => (exists ? cacheMs : Math.min(cacheMs, MAX_NEGATIVE_CACHE_MS)),
-      maxEntries: MAX_CACHE_ENTRIES,
     });
   }
 
